@@ -23,5 +23,7 @@ void pf_err_prefix(pf_err *e, const char *what)
 		return;
 	char old[sizeof e->msg];
 	memcpy(old, e->msg, sizeof old);
-	snprintf(e->msg, sizeof e->msg, "%s: %s", what, old);
+	/* A message too long for the buffer is cut; the start says the most. */
+	if (snprintf(e->msg, sizeof e->msg, "%s: %s", what, old) >= (int)sizeof e->msg)
+		e->msg[sizeof e->msg - 1] = '\0';
 }

@@ -1,0 +1,39 @@
+/* cli.h: pgofetch's command line, in the grammar of Go's flag package
+ * (datadog-pgo is a Go program; pgofetch takes the same arguments). */
+#ifndef PGOFETCH_CLI_H
+#define PGOFETCH_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+
+typedef struct {
+	const char **ins; /* -in SOURCE, in order */
+	size_t nin;
+	const char **queries; /* QUERY arguments */
+	size_t nqueries;
+	const char *dest;
+
+	const char *api_url; /* -api-url, else $PGOFETCH_API_URL, else NULL */
+	const char *endpoint;
+	const char *format;
+	int64_t from_ns;
+	int64_t timeout_ns;
+	int64_t max_age_ns;
+	int64_t profiles;
+	bool fail, json, verbose, noinline, trim, comment;
+	bool help, version;
+} pf_options;
+
+/* Parses argv into o. Returns 0, or -1 with e holding a PF_EXIT_USAGE
+ * message (the caller prints it and the usage). -h/-help set o->help. */
+int pf_cli_parse(int argc, char **argv, pf_options *o, pf_err *e);
+void pf_cli_free(pf_options *o);
+
+/* Prints the usage text (README's "Command line" section is this text). */
+void pf_cli_usage(FILE *out);
+
+#endif

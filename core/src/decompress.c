@@ -1,0 +1,180 @@
+/* decompress.c: gzip through zlib, zstd through libzstd. */
+#include "decompress.h"
+
+#include <string.h>
+#include <zlib.h>
+#include <zstd.h>
+
+enum pf_compression pf_detect_compression(const uint8_t *data, size_t len)
+{
+	if (len >= 2 && data[0] == 0x1f && data[1] == 0x8b)
+		return PF_GZIP;
+	if (len >= 4 && data[0] == 0x28 && data[1] == 0xb5 && data[2] == 0x2f && data[3] == 0xfd)
+		return PF_ZSTD;
+	return PF_RAW;
+}
+
+const char *pf_compression_name(enum pf_compression c)
+{
+	return c == PF_GZIP ? "gzip" : c == PF_ZSTD ? "zstd" : "raw";
+}
+
+static int too_large(pf_err *e, const char *what, size_t max_out)
+{
+	return pf_fail(e, PF_EXIT_DATA,
+		       "%s data decompresses to more than %zu bytes",
+		       what, max_out);
+}
+
+/* Grows out for the next chunk of output, within max_out. */
+static int make_room(pf_buf *out, size_t start, size_t max_out, const char *what, pf_err *e)
+{
+	if (out->len - start >= max_out)
+		return too_large(e, what, max_out);
+	size_t want = out->cap - out->len < 65536 ? 65536 : 0;
+	if (want && pf_buf_reserve(out, want) != 0)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory decompressing %s data", what);
+	return 0;
+}
+
+/* Go's gzip reader reads concatenated members and refuses anything else
+ * after them; so does this. */
+static int gunzip(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, pf_err *e)
+{
+	size_t start = out->len, pos = 0;
+	while (pos < len) {
+		z_stream zs;
+		memset(&zs, 0, sizeof zs);
+		if (inflateInit2(&zs, 15 + 16) != Z_OK)
+			return pf_fail(e, PF_EXIT_INTERNAL, "out of memory starting gzip");
+		zs.next_in = (Bytef *)(data + pos);
+		zs.avail_in = (uInt)(len - pos > UINT32_MAX ? UINT32_MAX : len - pos);
+		int rc = Z_OK;
+		while (rc != Z_STREAM_END) {
+			if (make_room(out, start, max_out, "gzip", e) != 0) {
+				inflateEnd(&zs);
+				return -1;
+			}
+			size_t room = out->cap - out->len;
+			if (room > max_out - (out->len - start))
+				room = max_out - (out->len - start) + 1;
+			zs.next_out = out->data + out->len;
+			zs.avail_out = (uInt)(room > UINT32_MAX ? UINT32_MAX : room);
+			rc = inflate(&zs, Z_NO_FLUSH);
+			out->len = (size_t)(zs.next_out - out->data);
+			if (rc == Z_STREAM_END)
+				break;
+			if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
+				inflateEnd(&zs);
+				return pf_fail(e, PF_EXIT_DATA, "truncated gzip data at byte %zu", len);
+			}
+			if (rc != Z_OK && rc != Z_BUF_ERROR) {
+				size_t at = pos + (size_t)(zs.next_in - (data + pos));
+				const char *why = zs.msg ? zs.msg : "corrupt data";
+				pf_fail(e, PF_EXIT_DATA, "corrupt gzip data near byte %zu: %s", at, why);
+				inflateEnd(&zs);
+				return -1;
+			}
+		}
+		pos += (size_t)(zs.next_in - (data + pos));
+		inflateEnd(&zs);
+		if (out->len - start > max_out)
+			return too_large(e, "gzip", max_out);
+		if (pos < len && pf_detect_compression(data + pos, len - pos) != PF_GZIP)
+			return pf_fail(e, PF_EXIT_DATA, "unexpected bytes after gzip data at byte %zu", pos);
+	}
+	return 0;
+}
+
+static int unzstd(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, pf_err *e)
+{
+	ZSTD_DStream *ds = ZSTD_createDStream();
+	if (!ds)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory starting zstd");
+	size_t start = out->len, hint = 1;
+	ZSTD_inBuffer in = {data, len, 0};
+	while (in.pos < in.size) {
+		if (make_room(out, start, max_out, "zstd", e) != 0)
+			goto fail;
+		size_t room = out->cap - out->len;
+		if (room > max_out - (out->len - start))
+			room = max_out - (out->len - start) + 1;
+		ZSTD_outBuffer ob = {out->data + out->len, room, 0};
+		hint = ZSTD_decompressStream(ds, &ob, &in);
+		out->len += ob.pos;
+		if (ZSTD_isError(hint)) {
+			pf_fail(e, PF_EXIT_DATA, "corrupt zstd data near byte %zu: %s", in.pos,
+				ZSTD_getErrorName(hint));
+			goto fail;
+		}
+		if (out->len - start > max_out) {
+			too_large(e, "zstd", max_out);
+			goto fail;
+		}
+		if (ob.pos == 0 && in.pos == in.size)
+			break;
+	}
+	/* Flush what the decoder still holds; a non-zero hint means the last
+	 * frame did not end. */
+	while (hint != 0) {
+		if (make_room(out, start, max_out, "zstd", e) != 0)
+			goto fail;
+		ZSTD_outBuffer ob = {out->data + out->len, out->cap - out->len, 0};
+		hint = ZSTD_decompressStream(ds, &ob, &in);
+		out->len += ob.pos;
+		if (ZSTD_isError(hint)) {
+			pf_fail(e, PF_EXIT_DATA, "corrupt zstd data: %s", ZSTD_getErrorName(hint));
+			goto fail;
+		}
+		if (ob.pos == 0 && hint != 0) {
+			pf_fail(e, PF_EXIT_DATA, "truncated zstd data at byte %zu", len);
+			goto fail;
+		}
+	}
+	ZSTD_freeDStream(ds);
+	return 0;
+fail:
+	ZSTD_freeDStream(ds);
+	return -1;
+}
+
+int pf_decompress(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, pf_err *e)
+{
+	switch (pf_detect_compression(data, len)) {
+	case PF_GZIP:
+		return gunzip(data, len, max_out, out, e);
+	case PF_ZSTD:
+		return unzstd(data, len, max_out, out, e);
+	default:
+		if (len > max_out)
+			return pf_fail(e, PF_EXIT_DATA, "profile is larger than %zu bytes", max_out);
+		if (pf_buf_append(out, data, len) != 0)
+			return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+		return 0;
+	}
+}
+
+int pf_gzip(const uint8_t *data, size_t len, pf_buf *out, pf_err *e)
+{
+	z_stream zs;
+	memset(&zs, 0, sizeof zs);
+	/* 15 + 16: a gzip wrapper with a zero mtime, so equal profiles give
+	 * equal files and DEST is left untouched. */
+	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory starting gzip");
+	size_t bound = deflateBound(&zs, (uLong)len);
+	if (pf_buf_reserve(out, bound) != 0) {
+		deflateEnd(&zs);
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory compressing the profile");
+	}
+	zs.next_in = (Bytef *)data;
+	zs.avail_in = (uInt)len;
+	zs.next_out = out->data + out->len;
+	zs.avail_out = (uInt)bound;
+	int rc = deflate(&zs, Z_FINISH);
+	out->len += bound - zs.avail_out;
+	deflateEnd(&zs);
+	if (rc != Z_STREAM_END)
+		return pf_fail(e, PF_EXIT_INTERNAL, "gzip compression failed");
+	return 0;
+}

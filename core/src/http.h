@@ -1,0 +1,53 @@
+/* http.h: one HTTP exchange over libcurl, with TLS always verified, a CA
+ * bundle from SSL_CERT_FILE or CURL_CA_BUNDLE, proxies from the usual
+ * variables (libcurl reads those itself), and a hard deadline. */
+#ifndef PGOFETCH_HTTP_H
+#define PGOFETCH_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+
+typedef struct {
+	const char *method;        /* "GET" or "POST" */
+	const char *url;
+	const char *const *headers; /* "Name: value" lines, NULL-terminated, may be NULL */
+	const void *body;          /* POST body */
+	size_t body_len;
+	bool follow_redirects;     /* only for requests that carry no secret */
+	int64_t deadline_ns;       /* on pf_now_ns()'s clock */
+	size_t max_bytes;          /* the largest body accepted */
+} pf_http_request;
+
+typedef struct {
+	long status;     /* 0 when no answer came */
+	pf_buf body;
+	char *location;  /* Location header of a 3xx, when not followed */
+	int64_t retry_after_s;    /* Retry-After, -1 when absent */
+	int64_t ratelimit_reset_s; /* X-RateLimit-Reset, -1 when absent */
+	int curl_code;   /* CURLcode of a transport failure, 0 when none */
+} pf_http_response;
+
+/* Monotonic nanoseconds, for deadlines. */
+int64_t pf_now_ns(void);
+
+/* Performs req. Returns 0 when an HTTP answer came, whatever its status;
+ * -1 with e set (PF_EXIT_SOURCE) on a transport failure or timeout (the
+ * message names the host, not the whole URL, and says what to check). */
+int pf_http_do(const pf_http_request *req, pf_http_response *res, pf_err *e);
+void pf_http_response_free(pf_http_response *res);
+
+/* Sets the options every pgofetch transfer shares on a curl easy handle
+ * (TLS, CA bundle, user agent, protocols); returns 0 or -1 on OOM. */
+int pf_http_setup_handle(void *curl_easy);
+
+/* The reason phrase of a status, e.g. "Not Found"; "" when unknown. */
+const char *pf_http_reason(long status);
+
+/* The host part of url (no user info, no port), into out. */
+void pf_url_host(const char *url, char *out, size_t outsz);
+
+#endif

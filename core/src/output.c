@@ -1,0 +1,225 @@
+/* output.c: atomic, change-only writes of DEST. */
+#include "output.h"
+#include "buf.h"
+#include "decompress.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The one piece of global state: the temporary file's path, for the signal
+ * handler to remove it if pgofetch is interrupted mid-write. */
+static char pending_tmp[4200];
+static volatile sig_atomic_t pending_set;
+
+static void remove_pending_and_die(int sig)
+{
+	if (pending_set)
+		unlink(pending_tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void guard_tmp(const char *path, struct sigaction old[3])
+{
+	static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+	snprintf(pending_tmp, sizeof pending_tmp, "%s", path);
+	pending_set = 1;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = remove_pending_and_die;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+}
+
+static void unguard_tmp(const struct sigaction old[3])
+{
+	static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+	pending_set = 0;
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+}
+
+int64_t pf_dest_age_ns(const char *dest)
+{
+	struct stat st;
+	if (stat(dest, &st) != 0)
+		return -1;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t age = ((int64_t)now.tv_sec - st.st_mtim.tv_sec) * 1000000000LL +
+		      (now.tv_nsec - st.st_mtim.tv_nsec);
+	return age < 0 ? 0 : age;
+}
+
+static int read_all(int fd, pf_buf *out)
+{
+	for (;;) {
+		if (pf_buf_reserve(out, 65536) != 0)
+			return -1;
+		ssize_t n = read(fd, out->data + out->len, out->cap - out->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		out->len += (size_t)n;
+	}
+}
+
+/* True when the existing dest already holds data (or decompresses to
+ * same_as). Unreadable or missing dest: false. */
+static bool dest_holds(const char *dest, const uint8_t *data, size_t len,
+		       const uint8_t *same_as, size_t same_len)
+{
+	struct stat st;
+	if (stat(dest, &st) != 0 || !S_ISREG(st.st_mode))
+		return false;
+	if ((size_t)st.st_size != len && !same_as)
+		return false;
+	int fd = open(dest, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	pf_buf old = {0};
+	bool same = false;
+	if (read_all(fd, &old) == 0) {
+		same = old.len == len && memcmp(old.data, data, len) == 0;
+		if (!same && same_as && pf_detect_compression(old.data, old.len) == PF_GZIP) {
+			pf_buf raw = {0};
+			pf_err ignored = {0};
+			if (pf_decompress(old.data, old.len, same_len + 1, &raw, &ignored) == 0)
+				same = raw.len == same_len && memcmp(raw.data, same_as, same_len) == 0;
+			pf_buf_free(&raw);
+		}
+	}
+	pf_buf_free(&old);
+	close(fd);
+	return same;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* A new file gets the mode open(2) would give (0666 less umask); a
+ * replaced one keeps its mode. */
+static mode_t dest_mode(const char *dest)
+{
+	struct stat st;
+	if (stat(dest, &st) == 0)
+		return st.st_mode & 07777;
+	mode_t mask = umask(0);
+	umask(mask);
+	return 0666 & ~mask;
+}
+
+static int check_dir(const char *dest, char *dir, size_t dirsz, pf_err *e)
+{
+	char *copy = strdup(dest);
+	if (!copy)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	snprintf(dir, dirsz, "%s", dirname(copy));
+	free(copy);
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return pf_fail(e, PF_EXIT_OUTPUT, "cannot write %s: directory %s: %s", dest, dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return pf_fail(e, PF_EXIT_OUTPUT, "cannot write %s: %s is not a directory", dest, dir);
+	if (stat(dest, &st) == 0 && S_ISDIR(st.st_mode))
+		return pf_fail(e, PF_EXIT_OUTPUT, "cannot write %s: it is a directory", dest);
+	return 0;
+}
+
+static void sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd); /* best effort: some filesystems refuse it */
+		close(fd);
+	}
+}
+
+int pf_write_dest(const char *dest, const uint8_t *data, size_t len,
+		  const uint8_t *same_as, size_t same_len, bool *changed, pf_err *e)
+{
+	char dir[4096], tmp[4200];
+	*changed = false;
+	if (check_dir(dest, dir, sizeof dir, e) != 0)
+		return -1;
+	if (dest_holds(dest, data, len, same_as, same_len))
+		return 0;
+	char *base_copy = strdup(dest);
+	if (!base_copy)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	int n = snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", dir, basename(base_copy));
+	free(base_copy);
+	if (n < 0 || (size_t)n >= sizeof tmp)
+		return pf_fail(e, PF_EXIT_OUTPUT, "cannot write %s: path too long", dest);
+
+	struct sigaction old[3];
+	sigset_t block, prev;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	/* Create the file and arm the handler with signals held, so no signal
+	 * can land between the two and leave the file behind. */
+	sigprocmask(SIG_BLOCK, &block, &prev);
+	int fd = mkstemp(tmp);
+	int saved = errno;
+	if (fd >= 0)
+		guard_tmp(tmp, old);
+	sigprocmask(SIG_SETMASK, &prev, NULL);
+	if (fd < 0)
+		return pf_fail(e, PF_EXIT_OUTPUT, "cannot write %s: creating a temporary file in %s: %s",
+			       dest, dir, strerror(saved));
+
+	const char *step = "writing";
+	if (write_all(fd, data, len) != 0)
+		goto fail;
+	step = "setting the mode of";
+	if (fchmod(fd, dest_mode(dest)) != 0)
+		goto fail;
+	step = "syncing";
+	if (fsync(fd) != 0)
+		goto fail;
+	step = "closing";
+	int rc = close(fd);
+	fd = -1;
+	if (rc != 0)
+		goto fail;
+	step = "renaming";
+	if (rename(tmp, dest) != 0)
+		goto fail;
+	unguard_tmp(old);
+	sync_dir(dir);
+	*changed = true;
+	return 0;
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	unguard_tmp(old);
+	return pf_fail(e, PF_EXIT_OUTPUT, "cannot write %s: %s the temporary file: %s", dest, step,
+		       strerror(saved));
+}

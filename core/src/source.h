@@ -1,0 +1,33 @@
+/* source.h: turning a -in SOURCE (a file or an http(s) URL) into profiles.
+ * A source holds one profile (gzip, zstd or raw protobuf) or a ZIP archive
+ * of them; every profile found is handed, decompressed, to a sink. */
+#ifndef PGOFETCH_SOURCE_H
+#define PGOFETCH_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* Receives one raw protobuf profile. origin names where it came from (a
+ * path or a redacted URL), entry is the ZIP entry's name or NULL. */
+typedef int (*pf_profile_sink)(void *ctx, const char *origin, const char *entry,
+			       const uint8_t *raw, size_t len, pf_err *e);
+
+typedef struct {
+	size_t max_source_bytes;  /* largest file or HTTP answer read */
+	size_t max_profile_bytes; /* largest decompressed profile */
+	size_t max_zip_entries;
+} pf_limits;
+
+/* Feeds the profiles in data (one profile or a ZIP of them) to sink, in
+ * archive order. Errors are prefixed with origin (and the entry's name). */
+int pf_feed_bytes(const char *origin, const uint8_t *data, size_t len,
+		  const pf_limits *lim, pf_profile_sink sink, void *ctx, pf_err *e);
+
+/* Reads source (a path, or an http:// or https:// URL fetched before
+ * deadline_ns) and feeds its profiles to sink. */
+int pf_read_source(const char *source, const pf_limits *lim, int64_t deadline_ns,
+		   pf_profile_sink sink, void *ctx, pf_err *e);
+
+#endif
