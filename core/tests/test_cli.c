@@ -1,0 +1,106 @@
+/* The command line: Go flag syntax, defaults, and the usage errors. */
+#include "check.h"
+#include "cli.h"
+
+#include <stdlib.h>
+
+static int parse(pf_options *o, pf_err *e, int argc, const char **argv)
+{
+	*e = (pf_err){0};
+	return pf_cli_parse(argc, (char **)argv, o, e);
+}
+
+#define ARGS(...) (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)), (const char *[]){__VA_ARGS__}
+
+static void defaults(void)
+{
+	pf_options o;
+	pf_err e;
+	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "service:foo", "out.pgo")), 0);
+	CHECK_EQ_INT(o.nqueries, 1);
+	CHECK_EQ_STR(o.queries[0], "service:foo");
+	CHECK_EQ_STR(o.dest, "out.pgo");
+	CHECK_EQ_INT(o.profiles, 5);
+	CHECK_EQ_INT(o.from_ns, 72LL * 3600 * 1000000000);
+	CHECK_EQ_INT(o.timeout_ns, 60LL * 1000000000);
+	CHECK(o.noinline && o.comment && !o.fail && !o.json && !o.verbose);
+	CHECK_EQ_STR(o.endpoint, "gopgo");
+	pf_cli_free(&o);
+}
+
+static void go_syntax(void)
+{
+	pf_options o;
+	pf_err e;
+	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "--fail", "-profiles=7", "-timeout", "1m30s",
+					 "-in", "a.pprof", "--in=b.pprof", "-noinline=false", "-v", "dest")), 0);
+	CHECK(o.fail && o.verbose && !o.noinline);
+	CHECK_EQ_INT(o.profiles, 7);
+	CHECK_EQ_INT(o.timeout_ns, 90LL * 1000000000);
+	CHECK_EQ_INT(o.nin, 2);
+	CHECK_EQ_STR(o.ins[1], "b.pprof");
+	CHECK_EQ_INT(o.nqueries, 0);
+	pf_cli_free(&o);
+
+	/* Flags stop at the first non-flag argument, as in Go. */
+	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "q1", "-fail", "dest")), 0);
+	CHECK(!o.fail);
+	CHECK_EQ_INT(o.nqueries, 2);
+	CHECK_EQ_STR(o.queries[1], "-fail");
+	pf_cli_free(&o);
+
+	/* "--" ends the flags. */
+	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "-in", "x", "--", "-dest")), 0);
+	CHECK_EQ_STR(o.dest, "-dest");
+	pf_cli_free(&o);
+
+	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "-profiles", "0x10", "q", "d")), 0);
+	CHECK_EQ_INT(o.profiles, 16);
+	pf_cli_free(&o);
+
+	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "-h")), 0);
+	CHECK(o.help);
+	pf_cli_free(&o);
+	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "--help")), 0);
+	CHECK(o.help);
+	pf_cli_free(&o);
+}
+
+static void usage_error(const char *want, int argc, const char **argv)
+{
+	pf_options o;
+	pf_err e;
+	CHECK_EQ_INT(parse(&o, &e, argc, argv), -1);
+	CHECK_EQ_INT(e.code, PF_EXIT_USAGE);
+	CHECK_EQ_STR(e.msg, want);
+	pf_cli_free(&o);
+}
+
+static void errors(void)
+{
+	usage_error("flag provided but not defined: -bogus", ARGS("pgofetch", "-bogus", "q", "d"));
+	usage_error("invalid value \"5x\" for flag -timeout: parse error",
+		    ARGS("pgofetch", "-timeout", "5x", "q", "d"));
+	usage_error("invalid value \"maybe\" for flag -fail: parse error",
+		    ARGS("pgofetch", "-fail=maybe", "q", "d"));
+	usage_error("invalid value \"five\" for flag -profiles: parse error",
+		    ARGS("pgofetch", "-profiles", "five", "q", "d"));
+	usage_error("flag needs an argument: -in", ARGS("pgofetch", "-in"));
+	usage_error("bad flag syntax: ---x", ARGS("pgofetch", "---x", "d"));
+	usage_error("at least 2 arguments are required (QUERY... DEST), or -in SOURCE and DEST",
+		    ARGS("pgofetch", "dest"));
+	usage_error("at least 2 arguments are required (QUERY... DEST), or -in SOURCE and DEST",
+		    ARGS("pgofetch", "-in", "a.pprof"));
+	usage_error("invalid value \"v3\" for flag -endpoint: want gopgo or legacy",
+		    ARGS("pgofetch", "-endpoint", "v3", "q", "d"));
+	usage_error("invalid value 0 for flag -profiles: want 1 to 1000", ARGS("pgofetch", "-profiles", "0", "q", "d"));
+}
+
+int main(void)
+{
+	unsetenv("PGOFETCH_API_URL");
+	defaults();
+	go_syntax();
+	errors();
+	return check_report("test_cli");
+}
