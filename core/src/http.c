@@ -143,25 +143,33 @@ int pf_http_setup_handle(void *curl_easy)
 	return 0;
 }
 
-static int transport_error(CURLcode rc, const char *url, const char *errbuf, pf_err *e)
+/* Says what failed, naming the host only (URLs may carry tokens), and
+ * what to check. */
+static void describe_failure(CURLcode rc, const char *url, const char *errbuf, pf_http_response *res)
 {
 	char host[256];
 	pf_url_host(url, host, sizeof host);
 	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+	const char *fmt;
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
-		return pf_fail(e, PF_EXIT_SOURCE, "cannot resolve host %s (check the site or URL): %s", host, why);
+		fmt = "cannot resolve host %s (check the site or URL): %s";
+		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		return pf_fail(e, PF_EXIT_SOURCE, "timed out talking to %s (raise -timeout?): %s", host, why);
+		fmt = "timed out talking to %s (raise -timeout?): %s";
+		break;
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
-		return pf_fail(e, PF_EXIT_SOURCE,
-			       "TLS with %s failed (check the site, and SSL_CERT_FILE for a custom CA): %s", host, why);
+		fmt = "TLS with %s failed (check the site, and SSL_CERT_FILE for a custom CA): %s";
+		break;
 	default:
-		return pf_fail(e, PF_EXIT_SOURCE, "cannot fetch from %s: %s", host, why);
+		fmt = "cannot fetch from %s: %s";
 	}
+	res->exit_code = PF_EXIT_SOURCE;
+	if (snprintf(res->error, sizeof res->error, fmt, host, why) >= (int)sizeof res->error)
+		res->error[sizeof res->error - 1] = '\0';
 }
 
 static struct curl_slist *make_headers(const char *const *lines, bool *oom)
@@ -179,51 +187,209 @@ static struct curl_slist *make_headers(const char *const *lines, bool *oom)
 	return list;
 }
 
-int pf_http_do(const pf_http_request *req, pf_http_response *res, pf_err *e)
+struct pf_http_client {
+	CURLM *multi;
+	bool trace;
+};
+
+pf_http_client *pf_http_client_new(pf_err *e)
+{
+	pf_http_client *c = calloc(1, sizeof *c);
+	if (c)
+		c->multi = curl_multi_init();
+	if (!c || !c->multi) {
+		free(c);
+		pf_fail(e, PF_EXIT_INTERNAL, "out of memory starting libcurl");
+		return NULL;
+	}
+	return c;
+}
+
+void pf_http_client_free(pf_http_client *c)
+{
+	if (!c)
+		return;
+	curl_multi_cleanup(c->multi);
+	free(c);
+}
+
+void pf_http_client_trace(pf_http_client *c, bool on)
+{
+	c->trace = on;
+}
+
+/* The -v trace: curl's own text and the header lines sent and received,
+ * with the values of the key headers replaced, so -v never shows a key. */
+static int on_trace(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+{
+	(void)h;
+	(void)ud;
+	const char *mark = type == CURLINFO_TEXT ? "*" : type == CURLINFO_HEADER_OUT ? ">" :
+			   type == CURLINFO_HEADER_IN ? "<" : NULL;
+	if (!mark)
+		return 0;
+	const char *p = data, *end = data + size;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		size_t shown = n;
+		while (shown > 0 && (p[shown - 1] == '\r'))
+			shown--;
+		if (shown > 11 && strncasecmp(p, "DD-API-KEY:", 11) == 0)
+			fprintf(stderr, "curl %s DD-API-KEY: REDACTED\n", mark);
+		else if (shown > 19 && strncasecmp(p, "DD-APPLICATION-KEY:", 19) == 0)
+			fprintf(stderr, "curl %s DD-APPLICATION-KEY: REDACTED\n", mark);
+		else if (shown > 0)
+			fprintf(stderr, "curl %s %.*s\n", mark, (int)shown, p);
+		p += n + (nl ? 1 : 0);
+	}
+	return 0;
+}
+
+typedef struct {
+	CURL *easy;
+	struct curl_slist *headers;
+	sink body;
+	char errbuf[CURL_ERROR_SIZE];
+	bool started, done;
+} transfer;
+
+static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http_response *res,
+			  transfer *t, pf_err *e)
 {
 	memset(res, 0, sizeof *res);
 	res->retry_after_s = res->ratelimit_reset_s = -1;
+	t->body = (sink){res, req->max_bytes, false, false};
 	int64_t left_ms = (req->deadline_ns - pf_now_ns()) / 1000000;
-	if (left_ms <= 0)
-		return pf_fail(e, PF_EXIT_SOURCE, "timed out before fetching from %s (raise -timeout?)", req->url);
-	CURL *c = curl_easy_init();
-	if (!c)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory starting libcurl");
+	if (left_ms <= 0) {
+		char host[256];
+		pf_url_host(req->url, host, sizeof host);
+		res->exit_code = PF_EXIT_SOURCE;
+		snprintf(res->error, sizeof res->error, "timed out before fetching from %s (raise -timeout?)", host);
+		t->done = true;
+		return 0;
+	}
 	bool oom;
-	struct curl_slist *hdrs = make_headers(req->headers, &oom);
-	char errbuf[CURL_ERROR_SIZE] = "";
-	sink s = {res, req->max_bytes, false, false};
-	if (oom || pf_http_setup_handle(c) != 0) {
-		curl_slist_free_all(hdrs);
-		curl_easy_cleanup(c);
+	t->headers = make_headers(req->headers, &oom);
+	t->easy = curl_easy_init();
+	if (oom || !t->easy || pf_http_setup_handle(t->easy) != 0)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory setting up libcurl");
+	CURL *h = t->easy;
+	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left_ms);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &t->body);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, res);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
+	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, t);
+	if (c->trace) {
+		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_trace);
+		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	}
-	curl_easy_setopt(c, CURLOPT_URL, req->url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)left_ms);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, res);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	if (strcmp(req->method, "POST") == 0) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 	}
-	CURLcode rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
-	res->curl_code = (int)rc;
-	if (s.oom)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory reading the answer");
-	if (s.too_large)
-		return pf_fail(e, PF_EXIT_DATA, "answer is larger than %zu bytes", req->max_bytes);
-	if (rc != CURLE_OK)
-		return transport_error(rc, req->url, errbuf, e);
+	if (curl_multi_add_handle(c->multi, h) != CURLM_OK)
+		return pf_fail(e, PF_EXIT_INTERNAL, "libcurl refused a transfer");
+	t->started = true;
 	return 0;
+}
+
+static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc, pf_http_response *res,
+			    const char *url)
+{
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &res->status);
+	curl_multi_remove_handle(c->multi, t->easy);
+	res->curl_code = (int)rc;
+	if (t->body.too_large) {
+		res->exit_code = PF_EXIT_DATA;
+		snprintf(res->error, sizeof res->error, "answer is larger than %zu bytes", t->body.max_bytes);
+	} else if (rc != CURLE_OK) {
+		describe_failure(rc, url, t->errbuf, res);
+	}
+	t->done = true;
+}
+
+static void free_transfer(pf_http_client *c, transfer *t)
+{
+	if (t->easy) {
+		if (t->started && !t->done)
+			curl_multi_remove_handle(c->multi, t->easy);
+		curl_easy_cleanup(t->easy);
+	}
+	curl_slist_free_all(t->headers);
+}
+
+/* Drives the multi handle until every transfer is done, starting a new one
+ * whenever fewer than `parallel` run. */
+static int drive(pf_http_client *c, const pf_http_request *reqs, size_t n, size_t parallel,
+		 pf_http_response *res, transfer *ts, pf_err *e)
+{
+	size_t next = 0, running = 0, finished = 0;
+	while (finished < n) {
+		while (next < n && running < parallel) {
+			if (start_transfer(c, &reqs[next], &res[next], &ts[next], e) != 0)
+				return -1;
+			if (ts[next].done)
+				finished++;
+			else
+				running++;
+			next++;
+		}
+		int still;
+		if (curl_multi_perform(c->multi, &still) != CURLM_OK)
+			return pf_fail(e, PF_EXIT_INTERNAL, "libcurl failed");
+		CURLMsg *m;
+		int left;
+		while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			transfer *t;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+			size_t i = (size_t)(t - ts);
+			finish_transfer(c, t, m->data.result, &res[i], reqs[i].url);
+			if (t->body.oom)
+				return pf_fail(e, PF_EXIT_INTERNAL, "out of memory reading an answer");
+			running--;
+			finished++;
+		}
+		if (running > 0 && curl_multi_poll(c->multi, NULL, 0, 100, NULL) != CURLM_OK)
+			return pf_fail(e, PF_EXIT_INTERNAL, "libcurl failed");
+	}
+	return 0;
+}
+
+int pf_http_run(pf_http_client *c, const pf_http_request *reqs, size_t n, size_t parallel,
+		pf_http_response *res, pf_err *e)
+{
+	transfer *ts = calloc(n ? n : 1, sizeof *ts);
+	if (!ts)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	int rc = drive(c, reqs, n, parallel ? parallel : 1, res, ts, e);
+	for (size_t i = 0; i < n; i++)
+		free_transfer(c, &ts[i]);
+	free(ts);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (res[i].error[0])
+			rc = pf_fail(e, res[i].exit_code, "%s", res[i].error);
+	return rc;
+}
+
+int pf_http_do(const pf_http_request *req, pf_http_response *res, pf_err *e)
+{
+	pf_http_client *c = pf_http_client_new(e);
+	if (!c) {
+		memset(res, 0, sizeof *res);
+		return -1;
+	}
+	int rc = pf_http_run(c, req, 1, 1, res, e);
+	pf_http_client_free(c);
+	return rc;
 }
 
 void pf_http_response_free(pf_http_response *res)

@@ -24,6 +24,8 @@ typedef struct {
 
 typedef struct {
 	long status;     /* 0 when no answer came */
+	char error[512]; /* a transport failure, said for people; "" when none */
+	int exit_code;   /* the PF_EXIT_* of that failure */
 	pf_buf body;
 	char *location;  /* Location header of a 3xx, when not followed */
 	int64_t retry_after_s;    /* Retry-After, -1 when absent */
@@ -34,9 +36,27 @@ typedef struct {
 /* Monotonic nanoseconds, for deadlines. */
 int64_t pf_now_ns(void);
 
-/* Performs req. Returns 0 when an HTTP answer came, whatever its status;
- * -1 with e set (PF_EXIT_SOURCE) on a transport failure or timeout (the
- * message names the host, not the whole URL, and says what to check). */
+/* A connection cache and transfer engine (a libcurl multi handle):
+ * requests run through one client reuse its connections. */
+typedef struct pf_http_client pf_http_client;
+
+pf_http_client *pf_http_client_new(pf_err *e);
+void pf_http_client_free(pf_http_client *c);
+
+/* Sends a curl trace of every request to stderr with the secret headers
+ * blanked out (for -v). */
+void pf_http_client_trace(pf_http_client *c, bool on);
+
+/* Performs the n requests, at most `parallel` at once, filling res[i].
+ * Returns 0 when every request got an HTTP answer (whatever its status);
+ * otherwise -1 with e set to the first transport failure (PF_EXIT_SOURCE:
+ * the message names the host, not the whole URL, and says what to check),
+ * and each res[i].error saying which ones failed. Only running out of
+ * memory stops the others. */
+int pf_http_run(pf_http_client *c, const pf_http_request *reqs, size_t n, size_t parallel,
+		pf_http_response *res, pf_err *e);
+
+/* One request on a client of its own. */
 int pf_http_do(const pf_http_request *req, pf_http_response *res, pf_err *e);
 void pf_http_response_free(pf_http_response *res);
 

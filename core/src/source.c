@@ -20,14 +20,14 @@ static int fail_at(pf_err *e, const char *origin, const char *entry)
 {
 	char what[1200];
 	if (entry)
-		snprintf(what, sizeof what, "%s: ZIP entry \"%s\"", origin, entry);
+		snprintf(what, sizeof what, "%s%sZIP entry \"%s\"", origin, *origin ? ": " : "", entry);
 	else
 		snprintf(what, sizeof what, "%s", origin);
 	pf_err_prefix(e, what);
 	return -1;
 }
 
-static int feed_profile(const char *origin, const char *entry, const uint8_t *data, size_t len,
+int pf_feed_profile(const char *origin, const char *entry, const uint8_t *data, size_t len,
 			const pf_limits *lim, pf_profile_sink sink, void *ctx, pf_err *e)
 {
 	pf_buf raw = {0};
@@ -59,7 +59,7 @@ static int feed_zip(const char *origin, const uint8_t *data, size_t len, const p
 		if (rc != 0)
 			fail_at(e, origin, NULL);
 		else
-			rc = feed_profile(origin, z.entries[i].name, entry.data, entry.len, lim, sink, ctx, e);
+			rc = pf_feed_profile(origin, z.entries[i].name, entry.data, entry.len, lim, sink, ctx, e);
 	}
 	pf_buf_free(&entry);
 	pf_zip_close(&z);
@@ -73,7 +73,7 @@ int pf_feed_bytes(const char *origin, const uint8_t *data, size_t len,
 		return pf_fail(e, PF_EXIT_DATA, "%s: empty, not a profile", origin);
 	if (pf_is_zip(data, len))
 		return feed_zip(origin, data, len, lim, sink, ctx, e);
-	return feed_profile(origin, NULL, data, len, lim, sink, ctx, e);
+	return pf_feed_profile(origin, NULL, data, len, lim, sink, ctx, e);
 }
 
 static int read_file(const char *path, size_t max, pf_buf *out, pf_err *e)

@@ -20,6 +20,10 @@ typedef struct {
 	size_t max_zip_entries;
 } pf_limits;
 
+/* Decompresses one profile (gzip, zstd or raw) and hands it to sink. */
+int pf_feed_profile(const char *origin, const char *entry, const uint8_t *data, size_t len,
+		    const pf_limits *lim, pf_profile_sink sink, void *ctx, pf_err *e);
+
 /* Feeds the profiles in data (one profile or a ZIP of them) to sink, in
  * archive order. Errors are prefixed with origin (and the entry's name). */
 int pf_feed_bytes(const char *origin, const uint8_t *data, size_t len,

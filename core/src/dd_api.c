@@ -1,0 +1,283 @@
+/* dd_api.c: request bodies and answers of Datadog's profiling API, with
+ * cJSON for the JSON. */
+#include "dd_api.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+/* Datadog's API client's list of sites (api/datadog/configuration.go). */
+static const char *const known_sites[] = {
+	"datadoghq.com", "us3.datadoghq.com", "us5.datadoghq.com", "ap1.datadoghq.com",
+	"ap2.datadoghq.com", "uk1.datadoghq.com", "datadoghq.eu", "ddog-gov.com", "us2.ddog-gov.com",
+};
+
+static bool is_loopback(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+	       strcmp(host, "[::1]") == 0;
+}
+
+static char *check_api_url(const char *url, pf_err *e)
+{
+	bool https = strncmp(url, "https://", 8) == 0, http = strncmp(url, "http://", 7) == 0;
+	if (!https && !http) {
+		pf_fail(e, PF_EXIT_USAGE, "-api-url %s: want an http:// or https:// URL", url);
+		return NULL;
+	}
+	char host[256];
+	pf_url_host(url, host, sizeof host);
+	if (host[0] == '\0') {
+		pf_fail(e, PF_EXIT_USAGE, "-api-url %s: no host", url);
+		return NULL;
+	}
+	const char *authority = url + (https ? 8 : 7);
+	if (memchr(authority, '@', strcspn(authority, "/?#"))) {
+		pf_fail(e, PF_EXIT_USAGE, "-api-url must not hold a user name or password");
+		return NULL;
+	}
+	if (http && !is_loopback(host)) {
+		pf_fail(e, PF_EXIT_USAGE,
+			"-api-url %s: plain http would send the keys in the clear; use https (http is allowed only to loopback)",
+			url);
+		return NULL;
+	}
+	char *out = strdup(url);
+	if (!out) {
+		pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+		return NULL;
+	}
+	size_t n = strlen(out);
+	while (n > 0 && out[n - 1] == '/')
+		out[--n] = '\0';
+	return out;
+}
+
+char *pf_dd_base_url(const char *api_url, const char *site, pf_err *e)
+{
+	if (api_url && *api_url)
+		return check_api_url(api_url, e);
+	if (!site || !*site)
+		site = "datadoghq.com";
+	bool known = false;
+	for (size_t i = 0; i < sizeof known_sites / sizeof known_sites[0]; i++)
+		known = known || strcmp(site, known_sites[i]) == 0;
+	if (!known) {
+		pf_fail(e, PF_EXIT_USAGE,
+			"DD_SITE=%s is not a known Datadog site (datadoghq.com, us3.datadoghq.com, us5.datadoghq.com, "
+			"ap1.datadoghq.com, ap2.datadoghq.com, uk1.datadoghq.com, datadoghq.eu, ddog-gov.com, "
+			"us2.ddog-gov.com); give the API's URL with -api-url",
+			site);
+		return NULL;
+	}
+	size_t n = strlen(site) + sizeof "https://app.";
+	char *out = malloc(n);
+	if (!out) {
+		pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+		return NULL;
+	}
+	snprintf(out, n, "https://app.%s", site);
+	return out;
+}
+
+char *pf_dd_query_text(const char *query)
+{
+	if (strstr(query, "language:go") || strstr(query, "runtime:go"))
+		return strdup(query);
+	while (isspace((unsigned char)*query))
+		query++;
+	size_t n = strlen(query);
+	while (n > 0 && isspace((unsigned char)query[n - 1]))
+		n--;
+	size_t size = n + sizeof " runtime:go";
+	char *out = malloc(size);
+	if (out)
+		snprintf(out, size, "%.*s runtime:go", (int)n, query);
+	return out;
+}
+
+void pf_dd_format_time(time_t t, char out[32])
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil), to avoid timegm, which C11 and POSIX lack. */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int pf_dd_parse_time(const char *s, int64_t *unix_s)
+{
+	int y, mo, d, h, mi, sec, n = 0;
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	*unix_s = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	return 0;
+}
+
+/* Go's Time.Round(time.Second): halfway rounds up. */
+static time_t round_second(int64_t unix_ns)
+{
+	int64_t s = unix_ns / 1000000000LL, rem = unix_ns % 1000000000LL;
+	if (rem < 0) {
+		rem += 1000000000LL;
+		s--;
+	}
+	return (time_t)(rem >= 500000000LL ? s + 1 : s);
+}
+
+void pf_dd_window(int64_t now_unix_ns, int64_t window_ns, time_t *from, time_t *to)
+{
+	*to = round_second(now_unix_ns);
+	*from = round_second(now_unix_ns - window_ns);
+}
+
+static cJSON *query_object(const char *query, time_t from, time_t to, int64_t limit)
+{
+	char f[32], t[32];
+	pf_dd_format_time(from, f);
+	pf_dd_format_time(to, t);
+	char *text = pf_dd_query_text(query);
+	cJSON *q = cJSON_CreateObject(), *filter = cJSON_CreateObject(), *sort = cJSON_CreateObject();
+	bool ok = text && q && filter && sort;
+	if (ok) {
+		cJSON_AddItemToObject(q, "filter", filter);
+		cJSON_AddItemToObject(q, "sort", sort);
+		filter = sort = NULL;
+		cJSON *fobj = cJSON_GetObjectItem(q, "filter"), *sobj = cJSON_GetObjectItem(q, "sort");
+		ok = cJSON_AddStringToObject(fobj, "from", f) && cJSON_AddStringToObject(fobj, "to", t) &&
+		     cJSON_AddStringToObject(fobj, "query", text) &&
+		     cJSON_AddStringToObject(sobj, "order", "desc") &&
+		     cJSON_AddStringToObject(sobj, "field", "@metrics.core_cpu_cores") &&
+		     cJSON_AddNumberToObject(q, "limit", (double)limit);
+	}
+	free(text);
+	cJSON_Delete(filter);
+	cJSON_Delete(sort);
+	if (!ok) {
+		cJSON_Delete(q);
+		return NULL;
+	}
+	return q;
+}
+
+char *pf_dd_request_body(const char *const *queries, size_t n, time_t from, time_t to,
+			 int64_t limit, int single, pf_err *e)
+{
+	cJSON *root = single ? NULL : cJSON_CreateObject();
+	cJSON *list = single ? NULL : cJSON_AddArrayToObject(root, "queries");
+	bool ok = single || (root && list);
+	for (size_t i = 0; ok && i < n; i++) {
+		cJSON *q = query_object(queries[i], from, to, limit);
+		ok = q != NULL;
+		if (ok && single)
+			root = q;
+		else if (ok)
+			cJSON_AddItemToArray(list, q);
+	}
+	char *body = ok ? cJSON_PrintUnformatted(root) : NULL;
+	cJSON_Delete(root);
+	if (!body)
+		pf_fail(e, PF_EXIT_INTERNAL, "out of memory building the request");
+	return body;
+}
+
+static char *dup_string(const cJSON *item)
+{
+	return cJSON_IsString(item) ? strdup(item->valuestring) : strdup("");
+}
+
+static int parse_listed(const cJSON *item, size_t i, pf_dd_listed *l, pf_err *e)
+{
+	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(item, "attributes");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(attrs, "id");
+	if (!cJSON_IsString(id) || !cJSON_IsString(pid) || !*id->valuestring || !*pid->valuestring)
+		return pf_fail(e, PF_EXIT_DATA, "list answer: data[%zu] has no id or attributes.id", i);
+	const cJSON *custom = cJSON_GetObjectItemCaseSensitive(attrs, "custom");
+	const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(custom, "metrics");
+	const cJSON *cores = cJSON_GetObjectItemCaseSensitive(metrics, "core_cpu_cores");
+	const cJSON *dur = cJSON_GetObjectItemCaseSensitive(attrs, "duration_nanos");
+	l->event_id = dup_string(id);
+	l->profile_id = dup_string(pid);
+	l->service = dup_string(cJSON_GetObjectItemCaseSensitive(attrs, "service"));
+	l->timestamp = dup_string(cJSON_GetObjectItemCaseSensitive(attrs, "timestamp"));
+	l->cpu_cores = cJSON_IsNumber(cores) ? cores->valuedouble : 0;
+	l->duration_ns = cJSON_IsNumber(dur) ? (int64_t)dur->valuedouble : 0;
+	if (!l->event_id || !l->profile_id || !l->service || !l->timestamp)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	/* The ids go into a URL path and query: refuse what would change its shape. */
+	if (strpbrk(l->profile_id, "/?#&% ") || strpbrk(l->event_id, "/?#&% "))
+		return pf_fail(e, PF_EXIT_DATA, "list answer: data[%zu] has an id with URL characters", i);
+	return 0;
+}
+
+int pf_dd_parse_list(const char *json, size_t len, int64_t limit, pf_dd_listed **out, size_t *n,
+		     pf_err *e)
+{
+	*out = NULL;
+	*n = 0;
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+	if (!root) {
+		size_t at = end && end >= json ? (size_t)(end - json) : 0;
+		return pf_fail(e, PF_EXIT_DATA, "list answer is not valid JSON (near byte %zu)", at);
+	}
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+	if (!cJSON_IsArray(data)) {
+		cJSON_Delete(root);
+		return pf_fail(e, PF_EXIT_DATA, "list answer has no \"data\" array");
+	}
+	size_t count = (size_t)cJSON_GetArraySize(data);
+	if ((int64_t)count > limit)
+		count = (size_t)limit;
+	pf_dd_listed *l = calloc(count ? count : 1, sizeof *l);
+	if (!l) {
+		cJSON_Delete(root);
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	}
+	int rc = 0;
+	const cJSON *item;
+	size_t i = 0;
+	cJSON_ArrayForEach(item, data) {
+		if (i == count || rc != 0)
+			break;
+		rc = parse_listed(item, i, &l[i], e);
+		i++;
+	}
+	cJSON_Delete(root);
+	if (rc != 0) {
+		pf_dd_listed_free(l, i);
+		return -1;
+	}
+	*out = l;
+	*n = count;
+	return 0;
+}
+
+void pf_dd_listed_free(pf_dd_listed *l, size_t n)
+{
+	for (size_t i = 0; l && i < n; i++) {
+		free(l[i].event_id);
+		free(l[i].profile_id);
+		free(l[i].service);
+		free(l[i].timestamp);
+	}
+	free(l);
+}
