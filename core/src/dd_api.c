@@ -2,6 +2,7 @@
  * cJSON for the JSON. */
 #include "dd_api.h"
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <stdbool.h>
@@ -17,10 +18,14 @@ static const char *const known_sites[] = {
 	"ap2.datadoghq.com", "uk1.datadoghq.com", "datadoghq.eu", "ddog-gov.com", "us2.ddog-gov.com",
 };
 
+/* localhost, 127.0.0.0/8 or [::1]; a name that merely starts with "127."
+ * is not. */
 static bool is_loopback(const char *host)
 {
-	return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-	       strcmp(host, "[::1]") == 0;
+	struct in_addr a;
+	if (inet_pton(AF_INET, host, &a) == 1)
+		return (ntohl(a.s_addr) >> 24) == 127;
+	return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0;
 }
 
 static char *check_api_url(const char *url, pf_err *e)
