@@ -1,0 +1,81 @@
+// Package testenv finds what every end-to-end test needs: the repository,
+// the pgofetch binary under test, and the shared test data.
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// RepoRoot is the top of the pgofetch repository.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("testenv: cannot locate the repository")
+	}
+	// this file is tests/internal/testenv/testenv.go
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
+}
+
+// Pgofetch is the binary under test: $PGOFETCH, else build/core/pgofetch
+// (what `make build` makes). A missing binary fails the test: the suite
+// never passes by skipping what it was asked to check.
+func Pgofetch(t testing.TB) string {
+	t.Helper()
+	bin := os.Getenv("PGOFETCH")
+	if bin == "" {
+		bin = filepath.Join(RepoRoot(t), "build", "core", "pgofetch")
+	}
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		t.Fatalf("testenv: pgofetch binary not found at %s (run `make build`, or set PGOFETCH): %v", abs, err)
+	}
+	return abs
+}
+
+// SharedTestdata is a file of ../shared/testdata beside the repository
+// (the real production profile lives there).
+func SharedTestdata(t testing.TB, name string) string {
+	t.Helper()
+	p := filepath.Join(RepoRoot(t), "..", "shared", "testdata", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("testenv: shared test data %s missing: %v", p, err)
+	}
+	return p
+}
+
+// Example is the example Go service every integration builds.
+func Example(t testing.TB) string {
+	t.Helper()
+	return filepath.Join(RepoRoot(t), "integrations", "example")
+}
+
+// CopyTree copies the directory src to dst (files and directories only),
+// so a test can build the example without touching the source tree.
+func CopyTree(t testing.TB, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatalf("testenv: copying %s: %v", src, err)
+	}
+}
