@@ -21,7 +21,9 @@ build: deps
 demo: build
 	integrations/example/demo.sh $(BUILD)/core/pgofetch $(BUILD)/demo
 
+# Bazel (Debian's bazel-bootstrap) runs the Bazel integration's tests.
 test: build
+	@core/install-deps.sh bazel-bootstrap
 	$(MAKE) test-core test-go
 
 test-core:
