@@ -28,7 +28,8 @@ static const flag_def flags[] = {
 	{"api-url", F_STRING, OPT(api_url), "url",
 	 "Datadog API base URL (default https://app.$DD_SITE; env PGOFETCH_API_URL)", NULL},
 	{"comment", F_BOOL, OPT(comment), NULL,
-	 "record the queries, time window and profile ids in the profile's comments", "true"},
+	 "record where the profile came from (queries, window, profile ids, sources)\n"
+	 "in its comments, shown by go tool pprof -comments", "true"},
 	{"endpoint", F_STRING, OPT(endpoint), "name",
 	 "Datadog endpoint: gopgo (one request) or legacy (list, then download each)", "\"gopgo\""},
 	{"fail", F_BOOL, OPT(fail), NULL, "return with a non-zero exit code on failure", NULL},
