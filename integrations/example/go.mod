@@ -1,0 +1,3 @@
+module example.com/pgofetch-example
+
+go 1.21
