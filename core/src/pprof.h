@@ -1,0 +1,163 @@
+/* pprof.h: a pprof profile (google/pprof profile.proto) in memory, and the
+ * four things pgofetch does to profiles: decode, merge, the no-inline rename
+ * and encode. Every step reproduces github.com/google/pprof/profile exactly
+ * (ParseUncompressed + CheckValid, Merge, WriteUncompressed), so that the
+ * bytes written equal those Datadog's datadog-pgo writes for the same input.
+ *
+ * The model is flat: entities live in arrays and refer to each other by
+ * index; strings are interned once per profile and referred to by id
+ * (string id 0 is always ""). Ids (pf_mapping.id, ...) are those of the
+ * profile: the decoded ones, or 1..N after a merge, as pprof numbers them. */
+#ifndef PGOFETCH_PPROF_H
+#define PGOFETCH_PPROF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "htab.h"
+
+/* "No entity" for index fields, "no unit" for numeric labels. */
+#define PF_NONE UINT32_MAX
+
+/* Interned strings: each distinct byte string once, NUL-terminated (a
+ * string may hold NULs itself; len says how long it is). */
+typedef struct {
+	size_t off, len;
+} pf_str;
+
+typedef struct {
+	char *bytes;
+	size_t nbytes, cap_bytes;
+	pf_str *strs;
+	size_t nstrs, cap_strs;
+	pf_htab index;
+} pf_strpool;
+
+typedef struct {
+	uint32_t type, unit; /* string ids */
+} pf_value_type;
+
+typedef struct {
+	uint64_t id, start, limit, offset;
+	uint32_t file, build_id; /* string ids */
+	bool has_functions, has_filenames, has_line_numbers, has_inline_frames;
+} pf_mapping;
+
+typedef struct {
+	uint64_t id;
+	uint32_t name, system_name, filename; /* string ids */
+	int64_t start_line;
+} pf_function;
+
+typedef struct {
+	uint32_t function; /* index into functions */
+	int64_t line, column;
+} pf_line;
+
+typedef struct {
+	uint64_t id, address;
+	uint32_t mapping; /* index into mappings, or PF_NONE */
+	uint32_t nlines;
+	size_t lines; /* first of nlines in p->lines; lines[0] is the innermost (inlined) frame */
+	bool is_folded;
+} pf_location;
+
+/* A string label (pprof's Sample.Label). */
+typedef struct {
+	uint32_t key, str;
+} pf_label;
+
+/* A numeric label (Sample.NumLabel, Sample.NumUnit). unit is PF_NONE when no
+ * label of this key in the sample has a unit; otherwise every label of the
+ * key has one, "" (id 0) standing for a missing one, as pprof pads them. */
+typedef struct {
+	uint32_t key, unit;
+	int64_t num;
+} pf_num_label;
+
+/* A sample's locations (leaf first), values (one per sample type) and
+ * labels are runs in the profile's shared arrays. Labels are sorted by key
+ * (byte order, as Go's sort.Strings), keeping the order of values of a key. */
+typedef struct {
+	size_t locs;       /* into p->sample_locs (location indexes) */
+	size_t values;     /* into p->values; nsample_types of them */
+	size_t labels;     /* into p->labels */
+	size_t num_labels; /* into p->num_labels */
+	uint32_t nlocs, nlabels, nnum_labels;
+} pf_sample;
+
+typedef struct pf_profile pf_profile;
+struct pf_profile {
+	pf_strpool str;
+
+	pf_value_type *sample_types;
+	size_t nsample_types, cap_sample_types;
+	pf_sample *samples;
+	size_t nsamples, cap_samples;
+	pf_mapping *mappings;
+	size_t nmappings, cap_mappings;
+	pf_location *locations;
+	size_t nlocations, cap_locations;
+	pf_function *functions;
+	size_t nfunctions, cap_functions;
+
+	uint32_t *sample_locs;
+	size_t nsample_locs, cap_sample_locs;
+	int64_t *values;
+	size_t nvalues, cap_values;
+	pf_label *labels;
+	size_t nlabels, cap_labels;
+	pf_num_label *num_labels;
+	size_t nnum_labels, cap_num_labels;
+	pf_line *lines;
+	size_t nlines, cap_lines;
+	uint32_t *comments; /* string ids */
+	size_t ncomments, cap_comments;
+
+	uint32_t drop_frames, keep_frames, default_sample_type, doc_url; /* string ids */
+	int64_t time_nanos, duration_nanos, period;
+	pf_value_type period_type;
+};
+
+/* The bytes of string `id` (NUL-terminated) and, when len is not NULL, its length. */
+const char *pf_profile_str(const pf_profile *p, uint32_t id, size_t *len);
+
+/* Decodes an UNCOMPRESSED protobuf profile and checks it as pprof's
+ * ParseUncompressed + CheckValid do. Error messages say what and where
+ * (field, byte offset, index); the caller adds "<name>: ". Returns NULL and
+ * fills e (PF_EXIT_DATA, or PF_EXIT_INTERNAL when memory runs out). */
+pf_profile *pf_profile_decode(const uint8_t *data, size_t len, pf_err *e);
+void pf_profile_free(pf_profile *p);
+
+/* Drops every sample's string labels (numeric labels stay), as datadog-pgo does. */
+void pf_profile_drop_string_labels(pf_profile *p);
+
+/* profile.Merge([]*Profile{a, b}). Consumes a and b (frees them, also on
+ * failure) and returns the merged profile; incompatible inputs fail with
+ * PF_EXIT_DATA and a message naming name_a and name_b and what differs. */
+pf_profile *pf_profile_merge2(pf_profile *a, pf_profile *b, const char *name_a,
+			      const char *name_b, pf_err *e);
+
+/* Datadog's no-inline rename; returns how many functions were renamed, or
+ * (size_t)-1 when memory runs out. */
+size_t pf_profile_noinline(pf_profile *p, pf_err *e);
+
+/* profile.WriteUncompressed: appends the encoded protobuf to out. */
+int pf_profile_encode(pf_profile *p, pf_buf *out, pf_err *e);
+
+/* Appends a comment (as appending to profile.Comments does). */
+int pf_profile_add_comment(pf_profile *p, const char *comment, pf_err *e);
+
+/* Facts for logs. */
+size_t pf_profile_samples(const pf_profile *p);
+int64_t pf_profile_duration_nanos(const pf_profile *p);
+int64_t pf_profile_time_nanos(const pf_profile *p);
+/* CPU cores as datadog-pgo computes them: the sum of the "cpu"/"nanoseconds"
+ * sample values over duration_nanos; -1 when there is no such sample type
+ * or the duration is 0. */
+double pf_profile_cpu_cores(const pf_profile *p);
+
+#endif
