@@ -1,0 +1,108 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"pgofetch/tests/internal/testenv"
+)
+
+// usageText runs pgofetch -h and returns the usage it prints (on stdout or
+// stderr, whichever it uses; the other must stay empty).
+func usageText(t *testing.T, flag string) string {
+	t.Helper()
+	r := pgofetch(t, flag)
+	if r.code != 0 {
+		t.Fatalf("%s: exit code %d, want 0\n%s", flag, r.code, r)
+	}
+	if (r.stdout == "") == (r.stderr == "") {
+		t.Fatalf("%s: want the usage on exactly one of stdout and stderr\n%s", flag, r)
+	}
+	return r.stdout + r.stderr
+}
+
+// -h and -help print the usage: the synopsis and every flag the contract
+// names.
+func TestHelp(t *testing.T) {
+	requireBinary(t)
+	for _, flag := range []string{"-h", "--help", "-help"} {
+		u := usageText(t, flag)
+		if !strings.HasPrefix(u, "usage: pgofetch [OPTIONS]... [QUERY...] DEST\n") {
+			t.Errorf("%s: usage does not start with the synopsis:\n%s", flag, u)
+		}
+		for _, f := range []string{"in", "profiles", "from", "timeout", "max-age", "api-url", "endpoint",
+			"trim", "format", "noinline", "comment", "fail", "json", "v", "version"} {
+			if !regexp.MustCompile(`(?m)^  -` + regexp.QuoteMeta(f) + `\b`).MatchString(u) {
+				t.Errorf("%s: usage does not list -%s", flag, f)
+			}
+		}
+	}
+}
+
+// -version prints one line with the program's name and a version number.
+func TestVersion(t *testing.T) {
+	requireBinary(t)
+	r := pgofetch(t, "-version")
+	if r.code != 0 {
+		t.Fatalf("exit code %d\n%s", r.code, r)
+	}
+	out := r.stdout + r.stderr
+	if !regexp.MustCompile(`^pgofetch v?\d+\.\d+\.\d+\S*( .*)?\n$`).MatchString(out) {
+		t.Errorf("-version printed %q, want one line \"pgofetch X.Y.Z ...\"", out)
+	}
+}
+
+// README's "Command line" section is exactly what -h prints.
+func TestReadmeUsage(t *testing.T) {
+	requireBinary(t)
+	path := filepath.Join(testenv.RepoRoot(t), "README.md")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("README.md: %v (its \"## Command line\" section must hold the -h text)", err)
+	}
+	readme := strings.ReplaceAll(string(data), "\r\n", "\n")
+	i := strings.Index(readme, "\n## Command line\n")
+	if i < 0 {
+		t.Fatalf("README.md has no \"## Command line\" heading")
+	}
+	rest := readme[i+len("\n## Command line\n"):]
+	if next := strings.Index(rest, "\n## "); next >= 0 {
+		rest = rest[:next] // the block must be in this section
+	}
+	open := strings.Index(rest, "```")
+	if open < 0 {
+		t.Fatalf("README.md: no ``` block in the \"Command line\" section")
+	}
+	body := rest[open+3:]
+	nl := strings.Index(body, "\n")
+	if nl < 0 {
+		t.Fatalf("README.md: unterminated ``` block")
+	}
+	body = body[nl+1:] // after the info string
+	end := strings.Index(body, "```")
+	if end < 0 {
+		t.Fatalf("README.md: unterminated ``` block")
+	}
+	block := body[:end]
+	usage := usageText(t, "-h")
+	if block != usage {
+		t.Errorf("README.md's Command line block differs from `pgofetch -h`:\n%s", lineDiff(block, usage))
+	}
+}
+
+// lineDiff shows the first line that differs.
+func lineDiff(readme, usage string) string {
+	a, b := strings.Split(readme, "\n"), strings.Split(usage, "\n")
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			return "line " + strconv.Itoa(i+1) + ":\n  README: " + quote(a[i]) + "\n  -h:     " + quote(b[i])
+		}
+	}
+	return "README has " + strconv.Itoa(len(a)) + " lines, -h " + strconv.Itoa(len(b))
+}
+
+func quote(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\t", "\\t"), " ", "·") }
