@@ -461,6 +461,13 @@ func (w *world) profile(i int) *Profile {
 		} else {
 			loc.Address = t.off
 		}
+		if w.o.Exotic && r.IntN(20) == 0 {
+			// a mapping id no mapping has: pprof reads it as "no mapping"
+			loc.MappingID = 1
+			for _, id := range mids {
+				loc.MappingID = max(loc.MappingID, id+1)
+			}
+		}
 		for _, ln := range t.lines {
 			usedFn[ln.fn] = true
 		}
