@@ -764,12 +764,12 @@ static int decode_all(dec *d, span all)
 			return -1;
 	if (r < 0 || resolve_header(d) != 0 || alloc_entities(d) != 0)
 		return -1;
+	if (d->p->nsample_types == 0 && d->nsample_msgs != 0)
+		return pf_fail(d->e, PF_EXIT_DATA, "%zu samples but no sample types", d->nsample_msgs);
 	if (decode_messages(d, all, 3, decode_mapping, 5, decode_function) != 0 ||
 	    decode_messages(d, all, 4, decode_location, 0, NULL) != 0 ||
 	    decode_messages(d, all, 2, decode_sample, 0, NULL) != 0)
 		return -1;
-	if (d->p->nsample_types == 0 && d->p->nsamples != 0)
-		return pf_fail(d->e, PF_EXIT_DATA, "%zu samples but no sample types", d->p->nsamples);
 	return 0;
 }
 

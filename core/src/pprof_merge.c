@@ -580,8 +580,9 @@ static void describe_type(char *buf, size_t size, const pf_profile *p, const pf_
 {
 	size_t used = strlen(buf);
 	if (used + 1 < size)
-		snprintf(buf + used, size - used, "%s%s/%s", used ? " " : "", pf_profile_str(p, vt->type, NULL),
-			 pf_profile_str(p, vt->unit, NULL));
+		snprintf(buf + used, size - used, "%s%s/%s", used ? " " : "",
+			 vt->type ? pf_profile_str(p, vt->type, NULL) : "\"\"",
+			 vt->unit ? pf_profile_str(p, vt->unit, NULL) : "\"\"");
 }
 
 static bool same_type(const pf_profile *a, const pf_value_type *x, const pf_profile *b, const pf_value_type *y)
