@@ -1,0 +1,287 @@
+# pgo.mk: fresh Go PGO profiles from pgofetch, as declared prerequisites of
+# a Makefile-based Go build. GNU Make 4.x.
+#
+#   include path/to/pgofetch/make-include/pgo.mk
+#   $(eval $(call pgo_profile,cmd/foo,service:foo env:prod))
+#
+#   bin/foo: $(GO_SOURCES)                  # your rule, unchanged
+#   	go build -o $@ ./cmd/foo
+#
+# The declaration makes cmd/foo/default.pgo a target that runs pgofetch on
+# every make run (git's GIT-VERSION-FILE pattern). pgofetch rewrites the file
+# only when the merged profile differs, so bin/foo, which the declaration
+# gives cmd/foo/default.pgo as a prerequisite, relinks only then; go build
+# picks up default.pgo by itself (-pgo=auto, Go 1.21+).
+#
+# Fail-open, like pgofetch: when the profiles cannot be fetched (outage,
+# keys, no matching profile, no pgofetch binary) make warns, keeps the
+# default.pgo already there, and the build goes on. PGO_FAIL=1 makes any of
+# these fail the build.
+#
+# Declaration
+#   $(eval $(call pgo_profile,PKG[,QUERIES[,BINARY[,SOURCES]]]))
+#   PKG      the main package's directory, relative to the Makefile
+#            (cmd/foo, or . for the module root); its profile is PKG/default.pgo
+#   QUERIES  Datadog queries, separated by ';' (empty: $(PGO_QUERIES)); write a
+#            comma as $(pgo_comma)
+#   BINARY   the file your Makefile builds from PKG (default
+#            $(PGO_BINDIR)/<last element of PKG>; - for none): it gets
+#            PKG/default.pgo as a prerequisite, and pgo-check inspects it
+#   SOURCES  -in sources for this package only: profile files (pprof, gzip,
+#            zstd, ZIP) or http(s) URLs of net/http/pprof endpoints,
+#            space-separated
+#   Declare each package once. The profile's settings can also be given per
+#   package as target-specific variables: cmd/foo/default.pgo: PGO_PROFILES = 10
+#
+# Targets
+#   pgo        refresh every declared default.pgo
+#   pgo-clean  delete every declared default.pgo (committed ones too)
+#   pgo-check  fail unless every declared BINARY exists and shows -pgo= in
+#              go version -m
+#   pgo-help   this summary, the settings in effect and the declarations
+#
+# Variables (all ?=: set them before the include, on the make command line,
+# or in the environment; empty means pgofetch's own default)
+#   PGO_PGOFETCH   the pgofetch binary (default: built from PGO_SRC when that
+#                  is set, else pgofetch on PATH, else built from the pgofetch
+#                  checkout this file sits in, if it is one)
+#   PGO_SRC        a pgofetch source checkout to build the binary from, with
+#                  cmake (default: this file's checkout, when it has core/)
+#   PGO_SRC_BUILD  its build directory (default $(PGO_SRC)/build, where the
+#                  checkout's own make build puts it); the binary is
+#                  $(PGO_SRC_BUILD)/core/pgofetch, brought up to date every run
+#   PGO_CMAKE      cmake (default cmake)
+#   PGO_QUERIES    Datadog queries, ';'-separated, for declarations that give none
+#   PGO_IN         -in sources added to every declaration, space-separated
+#   PGO_PROFILES   -profiles: profiles per query (default 5)
+#   PGO_FROM       -from: how far back to search (default 72h)
+#   PGO_TIMEOUT    -timeout: bound on all fetching, per profile (default 1m)
+#   PGO_MAX_AGE    -max-age: skip fetching while default.pgo is younger (default 0: always fetch)
+#   PGO_TRIM       -trim: 1 or 0 (default: pgofetch's)
+#   PGO_FAIL       1: a failed fetch fails the build (-fail); default 0, fail-open
+#   PGO_API_URL    -api-url: Datadog API base URL (default: pgofetch's,
+#                  https://app.$DD_SITE or $PGOFETCH_API_URL)
+#   PGO_ENDPOINT   -endpoint: gopgo or legacy (default: pgofetch's, gopgo)
+#   PGO_FLAGS      more pgofetch flags, as shell words (e.g. -v, -json)
+#   PGO_BINDIR     where default BINARY names point (default bin)
+#   PGO_GO         the go command pgo-check runs (default go)
+#
+# Environment read by pgofetch: DD_API_KEY, DD_APP_KEY, DD_SITE,
+# PGOFETCH_API_URL, SSL_CERT_FILE, proxies. The keys never appear in what
+# this file prints: pass them in the environment, not on the command line.
+
+ifeq ($(filter 4.% 5.%,$(MAKE_VERSION)),)
+$(warning pgo.mk: written for GNU Make 4.x; this is make $(MAKE_VERSION))
+endif
+
+# This file's rules must not become the Makefile's default goal.
+_pgo_saved_goal := $(.DEFAULT_GOAL)
+
+_pgo_here := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+_pgo_here_src := $(if $(wildcard $(_pgo_here)/../core/CMakeLists.txt),$(abspath $(_pgo_here)/..))
+
+PGO_SRC ?= $(_pgo_here_src)
+PGO_SRC_BUILD ?= $(if $(PGO_SRC),$(PGO_SRC)/build)
+PGO_PGOFETCH ?= $(_pgo_default_pgofetch)
+PGO_CMAKE ?= cmake
+PGO_QUERIES ?=
+PGO_IN ?=
+PGO_PROFILES ?= 5
+PGO_FROM ?= 72h
+PGO_TIMEOUT ?= 1m
+PGO_MAX_AGE ?= 0
+PGO_TRIM ?=
+PGO_FAIL ?= 0
+PGO_API_URL ?=
+PGO_ENDPOINT ?=
+PGO_FLAGS ?=
+PGO_BINDIR ?= bin
+PGO_GO ?= go
+
+pgo_comma := ,
+_pgo_empty :=
+_pgo_sp := $(_pgo_empty) $(_pgo_empty)
+
+# $(call _pgo_true,VALUE): non-empty when VALUE says yes.
+_pgo_true = $(filter 1 y yes t true on Y YES T TRUE ON True Yes On,$(strip $(1)))
+_pgo_failing = $(call _pgo_true,$(PGO_FAIL))
+_pgo_rc = $(if $(_pgo_failing),1,0)
+_pgo_sev = $(if $(_pgo_failing),error,warning)
+
+# $(call _pgo_sq,TEXT): TEXT as one single-quoted shell word.
+_pgo_sq = '$(subst ','\'',$(1))'
+
+# The binary: PGO_SRC given (and not just this checkout) wins, then PATH,
+# then this checkout. Looked up once, when first needed.
+_pgo_src_bin = $(PGO_SRC_BUILD)/core/pgofetch
+_pgo_src_given = $(and $(PGO_SRC),$(filter-out $(_pgo_here_src),$(PGO_SRC)))
+_pgo_find_pgofetch = $(if $(_pgo_src_given),$(_pgo_src_bin),$(or $(shell command -v pgofetch 2>/dev/null),$(if $(PGO_SRC),$(_pgo_src_bin)),pgofetch))
+_pgo_default_pgofetch = $(eval _pgo_default_pgofetch := $$(_pgo_find_pgofetch))$(_pgo_default_pgofetch)
+# Non-empty when the binary is to be built from PGO_SRC.
+_pgo_from_src = $(and $(PGO_SRC),$(PGO_SRC_BUILD),$(filter $(_pgo_src_bin),$(PGO_PGOFETCH)),$(wildcard $(PGO_SRC)/core/CMakeLists.txt))
+
+# PKG normalised: no ./ in front, no / behind.
+_pgo_norm = $(or $(patsubst ./%,%,$(patsubst %/,%,$(strip $(1)))),.)
+# $(call _pgo_file,PKG): the profile of PKG.
+_pgo_file = $(if $(filter .,$(1)),default.pgo,$(1)/default.pgo)
+_pgo_default_bin = $(if $(strip $(PGO_BINDIR)),$(PGO_BINDIR)/$(notdir $(if $(filter .,$(1)),$(CURDIR),$(1))))
+_pgo_bin_of = $(if $(filter -,$(2)),,$(or $(2),$(call _pgo_default_bin,$(1))))
+# Text that make reads back literally in a := assignment.
+_pgo_mkesc = $(subst #,\#,$(subst $$,$$$$,$(1)))
+
+# $(call _pgo_qargs,QUERIES): each ';'-separated query as a shell word.
+_pgo_trimsemi = $(subst ;$(_pgo_sp),;,$(subst ;$(_pgo_sp),;,$(subst $(_pgo_sp);,;,$(subst $(_pgo_sp);,;,$(1)))))
+_pgo_qargs = $(if $(strip $(1)),'$(subst ;,' ',$(call _pgo_trimsemi,$(subst ','\'',$(strip $(1)))))')
+
+_pgo_queries = $(or $(strip $(_pgo_q.$(1))),$(strip $(PGO_QUERIES)))
+_pgo_sources = $(strip $(PGO_IN) $(_pgo_in.$(1)))
+_pgo_opt = $(if $(strip $(2)),$(1)=$(call _pgo_sq,$(strip $(2))))
+
+# $(call _pgo_cmd,PKG): the pgofetch command line for PKG's profile.
+_pgo_cmd = $(call _pgo_sq,$(PGO_PGOFETCH)) \
+	$(call _pgo_opt,-profiles,$(PGO_PROFILES)) \
+	$(call _pgo_opt,-from,$(PGO_FROM)) \
+	$(call _pgo_opt,-timeout,$(PGO_TIMEOUT)) \
+	$(call _pgo_opt,-max-age,$(PGO_MAX_AGE)) \
+	$(call _pgo_opt,-api-url,$(PGO_API_URL)) \
+	$(call _pgo_opt,-endpoint,$(PGO_ENDPOINT)) \
+	$(if $(strip $(PGO_TRIM)),-trim=$(if $(call _pgo_true,$(PGO_TRIM)),true,false)) \
+	$(if $(_pgo_failing),-fail) \
+	$(foreach _pgo_s,$(call _pgo_sources,$(1)),-in $(call _pgo_sq,$(_pgo_s))) \
+	$(PGO_FLAGS) -- $(call _pgo_qargs,$(call _pgo_queries,$(1))) $(call _pgo_sq,$(call _pgo_file,$(1)))
+
+# $(call _pgo_fetch,PKG): the recipe of PKG's default.pgo. pgofetch exits 0
+# on failure unless -fail; a crash or other non-zero exit is fail-open too,
+# but a usage error (2) always stops the build: it is a mistake in the
+# settings, not an outage.
+define _pgo_fetch
+@$(if $(or $(call _pgo_queries,$(1)),$(call _pgo_sources,$(1))),,echo "pgo.mk: error: $(1): no Datadog query and no -in source: give them to pgo_profile or set PGO_QUERIES or PGO_IN" >&2; exit 2;) \
+if ! command -v $(call _pgo_sq,$(PGO_PGOFETCH)) >/dev/null 2>&1; then \
+	echo "pgo.mk: $(_pgo_sev): $(call _pgo_file,$(1)) not refreshed: no pgofetch binary (see above)" >&2; exit $(_pgo_rc); \
+fi; \
+printf '%s\n' $(call _pgo_sq,$(strip $(call _pgo_cmd,$(1)))); \
+rc=0; $(call _pgo_cmd,$(1)) || rc=$$?; \
+if [ $$rc -eq 0 ]; then exit 0; fi; \
+if [ $$rc -eq 2 ] || $(if $(_pgo_failing),true,false); then \
+	echo "pgo.mk: error: pgofetch failed (exit $$rc) for $(call _pgo_file,$(1))" >&2; exit $$rc; \
+fi; \
+echo "pgo.mk: warning: pgofetch failed (exit $$rc) for $(call _pgo_file,$(1)); building with the default.pgo already there, if any" >&2
+endef
+
+# The recipe that makes sure PGO_PGOFETCH can run: builds it from PGO_SRC,
+# or explains how to get it.
+define _pgo_build_tool
+@s=$(call _pgo_sq,$(PGO_SRC)); b=$(call _pgo_sq,$(PGO_SRC_BUILD)); \
+fail() { echo "pgo.mk: $(_pgo_sev): $$*" >&2; \
+	echo "pgo.mk: $(_pgo_sev): so no default.pgo is refreshed; set PGO_PGOFETCH to a pgofetch binary to use that instead" >&2; \
+	exit $(_pgo_rc); }; \
+command -v $(call _pgo_sq,$(PGO_CMAKE)) >/dev/null 2>&1 || \
+	fail "cannot build pgofetch from $$s: no $(PGO_CMAKE) (install cmake, a C11 compiler, libcurl, zlib and libzstd: $$s/core/install-deps.sh does it on Debian)"; \
+[ -x "$$b/core/pgofetch" ] || echo "pgo.mk: building pgofetch from $$s in $$b"; \
+mkdir -p "$$b" || fail "cannot create $$b"; \
+log="$$b/pgo-mk-build.log"; \
+if [ -f "$$b/CMakeCache.txt" ]; then :; \
+else g=; command -v ninja >/dev/null 2>&1 && g="-G Ninja"; \
+	$(call _pgo_sq,$(PGO_CMAKE)) -S "$$s" -B "$$b" $$g -DCMAKE_BUILD_TYPE=Release >"$$log" 2>&1 || \
+	{ cat "$$log" >&2; fail "cannot configure pgofetch's build in $$b (log above; $$s/core/install-deps.sh installs what it needs on Debian)"; }; \
+fi; \
+$(call _pgo_sq,$(PGO_CMAKE)) --build "$$b" --target pgofetch >"$$log" 2>&1 || \
+	{ cat "$$log" >&2; fail "cannot build pgofetch in $$b (log above; $$s/core/install-deps.sh installs what it needs on Debian)"; }
+endef
+
+define _pgo_missing_tool
+@command -v $(call _pgo_sq,$(PGO_PGOFETCH)) >/dev/null 2>&1 && exit 0; \
+{ echo "pgo.mk: $(_pgo_sev): pgofetch not found (PGO_PGOFETCH="$(call _pgo_sq,$(PGO_PGOFETCH))"), so no default.pgo is refreshed."; \
+$(if $(PGO_SRC),$(if $(wildcard $(PGO_SRC)/core/CMakeLists.txt),,echo "pgo.mk:   PGO_SRC="$(call _pgo_sq,$(PGO_SRC))" holds no pgofetch sources (core/CMakeLists.txt).";)) \
+echo "pgo.mk:   Get it: put pgofetch on PATH or set PGO_PGOFETCH=/path/to/pgofetch,"; \
+echo "pgo.mk:   or set PGO_SRC=/path/to/pgofetch-checkout to build it there with cmake"; \
+echo "pgo.mk:   (make build in the checkout builds build/core/pgofetch the same way)."; \
+} >&2; exit $(_pgo_rc)
+endef
+
+.PHONY: pgo pgo-clean pgo-check pgo-help _pgo-tool
+
+# One target for the binary, shared by every profile: under make -j it is
+# built (or reported missing) once.
+_pgo-tool:
+	$(if $(_pgo_from_src),$(_pgo_build_tool),$(_pgo_missing_tool))
+
+pgo:
+
+pgo-clean:
+	rm -f $(foreach p,$(_PGO_PKGS),$(call _pgo_sq,$(call _pgo_file,$(p))))
+
+# $(call _pgo_check_one,BINARY,PKG)
+define _pgo_check_one
+b=$(call _pgo_sq,$(1)); want=$(call _pgo_sq,$(call _pgo_file,$(2))); \
+if [ ! -f "$$b" ]; then echo "pgo-check: FAIL $$b: not built; build it, then run make pgo-check" >&2; st=1; \
+else pgo=$$($(PGO_GO) version -m "$$b" 2>/dev/null | sed -n 's/^[[:space:]]*build[[:space:]]*-pgo=//p'); \
+	case "$$pgo" in \
+	"") echo "pgo-check: FAIL $$b: built without PGO (no -pgo= in go version -m); is there a $$want?" >&2; st=1;; \
+	default.pgo|*/"$$want") echo "pgo-check: ok $$b: -pgo=$$pgo";; \
+	*) echo "pgo-check: FAIL $$b: built with -pgo=$$pgo, not with its declared $$want" >&2; st=1;; \
+	esac; \
+fi;
+endef
+
+pgo-check:
+	@st=0; \
+	$(if $(strip $(foreach p,$(_PGO_PKGS),$(_pgo_bin.$(p)))),,echo "pgo-check: FAIL no binary declared: give pgo_profile a BINARY" >&2; st=1;) \
+	$(foreach p,$(_PGO_PKGS),$(if $(_pgo_bin.$(p)),$(call _pgo_check_one,$(_pgo_bin.$(p)),$(p)))) \
+	exit $$st
+
+# $(call _pgo_help_decl,PKG)
+_pgo_help_decl = printf '  %s\n      queries: %s\n      sources: %s\n      binary:  %s\n' \
+	$(call _pgo_sq,$(call _pgo_file,$(1))) \
+	$(call _pgo_sq,$(or $(call _pgo_queries,$(1)),(none))) \
+	$(call _pgo_sq,$(or $(call _pgo_sources,$(1)),(none))) \
+	$(call _pgo_sq,$(or $(_pgo_bin.$(1)),(none)));
+
+_pgo_help_vars := PGO_PGOFETCH PGO_SRC PGO_SRC_BUILD PGO_CMAKE PGO_QUERIES PGO_IN \
+	PGO_PROFILES PGO_FROM PGO_TIMEOUT PGO_MAX_AGE PGO_TRIM PGO_FAIL PGO_API_URL \
+	PGO_ENDPOINT PGO_FLAGS PGO_BINDIR PGO_GO
+
+pgo-help:
+	@printf '%s\n' \
+	'pgo.mk: Go PGO profiles (default.pgo) refreshed by pgofetch on every make run,' \
+	'rewritten only when they change, so binaries relink only then. Fail-open unless PGO_FAIL=1.' \
+	'' \
+	'Declare each main package (QUERIES ;-separated, BINARY - for none, SOURCES are -in sources):' \
+	'  $$(eval $$(call pgo_profile,PKG[,QUERIES[,BINARY[,SOURCES]]]))' \
+	'' \
+	'Targets:' \
+	'  pgo        refresh every declared default.pgo' \
+	'  pgo-clean  delete every declared default.pgo' \
+	'  pgo-check  check that every declared binary was built with -pgo=' \
+	'  pgo-help   this text' \
+	'' \
+	'Settings (override on the command line, e.g. make PGO_FAIL=1):'
+	@$(foreach v,$(_pgo_help_vars),printf '  %-14s %s\n' $(v) $(call _pgo_sq,$($(v)));)
+	@printf '  %-14s %s\n' pgofetch $(call _pgo_sq,$(if $(_pgo_from_src),built from PGO_SRC,$(if $(shell command -v $(call _pgo_sq,$(PGO_PGOFETCH)) 2>/dev/null),found,NOT FOUND: make pgo says how to get it)))
+	@printf '  %-14s %s\n' DD_API_KEY $(if $(DD_API_KEY),set,unset) DD_APP_KEY $(if $(DD_APP_KEY),set,unset) DD_SITE $(call _pgo_sq,$(or $(DD_SITE),(unset: datadoghq.com)))
+	@echo ''
+	@echo 'Declarations:'
+	@$(if $(_PGO_PKGS),$(foreach p,$(_PGO_PKGS),$(call _pgo_help_decl,$(p))),echo '  (none)')
+
+# $(call _pgo_decl,PKG,QUERIES,BINARY,SOURCES): the rules of one declaration,
+# for eval. Variables are set here, with eval, so that the text of QUERIES is
+# never parsed as make syntax twice.
+define _pgo_decl
+$(if $(filter $(1),$(_PGO_PKGS)),$(error pgo.mk: pgo_profile: $(1) is declared twice))
+$(if $(wildcard $(1)/.),,$(warning pgo.mk: pgo_profile: no directory $(1)))
+$(eval _PGO_PKGS += $(1))
+$(eval _pgo_q.$(1) := $(call _pgo_mkesc,$(2)))
+$(eval _pgo_in.$(1) := $(call _pgo_mkesc,$(4)))
+$(eval _pgo_bin.$(1) := $(call _pgo_mkesc,$(call _pgo_bin_of,$(1),$(3))))
+_pgo_saved_goal := $$(.DEFAULT_GOAL)
+.PRECIOUS: $(call _pgo_file,$(1))
+$(call _pgo_file,$(1)): _pgo-tool
+	$$(call _pgo_fetch,$(1))
+pgo: $(call _pgo_file,$(1))
+$(if $(_pgo_bin.$(1)),$(_pgo_bin.$(1)): $(call _pgo_file,$(1)))
+.DEFAULT_GOAL := $$(_pgo_saved_goal)
+endef
+
+pgo_profile = $(call _pgo_decl,$(call _pgo_norm,$(1)),$(strip $(2)),$(strip $(3)),$(strip $(4)))
+
+.DEFAULT_GOAL := $(_pgo_saved_goal)
