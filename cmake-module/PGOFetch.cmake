@@ -55,9 +55,11 @@ Commands
 
   ``OUTPUT <file>``
     Required. The profile to write. A relative path is relative to the
-    current binary directory, as for ``add_custom_command(OUTPUT)``. Write it
-    beside the main package (``${CMAKE_CURRENT_SOURCE_DIR}/cmd/foo/default.pgo``)
-    to have a plain ``go build`` pick it up as well.
+    current binary directory, as for ``add_custom_command(OUTPUT)``. The
+    profile is a build output: the ``clean`` target deletes it and the next
+    build fetches it again. Keep it in the build tree; write it beside the
+    main package (``${CMAKE_CURRENT_SOURCE_DIR}/cmd/foo/default.pgo``) only if
+    a plain ``go build`` should pick it up as well and it is not committed.
   ``QUERY <query>...``
     Datadog profile queries, for example ``"service:foo env:prod"``. The keys
     are read from the environment of the build (``DD_API_KEY``,
@@ -94,13 +96,14 @@ Commands
     Required. The Go main package, relative to ``WORKING_DIRECTORY``
     (``./cmd/foo``) or as an import path.
   ``OUTPUT <path>``
-    The executable; default ``${CMAKE_CURRENT_BINARY_DIR}/<target>``. A
+    The executable; default ``${CMAKE_CURRENT_BINARY_DIR}/bin/<target>``. A
     relative path is relative to the current binary directory.
   ``PROFILE <name>``
     A ``pgofetch_profile()`` target, defined before. Its ``OUTPUT`` is passed
     as ``-pgo=`` and is a ``DEPENDS`` of the build. While the profile file
     does not exist (a first build whose fetch failed), ``go build`` runs with
-    Go's default ``-pgo=auto``.
+    Go's default ``-pgo=auto`` (with Make, on every build until a profile
+    arrives; Go's cache makes that cheap).
   ``WORKING_DIRECTORY <dir>``
     Where ``go build`` runs; default the current source directory. It must be
     in a Go module: every ``*.go`` (but ``_test.go``), ``go.mod`` and ``go.sum``
