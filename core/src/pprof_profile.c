@@ -44,7 +44,10 @@ int pf_strpool_init(pf_strpool *sp)
 {
 	memset(sp, 0, sizeof *sp);
 	uint32_t id;
-	return pf_strpool_intern(sp, "", 0, &id);
+	if (pf_strpool_intern(sp, "", 0, &id) == 0)
+		return 0;
+	pf_strpool_free(sp);
+	return -1;
 }
 
 void pf_strpool_free(pf_strpool *sp)
