@@ -1,0 +1,208 @@
+/* run.c: read the sources, fold their profiles into one as datadog-pgo
+ * does, write DEST. */
+#include "run.h"
+#include "buf.h"
+#include "datadog.h"
+#include "dd_api.h"
+#include "decompress.h"
+#include "duration.h"
+#include "http.h"
+#include "output.h"
+#include "pprof.h"
+#include "source.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* What the sink accumulates while sources are read. */
+typedef struct {
+	const pf_log *log;
+	pf_profile *merged;
+	char *first_name; /* names the merged profile in merge errors */
+	size_t count;
+} fold;
+
+static int64_t wall_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* "file.zip:entry" for a ZIP's entry, the id for a Datadog profile (whose
+ * origin is ""). */
+static char *profile_name(const char *origin, const char *entry)
+{
+	if (!entry)
+		return strdup(origin);
+	if (!*origin)
+		return strdup(entry);
+	size_t n = strlen(origin) + strlen(entry) + 2;
+	char *name = malloc(n);
+	if (name)
+		snprintf(name, n, "%s:%s", origin, entry);
+	return name;
+}
+
+static void log_profile(const pf_log *log, const char *origin, const char *name, const pf_profile *p)
+{
+	int64_t t = pf_profile_time_nanos(p);
+	int64_t age = t > 0 ? wall_now_ns() - t : 0;
+	age -= age % 1000000000LL;
+	double cores = pf_profile_cpu_cores(p);
+	cores = cores < 0 ? 0 : (double)(int64_t)(cores * 10) / 10;
+	bool datadog = *origin == '\0';
+	pf_info(log, datadog ? "extracted profile" : "read profile",
+		PF_STR(datadog ? "profile-id" : "source", name), PF_INT("samples", pf_profile_samples(p)),
+		PF_DUR("duration", pf_profile_duration_nanos(p)), PF_FLOAT("cpu-cores", cores),
+		PF_DUR("age", age));
+}
+
+/* The sink: decode one profile, drop its string labels (they only grow the
+ * file) and fold it into the result with pprof's two-way merge. */
+static int fold_profile(void *ctx, const char *origin, const char *entry,
+			const uint8_t *raw, size_t len, pf_err *e)
+{
+	fold *f = ctx;
+	char *name = profile_name(origin, entry);
+	if (!name)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	pf_profile *p = pf_profile_decode(raw, len, e);
+	if (!p) {
+		pf_err_prefix(e, name);
+		free(name);
+		return -1;
+	}
+	log_profile(f->log, origin, name, p);
+	pf_profile_drop_string_labels(p);
+	f->count++;
+	if (!f->merged) {
+		f->merged = p;
+		f->first_name = name;
+		return 0;
+	}
+	f->merged = pf_profile_merge2(f->merged, p, f->first_name, name, e);
+	free(name);
+	return f->merged ? 0 : -1;
+}
+
+static int add_comment(pf_profile *p, pf_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int add_comment(pf_profile *p, pf_err *e, const char *fmt, ...)
+{
+	char line[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return pf_fail(e, PF_EXIT_INTERNAL, "cannot format a comment");
+	return pf_profile_add_comment(p, line, e);
+}
+
+/* Where the profile came from, for `go tool pprof -comments`. Only what is
+ * stable from run to run goes in (the window as its length, not its
+ * dates), so an unchanged set of profiles leaves DEST unchanged. */
+static int add_provenance(const pf_options *o, const pf_dd_result *dd, pf_profile *p, pf_err *e)
+{
+	char window[32];
+	pf_duration_format(o->from_ns, window, sizeof window);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < o->nqueries; i++) {
+		char *q = pf_dd_query_text(o->queries[i]);
+		if (!q)
+			return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+		rc = add_comment(p, e, "pgofetch: Datadog query \"%s\", last %s, top %lld by CPU cores", q, window,
+				 (long long)o->profiles);
+		free(q);
+	}
+	if (rc == 0 && dd->nids > 0) {
+		char *dq = pf_dd_debug_query(dd);
+		rc = dq ? add_comment(p, e, "pgofetch: %s", dq) : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+		free(dq);
+	}
+	for (size_t i = 0; rc == 0 && i < o->nin; i++) {
+		char *src = pf_redact_url(o->ins[i]);
+		rc = src ? add_comment(p, e, "pgofetch: source %s", src) : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+		free(src);
+	}
+	return rc;
+}
+
+static int write_result(const pf_options *o, const pf_log *log, fold *f, const pf_dd_result *dd,
+			int64_t start, pf_err *e)
+{
+	if (o->noinline && pf_profile_noinline(f->merged, e) == (size_t)-1)
+		return -1;
+	if (o->comment && add_provenance(o, dd, f->merged, e) != 0)
+		return -1;
+	pf_buf raw = {0}, gz = {0};
+	bool changed = false;
+	int rc = pf_profile_encode(f->merged, &raw, e);
+	if (rc == 0)
+		rc = pf_gzip(raw.data, raw.len, &gz, e);
+	if (rc == 0)
+		rc = pf_write_dest(o->dest, gz.data, gz.len, raw.data, raw.len, &changed, e);
+	char *dq = rc == 0 && dd->nids ? pf_dd_debug_query(dd) : NULL;
+	if (rc == 0) {
+		int64_t took = pf_now_ns() - start;
+		took -= took % 1000000;
+		pf_attr attrs[] = {
+			PF_STR("path", o->dest), PF_INT("samples", pf_profile_samples(f->merged)),
+			PF_INT("bytes", gz.len), PF_BOOL("changed", changed), PF_DUR("total-duration", took),
+			PF_STR("debug-query", dq),
+		};
+		pf_log_attrs(log, PF_INFO, changed ? "wrote PGO file" : "PGO file unchanged, left as it was",
+			     attrs, dq ? 6 : 5);
+	}
+	free(dq);
+	pf_buf_free(&raw);
+	pf_buf_free(&gz);
+	return rc;
+}
+
+/* -max-age: a DEST younger than that is fresh enough; fetch nothing. */
+static bool dest_is_fresh(const pf_options *o, const pf_log *log)
+{
+	if (o->max_age_ns <= 0)
+		return false;
+	int64_t age = pf_dest_age_ns(o->dest);
+	if (age < 0 || age >= o->max_age_ns)
+		return false;
+	age -= age % 1000000000LL;
+	pf_info(log, "PGO file is younger than -max-age, not fetching", PF_STR("path", o->dest),
+		PF_DUR("age", age), PF_DUR("max-age", o->max_age_ns));
+	return true;
+}
+
+int pf_run(const pf_options *o, const pf_log *log, pf_err *e)
+{
+	int64_t start = pf_now_ns(), deadline = start + o->timeout_ns;
+	pf_info(log, "pgofetch", PF_STR("version", PGOFETCH_VERSION));
+	if (dest_is_fresh(o, log))
+		return 0;
+	pf_limits lim = {
+		.max_source_bytes = (size_t)1 << 30,
+		.max_profile_bytes = (size_t)1 << 30,
+		.max_zip_entries = 10000,
+	};
+	fold f = {.log = log};
+	pf_dd_result dd = {0};
+	int rc = 0;
+	if (o->nqueries > 0)
+		rc = pf_datadog_fetch(o, log, deadline, &lim, fold_profile, &f, &dd, e);
+	for (size_t i = 0; rc == 0 && i < o->nin; i++)
+		rc = pf_read_source(o->ins[i], &lim, deadline, fold_profile, &f, e);
+	if (rc == 0 && !f.merged)
+		rc = pf_fail(e, PF_EXIT_NOTFOUND, "no profiles found in the sources");
+	if (rc == 0)
+		rc = write_result(o, log, &f, &dd, start, e);
+	pf_dd_result_free(&dd);
+	pf_profile_free(f.merged);
+	free(f.first_name);
+	return rc;
+}
