@@ -11,6 +11,10 @@ enum pf_compression pf_detect_compression(const uint8_t *data, size_t len)
 		return PF_GZIP;
 	if (len >= 4 && data[0] == 0x28 && data[1] == 0xb5 && data[2] == 0x2f && data[3] == 0xfd)
 		return PF_ZSTD;
+	/* A zstd stream may open with a skippable frame (magic 0x184D2A5?);
+	 * no valid protobuf profile starts with those four bytes. */
+	if (len >= 8 && (data[0] & 0xf0) == 0x50 && data[1] == 0x2a && data[2] == 0x4d && data[3] == 0x18)
+		return PF_ZSTD;
 	return PF_RAW;
 }
 

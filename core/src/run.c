@@ -156,7 +156,7 @@ static int write_result(const pf_options *o, const pf_log *log, fold *f, const p
 			PF_INT("bytes", gz.len), PF_BOOL("changed", changed), PF_DUR("total-duration", took),
 			PF_STR("debug-query", dq),
 		};
-		pf_log_attrs(log, PF_INFO, changed ? "wrote PGO file" : "PGO file unchanged, left as it was",
+		pf_log_attrs(log, PF_INFO, changed ? "wrote PGO file" : "PGO file unchanged",
 			     attrs, dq ? 6 : 5);
 	}
 	free(dq);
@@ -195,8 +195,15 @@ int pf_run(const pf_options *o, const pf_log *log, pf_err *e)
 	int rc = 0;
 	if (o->nqueries > 0)
 		rc = pf_datadog_fetch(o, log, deadline, &lim, fold_profile, &f, &dd, e);
-	for (size_t i = 0; rc == 0 && i < o->nin; i++)
+	for (size_t i = 0; rc == 0 && i < o->nin; i++) {
+		size_t before = f.count;
 		rc = pf_read_source(o->ins[i], &lim, deadline, fold_profile, &f, e);
+		if (rc == 0 && f.count == before) { /* an empty ZIP */
+			char *name = pf_redact_url(o->ins[i]);
+			rc = pf_fail(e, PF_EXIT_DATA, "%s: holds no profile", name ? name : "a source");
+			free(name);
+		}
+	}
 	if (rc == 0 && !f.merged)
 		rc = pf_fail(e, PF_EXIT_NOTFOUND, "no profiles found in the sources");
 	if (rc == 0)
