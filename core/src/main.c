@@ -26,11 +26,12 @@ static void print_version(void)
 	       zlibVersion(), ZSTD_versionString());
 }
 
+/* A failure while running (a configuration error found then, such as an
+ * unknown DD_SITE, included) follows -fail; only a bad command line exits
+ * 2 whatever -fail says. */
 static int report_failure(const pf_options *o, const pf_log *log, const pf_err *e)
 {
 	pf_log_attrs(log, PF_ERROR, e->msg, NULL, 0);
-	if (e->code == PF_EXIT_USAGE)
-		return PF_EXIT_USAGE;
 	if (o->fail)
 		return e->code;
 	bool kept = pf_dest_age_ns(o->dest) >= 0;
