@@ -1,0 +1,169 @@
+package datadog
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"pgofetch/tests/fakedd"
+)
+
+// Each fault the API can show: the exit code without -fail (0, with a
+// warning) and with it, the message, DEST untouched, no key anywhere.
+func TestFaults(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, fault string
+		args        []string
+		code        int    // with -fail
+		msg         string // in the ERR line
+	}{
+		{"401", "401", nil, 7, "HTTP 401 Unauthorized from 127.0.0.1: check DD_API_KEY and DD_APP_KEY"},
+		{"403", "403", nil, 7, "the application key has the continuous_profiler_pgo_read scope"},
+		{"404 list", "404", []string{"-endpoint", "legacy"}, 6, "HTTP 404 Not Found from 127.0.0.1: check the query and the endpoint"},
+		{"503 forever", "503", []string{"-timeout", "4s"}, 3, "HTTP 503 Service Unavailable from 127.0.0.1: the Datadog service failed"},
+		{"connection reset", "reset", []string{"-timeout", "4s"}, 3, "cannot fetch from 127.0.0.1"},
+		{"truncated body", "truncate", []string{"-timeout", "4s"}, 3, "cannot fetch from 127.0.0.1"},
+		{"slow drip past -timeout", "drip", []string{"-timeout", "2s"}, 3, "timed out talking to 127.0.0.1 (raise -timeout?)"},
+		{"invalid ZIP", "badzip", nil, 4, "ZIP"},
+		{"empty ZIP", "emptyzip", nil, 6, "no profiles matched the queries"},
+		{"non-pprof entry", "notpprof", nil, 4, ""},
+		{"invalid list JSON", "badzip", []string{"-endpoint", "legacy"}, 4, "list answer is not valid JSON"},
+		{"redirect", "redirect", nil, 3, "redirecting to localhost: not followed, the keys go to the API host only"},
+	}
+	for _, c := range cases {
+		c := c
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, fakedd.Options{DripInterval: 500 * time.Millisecond})
+			for _, fail := range []bool{false, true} {
+				if err := e.srv.SetFault(c.fault); err != nil {
+					t.Fatal(err)
+				}
+				dest, old, then := existingDest(t)
+				args := append([]string{}, c.args...)
+				if fail {
+					args = append(args, "-fail")
+				}
+				r := e.run(append(args, "-v", "service:foo", dest)...)
+				want := 0
+				if fail {
+					want = c.code
+				}
+				if r.code != want {
+					t.Errorf("-fail=%v: exit %d, want %d\n%s", fail, r.code, want, r.stderr)
+				}
+				errLine := ""
+				for _, l := range strings.Split(r.stderr, "\n") {
+					if strings.HasPrefix(l, "ERR ") {
+						errLine = l
+					}
+				}
+				if errLine == "" || !strings.Contains(errLine, c.msg) {
+					t.Errorf("-fail=%v: ERR line %q lacks %q\n%s", fail, errLine, c.msg, r.stderr)
+				}
+				warned := strings.Contains(r.stderr, "WRN pgofetch failed, but -fail is not set") &&
+					strings.Contains(r.stderr, "an older profile is still in place")
+				if warned == fail {
+					t.Errorf("-fail=%v: fail-open warning shown=%v\n%s", fail, warned, r.stderr)
+				}
+				assertUntouched(t, dest, old, then)
+			}
+			e.assertNoKeysInDir(filepath.Dir(e.caFile))
+			for _, q := range e.srv.RedirectRequests() {
+				if q.APIKey != fakedd.KeyMissing || q.AppKey != fakedd.KeyMissing || q.APIKeySeen || q.AppKeySeen {
+					t.Errorf("the redirect target received a key: %+v", q)
+				}
+			}
+		})
+	}
+}
+
+// 429 with a reset, and 500, are retried and then succeed.
+func TestRetries(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ fault, status string }{{"429:2", "429"}, {"500:1", "500"}, {"reset:1", "0"}} {
+		c := c
+		t.Run(c.fault, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, fakedd.Options{})
+			if err := e.srv.SetFault(c.fault); err != nil {
+				t.Fatal(err)
+			}
+			dest := filepath.Join(t.TempDir(), "default.pgo")
+			r := e.run("-fail", "service:foo", dest)
+			if r.code != 0 {
+				t.Fatalf("exit %d\n%s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "WRN retrying host=127.0.0.1 status="+c.status) {
+				t.Errorf("no retry line:\n%s", r.stderr)
+			}
+			if _, err := os.Stat(dest); err != nil {
+				t.Errorf("DEST not written after the retries: %v", err)
+			}
+			if c.fault == "429:2" && r.took < 2*time.Second {
+				t.Errorf("took %v: X-RateLimit-Reset (1 s, twice) not honoured", r.took)
+			}
+		})
+	}
+}
+
+// 4xx other than 429 is not retried.
+func TestNoRetryOn4xx(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakedd.Options{})
+	if err := e.srv.SetFault("403"); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run("service:foo", filepath.Join(t.TempDir(), "default.pgo"))
+	if r.code != 0 || strings.Contains(r.stderr, "retrying") || len(e.srv.Requests()) != 1 {
+		t.Errorf("403 was retried (%d requests):\n%s", len(e.srv.Requests()), r.stderr)
+	}
+}
+
+func TestKeysAndSite(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakedd.Options{})
+	dest := filepath.Join(t.TempDir(), "default.pgo")
+	cases := []struct {
+		name string
+		vars map[string]string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no API key", map[string]string{"DD_APP_KEY": e.srv.AppKey()}, []string{"-api-url", e.srv.URL()}, 7, "DD_API_KEY is not set"},
+		{"no app key", map[string]string{"DD_API_KEY": e.srv.APIKey()}, []string{"-api-url", e.srv.URL()}, 7, "DD_APP_KEY is not set"},
+		{"wrong key", map[string]string{"DD_API_KEY": "wrong", "DD_APP_KEY": e.srv.AppKey()}, []string{"-api-url", e.srv.URL()}, 7, "check DD_API_KEY and DD_APP_KEY"},
+		{"unknown site", map[string]string{"DD_API_KEY": e.srv.APIKey(), "DD_APP_KEY": e.srv.AppKey(), "DD_SITE": "datadoghq.example"}, nil, 2, "DD_SITE=datadoghq.example is not a known Datadog site"},
+		{"plain http elsewhere", map[string]string{"DD_API_KEY": e.srv.APIKey(), "DD_APP_KEY": e.srv.AppKey()}, []string{"-api-url", "http://api.example.test"}, 2, "plain http would send the keys in the clear"},
+	}
+	for _, c := range cases {
+		r := e.runEnv(c.vars, append(c.args, "-fail", "service:foo", dest)...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.msg) {
+			t.Errorf("%s: exit %d, want %d with %q\n%s", c.name, r.code, c.code, c.msg, r.stderr)
+		}
+	}
+	// PGOFETCH_API_URL stands for -api-url
+	r := e.runEnv(map[string]string{"DD_API_KEY": e.srv.APIKey(), "DD_APP_KEY": e.srv.AppKey(),
+		"PGOFETCH_API_URL": e.srv.URL()}, "-fail", "service:foo", dest)
+	if r.code != 0 {
+		t.Errorf("PGOFETCH_API_URL: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// -v adds libcurl's trace, with the key headers blanked out.
+func TestVerboseTraceHidesKeys(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakedd.Options{})
+	r := e.run("-fail", "-v", "service:foo", filepath.Join(t.TempDir(), "default.pgo"))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "curl > DD-API-KEY: REDACTED") || !strings.Contains(r.stderr, "curl > DD-APPLICATION-KEY: REDACTED") {
+		t.Errorf("trace does not show the redacted key headers:\n%s", r.stderr)
+	}
+	// runEnv already asserted that no key value is in the output
+}
