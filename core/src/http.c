@@ -189,7 +189,7 @@ static struct curl_slist *make_headers(const char *const *lines, bool *oom)
 
 struct pf_http_client {
 	CURLM *multi;
-	bool trace;
+	bool trace, progress;
 };
 
 pf_http_client *pf_http_client_new(pf_err *e)
@@ -216,6 +216,28 @@ void pf_http_client_free(pf_http_client *c)
 void pf_http_client_trace(pf_http_client *c, bool on)
 {
 	c->trace = on;
+}
+
+void pf_http_client_progress(pf_http_client *c, bool on)
+{
+	c->progress = on;
+}
+
+/* Rewrites the progress line at most four times a second, once the
+ * transfers have taken more than a second. */
+static void show_progress(const pf_http_response *res, size_t n, size_t running, int64_t start,
+			  int64_t *shown)
+{
+	int64_t now = pf_now_ns();
+	if (now - start < 1000000000LL || now - *shown < 250000000LL)
+		return;
+	size_t bytes = 0;
+	for (size_t i = 0; i < n; i++)
+		bytes += res[i].body.len;
+	fprintf(stderr, "\r\033[Kdownloading: %zu of %zu transfers running, %.1f MiB received", running, n,
+		(double)bytes / (1 << 20));
+	fflush(stderr);
+	*shown = now;
 }
 
 /* The -v trace: curl's own text and the header lines sent and received,
@@ -331,6 +353,7 @@ static int drive(pf_http_client *c, const pf_http_request *reqs, size_t n, size_
 		 pf_http_response *res, transfer *ts, pf_err *e)
 {
 	size_t next = 0, running = 0, finished = 0;
+	int64_t start = pf_now_ns(), shown = 0;
 	while (finished < n) {
 		while (next < n && running < parallel) {
 			if (start_transfer(c, &reqs[next], &res[next], &ts[next], e) != 0)
@@ -360,6 +383,12 @@ static int drive(pf_http_client *c, const pf_http_request *reqs, size_t n, size_
 		}
 		if (running > 0 && curl_multi_poll(c->multi, NULL, 0, 100, NULL) != CURLM_OK)
 			return pf_fail(e, PF_EXIT_INTERNAL, "libcurl failed");
+		if (c->progress)
+			show_progress(res, n, running, start, &shown);
+	}
+	if (shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
 	}
 	return 0;
 }

@@ -47,6 +47,10 @@ void pf_http_client_free(pf_http_client *c);
  * blanked out (for -v). */
 void pf_http_client_trace(pf_http_client *c, bool on);
 
+/* Shows a one-line progress report on stderr while transfers that last
+ * longer than a second run (for terminals; the line is erased after). */
+void pf_http_client_progress(pf_http_client *c, bool on);
+
 /* Performs the n requests, at most `parallel` at once, filling res[i].
  * Returns 0 when every request got an HTTP answer (whatever its status);
  * otherwise -1 with e set to the first transport failure (PF_EXIT_SOURCE:
