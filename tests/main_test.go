@@ -73,10 +73,36 @@ func env() []string {
 	return append(out, "NO_COLOR=1")
 }
 
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// binary is a copy of the binary under test taken once per run, so that
+// every test of a run sees the same binary even if it is rebuilt meanwhile.
+func binary(t testing.TB) string {
+	t.Helper()
+	src := testenv.Pgofetch(t) // fails the test when it is missing
+	binOnce.Do(func() {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(scratch, "pgofetch")
+		binErr = os.WriteFile(binPath, data, 0o755)
+	})
+	if binErr != nil {
+		t.Fatalf("copying the binary under test: %v", binErr)
+	}
+	return binPath
+}
+
 // pgofetch runs the binary under test with args (60 s at most).
 func pgofetch(t testing.TB, args ...string) result {
 	t.Helper()
-	return runBin(t, testenv.Pgofetch(t), args...)
+	return runBin(t, binary(t), args...)
 }
 
 func runBin(t testing.TB, bin string, args ...string) result {
@@ -214,6 +240,6 @@ func mtime(t testing.TB, path string) time.Time {
 }
 
 // requireBinary fails the test at once when the binary is missing.
-func requireBinary(t testing.TB) { t.Helper(); testenv.Pgofetch(t) }
+func requireBinary(t testing.TB) { t.Helper(); binary(t) }
 
 func rng(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed)) }

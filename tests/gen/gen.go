@@ -599,5 +599,6 @@ func Cases() []Case {
 	add("weird-strings", 3000, 15, Options{WeirdStrings: true})
 	add("sparse-ids", 4000, 15, Options{SparseIDs: true})
 	add("big", 5000, 3, Options{Big: true, MaxProfiles: 3})
+	add("many", 6000, 8, Options{MaxProfiles: 12})
 	return cs
 }
