@@ -439,6 +439,20 @@ static void check_grpc_rename(void)
 	pf_profile_free(p);
 }
 
+/* data/pprof/edge-?.pb (inputs of test_pprof_oom, and of refmerge when the
+ * fixtures were made) must be what the builders here write. */
+static void check_stored_edges(void)
+{
+	for (size_t i = 0; i < N_EDGES; i++) {
+		pf_buf b = {0};
+		char path[64];
+		edges[i].build(&b);
+		snprintf(path, sizeof path, "data/pprof/edge-%s.pb", edges[i].name);
+		CHECK(same_as_file(&b, path));
+		pf_buf_free(&b);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--dump") == 0)
@@ -451,6 +465,7 @@ int main(int argc, char **argv)
 	check_grpc(3, true, false, 460770, 0xec0a6ade2b8d6110ULL);
 	check_grpc(2, false, true, 460681, 0xc9bb7a822bb1f3faULL);
 	check_grpc_rename();
+	check_stored_edges();
 	check_edges("a", true, false, "data/pprof/edge-a.want.pb");
 	check_edges("a", false, true, "data/pprof/edge-a.want-labels.pb");
 	check_edges("ab", true, false, "data/pprof/edge-ab.want.pb");

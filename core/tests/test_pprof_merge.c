@@ -1,0 +1,98 @@
+/* pprof merging: what pprof's Merge refuses (different period types or
+ * sample types), with messages naming both sources, and header rules seen
+ * through the model. Byte-level agreement with pprof is test_pprof_diff's. */
+#include "check.h"
+#include "pprof.h"
+#include "test_pprof_wire.h"
+
+#include <stdint.h>
+#include <string.h>
+
+enum { F_SAMPLE_TYPE = 1, F_SAMPLE, F_STRING = 6, F_TIME = 9, F_DURATION, F_PERIOD_TYPE, F_PERIOD,
+       F_COMMENT, F_DEFAULT_TYPE };
+
+static const char *const strs[] = {"", "samples", "count", "cpu", "nanoseconds", "wall", "c1", "c2"};
+
+/* A profile without samples: sample types (type, unit) pairs as string
+ * indexes, a period type, and some header fields. */
+static pf_profile *make(const uint64_t *types, size_t ntypes, uint64_t period_type, int64_t time,
+			int64_t duration, int64_t period, uint64_t comment)
+{
+	pf_buf b = {0};
+	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
+		pb_str(&b, F_STRING, strs[i]);
+	for (size_t i = 0; i < ntypes; i++)
+		pb_pair(&b, F_SAMPLE_TYPE, 1, types[2 * i], 2, types[2 * i + 1]);
+	pb_pair(&b, F_PERIOD_TYPE, 1, period_type, 2, 4);
+	pb_u(&b, F_TIME, (uint64_t)time);
+	pb_u(&b, F_DURATION, (uint64_t)duration);
+	pb_u(&b, F_PERIOD, (uint64_t)period);
+	pb_u(&b, F_COMMENT, comment);
+	pb_u(&b, F_COMMENT, 6);
+	pf_err e = {0};
+	pf_profile *p = pf_profile_decode(b.data, b.len, &e);
+	pf_buf_free(&b);
+	CHECK(p != NULL);
+	return p;
+}
+
+static const uint64_t go_types[] = {1, 2, 3, 4};
+
+static void refused(pf_profile *a, pf_profile *b, const char *want)
+{
+	pf_err e = {0};
+	CHECK(pf_profile_merge2(a, b, "first.pprof", "second.pprof", &e) == NULL);
+	CHECK_EQ_INT(e.code, PF_EXIT_DATA);
+	if (!strstr(e.msg, want) || !strstr(e.msg, "first.pprof") || !strstr(e.msg, "second.pprof")) {
+		fprintf(stderr, "message \"%s\" lacks \"%s\" or a name\n", e.msg, want);
+		CHECK(0);
+	}
+}
+
+static void test_incompatible(void)
+{
+	refused(make(go_types, 2, 3, 1, 1, 1, 7), make(go_types, 2, 5, 1, 1, 1, 7),
+		"incompatible period types cpu/nanoseconds and wall/nanoseconds");
+	refused(make(go_types, 2, 3, 1, 1, 1, 7), make(go_types, 1, 3, 1, 1, 1, 7),
+		"incompatible sample types [samples/count cpu/nanoseconds] and [samples/count]");
+	static const uint64_t other[] = {1, 2, 5, 4};
+	refused(make(go_types, 2, 3, 1, 1, 1, 7), make(other, 2, 3, 1, 1, 1, 7),
+		"[samples/count cpu/nanoseconds] and [samples/count wall/nanoseconds]");
+}
+
+static void check_header(int64_t ta, int64_t tb, int64_t pa, int64_t pb, int64_t want_time,
+			 int64_t want_period)
+{
+	pf_err e = {0};
+	pf_profile *m = pf_profile_merge2(make(go_types, 2, 3, ta, 5, pa, 7), make(go_types, 2, 3, tb, 6, pb, 6),
+					  "a", "b", &e);
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK_EQ_INT(pf_profile_time_nanos(m), want_time);
+	CHECK_EQ_INT(m->period, want_period);
+	CHECK_EQ_INT(pf_profile_duration_nanos(m), 11);
+	/* comments: a has c2, c1; b has c1, c1: concatenated without repeats */
+	CHECK_EQ_INT(m->ncomments, 2);
+	CHECK_EQ_STR(pf_profile_str(m, m->comments[0], NULL), "c2");
+	CHECK_EQ_STR(pf_profile_str(m, m->comments[1], NULL), "c1");
+	pf_profile_free(m);
+}
+
+/* pprof's loops: "if t == 0 || s.t < t { t = s.t }" and
+ * "if p == 0 || p < s.p { p = s.p }". */
+static void test_header_rules(void)
+{
+	check_header(5, 3, 10, 20, 3, 20);
+	check_header(3, 5, 20, 10, 3, 20);
+	check_header(5, 0, 10, 0, 0, 10);   /* a later zero time wins */
+	check_header(0, 5, 0, -4, 5, -4);   /* a zero period takes anything */
+	check_header(-2, 7, -3, -5, -2, -3);
+}
+
+int main(void)
+{
+	test_incompatible();
+	test_header_rules();
+	return check_report("test_pprof_merge");
+}
