@@ -22,13 +22,13 @@
 #endif
 #endif
 
+#ifndef NO_INTERPOSE
 static struct {
 	bool armed;
 	long calls, fail_at, live;
 	bool failed;
 } alloc;
 
-#ifndef NO_INTERPOSE
 void *__libc_malloc(size_t n);
 void *__libc_calloc(size_t n, size_t size);
 void *__libc_realloc(void *p, size_t n);
