@@ -1,0 +1,15 @@
+"""WORKSPACE entry point of pgofetch's Bazel integration.
+
+    load("@pgofetch//bazel:repositories.bzl", "pgofetch_profile")
+
+    pgofetch_profile(
+        name = "foo_pgo",
+        queries = ["service:foo env:prod"],
+    )
+
+then `go_binary(name = "foo", pgoprofile = "@foo_pgo//:default.pgo", ...)`.
+"""
+
+load("//bazel/private:profile.bzl", _pgofetch_profile = "pgofetch_profile")
+
+pgofetch_profile = _pgofetch_profile
