@@ -7,7 +7,10 @@ BUILD ?= build
 GO_TEST_FLAGS ?= -timeout 25m
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build demo test test-core test-go clean
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := zip decompress pprof merge dd_json flags
+
+.PHONY: all deps build demo test test-core test-go fuzz clean
 
 all: build
 
@@ -32,5 +35,21 @@ test-core:
 test-go:
 	cd tests && PGOFETCH=$(CURDIR)/$(BUILD)/core/pgofetch go test $(GO_TEST_FLAGS) ./...
 
+# Runs every libFuzzer target for FUZZ_SECONDS (clang and its runtime from
+# Debian). New inputs go to build-fuzz/corpus; a crash input is written to
+# tests/fuzz/crashes/<target>/, where `make test` replays it from then on.
+fuzz: deps
+	@core/install-deps.sh clang-14 libclang-rt-14-dev
+	@test -f build-fuzz/CMakeCache.txt || cmake -S . -B build-fuzz $(GENERATOR) \
+		-DCMAKE_C_COMPILER=clang-14 -DPGOFETCH_FUZZ=ON -DPGOFETCH_SANITIZE=ON -DBUILD_TESTING=OFF
+	cmake --build build-fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p build-fuzz/corpus/$$t && \
+		echo "fuzz: $$t for $(FUZZ_SECONDS)s" && \
+		build-fuzz/core/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+			-artifact_prefix=tests/fuzz/crashes/$$t/ -print_final_stats=1 \
+			build-fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>&1 | grep -E '^(stat::number_of_executed_units|==|SUMMARY)' ; \
+	done
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-fuzz build-asan

@@ -8,6 +8,7 @@
 #include "http.h"
 #include "zipread.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,7 +335,7 @@ static void log_listed(const dd_client *c, const pf_dd_listed *p)
 		age = age < 0 ? 0 : age;
 	}
 	pf_info(c->log, "downloading profile", PF_STR("service", p->service),
-		PF_FLOAT("cpu-cores", (double)(int64_t)(p->cpu_cores * 10) / 10),
+		PF_FLOAT("cpu-cores", trunc(p->cpu_cores * 10) / 10),
 		PF_DUR("duration", p->duration_ns), PF_DUR("age", age), PF_STR("profile-id", p->profile_id));
 }
 

@@ -224,7 +224,9 @@ static int parse_listed(const cJSON *item, size_t i, pf_dd_listed *l, pf_err *e)
 	l->service = dup_string(cJSON_GetObjectItemCaseSensitive(attrs, "service"));
 	l->timestamp = dup_string(cJSON_GetObjectItemCaseSensitive(attrs, "timestamp"));
 	l->cpu_cores = cJSON_IsNumber(cores) ? cores->valuedouble : 0;
-	l->duration_ns = cJSON_IsNumber(dur) ? (int64_t)dur->valuedouble : 0;
+	/* Only a duration int64 nanoseconds can hold; any other is unknown (0). */
+	bool fits = cJSON_IsNumber(dur) && dur->valuedouble >= 0 && dur->valuedouble < 9.2e18;
+	l->duration_ns = fits ? (int64_t)dur->valuedouble : 0;
 	if (!l->event_id || !l->profile_id || !l->service || !l->timestamp)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	/* The ids go into a URL path and query: refuse what would change its shape. */

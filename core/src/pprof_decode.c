@@ -688,9 +688,13 @@ static int order_labels(dec *d, const pf_sample *smp)
 	}
 	if (pf_vec_reserve(&d->sort_tmp, &d->cap_sort_tmp, n, sizeof(pf_num_label)) != 0)
 		return oom(d);
-	pf_sort_labels(p, p->labels + smp->labels, smp->nlabels, d->sort_tmp);
-	pf_sort_num_labels(p, p->num_labels + smp->num_labels, smp->nnum_labels, d->sort_tmp);
-	pad_units(p->num_labels + smp->num_labels, smp->nnum_labels);
+	/* Empty label arrays may be NULL, and NULL + 0 is undefined in C. */
+	if (smp->nlabels)
+		pf_sort_labels(p, p->labels + smp->labels, smp->nlabels, d->sort_tmp);
+	if (smp->nnum_labels) {
+		pf_sort_num_labels(p, p->num_labels + smp->num_labels, smp->nnum_labels, d->sort_tmp);
+		pad_units(p->num_labels + smp->num_labels, smp->nnum_labels);
+	}
 	return 0;
 }
 

@@ -210,10 +210,11 @@ static int put_sample(enc *x, const pf_sample *s)
 		return -1;
 	for (uint32_t i = 0; i < s->nlocs; i++)
 		x->ids[i] = p->locations[p->sample_locs[s->locs + i]].id;
-	const uint64_t *values = (const uint64_t *)(p->values + s->values);
+	/* Empty arrays may be NULL, and NULL + 0 is undefined in C. */
 	size_t nvalues = p->nsample_types;
-	const pf_label *labels = p->labels + s->labels;
-	const pf_num_label *nums = p->num_labels + s->num_labels;
+	const uint64_t *values = nvalues ? (const uint64_t *)(p->values + s->values) : NULL;
+	const pf_label *labels = s->nlabels ? p->labels + s->labels : NULL;
+	const pf_num_label *nums = s->nnum_labels ? p->num_labels + s->num_labels : NULL;
 
 	size_t len = rep_size(x->ids, s->nlocs) + rep_size(values, nvalues);
 	for (uint32_t i = 0; i < s->nlabels; i++)

@@ -53,7 +53,7 @@ static void log_profile(const pf_log *log, const char *origin, const char *name,
 	int64_t age = t > 0 ? wall_now_ns() - t : 0;
 	age -= age % 1000000000LL;
 	double cores = pf_profile_cpu_cores(p);
-	cores = cores < 0 ? 0 : (double)(int64_t)(cores * 10) / 10;
+	cores = cores < 0 ? 0 : trunc(cores * 10) / 10; /* one decimal, as datadog-pgo logs */
 	bool datadog = *origin == '\0';
 	pf_info(log, datadog ? "extracted profile" : "read profile",
 		PF_STR(datadog ? "profile-id" : "source", name), PF_INT("samples", pf_profile_samples(p)),

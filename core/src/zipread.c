@@ -96,6 +96,7 @@ int pf_zip_open(const uint8_t *data, size_t len, pf_zip *z, pf_err *e)
 	size_t pos = cd;
 	for (size_t i = 0; i < count; i++) {
 		pf_zip_entry *entry = &z->entries[z->n];
+		*entry = (pf_zip_entry){0}; /* the slot of a skipped directory is reused */
 		int rc = read_central(data, len, &pos, i, entry, e);
 		if (entry->name)
 			z->n++; /* owned from here on, freed by pf_zip_close */
@@ -106,6 +107,7 @@ int pf_zip_open(const uint8_t *data, size_t len, pf_zip *z, pf_err *e)
 		size_t nl = strlen(entry->name);
 		if (nl > 0 && entry->name[nl - 1] == '/') { /* a directory */
 			free(entry->name);
+			entry->name = NULL;
 			z->n--;
 		}
 	}
