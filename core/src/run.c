@@ -11,6 +11,7 @@
 #include "pprof.h"
 #include "source.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
