@@ -15,7 +15,7 @@ bin=${PGOFETCH_BIN:?}
 pgo_dir=${PGOFETCH_PGO_DIR:?}
 cached=$pgo_dir/default.pgo # the last good profile, as the cache restored it
 cached_meta=$pgo_dir/meta # what was known about it: key<TAB>value lines
-cached_profiles=$pgo_dir/profiles # id, CPU cores, age (ns) per line, \037-separated
+cached_profiles=$pgo_dir/profiles # kind, name, CPU cores, age (ns) per line, \037-separated
 
 dest=$(trim "${INPUT_DEST:-}")
 if [[ -z $dest ]]; then
@@ -103,8 +103,10 @@ us=$'\037'
 status=skipped # wrote, unchanged, failed or skipped (e.g. -max-age)
 error=""
 out_path="" out_samples="" out_bytes="" out_changed="" out_query=""
-ids=() cores=() ages=()
-while IFS="$us" read -r level msg path samples bytes changed query pid pcores page; do
+# The profiles merged: kinds[i] is id (a Datadog profile id) or source
+# (an -in source), names[i] the id or source, with CPU cores and age (ns).
+kinds=() names=() cores=() ages=()
+while IFS="$us" read -r level msg path samples bytes changed query pid src pcores page; do
 	case $msg in
 	"wrote PGO file")
 		status=wrote
@@ -119,18 +121,24 @@ while IFS="$us" read -r level msg path samples bytes changed query pid pcores pa
 		error=$msg
 	fi
 	# Profiles: "extracted profile" lines (and, on the list path,
-	# "downloading profile" lines) name them with their CPU cores and age.
-	# (Ids come from the API: they are compared, never used as an array
-	# subscript or in arithmetic, where bash would evaluate them.)
-	if [[ -n $pid ]]; then
+	# "downloading profile" lines) name them with their CPU cores and age;
+	# "read profile" lines do for -in sources. (Ids come from the API: they
+	# are compared, never used as an array subscript or in arithmetic,
+	# where bash would evaluate them.)
+	kind=id name=$pid
+	if [[ -z $name && $msg == "read profile" ]]; then
+		kind=source name=$src
+	fi
+	if [[ -n $name ]]; then
 		found=-1
-		for i in "${!ids[@]}"; do
-			if [[ ${ids[i]} == "$pid" ]]; then
+		for i in "${!names[@]}"; do
+			if [[ ${kinds[i]} == "$kind" && ${names[i]} == "$name" ]]; then
 				found=$i
 			fi
 		done
 		if ((found < 0)); then
-			ids+=("$pid")
+			kinds+=("$kind")
+			names+=("$name")
 			cores+=("$pcores")
 			ages+=("$page")
 		else
@@ -138,7 +146,7 @@ while IFS="$us" read -r level msg path samples bytes changed query pid pcores pa
 			[[ -n ${ages[found]} ]] || ages[found]=$page
 		fi
 	fi
-done < <(jsonl_fields level msg path samples bytes changed debug-query profile-id cpu-cores age <"$log")
+done < <(jsonl_fields level msg path samples bytes changed debug-query profile-id source cpu-cores age <"$log")
 if [[ $status == skipped ]] && { [[ -n $error ]] || ((code != 0)); }; then
 	status=failed
 	if [[ -z $error ]]; then
@@ -162,13 +170,14 @@ meta() { # meta KEY: a value of the cached profile's meta file
 from_cache() { # the outputs and profiles of the cached profile
 	out_samples=$(meta samples)
 	out_query=$(meta debug-query)
-	ids=() cores=() ages=()
-	local fetched now id c a
+	kinds=() names=() cores=() ages=()
+	local fetched now k n c a
 	fetched=$(meta fetched-at)
 	now=$(date +%s)
 	if [[ -f $cached_profiles ]]; then
-		while IFS="$us" read -r id c a; do
-			ids+=("$id")
+		while IFS="$us" read -r k n c a; do
+			kinds+=("$k")
+			names+=("$n")
 			cores+=("$c")
 			# the age then, plus the time since
 			if [[ $a =~ ^[0-9]+$ && $fetched =~ ^[0-9]+$ ]]; then
@@ -193,8 +202,8 @@ wrote | unchanged)
 			printf 'run\t%s\n' "${GITHUB_RUN_ID:-}"
 		} >"$cached_meta"
 		: >"$cached_profiles"
-		for i in "${!ids[@]}"; do
-			printf '%s\037%s\037%s\n' "${ids[i]}" "${cores[i]}" "${ages[i]}" >>"$cached_profiles"
+		for i in "${!names[@]}"; do
+			printf '%s\037%s\037%s\037%s\n' "${kinds[i]}" "${names[i]}" "${cores[i]}" "${ages[i]}" >>"$cached_profiles"
 		done
 		save=true
 	fi
@@ -248,6 +257,12 @@ fi
 set_output path "$out_path"
 set_output samples "$out_samples"
 set_output bytes "$out_bytes"
+ids=()
+for i in "${!names[@]}"; do
+	if [[ ${kinds[i]} == id ]]; then
+		ids+=("${names[i]}")
+	fi
+done
 set_output profile-ids "${ids[*]}"
 set_output debug-query "$out_query"
 set_output changed "$out_changed"
@@ -263,7 +278,9 @@ if [[ -n ${GITHUB_STEP_SUMMARY:-} ]]; then
 	unchanged) result="unchanged: the profile is the same as before" ;;
 	skipped) result="nothing fetched; the profile in place is kept" ;;
 	failed)
-		if [[ $fallback == true ]]; then
+		if [[ $fail == true || $code == 2 ]]; then
+			result="**fetch failed; the step fails** (exit code $code)"
+		elif [[ $fallback == true ]]; then
 			result="**fetch failed; fell back to the last good profile from the Actions cache**"
 		elif [[ -n $out_path ]]; then
 			result="**fetch failed; the profile in place is kept**"
@@ -290,17 +307,11 @@ if [[ -n ${GITHUB_STEP_SUMMARY:-} ]]; then
 		if [[ -n $out_query ]]; then
 			printf '| debug query | `%s` |\n' "$(md_cell "$out_query")"
 		fi
-		if ((${#ids[@]} > 0)); then
+		if ((${#names[@]} > 0)); then
 			printf '\n| profile | CPU cores | age |\n| --- | --- | --- |\n'
-			for i in "${!ids[@]}"; do
-				printf '| `%s` | %s | %s |\n' "$(md_cell "${ids[i]}")" "$(md_cell "${cores[i]:-–}")" \
-					"$(md_cell "$(fmt_age "${ages[i]:-–}")")"
-			done
-		fi
-		if ((${#sources[@]} > 0)); then
-			printf '\nSources:\n\n'
-			for s in "${sources[@]}"; do
-				printf -- '- `%s`\n' "$(md_cell "$s")"
+			for i in "${!names[@]}"; do
+				printf '| %s `%s` | %s | %s |\n' "${kinds[i]}" "$(md_cell "${names[i]}")" \
+					"$(md_cell "${cores[i]:-–}")" "$(md_cell "$(fmt_age "${ages[i]:-–}")")"
 			done
 		fi
 		printf '\n'

@@ -450,6 +450,9 @@ func TestOutageFallsBackToLastGoodProfile(t *testing.T) {
 	if failed.Outputs["fallback"] != "false" || failed.Outputs["error"] == "" {
 		t.Errorf("fail: true: outputs %v", failed.Outputs)
 	}
+	if !strings.Contains(failed.Summary, "the step fails") || !strings.Contains(failed.Log, "::error title=pgofetch::") {
+		t.Errorf("fail: true: the summary or the log does not say the step fails:\n%s\n%s", failed.Summary, failed.Log)
+	}
 
 	// An outage with nothing cached: the build goes on without PGO.
 	bare := newRunner(t, srv)
@@ -521,6 +524,9 @@ func TestInputsArePassedLiterally(t *testing.T) {
 	bad := r.run(map[string]string{"in": name, "dest": dest, "from": `$(touch pwned-from)`})
 	if !bad.Failed || !strings.Contains(bad.Outputs["error"], "$(touch pwned-from)") {
 		t.Errorf("from: the action did not fail with the literal value: %v\n%s", bad.Outputs, bad.Log)
+	}
+	if !strings.Contains(bad.Summary, "the step fails** (exit code 2)") {
+		t.Errorf("from: the summary does not give the usage error:\n%s", bad.Summary)
 	}
 
 	for _, dir := range []string{r.workspace, r.runnerTemp, testenv.RepoRoot(t), "."} {
