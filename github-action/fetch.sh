@@ -18,6 +18,10 @@ cached_meta=$pgo_dir/meta # what was known about it: key<TAB>value lines
 cached_profiles=$pgo_dir/profiles # kind, name, CPU cores, age (ns) per line, \037-separated
 
 dest=$(trim "${INPUT_DEST:-}")
+if [[ $dest == *$'\n'* ]]; then
+	annotate error "the dest input holds a line break"
+	exit 2
+fi
 if [[ -z $dest ]]; then
 	annotate error "the dest input is required: the default.pgo to write, e.g. cmd/server/default.pgo"
 	exit 2
@@ -89,13 +93,17 @@ before=$(file_sum "$dest")
 
 log=$(mktemp "${RUNNER_TEMP:?}/pgofetch-log.XXXXXX")
 trap 'rm -f "$log"' EXIT
+# What pgofetch prints may echo an input (a bad flag value, say): no line
+# of it may be taken for a workflow command, so commands are off meanwhile.
+token=pgofetch-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+echo "::stop-commands::$token"
 # (user:password@ in a URL is not shown)
 printf 'pgofetch %s\n' "${args[*]}" | sed -E 's#://[^/@ ]*@#://REDACTED@#g'
-
 set +e
 "$bin" "${args[@]}" 2>&1 >/dev/null | tee "$log"
 code=${PIPESTATUS[0]}
 set -e
+echo "::$token::"
 
 # ---- what it said ----------------------------------------------------------------
 

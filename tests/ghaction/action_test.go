@@ -426,7 +426,7 @@ func TestOutageFallsBackToLastGoodProfile(t *testing.T) {
 		t.Error("output error is empty after an outage")
 	}
 	wantSteps(t, res, map[string]string{"pgo-restore": "restored", "Save the last good profile": "skipped"})
-	if !strings.Contains(res.Log, "::warning title=pgofetch::pgofetch failed") ||
+	if !hasCommand(res, "::warning title=pgofetch::pgofetch failed") ||
 		!strings.Contains(res.Log, "last good profile from the Actions cache") {
 		t.Errorf("the log does not warn of the fallback:\n%s", res.Log)
 	}
@@ -529,6 +529,20 @@ func TestInputsArePassedLiterally(t *testing.T) {
 		t.Errorf("from: the summary does not give the usage error:\n%s", bad.Summary)
 	}
 
+	// A line break in an input: what follows it, echoed by pgofetch or the
+	// action, must not become a workflow command.
+	inject := r.run(map[string]string{"query": query, "dest": dest, "timeout": "2s",
+		"api-url": srv.URL() + "\n::error title=injected::injected", "profiles": "1\n::warning::injected"})
+	if len(inject.Commands) == 0 {
+		t.Errorf("no workflow command at all:\n%s", inject.Log)
+	}
+	for _, c := range inject.Commands {
+		if strings.Contains(c, "injected") && !strings.HasPrefix(c, "::warning title=pgofetch::") &&
+			!strings.HasPrefix(c, "::error title=pgofetch::") {
+			t.Errorf("an input became a workflow command: %s", c)
+		}
+	}
+
 	for _, dir := range []string{r.workspace, r.runnerTemp, testenv.RepoRoot(t), "."} {
 		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 			if err == nil && strings.HasPrefix(d.Name(), "pwned-") {
@@ -540,7 +554,7 @@ func TestInputsArePassedLiterally(t *testing.T) {
 	if _, err := os.Stat(sentinel); err != nil {
 		t.Errorf("an input ran as code: %v", err)
 	}
-	noSecrets(t, r, res, in, bad)
+	noSecrets(t, r, res, in, bad, inject)
 }
 
 // pathWithout is a PATH whose directories hold everything of $PATH but the
@@ -574,4 +588,13 @@ func pathWithout(t *testing.T, names ...string) string {
 		t.Fatalf("still on the stripped PATH: %s", out)
 	}
 	return dir
+}
+
+func hasCommand(res *jobResult, prefix string) bool {
+	for _, c := range res.Commands {
+		if strings.HasPrefix(c, prefix) {
+			return true
+		}
+	}
+	return false
 }

@@ -150,7 +150,8 @@ type jobResult struct {
 	Uses    []usesCall
 	Outputs map[string]string
 	Failed  bool
-	Log     string // every step's output, as the job log shows it
+	Log      string   // every step's output, as the job log shows it
+	Commands []string // the workflow commands (::name::) the runner would act on
 	Summary string // GITHUB_STEP_SUMMARY
 	Files   map[string]string
 }
@@ -375,6 +376,7 @@ func (r *runner) runScript(i int, st actionStep, sr *stepRun, addedEnv map[strin
 	cmd.Env = envList
 	out, err := cmd.CombinedOutput()
 	log.Write(out)
+	res.Commands = append(res.Commands, activeCommands(string(out))...)
 	sr.Outcome = "success"
 	if err != nil {
 		sr.Outcome = "failure"
@@ -574,4 +576,26 @@ func copyTree(t testing.TB, src, dst string) {
 	if err != nil {
 		t.Fatalf("copying %s to %s: %v", src, dst, err)
 	}
+}
+
+// activeCommands are the lines of a step's output that the runner takes
+// for workflow commands: those starting with ::, except between
+// ::stop-commands::TOKEN and ::TOKEN::.
+func activeCommands(out string) []string {
+	var cmds []string
+	stop := ""
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case stop != "":
+			if l == "::"+stop+"::" {
+				stop = ""
+			}
+		case strings.HasPrefix(l, "::stop-commands::"):
+			stop = strings.TrimPrefix(l, "::stop-commands::")
+		case strings.HasPrefix(l, "::"):
+			cmds = append(cmds, l)
+		}
+	}
+	return cmds
 }
