@@ -4,7 +4,7 @@
 #   core/install-deps.sh [extra Debian packages...]
 set -eu
 
-packages="gcc make cmake ninja-build pkg-config libcurl4-openssl-dev libcjson-dev libzstd-dev zlib1g-dev ca-certificates curl unzip jq $*"
+packages="gcc make cmake ninja-build pkg-config libcurl4-openssl-dev libcjson-dev libzstd-dev zlib1g-dev ca-certificates curl unzip jq valgrind $*"
 
 missing=""
 for p in $packages; do
