@@ -12,9 +12,10 @@ The repository runs pgofetch once, at fetch time, and exposes:
 
 Bazel caches the repository: it is fetched again only when an attribute, the
 rule's code, a label input, or one of the variables in _ENVIRON changes, or on
-`bazel sync --only=<name>`. The Datadog keys are read from the environment
-by pgofetch itself and are deliberately not in _ENVIRON, so rotating a key
-never refetches; PGOFETCH_REFRESH is the variable callers bump to refresh.
+`bazel sync --only=<name>`. PGOFETCH_REFRESH is the variable callers bump to
+refresh. The Datadog keys come from the file named by PGOFETCH_KEYS_FILE (or
+from the environment, which Bazel logs) and are deliberately not in _ENVIRON,
+so rotating a key never refetches.
 """
 
 # Variables whose value is part of the repository's identity: a change
