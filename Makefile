@@ -10,7 +10,7 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := zip decompress pprof merge dd_json flags
 
-.PHONY: all deps build demo test test-core test-go fuzz clean
+.PHONY: all deps build demo test test-core test-go test-asan fuzz clean
 
 all: build
 
@@ -27,13 +27,24 @@ demo: build
 # Bazel (Debian's bazel-bootstrap) runs the Bazel integration's tests.
 test: build
 	@core/install-deps.sh bazel-bootstrap
-	$(MAKE) test-core test-go
+	$(MAKE) test-core test-go test-asan
 
 test-core:
 	ctest --test-dir $(BUILD) --output-on-failure
 
 test-go:
 	cd tests && PGOFETCH=$(CURDIR)/$(BUILD)/core/pgofetch go test $(GO_TEST_FLAGS) ./...
+
+# The C unit tests, the corpus replays and a representative end-to-end
+# subset again, built with AddressSanitizer and UndefinedBehaviorSanitizer:
+# any report fails the run (exit code 86 matches no expected code).
+ASAN_E2E := TestMergeGenerated|TestMergeReal|TestMergeZip|TestMergeEncodings|TestBadInputs|TestDestRewriteOnlyOnChange|TestHTTPSource
+test-asan:
+	@test -f build-asan/CMakeCache.txt || cmake -S . -B build-asan $(GENERATOR) -DPGOFETCH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build build-asan
+	ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build-asan --output-on-failure
+	cd tests && ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		PGOFETCH=$(CURDIR)/build-asan/core/pgofetch go test -count=1 -run '$(ASAN_E2E)' . ./datadog
 
 # Runs every libFuzzer target for FUZZ_SECONDS (clang and its runtime from
 # Debian). New inputs go to build-fuzz/corpus; a crash input is written to

@@ -11,12 +11,19 @@ static int parse(pf_options *o, pf_err *e, int argc, const char **argv)
 }
 
 #define ARGS(...) (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)), (const char *[]){__VA_ARGS__}
+/* Options point into argv, so an argv inspected after parsing must outlive
+ * the statement: a static array, not a compound literal. */
+#define PARSE_OK(o, e, ...)                                                          \
+	do {                                                                         \
+		static const char *av_[] = {__VA_ARGS__};                            \
+		CHECK_EQ_INT(parse(o, e, (int)(sizeof av_ / sizeof *av_), av_), 0);   \
+	} while (0)
 
 static void defaults(void)
 {
 	pf_options o;
 	pf_err e;
-	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "service:foo", "out.pgo")), 0);
+	PARSE_OK(&o, &e, "pgofetch", "service:foo", "out.pgo");
 	CHECK_EQ_INT(o.nqueries, 1);
 	CHECK_EQ_STR(o.queries[0], "service:foo");
 	CHECK_EQ_STR(o.dest, "out.pgo");
@@ -32,8 +39,8 @@ static void go_syntax(void)
 {
 	pf_options o;
 	pf_err e;
-	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "--fail", "-profiles=7", "-timeout", "1m30s",
-					 "-in", "a.pprof", "--in=b.pprof", "-noinline=false", "-v", "dest")), 0);
+	PARSE_OK(&o, &e, "pgofetch", "--fail", "-profiles=7", "-timeout", "1m30s",
+					 "-in", "a.pprof", "--in=b.pprof", "-noinline=false", "-v", "dest");
 	CHECK(o.fail && o.verbose && !o.noinline);
 	CHECK_EQ_INT(o.profiles, 7);
 	CHECK_EQ_INT(o.timeout_ns, 90LL * 1000000000);
@@ -43,25 +50,25 @@ static void go_syntax(void)
 	pf_cli_free(&o);
 
 	/* Flags stop at the first non-flag argument, as in Go. */
-	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "q1", "-fail", "dest")), 0);
+	PARSE_OK(&o, &e, "pgofetch", "q1", "-fail", "dest");
 	CHECK(!o.fail);
 	CHECK_EQ_INT(o.nqueries, 2);
 	CHECK_EQ_STR(o.queries[1], "-fail");
 	pf_cli_free(&o);
 
 	/* "--" ends the flags. */
-	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "-in", "x", "--", "-dest")), 0);
+	PARSE_OK(&o, &e, "pgofetch", "-in", "x", "--", "-dest");
 	CHECK_EQ_STR(o.dest, "-dest");
 	pf_cli_free(&o);
 
-	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "-profiles", "0x10", "q", "d")), 0);
+	PARSE_OK(&o, &e, "pgofetch", "-profiles", "0x10", "q", "d");
 	CHECK_EQ_INT(o.profiles, 16);
 	pf_cli_free(&o);
 
-	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "-h")), 0);
+	PARSE_OK(&o, &e, "pgofetch", "-h");
 	CHECK(o.help);
 	pf_cli_free(&o);
-	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "--help")), 0);
+	PARSE_OK(&o, &e, "pgofetch", "--help");
 	CHECK(o.help);
 	pf_cli_free(&o);
 }
