@@ -2,7 +2,6 @@ package fakedd
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -412,13 +411,4 @@ func syntheticCPUProfile(seed int, cores float64, duration time.Duration) *profi
 		})
 	}
 	return p
-}
-
-// gzipBytes compresses b, for tests that need a gzip stream of their own.
-func gzipBytes(b []byte) []byte {
-	var buf bytes.Buffer
-	w := gzip.NewWriter(&buf)
-	w.Write(b)
-	w.Close()
-	return buf.Bytes()
 }

@@ -53,6 +53,11 @@ func main() {
 		logf = func(string, ...any) {}
 	}
 
+	// Catch the signals before url exists: a script may send SIGTERM as
+	// soon as it sees the file, and must get a clean exit.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+
 	srv, err := fakedd.Start(fakedd.Options{
 		Addr:         *addr,
 		HTTP:         *plainHTTP,
@@ -84,8 +89,6 @@ func main() {
 	}
 	logf("fakedd: serving %s (redirect target %s), state in %s", srv.URL(), srv.RedirectURL(), *stateDir)
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
 	<-sig
 	srv.Close()
 	logf("fakedd: stopped")
