@@ -47,7 +47,9 @@ static const flag_def flags[] = {
 	{"profiles", F_INT, OPT(profiles), "int", "the number of profiles to fetch per query", "5"},
 	{"timeout", F_DURATION, OPT(timeout_ns), "duration", "timeout for fetching PGO profile", "1m0s"},
 	{"trim", F_BOOL, OPT(trim), NULL,
-	 "write only what the Go compiler reads for PGO (not yet available)", NULL},
+	 "write only what the Go compiler reads for PGO (one sample type, the two\n"
+	 "leaf-most frames of each stack, names and lines), checked to give it the\n"
+	 "same input; -trim=false writes the full merged profile", "true"},
 	{"v", F_BOOL, OPT(verbose), NULL, "verbose output", NULL},
 	{"version", F_BOOL, OPT(version), NULL, "print the version and exit", NULL},
 };
@@ -199,6 +201,7 @@ static void set_defaults(pf_options *o)
 	o->profiles = 5;
 	o->noinline = true;
 	o->comment = true;
+	o->trim = true;
 }
 
 /* Parses one flag at argv[*i]; returns 1 when flags are over, 0 when one
@@ -238,6 +241,13 @@ static int parse_one(int argc, char **argv, int *i, pf_options *o, pf_err *e)
 	return set_flag(f, argv[(*i)++], o, e);
 }
 
+/* Whether dest's base name is default.pgo, the file go build reads itself. */
+static bool is_default_pgo(const char *dest)
+{
+	const char *base = strrchr(dest, '/');
+	return strcmp(base ? base + 1 : dest, "default.pgo") == 0;
+}
+
 static int check_values(pf_options *o, pf_err *e)
 {
 	if (strcmp(o->endpoint, "gopgo") != 0 && strcmp(o->endpoint, "legacy") != 0)
@@ -246,10 +256,11 @@ static int check_values(pf_options *o, pf_err *e)
 	if (strcmp(o->format, "pprof") != 0 && strcmp(o->format, "preprofile") != 0)
 		return pf_fail(e, PF_EXIT_USAGE,
 			       "invalid value \"%s\" for flag -format: want pprof or preprofile", o->format);
-	if (strcmp(o->format, "preprofile") == 0)
-		return pf_fail(e, PF_EXIT_USAGE, "-format preprofile is not available yet");
-	if (o->trim)
-		return pf_fail(e, PF_EXIT_USAGE, "-trim is not available yet");
+	if (strcmp(o->format, "preprofile") == 0 && is_default_pgo(o->dest))
+		return pf_fail(e, PF_EXIT_USAGE,
+			       "-format preprofile cannot write %s: go build reads default.pgo as pprof and "
+			       "refuses a preprocessed profile; name it differently (e.g. default.preprofile)",
+			       o->dest);
 	if (o->profiles < 1 || o->profiles > 1000)
 		return pf_fail(e, PF_EXIT_USAGE,
 			       "invalid value %" PRId64 " for flag -profiles: want 1 to 1000", o->profiles);

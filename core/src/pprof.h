@@ -145,6 +145,13 @@ pf_profile *pf_profile_merge2(pf_profile *a, pf_profile *b, const char *name_a,
  * (size_t)-1 when memory runs out. */
 size_t pf_profile_noinline(pf_profile *p, pf_err *e);
 
+/* -trim: a new profile holding only what Go's compiler reads for PGO (one
+ * sample type, the two leaf-most locations of each stack, names, start and
+ * line numbers), with the same compiler input (see pprof_trim.c). p is
+ * left as it is. NULL on failure: PF_EXIT_INTERNAL when memory runs out,
+ * PF_EXIT_DATA when p has samples but no type the compiler reads. */
+pf_profile *pf_profile_trim(const pf_profile *p, pf_err *e);
+
 /* profile.WriteUncompressed: appends the encoded protobuf to out. */
 int pf_profile_encode(pf_profile *p, pf_buf *out, pf_err *e);
 

@@ -8,6 +8,7 @@
 #include "duration.h"
 #include "http.h"
 #include "output.h"
+#include "pgo.h"
 #include "pprof.h"
 #include "source.h"
 
@@ -134,6 +135,92 @@ static int add_provenance(const pf_options *o, const pf_dd_result *dd, pf_profil
 	return rc;
 }
 
+/* Where the compiler would refuse the profile, say so in its own words. */
+static int pgo_edges(const pf_profile *p, pf_pgo_edges *g, pf_err *e)
+{
+	if (pf_pgo_edges_of(p, g, e) == 0)
+		return 0;
+	if (e->code == PF_EXIT_DATA)
+		pf_err_prefix(e, "Go's compiler would refuse the merged profile");
+	return -1;
+}
+
+/* -trim: the trimmed profile, once it is checked to give Go's compiler
+ * exactly the edges the full profile gives (the proof is in the tests;
+ * this guards every run against a bug all the same). */
+static pf_profile *trim_checked(const pf_profile *full, size_t *nedges, pf_err *e)
+{
+	pf_pgo_edges want, got = {0};
+	if (pgo_edges(full, &want, e) != 0)
+		return NULL;
+	pf_profile *t = pf_profile_trim(full, e);
+	if (t && pf_pgo_edges_of(t, &got, e) == 0 && !pf_pgo_edges_equal(&want, &got))
+		pf_fail(e, PF_EXIT_INTERNAL, "bug: the trimmed profile would give Go's compiler other edges "
+					     "than the full one; -trim=false writes the full profile");
+	*nedges = want.nedges;
+	pf_pgo_edges_free(&want);
+	pf_pgo_edges_free(&got);
+	if (e->code == 0)
+		return t;
+	pf_profile_free(t);
+	return NULL;
+}
+
+/* The gzip size of p, for -v's before-and-after line. */
+static int gzip_size(pf_profile *p, size_t *size, pf_err *e)
+{
+	pf_buf raw = {0}, gz = {0};
+	int rc = pf_profile_encode(p, &raw, e);
+	if (rc == 0)
+		rc = pf_gzip(raw.data, raw.len, &gz, e);
+	*size = gz.len;
+	pf_buf_free(&raw);
+	pf_buf_free(&gz);
+	return rc;
+}
+
+static int trim(const pf_log *log, fold *f, pf_buf *raw, pf_buf *gz, pf_err *e)
+{
+	pf_profile *full = f->merged;
+	size_t before = 0, nedges = 0;
+	if (log->verbose && gzip_size(full, &before, e) != 0)
+		return -1;
+	pf_profile *t = trim_checked(full, &nedges, e);
+	if (!t)
+		return -1;
+	f->merged = t;
+	int rc = pf_profile_encode(t, raw, e);
+	if (rc == 0)
+		rc = pf_gzip(raw->data, raw->len, gz, e);
+	if (rc == 0)
+		pf_debug(log, "trimmed the profile to what Go's compiler reads", PF_INT("bytes-before", before),
+			 PF_INT("bytes-after", gz->len), PF_INT("samples-before", full->nsamples),
+			 PF_INT("samples-after", t->nsamples), PF_INT("locations-before", full->nlocations),
+			 PF_INT("locations-after", t->nlocations), PF_INT("functions-before", full->nfunctions),
+			 PF_INT("functions-after", t->nfunctions), PF_INT("edges", nedges));
+	pf_profile_free(full);
+	return rc;
+}
+
+/* DEST's bytes: gz, and raw (the protobuf inside it) for a pprof DEST. */
+static int render(const pf_options *o, const pf_log *log, fold *f, pf_buf *raw, pf_buf *gz, pf_err *e)
+{
+	if (strcmp(o->format, "preprofile") == 0) {
+		/* As `go tool preprofile` writes it: plain text. Trimming would not
+		 * change it (that is what -trim guarantees), so it is skipped. */
+		pf_pgo_edges g;
+		if (pgo_edges(f->merged, &g, e) != 0)
+			return -1;
+		int rc = pf_preprofile_write(&g, gz, e);
+		pf_pgo_edges_free(&g);
+		return rc;
+	}
+	if (o->trim)
+		return trim(log, f, raw, gz, e);
+	int rc = pf_profile_encode(f->merged, raw, e);
+	return rc == 0 ? pf_gzip(raw->data, raw->len, gz, e) : rc;
+}
+
 static int write_result(const pf_options *o, const pf_log *log, fold *f, const pf_dd_result *dd,
 			int64_t start, pf_err *e)
 {
@@ -143,11 +230,9 @@ static int write_result(const pf_options *o, const pf_log *log, fold *f, const p
 		return -1;
 	pf_buf raw = {0}, gz = {0};
 	bool changed = false;
-	int rc = pf_profile_encode(f->merged, &raw, e);
+	int rc = render(o, log, f, &raw, &gz, e);
 	if (rc == 0)
-		rc = pf_gzip(raw.data, raw.len, &gz, e);
-	if (rc == 0)
-		rc = pf_write_dest(o->dest, gz.data, gz.len, raw.data, raw.len, &changed, e);
+		rc = pf_write_dest(o->dest, gz.data, gz.len, raw.len ? raw.data : NULL, raw.len, &changed, e);
 	char *dq = rc == 0 && dd->nids ? pf_dd_debug_query(dd) : NULL;
 	if (rc == 0) {
 		int64_t took = pf_now_ns() - start;

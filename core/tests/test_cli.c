@@ -2,6 +2,7 @@
 #include "check.h"
 #include "cli.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static int parse(pf_options *o, pf_err *e, int argc, const char **argv)
@@ -103,11 +104,41 @@ static void errors(void)
 	usage_error("invalid value 0 for flag -profiles: want 1 to 1000", ARGS("pgofetch", "-profiles", "0", "q", "d"));
 }
 
+/* -trim is on unless turned off; -format takes pprof or preprofile, but a
+ * preprofile never goes to a default.pgo, which go build reads as pprof. */
+static void trim_and_format(void)
+{
+	pf_options o;
+	pf_err e;
+	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "-in", "a", "default.pgo")), 0);
+	CHECK(o.trim);
+	CHECK_EQ_STR(o.format, "pprof");
+	pf_cli_free(&o);
+	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "-trim=false", "-in", "a", "default.pgo")), 0);
+	CHECK(!o.trim);
+	pf_cli_free(&o);
+	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "-format", "preprofile", "-in", "a", "x/default.preprofile")), 0);
+	CHECK_EQ_STR(o.format, "preprofile");
+	pf_cli_free(&o);
+	CHECK_EQ_INT(parse(&o, &e, ARGS("pgofetch", "-format=preprofile", "-in", "a", "default.pgo.txt")), 0);
+	pf_cli_free(&o);
+	const char *refused = "-format preprofile cannot write %s: go build reads default.pgo as pprof "
+			      "and refuses a preprocessed profile; name it differently (e.g. default.preprofile)";
+	char want[512];
+	snprintf(want, sizeof want, refused, "cmd/x/default.pgo");
+	usage_error(want, ARGS("pgofetch", "-format", "preprofile", "-in", "a", "cmd/x/default.pgo"));
+	snprintf(want, sizeof want, refused, "default.pgo");
+	usage_error(want, ARGS("pgofetch", "-format=preprofile", "q", "default.pgo"));
+	usage_error("invalid value \"text\" for flag -format: want pprof or preprofile",
+		    ARGS("pgofetch", "-format", "text", "q", "d"));
+}
+
 int main(void)
 {
 	unsetenv("PGOFETCH_API_URL");
 	defaults();
 	go_syntax();
 	errors();
+	trim_and_format();
 	return check_report("test_cli");
 }
