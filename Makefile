@@ -33,6 +33,7 @@ test-core:
 	ctest --test-dir $(BUILD) --output-on-failure
 
 test-go:
+	cd integrations/example && go test ./...
 	cd tests && PGOFETCH=$(CURDIR)/$(BUILD)/core/pgofetch go test $(GO_TEST_FLAGS) ./...
 
 # The C unit tests, the corpus replays and a representative end-to-end
