@@ -70,6 +70,9 @@
 # PGOFETCH_API_URL, SSL_CERT_FILE, proxies. The keys never appear in what
 # this file prints: pass them in the environment, not on the command line.
 
+ifndef _pgo_included
+_pgo_included := 1
+
 ifeq ($(filter 4.% 5.%,$(MAKE_VERSION)),)
 $(warning pgo.mk: written for GNU Make 4.x; this is make $(MAKE_VERSION))
 endif
@@ -99,6 +102,7 @@ PGO_BINDIR ?= bin
 PGO_GO ?= go
 
 pgo_comma := ,
+_PGO_PKGS :=
 _pgo_empty :=
 _pgo_sp := $(_pgo_empty) $(_pgo_empty)
 
@@ -182,7 +186,7 @@ mkdir -p "$$b" || fail "cannot create $$b"; \
 log="$$b/pgo-mk-build.log"; \
 if [ -f "$$b/CMakeCache.txt" ]; then :; \
 else g=; command -v ninja >/dev/null 2>&1 && g="-G Ninja"; \
-	$(call _pgo_sq,$(PGO_CMAKE)) -S "$$s" -B "$$b" $$g -DCMAKE_BUILD_TYPE=Release >"$$log" 2>&1 || \
+	$(call _pgo_sq,$(PGO_CMAKE)) -S "$$s" -B "$$b" $$g -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$$log" 2>&1 || \
 	{ cat "$$log" >&2; fail "cannot configure pgofetch's build in $$b (log above; $$s/core/install-deps.sh installs what it needs on Debian)"; }; \
 fi; \
 $(call _pgo_sq,$(PGO_CMAKE)) --build "$$b" --target pgofetch >"$$log" 2>&1 || \
@@ -237,6 +241,10 @@ _pgo_help_decl = printf '  %s\n      queries: %s\n      sources: %s\n      binar
 	$(call _pgo_sq,$(or $(call _pgo_sources,$(1)),(none))) \
 	$(call _pgo_sq,$(or $(_pgo_bin.$(1)),(none)));
 
+# Environment variables, read without a warning when undefined.
+_pgo_env = $(if $(filter undefined,$(origin $(1))),,$(value $(1)))
+_pgo_isset = $(if $(call _pgo_env,$(1)),set,unset)
+
 _pgo_help_vars := PGO_PGOFETCH PGO_SRC PGO_SRC_BUILD PGO_CMAKE PGO_QUERIES PGO_IN \
 	PGO_PROFILES PGO_FROM PGO_TIMEOUT PGO_MAX_AGE PGO_TRIM PGO_FAIL PGO_API_URL \
 	PGO_ENDPOINT PGO_FLAGS PGO_BINDIR PGO_GO
@@ -258,7 +266,7 @@ pgo-help:
 	'Settings (override on the command line, e.g. make PGO_FAIL=1):'
 	@$(foreach v,$(_pgo_help_vars),printf '  %-14s %s\n' $(v) $(call _pgo_sq,$($(v)));)
 	@printf '  %-14s %s\n' pgofetch $(call _pgo_sq,$(if $(_pgo_from_src),built from PGO_SRC,$(if $(shell command -v $(call _pgo_sq,$(PGO_PGOFETCH)) 2>/dev/null),found,NOT FOUND: make pgo says how to get it)))
-	@printf '  %-14s %s\n' DD_API_KEY $(if $(DD_API_KEY),set,unset) DD_APP_KEY $(if $(DD_APP_KEY),set,unset) DD_SITE $(call _pgo_sq,$(or $(DD_SITE),(unset: datadoghq.com)))
+	@printf '  %-14s %s\n' DD_API_KEY $(call _pgo_isset,DD_API_KEY) DD_APP_KEY $(call _pgo_isset,DD_APP_KEY) DD_SITE $(call _pgo_sq,$(or $(call _pgo_env,DD_SITE),(unset: datadoghq.com)))
 	@echo ''
 	@echo 'Declarations:'
 	@$(if $(_PGO_PKGS),$(foreach p,$(_PGO_PKGS),$(call _pgo_help_decl,$(p))),echo '  (none)')
@@ -282,6 +290,8 @@ $(if $(_pgo_bin.$(1)),$(_pgo_bin.$(1)): $(call _pgo_file,$(1)))
 .DEFAULT_GOAL := $$(_pgo_saved_goal)
 endef
 
-pgo_profile = $(call _pgo_decl,$(call _pgo_norm,$(1)),$(strip $(2)),$(strip $(3)),$(strip $(4)))
+pgo_profile = $(call _pgo_decl,$(call _pgo_norm,$(value 1)),$(strip $(value 2)),$(strip $(value 3)),$(strip $(value 4)))
 
 .DEFAULT_GOAL := $(_pgo_saved_goal)
+
+endif
