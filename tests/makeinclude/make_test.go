@@ -94,8 +94,8 @@ func newWork(t *testing.T, mk string) *work {
 		t.Fatal(err)
 	}
 	return &work{
-		t:   t,
-		dir: dir,
+		t:    t,
+		dir:  dir,
 		vars: []string{"PGOFETCH_DIR=" + testenv.RepoRoot(t)},
 		env:  []string{"DD_API_KEY=" + apiKey, "DD_APP_KEY=" + appKey},
 	}
