@@ -72,6 +72,9 @@ type Options struct {
 	// DripInterval is the pause between bytes of the drip fault;
 	// default 1s.
 	DripInterval time.Duration
+	// Latency delays every API answer by this much once the request is
+	// read, as a distant server would (a round trip); 0: none.
+	Latency time.Duration
 	// Logf receives diagnostics (never a key); default: discarded.
 	Logf func(format string, args ...any)
 	// Setup, when set, runs once the server listens and before the state

@@ -1107,3 +1107,15 @@ func x509CertPool(t *testing.T, pemData []byte) *x509.CertPool {
 	}
 	return pool
 }
+
+func TestLatency(t *testing.T) {
+	const latency = 150 * time.Millisecond
+	s := start(t, Options{Latency: latency})
+	for i := 0; i < 2; i++ { // the second request reuses the connection
+		t0 := time.Now()
+		resp, _ := call(t, s, "POST", PathGoPGO, gopgoBody(query("service:foo runtime:go", 5)), nil)
+		if took := time.Since(t0); resp.StatusCode != http.StatusOK || took < latency {
+			t.Fatalf("request %d: status %d after %v, want 200 after at least %v", i, resp.StatusCode, took, latency)
+		}
+	}
+}

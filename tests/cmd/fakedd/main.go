@@ -4,6 +4,7 @@
 //	fakedd -statedir DIR [-profiles DIR] [-http] [-addr 127.0.0.1:0]
 //	       [-api-key K -app-key K] [-zip deflate|store|mixed]
 //	       [-synthetic N] [-redirect-host localhost] [-drip-interval 1s]
+//	       [-latency 100ms]
 //
 // It writes DIR/ca.pem, DIR/addr, DIR/redirect-url, DIR/pid and, last and
 // atomically, DIR/url, then serves until SIGTERM or SIGINT. The keys come
@@ -34,6 +35,7 @@ func main() {
 	synthetic := flag.Int("synthetic", 0, "also serve N synthetic CPU profiles (ids synthetic-1..N)")
 	redirectHost := flag.String("redirect-host", "localhost", "host name of the redirect fault's target")
 	drip := flag.Duration("drip-interval", time.Second, "pause between bytes of the drip fault")
+	latency := flag.Duration("latency", 0, "delay every API answer by this much (a round trip)")
 	quiet := flag.Bool("q", false, "no diagnostics on stderr")
 	flag.Parse()
 	if *stateDir == "" || flag.NArg() != 0 {
@@ -68,6 +70,7 @@ func main() {
 		ZipMethod:    *zipMethod,
 		RedirectHost: *redirectHost,
 		DripInterval: *drip,
+		Latency:      *latency,
 		Logf:         logf,
 		// The synthetic profiles must exist before url is written,
 		// so they are added through Setup, which runs before that.
