@@ -69,18 +69,20 @@ func TestMissingPgofetch(t *testing.T) {
 	}
 }
 
-// PGO_SRC builds pgofetch from this repository's sources with cmake, once,
-// and uses it.
+// PGO_SRC builds pgofetch from this repository's sources with cmake, once
+// even under make -j with two profiles, and uses it.
 func TestBuildFromSource(t *testing.T) {
 	w := newWork(t, "")
-	w.writeMakefile(makefile("cmd/batch,,," + inSource(w)))
+	in := inSource(w)
+	w.writeMakefile(makefile("cmd/batch,,,"+in, "cmd/server,,-,"+in))
 	build := filepath.Join(t.TempDir(), "pgofetch-build")
 	w.vars = append(w.vars, "PGO_SRC="+testenv.RepoRoot(t), "PGO_SRC_BUILD="+build)
 
-	out := w.mustMake("pgo")
-	if !strings.Contains(out, "pgo.mk: building pgofetch from "+testenv.RepoRoot(t)) {
-		t.Errorf("make did not say it builds pgofetch")
+	out := w.mustMake("-j4", "pgo")
+	if n := strings.Count(out, "pgo.mk: building pgofetch from "+testenv.RepoRoot(t)); n != 1 {
+		t.Errorf("make said %d times that it builds pgofetch, want once", n)
 	}
+	w.stat("cmd/server/default.pgo")
 	bin := filepath.Join(build, "core", "pgofetch")
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("pgofetch was not built: %v", err)
@@ -90,7 +92,7 @@ func TestBuildFromSource(t *testing.T) {
 	}
 	p1 := w.stat("cmd/batch/default.pgo")
 
-	out = w.mustMake("pgo")
+	out = w.mustMake("-j4", "pgo")
 	if strings.Contains(out, "building pgofetch") {
 		t.Errorf("pgofetch was built again")
 	}
