@@ -101,11 +101,21 @@ func newWork(t *testing.T, mk string) *work {
 	}
 }
 
-// newWorkWith is newWork using the pgofetch binary under test.
+// newWorkWith is newWork using the pgofetch binary under test: a copy of
+// it, so that a rebuild of the original in the middle of a test cannot
+// change what the test sees.
 func newWorkWith(t *testing.T, mk string) *work {
 	t.Helper()
 	w := newWork(t, mk)
-	w.vars = append(w.vars, "PGO_PGOFETCH="+testenv.Pgofetch(t))
+	data, err := os.ReadFile(testenv.Pgofetch(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "pgofetch")
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w.vars = append(w.vars, "PGO_PGOFETCH="+bin)
 	return w
 }
 
