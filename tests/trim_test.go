@@ -85,7 +85,7 @@ type trimCase struct {
 // trimRun is what checkTrim found, for checks of its own.
 type trimRun struct {
 	full, trimmed, pre string // DEST paths
-	want                    []byte
+	want               []byte
 }
 
 func (c trimCase) args(extra ...string) []string {
