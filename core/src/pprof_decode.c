@@ -132,7 +132,7 @@ static int next_field(dec *d, span *s, field *f)
 	if (s->p >= s->end)
 		return 0;
 	f->at = off(d, s->p);
-	uint64_t tag, n;
+	uint64_t tag = 0, n = 0; /* set by read_varint; zeroed for -O3's flow analysis */
 	if (read_varint(d, s, &tag) != 0)
 		return -1;
 	f->num = tag >> 3;
@@ -640,7 +640,7 @@ static int add_label(dec *d, const field *f, pf_sample *smp, size_t index)
 	}
 	if (bad || r < 0)
 		return -1;
-	uint32_t k;
+	uint32_t k = 0;
 	if (str_ref(d, key, &k, "sample index %" PRIu64, index, "label key") != 0)
 		return -1;
 	if (str != 0) {
