@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,17 +30,23 @@ const (
 	dest    = "cmd/server/default.pgo"
 )
 
-// sharedTemp holds what outlives one test: the RUNNER_TEMP path every job
-// uses (the same on every hosted runner, and part of a cache entry's
-// version) and the pgofetch binary's cache entries, so that the action
-// builds pgofetch once per test run and restores it from the cache after.
+// sharedTemp holds what outlives one test: the action's repository as the
+// runner downloads it (a snapshot, so that edits made to the work tree
+// while the tests run do not change the source under them), the
+// RUNNER_TEMP path every job uses (the same on every hosted runner, and
+// part of a cache entry's version) and the pgofetch binary's cache
+// entries, so that the action builds pgofetch once per test run and
+// restores it from the cache after.
 var sharedTemp string
 var binEntries []*cacheEntry
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "pgofetch-ghaction-")
+	if err == nil {
+		err = snapshotRepo(filepath.Join(dir, "action-repo"))
+	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(os.Stderr, "ghaction:", err)
 		os.Exit(1)
 	}
 	sharedTemp = dir
@@ -48,16 +55,50 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// snapshotRepo copies the repository's files (tracked, and untracked but
+// not ignored; not tests/) to dst, keeping their modes.
+func snapshotRepo(dst string) error {
+	_, file, _, _ := runtime.Caller(0) // tests/ghaction/action_test.go
+	root := filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("listing the repository's files: %v", err)
+	}
+	for _, rel := range strings.Split(string(out), "\x00") {
+		if rel == "" || strings.HasPrefix(rel, "tests/") {
+			continue
+		}
+		info, err := os.Stat(filepath.Join(root, rel))
+		if err != nil || !info.Mode().IsRegular() {
+			continue // deleted in the work tree
+		}
+		data, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(target, data, info.Mode().Perm()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // newRunner makes a runner with a fresh copy of integrations/example as
 // its workspace and a cache store that holds nothing but the pgofetch
 // binary (when an earlier test built it).
 func newRunner(t *testing.T, srv *fakedd.Server) *runner {
 	t.Helper()
-	root := testenv.RepoRoot(t)
+	actionDir := filepath.Join(sharedTemp, "action-repo", "github-action")
 	r := &runner{
 		t:          t,
-		actionDir:  filepath.Join(root, "github-action"),
-		action:     loadAction(t, filepath.Join(root, "github-action")),
+		actionDir:  actionDir,
+		action:     loadAction(t, actionDir),
 		runnerTemp: filepath.Join(sharedTemp, "runner-temp"),
 		cache:      newCacheStore(t),
 		env:        map[string]string{},
