@@ -146,14 +146,14 @@ type stepRun struct {
 
 // jobResult is one run of the action.
 type jobResult struct {
-	Steps   []stepRun
-	Uses    []usesCall
-	Outputs map[string]string
-	Failed  bool
+	Steps    []stepRun
+	Uses     []usesCall
+	Outputs  map[string]string
+	Failed   bool
 	Log      string   // every step's output, as the job log shows it
 	Commands []string // the workflow commands (::name::) the runner would act on
-	Summary string // GITHUB_STEP_SUMMARY
-	Files   map[string]string
+	Summary  string   // GITHUB_STEP_SUMMARY
+	Files    map[string]string
 }
 
 func (j *jobResult) step(name string) *stepRun {
