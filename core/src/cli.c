@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum flag_kind { F_BOOL, F_INT, F_DURATION, F_STRING, F_LIST };
+enum flag_kind { F_BOOL, F_INT, F_DURATION, F_STRING, F_LIST, F_LIMIT };
 
 typedef struct {
 	const char *name;
@@ -40,6 +40,11 @@ static const flag_def flags[] = {
 	 "read profiles from a local file (pprof, gzip, zstd, or a ZIP of them) or an\n"
 	 "http(s) URL of a net/http/pprof endpoint; repeatable, no QUERY needed", NULL},
 	{"json", F_BOOL, OPT(json), NULL, "print logs in json format", NULL},
+	{"limit", F_LIMIT, OPT(limits), "name=value",
+	 "raise a bound on what one run reads; repeatable. Names: bytes (4GiB, all\n"
+	 "decompressed profiles), source-bytes (1GiB, one file, answer or ZIP entry),\n"
+	 "zip-entries (10000), profiles (1000), strings (20000000), locations\n"
+	 "(20000000), stack-depth (100000), json-bytes (64MiB), json-depth (64)", NULL},
 	{"max-age", F_DURATION, OPT(max_age_ns), "duration",
 	 "do nothing when DEST exists and is younger than this (0: always fetch)", NULL},
 	{"noinline", F_BOOL, OPT(noinline), NULL,
@@ -187,6 +192,8 @@ static int set_flag(const flag_def *f, const char *value, pf_options *o, pf_err 
 		return 0;
 	case F_LIST:
 		return push_list(&o->ins, &o->nin, value, e);
+	case F_LIMIT:
+		return pf_limits_set(&o->limits, value, e);
 	}
 	return pf_fail(e, PF_EXIT_USAGE, "invalid value \"%s\" for flag -%s: parse error", value, f->name);
 }
@@ -202,6 +209,7 @@ static void set_defaults(pf_options *o)
 	o->noinline = true;
 	o->comment = true;
 	o->trim = true;
+	pf_limits_default(&o->limits);
 }
 
 /* Parses one flag at argv[*i]; returns 1 when flags are over, 0 when one

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "limits.h"
 
 typedef struct {
 	const char **ins; /* -in SOURCE, in order */
@@ -25,6 +26,7 @@ typedef struct {
 	int64_t max_age_ns;
 	int64_t profiles;
 	bool fail, json, verbose, noinline, trim, comment;
+	pf_limit_set limits; /* -limit NAME=VALUE */
 	bool help, version;
 } pf_options;
 

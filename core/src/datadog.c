@@ -17,13 +17,12 @@
 
 #define MAX_RETRIES 3
 #define MAX_PARALLEL 5
-#define MAX_JSON_BYTES ((size_t)16 << 20)
 
 typedef struct {
 	const pf_options *o;
 	const pf_log *log;
 	int64_t deadline_ns;
-	const pf_limits *lim;
+	pf_limits *lim;
 	pf_http_client *http;
 	char *base;
 	char *headers[5]; /* NULL-terminated "Name: value" lines */
@@ -252,7 +251,7 @@ static int fetch_gopgo(dd_client *c, pf_err *e)
 		free(body), free(url);
 		return e->code ? -1 : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	}
-	pf_http_request req = api_request(c, "POST", url, body, c->lim->max_source_bytes);
+	pf_http_request req = api_request(c, "POST", url, body, pf_source_max(c->lim));
 	pf_http_response res = {0};
 	pf_debug(c->log, "requesting profiles", PF_STR("endpoint", "gopgo"), PF_INT("queries", c->o->nqueries));
 	int rc = run_with_retries(c, &req, 1, &res, e);
@@ -285,11 +284,14 @@ static int list_query(dd_client *c, const char *query, pf_dd_listed **l, size_t 
 	pf_dd_format_time(c->r->to, to);
 	pf_info(c->log, "searching profiles", PF_STR("query", query), PF_STR("by", "@metrics.core_cpu_cores"),
 		PF_STR("order", "desc"), PF_STR("from", from), PF_STR("to", to));
-	pf_http_request req = api_request(c, "POST", url, body, MAX_JSON_BYTES);
+	pf_http_request req = api_request(c, "POST", url, body, (size_t)c->o->limits.json_bytes);
 	pf_http_response res = {0};
 	int rc = run_with_retries(c, &req, 1, &res, e);
 	if (rc == 0 && (res.error[0] || res.status < 200 || res.status > 299))
 		rc = answer_error(c, "searching profiles", &res, e);
+	else if (rc == 0 && pf_json_depth((const char *)res.body.data, res.body.len) > c->o->limits.json_depth)
+		rc = pf_fail(e, PF_EXIT_DATA, "list answer is nested deeper than -limit json-depth=%llu",
+			     (unsigned long long)c->o->limits.json_depth);
 	else if (rc == 0)
 		rc = pf_dd_parse_list((const char *)res.body.data, res.body.len, c->o->profiles, l, n, e);
 	if (rc == 0 && *n == 0)
@@ -315,7 +317,7 @@ static int feed_cpu_profile(dd_client *c, const pf_dd_listed *p, const pf_buf *z
 			continue;
 		*e = (pf_err){0};
 		pf_buf raw = {0};
-		rc = pf_zip_extract(&z.entries[i], c->lim->max_source_bytes, &raw, e);
+		rc = pf_zip_extract(&z.entries[i], pf_source_max(c->lim), &raw, e);
 		if (rc != 0)
 			pf_err_prefix(e, p->profile_id);
 		else
@@ -356,7 +358,7 @@ static int download_all(dd_client *c, const pf_dd_listed *l, size_t n, pf_err *e
 		}
 		snprintf(urls[i], len, "%s/api/ui/profiling/profiles/%s/download?eventId=%s", c->base,
 			 l[i].profile_id, l[i].event_id);
-		reqs[i] = api_request(c, "GET", urls[i], NULL, c->lim->max_source_bytes);
+		reqs[i] = api_request(c, "GET", urls[i], NULL, pf_source_max(c->lim));
 	}
 	if (rc == 0)
 		rc = run_with_retries(c, reqs, n, res, e);
@@ -394,7 +396,7 @@ static int fetch_legacy(dd_client *c, pf_err *e)
 }
 
 int pf_datadog_fetch(const pf_options *o, const pf_log *log, int64_t deadline_ns,
-		     const pf_limits *lim, pf_profile_sink sink, void *ctx, pf_dd_result *r,
+		     pf_limits *lim, pf_profile_sink sink, void *ctx, pf_dd_result *r,
 		     pf_err *e)
 {
 	dd_client c = {.o = o, .log = log, .deadline_ns = deadline_ns, .lim = lim,

@@ -22,7 +22,7 @@ typedef struct {
  * "", entry the profile id), in a stable order: the gopgo answer's entry
  * order, or the list order of each query in turn. */
 int pf_datadog_fetch(const pf_options *o, const pf_log *log, int64_t deadline_ns,
-		     const pf_limits *lim, pf_profile_sink sink, void *ctx, pf_dd_result *r,
+		     pf_limits *lim, pf_profile_sink sink, void *ctx, pf_dd_result *r,
 		     pf_err *e);
 void pf_dd_result_free(pf_dd_result *r);
 

@@ -26,7 +26,7 @@ const char *pf_compression_name(enum pf_compression c)
 static int too_large(pf_err *e, const char *what, size_t max_out)
 {
 	return pf_fail(e, PF_EXIT_DATA,
-		       "%s data decompresses to more than %zu bytes",
+		       "%s data decompresses to more than the %zu bytes left of -limit bytes",
 		       what, max_out);
 }
 
@@ -151,7 +151,7 @@ int pf_decompress(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, 
 		return unzstd(data, len, max_out, out, e);
 	default:
 		if (len > max_out)
-			return pf_fail(e, PF_EXIT_DATA, "profile is larger than %zu bytes", max_out);
+			return pf_fail(e, PF_EXIT_DATA, "profile is larger than the %zu bytes left of -limit bytes", max_out);
 		if (pf_buf_append(out, data, len) != 0)
 			return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 		return 0;

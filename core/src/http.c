@@ -330,7 +330,8 @@ static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc, pf_http
 	res->curl_code = (int)rc;
 	if (t->body.too_large) {
 		res->exit_code = PF_EXIT_DATA;
-		snprintf(res->error, sizeof res->error, "answer is larger than %zu bytes", t->body.max_bytes);
+		snprintf(res->error, sizeof res->error, "answer is larger than %zu bytes (-limit source-bytes, json-bytes)",
+			 t->body.max_bytes);
 	} else if (rc != CURLE_OK) {
 		describe_failure(rc, url, t->errbuf, res);
 	}

@@ -24,6 +24,7 @@ typedef struct {
 	const pf_log *log;
 	pf_profile *merged;
 	char *first_name; /* names the merged profile in merge errors */
+	const pf_limit_set *max;
 	size_t count;
 } fold;
 
@@ -65,6 +66,23 @@ static void log_profile(const pf_log *log, const char *origin, const char *name,
 
 /* The sink: decode one profile, drop its string labels (they only grow the
  * file) and fold it into the result with pprof's two-way merge. */
+/* Strings, locations and stack depth of one profile (or the merged one),
+ * against -limit. */
+static int within_limits(const pf_profile *p, const pf_limit_set *max, pf_err *e)
+{
+	if (p->str.nstrs > max->strings)
+		return pf_fail(e, PF_EXIT_DATA, "%zu strings, more than -limit strings=%llu", p->str.nstrs,
+			       (unsigned long long)max->strings);
+	if (p->nlocations > max->locations)
+		return pf_fail(e, PF_EXIT_DATA, "%zu locations, more than -limit locations=%llu", p->nlocations,
+			       (unsigned long long)max->locations);
+	for (size_t i = 0; i < p->nsamples; i++)
+		if (p->samples[i].nlocs > max->stack_depth)
+			return pf_fail(e, PF_EXIT_DATA, "sample %zu is %u frames deep, more than -limit stack-depth=%llu",
+				       i, p->samples[i].nlocs, (unsigned long long)max->stack_depth);
+	return 0;
+}
+
 static int fold_profile(void *ctx, const char *origin, const char *entry,
 			const uint8_t *raw, size_t len, pf_err *e)
 {
@@ -72,7 +90,14 @@ static int fold_profile(void *ctx, const char *origin, const char *entry,
 	char *name = profile_name(origin, entry);
 	if (!name)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	pf_profile *p = pf_profile_decode(raw, len, e);
+	pf_profile *p = NULL;
+	if (f->count >= f->max->profiles)
+		pf_fail(e, PF_EXIT_DATA, "more than -limit profiles=%llu profiles to merge",
+			(unsigned long long)f->max->profiles);
+	else if ((p = pf_profile_decode(raw, len, e)) != NULL && within_limits(p, f->max, e) != 0) {
+		pf_profile_free(p);
+		p = NULL;
+	}
 	if (!p) {
 		pf_err_prefix(e, name);
 		free(name);
@@ -88,7 +113,9 @@ static int fold_profile(void *ctx, const char *origin, const char *entry,
 	}
 	f->merged = pf_profile_merge2(f->merged, p, f->first_name, name, e);
 	free(name);
-	return f->merged ? 0 : -1;
+	if (f->merged && within_limits(f->merged, f->max, e) != 0)
+		pf_err_prefix(e, "the merged profile");
+	return e->code ? -1 : 0;
 }
 
 static int add_comment(pf_profile *p, pf_err *e, const char *fmt, ...)
@@ -271,12 +298,8 @@ int pf_run(const pf_options *o, const pf_log *log, pf_err *e)
 	pf_info(log, "pgofetch", PF_STR("version", PGOFETCH_VERSION));
 	if (dest_is_fresh(o, log))
 		return 0;
-	pf_limits lim = {
-		.max_source_bytes = (size_t)1 << 30,
-		.max_profile_bytes = (size_t)1 << 30,
-		.max_zip_entries = 10000,
-	};
-	fold f = {.log = log};
+	pf_limits lim = {.max = &o->limits};
+	fold f = {.log = log, .max = &o->limits};
 	pf_dd_result dd = {0};
 	int rc = 0;
 	if (o->nqueries > 0)

@@ -15,6 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+size_t pf_source_max(const pf_limits *lim)
+{
+	return lim->max->source_bytes > SIZE_MAX ? SIZE_MAX : (size_t)lim->max->source_bytes;
+}
+
 /* Errors of this file name their source here; the sink names its own. */
 static int fail_at(pf_err *e, const char *origin, const char *entry)
 {
@@ -28,10 +33,12 @@ static int fail_at(pf_err *e, const char *origin, const char *entry)
 }
 
 int pf_feed_profile(const char *origin, const char *entry, const uint8_t *data, size_t len,
-			const pf_limits *lim, pf_profile_sink sink, void *ctx, pf_err *e)
+			pf_limits *lim, pf_profile_sink sink, void *ctx, pf_err *e)
 {
 	pf_buf raw = {0};
-	int rc = pf_decompress(data, len, lim->max_profile_bytes, &raw, e);
+	uint64_t left = lim->max->bytes - lim->used_bytes;
+	int rc = pf_decompress(data, len, left > SIZE_MAX ? SIZE_MAX : (size_t)left, &raw, e);
+	lim->used_bytes += raw.len;
 	if (rc == 0 && raw.len == 0)
 		rc = pf_fail(e, PF_EXIT_DATA, "empty profile");
 	if (rc != 0)
@@ -42,20 +49,20 @@ int pf_feed_profile(const char *origin, const char *entry, const uint8_t *data, 
 	return rc;
 }
 
-static int feed_zip(const char *origin, const uint8_t *data, size_t len, const pf_limits *lim,
+static int feed_zip(const char *origin, const uint8_t *data, size_t len, pf_limits *lim,
 		    pf_profile_sink sink, void *ctx, pf_err *e)
 {
 	pf_zip z;
 	if (pf_zip_open(data, len, &z, e) != 0)
 		return fail_at(e, origin, NULL);
 	int rc = 0;
-	if (z.n > lim->max_zip_entries)
-		rc = pf_fail(e, PF_EXIT_DATA, "%s: ZIP has %zu entries, more than the limit of %zu",
-			     origin, z.n, lim->max_zip_entries);
+	if (z.n > lim->max->zip_entries)
+		rc = pf_fail(e, PF_EXIT_DATA, "%s: ZIP has %zu entries, more than -limit zip-entries=%llu",
+			     origin, z.n, (unsigned long long)lim->max->zip_entries);
 	pf_buf entry = {0};
 	for (size_t i = 0; rc == 0 && i < z.n; i++) {
 		entry.len = 0;
-		rc = pf_zip_extract(&z.entries[i], lim->max_profile_bytes, &entry, e);
+		rc = pf_zip_extract(&z.entries[i], pf_source_max(lim), &entry, e);
 		if (rc != 0)
 			fail_at(e, origin, NULL);
 		else
@@ -67,7 +74,7 @@ static int feed_zip(const char *origin, const uint8_t *data, size_t len, const p
 }
 
 int pf_feed_bytes(const char *origin, const uint8_t *data, size_t len,
-		  const pf_limits *lim, pf_profile_sink sink, void *ctx, pf_err *e)
+		  pf_limits *lim, pf_profile_sink sink, void *ctx, pf_err *e)
 {
 	if (len == 0)
 		return pf_fail(e, PF_EXIT_DATA, "%s: empty, not a profile", origin);
@@ -89,7 +96,7 @@ static int read_file(const char *path, size_t max, pf_buf *out, pf_err *e)
 	for (;;) {
 		if (out->len > max) {
 			close(fd);
-			return pf_fail(e, PF_EXIT_DATA, "file is larger than %zu bytes", max);
+			return pf_fail(e, PF_EXIT_DATA, "file is larger than %zu bytes (-limit source-bytes)", max);
 		}
 		if (pf_buf_reserve(out, 1 << 16) != 0) {
 			close(fd);
@@ -139,7 +146,7 @@ static bool is_url(const char *s)
 	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
 }
 
-int pf_read_source(const char *source, const pf_limits *lim, int64_t deadline_ns,
+int pf_read_source(const char *source, pf_limits *lim, int64_t deadline_ns,
 		   pf_profile_sink sink, void *ctx, pf_err *e)
 {
 	bool url = is_url(source);
@@ -147,8 +154,8 @@ int pf_read_source(const char *source, const pf_limits *lim, int64_t deadline_ns
 	if (!origin)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	pf_buf data = {0};
-	int rc = url ? fetch_url(source, lim->max_source_bytes, deadline_ns, &data, e)
-		     : read_file(source, lim->max_source_bytes, &data, e);
+	int rc = url ? fetch_url(source, pf_source_max(lim), deadline_ns, &data, e)
+		     : read_file(source, pf_source_max(lim), &data, e);
 	if (rc != 0)
 		fail_at(e, origin, NULL);
 	else

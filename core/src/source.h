@@ -8,30 +8,34 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "limits.h"
 
 /* Receives one raw protobuf profile. origin names where it came from (a
  * path or a redacted URL), entry is the ZIP entry's name or NULL. */
 typedef int (*pf_profile_sink)(void *ctx, const char *origin, const char *entry,
 			       const uint8_t *raw, size_t len, pf_err *e);
 
+/* The bounds of a run and what it has used of them so far. */
 typedef struct {
-	size_t max_source_bytes;  /* largest file or HTTP answer read */
-	size_t max_profile_bytes; /* largest decompressed profile */
-	size_t max_zip_entries;
+	const pf_limit_set *max;
+	uint64_t used_bytes; /* decompressed profile bytes, against max->bytes */
 } pf_limits;
+
+/* The largest file, HTTP answer or ZIP entry read (-limit source-bytes). */
+size_t pf_source_max(const pf_limits *lim);
 
 /* Decompresses one profile (gzip, zstd or raw) and hands it to sink. */
 int pf_feed_profile(const char *origin, const char *entry, const uint8_t *data, size_t len,
-		    const pf_limits *lim, pf_profile_sink sink, void *ctx, pf_err *e);
+		    pf_limits *lim, pf_profile_sink sink, void *ctx, pf_err *e);
 
 /* Feeds the profiles in data (one profile or a ZIP of them) to sink, in
  * archive order. Errors are prefixed with origin (and the entry's name). */
 int pf_feed_bytes(const char *origin, const uint8_t *data, size_t len,
-		  const pf_limits *lim, pf_profile_sink sink, void *ctx, pf_err *e);
+		  pf_limits *lim, pf_profile_sink sink, void *ctx, pf_err *e);
 
 /* Reads source (a path, or an http:// or https:// URL fetched before
  * deadline_ns) and feeds its profiles to sink. */
-int pf_read_source(const char *source, const pf_limits *lim, int64_t deadline_ns,
+int pf_read_source(const char *source, pf_limits *lim, int64_t deadline_ns,
 		   pf_profile_sink sink, void *ctx, pf_err *e);
 
 #endif

@@ -152,7 +152,8 @@ static int inflate_raw(const pf_zip_entry *entry, pf_buf *out, pf_err *e)
 int pf_zip_extract(const pf_zip_entry *entry, size_t max_out, pf_buf *out, pf_err *e)
 {
 	if (entry->usize > max_out)
-		return pf_fail(e, PF_EXIT_DATA, "ZIP: entry \"%s\" is larger than %zu bytes", entry->name, max_out);
+		return pf_fail(e, PF_EXIT_DATA, "ZIP: entry \"%s\" is larger than %zu bytes (-limit source-bytes)",
+			       entry->name, max_out);
 	if (pf_buf_reserve(out, entry->usize + 1) != 0)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	size_t start = out->len;

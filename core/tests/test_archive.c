@@ -172,7 +172,7 @@ static void bombs(void)
 	pf_err e = {0};
 	CHECK(gz.len < 100000);
 	CHECK_EQ_INT(pf_decompress(gz.data, gz.len, 1 << 20, &out, &e), -1);
-	CHECK(strstr(e.msg, "more than 1048576 bytes") != NULL);
+	CHECK(strstr(e.msg, "more than the 1048576 bytes left of -limit bytes") != NULL);
 	CHECK(out.len <= (1u << 20) + 65536 + 1);
 
 	size_t bound = ZSTD_compressBound(big);
@@ -181,7 +181,7 @@ static void bombs(void)
 	out.len = 0;
 	e = (pf_err){0};
 	CHECK_EQ_INT(pf_decompress(zs, zn, 1 << 20, &out, &e), -1);
-	CHECK(strstr(e.msg, "more than 1048576 bytes") != NULL);
+	CHECK(strstr(e.msg, "more than the 1048576 bytes left of -limit bytes") != NULL);
 	out.len = 0;
 	e = (pf_err){0};
 	CHECK_EQ_INT(pf_decompress(zs, zn, big, &out, &e), 0);
