@@ -167,3 +167,15 @@ func TestVerboseTraceHidesKeys(t *testing.T) {
 	}
 	// runEnv already asserted that no key value is in the output
 }
+
+// A list answer over -limit json-bytes is refused, naming the limit.
+func TestJSONLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakedd.Options{})
+	dest, old, then := existingDest(t)
+	r := e.run("-fail", "-endpoint", "legacy", "-limit", "json-bytes=16", "service:foo", dest)
+	if r.code != 4 || !strings.Contains(r.stderr, "answer is larger than 16 bytes (-limit source-bytes, json-bytes)") {
+		t.Errorf("exit %d\n%s", r.code, r.stderr)
+	}
+	assertUntouched(t, dest, old, then)
+}
