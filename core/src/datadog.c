@@ -8,6 +8,8 @@
 #include "http.h"
 #include "zipread.h"
 
+#include <curl/curl.h>
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -93,10 +95,25 @@ static int64_t backoff_ns(dd_client *c, int attempt, const pf_http_response *res
 	return wait + (int64_t)(c->rng % (uint64_t)(wait / 4 + 1));
 }
 
+/* 429, 5xx, and connections that broke; not a DNS or TLS failure (the
+ * site or CA is wrong: waiting will not mend it), nor a timeout (-timeout
+ * is spent). */
 static bool retryable(const pf_http_response *res)
 {
-	if (res->error[0])
-		return res->exit_code == PF_EXIT_SOURCE && res->curl_code != 0 && res->curl_code != 28; /* 28: timed out */
+	if (res->error[0]) {
+		switch (res->curl_code) {
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_PARTIAL_FILE:
+		case CURLE_GOT_NOTHING:
+		case CURLE_SEND_ERROR:
+		case CURLE_RECV_ERROR:
+		case CURLE_HTTP2:
+		case CURLE_HTTP2_STREAM:
+			return true;
+		default:
+			return false;
+		}
+	}
 	return res->status == 429 || res->status >= 500;
 }
 

@@ -179,3 +179,26 @@ func TestJSONLimit(t *testing.T) {
 	}
 	assertUntouched(t, dest, old, then)
 }
+
+// A TLS failure (a CA that did not sign the server's certificate) and a
+// DNS failure: no answer, an error that names the host and what to check.
+func TestTLSAndDNSFailures(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakedd.Options{})
+	other := newEnv(t, fakedd.Options{}) // its CA did not sign e's certificate
+	e.caFile = other.caFile
+	dest, old, then := existingDest(t)
+	r := e.run("-fail", "service:foo", dest)
+	if r.code != 3 || !strings.Contains(r.stderr, "TLS with 127.0.0.1 failed (check the site, and SSL_CERT_FILE for a custom CA)") {
+		t.Errorf("TLS: exit %d\n%s", r.code, r.stderr)
+	}
+	if n := len(e.srv.Requests()); n != 0 {
+		t.Errorf("TLS: %d requests reached the server over an unverified connection", n)
+	}
+	r = e.runEnv(map[string]string{"DD_API_KEY": e.srv.APIKey(), "DD_APP_KEY": e.srv.AppKey()},
+		"-fail", "-api-url", "https://app.pgofetch-test.invalid", "service:foo", dest)
+	if r.code != 3 || !strings.Contains(r.stderr, "cannot resolve host app.pgofetch-test.invalid (check the site or URL)") {
+		t.Errorf("DNS: exit %d\n%s", r.code, r.stderr)
+	}
+	assertUntouched(t, dest, old, then)
+}
