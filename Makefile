@@ -45,7 +45,9 @@ test-asan:
 	cmake --build build-asan
 	ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build-asan --output-on-failure
 	cd tests && ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		PGOFETCH=$(CURDIR)/build-asan/core/pgofetch go test -count=1 -run '$(ASAN_E2E)' . ./datadog
+		PGOFETCH=$(CURDIR)/build-asan/core/pgofetch go test -count=1 -run '$(ASAN_E2E)' .
+	cd tests && ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		PGOFETCH=$(CURDIR)/build-asan/core/pgofetch go test -count=1 ./datadog
 
 # Runs every libFuzzer target for FUZZ_SECONDS (clang and its runtime from
 # Debian). New inputs go to build-fuzz/corpus; a crash input is written to
