@@ -10,7 +10,7 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := zip decompress pprof merge dd_json flags
 
-.PHONY: all deps build demo test test-core test-go test-asan fuzz clean
+.PHONY: all deps build demo bench test test-core test-go test-asan fuzz clean
 
 all: build
 
@@ -23,6 +23,12 @@ build: deps
 
 demo: build
 	integrations/example/demo.sh $(BUILD)/core/pgofetch $(BUILD)/demo
+
+# The performance comparison of README's Performance section (bench/README.md);
+# BENCH_FLAGS=-runs 9, for instance. Not part of make test.
+BENCH_FLAGS ?=
+bench: build
+	cd bench && go run ./harness -pgofetch $(CURDIR)/$(BUILD)/core/pgofetch -work $(CURDIR)/$(BUILD)/bench $(BENCH_FLAGS)
 
 # Bazel (Debian's bazel-bootstrap) runs the Bazel integration's tests.
 test: build
