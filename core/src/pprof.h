@@ -120,6 +120,10 @@ struct pf_profile {
 	uint32_t drop_frames, keep_frames, default_sample_type, doc_url; /* string ids */
 	int64_t time_nanos, duration_nanos, period;
 	pf_value_type period_type;
+
+	/* When this profile is a merge's unchanged result: that merge's state,
+	 * so that merging it with another continues it (pprof_merge.c). */
+	struct pf_merger *merging;
 };
 
 /* The bytes of string `id` (NUL-terminated) and, when len is not NULL, its length. */

@@ -98,7 +98,29 @@ static int oom(dec *d) { return pf_fail(d->e, PF_EXIT_INTERNAL, "out of memory d
 
 /* ---- wire format ---- */
 
-static int read_varint(dec *d, span *s, uint64_t *v)
+static int read_varint_slow(dec *d, span *s, uint64_t *v);
+
+/* The hot path: most varints of a profile (ids, lines, tags) are one or
+ * two bytes. */
+static inline int read_varint(dec *d, span *s, uint64_t *v)
+{
+	const uint8_t *p = s->p;
+	if (s->end - p >= 2) {
+		if (!(p[0] & 0x80)) {
+			*v = p[0];
+			s->p = p + 1;
+			return 0;
+		}
+		if (!(p[1] & 0x80)) {
+			*v = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+			s->p = p + 2;
+			return 0;
+		}
+	}
+	return read_varint_slow(d, s, v);
+}
+
+static int read_varint_slow(dec *d, span *s, uint64_t *v)
 {
 	uint64_t u = 0;
 	for (int i = 0;; i++) {
@@ -590,6 +612,9 @@ static int add_sample_locations(dec *d, const field *f, pf_sample *smp, size_t i
 	int r;
 	if (varints_begin(d, f, "sample location_id", &it) != 0)
 		return -1;
+	/* At most one id per byte: room for them all at once. */
+	if (PF_RESERVE(p, sample_locs, it.packed ? (size_t)(it.s.end - it.s.p) : 1) != 0)
+		return oom(d);
 	while ((r = varints_next(d, &it, &id)) > 0) {
 		uint32_t idx = idmap_get(&d->locations, id);
 		if (idx == PF_NONE)

@@ -24,7 +24,17 @@
  * summed (wrapping like Go's int64); if a sum leaves a sample all zero, the
  * result is merged again on its own, which drops it and whatever only it
  * used. Sources are memoised by index; pprof memoises by id, which is the
- * same because a valid profile's ids are unique. */
+ * same because a valid profile's ids are unique.
+ *
+ * Folding profiles in pairwise, as datadog-pgo does (Merge([acc, next])),
+ * would re-read the whole accumulated result at every step. A merge's
+ * result is stable under re-merge, though: it holds no all-zero sample and
+ * no duplicate entity, and its entities are numbered in the order a
+ * re-merge meets them, so Merge([acc]) is acc itself, state included (the
+ * header loop's running values are acc's header). Merge([acc, next]) is
+ * therefore acc's merge continued with next. A result keeps its merge's
+ * state (pf_profile.merging) until it is changed otherwise, and
+ * pf_profile_merge2 continues that state instead of starting over. */
 #include "pprof_internal.h"
 
 #include <inttypes.h>
@@ -32,7 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
+typedef struct pf_merger {
 	pf_profile *p; /* the result */
 	pf_err *e;
 	pf_htab samples, locations, functions, mappings, comments;
@@ -53,6 +63,10 @@ typedef struct {
 	size_t cap_labels;
 	pf_num_label *nums;
 	size_t cap_nums;
+
+	/* The result's sizes when the merge ended, to tell that it is
+	 * unchanged when a later merge continues this one. */
+	size_t snap[12];
 } merger;
 
 static int oom(merger *m) { return pf_fail(m->e, PF_EXIT_INTERNAL, "out of memory merging profiles"); }
@@ -542,36 +556,94 @@ static bool has_zero_sample(const pf_profile *p)
 	return false;
 }
 
+static void merger_destroy(merger *m)
+{
+	merger_free(m);
+	free(m);
+}
+
+void pf_profile_forget_merge(pf_profile *p)
+{
+	if (p && p->merging) {
+		merger_destroy(p->merging);
+		p->merging = NULL;
+	}
+}
+
+static void snapshot(const pf_profile *p, size_t snap[12])
+{
+	size_t v[12] = {p->nsamples, p->nlocations, p->nfunctions, p->nmappings, p->nlines, p->nsample_locs,
+			p->nvalues, p->nlabels, p->nnum_labels, p->ncomments, p->str.nstrs,
+			(size_t)p->duration_nanos ^ (size_t)p->time_nanos ^ (size_t)p->period};
+	memcpy(snap, v, sizeof v);
+}
+
+static bool unchanged(const merger *m)
+{
+	size_t now[12];
+	snapshot(m->p, now);
+	return memcmp(now, m->snap, sizeof now) == 0;
+}
+
+static pf_profile *merge_all(pf_profile **srcs, size_t n, pf_err *e);
+
+/* The end of a merge: on success the result, which keeps the merger's
+ * state; on failure NULL, the result and the state freed. */
+static pf_profile *finish(merger *m, int rc)
+{
+	pf_profile *p = m->p;
+	pf_err *e = m->e;
+	if (rc != 0) {
+		merger_destroy(m);
+		pf_profile_free(p);
+		return NULL;
+	}
+	/* pprof: "If there are any zero samples, re-merge the profile to GC them." */
+	if (has_zero_sample(p)) {
+		merger_destroy(m);
+		return merge_all(&p, 1, e);
+	}
+	end_source(m);
+	m->e = NULL;
+	snapshot(p, m->snap);
+	p->merging = m;
+	return p;
+}
+
 /* profile.Merge(srcs) for compatible sources; consumes them. The result takes
  * over the first source's string pool, so its strings need no translation. */
 static pf_profile *merge_all(pf_profile **srcs, size_t n, pf_err *e)
 {
-	merger m = {.e = e};
-	m.p = calloc(1, sizeof *m.p);
-	int rc = m.p ? 0 : oom(&m);
-	if (rc == 0) {
-		m.p->str = srcs[0]->str;
-		memset(&srcs[0]->str, 0, sizeof srcs[0]->str);
-		const pf_profile *s0 = srcs[0];
-		if (pf_htab_reserve(&m.samples, s0->nsamples) != 0 ||
-		    pf_htab_reserve(&m.locations, s0->nlocations) != 0 ||
-		    pf_htab_reserve(&m.functions, s0->nfunctions) != 0 ||
-		    pf_htab_reserve(&m.mappings, s0->nmappings) != 0)
-			rc = oom(&m);
-	}
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = merge_source(&m, srcs[i], i == 0);
-	merger_free(&m);
-	for (size_t i = 0; i < n; i++)
-		pf_profile_free(srcs[i]);
-	if (rc != 0) {
-		pf_profile_free(m.p);
+	merger *m = calloc(1, sizeof *m);
+	if (!m) {
+		for (size_t i = 0; i < n; i++)
+			pf_profile_free(srcs[i]);
+		pf_fail(e, PF_EXIT_INTERNAL, "out of memory merging profiles");
 		return NULL;
 	}
-	/* pprof: "If there are any zero samples, re-merge the profile to GC them." */
-	if (has_zero_sample(m.p))
-		return merge_all(&m.p, 1, e);
-	return m.p;
+	m->e = e;
+	m->p = calloc(1, sizeof *m->p);
+	int rc = m->p ? 0 : oom(m);
+	if (rc == 0) {
+		m->p->str = srcs[0]->str;
+		memset(&srcs[0]->str, 0, sizeof srcs[0]->str);
+		const pf_profile *s0 = srcs[0];
+		if (pf_htab_reserve(&m->samples, s0->nsamples) != 0 ||
+		    pf_htab_reserve(&m->locations, s0->nlocations) != 0 ||
+		    pf_htab_reserve(&m->functions, s0->nfunctions) != 0 ||
+		    pf_htab_reserve(&m->mappings, s0->nmappings) != 0)
+			rc = oom(m);
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = merge_source(m, srcs[i], i == 0);
+	end_source(m);
+	for (size_t i = 0; i < n; i++)
+		pf_profile_free(srcs[i]);
+	if (!m->p) {
+		merger_destroy(m);
+		return NULL;
+	}
+	return finish(m, rc);
 }
 
 /* ---- compatibility ---- */
@@ -621,6 +693,17 @@ pf_profile *pf_profile_merge2(pf_profile *a, pf_profile *b, const char *name_a, 
 		pf_profile_free(b);
 		return NULL;
 	}
+	if (a->merging && unchanged(a->merging)) {
+		/* a is an unchanged merge result: continue that merge. */
+		merger *m = a->merging;
+		a->merging = NULL;
+		m->e = e;
+		int rc = merge_source(m, b, false);
+		pf_profile_free(b);
+		return finish(m, rc);
+	}
+	pf_profile_forget_merge(a);
+	pf_profile_forget_merge(b);
 	pf_profile *srcs[2] = {a, b};
 	return merge_all(srcs, 2, e);
 }
