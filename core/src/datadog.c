@@ -237,6 +237,9 @@ static pf_http_request api_request(const dd_client *c, const char *method, const
 		.body = body,
 		.body_len = body ? strlen(body) : 0,
 		.follow_redirects = false,
+		/* Over https a proxy sees only a tunnel; over plain http (allowed to
+		 * loopback only) it would see the keys, so no proxy then. */
+		.direct = strncmp(c->base, "http://", 7) == 0,
 		.deadline_ns = c->deadline_ns,
 		.max_bytes = max_bytes,
 	};

@@ -308,6 +308,8 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, t);
+	if (req->direct)
+		curl_easy_setopt(h, CURLOPT_PROXY, "");
 	if (c->trace) {
 		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_trace);
 		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);

@@ -18,6 +18,7 @@ typedef struct {
 	const void *body;          /* POST body */
 	size_t body_len;
 	bool follow_redirects;     /* only for requests that carry no secret */
+	bool direct;               /* no proxy: a secret over plain http stays on loopback */
 	int64_t deadline_ns;       /* on pf_now_ns()'s clock */
 	size_t max_bytes;          /* the largest body accepted */
 } pf_http_request;

@@ -1,9 +1,12 @@
 package datadog
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -201,4 +204,23 @@ func TestTLSAndDNSFailures(t *testing.T) {
 		t.Errorf("DNS: exit %d\n%s", r.code, r.stderr)
 	}
 	assertUntouched(t, dest, old, then)
+}
+
+// Over plain http (allowed to loopback only) the keys would be readable by
+// a proxy, so pgofetch bypasses the proxy variables then.
+func TestPlainHTTPSkipsProxy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakedd.Options{HTTP: true})
+	var proxied atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxied.Add(1)
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	defer proxy.Close()
+	r := e.runEnv(map[string]string{"DD_API_KEY": e.srv.APIKey(), "DD_APP_KEY": e.srv.AppKey(),
+		"http_proxy": proxy.URL, "HTTP_PROXY": proxy.URL, "all_proxy": proxy.URL},
+		"-fail", "-api-url", e.srv.URL(), "service:foo", filepath.Join(t.TempDir(), "default.pgo"))
+	if r.code != 0 || proxied.Load() != 0 || len(e.srv.Requests()) != 1 {
+		t.Errorf("exit %d, %d requests through the proxy, %d at the API\n%s", r.code, proxied.Load(), len(e.srv.Requests()), r.stderr)
+	}
 }
