@@ -122,6 +122,12 @@ func (r *report) markdown() string {
 				x := float64(ps.wall) / float64(s.wall)
 				if strings.HasPrefix(g.title, "end to end") {
 					targets = append(targets, target{what: g.title + trimLabel(t) + ": faster than the datadog-pgo equivalent", goal: "≥ 10×", got: ratio(x), met: x >= 10})
+					if fj >= 0 {
+						// What the target asks is only possible where the
+						// floor itself is more than 10× faster.
+						c := float64(ps.wall) / float64(g.median(fj).wall)
+						targets = append(targets, target{what: g.title + trimLabel(t) + ": the floor alone, faster than the datadog-pgo equivalent (the most any program could reach)", goal: "(≥ 10× for the target to be reachable)", got: ratio(c), met: c >= 10})
+					}
 					m := float64(s.rssKiB) / float64(ps.rssKiB)
 					targets = append(targets, target{what: g.title + trimLabel(t) + ": peak memory of the datadog-pgo equivalent's", goal: "≤ 0.20×", got: ratio(m), met: m <= 0.2})
 				} else {
