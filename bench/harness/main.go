@@ -100,13 +100,19 @@ func mainErr() error {
 	if err != nil {
 		return fmt.Errorf("generating inputs: %w", err)
 	}
+	// The legacy path's latency is measured on small profiles, so that the
+	// round trips are not lost in the noise of a second of merging.
+	small, err := genInputs(e.work, tinyScale)
+	if err != nil {
+		return fmt.Errorf("generating inputs: %w", err)
+	}
 	real := filepath.Join(e.repo, "..", "shared", "testdata", "grpc-anon.pprof")
 	if _, err := os.Stat(real); err != nil {
 		return fmt.Errorf("the real profile: %w", err)
 	}
 
 	progress("starting the fake Datadog API")
-	srv, slow, err := startServers(e, ins)
+	srv, slow, err := startServers(e, ins, small)
 	if err != nil {
 		return err
 	}
@@ -200,13 +206,22 @@ func (e *env) hasTrim() bool {
 	return strings.Contains(string(out), "-trim") && !strings.Contains(string(out), "not yet available")
 }
 
-func startServers(e *env, ins []input) (srv, slow *fakedd.Server, err error) {
+func startServers(e *env, ins, small []input) (srv, slow *fakedd.Server, err error) {
 	add := func(s *fakedd.Server, legacyOnly bool) error {
+		for _, in := range small {
+			data, err := os.ReadFile(in.Gzip)
+			if err != nil {
+				return err
+			}
+			if err := s.AddProfile(fakedd.Profile{ID: "small-" + in.ID, Data: data, Service: "bench-small"}); err != nil {
+				return err
+			}
+		}
+		if legacyOnly {
+			return nil
+		}
 		for _, in := range ins {
 			variants := []struct{ file, service, suffix string }{{in.Gzip, "bench-gz", ""}, {in.Zst, "bench-zst", "-zst"}}
-			if legacyOnly {
-				variants = variants[:1]
-			}
 			for _, v := range variants {
 				data, err := os.ReadFile(v.file)
 				if err != nil {
@@ -219,7 +234,8 @@ func startServers(e *env, ins []input) (srv, slow *fakedd.Server, err error) {
 		}
 		return nil
 	}
-	// ZIP entries are stored: the profiles are compressed already, and the
+	// The slow server (the legacy path's latency) serves the small
+	// profiles only. ZIP entries are stored: the profiles are compressed already, and the
 	// fake server's own deflate would add to every client's wall time.
 	srv, err = fakedd.Start(fakedd.Options{ZipMethod: fakedd.ZipStore, Setup: func(s *fakedd.Server) error { return add(s, false) }})
 	if err != nil {
@@ -473,14 +489,14 @@ func (e *env) local(name string, files []string) (*group, error) {
 // legacy: list + 5 downloads with 100 ms injected per request, versus the
 // same without latency: how many round trips the latency cost.
 func (e *env) legacy(srv, slow *fakedd.Server) (*group, error) {
-	g := &group{title: fmt.Sprintf("legacy path (list, then 5 downloads), %v injected per request", latency)}
+	g := &group{title: fmt.Sprintf("legacy path (list, then 5 downloads of small profiles), %v injected per request", latency)}
 	fast := filepath.Join(e.work, "fakedd-ca.pem")
 	slowCA := filepath.Join(e.work, "fakedd-slow-ca.pem")
 	args := func(s string) []string {
-		return []string{e.pgofetch, "-endpoint", "legacy", "service:bench-gz", filepath.Join(e.out, "legacy-"+s+".pgo")}
+		return []string{e.pgofetch, "-endpoint", "legacy", "service:bench-small", filepath.Join(e.out, "legacy-"+s+".pgo")}
 	}
 	dd := func(s *fakedd.Server, tag string) []string {
-		return []string{e.ddpgo, "-legacy", "-api-url", s.URL(), "service:bench-gz", filepath.Join(e.out, "legacy-ddpgo-"+tag+".pgo")}
+		return []string{e.ddpgo, "-legacy", "-api-url", s.URL(), "service:bench-small", filepath.Join(e.out, "legacy-ddpgo-"+tag+".pgo")}
 	}
 	g.progs = []prog{
 		{name: "pgofetch, no latency", args: args("fast"), env: e.ddEnv(srv, fast), dest: filepath.Join(e.out, "legacy-fast.pgo")},
