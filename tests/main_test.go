@@ -61,7 +61,14 @@ func (r result) lines() []string {
 	return strings.Split(s, "\n")
 }
 
-// env is the environment pgofetch runs in: no Datadog settings, no colour.
+// Marker keys set for every run: they must appear in no output and no file.
+const (
+	markerAPIKey = "marker0api0key0c0ffee0d15ea5e"
+	markerAppKey = "marker0app0key0feedface0b0a710ad"
+)
+
+// env is the environment pgofetch runs in: marker keys, no other Datadog
+// settings, no colour.
 func env() []string {
 	var out []string
 	for _, kv := range os.Environ() {
@@ -70,7 +77,29 @@ func env() []string {
 		}
 		out = append(out, kv)
 	}
-	return append(out, "NO_COLOR=1")
+	return append(out, "NO_COLOR=1", "DD_API_KEY="+markerAPIKey, "DD_APP_KEY="+markerAppKey)
+}
+
+// assertNoMarkers fails when a marker key is in the run's output or in the
+// file its last argument names (DEST, the one file pgofetch writes).
+func assertNoMarkers(t testing.TB, r result) {
+	t.Helper()
+	texts := map[string]string{"stdout": r.stdout, "stderr": r.stderr}
+	if len(r.args) > 0 {
+		if data, err := os.ReadFile(r.args[len(r.args)-1]); err == nil {
+			if zr, err := gzip.NewReader(bytes.NewReader(data)); err == nil {
+				if raw, err := io.ReadAll(zr); err == nil {
+					data = raw // the profile's strings, not their compressed form
+				}
+			}
+			texts["DEST"] = string(data)
+		}
+	}
+	for what, text := range texts {
+		if strings.Contains(text, markerAPIKey) || strings.Contains(text, markerAppKey) {
+			t.Errorf("a Datadog key appears in pgofetch's %s", what)
+		}
+	}
 }
 
 var (
@@ -125,6 +154,7 @@ func runBin(t testing.TB, bin string, args ...string) result {
 	default:
 		t.Fatalf("%s: %v\n%s", filepath.Base(bin), err, r)
 	}
+	assertNoMarkers(t, r)
 	return r
 }
 
