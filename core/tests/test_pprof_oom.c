@@ -14,67 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define NO_INTERPOSE 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NO_INTERPOSE 1
-#endif
-#endif
-
-#ifndef NO_INTERPOSE
-static struct {
-	bool armed;
-	long calls, fail_at, live;
-	bool failed;
-} alloc;
-
-void *__libc_malloc(size_t n);
-void *__libc_calloc(size_t n, size_t size);
-void *__libc_realloc(void *p, size_t n);
-void __libc_free(void *p);
-
-static bool should_fail(void)
-{
-	if (!alloc.armed || alloc.calls++ != alloc.fail_at)
-		return false;
-	alloc.failed = true;
-	return true;
-}
-
-void *malloc(size_t n)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_malloc(n);
-	alloc.live += alloc.armed && p;
-	return p;
-}
-
-void *calloc(size_t n, size_t size)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_calloc(n, size);
-	alloc.live += alloc.armed && p;
-	return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_realloc(old, n);
-	alloc.live += alloc.armed && p && !old;
-	return p;
-}
-
-void free(void *p)
-{
-	alloc.live -= alloc.armed && p;
-	__libc_free(p);
-}
-#endif
+#include "failalloc.h"
 
 static int read_file(const char *path, pf_buf *b)
 {

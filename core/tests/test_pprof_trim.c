@@ -11,69 +11,12 @@
 #include "pgo.h"
 #include "pprof.h"
 #include "test_pprof_wire.h"
+#include "failalloc.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- allocation failures (as test_pprof_oom.c does it) ---- */
-
-#if defined(__SANITIZE_ADDRESS__)
-#define NO_INTERPOSE 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NO_INTERPOSE 1
-#endif
-#endif
-
-#ifndef NO_INTERPOSE
-typedef struct {
-	bool armed, failed;
-	long calls, fail_at, live;
-} alloc_state;
-static alloc_state alloc;
-
-void *__libc_malloc(size_t n);
-void *__libc_calloc(size_t n, size_t size);
-void *__libc_realloc(void *p, size_t n);
-void __libc_free(void *p);
-
-static bool should_fail(void)
-{
-	if (!alloc.armed || alloc.calls++ != alloc.fail_at)
-		return false;
-	alloc.failed = true;
-	return true;
-}
-
-void *malloc(size_t n)
-{
-	void *p = should_fail() ? NULL : __libc_malloc(n);
-	alloc.live += alloc.armed && p;
-	return p;
-}
-
-void *calloc(size_t n, size_t size)
-{
-	void *p = should_fail() ? NULL : __libc_calloc(n, size);
-	alloc.live += alloc.armed && p;
-	return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-	void *p = should_fail() ? NULL : __libc_realloc(old, n);
-	alloc.live += alloc.armed && p && !old;
-	return p;
-}
-
-void free(void *p)
-{
-	alloc.live -= alloc.armed && p;
-	__libc_free(p);
-}
-#endif
 
 /* ---- hand-made profiles ---- */
 
