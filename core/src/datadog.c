@@ -36,13 +36,6 @@ typedef struct {
 	pf_dd_result *r;
 } dd_client;
 
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static char *header_line(const char *name, const char *value)
 {
 	size_t n = strlen(name) + strlen(value) + 3;
@@ -353,7 +346,7 @@ static void log_listed(const dd_client *c, const pf_dd_listed *p)
 {
 	int64_t age = 0, taken;
 	if (pf_dd_parse_time(p->timestamp, &taken) == 0) {
-		age = (wall_ns() / 1000000000LL - taken) * 1000000000LL;
+		age = (pf_wall_ns() / 1000000000LL - taken) * 1000000000LL;
 		age = age < 0 ? 0 : age;
 	}
 	pf_info(c->log, "downloading profile", PF_STR("service", p->service),
@@ -421,9 +414,9 @@ int pf_datadog_fetch(const pf_options *o, const pf_log *log, int64_t deadline_ns
 {
 	dd_client c = {.o = o, .log = log, .deadline_ns = deadline_ns, .lim = lim,
 		       .sink = sink, .sink_ctx = ctx, .r = r};
-	c.rng = (uint64_t)wall_ns() | 1;
+	c.rng = (uint64_t)pf_wall_ns() | 1;
 	memset(r, 0, sizeof *r);
-	pf_dd_window(wall_ns(), o->from_ns, &r->from, &r->to);
+	pf_dd_window(pf_wall_ns(), o->from_ns, &r->from, &r->to);
 	int rc = read_keys(&c, e);
 	if (rc == 0 && !(c.base = pf_dd_base_url(o->api_url, getenv("DD_SITE"), e)))
 		rc = -1;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "err.h"
 
 typedef struct {
@@ -34,8 +35,6 @@ typedef struct {
 	int curl_code;   /* CURLcode of a transport failure, 0 when none */
 } pf_http_response;
 
-/* Monotonic nanoseconds, for deadlines. */
-int64_t pf_now_ns(void);
 
 /* A connection cache and transfer engine (a libcurl multi handle):
  * requests run through one client reuse its connections. */

@@ -28,13 +28,6 @@ typedef struct {
 	size_t count;
 } fold;
 
-static int64_t wall_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* "file.zip:entry" for a ZIP's entry, the id for a Datadog profile (whose
  * origin is ""). */
 static char *profile_name(const char *origin, const char *entry)
@@ -53,7 +46,7 @@ static char *profile_name(const char *origin, const char *entry)
 static void log_profile(const pf_log *log, const char *origin, const char *name, const pf_profile *p)
 {
 	int64_t t = pf_profile_time_nanos(p);
-	int64_t age = t > 0 ? wall_now_ns() - t : 0;
+	int64_t age = t > 0 ? pf_wall_ns() - t : 0;
 	age -= age % 1000000000LL;
 	double cores = pf_profile_cpu_cores(p);
 	cores = cores < 0 ? 0 : trunc(cores * 10) / 10; /* one decimal, as datadog-pgo logs */
