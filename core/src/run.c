@@ -57,8 +57,6 @@ static void log_profile(const pf_log *log, const char *origin, const char *name,
 		PF_DUR("age", age));
 }
 
-/* The sink: decode one profile, drop its string labels (they only grow the
- * file) and fold it into the result with pprof's two-way merge. */
 /* Strings, locations and stack depth of one profile (or the merged one),
  * against -limit. */
 static int within_limits(const pf_profile *p, const pf_limit_set *max, pf_err *e)
@@ -76,6 +74,8 @@ static int within_limits(const pf_profile *p, const pf_limit_set *max, pf_err *e
 	return 0;
 }
 
+/* The sink: decode one profile, drop its string labels (they only grow the
+ * file) and fold it into the result with pprof's two-way merge. */
 static int fold_profile(void *ctx, const char *origin, const char *entry,
 			const uint8_t *raw, size_t len, pf_err *e)
 {
