@@ -193,7 +193,7 @@ def _build_pgofetch(ctx):
         "-I" + str(src),
         "-o",
         str(out),
-    ] + sources + flags + ["-lm"]
+    ] + sources + flags + ["-pthread", "-lm"]
     res = ctx.execute(cmd, timeout = 600)
     if res.return_code != 0:
         fail("%s: building pgofetch from %s failed:\n%s" % (_what(ctx), src, res.stderr))

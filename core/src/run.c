@@ -9,6 +9,7 @@
 #include "http.h"
 #include "output.h"
 #include "pgo.h"
+#include "pipeline.h"
 #include "pprof.h"
 #include "source.h"
 
@@ -19,11 +20,16 @@
 #include <string.h>
 #include <time.h>
 
-/* What the sink accumulates while sources are read. */
+/* What the sink accumulates while sources are read. While the merge job
+ * runs, merged and next belong to it; the sink touches them only after
+ * pf_job_wait. */
 typedef struct {
 	const pf_log *log;
 	pf_profile *merged;
 	char *first_name; /* names the merged profile in merge errors */
+	pf_profile *next; /* the profile the merge job folds in */
+	char *next_name;
+	pf_job merge;
 	const pf_limit_set *max;
 	size_t count;
 } fold;
@@ -74,41 +80,59 @@ static int within_limits(const pf_profile *p, const pf_limit_set *max, pf_err *e
 	return 0;
 }
 
-/* The sink: decode one profile, drop its string labels (they only grow the
- * file) and fold it into the result with pprof's two-way merge. */
+/* The merge job: fold f->next into f->merged with pprof's two-way merge. */
+static int merge_next(void *ctx, pf_err *e)
+{
+	fold *f = ctx;
+	f->merged = pf_profile_merge2(f->merged, f->next, f->first_name, f->next_name, e);
+	f->next = NULL;
+	free(f->next_name);
+	f->next_name = NULL;
+	if (f->merged && within_limits(f->merged, f->max, e) != 0)
+		pf_err_prefix(e, "the merged profile");
+	return e->code ? -1 : 0;
+}
+
+/* The sink: decode one profile and drop its string labels (they only grow
+ * the file) while the previous one is merged on the other core; then,
+ * once that merge is done, start merging this one. Waiting before the log
+ * line and before any error of this profile keeps both in the order a
+ * merge on one core gives. */
 static int fold_profile(void *ctx, const char *origin, const char *entry,
 			const uint8_t *raw, size_t len, pf_err *e)
 {
 	fold *f = ctx;
 	char *name = profile_name(origin, entry);
-	if (!name)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	pf_profile *p = NULL;
-	if (f->count >= f->max->profiles)
+	if (!name)
+		pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	else if (f->count >= f->max->profiles)
 		pf_fail(e, PF_EXIT_DATA, "more than -limit profiles=%llu profiles to merge",
 			(unsigned long long)f->max->profiles);
 	else if ((p = pf_profile_decode(raw, len, e)) != NULL && within_limits(p, f->max, e) != 0) {
 		pf_profile_free(p);
 		p = NULL;
 	}
-	if (!p) {
+	if (p)
+		pf_profile_drop_string_labels(p);
+	else if (name)
 		pf_err_prefix(e, name);
+	if (pf_job_wait(&f->merge, e) != 0 || !p) {
+		pf_profile_free(p);
 		free(name);
 		return -1;
 	}
 	log_profile(f->log, origin, name, p);
-	pf_profile_drop_string_labels(p);
 	f->count++;
 	if (!f->merged) {
 		f->merged = p;
 		f->first_name = name;
 		return 0;
 	}
-	f->merged = pf_profile_merge2(f->merged, p, f->first_name, name, e);
-	free(name);
-	if (f->merged && within_limits(f->merged, f->max, e) != 0)
-		pf_err_prefix(e, "the merged profile");
-	return e->code ? -1 : 0;
+	f->next = p;
+	f->next_name = name;
+	pf_job_start(&f->merge, merge_next, f);
+	return 0;
 }
 
 static int add_comment(pf_profile *p, pf_err *e, const char *fmt, ...)
@@ -306,6 +330,10 @@ int pf_run(const pf_options *o, const pf_log *log, pf_err *e)
 			free(name);
 		}
 	}
+	/* The last merge; or, after an error, the merge of the profile before
+	 * it, whose own error came first. */
+	if (pf_job_wait(&f.merge, e) != 0)
+		rc = -1;
 	if (rc == 0 && !f.merged)
 		rc = pf_fail(e, PF_EXIT_NOTFOUND, "no profiles found in the sources");
 	if (rc == 0)
