@@ -4,7 +4,7 @@
 # Each installs what it needs (core/install-deps.sh) when missing.
 
 BUILD ?= build
-GO_TEST_FLAGS ?= -timeout 25m
+GO_TEST_FLAGS ?= -timeout 25m -count=1
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
 FUZZ_SECONDS ?= 60
@@ -39,7 +39,7 @@ test-core:
 	ctest --test-dir $(BUILD) --output-on-failure
 
 test-go:
-	cd integrations/example && go test ./...
+	cd integrations/example && go test -count=1 ./...
 	cd tests && PGOFETCH=$(CURDIR)/$(BUILD)/core/pgofetch go test $(GO_TEST_FLAGS) ./...
 
 # The C unit tests, the corpus replays and a representative end-to-end
