@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/pprof/profile"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -144,22 +143,6 @@ func readEntry(t *testing.T, f *zip.File) []byte {
 	return b
 }
 
-// parsePprof parses profile bytes with google/pprof, decompressing zstd
-// first (pprof knows gzip and raw only).
-func parsePprof(b []byte) (*profile.Profile, error) {
-	if compressionOf(b) == compZstd {
-		d, err := zstd.NewReader(bytes.NewReader(b))
-		if err != nil {
-			return nil, err
-		}
-		defer d.Close()
-		if b, err = io.ReadAll(d); err != nil {
-			return nil, err
-		}
-	}
-	return profile.ParseData(b)
-}
-
 func names(files []*zip.File) []string {
 	var out []string
 	for _, f := range files {
@@ -200,7 +183,7 @@ func TestGoPGO(t *testing.T) {
 		if !bytes.Equal(data, added[f.Name]) {
 			t.Errorf("entry %s is not the profile's bytes as given", f.Name)
 		}
-		p, err := parsePprof(data)
+		p, err := parseProfile(data)
 		if err != nil {
 			t.Fatalf("entry %s does not parse: %v", f.Name, err)
 		}
@@ -242,7 +225,7 @@ func TestZipMethods(t *testing.T) {
 		var got []uint16
 		for _, f := range zipEntries(t, body) {
 			got = append(got, f.Method)
-			if _, err := parsePprof(readEntry(t, f)); err != nil {
+			if _, err := parseProfile(readEntry(t, f)); err != nil {
 				t.Errorf("%s: entry %s: %v", method, f.Name, err)
 			}
 		}
@@ -304,7 +287,7 @@ func TestListAndDownload(t *testing.T) {
 	if !bytes.Equal(readEntry(t, files[0]), testProfiles(t)[0].Data) {
 		t.Error("cpu.pprof is not the profile's bytes")
 	}
-	if _, err := parsePprof(readEntry(t, files[1])); err != nil {
+	if _, err := parseProfile(readEntry(t, files[1])); err != nil {
 		t.Errorf("delta-heap.pprof: %v", err)
 	}
 
@@ -613,7 +596,7 @@ func TestConnectionFaults(t *testing.T) {
 			t.Fatalf("entries %v", names(files))
 		}
 		for i, f := range files {
-			_, err := parsePprof(readEntry(t, f))
+			_, err := parseProfile(readEntry(t, f))
 			if (i == 0) != (err != nil) {
 				t.Errorf("entry %d %s: parse error %v", i, f.Name, err)
 			}
@@ -625,7 +608,7 @@ func TestConnectionFaults(t *testing.T) {
 		resp, data = call(t, s, "GET", PathDownload("p-gzip", eventID("p-gzip")), nil, nil)
 		wantStatus(t, resp, data, 200)
 		files = zipEntries(t, data)
-		if _, err := parsePprof(readEntry(t, files[0])); files[0].Name != "cpu.pprof" || err == nil {
+		if _, err := parseProfile(readEntry(t, files[0])); files[0].Name != "cpu.pprof" || err == nil {
 			t.Errorf("download's cpu.pprof still parses")
 		}
 	})
@@ -855,7 +838,7 @@ func TestGeneration(t *testing.T) {
 		if a.CPUCores < 2.99*b.CPUCores || a.CPUCores > 3.01*b.CPUCores {
 			t.Errorf("%s: cores %v -> %v, want ×3", b.ID, b.CPUCores, a.CPUCores)
 		}
-		if _, err := parsePprof(a.Data); err != nil {
+		if _, err := parseProfile(a.Data); err != nil {
 			t.Errorf("%s: %v", a.ID, err)
 		}
 	}
