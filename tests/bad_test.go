@@ -98,6 +98,35 @@ func badCases() []badCase {
 			files: map[string][]byte{"a.pprof": good, "b.pprof": gen.MissingLocation()},
 			ins:   []string{"a.pprof", "b.pprof"}, code: exitData,
 			says: []string{`location`}, names: []string{"b.pprof"}},
+		// Profiles are read, decoded and merged on different threads; the
+		// error reported is still the first one in profile order.
+		{name: "incompatible second profile, then a corrupt third",
+			files: map[string][]byte{
+				"a.pprof": gen.Plain(gen.Minimal()),
+				"b.pprof": gen.Plain(gen.WithPeriodType(nil)),
+				"c.pprof": gen.MissingLocation(),
+			},
+			ins: []string{"a.pprof", "b.pprof", "c.pprof"}, code: exitData,
+			says: []string{`period type|incompatible`}, names: []string{"a.pprof", "b.pprof"}},
+		{name: "corrupt second profile, then a missing file",
+			files: map[string][]byte{"a.pprof": good, "b.pprof": gen.MissingLocation()},
+			ins:   []string{"a.pprof", "b.pprof", "no-such.pprof"}, code: exitData,
+			says: []string{`location`, `\b9\b`}, names: []string{"b.pprof"}},
+		{name: "incompatible second profile, then a missing file",
+			files: map[string][]byte{
+				"a.pprof": gen.Plain(gen.Minimal()),
+				"b.pprof": gen.Plain(gen.WithPeriodType(nil)),
+			},
+			ins: []string{"a.pprof", "b.pprof", "no-such.pprof"}, code: exitData,
+			says: []string{`period type|incompatible`}, names: []string{"a.pprof", "b.pprof"}},
+		{name: "corrupt first profile, then an incompatible pair",
+			files: map[string][]byte{
+				"a.pprof": gen.MissingLocation(),
+				"b.pprof": gen.Plain(gen.Minimal()),
+				"c.pprof": gen.Plain(gen.WithPeriodType(nil)),
+			},
+			ins: []string{"a.pprof", "b.pprof", "c.pprof"}, code: exitData,
+			says: []string{`location`, `\b9\b`}, names: []string{"a.pprof"}},
 		{name: "source is a directory", files: map[string][]byte{}, ins: []string{"."}, code: exitSource,
 			says: []string{`directory|is a dir`}, names: []string{"."}},
 	}

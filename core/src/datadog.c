@@ -238,8 +238,7 @@ static pf_http_request api_request(const dd_client *c, const char *method, const
 	};
 }
 
-static int record_and_sink(void *ctx, const char *origin, const char *entry, const uint8_t *raw,
-			   size_t len, pf_err *e)
+static int record_and_sink(void *ctx, const char *origin, const char *entry, pf_buf *raw, pf_err *e)
 {
 	dd_client *c = ctx;
 	pf_dd_result *r = c->r;
@@ -250,7 +249,7 @@ static int record_and_sink(void *ctx, const char *origin, const char *entry, con
 	if (!(ids[r->nids] = strdup(entry ? entry : origin)))
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	r->nids++;
-	return c->sink(c->sink_ctx, "", entry, raw, len, e);
+	return c->sink(c->sink_ctx, "", entry, raw, e);
 }
 
 /* POST /api/unstable/profiles/gopgo. Returns 1 when the endpoint is not

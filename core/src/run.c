@@ -20,18 +20,31 @@
 #include <string.h>
 #include <time.h>
 
-/* What the sink accumulates while sources are read. While the merge job
- * runs, merged and next belong to it; the sink touches them only after
- * pf_job_wait. */
+/* What the sink accumulates while sources are read: a three-stage
+ * pipeline. While the main thread reads and decompresses profile k+2, the
+ * decode job decodes profile k+1 and the merge job folds profile k into
+ * the merged one. Each job's fields belong to it while it runs; the sink
+ * touches them only after pf_job_wait. Profiles are logged and merged in
+ * the order they arrive, and the first error in that order is the one
+ * reported, as on one core. */
 typedef struct {
 	const pf_log *log;
+	const pf_limit_set *max;
+	size_t received; /* profiles handed to the sink */
+
+	/* the decode job: raw -> decoded */
+	pf_job decode;
+	pf_buf raw;
+	char *raw_name;
+	bool raw_datadog; /* from Datadog, for the log line */
+	pf_profile *decoded;
+
+	/* the merge job: merged + next -> merged */
+	pf_job merge;
 	pf_profile *merged;
 	char *first_name; /* names the merged profile in merge errors */
-	pf_profile *next; /* the profile the merge job folds in */
+	pf_profile *next;
 	char *next_name;
-	pf_job merge;
-	const pf_limit_set *max;
-	size_t count;
 } fold;
 
 /* "file.zip:entry" for a ZIP's entry, the id for a Datadog profile (whose
@@ -49,14 +62,13 @@ static char *profile_name(const char *origin, const char *entry)
 	return name;
 }
 
-static void log_profile(const pf_log *log, const char *origin, const char *name, const pf_profile *p)
+static void log_profile(const pf_log *log, bool datadog, const char *name, const pf_profile *p)
 {
 	int64_t t = pf_profile_time_nanos(p);
 	int64_t age = t > 0 ? pf_wall_ns() - t : 0;
 	age -= age % 1000000000LL;
 	double cores = pf_profile_cpu_cores(p);
 	cores = cores < 0 ? 0 : trunc(cores * 10) / 10; /* one decimal, as datadog-pgo logs */
-	bool datadog = *origin == '\0';
 	pf_info(log, datadog ? "extracted profile" : "read profile",
 		PF_STR(datadog ? "profile-id" : "source", name), PF_INT("samples", pf_profile_samples(p)),
 		PF_DUR("duration", pf_profile_duration_nanos(p)), PF_FLOAT("cpu-cores", cores),
@@ -93,37 +105,44 @@ static int merge_next(void *ctx, pf_err *e)
 	return e->code ? -1 : 0;
 }
 
-/* The sink: decode one profile and drop its string labels (they only grow
- * the file) while the previous one is merged on the other core; then,
- * once that merge is done, start merging this one. Waiting before the log
- * line and before any error of this profile keeps both in the order a
- * merge on one core gives. */
-static int fold_profile(void *ctx, const char *origin, const char *entry,
-			const uint8_t *raw, size_t len, pf_err *e)
+/* The decode job: decode f->raw, check it against -limit and drop its
+ * string labels (they only grow the file). */
+static int decode_raw(void *ctx, pf_err *e)
 {
 	fold *f = ctx;
-	char *name = profile_name(origin, entry);
-	pf_profile *p = NULL;
-	if (!name)
-		pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	else if (f->count >= f->max->profiles)
-		pf_fail(e, PF_EXIT_DATA, "more than -limit profiles=%llu profiles to merge",
-			(unsigned long long)f->max->profiles);
-	else if ((p = pf_profile_decode(raw, len, e)) != NULL && within_limits(p, f->max, e) != 0) {
+	pf_profile *p = pf_profile_decode(f->raw.data, f->raw.len, e);
+	pf_buf_free(&f->raw);
+	if (p && within_limits(p, f->max, e) != 0) {
 		pf_profile_free(p);
 		p = NULL;
 	}
-	if (p)
-		pf_profile_drop_string_labels(p);
-	else if (name)
-		pf_err_prefix(e, name);
-	if (pf_job_wait(&f->merge, e) != 0 || !p) {
-		pf_profile_free(p);
-		free(name);
+	if (!p) {
+		pf_err_prefix(e, f->raw_name);
 		return -1;
 	}
-	log_profile(f->log, origin, name, p);
-	f->count++;
+	pf_profile_drop_string_labels(p);
+	f->decoded = p;
+	return 0;
+}
+
+/* Moves the decoded profile (if any) on to the merge stage: once the
+ * previous merge is done, logs it and starts merging it. */
+static int advance(fold *f, pf_err *e)
+{
+	int rc = pf_job_wait(&f->decode, e);
+	pf_profile *p = f->decoded;
+	char *name = f->raw_name;
+	f->decoded = NULL;
+	f->raw_name = NULL;
+	/* The previous merge's error, if any, comes before this profile's. */
+	if (pf_job_wait(&f->merge, e) != 0)
+		rc = -1;
+	if (rc != 0 || !p) {
+		pf_profile_free(p);
+		free(name);
+		return rc;
+	}
+	log_profile(f->log, f->raw_datadog, name, p);
 	if (!f->merged) {
 		f->merged = p;
 		f->first_name = name;
@@ -132,6 +151,44 @@ static int fold_profile(void *ctx, const char *origin, const char *entry,
 	f->next = p;
 	f->next_name = name;
 	pf_job_start(&f->merge, merge_next, f);
+	return 0;
+}
+
+/* Everything in the pipeline merged; the first error in profile order. */
+static int drain(fold *f, pf_err *e)
+{
+	int rc = advance(f, e);
+	if (pf_job_wait(&f->merge, e) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* The sink: start decoding this profile on the decode stage once the one
+ * before it has moved on to the merge stage. */
+static int fold_profile(void *ctx, const char *origin, const char *entry, pf_buf *raw, pf_err *e)
+{
+	fold *f = ctx;
+	if (advance(f, e) != 0)
+		return -1;
+	char *name = profile_name(origin, entry);
+	if (!name || f->received >= f->max->profiles) {
+		pf_err mine = {0};
+		if (!name)
+			pf_fail(&mine, PF_EXIT_INTERNAL, "out of memory");
+		else
+			pf_fail(&mine, PF_EXIT_DATA, "more than -limit profiles=%llu profiles to merge",
+				(unsigned long long)f->max->profiles);
+		free(name);
+		if (drain(f, e) == 0)
+			*e = mine;
+		return -1;
+	}
+	f->received++;
+	f->raw = *raw;
+	*raw = (pf_buf){0};
+	f->raw_name = name;
+	f->raw_datadog = *origin == '\0';
+	pf_job_start(&f->decode, decode_raw, f);
 	return 0;
 }
 
@@ -322,17 +379,17 @@ int pf_run(const pf_options *o, const pf_log *log, pf_err *e)
 	if (o->nqueries > 0)
 		rc = pf_datadog_fetch(o, log, deadline, &lim, fold_profile, &f, &dd, e);
 	for (size_t i = 0; rc == 0 && i < o->nin; i++) {
-		size_t before = f.count;
+		size_t before = f.received;
 		rc = pf_read_source(o->ins[i], &lim, deadline, fold_profile, &f, e);
-		if (rc == 0 && f.count == before) { /* an empty ZIP */
+		if (rc == 0 && f.received == before) { /* an empty ZIP */
 			char *name = pf_redact_url(o->ins[i]);
 			rc = pf_fail(e, PF_EXIT_DATA, "%s: holds no profile", name ? name : "a source");
 			free(name);
 		}
 	}
-	/* The last merge; or, after an error, the merge of the profile before
-	 * it, whose own error came first. */
-	if (pf_job_wait(&f.merge, e) != 0)
+	/* The last decode and merge; or, after an error, those of the profiles
+	 * before it, whose own errors came first. */
+	if (drain(&f, e) != 0)
 		rc = -1;
 	if (rc == 0 && !f.merged)
 		rc = pf_fail(e, PF_EXIT_NOTFOUND, "no profiles found in the sources");
@@ -341,5 +398,6 @@ int pf_run(const pf_options *o, const pf_log *log, pf_err *e)
 	pf_dd_result_free(&dd);
 	pf_profile_free(f.merged);
 	free(f.first_name);
+	pf_buf_free(&f.raw);
 	return rc;
 }

@@ -44,7 +44,7 @@ int pf_feed_profile(const char *origin, const char *entry, const uint8_t *data, 
 	if (rc != 0)
 		fail_at(e, origin, entry);
 	else
-		rc = sink(ctx, origin, entry, raw.data, raw.len, e);
+		rc = sink(ctx, origin, entry, &raw, e);
 	pf_buf_free(&raw);
 	return rc;
 }

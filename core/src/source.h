@@ -7,13 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "err.h"
 #include "limits.h"
 
 /* Receives one raw protobuf profile. origin names where it came from (a
- * path or a redacted URL), entry is the ZIP entry's name or NULL. */
-typedef int (*pf_profile_sink)(void *ctx, const char *origin, const char *entry,
-			       const uint8_t *raw, size_t len, pf_err *e);
+ * path or a redacted URL), entry is the ZIP entry's name or NULL. The sink
+ * may take raw's memory, leaving *raw empty, to decode it later. */
+typedef int (*pf_profile_sink)(void *ctx, const char *origin, const char *entry, pf_buf *raw,
+			       pf_err *e);
 
 /* The bounds of a run and what it has used of them so far. */
 typedef struct {
