@@ -71,6 +71,7 @@ typedef struct {
 	const uint8_t *base; /* start of the input, for byte offsets */
 	pf_err *e;
 	pf_profile *p;
+	bool drop_string_labels; /* checked, not kept */
 
 	uint32_t *strmap; /* string_table index -> string pool id */
 	size_t nstrmap, cap_strmap;
@@ -672,6 +673,8 @@ static int add_label(dec *d, const field *f, pf_sample *smp, size_t index)
 		pf_label l = {k, 0};
 		if (str_ref(d, str, &l.str, "sample index %" PRIu64, index, "label str") != 0)
 			return -1;
+		if (d->drop_string_labels)
+			return 0;
 		if (PF_RESERVE(p, labels, 1) != 0)
 			return oom(d);
 		p->labels[p->nlabels++] = l;
@@ -814,7 +817,7 @@ static void dec_free(dec *d)
 	free(d->sort_tmp);
 }
 
-pf_profile *pf_profile_decode(const uint8_t *data, size_t len, pf_err *e)
+static pf_profile *decode(const uint8_t *data, size_t len, bool drop_string_labels, pf_err *e)
 {
 	if (len == 0) {
 		pf_fail(e, PF_EXIT_DATA, "empty profile");
@@ -825,7 +828,7 @@ pf_profile *pf_profile_decode(const uint8_t *data, size_t len, pf_err *e)
 		pf_fail(e, PF_EXIT_DATA, "profile of %zu bytes is larger than 4 GiB", len);
 		return NULL;
 	}
-	dec d = {.base = data, .e = e, .p = pf_profile_new()};
+	dec d = {.base = data, .e = e, .p = pf_profile_new(), .drop_string_labels = drop_string_labels};
 	if (!d.p) {
 		oom(&d);
 		return NULL;
@@ -837,4 +840,14 @@ pf_profile *pf_profile_decode(const uint8_t *data, size_t len, pf_err *e)
 		return NULL;
 	}
 	return d.p;
+}
+
+pf_profile *pf_profile_decode(const uint8_t *data, size_t len, pf_err *e)
+{
+	return decode(data, len, false, e);
+}
+
+pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t len, pf_err *e)
+{
+	return decode(data, len, true, e);
 }

@@ -110,7 +110,7 @@ static int merge_next(void *ctx, pf_err *e)
 static int decode_raw(void *ctx, pf_err *e)
 {
 	fold *f = ctx;
-	pf_profile *p = pf_profile_decode(f->raw.data, f->raw.len, e);
+	pf_profile *p = pf_profile_decode_without_string_labels(f->raw.data, f->raw.len, e);
 	pf_buf_free(&f->raw);
 	if (p && within_limits(p, f->max, e) != 0) {
 		pf_profile_free(p);
@@ -120,7 +120,6 @@ static int decode_raw(void *ctx, pf_err *e)
 		pf_err_prefix(e, f->raw_name);
 		return -1;
 	}
-	pf_profile_drop_string_labels(p);
 	f->decoded = p;
 	return 0;
 }
