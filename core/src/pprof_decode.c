@@ -101,21 +101,26 @@ static int oom(dec *d) { return pf_fail(d->e, PF_EXIT_INTERNAL, "out of memory d
 
 static int read_varint_slow(dec *d, span *s, uint64_t *v);
 
-/* The hot path: most varints of a profile (ids, lines, tags) are one or
- * two bytes. */
+/* The hot path: most varints of a profile (ids, lines, tags) are one byte;
+ * sample values are three or four. With ten bytes in hand no bound needs
+ * checking inside the loop; the slow path handles ends and errors. */
 static inline int read_varint(dec *d, span *s, uint64_t *v)
 {
 	const uint8_t *p = s->p;
-	if (s->end - p >= 2) {
-		if (!(p[0] & 0x80)) {
-			*v = p[0];
-			s->p = p + 1;
-			return 0;
-		}
-		if (!(p[1] & 0x80)) {
-			*v = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
-			s->p = p + 2;
-			return 0;
+	if (p < s->end && !(p[0] & 0x80)) {
+		*v = p[0];
+		s->p = p + 1;
+		return 0;
+	}
+	if (s->end - p >= 10) {
+		uint64_t u = p[0] & 0x7f;
+		for (int i = 1; i < 10; i++) {
+			u |= (uint64_t)(p[i] & 0x7f) << (7 * i); /* bits past 64 are dropped, as pprof does */
+			if (!(p[i] & 0x80)) {
+				*v = u;
+				s->p = p + i + 1;
+				return 0;
+			}
 		}
 	}
 	return read_varint_slow(d, s, v);
@@ -322,12 +327,17 @@ static void idmap_free(idmap *m)
 	pf_htab_free(&m->sparse);
 }
 
-static uint32_t idmap_get(const idmap *m, uint64_t id)
+static uint32_t idmap_get_sparse(const idmap *m, uint64_t id)
 {
-	if (id < m->ndense)
-		return m->dense[id] ? m->dense[id] - 1 : PF_NONE;
 	id_probe q = {m, id};
 	return pf_htab_find(&m->sparse, pf_hash_add(0, id), id_probe_eq, &q);
+}
+
+static inline uint32_t idmap_get(const idmap *m, uint64_t id)
+{
+	if (id < m->ndense)
+		return m->dense[id] - 1; /* 0 (none) wraps to PF_NONE */
+	return idmap_get_sparse(m, id);
 }
 
 /* Registers entity idx (already stored in the items array) under its id. */
