@@ -245,27 +245,6 @@ static int pgo_edges(const pf_profile *p, pf_pgo_edges *g, pf_err *e)
 	return -1;
 }
 
-/* -trim: the trimmed profile, once it is checked to give Go's compiler
- * exactly the edges the full profile gives (the proof is in the tests;
- * this guards every run against a bug all the same). */
-static pf_profile *trim_checked(const pf_profile *full, size_t *nedges, pf_err *e)
-{
-	pf_pgo_edges want, got = {0};
-	if (pgo_edges(full, &want, e) != 0)
-		return NULL;
-	pf_profile *t = pf_profile_trim(full, e);
-	if (t && pf_pgo_edges_of(t, &got, e) == 0 && !pf_pgo_edges_equal(&want, &got))
-		pf_fail(e, PF_EXIT_INTERNAL, "bug: the trimmed profile would give Go's compiler other edges "
-					     "than the full one; -trim=false writes the full profile");
-	*nedges = want.nedges;
-	pf_pgo_edges_free(&want);
-	pf_pgo_edges_free(&got);
-	if (e->code == 0)
-		return t;
-	pf_profile_free(t);
-	return NULL;
-}
-
 /* The gzip size of p, for -v's before-and-after line. */
 static int gzip_size(pf_profile *p, size_t *size, pf_err *e)
 {
@@ -279,26 +258,56 @@ static int gzip_size(pf_profile *p, size_t *size, pf_err *e)
 	return rc;
 }
 
+/* The full profile's PGO edges, worked out on the other core. */
+typedef struct {
+	const pf_profile *full;
+	pf_pgo_edges edges;
+} full_edges;
+
+static int edges_of_full(void *arg, pf_err *e)
+{
+	full_edges *w = arg;
+	return pgo_edges(w->full, &w->edges, e);
+}
+
+/* -trim: the trimmed profile, encoded and compressed, once it is checked
+ * to give Go's compiler exactly the edges the full profile gives (the
+ * proof is in the tests; this guards every run against a bug all the
+ * same). The full profile's edges are worked out on the other core while
+ * the trimmed profile is made, encoded and compressed. */
 static int trim(const pf_log *log, fold *f, pf_buf *raw, pf_buf *gz, pf_err *e)
 {
 	pf_profile *full = f->merged;
-	size_t before = 0, nedges = 0;
+	size_t before = 0;
 	if (log->verbose && gzip_size(full, &before, e) != 0)
 		return -1;
-	pf_profile *t = trim_checked(full, &nedges, e);
-	if (!t)
-		return -1;
-	f->merged = t;
-	int rc = pf_profile_encode(t, raw, e);
+	full_edges want = {.full = full};
+	pf_job job = {0};
+	pf_job_start(&job, edges_of_full, &want);
+	pf_pgo_edges got = {0};
+	pf_profile *t = pf_profile_trim(full, e);
+	int rc = t ? pf_pgo_edges_of(t, &got, e) : -1;
+	if (rc == 0)
+		rc = pf_profile_encode(t, raw, e);
 	if (rc == 0)
 		rc = pf_gzip(raw->data, raw->len, gz, e);
-	if (rc == 0)
+	if (pf_job_wait(&job, e) != 0) /* the full profile's refusal comes first */
+		rc = -1;
+	if (rc == 0 && !pf_pgo_edges_equal(&want.edges, &got))
+		rc = pf_fail(e, PF_EXIT_INTERNAL, "bug: the trimmed profile would give Go's compiler other edges "
+						  "than the full one; -trim=false writes the full profile");
+	if (rc == 0) {
 		pf_debug(log, "trimmed the profile to what Go's compiler reads", PF_INT("bytes-before", before),
 			 PF_INT("bytes-after", gz->len), PF_INT("samples-before", full->nsamples),
 			 PF_INT("samples-after", t->nsamples), PF_INT("locations-before", full->nlocations),
 			 PF_INT("locations-after", t->nlocations), PF_INT("functions-before", full->nfunctions),
-			 PF_INT("functions-after", t->nfunctions), PF_INT("edges", nedges));
-	pf_profile_free(full);
+			 PF_INT("functions-after", t->nfunctions), PF_INT("edges", want.edges.nedges));
+		f->merged = t;
+		t = full;
+	}
+	pf_pgo_edges_free(&want.edges);
+	pf_pgo_edges_free(&got);
+	pf_profile_free(t);
 	return rc;
 }
 
