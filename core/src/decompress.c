@@ -157,28 +157,3 @@ int pf_decompress(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, 
 		return 0;
 	}
 }
-
-int pf_gzip(const uint8_t *data, size_t len, pf_buf *out, pf_err *e)
-{
-	z_stream zs;
-	memset(&zs, 0, sizeof zs);
-	/* 15 + 16: a gzip wrapper with a zero mtime, so equal profiles give
-	 * equal files and DEST is left untouched. */
-	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory starting gzip");
-	size_t bound = deflateBound(&zs, (uLong)len);
-	if (pf_buf_reserve(out, bound) != 0) {
-		deflateEnd(&zs);
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory compressing the profile");
-	}
-	zs.next_in = (Bytef *)data;
-	zs.avail_in = (uInt)len;
-	zs.next_out = out->data + out->len;
-	zs.avail_out = (uInt)bound;
-	int rc = deflate(&zs, Z_FINISH);
-	out->len += bound - zs.avail_out;
-	deflateEnd(&zs);
-	if (rc != Z_STREAM_END)
-		return pf_fail(e, PF_EXIT_INTERNAL, "gzip compression failed");
-	return 0;
-}

@@ -19,7 +19,4 @@ const char *pf_compression_name(enum pf_compression c);
  * would pass max_out bytes (a decompression bomb). */
 int pf_decompress(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, pf_err *e);
 
-/* Appends a gzip stream of data to out, as a default.pgo is written. */
-int pf_gzip(const uint8_t *data, size_t len, pf_buf *out, pf_err *e);
-
 #endif

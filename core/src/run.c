@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "datadog.h"
 #include "dd_api.h"
+#include "compress.h"
 #include "decompress.h"
 #include "duration.h"
 #include "http.h"

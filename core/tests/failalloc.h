@@ -6,7 +6,8 @@
  *   ... run the code under test ...
  *   alloc.armed = false;   then alloc.failed, alloc.live tell what happened
  *
- * Include it in one test file only (it defines malloc). Under
+ * Include it in one test file only (it defines malloc). The counters are
+ * updated atomically: code under test may allocate on two threads. Under
  * AddressSanitizer, which owns malloc, NO_INTERPOSE is defined instead and
  * the tests run their scenario once, without failures. */
 #ifndef PGOFETCH_FAILALLOC_H
@@ -37,36 +38,36 @@ void __libc_free(void *p);
 
 static bool should_fail(void)
 {
-	if (!alloc.armed || alloc.calls++ != alloc.fail_at)
+	if (!alloc.armed || __atomic_fetch_add(&alloc.calls, 1, __ATOMIC_RELAXED) != alloc.fail_at)
 		return false;
-	alloc.failed = true;
+	alloc.failed = true; /* only ever set to true, by the one failing call */
 	return true;
 }
 
 void *malloc(size_t n)
 {
 	void *p = should_fail() ? NULL : __libc_malloc(n);
-	alloc.live += alloc.armed && p;
+	__atomic_fetch_add(&alloc.live, alloc.armed && p, __ATOMIC_RELAXED);
 	return p;
 }
 
 void *calloc(size_t n, size_t size)
 {
 	void *p = should_fail() ? NULL : __libc_calloc(n, size);
-	alloc.live += alloc.armed && p;
+	__atomic_fetch_add(&alloc.live, alloc.armed && p, __ATOMIC_RELAXED);
 	return p;
 }
 
 void *realloc(void *old, size_t n)
 {
 	void *p = should_fail() ? NULL : __libc_realloc(old, n);
-	alloc.live += alloc.armed && p && !old;
+	__atomic_fetch_add(&alloc.live, alloc.armed && p && !old, __ATOMIC_RELAXED);
 	return p;
 }
 
 void free(void *p)
 {
-	alloc.live -= alloc.armed && p;
+	__atomic_fetch_sub(&alloc.live, alloc.armed && p, __ATOMIC_RELAXED);
 	__libc_free(p);
 }
 #endif

@@ -2,6 +2,7 @@
  * and on streams made here with zlib and libzstd. */
 #include "check.h"
 #include "buf.h"
+#include "compress.h"
 #include "decompress.h"
 #include "zipread.h"
 

@@ -1,6 +1,7 @@
 /* Writing DEST: atomic, only on change, nothing left behind on failure. */
 #include "check.h"
 #include "buf.h"
+#include "compress.h"
 #include "decompress.h"
 #include "output.h"
 

@@ -1,0 +1,16 @@
+/* compress.h: DEST's gzip stream. */
+#ifndef PGOFETCH_COMPRESS_H
+#define PGOFETCH_COMPRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+
+/* Appends a gzip stream of data to out (level 6, zero mtime, so equal
+ * profiles give equal files), compressed on two cores when data is large.
+ * The bytes depend only on data. */
+int pf_gzip(const uint8_t *data, size_t len, pf_buf *out, pf_err *e);
+
+#endif

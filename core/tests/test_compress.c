@@ -1,0 +1,138 @@
+/* test_compress.c: pf_gzip. Its output must be one gzip stream that zlib
+ * reads back whole, with zlib's own header; below the two-core size it is
+ * zlib's single stream byte for byte; above it, the second half's
+ * dictionary must let matches reach across the cut. */
+#include "check.h"
+#include "compress.h"
+#include "failalloc.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+/* A block of pseudo-random bytes (incompressible on its own), repeated: a
+ * single compressor stores the block once and refers back to it after. */
+static uint8_t *repeated_block(size_t len, size_t block)
+{
+	uint8_t *d = malloc(len ? len : 1);
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	for (size_t i = 0; i < len; i++) {
+		if (i < block) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			d[i] = (uint8_t)(x >> 56);
+		} else {
+			d[i] = d[i - block];
+		}
+	}
+	return d;
+}
+
+/* zlib's own gzip stream of data, as pgofetch wrote it before compressing on two cores. */
+static int zlib_gzip(const uint8_t *data, size_t len, pf_buf *out)
+{
+	z_stream zs = {0};
+	if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	size_t bound = deflateBound(&zs, (uLong)len);
+	if (pf_buf_reserve(out, bound) != 0)
+		return -1;
+	zs.next_in = (Bytef *)data;
+	zs.avail_in = (uInt)len;
+	zs.next_out = out->data;
+	zs.avail_out = (uInt)bound;
+	int rc = deflate(&zs, Z_FINISH);
+	out->len = bound - zs.avail_out;
+	deflateEnd(&zs);
+	return rc == Z_STREAM_END ? 0 : -1;
+}
+
+/* Whether gz is one gzip stream, nothing after it, whose content is want
+ * (zlib checks the CRC and the length). */
+static int gunzips_to(const pf_buf *gz, const uint8_t *want, size_t len)
+{
+	z_stream zs = {0};
+	if (inflateInit2(&zs, 15 + 16) != Z_OK)
+		return 0;
+	uint8_t *got = malloc(len + 1);
+	zs.next_in = gz->data;
+	zs.avail_in = (uInt)gz->len;
+	zs.next_out = got;
+	zs.avail_out = (uInt)len + 1;
+	int rc = inflate(&zs, Z_FINISH);
+	int ok = rc == Z_STREAM_END && zs.avail_in == 0 && zs.total_out == len && memcmp(got, want, len) == 0;
+	inflateEnd(&zs);
+	free(got);
+	return ok;
+}
+
+static void round_trips(size_t len, size_t block)
+{
+	uint8_t *d = repeated_block(len, block);
+	pf_buf gz = {0}, again = {0}, single = {0};
+	pf_err e = {0};
+	CHECK_EQ_INT(pf_gzip(d, len, &gz, &e), 0);
+	CHECK(gunzips_to(&gz, d, len));
+	CHECK_EQ_INT(pf_gzip(d, len, &again, &e), 0);
+	CHECK(gz.len == again.len && memcmp(gz.data, again.data, gz.len) == 0); /* the same bytes every time */
+	CHECK_EQ_INT(zlib_gzip(d, len, &single), 0);
+	CHECK(gz.len >= 10 && memcmp(gz.data, single.data, 10) == 0); /* zlib's header */
+	if (len < 256 * 1024)
+		CHECK(gz.len == single.len && memcmp(gz.data, single.data, gz.len) == 0);
+	else /* the dictionary works: without it the second half restates the block */
+		CHECK(gz.len < single.len + block / 4);
+	pf_buf_free(&gz);
+	pf_buf_free(&again);
+	pf_buf_free(&single);
+	free(d);
+}
+
+/* Appends after what out holds already. */
+static void appends(void)
+{
+	uint8_t *d = repeated_block(300 * 1024, 1000);
+	pf_buf out = {0};
+	pf_err e = {0};
+	pf_buf_append(&out, "prefix", 6);
+	CHECK_EQ_INT(pf_gzip(d, 300 * 1024, &out, &e), 0);
+	CHECK(memcmp(out.data, "prefix", 6) == 0);
+	pf_buf rest = {out.data + 6, out.len - 6, out.len - 6};
+	CHECK(gunzips_to(&rest, d, 300 * 1024));
+	pf_buf_free(&out);
+	free(d);
+}
+
+/* Every allocation failing in turn, on either core: an error, nothing leaked. */
+static void out_of_memory(void)
+{
+#ifndef NO_INTERPOSE
+	size_t len = 600 * 1024;
+	uint8_t *d = repeated_block(len, 5000);
+	for (long n = 0;; n++) {
+		pf_buf gz = {0};
+		pf_err e = {0};
+		alloc = (alloc_state){.armed = true, .fail_at = n};
+		int rc = pf_gzip(d, len, &gz, &e);
+		pf_buf_free(&gz);
+		alloc.armed = false;
+		CHECK_EQ_INT(alloc.live, 0);
+		if (!alloc.failed) {
+			CHECK_EQ_INT(rc, 0);
+			CHECK(n > 2); /* both halves allocated something */
+			break;
+		}
+		CHECK_EQ_INT(rc, -1);
+		CHECK_EQ_INT(e.code, PF_EXIT_INTERNAL);
+	}
+	free(d);
+#endif
+}
+
+int main(void)
+{
+	size_t sizes[] = {0, 1, 1000, 256 * 1024 - 1, 256 * 1024, 256 * 1024 + 1, 3 * 1024 * 1024 + 7};
+	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+		round_trips(sizes[i], 16 * 1024);
+	appends();
+	out_of_memory();
+	return check_report("compress");
+}
