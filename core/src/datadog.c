@@ -274,7 +274,7 @@ static int fetch_gopgo(dd_client *c, pf_err *e)
 		rc = answer_error(c, "fetching profiles", &res, e);
 	} else if (rc == 0) {
 		pf_debug(c->log, "downloaded profiles", PF_INT("bytes", res.body.len));
-		rc = pf_feed_bytes("Datadog answer", res.body.data, res.body.len, c->lim, record_and_sink, c, e);
+		rc = pf_feed_bytes("Datadog answer", &res.body, c->lim, record_and_sink, c, e);
 	}
 	pf_http_response_free(&res);
 	free(body);
@@ -333,7 +333,7 @@ static int feed_cpu_profile(dd_client *c, const pf_dd_listed *p, const pf_buf *z
 		if (rc != 0)
 			pf_err_prefix(e, p->profile_id);
 		else
-			rc = pf_feed_profile("", p->profile_id, raw.data, raw.len, c->lim, record_and_sink, c, e);
+			rc = record_and_sink(c, "", p->profile_id, &raw, e);
 		pf_buf_free(&raw);
 		break;
 	}

@@ -23,11 +23,19 @@ const char *pf_compression_name(enum pf_compression c)
 	return c == PF_GZIP ? "gzip" : c == PF_ZSTD ? "zstd" : "raw";
 }
 
+int pf_too_large(pf_err *e, enum pf_compression c, size_t max_out)
+{
+	if (c == PF_RAW)
+		pf_fail(e, PF_EXIT_DATA, "profile is larger than the %zu bytes left of -limit bytes", max_out);
+	else
+		pf_fail(e, PF_EXIT_DATA, "%s data decompresses to more than the %zu bytes left of -limit bytes",
+			pf_compression_name(c), max_out);
+	return PF_TOO_LARGE;
+}
+
 static int too_large(pf_err *e, const char *what, size_t max_out)
 {
-	return pf_fail(e, PF_EXIT_DATA,
-		       "%s data decompresses to more than the %zu bytes left of -limit bytes",
-		       what, max_out);
+	return pf_too_large(e, strcmp(what, "gzip") == 0 ? PF_GZIP : PF_ZSTD, max_out);
 }
 
 /* Grows out for the next chunk of output, within max_out. */
@@ -55,9 +63,10 @@ static int gunzip(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, 
 		zs.avail_in = (uInt)(len - pos > UINT32_MAX ? UINT32_MAX : len - pos);
 		int rc = Z_OK;
 		while (rc != Z_STREAM_END) {
-			if (make_room(out, start, max_out, "gzip", e) != 0) {
+			int room_rc = make_room(out, start, max_out, "gzip", e);
+			if (room_rc != 0) {
 				inflateEnd(&zs);
-				return -1;
+				return room_rc;
 			}
 			size_t room = out->cap - out->len;
 			if (room > max_out - (out->len - start))
@@ -96,9 +105,10 @@ static int unzstd(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, 
 	if (!ds)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory starting zstd");
 	size_t start = out->len, hint = 1;
+	int rc = -1;
 	ZSTD_inBuffer in = {data, len, 0};
 	while (in.pos < in.size) {
-		if (make_room(out, start, max_out, "zstd", e) != 0)
+		if ((rc = make_room(out, start, max_out, "zstd", e)) != 0)
 			goto fail;
 		size_t room = out->cap - out->len;
 		if (room > max_out - (out->len - start))
@@ -112,7 +122,7 @@ static int unzstd(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, 
 			goto fail;
 		}
 		if (out->len - start > max_out) {
-			too_large(e, "zstd", max_out);
+			rc = too_large(e, "zstd", max_out);
 			goto fail;
 		}
 		if (ob.pos == 0 && in.pos == in.size)
@@ -121,7 +131,7 @@ static int unzstd(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, 
 	/* Flush what the decoder still holds; a non-zero hint means the last
 	 * frame did not end. */
 	while (hint != 0) {
-		if (make_room(out, start, max_out, "zstd", e) != 0)
+		if ((rc = make_room(out, start, max_out, "zstd", e)) != 0)
 			goto fail;
 		ZSTD_outBuffer ob = {out->data + out->len, out->cap - out->len, 0};
 		hint = ZSTD_decompressStream(ds, &ob, &in);
@@ -139,7 +149,7 @@ static int unzstd(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, 
 	return 0;
 fail:
 	ZSTD_freeDStream(ds);
-	return -1;
+	return rc != 0 ? rc : -1;
 }
 
 int pf_decompress(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, pf_err *e)
@@ -151,7 +161,7 @@ int pf_decompress(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, 
 		return unzstd(data, len, max_out, out, e);
 	default:
 		if (len > max_out)
-			return pf_fail(e, PF_EXIT_DATA, "profile is larger than the %zu bytes left of -limit bytes", max_out);
+			return pf_too_large(e, PF_RAW, max_out);
 		if (pf_buf_append(out, data, len) != 0)
 			return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 		return 0;

@@ -14,9 +14,16 @@ enum pf_compression { PF_RAW, PF_GZIP, PF_ZSTD };
 enum pf_compression pf_detect_compression(const uint8_t *data, size_t len);
 const char *pf_compression_name(enum pf_compression c);
 
+/* pf_decompress's result when the output would pass max_out bytes. */
+#define PF_TOO_LARGE (-2)
+
 /* Appends the decompressed form of data to out (a copy when it is raw).
- * Fails with PF_EXIT_DATA on corrupt or truncated input, or when the result
- * would pass max_out bytes (a decompression bomb). */
+ * Fails with PF_EXIT_DATA on corrupt or truncated input (-1), or when the
+ * result would pass max_out bytes, a decompression bomb (PF_TOO_LARGE). */
 int pf_decompress(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, pf_err *e);
+
+/* The error pf_decompress gives when data of compression c would pass
+ * max_out bytes; returns PF_TOO_LARGE. */
+int pf_too_large(pf_err *e, enum pf_compression c, size_t max_out);
 
 #endif

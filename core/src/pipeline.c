@@ -1,7 +1,7 @@
 /* pipeline.c: see pipeline.h. A thread per job rather than a worker and a
- * queue: there are as many jobs as profiles (a handful), a thread costs
- * tens of microseconds against a merge's tens of milliseconds, and joining
- * is all the synchronisation needed. */
+ * queue: there are a few jobs per profile (a handful of profiles), a
+ * thread costs tens of microseconds against a job's tens of milliseconds,
+ * and joining is all the synchronisation needed. */
 #include "pipeline.h"
 
 #include <string.h>

@@ -1,5 +1,7 @@
-/* pipeline.h: one job at a time on a second thread, so that merging
- * profile k overlaps reading, decompressing and decoding profile k+1. */
+/* pipeline.h: a job on a thread of its own, so that merging profile k
+ * overlaps decompressing and decoding the profiles after it, and trimming
+ * overlaps checking (run.c), and two halves of the output compress at once
+ * (compress.c). */
 #ifndef PGOFETCH_PIPELINE_H
 #define PGOFETCH_PIPELINE_H
 
@@ -20,7 +22,7 @@ typedef struct {
 } pf_job;
 
 /* Starts fn(arg) on a thread of its own, or runs it here when no thread
- * can be started. The previous job must have been waited for. */
+ * can be started. The previous job of j must have been waited for. */
 void pf_job_start(pf_job *j, pf_job_fn fn, void *arg);
 
 /* Waits for the job started last (if any) and returns its result. A job

@@ -21,27 +21,40 @@
 #include <string.h>
 #include <time.h>
 
-/* What the sink accumulates while sources are read: a three-stage
- * pipeline. While the main thread reads and decompresses profile k+2, the
- * decode job decodes profile k+1 and the merge job folds profile k into
- * the merged one. Each job's fields belong to it while it runs; the sink
- * touches them only after pf_job_wait. Profiles are logged and merged in
- * the order they arrive, and the first error in that order is the one
- * reported, as on one core. */
+/* Profiles in flight: each is decompressed and decoded by a job of its
+ * own, two at a time, while the profile before them is merged. */
+enum { PREPARING = 2 };
+
+/* One profile on its way from the sink to the merge. */
+typedef struct {
+	pf_job job;
+	pf_buf data;         /* as stored or sent; the job frees it */
+	char *origin, *entry; /* for decompression errors; entry may be NULL */
+	char *name;           /* for the log and for decode and merge errors */
+	bool datadog;         /* from Datadog, for the log line */
+	const pf_limit_set *max;
+	enum pf_compression compression;
+	size_t max_out; /* -limit bytes left when the job started (an upper bound) */
+	size_t raw_len;
+	bool too_large;
+	pf_profile *p;
+} pending;
+
+/* What the sink accumulates while sources are read: the profiles in
+ * flight, then the merge job, which folds each into the merged profile on
+ * a thread of its own. Each job's fields belong to it while it runs and
+ * are touched only after pf_job_wait. Profiles are logged and merged in
+ * the order they arrive, -limit bytes is counted in that order, and the
+ * first error in that order is the one reported, as on one core. */
 typedef struct {
 	const pf_log *log;
-	const pf_limit_set *max;
+	pf_limits *lim;
 	size_t received; /* profiles handed to the sink */
 
-	/* the decode job: raw -> decoded */
-	pf_job decode;
-	pf_buf raw;
-	char *raw_name;
-	bool raw_datadog; /* from Datadog, for the log line */
-	pf_profile *decoded;
+	pending q[PREPARING]; /* a ring: the oldest at q[head] */
+	size_t head, n;
 
-	/* the merge job: merged + next -> merged */
-	pf_job merge;
+	pf_job merge; /* merged + next -> merged */
 	pf_profile *merged;
 	char *first_name; /* names the merged profile in merge errors */
 	pf_profile *next;
@@ -101,48 +114,85 @@ static int merge_next(void *ctx, pf_err *e)
 	f->next = NULL;
 	free(f->next_name);
 	f->next_name = NULL;
-	if (f->merged && within_limits(f->merged, f->max, e) != 0)
+	if (f->merged && within_limits(f->merged, f->lim->max, e) != 0)
 		pf_err_prefix(e, "the merged profile");
 	return e->code ? -1 : 0;
 }
 
-/* The decode job: decode f->raw, check it against -limit and drop its
- * string labels (they only grow the file). */
-static int decode_raw(void *ctx, pf_err *e)
+/* A profile's job: decompress it, decode it without its string labels
+ * (they only grow the file) and check it against -limit. */
+static int prepare(void *ctx, pf_err *e)
 {
-	fold *f = ctx;
-	pf_profile *p = pf_profile_decode_without_string_labels(f->raw.data, f->raw.len, e);
-	pf_buf_free(&f->raw);
-	if (p && within_limits(p, f->max, e) != 0) {
-		pf_profile_free(p);
-		p = NULL;
+	pending *q = ctx;
+	pf_buf raw = {0};
+	int rc = pf_profile_decompress(q->origin, q->entry, q->data.data, q->data.len, q->max_out, &raw, e);
+	pf_buf_free(&q->data);
+	q->raw_len = raw.len;
+	q->too_large = rc == PF_TOO_LARGE;
+	if (rc == 0) {
+		q->p = pf_profile_decode_without_string_labels(raw.data, raw.len, e);
+		if (q->p && within_limits(q->p, q->max, e) != 0) {
+			pf_profile_free(q->p);
+			q->p = NULL;
+		}
+		if (!q->p) {
+			pf_err_prefix(e, q->name);
+			rc = -1;
+		}
 	}
-	if (!p) {
-		pf_err_prefix(e, f->raw_name);
-		return -1;
-	}
-	f->decoded = p;
-	return 0;
+	pf_buf_free(&raw);
+	return rc != 0 ? -1 : 0;
 }
 
-/* Moves the decoded profile (if any) on to the merge stage: once the
- * previous merge is done, logs it and starts merging it. */
+static void pending_free(pending *q)
+{
+	pf_buf_free(&q->data);
+	free(q->origin);
+	free(q->entry);
+	free(q->name);
+	pf_profile_free(q->p);
+	memset(q, 0, sizeof *q);
+}
+
+/* -limit bytes, counted in profile order: the job had at most what was
+ * left when it started; what was left after the profiles before it is the
+ * bound that counts, and the error is the one a run on one core gives. */
+static int count_bytes(fold *f, pending *q, int rc, pf_err *e)
+{
+	uint64_t left = f->lim->max->bytes - f->lim->used_bytes;
+	size_t bound = left > SIZE_MAX ? SIZE_MAX : (size_t)left;
+	if (q->too_large || (rc == 0 && q->raw_len > bound)) {
+		*e = (pf_err){0};
+		pf_too_large(e, q->compression, bound);
+		return pf_fail_at(e, q->origin, q->entry);
+	}
+	f->lim->used_bytes += q->raw_len;
+	return rc;
+}
+
+/* Moves the oldest profile in flight on to the merge stage: once its job
+ * and the merge before it are done, logs it and starts merging it. */
 static int advance(fold *f, pf_err *e)
 {
-	int rc = pf_job_wait(&f->decode, e);
-	pf_profile *p = f->decoded;
-	char *name = f->raw_name;
-	f->decoded = NULL;
-	f->raw_name = NULL;
+	if (f->n == 0)
+		return pf_job_wait(&f->merge, e);
+	pending *q = &f->q[f->head];
+	f->head = (f->head + 1) % PREPARING;
+	f->n--;
+	int rc = count_bytes(f, q, pf_job_wait(&q->job, e), e);
 	/* The previous merge's error, if any, comes before this profile's. */
 	if (pf_job_wait(&f->merge, e) != 0)
 		rc = -1;
-	if (rc != 0 || !p) {
-		pf_profile_free(p);
-		free(name);
-		return rc;
+	if (rc != 0) {
+		pending_free(q);
+		return -1;
 	}
-	log_profile(f->log, f->raw_datadog, name, p);
+	log_profile(f->log, q->datadog, q->name, q->p);
+	pf_profile *p = q->p;
+	char *name = q->name;
+	q->p = NULL;
+	q->name = NULL;
+	pending_free(q);
 	if (!f->merged) {
 		f->merged = p;
 		f->first_name = name;
@@ -154,41 +204,63 @@ static int advance(fold *f, pf_err *e)
 	return 0;
 }
 
-/* Everything in the pipeline merged; the first error in profile order. */
-static int drain(fold *f, pf_err *e)
+/* After an error: waits for what is still in flight and drops it, e
+ * untouched (what came after the error does not count). */
+static void abandon(fold *f)
 {
-	int rc = advance(f, e);
-	if (pf_job_wait(&f->merge, e) != 0)
-		rc = -1;
-	return rc;
+	for (; f->n > 0; f->n--) {
+		pf_err later = {0};
+		pf_job_wait(&f->q[f->head].job, &later);
+		pending_free(&f->q[f->head]);
+		f->head = (f->head + 1) % PREPARING;
+	}
+	pf_err later = {0};
+	pf_job_wait(&f->merge, &later);
 }
 
-/* The sink: start decoding this profile on the decode stage once the one
- * before it has moved on to the merge stage. */
-static int fold_profile(void *ctx, const char *origin, const char *entry, pf_buf *raw, pf_err *e)
+/* Everything in flight merged; the first error in profile order. */
+static int drain(fold *f, pf_err *e)
+{
+	while (f->n > 0) {
+		if (advance(f, e) != 0) {
+			abandon(f);
+			return -1;
+		}
+	}
+	return pf_job_wait(&f->merge, e);
+}
+
+/* The sink: start this profile's job, once there is room in flight. */
+static int fold_profile(void *ctx, const char *origin, const char *entry, pf_buf *data, pf_err *e)
 {
 	fold *f = ctx;
-	if (advance(f, e) != 0)
+	if (f->n == PREPARING && advance(f, e) != 0) {
+		abandon(f);
 		return -1;
-	char *name = profile_name(origin, entry);
-	if (!name || f->received >= f->max->profiles) {
-		pf_err mine = {0};
-		if (!name)
-			pf_fail(&mine, PF_EXIT_INTERNAL, "out of memory");
-		else
-			pf_fail(&mine, PF_EXIT_DATA, "more than -limit profiles=%llu profiles to merge",
-				(unsigned long long)f->max->profiles);
-		free(name);
+	}
+	pending *q = &f->q[(f->head + f->n) % PREPARING];
+	*q = (pending){.origin = strdup(origin), .entry = entry ? strdup(entry) : NULL,
+		       .name = profile_name(origin, entry), .datadog = *origin == '\0', .max = f->lim->max};
+	pf_err mine = {0};
+	if (!q->origin || (entry && !q->entry) || !q->name)
+		pf_fail(&mine, PF_EXIT_INTERNAL, "out of memory");
+	else if (f->received >= f->lim->max->profiles)
+		pf_fail(&mine, PF_EXIT_DATA, "more than -limit profiles=%llu profiles to merge",
+			(unsigned long long)f->lim->max->profiles);
+	if (mine.code) {
+		pending_free(q);
 		if (drain(f, e) == 0)
 			*e = mine;
 		return -1;
 	}
 	f->received++;
-	f->raw = *raw;
-	*raw = (pf_buf){0};
-	f->raw_name = name;
-	f->raw_datadog = *origin == '\0';
-	pf_job_start(&f->decode, decode_raw, f);
+	q->data = *data;
+	*data = (pf_buf){0};
+	q->compression = pf_detect_compression(q->data.data, q->data.len);
+	uint64_t left = f->lim->max->bytes - f->lim->used_bytes;
+	q->max_out = left > SIZE_MAX ? SIZE_MAX : (size_t)left;
+	f->n++;
+	pf_job_start(&q->job, prepare, q);
 	return 0;
 }
 
@@ -382,7 +454,7 @@ int pf_run(const pf_options *o, const pf_log *log, pf_err *e)
 	if (dest_is_fresh(o, log))
 		return 0;
 	pf_limits lim = {.max = &o->limits};
-	fold f = {.log = log, .max = &o->limits};
+	fold f = {.log = log, .lim = &lim};
 	pf_dd_result dd = {0};
 	int rc = 0;
 	if (o->nqueries > 0)
@@ -407,6 +479,5 @@ int pf_run(const pf_options *o, const pf_log *log, pf_err *e)
 	pf_dd_result_free(&dd);
 	pf_profile_free(f.merged);
 	free(f.first_name);
-	pf_buf_free(&f.raw);
 	return rc;
 }

@@ -20,8 +20,7 @@ size_t pf_source_max(const pf_limits *lim)
 	return lim->max->source_bytes > SIZE_MAX ? SIZE_MAX : (size_t)lim->max->source_bytes;
 }
 
-/* Errors of this file name their source here; the sink names its own. */
-static int fail_at(pf_err *e, const char *origin, const char *entry)
+int pf_fail_at(pf_err *e, const char *origin, const char *entry)
 {
 	char what[1200];
 	if (entry)
@@ -32,29 +31,23 @@ static int fail_at(pf_err *e, const char *origin, const char *entry)
 	return -1;
 }
 
-int pf_feed_profile(const char *origin, const char *entry, const uint8_t *data, size_t len,
-			pf_limits *lim, pf_profile_sink sink, void *ctx, pf_err *e)
+int pf_profile_decompress(const char *origin, const char *entry, const uint8_t *data, size_t len,
+			  size_t max_out, pf_buf *raw, pf_err *e)
 {
-	pf_buf raw = {0};
-	uint64_t left = lim->max->bytes - lim->used_bytes;
-	int rc = pf_decompress(data, len, left > SIZE_MAX ? SIZE_MAX : (size_t)left, &raw, e);
-	lim->used_bytes += raw.len;
-	if (rc == 0 && raw.len == 0)
+	int rc = pf_decompress(data, len, max_out, raw, e);
+	if (rc == 0 && raw->len == 0)
 		rc = pf_fail(e, PF_EXIT_DATA, "empty profile");
 	if (rc != 0)
-		fail_at(e, origin, entry);
-	else
-		rc = sink(ctx, origin, entry, &raw, e);
-	pf_buf_free(&raw);
+		pf_fail_at(e, origin, entry);
 	return rc;
 }
 
-static int feed_zip(const char *origin, const uint8_t *data, size_t len, pf_limits *lim,
+static int feed_zip(const char *origin, const uint8_t *data, size_t len, const pf_limits *lim,
 		    pf_profile_sink sink, void *ctx, pf_err *e)
 {
 	pf_zip z;
 	if (pf_zip_open(data, len, &z, e) != 0)
-		return fail_at(e, origin, NULL);
+		return pf_fail_at(e, origin, NULL);
 	int rc = 0;
 	if (z.n > lim->max->zip_entries)
 		rc = pf_fail(e, PF_EXIT_DATA, "%s: ZIP has %zu entries, more than -limit zip-entries=%llu",
@@ -64,23 +57,23 @@ static int feed_zip(const char *origin, const uint8_t *data, size_t len, pf_limi
 		entry.len = 0;
 		rc = pf_zip_extract(&z.entries[i], pf_source_max(lim), &entry, e);
 		if (rc != 0)
-			fail_at(e, origin, NULL);
+			pf_fail_at(e, origin, NULL);
 		else
-			rc = pf_feed_profile(origin, z.entries[i].name, entry.data, entry.len, lim, sink, ctx, e);
+			rc = sink(ctx, origin, z.entries[i].name, &entry, e);
 	}
 	pf_buf_free(&entry);
 	pf_zip_close(&z);
 	return rc;
 }
 
-int pf_feed_bytes(const char *origin, const uint8_t *data, size_t len,
-		  pf_limits *lim, pf_profile_sink sink, void *ctx, pf_err *e)
+int pf_feed_bytes(const char *origin, pf_buf *data, const pf_limits *lim, pf_profile_sink sink, void *ctx,
+		  pf_err *e)
 {
-	if (len == 0)
+	if (data->len == 0)
 		return pf_fail(e, PF_EXIT_DATA, "%s: empty, not a profile", origin);
-	if (pf_is_zip(data, len))
-		return feed_zip(origin, data, len, lim, sink, ctx, e);
-	return pf_feed_profile(origin, NULL, data, len, lim, sink, ctx, e);
+	if (pf_is_zip(data->data, data->len))
+		return feed_zip(origin, data->data, data->len, lim, sink, ctx, e);
+	return sink(ctx, origin, NULL, data, e);
 }
 
 static int read_file(const char *path, size_t max, pf_buf *out, pf_err *e)
@@ -146,7 +139,7 @@ static bool is_url(const char *s)
 	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
 }
 
-int pf_read_source(const char *source, pf_limits *lim, int64_t deadline_ns,
+int pf_read_source(const char *source, const pf_limits *lim, int64_t deadline_ns,
 		   pf_profile_sink sink, void *ctx, pf_err *e)
 {
 	bool url = is_url(source);
@@ -157,9 +150,9 @@ int pf_read_source(const char *source, pf_limits *lim, int64_t deadline_ns,
 	int rc = url ? fetch_url(source, pf_source_max(lim), deadline_ns, &data, e)
 		     : read_file(source, pf_source_max(lim), &data, e);
 	if (rc != 0)
-		fail_at(e, origin, NULL);
+		pf_fail_at(e, origin, NULL);
 	else
-		rc = pf_feed_bytes(origin, data.data, data.len, lim, sink, ctx, e);
+		rc = pf_feed_bytes(origin, &data, lim, sink, ctx, e);
 	pf_buf_free(&data);
 	free(origin);
 	return rc;

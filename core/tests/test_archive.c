@@ -172,7 +172,7 @@ static void bombs(void)
 	pf_buf gz = gzip_of(zeros), out = {0};
 	pf_err e = {0};
 	CHECK(gz.len < 100000);
-	CHECK_EQ_INT(pf_decompress(gz.data, gz.len, 1 << 20, &out, &e), -1);
+	CHECK_EQ_INT(pf_decompress(gz.data, gz.len, 1 << 20, &out, &e), PF_TOO_LARGE);
 	CHECK(strstr(e.msg, "more than the 1048576 bytes left of -limit bytes") != NULL);
 	CHECK(out.len <= (1u << 20) + 65536 + 1);
 
@@ -181,8 +181,12 @@ static void bombs(void)
 	size_t zn = ZSTD_compress(zs, bound, zeros, big, 1);
 	out.len = 0;
 	e = (pf_err){0};
-	CHECK_EQ_INT(pf_decompress(zs, zn, 1 << 20, &out, &e), -1);
+	CHECK_EQ_INT(pf_decompress(zs, zn, 1 << 20, &out, &e), PF_TOO_LARGE);
 	CHECK(strstr(e.msg, "more than the 1048576 bytes left of -limit bytes") != NULL);
+	out.len = 0;
+	e = (pf_err){0};
+	CHECK_EQ_INT(pf_decompress((const uint8_t *)zeros, 2000, 1999, &out, &e), PF_TOO_LARGE);
+	CHECK(strstr(e.msg, "profile is larger than the 1999 bytes left of -limit bytes") != NULL);
 	out.len = 0;
 	e = (pf_err){0};
 	CHECK_EQ_INT(pf_decompress(zs, zn, big, &out, &e), 0);

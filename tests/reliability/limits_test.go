@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,6 +64,12 @@ func TestLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	twoZip := writeFile(t, dir, "two.zip", zipOf(t, data, data))
+	// -limit bytes counts decompressed bytes in profile order, although
+	// profiles are decompressed two at a time: with room for two and a half
+	// profiles, the third is refused with what the first two left.
+	n := len(decompressed(t, data))
+	bytesLimit := fmt.Sprintf("bytes=%d", 2*n+n/2)
+	bytesLeft := fmt.Sprintf("than the %d bytes left of -limit bytes", n/2)
 	bombFile := writeFile(t, dir, "bomb.pprof.gz", bomb(t))
 	bombZip := writeFile(t, dir, "bomb.zip", zipOf(t, bomb(t)))
 	cases := []struct {
@@ -71,7 +79,7 @@ func TestLimits(t *testing.T) {
 	}{
 		{"gzip bomb", "bytes=16MiB", []string{bombFile}, "gzip data decompresses to more than the 16777216 bytes left of -limit bytes"},
 		{"bomb in a ZIP", "bytes=16MiB", []string{bombZip}, "gzip data decompresses to more than the 16777216 bytes left of -limit bytes"},
-		{"bytes across profiles", "bytes=600KiB", []string{real, real}, "left of -limit bytes"},
+		{"bytes across profiles", bytesLimit, []string{real, real, real}, bytesLeft},
 		{"source bytes", "source-bytes=64KiB", []string{real}, "file is larger than 65536 bytes (-limit source-bytes)"},
 		{"zip entries", "zip-entries=1", []string{twoZip}, "ZIP has 2 entries, more than -limit zip-entries=1"},
 		{"profiles", "profiles=1", []string{real, real}, "more than -limit profiles=1 profiles to merge"},
@@ -112,4 +120,21 @@ func TestLimits(t *testing.T) {
 		!strings.Contains(r.stderr, `no limit "depth"`) {
 		t.Errorf("bad -limit: exit %d\n%s", r.code, r.stderr)
 	}
+}
+
+// decompressed is data as pgofetch decodes it: gunzipped when it is gzip.
+func decompressed(t *testing.T, data []byte) []byte {
+	t.Helper()
+	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+		return data
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }
