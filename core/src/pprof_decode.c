@@ -639,6 +639,8 @@ static int add_sample_locations(dec *d, const field *f, pf_sample *smp, size_t i
 		return 0;
 	}
 	span s = f->data;
+	if (s.p == s.end) /* sample_locs may still be NULL: NULL + 0 is undefined */
+		return 0;
 	/* At most one id per byte: room for them all at once. */
 	if (PF_RESERVE(p, sample_locs, (size_t)(s.end - s.p)) != 0)
 		return oom(d);

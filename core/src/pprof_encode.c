@@ -271,7 +271,7 @@ static size_t line_size(const enc *x, const pf_line *ln)
 static int put_location(enc *x, const pf_location *l)
 {
 	const pf_profile *p = x->p;
-	const pf_line *lines = p->lines + l->lines;
+	const pf_line *lines = l->nlines ? p->lines + l->lines : NULL; /* lines may be NULL: NULL + 0 is undefined */
 	uint64_t mapping_id = l->mapping == PF_NONE ? 0 : p->mappings[l->mapping].id;
 	size_t len = opt_size(l->id) + opt_size(mapping_id) + opt_size(l->address) + opt_size(l->is_folded);
 	for (uint32_t i = 0; i < l->nlines; i++)

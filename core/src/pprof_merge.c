@@ -219,6 +219,8 @@ static bool location_eq(const void *ctx, uint32_t idx)
 	if (l->mapping != q->c->mapping || l->is_folded != q->c->is_folded || l->nlines != q->c->nlines ||
 	    location_rel_addr(p, l) != location_rel_addr(p, q->c))
 		return false;
+	if (l->nlines == 0) /* p->lines may be NULL: NULL + 0 is undefined */
+		return true;
 	const pf_line *a = p->lines + l->lines, *b = q->m->lines;
 	for (uint32_t i = 0; i < l->nlines; i++)
 		if (a[i].function != b[i].function || a[i].line != b[i].line || a[i].column != b[i].column)
