@@ -44,10 +44,16 @@ long pf_pgo_value_index(const pf_profile *p);
  * but no usable sample type, or no start_line on any function the edges
  * see. PF_EXIT_INTERNAL when memory runs out. */
 int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e);
+/* The same edges in no particular order: for comparing, which needs no sort. */
+int pf_pgo_edges_of_unordered(const pf_profile *p, pf_pgo_edges *out, pf_err *e);
 void pf_pgo_edges_free(pf_pgo_edges *g);
 
-/* Whether two edge lists are the same compiler input. */
+/* Whether two edge lists in Go's order are the same compiler input. */
 bool pf_pgo_edges_equal(const pf_pgo_edges *a, const pf_pgo_edges *b);
+
+/* The same for lists in any order: 1 when they hold the same edges with the
+ * same weights, 0 when not, -1 when memory runs out (e says so). */
+int pf_pgo_edges_same(const pf_pgo_edges *a, const pf_pgo_edges *b, pf_err *e);
 
 /* Appends g in `go tool preprofile`'s format ("GO PREPROFILE V1"). */
 int pf_preprofile_write(const pf_pgo_edges *g, pf_buf *out, pf_err *e);

@@ -329,7 +329,7 @@ static int by_weight(const void *x, const void *y)
 	return c;
 }
 
-static int build_result(graph *g, uint64_t total, pf_pgo_edges *out)
+static int build_result(graph *g, uint64_t total, bool sorted, pf_pgo_edges *out)
 {
 	out->edges = malloc((g->nnamed ? g->nnamed : 1) * sizeof *out->edges);
 	if (!out->edges)
@@ -342,7 +342,8 @@ static int build_result(graph *g, uint64_t total, pf_pgo_edges *out)
 		ed->offset = n->offset;
 		ed->weight = (int64_t)n->weight;
 	}
-	qsort(out->edges, g->nnamed, sizeof *out->edges, by_weight);
+	if (sorted)
+		qsort(out->edges, g->nnamed, sizeof *out->edges, by_weight);
 	out->nedges = g->nnamed;
 	out->total_weight = (int64_t)total;
 	return 0;
@@ -362,7 +363,7 @@ static void graph_free(graph *g)
 	free(g->seen_edges);
 }
 
-static int compute(graph *g, size_t vi, pf_pgo_edges *out)
+static int compute(graph *g, size_t vi, bool sorted, pf_pgo_edges *out)
 {
 	const pf_profile *p = g->p;
 	if (create_nodes(g) != 0)
@@ -381,10 +382,10 @@ static int compute(graph *g, size_t vi, pf_pgo_edges *out)
 		return pf_fail(g->e, PF_EXIT_DATA, "%s", no_start_line_msg);
 	if (total == 0) /* "accept but ignore profile with no samples" */
 		return 0;
-	return build_result(g, total, out);
+	return build_result(g, total, sorted, out);
 }
 
-int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e)
+static int edges_of(const pf_profile *p, bool sorted, pf_pgo_edges *out, pf_err *e)
 {
 	memset(out, 0, sizeof *out);
 	if (p->nsamples == 0)
@@ -393,11 +394,21 @@ int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e)
 	if (vi < 0)
 		return pf_fail(e, PF_EXIT_DATA, "%s", no_type_msg);
 	graph g = {.p = p, .e = e};
-	int rc = compute(&g, (size_t)vi, out);
+	int rc = compute(&g, (size_t)vi, sorted, out);
 	graph_free(&g);
 	if (rc != 0)
 		pf_pgo_edges_free(out);
 	return rc;
+}
+
+int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e)
+{
+	return edges_of(p, true, out, e);
+}
+
+int pf_pgo_edges_of_unordered(const pf_profile *p, pf_pgo_edges *out, pf_err *e)
+{
+	return edges_of(p, false, out, e);
 }
 
 void pf_pgo_edges_free(pf_pgo_edges *g)
@@ -418,4 +429,54 @@ bool pf_pgo_edges_equal(const pf_pgo_edges *a, const pf_pgo_edges *b)
 			return false;
 	}
 	return true;
+}
+
+/* pf_pgo_edges_same: b's edges indexed by (caller, callee, offset), a key
+ * each list holds at most once, then every edge of a looked up. */
+typedef struct {
+	const pf_pgo_edges *b;
+	const pf_pgo_edge *key;
+} edge_key_probe;
+
+static bool same_key(const pf_pgo_edge *x, const pf_pgo_edge *y)
+{
+	return x->offset == y->offset && bytes_cmp(x->caller, x->caller_len, y->caller, y->caller_len) == 0 &&
+	       bytes_cmp(x->callee, x->callee_len, y->callee, y->callee_len) == 0;
+}
+
+static bool edge_key_eq(const void *ctx, uint32_t v)
+{
+	const edge_key_probe *q = ctx;
+	return same_key(&q->b->edges[v], q->key);
+}
+
+static uint64_t edge_key_hash(const pf_pgo_edge *x)
+{
+	uint64_t h = pf_hash_add(pf_hash_bytes(x->caller, x->caller_len), (uint64_t)x->offset);
+	return pf_hash_add(h, pf_hash_bytes(x->callee, x->callee_len));
+}
+
+int pf_pgo_edges_same(const pf_pgo_edges *a, const pf_pgo_edges *b, pf_err *e)
+{
+	if (a->nedges != b->nedges || a->total_weight != b->total_weight)
+		return 0;
+	pf_htab index = {0};
+	int same = 1;
+	if (pf_htab_reserve(&index, b->nedges) != 0)
+		same = -1;
+	for (size_t i = 0; same == 1 && i < b->nedges; i++) {
+		edge_key_probe q = {b, &b->edges[i]};
+		uint32_t got;
+		if (pf_htab_intern(&index, edge_key_hash(&b->edges[i]), edge_key_eq, &q, (uint32_t)i, &got) < 0)
+			same = -1;
+	}
+	for (size_t i = 0; same == 1 && i < a->nedges; i++) {
+		edge_key_probe q = {b, &a->edges[i]};
+		uint32_t j = pf_htab_find(&index, edge_key_hash(&a->edges[i]), edge_key_eq, &q);
+		same = j != PF_HTAB_NONE && b->edges[j].weight == a->edges[i].weight;
+	}
+	pf_htab_free(&index);
+	if (same < 0)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory comparing PGO edges");
+	return same;
 }

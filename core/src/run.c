@@ -309,9 +309,9 @@ static int add_provenance(const pf_options *o, const pf_dd_result *dd, pf_profil
 }
 
 /* Where the compiler would refuse the profile, say so in its own words. */
-static int pgo_edges(const pf_profile *p, pf_pgo_edges *g, pf_err *e)
+static int pgo_edges(const pf_profile *p, bool in_go_order, pf_pgo_edges *g, pf_err *e)
 {
-	if (pf_pgo_edges_of(p, g, e) == 0)
+	if ((in_go_order ? pf_pgo_edges_of(p, g, e) : pf_pgo_edges_of_unordered(p, g, e)) == 0)
 		return 0;
 	if (e->code == PF_EXIT_DATA)
 		pf_err_prefix(e, "Go's compiler would refuse the merged profile");
@@ -331,7 +331,8 @@ static int gzip_size(pf_profile *p, size_t *size, pf_err *e)
 	return rc;
 }
 
-/* The full profile's PGO edges, worked out on the other core. */
+/* The full profile's PGO edges, in no order (they are only compared),
+ * worked out on the other core. */
 typedef struct {
 	const pf_profile *full;
 	pf_pgo_edges edges;
@@ -340,7 +341,7 @@ typedef struct {
 static int edges_of_full(void *arg, pf_err *e)
 {
 	full_edges *w = arg;
-	return pgo_edges(w->full, &w->edges, e);
+	return pgo_edges(w->full, false, &w->edges, e);
 }
 
 /* -trim: the trimmed profile, encoded and compressed, once it is checked
@@ -359,14 +360,17 @@ static int trim(const pf_log *log, fold *f, pf_buf *raw, pf_buf *gz, pf_err *e)
 	pf_job_start(&job, edges_of_full, &want);
 	pf_pgo_edges got = {0};
 	pf_profile *t = pf_profile_trim(full, e);
-	int rc = t ? pf_pgo_edges_of(t, &got, e) : -1;
+	int rc = t ? pf_pgo_edges_of_unordered(t, &got, e) : -1;
 	if (rc == 0)
 		rc = pf_profile_encode(t, raw, e);
 	if (rc == 0)
 		rc = pf_gzip(raw->data, raw->len, gz, e);
 	if (pf_job_wait(&job, e) != 0) /* the full profile's refusal comes first */
 		rc = -1;
-	if (rc == 0 && !pf_pgo_edges_equal(&want.edges, &got))
+	int same = rc == 0 ? pf_pgo_edges_same(&want.edges, &got, e) : 0;
+	if (same < 0)
+		rc = -1;
+	else if (rc == 0 && !same)
 		rc = pf_fail(e, PF_EXIT_INTERNAL, "bug: the trimmed profile would give Go's compiler other edges "
 						  "than the full one; -trim=false writes the full profile");
 	if (rc == 0) {
@@ -391,7 +395,7 @@ static int render(const pf_options *o, const pf_log *log, fold *f, pf_buf *raw, 
 		/* As `go tool preprofile` writes it: plain text. Trimming would not
 		 * change it (that is what -trim guarantees), so it is skipped. */
 		pf_pgo_edges g;
-		if (pgo_edges(f->merged, &g, e) != 0)
+		if (pgo_edges(f->merged, true, &g, e) != 0)
 			return -1;
 		int rc = pf_preprofile_write(&g, gz, e);
 		pf_pgo_edges_free(&g);

@@ -374,6 +374,48 @@ static void test_second_type(void)
 	pf_profile_free(p);
 }
 
+/* pf_pgo_edges_same agrees with pf_pgo_edges_equal on lists in Go's
+ * order, and sees the same edges in another order as the same. */
+static void test_same_edges(void)
+{
+	const tprof *profiles[] = {&basic, &recursion, &cancel};
+	for (size_t i = 0; i < 3; i++) {
+		pf_profile *p = build(profiles[i]);
+		pf_err e = {0};
+		pf_pgo_edges sorted, unordered, other;
+		CHECK_EQ_INT(pf_pgo_edges_of(p, &sorted, &e), 0);
+		CHECK_EQ_INT(pf_pgo_edges_of_unordered(p, &unordered, &e), 0);
+		CHECK(sorted.nedges > 1);
+		CHECK_EQ_INT(pf_pgo_edges_same(&sorted, &unordered, &e), 1);
+		CHECK_EQ_INT(pf_pgo_edges_same(&unordered, &sorted, &e), 1);
+		/* reversed: still the same edges */
+		for (size_t a = 0, b = unordered.nedges - 1; a < b; a++, b--) {
+			pf_pgo_edge t = unordered.edges[a];
+			unordered.edges[a] = unordered.edges[b];
+			unordered.edges[b] = t;
+		}
+		CHECK_EQ_INT(pf_pgo_edges_same(&sorted, &unordered, &e), 1);
+		/* one weight moved from an edge to another: same total, other edges */
+		CHECK_EQ_INT(pf_pgo_edges_of_unordered(p, &other, &e), 0);
+		other.edges[0].weight += 1;
+		other.edges[1].weight -= 1;
+		CHECK_EQ_INT(pf_pgo_edges_same(&sorted, &other, &e), 0);
+		other.edges[0].weight -= 1;
+		other.edges[1].weight += 1;
+		CHECK_EQ_INT(pf_pgo_edges_same(&sorted, &other, &e), 1);
+		other.edges[1].offset += 1; /* another key */
+		CHECK_EQ_INT(pf_pgo_edges_same(&sorted, &other, &e), 0);
+		other.edges[1].offset -= 1;
+		other.nedges--; /* one edge fewer */
+		CHECK_EQ_INT(pf_pgo_edges_same(&sorted, &other, &e), 0);
+		other.nedges++;
+		pf_pgo_edges_free(&sorted);
+		pf_pgo_edges_free(&unordered);
+		pf_pgo_edges_free(&other);
+		pf_profile_free(p);
+	}
+}
+
 #ifndef NO_INTERPOSE
 /* Every allocation of trim + edges + preprofile fails in turn: each run
  * fails with PF_EXIT_INTERNAL, leaving nothing allocated. */
@@ -384,7 +426,13 @@ static int oom_scenario(const pf_profile *p, pf_err *e)
 		return -1;
 	pf_pgo_edges g;
 	pf_buf out = {0};
+	pf_pgo_edges u = {0};
 	int rc = pf_pgo_edges_of(q, &g, e);
+	if (rc == 0)
+		rc = pf_pgo_edges_of_unordered(q, &u, e);
+	if (rc == 0 && pf_pgo_edges_same(&g, &u, e) != 1)
+		rc = -1;
+	pf_pgo_edges_free(&u);
 	if (rc == 0)
 		rc = pf_preprofile_write(&g, &out, e);
 	if (rc == 0)
@@ -428,6 +476,7 @@ int main(void)
 	test_cancel();
 	test_refusals();
 	test_second_type();
+	test_same_edges();
 	test_oom();
 	return check_report("test_pprof_trim");
 }
