@@ -1,5 +1,5 @@
 /* run.c: read the sources, fold their profiles into one as datadog-pgo
- * does, write DEST. */
+ * does (fold.c), write DEST. */
 #include "run.h"
 #include "buf.h"
 #include "datadog.h"
@@ -7,6 +7,7 @@
 #include "compress.h"
 #include "decompress.h"
 #include "duration.h"
+#include "fold.h"
 #include "http.h"
 #include "output.h"
 #include "pgo.h"
@@ -20,249 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* Profiles in flight: each is decompressed and decoded by a job of its
- * own, two at a time, while the profile before them is merged. */
-enum { PREPARING = 2 };
-
-/* One profile on its way from the sink to the merge. */
-typedef struct {
-	pf_job job;
-	pf_buf data;         /* as stored or sent; the job frees it */
-	char *origin, *entry; /* for decompression errors; entry may be NULL */
-	char *name;           /* for the log and for decode and merge errors */
-	bool datadog;         /* from Datadog, for the log line */
-	const pf_limit_set *max;
-	enum pf_compression compression;
-	size_t max_out; /* -limit bytes left when the job started (an upper bound) */
-	size_t raw_len;
-	bool too_large;
-	pf_profile *p;
-} pending;
-
-/* What the sink accumulates while sources are read: the profiles in
- * flight, then the merge job, which folds each into the merged profile on
- * a thread of its own. Each job's fields belong to it while it runs and
- * are touched only after pf_job_wait. Profiles are logged and merged in
- * the order they arrive, -limit bytes is counted in that order, and the
- * first error in that order is the one reported, as on one core. */
-typedef struct {
-	const pf_log *log;
-	pf_limits *lim;
-	size_t received; /* profiles handed to the sink */
-
-	pending q[PREPARING]; /* a ring: the oldest at q[head] */
-	size_t head, n;
-
-	pf_job merge; /* merged + next -> merged */
-	pf_profile *merged;
-	char *first_name; /* names the merged profile in merge errors */
-	pf_profile *next;
-	char *next_name;
-} fold;
-
-/* "file.zip:entry" for a ZIP's entry, the id for a Datadog profile (whose
- * origin is ""). */
-static char *profile_name(const char *origin, const char *entry)
-{
-	if (!entry)
-		return strdup(origin);
-	if (!*origin)
-		return strdup(entry);
-	size_t n = strlen(origin) + strlen(entry) + 2;
-	char *name = malloc(n);
-	if (name)
-		snprintf(name, n, "%s:%s", origin, entry);
-	return name;
-}
-
-static void log_profile(const pf_log *log, bool datadog, const char *name, const pf_profile *p)
-{
-	int64_t t = pf_profile_time_nanos(p);
-	int64_t age = t > 0 ? pf_wall_ns() - t : 0;
-	age -= age % 1000000000LL;
-	double cores = pf_profile_cpu_cores(p);
-	cores = cores < 0 ? 0 : trunc(cores * 10) / 10; /* one decimal, as datadog-pgo logs */
-	pf_info(log, datadog ? "extracted profile" : "read profile",
-		PF_STR(datadog ? "profile-id" : "source", name), PF_INT("samples", pf_profile_samples(p)),
-		PF_DUR("duration", pf_profile_duration_nanos(p)), PF_FLOAT("cpu-cores", cores),
-		PF_DUR("age", age));
-}
-
-/* Strings, locations and stack depth of one profile (or the merged one),
- * against -limit. */
-static int within_limits(const pf_profile *p, const pf_limit_set *max, pf_err *e)
-{
-	if (p->str.nstrs > max->strings)
-		return pf_fail(e, PF_EXIT_DATA, "%zu strings, more than -limit strings=%llu", p->str.nstrs,
-			       (unsigned long long)max->strings);
-	if (p->nlocations > max->locations)
-		return pf_fail(e, PF_EXIT_DATA, "%zu locations, more than -limit locations=%llu", p->nlocations,
-			       (unsigned long long)max->locations);
-	for (size_t i = 0; i < p->nsamples; i++)
-		if (p->samples[i].nlocs > max->stack_depth)
-			return pf_fail(e, PF_EXIT_DATA, "sample %zu is %u frames deep, more than -limit stack-depth=%llu",
-				       i, p->samples[i].nlocs, (unsigned long long)max->stack_depth);
-	return 0;
-}
-
-/* The merge job: fold f->next into f->merged with pprof's two-way merge. */
-static int merge_next(void *ctx, pf_err *e)
-{
-	fold *f = ctx;
-	f->merged = pf_profile_merge2(f->merged, f->next, f->first_name, f->next_name, e);
-	f->next = NULL;
-	free(f->next_name);
-	f->next_name = NULL;
-	if (f->merged && within_limits(f->merged, f->lim->max, e) != 0)
-		pf_err_prefix(e, "the merged profile");
-	return e->code ? -1 : 0;
-}
-
-/* A profile's job: decompress it, decode it without its string labels
- * (they only grow the file) and check it against -limit. */
-static int prepare(void *ctx, pf_err *e)
-{
-	pending *q = ctx;
-	pf_buf raw = {0};
-	int rc = pf_profile_decompress(q->origin, q->entry, q->data.data, q->data.len, q->max_out, &raw, e);
-	pf_buf_free(&q->data);
-	q->raw_len = raw.len;
-	q->too_large = rc == PF_TOO_LARGE;
-	if (rc == 0) {
-		q->p = pf_profile_decode_without_string_labels(raw.data, raw.len, e);
-		if (q->p && within_limits(q->p, q->max, e) != 0) {
-			pf_profile_free(q->p);
-			q->p = NULL;
-		}
-		if (!q->p) {
-			pf_err_prefix(e, q->name);
-			rc = -1;
-		}
-	}
-	pf_buf_free(&raw);
-	return rc != 0 ? -1 : 0;
-}
-
-static void pending_free(pending *q)
-{
-	pf_buf_free(&q->data);
-	free(q->origin);
-	free(q->entry);
-	free(q->name);
-	pf_profile_free(q->p);
-	memset(q, 0, sizeof *q);
-}
-
-/* -limit bytes, counted in profile order: the job had at most what was
- * left when it started; what was left after the profiles before it is the
- * bound that counts, and the error is the one a run on one core gives. */
-static int count_bytes(fold *f, pending *q, int rc, pf_err *e)
-{
-	uint64_t left = f->lim->max->bytes - f->lim->used_bytes;
-	size_t bound = left > SIZE_MAX ? SIZE_MAX : (size_t)left;
-	if (q->too_large || (rc == 0 && q->raw_len > bound)) {
-		*e = (pf_err){0};
-		pf_too_large(e, q->compression, bound);
-		return pf_fail_at(e, q->origin, q->entry);
-	}
-	f->lim->used_bytes += q->raw_len;
-	return rc;
-}
-
-/* Moves the oldest profile in flight on to the merge stage: once its job
- * and the merge before it are done, logs it and starts merging it. */
-static int advance(fold *f, pf_err *e)
-{
-	if (f->n == 0)
-		return pf_job_wait(&f->merge, e);
-	pending *q = &f->q[f->head];
-	f->head = (f->head + 1) % PREPARING;
-	f->n--;
-	int rc = count_bytes(f, q, pf_job_wait(&q->job, e), e);
-	/* The previous merge's error, if any, comes before this profile's. */
-	if (pf_job_wait(&f->merge, e) != 0)
-		rc = -1;
-	if (rc != 0) {
-		pending_free(q);
-		return -1;
-	}
-	log_profile(f->log, q->datadog, q->name, q->p);
-	pf_profile *p = q->p;
-	char *name = q->name;
-	q->p = NULL;
-	q->name = NULL;
-	pending_free(q);
-	if (!f->merged) {
-		f->merged = p;
-		f->first_name = name;
-		return 0;
-	}
-	f->next = p;
-	f->next_name = name;
-	pf_job_start(&f->merge, merge_next, f);
-	return 0;
-}
-
-/* After an error: waits for what is still in flight and drops it, e
- * untouched (what came after the error does not count). */
-static void abandon(fold *f)
-{
-	for (; f->n > 0; f->n--) {
-		pf_err later = {0};
-		pf_job_wait(&f->q[f->head].job, &later);
-		pending_free(&f->q[f->head]);
-		f->head = (f->head + 1) % PREPARING;
-	}
-	pf_err later = {0};
-	pf_job_wait(&f->merge, &later);
-}
-
-/* Everything in flight merged; the first error in profile order. */
-static int drain(fold *f, pf_err *e)
-{
-	while (f->n > 0) {
-		if (advance(f, e) != 0) {
-			abandon(f);
-			return -1;
-		}
-	}
-	return pf_job_wait(&f->merge, e);
-}
-
-/* The sink: start this profile's job, once there is room in flight. */
-static int fold_profile(void *ctx, const char *origin, const char *entry, pf_buf *data, pf_err *e)
-{
-	fold *f = ctx;
-	if (f->n == PREPARING && advance(f, e) != 0) {
-		abandon(f);
-		return -1;
-	}
-	pending *q = &f->q[(f->head + f->n) % PREPARING];
-	*q = (pending){.origin = strdup(origin), .entry = entry ? strdup(entry) : NULL,
-		       .name = profile_name(origin, entry), .datadog = *origin == '\0', .max = f->lim->max};
-	pf_err mine = {0};
-	if (!q->origin || (entry && !q->entry) || !q->name)
-		pf_fail(&mine, PF_EXIT_INTERNAL, "out of memory");
-	else if (f->received >= f->lim->max->profiles)
-		pf_fail(&mine, PF_EXIT_DATA, "more than -limit profiles=%llu profiles to merge",
-			(unsigned long long)f->lim->max->profiles);
-	if (mine.code) {
-		pending_free(q);
-		if (drain(f, e) == 0)
-			*e = mine;
-		return -1;
-	}
-	f->received++;
-	q->data = *data;
-	*data = (pf_buf){0};
-	q->compression = pf_detect_compression(q->data.data, q->data.len);
-	uint64_t left = f->lim->max->bytes - f->lim->used_bytes;
-	q->max_out = left > SIZE_MAX ? SIZE_MAX : (size_t)left;
-	f->n++;
-	pf_job_start(&q->job, prepare, q);
-	return 0;
-}
 
 static int add_comment(pf_profile *p, pf_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -349,9 +107,9 @@ static int edges_of_full(void *arg, pf_err *e)
  * proof is in the tests; this guards every run against a bug all the
  * same). The full profile's edges are worked out on the other core while
  * the trimmed profile is made, encoded and compressed. */
-static int trim(const pf_log *log, fold *f, pf_buf *raw, pf_buf *gz, pf_err *e)
+static int trim(const pf_log *log, pf_profile **merged, pf_buf *raw, pf_buf *gz, pf_err *e)
 {
-	pf_profile *full = f->merged;
+	pf_profile *full = *merged;
 	size_t before = 0;
 	if (log->verbose && gzip_size(full, &before, e) != 0)
 		return -1;
@@ -379,7 +137,7 @@ static int trim(const pf_log *log, fold *f, pf_buf *raw, pf_buf *gz, pf_err *e)
 			 PF_INT("samples-after", t->nsamples), PF_INT("locations-before", full->nlocations),
 			 PF_INT("locations-after", t->nlocations), PF_INT("functions-before", full->nfunctions),
 			 PF_INT("functions-after", t->nfunctions), PF_INT("edges", want.edges.nedges));
-		f->merged = t;
+		*merged = t;
 		t = full;
 	}
 	pf_pgo_edges_free(&want.edges);
@@ -389,34 +147,35 @@ static int trim(const pf_log *log, fold *f, pf_buf *raw, pf_buf *gz, pf_err *e)
 }
 
 /* DEST's bytes: gz, and raw (the protobuf inside it) for a pprof DEST. */
-static int render(const pf_options *o, const pf_log *log, fold *f, pf_buf *raw, pf_buf *gz, pf_err *e)
+static int render(const pf_options *o, const pf_log *log, pf_profile **merged, pf_buf *raw, pf_buf *gz,
+		  pf_err *e)
 {
 	if (strcmp(o->format, "preprofile") == 0) {
 		/* As `go tool preprofile` writes it: plain text. Trimming would not
 		 * change it (that is what -trim guarantees), so it is skipped. */
 		pf_pgo_edges g;
-		if (pgo_edges(f->merged, true, &g, e) != 0)
+		if (pgo_edges(*merged, true, &g, e) != 0)
 			return -1;
 		int rc = pf_preprofile_write(&g, gz, e);
 		pf_pgo_edges_free(&g);
 		return rc;
 	}
 	if (o->trim)
-		return trim(log, f, raw, gz, e);
-	int rc = pf_profile_encode(f->merged, raw, e);
+		return trim(log, merged, raw, gz, e);
+	int rc = pf_profile_encode(*merged, raw, e);
 	return rc == 0 ? pf_gzip(raw->data, raw->len, gz, e) : rc;
 }
 
-static int write_result(const pf_options *o, const pf_log *log, fold *f, const pf_dd_result *dd,
+static int write_result(const pf_options *o, const pf_log *log, pf_profile **merged, const pf_dd_result *dd,
 			int64_t start, pf_err *e)
 {
-	if (o->noinline && pf_profile_noinline(f->merged, e) == (size_t)-1)
+	if (o->noinline && pf_profile_noinline(*merged, e) == (size_t)-1)
 		return -1;
-	if (o->comment && add_provenance(o, dd, f->merged, e) != 0)
+	if (o->comment && add_provenance(o, dd, *merged, e) != 0)
 		return -1;
 	pf_buf raw = {0}, gz = {0};
 	bool changed = false;
-	int rc = render(o, log, f, &raw, &gz, e);
+	int rc = render(o, log, merged, &raw, &gz, e);
 	if (rc == 0)
 		rc = pf_write_dest(o->dest, gz.data, gz.len, raw.len ? raw.data : NULL, raw.len, &changed, e);
 	char *dq = rc == 0 && dd->nids ? pf_dd_debug_query(dd) : NULL;
@@ -424,7 +183,7 @@ static int write_result(const pf_options *o, const pf_log *log, fold *f, const p
 		int64_t took = pf_now_ns() - start;
 		took -= took % 1000000;
 		pf_attr attrs[] = {
-			PF_STR("path", o->dest), PF_INT("samples", pf_profile_samples(f->merged)),
+			PF_STR("path", o->dest), PF_INT("samples", pf_profile_samples(*merged)),
 			PF_INT("bytes", gz.len), PF_BOOL("changed", changed), PF_DUR("total-duration", took),
 			PF_STR("debug-query", dq),
 		};
@@ -458,30 +217,33 @@ int pf_run(const pf_options *o, const pf_log *log, pf_err *e)
 	if (dest_is_fresh(o, log))
 		return 0;
 	pf_limits lim = {.max = &o->limits};
-	fold f = {.log = log, .lim = &lim};
+	pf_fold *f = pf_fold_new(log, &lim);
+	if (!f)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	pf_dd_result dd = {0};
 	int rc = 0;
 	if (o->nqueries > 0)
-		rc = pf_datadog_fetch(o, log, deadline, &lim, fold_profile, &f, &dd, e);
+		rc = pf_datadog_fetch(o, log, deadline, &lim, pf_fold_profile, f, &dd, e);
 	for (size_t i = 0; rc == 0 && i < o->nin; i++) {
-		size_t before = f.received;
-		rc = pf_read_source(o->ins[i], &lim, deadline, fold_profile, &f, e);
-		if (rc == 0 && f.received == before) { /* an empty ZIP */
+		size_t before = pf_fold_received(f);
+		rc = pf_read_source(o->ins[i], &lim, deadline, pf_fold_profile, f, e);
+		if (rc == 0 && pf_fold_received(f) == before) { /* an empty ZIP */
 			char *name = pf_redact_url(o->ins[i]);
 			rc = pf_fail(e, PF_EXIT_DATA, "%s: holds no profile", name ? name : "a source");
 			free(name);
 		}
 	}
-	/* The last decode and merge; or, after an error, those of the profiles
-	 * before it, whose own errors came first. */
-	if (drain(&f, e) != 0)
+	/* The last decodes and merges; or, after an error, those of the
+	 * profiles before it, whose own errors came first. */
+	if (pf_fold_finish(f, e) != 0)
 		rc = -1;
-	if (rc == 0 && !f.merged)
+	pf_profile *merged = pf_fold_take(f);
+	pf_fold_free(f);
+	if (rc == 0 && !merged)
 		rc = pf_fail(e, PF_EXIT_NOTFOUND, "no profiles found in the sources");
 	if (rc == 0)
-		rc = write_result(o, log, &f, &dd, start, e);
+		rc = write_result(o, log, &merged, &dd, start, e);
 	pf_dd_result_free(&dd);
-	pf_profile_free(f.merged);
-	free(f.first_name);
+	pf_profile_free(merged);
 	return rc;
 }

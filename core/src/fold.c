@@ -1,0 +1,282 @@
+/* fold.c: see fold.h. Three kinds of threads: the caller's reads the
+ * sources and hands each profile to the sink; each profile then gets a job
+ * of its own that decompresses and decodes it, PREPARING at once; the
+ * merge job folds the oldest decoded profile into the result while the
+ * next ones are decoded. */
+#include "fold.h"
+#include "clock.h"
+#include "decompress.h"
+#include "pipeline.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Profiles in flight: each is decompressed and decoded by a job of its
+ * own, two at a time, while the profile before them is merged. */
+enum { PREPARING = 2 };
+
+/* One profile on its way from the sink to the merge. */
+typedef struct {
+	pf_job job;
+	pf_buf data;         /* as stored or sent; the job frees it */
+	char *origin, *entry; /* for decompression errors; entry may be NULL */
+	char *name;           /* for the log and for decode and merge errors */
+	bool datadog;         /* from Datadog, for the log line */
+	const pf_limit_set *max;
+	enum pf_compression compression;
+	size_t max_out; /* -limit bytes left when the job started (an upper bound) */
+	size_t raw_len;
+	bool too_large;
+	pf_profile *p;
+} pending;
+
+/* The profiles in flight, then the merge job, which folds each into the
+ * merged profile on a thread of its own. Each job's fields belong to it
+ * while it runs and are touched only after pf_job_wait. */
+struct pf_fold {
+	const pf_log *log;
+	pf_limits *lim;
+	size_t received; /* profiles handed to the sink */
+
+	pending q[PREPARING]; /* a ring: the oldest at q[head] */
+	size_t head, n;
+
+	pf_job merge; /* merged + next -> merged */
+	pf_profile *merged;
+	char *first_name; /* names the merged profile in merge errors */
+	pf_profile *next;
+	char *next_name;
+};
+
+/* "file.zip:entry" for a ZIP's entry, the id for a Datadog profile (whose
+ * origin is ""). */
+static char *profile_name(const char *origin, const char *entry)
+{
+	if (!entry)
+		return strdup(origin);
+	if (!*origin)
+		return strdup(entry);
+	size_t n = strlen(origin) + strlen(entry) + 2;
+	char *name = malloc(n);
+	if (name)
+		snprintf(name, n, "%s:%s", origin, entry);
+	return name;
+}
+
+static void log_profile(const pf_log *log, bool datadog, const char *name, const pf_profile *p)
+{
+	int64_t t = pf_profile_time_nanos(p);
+	int64_t age = t > 0 ? pf_wall_ns() - t : 0;
+	age -= age % 1000000000LL;
+	double cores = pf_profile_cpu_cores(p);
+	cores = cores < 0 ? 0 : trunc(cores * 10) / 10; /* one decimal, as datadog-pgo logs */
+	pf_info(log, datadog ? "extracted profile" : "read profile",
+		PF_STR(datadog ? "profile-id" : "source", name), PF_INT("samples", pf_profile_samples(p)),
+		PF_DUR("duration", pf_profile_duration_nanos(p)), PF_FLOAT("cpu-cores", cores),
+		PF_DUR("age", age));
+}
+
+/* Strings, locations and stack depth of one profile (or the merged one),
+ * against -limit. */
+static int within_limits(const pf_profile *p, const pf_limit_set *max, pf_err *e)
+{
+	if (p->str.nstrs > max->strings)
+		return pf_fail(e, PF_EXIT_DATA, "%zu strings, more than -limit strings=%llu", p->str.nstrs,
+			       (unsigned long long)max->strings);
+	if (p->nlocations > max->locations)
+		return pf_fail(e, PF_EXIT_DATA, "%zu locations, more than -limit locations=%llu", p->nlocations,
+			       (unsigned long long)max->locations);
+	for (size_t i = 0; i < p->nsamples; i++)
+		if (p->samples[i].nlocs > max->stack_depth)
+			return pf_fail(e, PF_EXIT_DATA, "sample %zu is %u frames deep, more than -limit stack-depth=%llu",
+				       i, p->samples[i].nlocs, (unsigned long long)max->stack_depth);
+	return 0;
+}
+
+/* The merge job: fold f->next into f->merged with pprof's two-way merge. */
+static int merge_next(void *ctx, pf_err *e)
+{
+	pf_fold *f = ctx;
+	f->merged = pf_profile_merge2(f->merged, f->next, f->first_name, f->next_name, e);
+	f->next = NULL;
+	free(f->next_name);
+	f->next_name = NULL;
+	if (f->merged && within_limits(f->merged, f->lim->max, e) != 0)
+		pf_err_prefix(e, "the merged profile");
+	return e->code ? -1 : 0;
+}
+
+/* A profile's job: decompress it, decode it without its string labels
+ * (they only grow the file) and check it against -limit. */
+static int prepare(void *ctx, pf_err *e)
+{
+	pending *q = ctx;
+	pf_buf raw = {0};
+	int rc = pf_profile_decompress(q->origin, q->entry, q->data.data, q->data.len, q->max_out, &raw, e);
+	pf_buf_free(&q->data);
+	q->raw_len = raw.len;
+	q->too_large = rc == PF_TOO_LARGE;
+	if (rc == 0) {
+		q->p = pf_profile_decode_without_string_labels(raw.data, raw.len, e);
+		if (q->p && within_limits(q->p, q->max, e) != 0) {
+			pf_profile_free(q->p);
+			q->p = NULL;
+		}
+		if (!q->p) {
+			pf_err_prefix(e, q->name);
+			rc = -1;
+		}
+	}
+	pf_buf_free(&raw);
+	return rc != 0 ? -1 : 0;
+}
+
+static void pending_free(pending *q)
+{
+	pf_buf_free(&q->data);
+	free(q->origin);
+	free(q->entry);
+	free(q->name);
+	pf_profile_free(q->p);
+	memset(q, 0, sizeof *q);
+}
+
+/* -limit bytes, counted in profile order: the job had at most what was
+ * left when it started; what was left after the profiles before it is the
+ * bound that counts, and the error is the one a run on one core gives. */
+static int count_bytes(pf_fold *f, pending *q, int rc, pf_err *e)
+{
+	uint64_t left = f->lim->max->bytes - f->lim->used_bytes;
+	size_t bound = left > SIZE_MAX ? SIZE_MAX : (size_t)left;
+	if (q->too_large || (rc == 0 && q->raw_len > bound)) {
+		*e = (pf_err){0};
+		pf_too_large(e, q->compression, bound);
+		return pf_fail_at(e, q->origin, q->entry);
+	}
+	f->lim->used_bytes += q->raw_len;
+	return rc;
+}
+
+/* Moves the oldest profile in flight on to the merge stage: once its job
+ * and the merge before it are done, logs it and starts merging it. */
+static int advance(pf_fold *f, pf_err *e)
+{
+	if (f->n == 0)
+		return pf_job_wait(&f->merge, e);
+	pending *q = &f->q[f->head];
+	f->head = (f->head + 1) % PREPARING;
+	f->n--;
+	int rc = count_bytes(f, q, pf_job_wait(&q->job, e), e);
+	/* The previous merge's error, if any, comes before this profile's. */
+	if (pf_job_wait(&f->merge, e) != 0)
+		rc = -1;
+	if (rc != 0) {
+		pending_free(q);
+		return -1;
+	}
+	log_profile(f->log, q->datadog, q->name, q->p);
+	pf_profile *p = q->p;
+	char *name = q->name;
+	q->p = NULL;
+	q->name = NULL;
+	pending_free(q);
+	if (!f->merged) {
+		f->merged = p;
+		f->first_name = name;
+		return 0;
+	}
+	f->next = p;
+	f->next_name = name;
+	pf_job_start(&f->merge, merge_next, f);
+	return 0;
+}
+
+/* After an error: waits for what is still in flight and drops it, e
+ * untouched (what came after the error does not count). */
+static void abandon(pf_fold *f)
+{
+	for (; f->n > 0; f->n--) {
+		pf_err later = {0};
+		pf_job_wait(&f->q[f->head].job, &later);
+		pending_free(&f->q[f->head]);
+		f->head = (f->head + 1) % PREPARING;
+	}
+	pf_err later = {0};
+	pf_job_wait(&f->merge, &later);
+}
+
+int pf_fold_finish(pf_fold *f, pf_err *e)
+{
+	while (f->n > 0) {
+		if (advance(f, e) != 0) {
+			abandon(f);
+			return -1;
+		}
+	}
+	return pf_job_wait(&f->merge, e);
+}
+
+/* The sink: start this profile's job, once there is room in flight. */
+int pf_fold_profile(void *ctx, const char *origin, const char *entry, pf_buf *data, pf_err *e)
+{
+	pf_fold *f = ctx;
+	if (f->n == PREPARING && advance(f, e) != 0) {
+		abandon(f);
+		return -1;
+	}
+	pending *q = &f->q[(f->head + f->n) % PREPARING];
+	*q = (pending){.origin = strdup(origin), .entry = entry ? strdup(entry) : NULL,
+		       .name = profile_name(origin, entry), .datadog = *origin == '\0', .max = f->lim->max};
+	pf_err mine = {0};
+	if (!q->origin || (entry && !q->entry) || !q->name)
+		pf_fail(&mine, PF_EXIT_INTERNAL, "out of memory");
+	else if (f->received >= f->lim->max->profiles)
+		pf_fail(&mine, PF_EXIT_DATA, "more than -limit profiles=%llu profiles to merge",
+			(unsigned long long)f->lim->max->profiles);
+	if (mine.code) {
+		pending_free(q);
+		if (pf_fold_finish(f, e) == 0)
+			*e = mine;
+		return -1;
+	}
+	f->received++;
+	q->data = *data;
+	*data = (pf_buf){0};
+	q->compression = pf_detect_compression(q->data.data, q->data.len);
+	uint64_t left = f->lim->max->bytes - f->lim->used_bytes;
+	q->max_out = left > SIZE_MAX ? SIZE_MAX : (size_t)left;
+	f->n++;
+	pf_job_start(&q->job, prepare, q);
+	return 0;
+}
+
+pf_fold *pf_fold_new(const pf_log *log, pf_limits *lim)
+{
+	pf_fold *f = calloc(1, sizeof *f);
+	if (f) {
+		f->log = log;
+		f->lim = lim;
+	}
+	return f;
+}
+
+size_t pf_fold_received(const pf_fold *f) { return f->received; }
+
+pf_profile *pf_fold_take(pf_fold *f)
+{
+	pf_profile *p = f->merged;
+	f->merged = NULL;
+	return p;
+}
+
+void pf_fold_free(pf_fold *f)
+{
+	if (!f)
+		return;
+	abandon(f);
+	pf_profile_free(f->merged);
+	free(f->first_name);
+	free(f);
+}
