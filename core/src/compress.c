@@ -42,24 +42,11 @@ typedef struct {
 
 static int gzip_oom(pf_err *e) { return pf_fail(e, PF_EXIT_INTERNAL, "out of memory compressing the profile"); }
 
-/* deflate()s all of in, UINT_MAX_IN bytes at a time (avail_in is an uInt),
- * then flushes with `flush`. out was reserved for deflateBound. */
-static int deflate_all(z_stream *zs, const uint8_t *in, size_t len, int flush)
-{
-	int rc = Z_OK;
-	zs->next_in = (Bytef *)in;
-	do {
-		size_t chunk = len > UINT_MAX_IN ? UINT_MAX_IN : len;
-		zs->avail_in = (uInt)chunk;
-		len -= chunk;
-		rc = deflate(zs, len ? Z_NO_FLUSH : flush);
-	} while (len && rc == Z_OK);
-	return rc;
-}
-
 static int deflate_half(void *arg, pf_err *e)
 {
 	half *h = arg;
+	if (h->len > UINT_MAX_IN / 2)
+		return pf_fail(e, PF_EXIT_DATA, "the profile to write is over 4 GiB, more than pgofetch compresses");
 	z_stream zs;
 	memset(&zs, 0, sizeof zs);
 	if (deflateInit2(&zs, LEVEL, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
@@ -67,13 +54,15 @@ static int deflate_half(void *arg, pf_err *e)
 	/* deflateBound covers Z_FINISH; a sync flush adds at most 5 bytes of empty stored block. */
 	size_t bound = deflateBound(&zs, (uLong)h->len) + 16;
 	if ((h->dict_len && deflateSetDictionary(&zs, h->dict, (uInt)h->dict_len) != Z_OK) ||
-	    bound > UINT_MAX_IN || pf_buf_reserve(&h->out, bound) != 0) {
+	    pf_buf_reserve(&h->out, bound) != 0) {
 		deflateEnd(&zs);
 		return gzip_oom(e);
 	}
+	zs.next_in = (Bytef *)h->data;
+	zs.avail_in = (uInt)h->len;
 	zs.next_out = h->out.data;
 	zs.avail_out = (uInt)bound;
-	int rc = deflate_all(&zs, h->data, h->len, h->last ? Z_FINISH : Z_SYNC_FLUSH);
+	int rc = deflate(&zs, h->last ? Z_FINISH : Z_SYNC_FLUSH);
 	h->out.len = bound - zs.avail_out;
 	deflateEnd(&zs);
 	if (rc != (h->last ? Z_STREAM_END : Z_OK) || (!h->last && zs.avail_in != 0))

@@ -27,8 +27,9 @@ typedef struct {
 } pf_pgo_edge;
 
 /* The compiler's view: edges in the order of Go's sortByWeight (weight
- * descending, then caller, callee, offset ascending). No edges: the
- * compiler ignores the profile (no samples, or a total weight of 0). */
+ * descending, then caller, callee, offset ascending), or in no order from
+ * pf_pgo_edges_of_unordered. No edges: the compiler ignores the profile
+ * (no samples, or a total weight of 0). */
 typedef struct {
 	pf_pgo_edge *edges;
 	size_t nedges;
