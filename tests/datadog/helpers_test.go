@@ -2,9 +2,7 @@ package datadog
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,8 +37,8 @@ func newEnv(t *testing.T, opts fakedd.Options) *env {
 	}
 	files := map[string][]byte{
 		"a1b2c3-real-gzip":  real,
-		"d4e5f6-synth-zstd": zstdOf(t, rawOf(t, fakedd.SyntheticCPUProfile(1, 3.5, time.Minute))),
-		"0789ab-synth-raw":  rawOf(t, fakedd.SyntheticCPUProfile(2, 1.25, time.Minute)),
+		"d4e5f6-synth-zstd": zstdOf(t, testenv.Decompressed(t, fakedd.SyntheticCPUProfile(1, 3.5, time.Minute))),
+		"0789ab-synth-raw":  testenv.Decompressed(t, fakedd.SyntheticCPUProfile(2, 1.25, time.Minute)),
 	}
 	for id, data := range files {
 		if err := os.WriteFile(filepath.Join(e.profDir, id+".pprof"), data, 0o644); err != nil {
@@ -60,22 +58,6 @@ func newEnv(t *testing.T, opts fakedd.Options) *env {
 		t.Fatal(err)
 	}
 	return e
-}
-
-func rawOf(t *testing.T, data []byte) []byte {
-	t.Helper()
-	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
-		return data
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // result is one pgofetch run.
@@ -230,7 +212,7 @@ func gunzipFile(t *testing.T, path string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rawOf(t, data)
+	return testenv.Decompressed(t, data)
 }
 
 func zstdOf(t *testing.T, raw []byte) []byte {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,7 +66,7 @@ func TestLimits(t *testing.T) {
 	// -limit bytes counts decompressed bytes in profile order, although
 	// profiles are decompressed two at a time: with room for two and a half
 	// profiles, the third is refused with what the first two left.
-	n := len(decompressed(t, data))
+	n := len(testenv.Decompressed(t, data))
 	bytesLimit := fmt.Sprintf("bytes=%d", 2*n+n/2)
 	bytesLeft := fmt.Sprintf("than the %d bytes left of -limit bytes", n/2)
 	bombFile := writeFile(t, dir, "bomb.pprof.gz", bomb(t))
@@ -120,21 +119,4 @@ func TestLimits(t *testing.T) {
 		!strings.Contains(r.stderr, `no limit "depth"`) {
 		t.Errorf("bad -limit: exit %d\n%s", r.code, r.stderr)
 	}
-}
-
-// decompressed is data as pgofetch decodes it: gunzipped when it is gzip.
-func decompressed(t *testing.T, data []byte) []byte {
-	t.Helper()
-	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
-		return data
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
 }

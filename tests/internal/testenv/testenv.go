@@ -3,6 +3,9 @@
 package testenv
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -78,4 +81,22 @@ func CopyTree(t testing.TB, src, dst string) {
 	if err != nil {
 		t.Fatalf("testenv: copying %s: %v", src, err)
 	}
+}
+
+// Decompressed is a profile's bytes as pgofetch decodes them: gunzipped
+// when they are gzip, as they are otherwise.
+func Decompressed(t testing.TB, data []byte) []byte {
+	t.Helper()
+	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+		return data
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }
