@@ -33,19 +33,14 @@ int pf_too_large(pf_err *e, enum pf_compression c, size_t max_out)
 	return PF_TOO_LARGE;
 }
 
-static int too_large(pf_err *e, const char *what, size_t max_out)
-{
-	return pf_too_large(e, strcmp(what, "gzip") == 0 ? PF_GZIP : PF_ZSTD, max_out);
-}
-
 /* Grows out for the next chunk of output, within max_out. */
-static int make_room(pf_buf *out, size_t start, size_t max_out, const char *what, pf_err *e)
+static int make_room(pf_buf *out, size_t start, size_t max_out, enum pf_compression c, pf_err *e)
 {
 	if (out->len - start >= max_out)
-		return too_large(e, what, max_out);
+		return pf_too_large(e, c, max_out);
 	size_t want = out->cap - out->len < 65536 ? 65536 : 0;
 	if (want && pf_buf_reserve(out, want) != 0)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory decompressing %s data", what);
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory decompressing %s data", pf_compression_name(c));
 	return 0;
 }
 
@@ -63,7 +58,7 @@ static int gunzip(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, 
 		zs.avail_in = (uInt)(len - pos > UINT32_MAX ? UINT32_MAX : len - pos);
 		int rc = Z_OK;
 		while (rc != Z_STREAM_END) {
-			int room_rc = make_room(out, start, max_out, "gzip", e);
+			int room_rc = make_room(out, start, max_out, PF_GZIP, e);
 			if (room_rc != 0) {
 				inflateEnd(&zs);
 				return room_rc;
@@ -92,7 +87,7 @@ static int gunzip(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, 
 		pos += (size_t)(zs.next_in - (data + pos));
 		inflateEnd(&zs);
 		if (out->len - start > max_out)
-			return too_large(e, "gzip", max_out);
+			return pf_too_large(e, PF_GZIP, max_out);
 		if (pos < len && pf_detect_compression(data + pos, len - pos) != PF_GZIP)
 			return pf_fail(e, PF_EXIT_DATA, "unexpected bytes after gzip data at byte %zu", pos);
 	}
@@ -108,7 +103,7 @@ static int unzstd(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, 
 	int rc = -1;
 	ZSTD_inBuffer in = {data, len, 0};
 	while (in.pos < in.size) {
-		if ((rc = make_room(out, start, max_out, "zstd", e)) != 0)
+		if ((rc = make_room(out, start, max_out, PF_ZSTD, e)) != 0)
 			goto fail;
 		size_t room = out->cap - out->len;
 		if (room > max_out - (out->len - start))
@@ -122,7 +117,7 @@ static int unzstd(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, 
 			goto fail;
 		}
 		if (out->len - start > max_out) {
-			rc = too_large(e, "zstd", max_out);
+			rc = pf_too_large(e, PF_ZSTD, max_out);
 			goto fail;
 		}
 		if (ob.pos == 0 && in.pos == in.size)
@@ -131,7 +126,7 @@ static int unzstd(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, 
 	/* Flush what the decoder still holds; a non-zero hint means the last
 	 * frame did not end. */
 	while (hint != 0) {
-		if ((rc = make_room(out, start, max_out, "zstd", e)) != 0)
+		if ((rc = make_room(out, start, max_out, PF_ZSTD, e)) != 0)
 			goto fail;
 		ZSTD_outBuffer ob = {out->data + out->len, out->cap - out->len, 0};
 		hint = ZSTD_decompressStream(ds, &ob, &in);
