@@ -143,13 +143,19 @@ static void pending_free(pending *q)
 	memset(q, 0, sizeof *q);
 }
 
+/* What is left of -limit bytes after the profiles counted so far. */
+static size_t bytes_left(const pf_fold *f)
+{
+	uint64_t left = f->lim->max->bytes - f->lim->used_bytes;
+	return left > SIZE_MAX ? SIZE_MAX : (size_t)left;
+}
+
 /* -limit bytes, counted in profile order: the job had at most what was
  * left when it started; what was left after the profiles before it is the
  * bound that counts, and the error is the one a run on one core gives. */
 static int count_bytes(pf_fold *f, pending *q, int rc, pf_err *e)
 {
-	uint64_t left = f->lim->max->bytes - f->lim->used_bytes;
-	size_t bound = left > SIZE_MAX ? SIZE_MAX : (size_t)left;
+	size_t bound = bytes_left(f);
 	if (q->too_large || (rc == 0 && q->raw_len > bound)) {
 		*e = (pf_err){0};
 		pf_too_large(e, q->compression, bound);
@@ -245,8 +251,7 @@ int pf_fold_profile(void *ctx, const char *origin, const char *entry, pf_buf *da
 	q->data = *data;
 	*data = (pf_buf){0};
 	q->compression = pf_detect_compression(q->data.data, q->data.len);
-	uint64_t left = f->lim->max->bytes - f->lim->used_bytes;
-	q->max_out = left > SIZE_MAX ? SIZE_MAX : (size_t)left;
+	q->max_out = bytes_left(f);
 	f->n++;
 	pf_job_start(&q->job, prepare, q);
 	return 0;
