@@ -615,47 +615,27 @@ static int decode_location(dec *d, span s, size_t at)
 
 /* ---- pass 4: samples ---- */
 
-static int location_not_found(dec *d, const field *f, size_t index, uint64_t id)
-{
-	return pf_fail(d->e, PF_EXIT_DATA, "sample index %zu (byte %zu): location id %" PRIu64 " not found", index,
-		       f->at, id);
-}
-
-/* The hot loop of a profile: a sample's location ids, usually packed. */
 static int add_sample_locations(dec *d, const field *f, pf_sample *smp, size_t index)
 {
 	pf_profile *p = d->p;
+	varints it;
 	uint64_t id;
-	if (f->wt != WT_BYTES) {
-		if (want_wt(d, f, WT_VARINT, "sample location_id") != 0)
-			return -1;
-		uint32_t idx = idmap_get(&d->locations, f->u64);
-		if (idx == PF_NONE)
-			return location_not_found(d, f, index, f->u64);
-		if (PF_RESERVE(p, sample_locs, 1) != 0)
-			return oom(d);
-		p->sample_locs[p->nsample_locs++] = idx;
-		smp->nlocs++;
-		return 0;
-	}
-	span s = f->data;
-	if (s.p == s.end) /* sample_locs may still be NULL: NULL + 0 is undefined */
-		return 0;
-	/* At most one id per byte: room for them all at once. */
-	if (PF_RESERVE(p, sample_locs, (size_t)(s.end - s.p)) != 0)
+	int r;
+	if (varints_begin(d, f, "sample location_id", &it) != 0)
+		return -1;
+	/* At most one id per byte: room for them all at once, none to ask for in the loop. */
+	if (PF_RESERVE(p, sample_locs, it.packed ? (size_t)(it.s.end - it.s.p) : 1) != 0)
 		return oom(d);
-	uint32_t *out = p->sample_locs + p->nsample_locs, *start = out;
-	while (s.p < s.end) {
-		if (read_varint(d, &s, &id) != 0)
-			return -1;
+	while ((r = varints_next(d, &it, &id)) > 0) {
 		uint32_t idx = idmap_get(&d->locations, id);
 		if (idx == PF_NONE)
-			return location_not_found(d, f, index, id);
-		*out++ = idx;
+			return pf_fail(d->e, PF_EXIT_DATA,
+				       "sample index %zu (byte %zu): location id %" PRIu64 " not found",
+				       index, f->at, id);
+		p->sample_locs[p->nsample_locs++] = idx;
+		smp->nlocs++;
 	}
-	p->nsample_locs += (size_t)(out - start);
-	smp->nlocs += (uint32_t)(out - start);
-	return 0;
+	return r;
 }
 
 static int add_sample_values(dec *d, const field *f, size_t *nvalues)
