@@ -49,11 +49,9 @@ int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e);
 int pf_pgo_edges_of_unordered(const pf_profile *p, pf_pgo_edges *out, pf_err *e);
 void pf_pgo_edges_free(pf_pgo_edges *g);
 
-/* Whether two edge lists in Go's order are the same compiler input. */
-bool pf_pgo_edges_equal(const pf_pgo_edges *a, const pf_pgo_edges *b);
-
-/* The same for lists in any order: 1 when they hold the same edges with the
- * same weights, 0 when not, -1 when memory runs out (e says so). */
+/* Whether two edge lists, in any order, are the same compiler input: 1
+ * when they hold the same edges with the same weights, 0 when not, -1 when
+ * memory runs out (e says so). */
 int pf_pgo_edges_same(const pf_pgo_edges *a, const pf_pgo_edges *b, pf_err *e);
 
 /* Appends g in `go tool preprofile`'s format ("GO PREPROFILE V1"). */

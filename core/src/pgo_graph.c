@@ -417,20 +417,6 @@ void pf_pgo_edges_free(pf_pgo_edges *g)
 	memset(g, 0, sizeof *g);
 }
 
-bool pf_pgo_edges_equal(const pf_pgo_edges *a, const pf_pgo_edges *b)
-{
-	if (a->nedges != b->nedges || a->total_weight != b->total_weight)
-		return false;
-	for (size_t i = 0; i < a->nedges; i++) {
-		const pf_pgo_edge *x = &a->edges[i], *y = &b->edges[i];
-		if (x->weight != y->weight || x->offset != y->offset ||
-		    bytes_cmp(x->caller, x->caller_len, y->caller, y->caller_len) != 0 ||
-		    bytes_cmp(x->callee, x->callee_len, y->callee, y->callee_len) != 0)
-			return false;
-	}
-	return true;
-}
-
 /* pf_pgo_edges_same: b's edges indexed by (caller, callee, offset), a key
  * each list holds at most once, then every edge of a looked up. */
 typedef struct {

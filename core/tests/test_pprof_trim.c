@@ -374,8 +374,8 @@ static void test_second_type(void)
 	pf_profile_free(p);
 }
 
-/* pf_pgo_edges_same agrees with pf_pgo_edges_equal on lists in Go's
- * order, and sees the same edges in another order as the same. */
+/* pf_pgo_edges_same: the same edges in Go's order and in any other are
+ * the same; a weight, a key or an edge more or less is not. */
 static void test_same_edges(void)
 {
 	const tprof *profiles[] = {&basic, &recursion, &cancel};
