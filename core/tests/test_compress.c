@@ -1,13 +1,14 @@
 /* test_compress.c: pf_gzip. Its output must be one gzip stream that zlib
  * reads back whole, with zlib's own header; below the two-core size it is
- * zlib's single stream byte for byte; above it, the second half's
- * dictionary must let matches reach across the cut. */
+ * zlib's single stream byte for byte; above it, each piece's dictionary
+ * must let matches reach back across the cut. */
 #include "check.h"
 #include "compress.h"
 #include "failalloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zlib.h>
 
 /* A block of pseudo-random bytes (incompressible on its own), repeated: a
@@ -78,7 +79,7 @@ static void round_trips(size_t len, size_t block)
 	CHECK(gz.len >= 10 && memcmp(gz.data, single.data, 10) == 0); /* zlib's header */
 	if (len < 256 * 1024)
 		CHECK(gz.len == single.len && memcmp(gz.data, single.data, gz.len) == 0);
-	else /* the dictionary works: without it the second half restates the block */
+	else /* the dictionaries work: without them every piece restates the block */
 		CHECK(gz.len < single.len + block / 4);
 	pf_buf_free(&gz);
 	pf_buf_free(&again);
@@ -127,12 +128,27 @@ static void out_of_memory(void)
 #endif
 }
 
+/* Refused before a byte is read: zlib counts in 32 bits. */
+static void over_4_gib(void)
+{
+	pf_buf gz = {0};
+	pf_err e = {0};
+	static const uint8_t one[1];
+	CHECK_EQ_INT(pf_gzip(one, (size_t)UINT32_MAX + 1, &gz, &e), -1);
+	CHECK_EQ_INT(e.code, PF_EXIT_DATA);
+	CHECK(strstr(e.msg, "over 4 GiB") != NULL);
+	CHECK_EQ_INT(gz.len, 0);
+}
+
 int main(void)
 {
-	size_t sizes[] = {0, 1, 1000, 256 * 1024 - 1, 256 * 1024, 256 * 1024 + 1, 3 * 1024 * 1024 + 7};
+	/* one stream; two pieces; 24 pieces; 32 (the most), of 160 KiB and more */
+	size_t sizes[] = {0, 1, 1000, 256 * 1024 - 1, 256 * 1024, 256 * 1024 + 1, 3 * 1024 * 1024 + 7,
+			  5 * 1024 * 1024 + 3};
 	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
 		round_trips(sizes[i], 16 * 1024);
 	appends();
 	out_of_memory();
+	over_4_gib();
 	return check_report("compress");
 }
