@@ -1,6 +1,6 @@
 /* pipeline.h: a job on a thread of its own, so that profiles decompress,
  * decode and merge at once (fold.c), trimming overlaps checking (run.c),
- * and two halves of the output compress at once (compress.c). */
+ * and two cores compress the output's pieces at once (compress.c). */
 #ifndef PGOFETCH_PIPELINE_H
 #define PGOFETCH_PIPELINE_H
 
