@@ -24,6 +24,7 @@ typedef struct {
 	char *origin, *entry; /* for decompression errors; entry may be NULL */
 	char *name;           /* for the log and for decode and merge errors */
 	bool datadog;         /* from Datadog, for the log line */
+	bool first;           /* the merge starts from it; the others are merged into it */
 	const pf_limit_set *max;
 	enum pf_compression compression;
 	size_t max_out; /* -limit bytes left when the job started (an upper bound) */
@@ -79,11 +80,13 @@ static void log_profile(const pf_log *log, bool datadog, const char *name, const
 }
 
 /* Strings, locations and stack depth of one profile (or the merged one),
- * against -limit. */
+ * against -limit. A profile's strings are its string table's entries,
+ * however it was decoded; the merged profile's, its distinct strings. */
 static int within_limits(const pf_profile *p, const pf_limit_set *max, pf_err *e)
 {
-	if (p->str.nstrs > max->strings)
-		return pf_fail(e, PF_EXIT_DATA, "%zu strings, more than -limit strings=%llu", p->str.nstrs,
+	size_t nstrs = p->nstring_table ? p->nstring_table : p->str.nstrs;
+	if (nstrs > max->strings)
+		return pf_fail(e, PF_EXIT_DATA, "%zu strings, more than -limit strings=%llu", nstrs,
 			       (unsigned long long)max->strings);
 	if (p->nlocations > max->locations)
 		return pf_fail(e, PF_EXIT_DATA, "%zu locations, more than -limit locations=%llu", p->nlocations,
@@ -119,7 +122,8 @@ static int prepare(void *ctx, pf_err *e)
 	q->raw_len = raw.len;
 	q->too_large = rc == PF_TOO_LARGE;
 	if (rc == 0) {
-		q->p = pf_profile_decode_without_string_labels(raw.data, raw.len, e);
+		q->p = q->first ? pf_profile_decode_without_string_labels(raw.data, raw.len, e)
+				: pf_profile_decode_to_merge(raw.data, raw.len, e);
 		if (q->p && within_limits(q->p, q->max, e) != 0) {
 			pf_profile_free(q->p);
 			q->p = NULL;
@@ -234,7 +238,8 @@ int pf_fold_profile(void *ctx, const char *origin, const char *entry, pf_buf *da
 	}
 	pending *q = &f->q[(f->head + f->n) % PREPARING];
 	*q = (pending){.origin = strdup(origin), .entry = entry ? strdup(entry) : NULL,
-		       .name = profile_name(origin, entry), .datadog = *origin == '\0', .max = f->lim->max};
+		       .name = profile_name(origin, entry), .datadog = *origin == '\0', .max = f->lim->max,
+		       .first = f->received == 0};
 	pf_err mine = {0};
 	if (!q->origin || (entry && !q->entry) || !q->name)
 		pf_fail(&mine, PF_EXIT_INTERNAL, "out of memory");

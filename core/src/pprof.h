@@ -92,6 +92,7 @@ typedef struct {
 typedef struct pf_profile pf_profile;
 struct pf_profile {
 	pf_strpool str;
+	size_t nstring_table; /* decoded: the string_table's entries, repeats included; else 0 */
 
 	pf_value_type *sample_types;
 	size_t nsample_types, cap_sample_types;
@@ -139,6 +140,12 @@ void pf_profile_free(pf_profile *p);
 /* pf_profile_decode, then pf_profile_drop_string_labels, but faster: string
  * labels are checked as pprof checks them and never stored or sorted. */
 pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t len, pf_err *e);
+
+/* pf_profile_decode_without_string_labels for a profile that is only merged
+ * into another (pf_profile_merge2's b): its strings are kept as its string
+ * table lists them, without the index that makes them unique, since the
+ * merge looks each one up in the other profile's. */
+pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, pf_err *e);
 
 /* Drops every sample's string labels (numeric labels stay), as datadog-pgo does. */
 void pf_profile_drop_string_labels(pf_profile *p);

@@ -72,6 +72,7 @@ typedef struct {
 	pf_err *e;
 	pf_profile *p;
 	bool drop_string_labels; /* checked, not kept */
+	bool index_strings;      /* one id per distinct string; else one per string_table entry */
 
 	uint32_t *strmap; /* string_table index -> string pool id */
 	size_t nstrmap, cap_strmap;
@@ -285,9 +286,10 @@ static int add_string(dec *d, const field *f)
 	size_t n = (size_t)(f->data.end - f->data.p);
 	if (d->nstrmap == 0 && n != 0)
 		return pf_fail(d->e, PF_EXIT_DATA, "string_table[0] at byte %zu must be \"\"", f->at);
-	uint32_t id;
+	uint32_t id = 0; /* string_table[0], "", is the pool's id 0 */
 	if (pf_vec_reserve((void **)&d->strmap, &d->cap_strmap, d->nstrmap + 1, sizeof *d->strmap) != 0 ||
-	    pf_strpool_intern(&d->p->str, f->data.p, n, &id) != 0)
+	    (d->index_strings ? pf_strpool_intern(&d->p->str, f->data.p, n, &id)
+			      : d->nstrmap && pf_strpool_append(&d->p->str, f->data.p, n, &id)) != 0)
 		return oom(d);
 	d->strmap[d->nstrmap++] = id;
 	return 0;
@@ -825,7 +827,8 @@ static void dec_free(dec *d)
 	free(d->sort_tmp);
 }
 
-static pf_profile *decode(const uint8_t *data, size_t len, bool drop_string_labels, pf_err *e)
+static pf_profile *decode(const uint8_t *data, size_t len, bool drop_string_labels, bool index_strings,
+			  pf_err *e)
 {
 	if (len == 0) {
 		pf_fail(e, PF_EXIT_DATA, "empty profile");
@@ -836,7 +839,8 @@ static pf_profile *decode(const uint8_t *data, size_t len, bool drop_string_labe
 		pf_fail(e, PF_EXIT_DATA, "profile of %zu bytes is larger than 4 GiB", len);
 		return NULL;
 	}
-	dec d = {.base = data, .e = e, .p = pf_profile_new(), .drop_string_labels = drop_string_labels};
+	dec d = {.base = data, .e = e, .p = pf_profile_new(), .drop_string_labels = drop_string_labels,
+		 .index_strings = index_strings};
 	if (!d.p) {
 		oom(&d);
 		return NULL;
@@ -847,15 +851,21 @@ static pf_profile *decode(const uint8_t *data, size_t len, bool drop_string_labe
 		pf_profile_free(d.p);
 		return NULL;
 	}
+	d.p->nstring_table = d.nstrmap;
 	return d.p;
 }
 
 pf_profile *pf_profile_decode(const uint8_t *data, size_t len, pf_err *e)
 {
-	return decode(data, len, false, e);
+	return decode(data, len, false, true, e);
 }
 
 pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t len, pf_err *e)
 {
-	return decode(data, len, true, e);
+	return decode(data, len, true, true, e);
+}
+
+pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, pf_err *e)
+{
+	return decode(data, len, true, false, e);
 }

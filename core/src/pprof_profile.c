@@ -64,6 +64,31 @@ uint32_t pf_strpool_find(const pf_strpool *sp, const void *s, size_t n)
 	return pf_htab_find(&sp->index, pf_hash_bytes(s, n), str_probe_eq, &q);
 }
 
+/* Room for one more string of n bytes: -1 when ids or memory run out. */
+static int make_room(pf_strpool *sp, size_t n)
+{
+	/* Ids must stay below PF_NONE, which marks "no string". */
+	if (sp->nstrs >= PF_NONE - 1 || n > SIZE_MAX - 1 - sp->nbytes)
+		return -1;
+	if (pf_vec_reserve((void **)&sp->bytes, &sp->cap_bytes, sp->nbytes + n + 1, 1) != 0 ||
+	    pf_vec_reserve((void **)&sp->strs, &sp->cap_strs, sp->nstrs + 1, sizeof *sp->strs) != 0)
+		return -1;
+	return 0;
+}
+
+/* Stores s[0..n) as the next id, in the room make_room made. */
+static uint32_t store(pf_strpool *sp, const void *s, size_t n)
+{
+	uint32_t id = (uint32_t)sp->nstrs;
+	if (n)
+		memcpy(sp->bytes + sp->nbytes, s, n);
+	sp->bytes[sp->nbytes + n] = '\0';
+	sp->strs[id] = (pf_str){sp->nbytes, n};
+	sp->nbytes += n + 1;
+	sp->nstrs++;
+	return id;
+}
+
 int pf_strpool_intern(pf_strpool *sp, const void *s, size_t n, uint32_t *id)
 {
 	uint64_t h = pf_hash_bytes(s, n);
@@ -73,22 +98,18 @@ int pf_strpool_intern(pf_strpool *sp, const void *s, size_t n, uint32_t *id)
 		*id = found;
 		return 0;
 	}
-	/* Ids must stay below PF_NONE, which marks "no string". */
-	if (sp->nstrs >= PF_NONE - 1 || n > SIZE_MAX - 1 - sp->nbytes)
+	uint32_t got;
+	if (make_room(sp, n) != 0 || pf_htab_intern(&sp->index, h, str_probe_eq, &q, (uint32_t)sp->nstrs, &got) < 0)
 		return -1;
-	if (pf_vec_reserve((void **)&sp->bytes, &sp->cap_bytes, sp->nbytes + n + 1, 1) != 0 ||
-	    pf_vec_reserve((void **)&sp->strs, &sp->cap_strs, sp->nstrs + 1, sizeof *sp->strs) != 0)
+	*id = store(sp, s, n);
+	return 0;
+}
+
+int pf_strpool_append(pf_strpool *sp, const void *s, size_t n, uint32_t *id)
+{
+	if (make_room(sp, n) != 0)
 		return -1;
-	uint32_t new_id = (uint32_t)sp->nstrs, got;
-	if (pf_htab_intern(&sp->index, h, str_probe_eq, &q, new_id, &got) < 0)
-		return -1;
-	if (n)
-		memcpy(sp->bytes + sp->nbytes, s, n);
-	sp->bytes[sp->nbytes + n] = '\0';
-	sp->strs[new_id] = (pf_str){sp->nbytes, n};
-	sp->nbytes += n + 1;
-	sp->nstrs++;
-	*id = new_id;
+	*id = store(sp, s, n);
 	return 0;
 }
 

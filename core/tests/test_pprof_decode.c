@@ -394,6 +394,51 @@ static void test_facts(void)
 	pf_profile_free(p);
 }
 
+/* A string table with repeats ("main.f" twice, "" twice), decoded whole
+ * and to be merged: the whole decoding keeps each distinct string once,
+ * the other every entry; both give the same strings by reference and
+ * count the table's entries for -limit strings. */
+static void test_repeated_strings(void)
+{
+	static const char *const s[] = {"", "samples", "count", "main.f", "main.go", "main.f", ""};
+	pf_buf b = {0}, m = {0};
+	for (size_t i = 0; i < sizeof s / sizeof *s; i++)
+		pb_str(&b, F_STRING, s[i]);
+	pb_pair(&b, F_SAMPLE_TYPE, 1, 1, 2, 2);
+	pb_u(&m, 1, 1);
+	pb_u(&m, 2, 5); /* name: the second "main.f" */
+	pb_u(&m, 3, 6); /* system_name: the second "" */
+	pb_u(&m, 4, 4);
+	pb_msg(&b, F_FUNCTION, &m);
+	pb_u(&m, 1, 1);
+	pb_pair(&m, 4, 1, 1, 2, 7);
+	pb_msg(&b, F_LOCATION, &m);
+	pb_u(&m, 1, 1);
+	pb_u(&m, 2, 3);
+	pb_msg(&b, F_SAMPLE, &m);
+	pf_err e = {0};
+	pf_profile *whole = pf_profile_decode_without_string_labels(b.data, b.len, &e);
+	pf_profile *to_merge = pf_profile_decode_to_merge(b.data, b.len, &e);
+	pf_buf_free(&b);
+	CHECK(whole != NULL && to_merge != NULL);
+	if (!whole || !to_merge)
+		return;
+	CHECK_EQ_INT(whole->nstring_table, 7);
+	CHECK_EQ_INT(to_merge->nstring_table, 7);
+	CHECK_EQ_INT(whole->str.nstrs, 5);
+	CHECK_EQ_INT(to_merge->str.nstrs, 7);
+	const pf_profile *ps[] = {whole, to_merge};
+	for (size_t i = 0; i < 2; i++) {
+		const pf_function *f = &ps[i]->functions[0];
+		CHECK(strcmp(pf_profile_str(ps[i], f->name, NULL), "main.f") == 0);
+		CHECK(strcmp(pf_profile_str(ps[i], f->system_name, NULL), "") == 0);
+		CHECK(strcmp(pf_profile_str(ps[i], f->filename, NULL), "main.go") == 0);
+	}
+	CHECK_EQ_INT(whole->functions[0].system_name, 0); /* "" is id 0 */
+	pf_profile_free(whole);
+	pf_profile_free(to_merge);
+}
+
 int main(void)
 {
 	test_wire_errors();
@@ -403,5 +448,6 @@ int main(void)
 	test_sample_errors();
 	test_accepted_quirks();
 	test_facts();
+	test_repeated_strings();
 	return check_report("test_pprof_decode");
 }

@@ -56,14 +56,16 @@ static int pipeline(const pf_buf *in, const char *const *names, int n, bool noin
 {
 	pf_profile *merged = NULL;
 	for (int i = 0; i < n; i++) {
-		pf_profile *p = pf_profile_decode(in[i].data, in[i].len, e);
+		/* As pgofetch decodes (fold.c): the first profile whole, the others
+		 * only to be merged into it. */
+		pf_profile *p = keep_labels ? pf_profile_decode(in[i].data, in[i].len, e)
+				: i == 0    ? pf_profile_decode_without_string_labels(in[i].data, in[i].len, e)
+					    : pf_profile_decode_to_merge(in[i].data, in[i].len, e);
 		if (!p) {
 			pf_err_prefix(e, names[i]);
 			pf_profile_free(merged);
 			return -1;
 		}
-		if (!keep_labels)
-			pf_profile_drop_string_labels(p);
 		if (merged) {
 			merged = pf_profile_merge2(merged, p, names[0], names[i], e);
 			if (!merged)
