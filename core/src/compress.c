@@ -16,14 +16,12 @@
  * Two cores take the pieces in turn rather than a half each: deflate's
  * speed varies with the data (on the trimmed profile of `make bench` one
  * half took 35 ms, the other 65 ms), and with many pieces whichever core
- * is free takes the next, also while the other core still checks -trim
- * (run.c). Measured on the 5 merged profiles of `make bench`: 2.1 MB
- * (-trim) took 0.048 s instead of 0.063 s in two halves and zlib's 0.093 s
- * in one stream, 12.5 MB (-trim=false) 0.20 s as in two halves (zlib: 0.39
- * s); the files are within 0.02 % of zlib's size (1,000 bytes more or
- * fewer). Pieces of pigz's default 128 KiB and up: the profile
- * is cut into at most 32.
- */
+ * is free takes the next. Measured on the 5 merged profiles of `make
+ * bench`: 2.1 MB (-trim) took 0.048 s instead of 0.063 s in two halves and
+ * zlib's 0.093 s in one stream, 12.5 MB (-trim=false) 0.20 s as in two
+ * halves (zlib: 0.39 s); the files are within 0.02 % of zlib's size (1,000
+ * bytes more or fewer). Pieces are pigz's default 128 KiB or more: at most
+ * 32 of them. */
 #include "compress.h"
 #include "pipeline.h"
 
