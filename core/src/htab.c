@@ -106,3 +106,18 @@ uint64_t pf_hash_bytes(const void *p, size_t n)
 		tail |= (uint64_t)s[i] << (8 * i);
 	return pf_hash_finish(pf_hash_add(h, tail));
 }
+
+/* Two ids to a word and two words in independent lanes: a merge hashes
+ * every sample's stack (about 50 ids), and one running state, a multiply
+ * after each id, made that loop half of the merge's own time in perf. */
+uint64_t pf_hash_u32s(uint64_t h, const uint32_t *v, size_t n)
+{
+	uint64_t a = pf_hash_add(h, n), b = 0x452821e638d01377ULL;
+	for (; n >= 4; v += 4, n -= 4) {
+		a = pf_hash_add(a, (uint64_t)v[0] << 32 | v[1]);
+		b = pf_hash_add(b, (uint64_t)v[2] << 32 | v[3]);
+	}
+	for (size_t i = 0; i < n; i++)
+		b = pf_hash_add(b, v[i]);
+	return pf_hash_add(a, b);
+}

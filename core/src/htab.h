@@ -59,4 +59,7 @@ static inline uint64_t pf_hash_finish(uint64_t h)
 
 uint64_t pf_hash_bytes(const void *p, size_t n);
 
+/* h with the n values of v added, as one value: their order counts. */
+uint64_t pf_hash_u32s(uint64_t h, const uint32_t *v, size_t n);
+
 #endif

@@ -331,8 +331,7 @@ static uint64_t sample_hash(const merger *m, const pf_sample *c)
 {
 	uint64_t h = pf_hash_add(4, (uint64_t)c->nlocs << 32 | c->nlabels);
 	h = pf_hash_add(h, c->nnum_labels);
-	for (uint32_t i = 0; i < c->nlocs; i++)
-		h = pf_hash_add(h, m->cand_locs[i]);
+	h = pf_hash_u32s(h, m->cand_locs, c->nlocs);
 	for (uint32_t i = 0; i < c->nlabels; i++)
 		h = pf_hash_add(h, (uint64_t)m->labels[i].key << 32 | m->labels[i].str);
 	for (uint32_t i = 0; i < c->nnum_labels; i++) {
