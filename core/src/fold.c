@@ -81,7 +81,9 @@ static void log_profile(const pf_log *log, bool datadog, const char *name, const
 
 /* Strings, locations and stack depth of one profile (or the merged one),
  * against -limit. A profile's strings are its string table's entries,
- * however it was decoded; the merged profile's, its distinct strings. */
+ * however it was decoded; the merged profile's, its distinct strings. A
+ * sample is named by its index in the input, even when summed samples
+ * (pf_profile.input_index) moved it. */
 static int within_limits(const pf_profile *p, const pf_limit_set *max, pf_err *e)
 {
 	size_t nstrs = p->nstring_table ? p->nstring_table : p->str.nstrs;
@@ -94,7 +96,8 @@ static int within_limits(const pf_profile *p, const pf_limit_set *max, pf_err *e
 	for (size_t i = 0; i < p->nsamples; i++)
 		if (p->samples[i].nlocs > max->stack_depth)
 			return pf_fail(e, PF_EXIT_DATA, "sample %zu is %u frames deep, more than -limit stack-depth=%llu",
-				       i, p->samples[i].nlocs, (unsigned long long)max->stack_depth);
+				       p->input_index ? (size_t)p->input_index[i] : i, p->samples[i].nlocs,
+				       (unsigned long long)max->stack_depth);
 	return 0;
 }
 

@@ -122,6 +122,14 @@ struct pf_profile {
 	int64_t time_nanos, duration_nanos, period;
 	pf_value_type period_type;
 
+	/* Decoded to merge (pf_profile_decode_to_merge): samples that differ
+	 * in nothing but their values are summed into the first of them, as
+	 * the merge would sum them. nsamples_read counts the samples as the
+	 * input has them; input_index[i] is where sample i was there. Else 0
+	 * and NULL. */
+	size_t nsamples_read;
+	uint32_t *input_index;
+
 	/* When this profile is a merge's unchanged result: that merge's state,
 	 * so that merging it with another continues it (pprof_merge.c). */
 	struct pf_merger *merging;
@@ -144,7 +152,9 @@ pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t 
 /* pf_profile_decode_without_string_labels for a profile that is only merged
  * into another (pf_profile_merge2's b): its strings are kept as its string
  * table lists them, without the index that makes them unique, since the
- * merge looks each one up in the other profile's. */
+ * merge looks each one up in the other profile's; and its samples that
+ * differ only in their values are summed into one (see pf_profile), which
+ * merges to the same bytes. */
 pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, pf_err *e);
 
 /* Drops every sample's string labels (numeric labels stay), as datadog-pgo does. */
@@ -173,7 +183,7 @@ int pf_profile_encode(pf_profile *p, pf_buf *out, pf_err *e);
 /* Appends a comment (as appending to profile.Comments does). */
 int pf_profile_add_comment(pf_profile *p, const char *comment, pf_err *e);
 
-/* Facts for logs. */
+/* Facts for logs. Samples as the input has them, before any were summed. */
 size_t pf_profile_samples(const pf_profile *p);
 int64_t pf_profile_duration_nanos(const pf_profile *p);
 int64_t pf_profile_time_nanos(const pf_profile *p);

@@ -215,6 +215,7 @@ void pf_profile_free(pf_profile *p)
 	pf_strpool_free(&p->str);
 	free(p->sample_types);
 	free(p->samples);
+	free(p->input_index);
 	free(p->mappings);
 	free(p->locations);
 	free(p->functions);
@@ -246,7 +247,7 @@ int pf_profile_add_comment(pf_profile *p, const char *comment, pf_err *e)
 	return 0;
 }
 
-size_t pf_profile_samples(const pf_profile *p) { return p->nsamples; }
+size_t pf_profile_samples(const pf_profile *p) { return p->input_index ? p->nsamples_read : p->nsamples; }
 int64_t pf_profile_duration_nanos(const pf_profile *p) { return p->duration_nanos; }
 int64_t pf_profile_time_nanos(const pf_profile *p) { return p->time_nanos; }
 

@@ -90,6 +90,13 @@ static void refused(pf_buf *b, const char *want_msg)
 		CHECK(0);
 	}
 	pf_profile_free(p);
+	/* Decoding it to be merged refuses it alike. */
+	pf_err e2 = {0};
+	p = pf_profile_decode_to_merge(b->data, b->len, &e2);
+	CHECK(p == NULL);
+	CHECK_EQ_INT(e2.code, e.code);
+	CHECK(strcmp(e2.msg, e.msg) == 0);
+	pf_profile_free(p);
 	pf_buf_free(b);
 }
 
@@ -439,6 +446,123 @@ static void test_repeated_strings(void)
 	pf_profile_free(to_merge);
 }
 
+/* A sample of location ids, one value and, when num is not 0, a numeric
+ * label "k" = num. */
+static void sample_of(pf_buf *b, const uint64_t *locs, size_t nlocs, int64_t value, int64_t num)
+{
+	pf_buf m = {0}, l = {0};
+	pb_packed(&m, 1, locs, nlocs);
+	pb_u(&m, 2, (uint64_t)value);
+	if (num) {
+		pb_u(&l, 1, 6);
+		pb_u(&l, 3, (uint64_t)num);
+		pb_msg(&m, 3, &l);
+	}
+	pb_msg(b, F_SAMPLE, &m);
+}
+
+/* valid()'s entities and a second location (id 2), no sample yet. */
+static void two_locations(pf_buf *b)
+{
+	strings(b);
+	entities(b);
+	pf_buf m = {0};
+	pb_u(&m, 1, 2);
+	pb_u(&m, 2, 1);
+	pb_u(&m, 3, 0x1200);
+	pb_pair(&m, 4, 1, 1, 2, 9);
+	pb_msg(b, F_LOCATION, &m);
+}
+
+/* b merged into a copy of itself, b decoded whole or to be merged. */
+static int merged_with_itself(const pf_buf *b, bool to_merge, pf_buf *out)
+{
+	pf_err e = {0};
+	pf_profile *a = pf_profile_decode_without_string_labels(b->data, b->len, &e);
+	pf_profile *c = to_merge ? pf_profile_decode_to_merge(b->data, b->len, &e)
+				 : pf_profile_decode_without_string_labels(b->data, b->len, &e);
+	if (!a || !c) {
+		pf_profile_free(a);
+		pf_profile_free(c);
+		return -1;
+	}
+	pf_profile *m = pf_profile_merge2(a, c, "a", "c", &e);
+	int rc = m ? pf_profile_encode(m, out, &e) : -1;
+	pf_profile_free(m);
+	return rc;
+}
+
+static void check_merges_alike(const pf_buf *b)
+{
+	pf_buf whole = {0}, to_merge = {0};
+	CHECK_EQ_INT(merged_with_itself(b, false, &whole), 0);
+	CHECK_EQ_INT(merged_with_itself(b, true, &to_merge), 0);
+	CHECK(whole.len == to_merge.len && memcmp(whole.data, to_merge.data, whole.len) == 0);
+	pf_buf_free(&whole);
+	pf_buf_free(&to_merge);
+}
+
+/* Decoded to be merged, samples equal but for their values are summed
+ * into the first of them; all-zero samples and samples whose numeric
+ * labels differ stay apart; the profile still counts its input samples,
+ * and merges to the bytes the whole decoding merges to. */
+static void test_coalesced_samples(void)
+{
+	static const uint64_t both[] = {1, 2}, one[] = {1};
+	pf_buf b = {0};
+	two_locations(&b);
+	sample_of(&b, both, 2, 3, 0);
+	sample_of(&b, one, 1, 4, 0);
+	sample_of(&b, both, 2, 5, 0); /* into sample 0 */
+	sample_of(&b, both, 2, 1, 7); /* a numeric label: apart */
+	sample_of(&b, both, 2, 0, 0); /* all zero: apart */
+	sample_of(&b, one, 1, 6, 0);  /* into sample 1 */
+	pf_err e = {0};
+	pf_profile *p = pf_profile_decode_to_merge(b.data, b.len, &e);
+	CHECK(p != NULL);
+	if (p) {
+		CHECK_EQ_INT(p->nsamples, 4);
+		CHECK_EQ_INT(pf_profile_samples(p), 6);
+		CHECK_EQ_INT(p->nsample_locs, 7);
+		static const int64_t want_values[] = {8, 10, 1, 0};
+		static const uint32_t want_index[] = {0, 1, 3, 4};
+		for (size_t i = 0; i < 4 && p->nsamples == 4; i++) {
+			CHECK_EQ_INT(p->values[p->samples[i].values], want_values[i]);
+			CHECK_EQ_INT(p->input_index[i], want_index[i]);
+		}
+	}
+	pf_profile_free(p);
+	check_merges_alike(&b);
+	pf_buf_free(&b);
+
+	/* A sum that comes to zero: decoded again without summing. */
+	two_locations(&b);
+	sample_of(&b, one, 1, 5, 0);
+	sample_of(&b, both, 2, 2, 0);
+	sample_of(&b, one, 1, -5, 0);
+	p = pf_profile_decode_to_merge(b.data, b.len, &e);
+	CHECK(p != NULL);
+	if (p) {
+		CHECK_EQ_INT(p->nsamples, 3);
+		CHECK(p->input_index == NULL);
+		CHECK_EQ_INT(pf_profile_samples(p), 3);
+	}
+	pf_profile_free(p);
+	check_merges_alike(&b);
+	pf_buf_free(&b);
+
+	/* Errors name a sample by its index in the input. */
+	two_locations(&b);
+	sample_of(&b, one, 1, 1, 0);
+	sample_of(&b, one, 1, 1, 0);
+	sample_of(&b, (const uint64_t[]){9}, 1, 1, 0);
+	p = pf_profile_decode_to_merge(b.data, b.len, &e);
+	CHECK(p == NULL);
+	CHECK(strstr(e.msg, "sample index 2 (byte") != NULL);
+	pf_profile_free(p);
+	pf_buf_free(&b);
+}
+
 int main(void)
 {
 	test_wire_errors();
@@ -449,5 +573,6 @@ int main(void)
 	test_accepted_quirks();
 	test_facts();
 	test_repeated_strings();
+	test_coalesced_samples();
 	return check_report("test_pprof_decode");
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"pgofetch/tests/gen"
 	"pgofetch/tests/internal/testenv"
 )
 
@@ -69,6 +70,16 @@ func TestLimits(t *testing.T) {
 	n := len(testenv.Decompressed(t, data))
 	bytesLimit := fmt.Sprintf("bytes=%d", 2*n+n/2)
 	bytesLeft := fmt.Sprintf("than the %d bytes left of -limit bytes", n/2)
+	// A second profile's samples that differ only in their values are
+	// summed before the merge; a too-deep sample is still named by its
+	// index in its profile: sample 3 here, behind two repeats.
+	repeats := gen.Minimal()
+	one := repeats.Sample[1]
+	repeats.Sample = []gen.Sample{one, one, one, repeats.Sample[0]}
+	flat := gen.Minimal()
+	flat.Sample = flat.Sample[1:]
+	shallowOne := writeFile(t, dir, "shallow.pprof", gen.Plain(flat))
+	deepLast := writeFile(t, dir, "deep-last.pprof", gen.Plain(repeats))
 	bombFile := writeFile(t, dir, "bomb.pprof.gz", bomb(t))
 	bombZip := writeFile(t, dir, "bomb.zip", zipOf(t, bomb(t)))
 	cases := []struct {
@@ -85,6 +96,10 @@ func TestLimits(t *testing.T) {
 		{"strings", "strings=100", []string{real}, "strings, more than -limit strings=100"},
 		{"locations", "locations=100", []string{real}, "locations, more than -limit locations=100"},
 		{"stack depth", "stack-depth=3", []string{real}, "frames deep, more than -limit stack-depth=3"},
+		{"stack depth after summed samples", "stack-depth=1", []string{deepLast},
+			"sample 3 is 2 frames deep, more than -limit stack-depth=1"},
+		{"stack depth in a profile merged in", "stack-depth=1", []string{shallowOne, deepLast},
+			"deep-last.pprof: sample 3 is 2 frames deep, more than -limit stack-depth=1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
