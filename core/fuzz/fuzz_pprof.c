@@ -46,13 +46,14 @@ static void check_unlabelled(const uint8_t *data, size_t size)
 	pf_profile_free(b);
 }
 
-/* The profile merged into itself, the second copy decoded by
- * pf_profile_decode_to_merge (its strings not made unique) or whole: the
- * same errors, the same merged bytes. */
+/* The profile merged into itself, both copies decoded whole or by
+ * pf_profile_decode_to_merge (their samples summed, the second's strings
+ * not made unique): the same errors, the same merged bytes. */
 static int merge_twice(const uint8_t *data, size_t size, bool to_merge, pf_buf *out, pf_err *e)
 {
-	pf_profile *a = pf_profile_decode_without_string_labels(data, size, e);
-	pf_profile *b = to_merge ? pf_profile_decode_to_merge(data, size, e)
+	pf_profile *a = to_merge ? pf_profile_decode_to_merge(data, size, true, e)
+				 : pf_profile_decode_without_string_labels(data, size, e);
+	pf_profile *b = to_merge ? pf_profile_decode_to_merge(data, size, false, e)
 				 : pf_profile_decode_without_string_labels(data, size, e);
 	if (!a || !b) {
 		pf_profile_free(a);

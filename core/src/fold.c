@@ -25,6 +25,7 @@ typedef struct {
 	char *name;           /* for the log and for decode and merge errors */
 	bool datadog;         /* from Datadog, for the log line */
 	bool first;           /* the merge starts from it; the others are merged into it */
+	bool alone;           /* the only profile: written as it is, never merged */
 	const pf_limit_set *max;
 	enum pf_compression compression;
 	size_t max_out; /* -limit bytes left when the job started (an upper bound) */
@@ -43,6 +44,7 @@ struct pf_fold {
 
 	pending q[PREPARING]; /* a ring: the oldest at q[head] */
 	size_t head, n;
+	bool first_waits; /* the first profile's job waits to know whether others follow */
 
 	pf_job merge; /* merged + next -> merged */
 	pf_profile *merged;
@@ -125,8 +127,8 @@ static int prepare(void *ctx, pf_err *e)
 	q->raw_len = raw.len;
 	q->too_large = rc == PF_TOO_LARGE;
 	if (rc == 0) {
-		q->p = q->first ? pf_profile_decode_without_string_labels(raw.data, raw.len, e)
-				: pf_profile_decode_to_merge(raw.data, raw.len, e);
+		q->p = q->alone ? pf_profile_decode_without_string_labels(raw.data, raw.len, e)
+				: pf_profile_decode_to_merge(raw.data, raw.len, q->first, e);
 		if (q->p && within_limits(q->p, q->max, e) != 0) {
 			pf_profile_free(q->p);
 			q->p = NULL;
@@ -206,10 +208,23 @@ static int advance(pf_fold *f, pf_err *e)
 	return 0;
 }
 
+/* The first profile's job, which waited for the second profile or for
+ * the end: decoded to be merged (samples summed) unless it is alone. */
+static void start_first(pf_fold *f, bool alone)
+{
+	if (!f->first_waits)
+		return;
+	f->first_waits = false;
+	pending *q = &f->q[f->head];
+	q->alone = alone;
+	pf_job_start(&q->job, prepare, q);
+}
+
 /* After an error: waits for what is still in flight and drops it, e
  * untouched (what came after the error does not count). */
 static void abandon(pf_fold *f)
 {
+	f->first_waits = false; /* never started: nothing to wait for */
 	for (; f->n > 0; f->n--) {
 		pf_err later = {0};
 		pf_job_wait(&f->q[f->head].job, &later);
@@ -222,6 +237,7 @@ static void abandon(pf_fold *f)
 
 int pf_fold_finish(pf_fold *f, pf_err *e)
 {
+	start_first(f, true);
 	while (f->n > 0) {
 		if (advance(f, e) != 0) {
 			abandon(f);
@@ -261,6 +277,14 @@ int pf_fold_profile(void *ctx, const char *origin, const char *entry, pf_buf *da
 	q->compression = pf_detect_compression(q->data.data, q->data.len);
 	q->max_out = bytes_left(f);
 	f->n++;
+	/* Whether the first profile is merged with others decides how it is
+	 * decoded, so its job starts with the second profile's, or at the end;
+	 * it waits no longer than reading the second source takes. */
+	if (q->first) {
+		f->first_waits = true;
+		return 0;
+	}
+	start_first(f, false);
 	pf_job_start(&q->job, prepare, q);
 	return 0;
 }

@@ -149,13 +149,14 @@ void pf_profile_free(pf_profile *p);
  * labels are checked as pprof checks them and never stored or sorted. */
 pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t len, pf_err *e);
 
-/* pf_profile_decode_without_string_labels for a profile that is only merged
- * into another (pf_profile_merge2's b): its strings are kept as its string
+/* pf_profile_decode_without_string_labels for a profile that is merged
+ * with others: its samples that differ only in their values are summed
+ * into one (see pf_profile), which merges to the same bytes. Unless it is
+ * the first, the one the merge starts from (pf_profile_merge2's a), it is
+ * only merged into another (b): its strings are then kept as its string
  * table lists them, without the index that makes them unique, since the
- * merge looks each one up in the other profile's; and its samples that
- * differ only in their values are summed into one (see pf_profile), which
- * merges to the same bytes. */
-pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, pf_err *e);
+ * merge looks each one up in the other profile's. */
+pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, bool first, pf_err *e);
 
 /* Drops every sample's string labels (numeric labels stay), as datadog-pgo does. */
 void pf_profile_drop_string_labels(pf_profile *p);

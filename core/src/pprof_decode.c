@@ -962,7 +962,7 @@ pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t 
 	return decode(data, len, true, true, false, e);
 }
 
-pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, pf_err *e)
+pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, bool first, pf_err *e)
 {
-	return decode(data, len, true, false, true, e);
+	return decode(data, len, true, first, true, e);
 }

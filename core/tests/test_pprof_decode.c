@@ -92,7 +92,7 @@ static void refused(pf_buf *b, const char *want_msg)
 	pf_profile_free(p);
 	/* Decoding it to be merged refuses it alike. */
 	pf_err e2 = {0};
-	p = pf_profile_decode_to_merge(b->data, b->len, &e2);
+	p = pf_profile_decode_to_merge(b->data, b->len, false, &e2);
 	CHECK(p == NULL);
 	CHECK_EQ_INT(e2.code, e.code);
 	CHECK(strcmp(e2.msg, e.msg) == 0);
@@ -401,9 +401,9 @@ static void test_facts(void)
 	pf_profile_free(p);
 }
 
-/* A string table with repeats ("main.f" twice, "" twice), decoded whole
- * and to be merged: the whole decoding keeps each distinct string once,
- * the other every entry; both give the same strings by reference and
+/* A string table with repeats ("main.f" twice, "" twice), decoded whole,
+ * to be merged, and as the first of a merge: the whole and the first keep
+ * each distinct string once, the other every entry; all give the same strings by reference and
  * count the table's entries for -limit strings. */
 static void test_repeated_strings(void)
 {
@@ -425,17 +425,20 @@ static void test_repeated_strings(void)
 	pb_msg(&b, F_SAMPLE, &m);
 	pf_err e = {0};
 	pf_profile *whole = pf_profile_decode_without_string_labels(b.data, b.len, &e);
-	pf_profile *to_merge = pf_profile_decode_to_merge(b.data, b.len, &e);
+	pf_profile *to_merge = pf_profile_decode_to_merge(b.data, b.len, false, &e);
+	pf_profile *first = pf_profile_decode_to_merge(b.data, b.len, true, &e);
 	pf_buf_free(&b);
-	CHECK(whole != NULL && to_merge != NULL);
-	if (!whole || !to_merge)
+	CHECK(whole != NULL && to_merge != NULL && first != NULL);
+	if (!whole || !to_merge || !first)
 		return;
 	CHECK_EQ_INT(whole->nstring_table, 7);
 	CHECK_EQ_INT(to_merge->nstring_table, 7);
+	CHECK_EQ_INT(first->nstring_table, 7);
 	CHECK_EQ_INT(whole->str.nstrs, 5);
 	CHECK_EQ_INT(to_merge->str.nstrs, 7);
-	const pf_profile *ps[] = {whole, to_merge};
-	for (size_t i = 0; i < 2; i++) {
+	CHECK_EQ_INT(first->str.nstrs, 5); /* the merge starts from its pool: unique */
+	const pf_profile *ps[] = {whole, to_merge, first};
+	for (size_t i = 0; i < 3; i++) {
 		const pf_function *f = &ps[i]->functions[0];
 		CHECK(strcmp(pf_profile_str(ps[i], f->name, NULL), "main.f") == 0);
 		CHECK(strcmp(pf_profile_str(ps[i], f->system_name, NULL), "") == 0);
@@ -444,6 +447,7 @@ static void test_repeated_strings(void)
 	CHECK_EQ_INT(whole->functions[0].system_name, 0); /* "" is id 0 */
 	pf_profile_free(whole);
 	pf_profile_free(to_merge);
+	pf_profile_free(first);
 }
 
 /* A sample of location ids, one value and, when num is not 0, a numeric
@@ -474,12 +478,13 @@ static void two_locations(pf_buf *b)
 	pb_msg(b, F_LOCATION, &m);
 }
 
-/* b merged into a copy of itself, b decoded whole or to be merged. */
+/* b merged into a copy of itself, both decoded whole or to be merged. */
 static int merged_with_itself(const pf_buf *b, bool to_merge, pf_buf *out)
 {
 	pf_err e = {0};
-	pf_profile *a = pf_profile_decode_without_string_labels(b->data, b->len, &e);
-	pf_profile *c = to_merge ? pf_profile_decode_to_merge(b->data, b->len, &e)
+	pf_profile *a = to_merge ? pf_profile_decode_to_merge(b->data, b->len, true, &e)
+				 : pf_profile_decode_without_string_labels(b->data, b->len, &e);
+	pf_profile *c = to_merge ? pf_profile_decode_to_merge(b->data, b->len, false, &e)
 				 : pf_profile_decode_without_string_labels(b->data, b->len, &e);
 	if (!a || !c) {
 		pf_profile_free(a);
@@ -518,7 +523,7 @@ static void test_coalesced_samples(void)
 	sample_of(&b, both, 2, 0, 0); /* all zero: apart */
 	sample_of(&b, one, 1, 6, 0);  /* into sample 1 */
 	pf_err e = {0};
-	pf_profile *p = pf_profile_decode_to_merge(b.data, b.len, &e);
+	pf_profile *p = pf_profile_decode_to_merge(b.data, b.len, false, &e);
 	CHECK(p != NULL);
 	if (p) {
 		CHECK_EQ_INT(p->nsamples, 4);
@@ -532,6 +537,14 @@ static void test_coalesced_samples(void)
 		}
 	}
 	pf_profile_free(p);
+	/* The first of the profiles merged: summed alike. */
+	p = pf_profile_decode_to_merge(b.data, b.len, true, &e);
+	CHECK(p != NULL);
+	if (p) {
+		CHECK_EQ_INT(p->nsamples, 4);
+		CHECK_EQ_INT(pf_profile_samples(p), 6);
+	}
+	pf_profile_free(p);
 	check_merges_alike(&b);
 	pf_buf_free(&b);
 
@@ -540,7 +553,7 @@ static void test_coalesced_samples(void)
 	sample_of(&b, one, 1, 5, 0);
 	sample_of(&b, both, 2, 2, 0);
 	sample_of(&b, one, 1, -5, 0);
-	p = pf_profile_decode_to_merge(b.data, b.len, &e);
+	p = pf_profile_decode_to_merge(b.data, b.len, false, &e);
 	CHECK(p != NULL);
 	if (p) {
 		CHECK_EQ_INT(p->nsamples, 3);
@@ -556,7 +569,7 @@ static void test_coalesced_samples(void)
 	sample_of(&b, one, 1, 1, 0);
 	sample_of(&b, one, 1, 1, 0);
 	sample_of(&b, (const uint64_t[]){9}, 1, 1, 0);
-	p = pf_profile_decode_to_merge(b.data, b.len, &e);
+	p = pf_profile_decode_to_merge(b.data, b.len, false, &e);
 	CHECK(p == NULL);
 	CHECK(strstr(e.msg, "sample index 2 (byte") != NULL);
 	pf_profile_free(p);

@@ -56,11 +56,11 @@ static int pipeline(const pf_buf *in, const char *const *names, int n, bool noin
 {
 	pf_profile *merged = NULL;
 	for (int i = 0; i < n; i++) {
-		/* As pgofetch decodes (fold.c): the first profile whole, the others
-		 * only to be merged into it. */
+		/* As pgofetch decodes (fold.c): a profile alone whole, else each
+		 * to be merged, the first as the one the others merge into. */
 		pf_profile *p = keep_labels ? pf_profile_decode(in[i].data, in[i].len, e)
-				: i == 0    ? pf_profile_decode_without_string_labels(in[i].data, in[i].len, e)
-					    : pf_profile_decode_to_merge(in[i].data, in[i].len, e);
+				: n == 1    ? pf_profile_decode_without_string_labels(in[i].data, in[i].len, e)
+					    : pf_profile_decode_to_merge(in[i].data, in[i].len, i == 0, e);
 		if (!p) {
 			pf_err_prefix(e, names[i]);
 			pf_profile_free(merged);
