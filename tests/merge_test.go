@@ -3,6 +3,7 @@ package tests
 import (
 	"archive/zip"
 	"bytes"
+	endian "encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/pprof/profile"
 
 	"pgofetch/tests/gen"
+	"pgofetch/tests/internal/testenv"
 )
 
 // mergeCase is one differential run: pgofetch reads ins (its -in
@@ -254,4 +256,37 @@ func TestMergeEncodings(t *testing.T) {
 			differ(t, mergeCase{ins: []string{in, in}, files: []string{orc, orc}, noinline: true, what: name + " (twice)"})
 		})
 	}
+}
+
+// A ZIP whose two entries share their bytes, as a crafted archive may:
+// handing the first entry over must not spoil the second (pgofetch gives
+// an entry's pages back once it is handed over, but only when no other
+// entry uses them). The real profile spans many pages.
+func TestMergeZipSharedEntries(t *testing.T) {
+	requireBinary(t)
+	real := testenv.SharedTestdata(t, "grpc-anon.pprof")
+	data, err := os.ReadFile(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := gen.Zip([]gen.ZipEntry{{Name: "a.pprof", Data: data, Method: zip.Store}})
+	// The end record (no comment) is the last 22 bytes; the one central
+	// record, before it, is copied under the name b.pprof.
+	end := one[len(one)-22:]
+	cdSize := endian.LittleEndian.Uint32(end[12:])
+	cdOff := endian.LittleEndian.Uint32(end[16:])
+	rec := one[cdOff : cdOff+cdSize]
+	dup := bytes.Replace(append([]byte(nil), rec...), []byte("a.pprof"), []byte("b.pprof"), 1)
+	var z bytes.Buffer
+	z.Write(one[:cdOff+cdSize])
+	z.Write(dup)
+	tail := append([]byte(nil), end...)
+	endian.LittleEndian.PutUint16(tail[8:], 2)
+	endian.LittleEndian.PutUint16(tail[10:], 2)
+	endian.LittleEndian.PutUint32(tail[12:], 2*cdSize)
+	z.Write(tail)
+	dir := t.TempDir()
+	in := writeFile(t, filepath.Join(dir, "shared.zip"), z.Bytes())
+	differ(t, mergeCase{ins: []string{in}, files: []string{real, real}, noinline: true,
+		what: "ZIP of two entries sharing the bytes of grpc-anon.pprof"})
 }
