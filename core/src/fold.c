@@ -251,6 +251,7 @@ int pf_fold_finish(pf_fold *f, pf_err *e)
 int pf_fold_profile(void *ctx, const char *origin, const char *entry, pf_buf *data, pf_err *e)
 {
 	pf_fold *f = ctx;
+	start_first(f, false); /* if this is the second profile */
 	if (f->n == PREPARING && advance(f, e) != 0) {
 		abandon(f);
 		return -1;
@@ -278,14 +279,12 @@ int pf_fold_profile(void *ctx, const char *origin, const char *entry, pf_buf *da
 	q->max_out = bytes_left(f);
 	f->n++;
 	/* Whether the first profile is merged with others decides how it is
-	 * decoded, so its job starts with the second profile's, or at the end;
-	 * it waits no longer than reading the second source takes. */
-	if (q->first) {
+	 * decoded, so its job starts when the second profile comes, or at the
+	 * end; it waits no longer than reading the second source takes. */
+	if (q->first)
 		f->first_waits = true;
-		return 0;
-	}
-	start_first(f, false);
-	pf_job_start(&q->job, prepare, q);
+	else
+		pf_job_start(&q->job, prepare, q);
 	return 0;
 }
 
