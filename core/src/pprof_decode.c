@@ -74,7 +74,6 @@ typedef struct {
 	bool drop_string_labels; /* checked, not kept */
 	bool index_strings;      /* one id per distinct string; else one per string_table entry */
 	bool coalesce;           /* sum samples equal but for their values (see coalesce_sample) */
-	bool summed_to_zero;     /* a sum left a sample all zero: decode again without coalescing */
 	pf_htab sample_keys;     /* coalesce: the samples kept, by locations and numeric labels */
 	size_t nsamples_read;
 
@@ -740,18 +739,20 @@ static int order_labels(dec *d, const pf_sample *smp)
 	return 0;
 }
 
-/* Coalescing. A profile that is only merged into another may have its
- * samples that differ in nothing but their values (the same locations and
+/* Coalescing. A profile that is merged with others may have its samples
+ * that differ in nothing but their values (the same locations and
  * numeric labels; string labels are dropped) summed into the first of
  * them: the merge would sum them into one sample at the first one's place
  * anyway, since equal source samples map to equal merged ones, and Go's
  * wrapping += gives the same sum in any order. Dropping span labels makes
  * most of a service's samples such repeats (four in five in the benchmark's
  * profiles), so the merge, the serial part of a run, sees far fewer, and the
- * repeated stacks are never stored. All-zero samples are left alone (the
- * merge skips them); a sum that comes to all zero, which pprof would keep
- * until its final re-merge, makes decode() start again without coalescing,
- * so that the merge meets every sample as pprof does. */
+ * repeated stacks are never stored. Only samples whose values are all
+ * non-negative, some positive, are summed, and only while the sums stay
+ * below 2^63: such a sum is never all zero. (pprof keeps a sample whose
+ * sum comes to zero until its final re-merge; a sum that did so here would
+ * make the merge skip what pprof meets.) Any other sample is kept apart,
+ * which is always right: the merge sums it. */
 
 typedef struct {
 	const pf_profile *p;
@@ -786,12 +787,16 @@ static uint64_t hash_but_values(const pf_profile *p, const pf_sample *c)
 	return h;
 }
 
-static bool all_zero(const int64_t *v, size_t n)
+/* All values >= 0, one of them > 0: the samples coalesce_sample sums. */
+static bool positive(const int64_t *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (v[i] != 0)
+	bool some = false;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < 0)
 			return false;
-	return true;
+		some |= v[i] > 0;
+	}
+	return some;
 }
 
 /* The sample just decoded, whose runs end p's arrays: 1 when its values
@@ -801,7 +806,7 @@ static int coalesce_sample(dec *d, const pf_sample *smp)
 {
 	pf_profile *p = d->p;
 	const int64_t *v = p->values + smp->values;
-	if (all_zero(v, p->nsample_types))
+	if (!positive(v, p->nsample_types))
 		return 0;
 	sample_probe q = {p, smp};
 	uint32_t idx;
@@ -811,9 +816,10 @@ static int coalesce_sample(dec *d, const pf_sample *smp)
 		return found < 0 ? oom(d) : 0;
 	int64_t *sum = p->values + p->samples[idx].values;
 	for (size_t i = 0; i < p->nsample_types; i++)
-		sum[i] = (int64_t)((uint64_t)sum[i] + (uint64_t)v[i]); /* wraps, as Go's += */
-	if (all_zero(sum, p->nsample_types))
-		d->summed_to_zero = true;
+		if (v[i] > INT64_MAX - sum[i])
+			return 0; /* kept apart; the merge sums it, wrapping as Go does */
+	for (size_t i = 0; i < p->nsample_types; i++)
+		sum[i] += v[i];
 	p->nsample_locs = smp->locs;
 	p->nvalues = smp->values;
 	p->nnum_labels = smp->num_labels;
@@ -943,9 +949,9 @@ static pf_profile *decode(const uint8_t *data, size_t len, bool drop_string_labe
 	}
 	int rc = decode_all(&d, (span){data, data + len});
 	dec_free(&d);
-	if (rc != 0 || d.summed_to_zero) {
+	if (rc != 0) {
 		pf_profile_free(d.p);
-		return rc == 0 ? decode(data, len, drop_string_labels, index_strings, false, e) : NULL;
+		return NULL;
 	}
 	d.p->nstring_table = d.nstrmap;
 	d.p->nsamples_read = d.nsamples_read;

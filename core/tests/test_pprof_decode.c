@@ -548,17 +548,26 @@ static void test_coalesced_samples(void)
 	check_merges_alike(&b);
 	pf_buf_free(&b);
 
-	/* A sum that comes to zero: decoded again without summing. */
+	/* Only all non-negative values are summed, and only below 2^63: no
+	 * sum comes to zero, which the merge would skip and pprof not. */
 	two_locations(&b);
 	sample_of(&b, one, 1, 5, 0);
-	sample_of(&b, both, 2, 2, 0);
-	sample_of(&b, one, 1, -5, 0);
+	sample_of(&b, both, 2, INT64_MAX, 0);
+	sample_of(&b, one, 1, -5, 0);       /* negative: apart */
+	sample_of(&b, both, 2, 1, 0);       /* past 2^63 - 1: apart */
+	sample_of(&b, one, 1, 2, 0);        /* into sample 0 */
+	sample_of(&b, both, 2, INT64_MAX, 0); /* past 2^63 - 1 again: apart */
 	p = pf_profile_decode_to_merge(b.data, b.len, false, &e);
 	CHECK(p != NULL);
 	if (p) {
-		CHECK_EQ_INT(p->nsamples, 3);
-		CHECK(p->input_index == NULL);
-		CHECK_EQ_INT(pf_profile_samples(p), 3);
+		CHECK_EQ_INT(p->nsamples, 5);
+		CHECK_EQ_INT(pf_profile_samples(p), 6);
+		static const int64_t want_values[] = {7, INT64_MAX, -5, 1, INT64_MAX};
+		static const uint32_t want_index[] = {0, 1, 2, 3, 5};
+		for (size_t i = 0; i < 5 && p->nsamples == 5; i++) {
+			CHECK(p->values[p->samples[i].values] == want_values[i]);
+			CHECK_EQ_INT(p->input_index[i], want_index[i]);
+		}
 	}
 	pf_profile_free(p);
 	check_merges_alike(&b);
