@@ -67,14 +67,21 @@ typedef struct {
 	int64_t type, unit;
 } raw_value_type;
 
+/* Where a sample's location ids are in the input (see decode_sample). */
+typedef struct {
+	uint32_t off, len;
+} loc_bytes;
+
 typedef struct {
 	const uint8_t *base; /* start of the input, for byte offsets */
 	pf_err *e;
 	pf_profile *p;
 	bool drop_string_labels; /* checked, not kept */
 	bool index_strings;      /* one id per distinct string; else one per string_table entry */
-	bool coalesce;           /* sum samples equal but for their values (see coalesce_sample) */
-	pf_htab sample_keys;     /* coalesce: the samples kept, by locations and numeric labels */
+	bool coalesce;           /* sum repeated samples (see decode_sample) */
+	pf_htab repeats;         /* coalesce: kept samples, by their location ids' bytes */
+	loc_bytes *kept_locs;    /* coalesce: each kept sample's location ids in the input */
+	int64_t *values_tmp;     /* coalesce: one sample's values */
 	size_t nsamples_read;
 
 	uint32_t *strmap; /* string_table index -> string pool id */
@@ -740,54 +747,37 @@ static int order_labels(dec *d, const pf_sample *smp)
 }
 
 /* Coalescing. A profile that is merged with others may have its samples
- * that differ in nothing but their values (the same locations and
- * numeric labels; string labels are dropped) summed into the first of
- * them: the merge would sum them into one sample at the first one's place
+ * that differ in nothing but their values summed into the first of them:
+ * the merge would sum them into one sample at the first one's place
  * anyway, since equal source samples map to equal merged ones, and Go's
  * wrapping += gives the same sum in any order. Dropping span labels makes
  * most of a service's samples such repeats (four in five in the benchmark's
- * profiles), so the merge, the serial part of a run, sees far fewer, and the
- * repeated stacks are never stored. Only samples whose values are all
- * non-negative, some positive, are summed, and only while the sums stay
- * below 2^63: such a sum is never all zero. (pprof keeps a sample whose
- * sum comes to zero until its final re-merge; a sum that did so here would
- * make the merge skip what pprof meets.) Any other sample is kept apart,
- * which is always right: the merge sums it. */
+ * profiles), so the merge, the serial part of a run, sees far fewer, and a
+ * repeat is found from its bytes, before its location ids are decoded,
+ * looked up and stored (most of decoding a sample).
+ *
+ * A repeat here is a sample whose one packed location_id field has the
+ * bytes of an earlier sample's, with only string labels (which are
+ * dropped), values all non-negative and some positive, whose sums stay
+ * below 2^63: such a sum is never all zero (pprof keeps a sample whose sum
+ * comes to zero until its final re-merge; the merge here would skip it).
+ * Any other sample is decoded and kept apart, which is always right: the
+ * merge sums it. A sample the quick look finds anything wrong with is
+ * decoded the usual way too, which reports the error pprof's order gives. */
 
 typedef struct {
-	const pf_profile *p;
-	const pf_sample *c; /* the candidate: the last runs of p's arrays */
-} sample_probe;
+	const dec *d;
+	span locs;
+} repeat_probe;
 
-static bool same_but_values(const void *ctx, uint32_t idx)
+static bool same_locations(const void *ctx, uint32_t idx)
 {
-	const sample_probe *q = ctx;
-	const pf_profile *p = q->p;
-	const pf_sample *s = &p->samples[idx], *c = q->c;
-	if (s->nlocs != c->nlocs || s->nnum_labels != c->nnum_labels)
-		return false;
-	if (s->nlocs && memcmp(p->sample_locs + s->locs, p->sample_locs + c->locs, s->nlocs * sizeof *p->sample_locs))
-		return false;
-	for (uint32_t i = 0; i < s->nnum_labels; i++) {
-		const pf_num_label *a = &p->num_labels[s->num_labels + i], *b = &p->num_labels[c->num_labels + i];
-		if (a->key != b->key || a->unit != b->unit || a->num != b->num)
-			return false;
-	}
-	return true;
+	const repeat_probe *q = ctx;
+	loc_bytes k = q->d->kept_locs[idx];
+	return k.len == (size_t)(q->locs.end - q->locs.p) && memcmp(q->d->base + k.off, q->locs.p, k.len) == 0;
 }
 
-static uint64_t hash_but_values(const pf_profile *p, const pf_sample *c)
-{
-	uint64_t h = pf_hash_add(6, (uint64_t)c->nlocs << 32 | c->nnum_labels);
-	h = pf_hash_u32s(h, p->sample_locs + c->locs, c->nlocs);
-	for (uint32_t i = 0; i < c->nnum_labels; i++) {
-		const pf_num_label *l = &p->num_labels[c->num_labels + i];
-		h = pf_hash_add(pf_hash_add(h, (uint64_t)l->key << 32 | l->unit), (uint64_t)l->num);
-	}
-	return h;
-}
-
-/* All values >= 0, one of them > 0: the samples coalesce_sample sums. */
+/* All values >= 0, one of them > 0. */
 static bool positive(const int64_t *v, size_t n)
 {
 	bool some = false;
@@ -799,46 +789,87 @@ static bool positive(const int64_t *v, size_t n)
 	return some;
 }
 
-/* The sample just decoded, whose runs end p's arrays: 1 when its values
- * went to an earlier equal sample (its runs are then dropped), 0 when it
- * is to be kept, -1 when memory runs out. */
-static int coalesce_sample(dec *d, const pf_sample *smp)
+/* A label that decoding would drop without complaint: a string label (or
+ * an empty one) whose strings are in the string table. */
+static bool droppable_label(dec *d, const field *f)
 {
-	pf_profile *p = d->p;
-	const int64_t *v = p->values + smp->values;
-	if (!positive(v, p->nsample_types))
-		return 0;
-	sample_probe q = {p, smp};
-	uint32_t idx;
-	int found = pf_htab_intern(&d->sample_keys, hash_but_values(p, smp), same_but_values, &q,
-				   (uint32_t)p->nsamples, &idx);
-	if (found <= 0)
-		return found < 0 ? oom(d) : 0;
-	int64_t *sum = p->values + p->samples[idx].values;
-	for (size_t i = 0; i < p->nsample_types; i++)
-		if (v[i] > INT64_MAX - sum[i])
-			return 0; /* kept apart; the merge sums it, wrapping as Go does */
-	for (size_t i = 0; i < p->nsample_types; i++)
-		sum[i] += v[i];
-	p->nsample_locs = smp->locs;
-	p->nvalues = smp->values;
-	p->nnum_labels = smp->num_labels;
-	return 1;
+	if (f->wt != WT_BYTES)
+		return false;
+	span s = f->data;
+	field g;
+	int r;
+	uint64_t v[5] = {0};
+	while ((r = next_field(d, &s, &g)) > 0) {
+		if (g.num >= 1 && g.num <= 4) {
+			if (g.wt != WT_VARINT)
+				return false;
+			v[g.num] = g.u64;
+		}
+	}
+	int64_t key = (int64_t)v[1], str = (int64_t)v[2];
+	bool in_range = key >= 0 && (uint64_t)key < d->nstrmap && (str == 0 || (str > 0 && (uint64_t)str < d->nstrmap));
+	return r == 0 && in_range && (str != 0 || (v[3] == 0 && v[4] == 0));
 }
 
-static int decode_sample(dec *d, span s, size_t at)
+/* A quick look at sample s: whether it may be a repeat (*key then holds
+ * its location ids' bytes and their hash, and values its values). Never
+ * fails: d->e is set aside meanwhile. */
+static bool repeat_candidate(dec *d, span s, span *locs, uint64_t *hash, int64_t *values)
+{
+	pf_err *e = d->e, quiet = {0};
+	d->e = &quiet;
+	size_t nlocs = 0, nvalues = 0;
+	bool ok = true;
+	field f;
+	int r = 0;
+	while (ok && (r = next_field(d, &s, &f)) > 0) {
+		if (f.num == 1) {
+			ok = f.wt == WT_BYTES && nlocs++ == 0;
+			*locs = f.data;
+		} else if (f.num == 2) {
+			varints it;
+			uint64_t v;
+			ok = varints_begin(d, &f, "", &it) == 0;
+			while (ok && (r = varints_next(d, &it, &v)) > 0 && (ok = nvalues < d->p->nsample_types))
+				values[nvalues++] = (int64_t)v;
+			ok = ok && r == 0;
+		} else if (f.num == 3) {
+			ok = droppable_label(d, &f);
+		}
+	}
+	d->e = e;
+	if (!ok || r != 0 || nlocs != 1 || nvalues != d->p->nsample_types || !positive(values, nvalues))
+		return false;
+	*hash = pf_hash_bytes(locs->p, (size_t)(locs->end - locs->p));
+	return true;
+}
+
+/* Sums values into kept sample idx: false when a sum would pass 2^63 - 1. */
+static bool add_to_kept(pf_profile *p, uint32_t idx, const int64_t *values)
+{
+	int64_t *sum = p->values + p->samples[idx].values;
+	for (size_t i = 0; i < p->nsample_types; i++)
+		if (values[i] > INT64_MAX - sum[i])
+			return false;
+	for (size_t i = 0; i < p->nsample_types; i++)
+		sum[i] += values[i];
+	return true;
+}
+
+/* The usual decoding of one sample, appended to p's arrays. */
+static int decode_one_sample(dec *d, span s, size_t at, size_t index, pf_sample *smp)
 {
 	pf_profile *p = d->p;
-	size_t index = d->nsamples_read, nvalues = 0;
-	pf_sample smp = {.locs = p->nsample_locs, .values = p->nvalues, .labels = p->nlabels,
-			 .num_labels = p->nnum_labels};
+	size_t nvalues = 0;
+	*smp = (pf_sample){.locs = p->nsample_locs, .values = p->nvalues, .labels = p->nlabels,
+			   .num_labels = p->nnum_labels};
 	field f;
 	int r, bad = 0;
 	while (!bad && (r = next_field(d, &s, &f)) > 0) {
 		switch (f.num) {
-		case 1: bad = add_sample_locations(d, &f, &smp, index); break;
+		case 1: bad = add_sample_locations(d, &f, smp, index); break;
 		case 2: bad = add_sample_values(d, &f, &nvalues); break;
-		case 3: bad = add_label(d, &f, &smp, index); break;
+		case 3: bad = add_label(d, &f, smp, index); break;
 		}
 	}
 	if (bad || r < 0)
@@ -846,14 +877,35 @@ static int decode_sample(dec *d, span s, size_t at)
 	if (nvalues != p->nsample_types)
 		return pf_fail(d->e, PF_EXIT_DATA, "sample index %zu (byte %zu) has %zu values for %zu sample types",
 			       index, at, nvalues, p->nsample_types);
-	if (order_labels(d, &smp) != 0)
+	return order_labels(d, smp);
+}
+
+static int decode_sample(dec *d, span s, size_t at)
+{
+	pf_profile *p = d->p;
+	size_t index = d->nsamples_read;
+	span locs = {NULL, NULL};
+	uint64_t hash = 0;
+	bool candidate = d->coalesce && repeat_candidate(d, s, &locs, &hash, d->values_tmp);
+	repeat_probe q = {d, locs};
+	if (candidate) {
+		uint32_t idx = pf_htab_find(&d->repeats, hash, same_locations, &q);
+		if (idx != PF_HTAB_NONE && add_to_kept(p, idx, d->values_tmp)) {
+			d->nsamples_read++;
+			return 0;
+		}
+	}
+	pf_sample smp;
+	if (decode_one_sample(d, s, at, index, &smp) != 0)
 		return -1;
 	d->nsamples_read++;
-	if (d->coalesce) {
-		int r = coalesce_sample(d, &smp);
-		if (r != 0)
-			return r < 0 ? -1 : 0;
+	if (d->coalesce)
 		p->input_index[p->nsamples] = (uint32_t)index;
+	if (candidate) { /* the first of its kind, or one whose sums are full */
+		uint32_t idx;
+		if (pf_htab_intern(&d->repeats, hash, same_locations, &q, (uint32_t)p->nsamples, &idx) < 0)
+			return oom(d);
+		d->kept_locs[p->nsamples] = (loc_bytes){(uint32_t)off(d, locs.p), (uint32_t)(locs.end - locs.p)};
 	}
 	p->samples[p->nsamples++] = smp;
 	return 0;
@@ -888,7 +940,9 @@ static int alloc_entities(dec *d)
 		return oom(d);
 	if (d->coalesce && d->nsample_msgs &&
 	    (!(p->input_index = malloc(d->nsample_msgs * sizeof *p->input_index)) ||
-	     pf_htab_reserve(&d->sample_keys, d->nsample_msgs) != 0))
+	     !(d->kept_locs = malloc(d->nsample_msgs * sizeof *d->kept_locs)) ||
+	     !(d->values_tmp = malloc((p->nsample_types + 1) * sizeof *d->values_tmp)) ||
+	     pf_htab_reserve(&d->repeats, d->nsample_msgs) != 0))
 		return oom(d);
 	if (idmap_init(d, &d->mappings, p->mappings, sizeof *p->mappings, d->nmapping_msgs, "mapping") != 0 ||
 	    idmap_init(d, &d->functions, p->functions, sizeof *p->functions, d->nfunction_msgs, "function") != 0 ||
@@ -926,7 +980,9 @@ static void dec_free(dec *d)
 	free(d->raw_comments);
 	free(d->raw_line_functions);
 	free(d->sort_tmp);
-	pf_htab_free(&d->sample_keys);
+	pf_htab_free(&d->repeats);
+	free(d->kept_locs);
+	free(d->values_tmp);
 }
 
 static pf_profile *decode(const uint8_t *data, size_t len, bool drop_string_labels, bool index_strings,

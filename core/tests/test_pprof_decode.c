@@ -573,6 +573,38 @@ static void test_coalesced_samples(void)
 	check_merges_alike(&b);
 	pf_buf_free(&b);
 
+	/* A repeat's location ids given one by one, not packed: kept apart. */
+	two_locations(&b);
+	sample_of(&b, one, 1, 1, 0);
+	pf_buf m = {0};
+	pb_u(&m, 1, 1);
+	pb_u(&m, 2, 1);
+	pb_msg(&b, F_SAMPLE, &m);
+	p = pf_profile_decode_to_merge(b.data, b.len, false, &e);
+	CHECK(p != NULL && p->nsamples == 2);
+	pf_profile_free(p);
+	check_merges_alike(&b);
+	pf_buf_free(&b);
+
+	/* Repeats of a sample's locations that are wrong otherwise: refused
+	 * as the whole decoding refuses them. */
+	for (int bad = 0; bad < 3; bad++) {
+		two_locations(&b);
+		sample_of(&b, one, 1, 1, 0);
+		pb_packed(&m, 1, one, 1);
+		if (bad == 0) {
+			pb_packed(&m, 2, (const uint64_t[]){1, 1}, 2); /* two values, one type */
+		} else {
+			pf_buf l = {0};
+			pb_u(&m, 2, 1);
+			pb_u(&l, 1, bad == 1 ? 6 : 99); /* key "k", or out of range */
+			pb_u(&l, 2, bad == 1 ? 99 : 3);  /* string out of range, or "main.f" */
+			pb_msg(&m, 3, &l);
+		}
+		pb_msg(&b, F_SAMPLE, &m);
+		refused(&b, "sample index 1");
+	}
+
 	/* Errors name a sample by its index in the input. */
 	two_locations(&b);
 	sample_of(&b, one, 1, 1, 0);
