@@ -1,8 +1,10 @@
 /* fold.c: see fold.h. Three kinds of threads: the caller's reads the
  * sources and hands each profile to the sink; each profile then gets a job
- * of its own that decompresses and decodes it, PREPARING at once; the
- * merge job folds the oldest decoded profile into the result while the
- * next ones are decoded. */
+ * of its own that decompresses and decodes it, PREPARING at once (the
+ * first profile's once a second comes, or the sources end: a profile
+ * merged with others is decoded with its repeats summed, one alone is
+ * not); the merge job folds the oldest decoded profile into the result
+ * while the next ones are decoded. */
 #include "fold.h"
 #include "clock.h"
 #include "decompress.h"

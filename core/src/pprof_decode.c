@@ -8,7 +8,8 @@
  *   1. header scalars, sample types, the string table; counts the rest;
  *   2. mappings and functions (they refer only to strings);
  *   3. locations (they refer to mappings and functions);
- *   4. samples (they refer to locations).
+ *   4. samples (they refer to locations); decoding to merge, repeated
+ *      samples are summed as they come (see "Coalescing" below).
  * so every reference is resolved as soon as it is read, and every error can
  * say where it is. pprof's rules kept here:
  *   - unknown fields (and field 0) are skipped, whatever their wire type,
