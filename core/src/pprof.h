@@ -122,11 +122,11 @@ struct pf_profile {
 	int64_t time_nanos, duration_nanos, period;
 	pf_value_type period_type;
 
-	/* Decoded to merge (pf_profile_decode_to_merge): samples that differ
-	 * in nothing but their values are summed into the first of them, as
-	 * the merge would sum them. nsamples_read counts the samples as the
-	 * input has them; input_index[i] is where sample i was there. Else 0
-	 * and NULL. */
+	/* Decoded to merge (pf_profile_decode_to_merge): samples that repeat
+	 * an earlier one but for their values are summed into it, as the
+	 * merge would sum them (pprof_decode.c says which). nsamples_read
+	 * counts the samples as the input has them; input_index[i] is where
+	 * sample i was there. Else 0 and NULL. */
 	size_t nsamples_read;
 	uint32_t *input_index;
 
@@ -150,8 +150,9 @@ void pf_profile_free(pf_profile *p);
 pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t len, pf_err *e);
 
 /* pf_profile_decode_without_string_labels for a profile that is merged
- * with others: its samples that differ only in their values are summed
- * into one (see pf_profile), which merges to the same bytes. Unless it is
+ * with others: its samples that repeat an earlier one but for their
+ * values are summed into it (see pf_profile), which merges to the same
+ * bytes. Unless it is
  * the first, the one the merge starts from (pf_profile_merge2's a), it is
  * only merged into another (b): its strings are then kept as its string
  * table lists them, without the index that makes them unique, since the

@@ -812,9 +812,9 @@ static bool droppable_label(dec *d, const field *f)
 	return r == 0 && in_range && (str != 0 || (v[3] == 0 && v[4] == 0));
 }
 
-/* A quick look at sample s: whether it may be a repeat (*key then holds
- * its location ids' bytes and their hash, and values its values). Never
- * fails: d->e is set aside meanwhile. */
+/* A quick look at sample s: whether it may be a repeat (*locs and *hash
+ * then hold its location ids' bytes and their hash, values its values).
+ * Never fails: d->e is set aside meanwhile. */
 static bool repeat_candidate(dec *d, span s, span *locs, uint64_t *hash, int64_t *values)
 {
 	pf_err *e = d->e, quiet = {0};

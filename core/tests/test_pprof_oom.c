@@ -29,14 +29,21 @@ static int read_file(const char *path, pf_buf *b)
 	return 0;
 }
 
-/* Decode A, B and C to be merged, B and C into A (as pgofetch does); A+B
- * (whose sums cancel a sample: a second merge), then +C; rename; add a
- * comment; encode. */
+/* Decode A whole (labels kept, so the merge's label paths run too), B and
+ * C to be merged into it (repeats summed, as pgofetch decodes them); A
+ * again as the first of a merge would be, then dropped; A+B (whose sums
+ * cancel a sample: a second merge), then +C; rename; add a comment;
+ * encode. */
 static int scenario(const pf_buf in[3], pf_buf *out, pf_err *e)
 {
+	pf_profile *first = pf_profile_decode_to_merge(in[0].data, in[0].len, true, e);
+	if (!first)
+		return -1;
+	pf_profile_free(first);
 	pf_profile *p[3] = {NULL, NULL, NULL};
 	for (int i = 0; i < 3; i++) {
-		p[i] = pf_profile_decode_to_merge(in[i].data, in[i].len, i == 0, e);
+		p[i] = i == 0 ? pf_profile_decode(in[i].data, in[i].len, e)
+			      : pf_profile_decode_to_merge(in[i].data, in[i].len, false, e);
 		if (!p[i]) {
 			for (int j = 0; j < i; j++)
 				pf_profile_free(p[j]);
