@@ -70,9 +70,10 @@ func TestLimits(t *testing.T) {
 	n := len(testenv.Decompressed(t, data))
 	bytesLimit := fmt.Sprintf("bytes=%d", 2*n+n/2)
 	bytesLeft := fmt.Sprintf("than the %d bytes left of -limit bytes", n/2)
-	// A second profile's samples that differ only in their values are
-	// summed before the merge; a too-deep sample is still named by its
-	// index in its profile: sample 3 here, behind two repeats.
+	// A profile merged with others has its repeated samples summed as it
+	// is decoded; a too-deep sample is still named by its index in its
+	// profile: sample 3 here, behind two repeats (alone, the profile is
+	// decoded as it is: the same index).
 	repeats := gen.Minimal()
 	one := repeats.Sample[1]
 	repeats.Sample = []gen.Sample{one, one, one, repeats.Sample[0]}
@@ -96,7 +97,7 @@ func TestLimits(t *testing.T) {
 		{"strings", "strings=100", []string{real}, "strings, more than -limit strings=100"},
 		{"locations", "locations=100", []string{real}, "locations, more than -limit locations=100"},
 		{"stack depth", "stack-depth=3", []string{real}, "frames deep, more than -limit stack-depth=3"},
-		{"stack depth after summed samples", "stack-depth=1", []string{deepLast},
+		{"stack depth behind repeats, profile alone", "stack-depth=1", []string{deepLast},
 			"sample 3 is 2 frames deep, more than -limit stack-depth=1"},
 		{"stack depth in a profile merged in", "stack-depth=1", []string{shallowOne, deepLast},
 			"deep-last.pprof: sample 3 is 2 frames deep, more than -limit stack-depth=1"},
