@@ -281,9 +281,11 @@ static int varints_next(dec *d, varints *it, uint64_t *v)
 
 /* Resolves a string index as pprof's getString does (in range or error).
  * where_fmt names the field's owner, with n as its id or index when it has one. */
+static bool in_string_table(const dec *d, int64_t raw) { return raw >= 0 && (uint64_t)raw < d->nstrmap; }
+
 static int str_ref(dec *d, int64_t raw, uint32_t *out, const char *where_fmt, uint64_t n, const char *field_name)
 {
-	if (raw >= 0 && (uint64_t)raw < d->nstrmap) {
+	if (in_string_table(d, raw)) {
 		*out = d->strmap[raw];
 		return 0;
 	}
@@ -671,10 +673,14 @@ static int add_sample_values(dec *d, const field *f, size_t *nvalues)
 	return r;
 }
 
-static int add_label(dec *d, const field *f, pf_sample *smp, size_t index)
+/* A label message's fields, as the wire has them. */
+typedef struct {
+	int64_t key, str, num, unit;
+} raw_label;
+
+static int read_label(dec *d, const field *f, raw_label *l)
 {
-	pf_profile *p = d->p;
-	int64_t key = 0, str = 0, num = 0, unit = 0;
+	*l = (raw_label){0, 0, 0, 0};
 	if (want_wt(d, f, WT_BYTES, "sample label") != 0)
 		return -1;
 	span s = f->data;
@@ -682,20 +688,27 @@ static int add_label(dec *d, const field *f, pf_sample *smp, size_t index)
 	int r, bad = 0;
 	while (!bad && (r = next_field(d, &s, &g)) > 0) {
 		switch (g.num) {
-		case 1: bad = get_i64(d, &g, "label key", &key); break;
-		case 2: bad = get_i64(d, &g, "label str", &str); break;
-		case 3: bad = get_i64(d, &g, "label num", &num); break;
-		case 4: bad = get_i64(d, &g, "label num_unit", &unit); break;
+		case 1: bad = get_i64(d, &g, "label key", &l->key); break;
+		case 2: bad = get_i64(d, &g, "label str", &l->str); break;
+		case 3: bad = get_i64(d, &g, "label num", &l->num); break;
+		case 4: bad = get_i64(d, &g, "label num_unit", &l->unit); break;
 		}
 	}
-	if (bad || r < 0)
+	return bad || r < 0 ? -1 : 0;
+}
+
+static int add_label(dec *d, const field *f, pf_sample *smp, size_t index)
+{
+	pf_profile *p = d->p;
+	raw_label raw;
+	if (read_label(d, f, &raw) != 0)
 		return -1;
 	uint32_t k = 0;
-	if (str_ref(d, key, &k, "sample index %" PRIu64, index, "label key") != 0)
+	if (str_ref(d, raw.key, &k, "sample index %" PRIu64, index, "label key") != 0)
 		return -1;
-	if (str != 0) {
+	if (raw.str != 0) {
 		pf_label l = {k, 0};
-		if (str_ref(d, str, &l.str, "sample index %" PRIu64, index, "label str") != 0)
+		if (str_ref(d, raw.str, &l.str, "sample index %" PRIu64, index, "label str") != 0)
 			return -1;
 		if (d->drop_string_labels)
 			return 0;
@@ -703,9 +716,9 @@ static int add_label(dec *d, const field *f, pf_sample *smp, size_t index)
 			return oom(d);
 		p->labels[p->nlabels++] = l;
 		smp->nlabels++;
-	} else if (num != 0 || unit != 0) {
-		pf_num_label l = {k, PF_NONE, num};
-		if (unit != 0 && str_ref(d, unit, &l.unit, "sample index %" PRIu64, index, "label num_unit") != 0)
+	} else if (raw.num != 0 || raw.unit != 0) {
+		pf_num_label l = {k, PF_NONE, raw.num};
+		if (raw.unit != 0 && str_ref(d, raw.unit, &l.unit, "sample index %" PRIu64, index, "label num_unit") != 0)
 			return -1;
 		if (PF_RESERVE(p, num_labels, 1) != 0)
 			return oom(d);
@@ -793,26 +806,15 @@ static bool positive(const int64_t *v, size_t n)
 	return some;
 }
 
-/* A label that decoding would drop without complaint: a string label (or
- * an empty one) whose strings are in the string table. */
+/* A label that add_label would drop without complaint: a string label
+ * (or an empty one) whose strings are in the string table. For the quick
+ * look, with d->e set aside. */
 static bool droppable_label(dec *d, const field *f)
 {
-	if (f->wt != WT_BYTES)
+	raw_label l;
+	if (read_label(d, f, &l) != 0 || !in_string_table(d, l.key))
 		return false;
-	span s = f->data;
-	field g;
-	int r;
-	uint64_t v[5] = {0};
-	while ((r = next_field(d, &s, &g)) > 0) {
-		if (g.num >= 1 && g.num <= 4) {
-			if (g.wt != WT_VARINT)
-				return false;
-			v[g.num] = g.u64;
-		}
-	}
-	int64_t key = (int64_t)v[1], str = (int64_t)v[2];
-	bool in_range = key >= 0 && (uint64_t)key < d->nstrmap && (str == 0 || (str > 0 && (uint64_t)str < d->nstrmap));
-	return r == 0 && in_range && (str != 0 || (v[3] == 0 && v[4] == 0));
+	return l.str != 0 ? in_string_table(d, l.str) : l.num == 0 && l.unit == 0;
 }
 
 /* A quick look at sample s: whether it may be a repeat (*locs and *hash
