@@ -152,11 +152,11 @@ pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t 
 /* pf_profile_decode_without_string_labels for a profile that is merged
  * with others: its samples that repeat an earlier one but for their
  * values are summed into it (see pf_profile), which merges to the same
- * bytes. Unless it is
- * the first, the one the merge starts from (pf_profile_merge2's a), it is
- * only merged into another (b): its strings are then kept as its string
- * table lists them, without the index that makes them unique, since the
- * merge looks each one up in the other profile's. */
+ * bytes. Unless it is the first, the one the merge starts from
+ * (pf_profile_merge2's a), it is only merged into another (b): its
+ * strings are then kept as its string table lists them, without the
+ * index that makes them unique, since the merge looks each one up in the
+ * other profile's. */
 pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, bool first, pf_err *e);
 
 /* Drops every sample's string labels (numeric labels stay), as datadog-pgo does. */
