@@ -45,9 +45,9 @@ int pf_profile_decompress(const char *origin, const char *entry, const uint8_t *
 /* Whether the entries' bytes come one after another, none shared. Go's
  * archive/zip writes them so; a crafted archive may point two entries at
  * the same bytes. */
-static bool laid_out_in_order(const pf_zip *z)
+static bool laid_out_in_order(const pf_zip *z, size_t first)
 {
-	for (size_t i = 1; i < z->n; i++)
+	for (size_t i = first + 1; i < z->n; i++)
 		if (z->entries[i].data < z->entries[i - 1].data + z->entries[i - 1].csize)
 			return false;
 	return true;
@@ -58,6 +58,26 @@ static bool laid_out_in_order(const pf_zip *z)
  * go back to the kernel at once: a Datadog answer holds every profile (52
  * MB for the benchmark's five), and the profiles after it are decoded and
  * merged meanwhile. */
+int pf_feed_zip_entries(const char *origin, uint8_t *data, const pf_zip *z, size_t first, const pf_limits *lim,
+			pf_profile_sink sink, void *ctx, pf_err *e)
+{
+	bool release = laid_out_in_order(z, first);
+	pf_buf entry = {0};
+	int rc = 0;
+	for (size_t i = first; rc == 0 && i < z->n; i++) {
+		entry.len = 0;
+		rc = pf_zip_extract(&z->entries[i], pf_source_max(lim), &entry, e);
+		if (rc != 0)
+			pf_fail_at(e, origin, NULL);
+		else
+			rc = sink(ctx, origin, z->entries[i].name, &entry, e);
+		if (release)
+			pf_release_pages(data + (z->entries[i].data - data), z->entries[i].csize);
+	}
+	pf_buf_free(&entry);
+	return rc;
+}
+
 static int feed_zip(const char *origin, uint8_t *data, size_t len, const pf_limits *lim,
 		    pf_profile_sink sink, void *ctx, pf_err *e)
 {
@@ -68,19 +88,8 @@ static int feed_zip(const char *origin, uint8_t *data, size_t len, const pf_limi
 	if (z.n > lim->max->zip_entries)
 		rc = pf_fail(e, PF_EXIT_DATA, "%s: ZIP has %zu entries, more than -limit zip-entries=%llu",
 			     origin, z.n, (unsigned long long)lim->max->zip_entries);
-	bool release = laid_out_in_order(&z);
-	pf_buf entry = {0};
-	for (size_t i = 0; rc == 0 && i < z.n; i++) {
-		entry.len = 0;
-		rc = pf_zip_extract(&z.entries[i], pf_source_max(lim), &entry, e);
-		if (rc != 0)
-			pf_fail_at(e, origin, NULL);
-		else
-			rc = sink(ctx, origin, z.entries[i].name, &entry, e);
-		if (release)
-			pf_release_pages(data + (z.entries[i].data - data), z.entries[i].csize);
-	}
-	pf_buf_free(&entry);
+	else
+		rc = pf_feed_zip_entries(origin, data, &z, 0, lim, sink, ctx, e);
 	pf_zip_close(&z);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "err.h"
 #include "limits.h"
+#include "zipread.h"
 
 /* Receives one profile as it was stored or sent (gzip, zstd or raw
  * protobuf), to be decompressed with pf_profile_decompress. origin names
@@ -41,6 +42,12 @@ int pf_profile_decompress(const char *origin, const char *entry, const uint8_t *
  * Errors are prefixed with origin (and the entry's name). */
 int pf_feed_bytes(const char *origin, pf_buf *data, const pf_limits *lim, pf_profile_sink sink, void *ctx,
 		  pf_err *e);
+
+/* Hands entries first... of z, an archive whose bytes data holds, to
+ * sink in turn, giving each one's pages back once handed over (unless
+ * entries share bytes). */
+int pf_feed_zip_entries(const char *origin, uint8_t *data, const pf_zip *z, size_t first,
+			const pf_limits *lim, pf_profile_sink sink, void *ctx, pf_err *e);
 
 /* Reads source (a path, or an http:// or https:// URL fetched before
  * deadline_ns) and feeds its profiles to sink. */

@@ -41,13 +41,16 @@ static const uint8_t *find_end(const uint8_t *data, size_t len)
 	return NULL;
 }
 
-/* Reads the central record at *pos into entry and moves *pos past it. */
-static int read_central(const uint8_t *data, size_t len, size_t *pos, size_t idx,
+/* Reads the central record at *pos into entry and moves *pos past it.
+ * data holds the archive from byte base on; an entry before it is listed
+ * without its data (pf_zip_open_from). */
+static int read_central(const uint8_t *data, size_t len, uint64_t base, size_t *pos, size_t idx,
 			pf_zip_entry *entry, pf_err *e)
 {
 	size_t at = *pos;
 	if (at > len || len - at < CENTRAL_SIZE || le32(data + at) != SIG_CENTRAL)
-		return pf_fail(e, PF_EXIT_DATA, "ZIP: central directory entry %zu is damaged (byte %zu)", idx, at);
+		return pf_fail(e, PF_EXIT_DATA, "ZIP: central directory entry %zu is damaged (byte %llu)", idx,
+			       (unsigned long long)(at + base));
 	const uint8_t *c = data + at;
 	uint16_t flags = le16(c + 8), namelen = le16(c + 28);
 	size_t skip = (size_t)CENTRAL_SIZE + namelen + le16(c + 30) + le16(c + 32);
@@ -67,19 +70,29 @@ static int read_central(const uint8_t *data, size_t len, size_t *pos, size_t idx
 	entry->crc = le32(c + 16);
 	entry->csize = csize;
 	entry->usize = usize;
+	entry->offset = off;
+	*pos = at + skip;
+	if (off < base)
+		return 0;
+	off -= (uint32_t)base;
 	/* The data follows the local header, whose name and extra lengths may
 	 * differ from the central ones. */
 	if (off > len || len - off < LOCAL_SIZE || le32(data + off) != SIG_LOCAL)
-		return pf_fail(e, PF_EXIT_DATA, "ZIP: local header of \"%s\" is damaged (byte %u)", entry->name, off);
+		return pf_fail(e, PF_EXIT_DATA, "ZIP: local header of \"%s\" is damaged (byte %llu)", entry->name,
+			       (unsigned long long)entry->offset);
 	size_t start = (size_t)off + LOCAL_SIZE + le16(data + off + 26) + le16(data + off + 28);
 	if (start > len || len - start < csize)
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: entry \"%s\" runs past the end of the archive", entry->name);
 	entry->data = data + start;
-	*pos = at + skip;
 	return 0;
 }
 
 int pf_zip_open(const uint8_t *data, size_t len, pf_zip *z, pf_err *e)
+{
+	return pf_zip_open_from(data, len, 0, z, e);
+}
+
+int pf_zip_open_from(const uint8_t *data, size_t len, uint64_t base, pf_zip *z, pf_err *e)
 {
 	memset(z, 0, sizeof *z);
 	const uint8_t *end = find_end(data, len);
@@ -90,14 +103,16 @@ int pf_zip_open(const uint8_t *data, size_t len, pf_zip *z, pf_err *e)
 		return pf_fail(e, PF_EXIT_DATA, "ZIP64 archives are not supported");
 	if (count == 0)
 		return 0;
+	if (cd < base)
+		return pf_fail(e, PF_EXIT_DATA, "ZIP: central directory is damaged (it points at byte %zu, already read)", cd);
 	z->entries = calloc(count, sizeof *z->entries);
 	if (!z->entries)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	size_t pos = cd;
+	size_t pos = cd - (size_t)base;
 	for (size_t i = 0; i < count; i++) {
 		pf_zip_entry *entry = &z->entries[z->n];
 		*entry = (pf_zip_entry){0}; /* the slot of a skipped directory is reused */
-		int rc = read_central(data, len, &pos, i, entry, e);
+		int rc = read_central(data, len, base, &pos, i, entry, e);
 		if (entry->name)
 			z->n++; /* owned from here on, freed by pf_zip_close */
 		if (rc != 0) {
