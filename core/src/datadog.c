@@ -7,6 +7,7 @@
 #include "dd_api.h"
 #include "http.h"
 #include "zipread.h"
+#include "zipstream.h"
 
 #include <curl/curl.h>
 
@@ -252,31 +253,64 @@ static int record_and_sink(void *ctx, const char *origin, const char *entry, pf_
 	return c->sink(c->sink_ctx, "", entry, raw, e);
 }
 
-/* POST /api/unstable/profiles/gopgo. Returns 1 when the endpoint is not
- * there (404), so the caller falls back to list + download. */
+/* The gopgo answer's reader, as libcurl's consumer of its body. */
+typedef struct {
+	pf_zipstream *zs;
+	const pf_log *log;
+} answer_reader;
+
+static int answer_begin(void *ctx)
+{
+	answer_reader *a = ctx;
+	size_t handed = pf_zipstream_handed(a->zs);
+	if (handed > 0)
+		pf_debug(a->log, "reading the answer again; its first profiles are already read",
+			 PF_INT("profiles", handed));
+	return pf_zipstream_begin(a->zs);
+}
+
+static int answer_take(void *ctx, const uint8_t *p, size_t n)
+{
+	answer_reader *a = ctx;
+	return pf_zipstream_feed(a->zs, p, n);
+}
+
+/* POST /api/unstable/profiles/gopgo. The answer, one ZIP of every
+ * profile, is read as it arrives: each profile is on its way to the merge
+ * while the next ones are still coming. Returns 1 when the endpoint is
+ * not there (404), so the caller falls back to list + download. */
 static int fetch_gopgo(dd_client *c, pf_err *e)
 {
 	char *body = pf_dd_request_body(c->o->queries, c->o->nqueries, c->r->from, c->r->to,
 					c->o->profiles, 0, e);
 	char *url = url_of(c, "/api/unstable/profiles/gopgo");
-	if (!body || !url) {
-		free(body), free(url);
+	pf_zipstream *zs = pf_zipstream_new("Datadog answer", c->lim, record_and_sink, c);
+	if (!body || !url || !zs) {
+		free(body), free(url), pf_zipstream_free(zs);
 		return e->code ? -1 : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	}
+	answer_reader reader = {zs, c->log};
+	pf_http_consumer consumer = {answer_begin, answer_take, &reader};
 	pf_http_request req = api_request(c, "POST", url, body, pf_source_max(c->lim));
+	req.consumer = &consumer;
 	pf_http_response res = {0};
 	pf_debug(c->log, "requesting profiles", PF_STR("endpoint", "gopgo"), PF_INT("queries", c->o->nqueries));
 	int rc = run_with_retries(c, &req, 1, &res, e);
-	if (rc == 0 && res.status == 404 && !res.error[0]) {
+	if (rc == 0 && res.stopped) {
+		rc = pf_zipstream_finish(zs, e);
+	} else if (rc == 0 && res.status == 404 && !res.error[0]) {
 		pf_warn(c->log, "the gopgo endpoint answered 404; using list and download", PF_STR("host", c->host));
 		rc = 1;
 	} else if (rc == 0 && (res.error[0] || res.status < 200 || res.status > 299)) {
 		rc = answer_error(c, "fetching profiles", &res, e);
 	} else if (rc == 0) {
-		pf_debug(c->log, "downloaded profiles", PF_INT("bytes", res.body.len));
-		rc = pf_feed_bytes("Datadog answer", &res.body, c->lim, record_and_sink, c, e);
+		pf_debug(c->log, "downloaded profiles", PF_INT("bytes", res.consumed));
+		if (res.consumed == 0) /* an empty body: no attempt began */
+			pf_zipstream_begin(zs);
+		rc = pf_zipstream_finish(zs, e);
 	}
 	pf_http_response_free(&res);
+	pf_zipstream_free(zs);
 	free(body);
 	free(url);
 	return rc;

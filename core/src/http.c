@@ -54,19 +54,61 @@ const char *pf_http_reason(long status)
 	}
 }
 
+struct pf_http_client {
+	CURLM *multi;
+	bool trace, progress;
+	int64_t shown; /* when the progress line was last drawn; 0 when none is */
+};
+
 typedef struct {
+	pf_http_client *client;
+	CURL *easy;
 	pf_http_response *res;
 	size_t max_bytes;
+	const pf_http_consumer *consumer;
+	bool decided, streaming; /* whether the body goes to the consumer, once known */
 	bool too_large, oom;
 } sink;
+
+static void erase_progress(pf_http_client *c)
+{
+	if (c->shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		c->shown = 0;
+	}
+}
+
+/* At the body's first byte: a 2xx body goes to the consumer, if any. */
+static int decide(sink *s)
+{
+	long status = 0;
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	s->decided = true;
+	s->streaming = s->consumer && status >= 200 && status <= 299;
+	return s->streaming ? s->consumer->begin(s->consumer->ctx) : 0;
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
 	sink *s = ud;
 	size_t len = size * n;
-	if (s->res->body.len + len > s->max_bytes) {
+	if (s->res->body.len + s->res->consumed + len > s->max_bytes) {
 		s->too_large = true;
 		return 0;
+	}
+	if (!s->decided && decide(s) != 0) {
+		s->res->stopped = true;
+		return 0;
+	}
+	if (s->streaming) {
+		erase_progress(s->client); /* the consumer may log */
+		s->res->consumed += len;
+		if (s->consumer->take(s->consumer->ctx, (const uint8_t *)p, len) != 0) {
+			s->res->stopped = true;
+			return 0;
+		}
+		return len;
 	}
 	if (pf_buf_append(&s->res->body, p, len) != 0) {
 		s->oom = true;
@@ -179,11 +221,6 @@ static struct curl_slist *make_headers(const char *const *lines, bool *oom)
 	return list;
 }
 
-struct pf_http_client {
-	CURLM *multi;
-	bool trace, progress;
-};
-
 pf_http_client *pf_http_client_new(pf_err *e)
 {
 	pf_http_client *c = calloc(1, sizeof *c);
@@ -217,19 +254,19 @@ void pf_http_client_progress(pf_http_client *c, bool on)
 
 /* Rewrites the progress line at most four times a second, once the
  * transfers have taken more than a second. */
-static void show_progress(const pf_http_response *res, size_t n, size_t running, int64_t start,
-			  int64_t *shown)
+static void show_progress(pf_http_client *c, const pf_http_response *res, size_t n, size_t running,
+			  int64_t start)
 {
 	int64_t now = pf_now_ns();
-	if (now - start < 1000000000LL || now - *shown < 250000000LL)
+	if (now - start < 1000000000LL || now - c->shown < 250000000LL)
 		return;
-	size_t bytes = 0;
+	uint64_t bytes = 0;
 	for (size_t i = 0; i < n; i++)
-		bytes += res[i].body.len;
+		bytes += res[i].body.len + res[i].consumed;
 	fprintf(stderr, "\r\033[Kdownloading: %zu of %zu transfers running, %.1f MiB received", running, n,
 		(double)bytes / (1 << 20));
 	fflush(stderr);
-	*shown = now;
+	c->shown = now;
 }
 
 /* The -v trace: curl's own text and the header lines sent and received,
@@ -273,7 +310,7 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 {
 	memset(res, 0, sizeof *res);
 	res->retry_after_s = res->ratelimit_reset_s = -1;
-	t->body = (sink){res, req->max_bytes, false, false};
+	t->body = (sink){.client = c, .res = res, .max_bytes = req->max_bytes, .consumer = req->consumer};
 	int64_t left_ms = (req->deadline_ns - pf_now_ns()) / 1000000;
 	if (left_ms <= 0) {
 		char host[256];
@@ -289,6 +326,7 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 	if (oom || !t->easy || pf_http_setup_handle(t->easy) != 0)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory setting up libcurl");
 	CURL *h = t->easy;
+	t->body.easy = h;
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
@@ -326,6 +364,8 @@ static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc, pf_http
 		res->exit_code = PF_EXIT_DATA;
 		snprintf(res->error, sizeof res->error, "answer is larger than %zu bytes (-limit source-bytes, json-bytes)",
 			 t->body.max_bytes);
+	} else if (res->stopped) {
+		/* the consumer's error says why */
 	} else if (rc != CURLE_OK) {
 		describe_failure(rc, url, t->errbuf, res);
 	}
@@ -348,7 +388,8 @@ static int drive(pf_http_client *c, const pf_http_request *reqs, size_t n, size_
 		 pf_http_response *res, transfer *ts, pf_err *e)
 {
 	size_t next = 0, running = 0, finished = 0;
-	int64_t start = pf_now_ns(), shown = 0;
+	int64_t start = pf_now_ns();
+	c->shown = 0;
 	while (finished < n) {
 		while (next < n && running < parallel) {
 			if (start_transfer(c, &reqs[next], &res[next], &ts[next], e) != 0)
@@ -379,12 +420,9 @@ static int drive(pf_http_client *c, const pf_http_request *reqs, size_t n, size_
 		if (running > 0 && curl_multi_poll(c->multi, NULL, 0, 100, NULL) != CURLM_OK)
 			return pf_fail(e, PF_EXIT_INTERNAL, "libcurl failed");
 		if (c->progress)
-			show_progress(res, n, running, start, &shown);
+			show_progress(c, res, n, running, start);
 	}
-	if (shown) {
-		fputs("\r\033[K", stderr);
-		fflush(stderr);
-	}
+	erase_progress(c);
 	return 0;
 }
 

@@ -12,6 +12,16 @@
 #include "clock.h"
 #include "err.h"
 
+/* Where a 2xx answer's body goes as it arrives, instead of into
+ * pf_http_response.body: begin when its first byte comes (again on each
+ * attempt), then take for each piece. A nonzero return stops the transfer
+ * (pf_http_response.stopped); the consumer keeps its own error. */
+typedef struct {
+	int (*begin)(void *ctx);
+	int (*take)(void *ctx, const uint8_t *p, size_t n);
+	void *ctx;
+} pf_http_consumer;
+
 typedef struct {
 	const char *method;        /* "GET" or "POST" */
 	const char *url;
@@ -22,6 +32,7 @@ typedef struct {
 	bool direct;               /* no proxy: a secret over plain http stays on loopback */
 	int64_t deadline_ns;       /* on pf_now_ns()'s clock */
 	size_t max_bytes;          /* the largest body accepted */
+	const pf_http_consumer *consumer; /* may be NULL */
 } pf_http_request;
 
 typedef struct {
@@ -29,6 +40,8 @@ typedef struct {
 	char error[512]; /* a transport failure, said for people; "" when none */
 	int exit_code;   /* the PF_EXIT_* of that failure */
 	pf_buf body;
+	uint64_t consumed; /* bytes of a 2xx body given to the request's consumer instead */
+	bool stopped;      /* the consumer stopped the transfer: its error says why */
 	char *location;  /* Location header of a 3xx, when not followed */
 	int64_t retry_after_s;    /* Retry-After, -1 when absent */
 	int64_t ratelimit_reset_s; /* X-RateLimit-Reset, -1 when absent */

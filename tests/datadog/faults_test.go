@@ -1,10 +1,12 @@
 package datadog
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -222,5 +224,49 @@ func TestPlainHTTPSkipsProxy(t *testing.T) {
 		"-fail", "-api-url", e.srv.URL(), "service:foo", filepath.Join(t.TempDir(), "default.pgo"))
 	if r.code != 0 || proxied.Load() != 0 || len(e.srv.Requests()) != 1 {
 		t.Errorf("exit %d, %d requests through the proxy, %d at the API\n%s", r.code, proxied.Load(), len(e.srv.Requests()), r.stderr)
+	}
+}
+
+// The answer is read as it arrives, so an answer cut off may already
+// have handed profiles on to the merge: fetched again, those must come
+// again, the same, and are not merged twice (DEST is what an uncut
+// answer makes).
+func TestRetryAfterCutAnswer(t *testing.T) {
+	t.Parallel()
+	for _, method := range []string{fakedd.ZipStore, fakedd.ZipDeflate} {
+		method := method
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, fakedd.Options{ZipMethod: method})
+			// A small profile with the most CPU comes first, so the
+			// first half of the answer holds it whole.
+			small := fakedd.SyntheticCPUProfile(7, 9, time.Minute)
+			if err := os.WriteFile(filepath.Join(e.profDir, "0000ff-small.pprof"), small, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			want := filepath.Join(t.TempDir(), "want.pgo")
+			if r := e.run("-fail", "service:foo", want); r.code != 0 {
+				t.Fatalf("exit %d\n%s", r.code, r.stderr)
+			}
+			if err := e.srv.SetFault("truncate:1"); err != nil {
+				t.Fatal(err)
+			}
+			got := filepath.Join(t.TempDir(), "got.pgo")
+			r := e.run("-fail", "-v", "service:foo", got)
+			if r.code != 0 {
+				t.Fatalf("exit %d\n%s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "WRN retrying host=127.0.0.1 status=200 error=\"cannot fetch from 127.0.0.1: transfer closed") {
+				t.Errorf("no retry line:\n%s", r.stderr)
+			}
+			if !regexp.MustCompile(`DBG reading the answer again; its first profiles are already read profiles=[1-9]`).MatchString(r.stderr) {
+				t.Errorf("the cut answer handed no profile on before it broke off, so this test shows nothing:\n%s", r.stderr)
+			}
+			w, err1 := os.ReadFile(want)
+			g, err2 := os.ReadFile(got)
+			if err1 != nil || err2 != nil || !bytes.Equal(w, g) {
+				t.Errorf("DEST after the retry differs from an uncut answer's (%v, %v)", err1, err2)
+			}
+		})
 	}
 }
