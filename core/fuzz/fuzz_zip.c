@@ -22,6 +22,8 @@ static int collect(void *ctx, const char *origin, const char *entry, pf_buf *dat
 {
 	got *g = ctx;
 	(void)origin;
+	if (!data) /* room for a profile: always */
+		return 0;
 	char head[32];
 	int n = snprintf(head, sizeof head, ":%zu:", data->len);
 	if (pf_buf_append(&g->seen, entry ? entry : "", entry ? strlen(entry) : 0) != 0 ||

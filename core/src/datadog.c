@@ -242,6 +242,8 @@ static pf_http_request api_request(const dd_client *c, const char *method, const
 static int record_and_sink(void *ctx, const char *origin, const char *entry, pf_buf *raw, pf_err *e)
 {
 	dd_client *c = ctx;
+	if (!raw) /* a profile's bytes are about to be read */
+		return c->sink(c->sink_ctx, "", entry, NULL, e);
 	pf_dd_result *r = c->r;
 	char **ids = realloc(r->profile_ids, (r->nids + 1) * sizeof *ids);
 	if (!ids)

@@ -249,15 +249,27 @@ int pf_fold_finish(pf_fold *f, pf_err *e)
 	return pf_job_wait(&f->merge, e);
 }
 
-/* The sink: start this profile's job, once there is room in flight. */
-int pf_fold_profile(void *ctx, const char *origin, const char *entry, pf_buf *data, pf_err *e)
+/* Room for one more profile in flight: moves the oldest on to the merge
+ * when PREPARING are. */
+static int make_room(pf_fold *f, pf_err *e)
 {
-	pf_fold *f = ctx;
-	start_first(f, false); /* if this is the second profile */
 	if (f->n == PREPARING && advance(f, e) != 0) {
 		abandon(f);
 		return -1;
 	}
+	return 0;
+}
+
+/* The sink: start this profile's job, once there is room in flight (or,
+ * before its bytes are read, only make that room). */
+int pf_fold_profile(void *ctx, const char *origin, const char *entry, pf_buf *data, pf_err *e)
+{
+	pf_fold *f = ctx;
+	if (!data)
+		return make_room(f, e);
+	start_first(f, false); /* if this is the second profile */
+	if (make_room(f, e) != 0)
+		return -1;
 	pending *q = &f->q[(f->head + f->n) % PREPARING];
 	*q = (pending){.origin = strdup(origin), .entry = entry ? strdup(entry) : NULL,
 		       .name = profile_name(origin, entry), .datadog = *origin == '\0', .max = f->lim->max,

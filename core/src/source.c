@@ -175,12 +175,15 @@ int pf_read_source(const char *source, const pf_limits *lim, int64_t deadline_ns
 	if (!origin)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	pf_buf data = {0};
-	int rc = url ? fetch_url(source, pf_source_max(lim), deadline_ns, &data, e)
-		     : read_file(source, pf_source_max(lim), &data, e);
-	if (rc != 0)
-		pf_fail_at(e, origin, NULL);
-	else
-		rc = pf_feed_bytes(origin, &data, lim, sink, ctx, e);
+	int rc = sink(ctx, origin, NULL, NULL, e); /* room first, then the bytes */
+	if (rc == 0) {
+		rc = url ? fetch_url(source, pf_source_max(lim), deadline_ns, &data, e)
+			 : read_file(source, pf_source_max(lim), &data, e);
+		if (rc != 0)
+			pf_fail_at(e, origin, NULL);
+		else
+			rc = pf_feed_bytes(origin, &data, lim, sink, ctx, e);
+	}
 	pf_buf_free(&data);
 	free(origin);
 	return rc;

@@ -15,7 +15,12 @@
 /* Receives one profile as it was stored or sent (gzip, zstd or raw
  * protobuf), to be decompressed with pf_profile_decompress. origin names
  * where it came from (a path or a redacted URL), entry is the ZIP entry's
- * name or NULL. The sink may take data's memory, leaving *data empty. */
+ * name or NULL. The sink may take data's memory, leaving *data empty.
+ *
+ * Called with data NULL before a profile's bytes are read (a file, a ZIP
+ * entry as it arrives), the sink makes room for it: the fold waits until
+ * a profile in flight is done, so that the reader does not hold the next
+ * one meanwhile. No profile need follow that call. */
 typedef int (*pf_profile_sink)(void *ctx, const char *origin, const char *entry, pf_buf *data,
 			       pf_err *e);
 

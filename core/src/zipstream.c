@@ -228,6 +228,10 @@ static int start_entry(pf_zipstream *zs)
 	if (zs->index >= zs->lim->max->zip_entries)
 		return fail(zs, PF_EXIT_DATA, "ZIP has more than -limit zip-entries=%llu entries",
 			    (unsigned long long)zs->lim->max->zip_entries);
+	/* The sink makes room before the entry's bytes are read; an entry
+	 * handed over in an earlier attempt is only read past. */
+	if (zs->index >= zs->ncame && zs->sink(zs->ctx, zs->origin, NULL, NULL, &zs->err) != 0)
+		return -1;
 	zs->cur = (came){.offset = from, .method = method};
 	if (!(zs->cur.name = strndup((const char *)h + LOCAL_SIZE, namelen)))
 		return out_of_memory(zs);

@@ -142,13 +142,22 @@ static pf_buf make_zip(const spec *s, size_t n, bool reversed)
 typedef struct {
 	pf_buf seen;
 	size_t n;
-	int fail_at; /* the sink refuses its nth profile (from 1); 0: never */
+	size_t rooms;  /* calls to make room, each before a profile's bytes are read */
+	bool unasked;  /* a profile came without room made for it */
+	int fail_at;   /* the sink refuses its nth profile (from 1); 0: never */
+	int fail_room; /* the sink refuses its nth call to make room */
 } got;
 
 static int collect(void *ctx, const char *origin, const char *entry, pf_buf *data, pf_err *e)
 {
 	got *g = ctx;
 	(void)origin;
+	if (!data) {
+		if (++g->rooms == (size_t)g->fail_room)
+			return pf_fail(e, PF_EXIT_DATA, "no room");
+		return 0;
+	}
+	g->unasked |= g->rooms <= g->n;
 	if (++g->n == (size_t)g->fail_at)
 		return pf_fail(e, PF_EXIT_DATA, "the sink refused %s", entry ? entry : "it");
 	char head[64];
@@ -269,12 +278,24 @@ static void layouts(void)
 		CHECK_EQ_STR(agree(&zip, &e), "");
 		pf_buf_free(&zip);
 	}
+	/* Go's layout is read as it comes: room is made before each entry */
+	pf_buf zip = make_zip(go, 5, false);
+	pf_limit_set max;
+	pf_limits lim = limits(&max);
+	got g = {0};
+	pf_err e = {0};
+	CHECK_EQ_INT(read_stream(&zip, 13, &lim, &g, &e), 0);
+	CHECK_EQ_INT(g.n, 5);
+	CHECK_EQ_INT(g.rooms, 5);
+	CHECK(!g.unasked);
+	pf_buf_free(&g.seen);
+	pf_buf_free(&zip);
+
 	/* a stored entry holding what looks like a descriptor: the signature
 	 * with wrong sizes, then with the right ones (5) and a wrong CRC-32 */
 	static const char trap[] = "head PK\x07\x08\x01\x02\x03\x04\x05\0\0\0\x05\0\0\0 tail PK\x07\x08 end";
 	const spec traps[] = {{"trap", trap, 3, sizeof trap - 1, 0, DESCRIPTOR}, ENTRY("next", "n", 5, 0, DESCRIPTOR)};
-	pf_buf zip = make_zip(traps, 2, false);
-	pf_err e;
+	zip = make_zip(traps, 2, false);
 	CHECK_EQ_STR(agree(&zip, &e), "");
 	pf_buf_free(&zip);
 }
@@ -445,6 +466,12 @@ static void limits_and_sink(void)
 	e = (pf_err){0};
 	CHECK_EQ_INT(read_stream(&zip, 50, &lim, &g, &e), -1);
 	CHECK_EQ_STR(e.msg, "the sink refused second");
+	pf_buf_free(&g.seen);
+	g = (got){.fail_room = 2}; /* no room for the second: it is not read */
+	e = (pf_err){0};
+	CHECK_EQ_INT(read_stream(&zip, 50, &lim, &g, &e), -1);
+	CHECK_EQ_STR(e.msg, "no room");
+	CHECK_EQ_INT(g.n, 1);
 	pf_buf_free(&g.seen);
 	pf_buf_free(&zip);
 }
