@@ -197,7 +197,8 @@ static int read_stream(const pf_buf *zip, size_t piece, const pf_limits *lim, go
 
 static bool same_got(const got *a, const got *b)
 {
-	return a->n == b->n && a->seen.len == b->seen.len && memcmp(a->seen.data, b->seen.data, a->seen.len) == 0;
+	return a->n == b->n && a->seen.len == b->seen.len &&
+	       (a->seen.len == 0 || memcmp(a->seen.data, b->seen.data, a->seen.len) == 0);
 }
 
 /* Reads zip whole and in pieces of 1 to 40 bytes, and at once; every
