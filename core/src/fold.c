@@ -18,6 +18,9 @@
 /* Profiles in flight: each is decompressed and decoded by a job of its
  * own, two at a time, while the profile before them is merged. */
 enum { PREPARING = 2 };
+/* The first profile's job waits for the second profile (start_first), so
+ * making room for the second must not wait for the first to be done. */
+_Static_assert(PREPARING >= 2, "room for the second profile would wait for the first");
 
 /* One profile on its way from the sink to the merge. */
 typedef struct {
