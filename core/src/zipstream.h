@@ -11,9 +11,10 @@
  * deflated entries alike), from the end of the deflate stream or, for a
  * stored entry, from the descriptor's signature followed by the entry's
  * own CRC-32 and size. Whatever cannot be read so (no local header where
- * one should be, a method other than stored or deflated, a directory, a
- * descriptor without signature) is kept from there to the end and read
- * from the directory, as a whole archive is (source.h). The directory,
+ * one should be, a method other than stored or deflated, a directory,
+ * ZIP64, a stored entry whose descriptor has no signature) is kept from
+ * there to the end and read from the directory, as a whole archive is
+ * (source.h). The directory,
  * once it comes, must list the entries already handed over where and as
  * they came; else the archive is refused. */
 #ifndef PGOFETCH_ZIPSTREAM_H
