@@ -1,6 +1,7 @@
 /* ZIP reading and gzip/zstd decompression, on fixtures (data/README.md)
  * and on streams made here with zlib and libzstd. */
 #include "check.h"
+#include "fixture.h"
 #include "buf.h"
 #include "compress.h"
 #include "decompress.h"
@@ -14,22 +15,6 @@
 #include <zlib.h>
 #include <unistd.h>
 #include <zstd.h>
-
-static pf_buf slurp(const char *path)
-{
-	pf_buf b = {0};
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		return b;
-	}
-	char tmp[4096];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		pf_buf_append(&b, tmp, n);
-	fclose(f);
-	return b;
-}
 
 static bool has_repeats(const pf_buf *b, const char *unit, size_t times)
 {

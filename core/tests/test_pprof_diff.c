@@ -12,6 +12,7 @@
  * The cases compare the pipeline's output on the real profile in
  * data/pprof/ against refmerge's, stored next to it (see data/pprof/README.md). */
 #include "check.h"
+#include "fixture.h"
 #include "decompress.h"
 #include "pprof.h"
 #include "test_pprof_wire.h"
@@ -21,29 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int read_raw(const char *path, pf_buf *b)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	uint8_t chunk[65536];
-	size_t n;
-	int rc = 0;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (pf_buf_append(b, chunk, n) != 0)
-			rc = -1;
-	if (ferror(f))
-		rc = -1;
-	fclose(f);
-	return rc;
-}
-
 /* Reads a file, gunzipping it when it is compressed (as refmerge does). */
 static int read_file(const char *path, pf_buf *b)
 {
 	pf_buf raw = {0};
 	pf_err e = {0};
-	int rc = read_raw(path, &raw);
+	int rc = read_fixture(path, &raw);
 	if (rc == 0)
 		rc = pf_decompress(raw.data, raw.len, SIZE_MAX, b, &e);
 	pf_buf_free(&raw);

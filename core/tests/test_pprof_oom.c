@@ -7,6 +7,7 @@
  * glibc's own allocator that count, and fail the Nth call when armed. Under
  * AddressSanitizer, which owns malloc, the test only runs the scenario once. */
 #include "check.h"
+#include "fixture.h"
 #include "pprof.h"
 
 #include <stdbool.h>
@@ -15,19 +16,6 @@
 #include <string.h>
 
 #include "failalloc.h"
-
-static int read_file(const char *path, pf_buf *b)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	uint8_t chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		pf_buf_append(b, chunk, n);
-	fclose(f);
-	return 0;
-}
 
 /* Decode A whole (labels kept, so the merge's label paths run too), B and
  * C to be merged into it (repeats summed, as pgofetch decodes them); A
@@ -70,9 +58,9 @@ static int scenario(const pf_buf in[3], pf_buf *out, pf_err *e)
 int main(void)
 {
 	pf_buf in[3] = {{0}};
-	CHECK_EQ_INT(read_file("data/pprof/edge-a.pb", &in[0]), 0);
-	CHECK_EQ_INT(read_file("data/pprof/edge-b.pb", &in[1]), 0);
-	CHECK_EQ_INT(read_file("data/pprof/edge-c.pb", &in[2]), 0);
+	CHECK_EQ_INT(read_fixture("data/pprof/edge-a.pb", &in[0]), 0);
+	CHECK_EQ_INT(read_fixture("data/pprof/edge-b.pb", &in[1]), 0);
+	CHECK_EQ_INT(read_fixture("data/pprof/edge-c.pb", &in[2]), 0);
 
 	pf_err e = {0};
 	pf_buf want = {0};

@@ -7,6 +7,7 @@
  * where the stream must refuse what it cannot check (named below). Then
  * a retried answer, the limits, and every allocation failing in turn. */
 #include "check.h"
+#include "fixture.h"
 #include "buf.h"
 #include "limits.h"
 #include "source.h"
@@ -224,22 +225,6 @@ static const char *agree(const pf_buf *zip, pf_err *whole_err)
 	}
 	pf_buf_free(&whole.seen);
 	return whole_err->code ? whole_err->msg : "";
-}
-
-static pf_buf slurp(const char *path)
-{
-	pf_buf b = {0};
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		return b;
-	}
-	char tmp[4096];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		pf_buf_append(&b, tmp, n);
-	fclose(f);
-	return b;
 }
 
 /* The fixtures: sizes in the local headers, a directory entry (from
