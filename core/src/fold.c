@@ -122,7 +122,8 @@ static int merge_next(void *ctx, pf_err *e)
 }
 
 /* A profile's job: decompress it, decode it without its string labels
- * (they only grow the file) and check it against -limit. */
+ * (they only grow the file; the decompressed bytes go back as they are
+ * decoded, when it is merged) and check it against -limit. */
 static int prepare(void *ctx, pf_err *e)
 {
 	pending *q = ctx;
@@ -133,7 +134,7 @@ static int prepare(void *ctx, pf_err *e)
 	q->too_large = rc == PF_TOO_LARGE;
 	if (rc == 0) {
 		q->p = q->alone ? pf_profile_decode_without_string_labels(raw.data, raw.len, e)
-				: pf_profile_decode_to_merge(raw.data, raw.len, q->first, e);
+				: pf_profile_decode_to_merge_consuming(raw.data, raw.len, q->first, e);
 		if (q->p && within_limits(q->p, q->max, e) != 0) {
 			pf_profile_free(q->p);
 			q->p = NULL;

@@ -68,7 +68,8 @@ typedef struct {
 	int64_t type, unit;
 } raw_value_type;
 
-/* Where a sample's location ids are in the input (see decode_sample). */
+/* Where a kept sample's location ids' bytes are in dec.kept_bytes (see
+ * decode_sample). */
 typedef struct {
 	uint32_t off, len;
 } loc_bytes;
@@ -81,7 +82,10 @@ typedef struct {
 	bool index_strings;      /* one id per distinct string; else one per string_table entry */
 	bool coalesce;           /* sum repeated samples (see decode_sample) */
 	pf_htab repeats;         /* coalesce: kept samples, by their location ids' bytes */
-	loc_bytes *kept_locs;    /* coalesce: each kept sample's location ids in the input */
+	loc_bytes *kept_locs;    /* coalesce: each kept sample's location ids' bytes */
+	pf_buf kept_bytes;       /* coalesce: those bytes, copied: the input's go back as it is read */
+	uint8_t *give_back;      /* the input, when the samples' bytes go back once decoded; else NULL */
+	size_t given_back;       /* bytes of it before this offset are given back */
 	int64_t *values_tmp;     /* coalesce: one sample's values */
 	size_t nsamples_read;
 
@@ -780,7 +784,9 @@ static int order_labels(dec *d, const pf_sample *smp)
  * comes to zero until its final re-merge; the merge here would skip it).
  * Any other sample is decoded and kept apart, which is always right: the
  * merge sums it. A sample the quick look finds anything wrong with is
- * decoded the usual way too, which reports the error pprof's order gives. */
+ * decoded the usual way too, which reports the error pprof's order gives.
+ * A kept sample's location ids' bytes are copied (about a fifth of the
+ * samples' bytes), so that the input can go back as it is decoded. */
 
 typedef struct {
 	const dec *d;
@@ -791,7 +797,8 @@ static bool same_locations(const void *ctx, uint32_t idx)
 {
 	const repeat_probe *q = ctx;
 	loc_bytes k = q->d->kept_locs[idx];
-	return k.len == (size_t)(q->locs.end - q->locs.p) && memcmp(q->d->base + k.off, q->locs.p, k.len) == 0;
+	return k.len == (size_t)(q->locs.end - q->locs.p) &&
+	       memcmp(q->d->kept_bytes.data + k.off, q->locs.p, k.len) == 0;
 }
 
 /* All values >= 0, one of them > 0. */
@@ -911,7 +918,10 @@ static int decode_sample(dec *d, span s, size_t at)
 		uint32_t idx;
 		if (pf_htab_intern(&d->repeats, hash, same_locations, &q, (uint32_t)p->nsamples, &idx) < 0)
 			return oom(d);
-		d->kept_locs[p->nsamples] = (loc_bytes){(uint32_t)off(d, locs.p), (uint32_t)(locs.end - locs.p)};
+		size_t len = (size_t)(locs.end - locs.p);
+		if (d->kept_bytes.len + len > UINT32_MAX || pf_buf_append(&d->kept_bytes, locs.p, len) != 0)
+			return oom(d);
+		d->kept_locs[p->nsamples] = (loc_bytes){(uint32_t)(d->kept_bytes.len - len), (uint32_t)len};
 	}
 	p->samples[p->nsamples++] = smp;
 	return 0;
@@ -921,13 +931,29 @@ static int decode_sample(dec *d, span s, size_t at)
 
 typedef int (*message_decoder)(dec *d, span s, size_t at);
 
+/* The samples' pass is the last: what it has read is not read again, and
+ * goes back to the kernel every GIVE_BACK bytes when the caller allows. */
+enum { GIVE_BACK = 1 << 18 };
+
+static void give_back_before(dec *d, size_t at)
+{
+	if (d->give_back && at - d->given_back >= GIVE_BACK) {
+		pf_release_pages(d->give_back + d->given_back, at - d->given_back);
+		d->given_back = at;
+	}
+}
+
 /* Decodes every top-level message with field number num (or num2). */
 static int decode_messages(dec *d, span all, uint64_t num, message_decoder fn, uint64_t num2,
 			   message_decoder fn2)
 {
 	field f;
 	int r;
+	if (num == 2 && all.p)
+		d->given_back = (size_t)(all.p - d->base);
 	while ((r = next_field(d, &all, &f)) > 0) {
+		if (num == 2)
+			give_back_before(d, f.at);
 		if (f.num == num && fn(d, f.data, f.at) != 0)
 			return -1;
 		if (fn2 && f.num == num2 && fn2(d, f.data, f.at) != 0)
@@ -1009,11 +1035,12 @@ static void dec_free(dec *d)
 	free(d->sort_tmp);
 	pf_htab_free(&d->repeats);
 	free(d->kept_locs);
+	pf_buf_free(&d->kept_bytes);
 	free(d->values_tmp);
 }
 
 static pf_profile *decode(const uint8_t *data, size_t len, bool drop_string_labels, bool index_strings,
-			  bool coalesce, pf_err *e)
+			  bool coalesce, uint8_t *give_back, pf_err *e)
 {
 	if (len == 0) {
 		pf_fail(e, PF_EXIT_DATA, "empty profile");
@@ -1025,7 +1052,7 @@ static pf_profile *decode(const uint8_t *data, size_t len, bool drop_string_labe
 		return NULL;
 	}
 	dec d = {.base = data, .e = e, .p = pf_profile_new(), .drop_string_labels = drop_string_labels,
-		 .index_strings = index_strings, .coalesce = coalesce};
+		 .index_strings = index_strings, .coalesce = coalesce, .give_back = give_back};
 	if (!d.p) {
 		oom(&d);
 		return NULL;
@@ -1043,15 +1070,20 @@ static pf_profile *decode(const uint8_t *data, size_t len, bool drop_string_labe
 
 pf_profile *pf_profile_decode(const uint8_t *data, size_t len, pf_err *e)
 {
-	return decode(data, len, false, true, false, e);
+	return decode(data, len, false, true, false, NULL, e);
 }
 
 pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t len, pf_err *e)
 {
-	return decode(data, len, true, true, false, e);
+	return decode(data, len, true, true, false, NULL, e);
 }
 
 pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, bool first, pf_err *e)
 {
-	return decode(data, len, true, first, true, e);
+	return decode(data, len, true, first, true, NULL, e);
+}
+
+pf_profile *pf_profile_decode_to_merge_consuming(uint8_t *data, size_t len, bool first, pf_err *e)
+{
+	return decode(data, len, true, first, true, data, e);
 }
