@@ -893,8 +893,21 @@ static int decode_one_sample(dec *d, span s, size_t at, size_t index, pf_sample 
 	return order_labels(d, smp);
 }
 
+/* The samples' pass is the last: what it has read is not read again, and
+ * goes back to the kernel every GIVE_BACK bytes when the caller allows. */
+enum { GIVE_BACK = 1 << 18 };
+
+static void give_back_before(dec *d, size_t at)
+{
+	if (d->give_back && at - d->given_back >= GIVE_BACK) {
+		pf_release_pages(d->give_back + d->given_back, at - d->given_back);
+		d->given_back = at;
+	}
+}
+
 static int decode_sample(dec *d, span s, size_t at)
 {
+	give_back_before(d, at);
 	pf_profile *p = d->p;
 	size_t index = d->nsamples_read;
 	span locs = {NULL, NULL};
@@ -931,29 +944,13 @@ static int decode_sample(dec *d, span s, size_t at)
 
 typedef int (*message_decoder)(dec *d, span s, size_t at);
 
-/* The samples' pass is the last: what it has read is not read again, and
- * goes back to the kernel every GIVE_BACK bytes when the caller allows. */
-enum { GIVE_BACK = 1 << 18 };
-
-static void give_back_before(dec *d, size_t at)
-{
-	if (d->give_back && at - d->given_back >= GIVE_BACK) {
-		pf_release_pages(d->give_back + d->given_back, at - d->given_back);
-		d->given_back = at;
-	}
-}
-
 /* Decodes every top-level message with field number num (or num2). */
 static int decode_messages(dec *d, span all, uint64_t num, message_decoder fn, uint64_t num2,
 			   message_decoder fn2)
 {
 	field f;
 	int r;
-	if (num == 2 && all.p)
-		d->given_back = (size_t)(all.p - d->base);
 	while ((r = next_field(d, &all, &f)) > 0) {
-		if (num == 2)
-			give_back_before(d, f.at);
 		if (f.num == num && fn(d, f.data, f.at) != 0)
 			return -1;
 		if (fn2 && f.num == num2 && fn2(d, f.data, f.at) != 0)
@@ -1016,9 +1013,11 @@ static int decode_all(dec *d, span all)
 		return -1;
 	if (d->p->nsample_types == 0 && d->nsample_msgs != 0)
 		return pf_fail(d->e, PF_EXIT_DATA, "%zu samples but no sample types", d->nsample_msgs);
+	span samples = stretch(d, 2, 2);
+	d->given_back = samples.p ? (size_t)(samples.p - d->base) : 0;
 	if (decode_messages(d, stretch(d, 3, 5), 3, decode_mapping, 5, decode_function) != 0 ||
 	    decode_messages(d, stretch(d, 4, 4), 4, decode_location, 0, NULL) != 0 ||
-	    decode_messages(d, stretch(d, 2, 2), 2, decode_sample, 0, NULL) != 0)
+	    decode_messages(d, samples, 2, decode_sample, 0, NULL) != 0)
 		return -1;
 	return 0;
 }
