@@ -124,9 +124,10 @@ struct pf_profile {
 
 	/* Decoded to merge (pf_profile_decode_to_merge): samples that repeat
 	 * an earlier one but for their values are summed into it, as the
-	 * merge would sum them (pprof_decode.c says which). nsamples_read
-	 * counts the samples as the input has them; input_index[i] is where
-	 * sample i was there. Else 0 and NULL. */
+	 * merge would sum them (pprof_decode.c says which), and input_index[i]
+	 * is where sample i was in the input; else NULL. nsamples_read counts
+	 * the samples as the input has them, however it was decoded (0 in a
+	 * merge's result). */
 	size_t nsamples_read;
 	uint32_t *input_index;
 

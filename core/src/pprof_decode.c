@@ -283,10 +283,10 @@ static int varints_next(dec *d, varints *it, uint64_t *v)
 
 /* ---- strings and ids ---- */
 
-/* Resolves a string index as pprof's getString does (in range or error).
- * where_fmt names the field's owner, with n as its id or index when it has one. */
 static bool in_string_table(const dec *d, int64_t raw) { return raw >= 0 && (uint64_t)raw < d->nstrmap; }
 
+/* Resolves a string index as pprof's getString does (in range or error).
+ * where_fmt names the field's owner, with n as its id or index when it has one. */
 static int str_ref(dec *d, int64_t raw, uint32_t *out, const char *where_fmt, uint64_t n, const char *field_name)
 {
 	if (in_string_table(d, raw)) {
