@@ -2,31 +2,18 @@
  * the container is small enough that no library is worth adding for it
  * (Debian's libzip would pull in more than this whole file). */
 #include "zipread.h"
+#include "zipformat.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
-#define SIG_LOCAL 0x04034b50u
-#define SIG_CENTRAL 0x02014b50u
-#define SIG_END 0x06054b50u
 #define END_SIZE 22
 #define CENTRAL_SIZE 46
-#define LOCAL_SIZE 30
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 bool pf_is_zip(const uint8_t *data, size_t len)
 {
-	return len >= 4 && (le32(data) == SIG_LOCAL || le32(data) == SIG_END);
+	return len >= 4 && (pf_le32(data) == PF_ZIP_SIG_LOCAL || pf_le32(data) == PF_ZIP_SIG_END);
 }
 
 /* The end record sits in the last 22 + 65535 (comment) bytes. */
@@ -36,7 +23,7 @@ static const uint8_t *find_end(const uint8_t *data, size_t len)
 		return NULL;
 	size_t lowest = len > END_SIZE + 65535 ? len - END_SIZE - 65535 : 0;
 	for (size_t i = len - END_SIZE + 1; i-- > lowest;)
-		if (le32(data + i) == SIG_END && i + END_SIZE + le16(data + i + 20) <= len)
+		if (pf_le32(data + i) == PF_ZIP_SIG_END && i + END_SIZE + pf_le16(data + i + 20) <= len)
 			return data + i;
 	return NULL;
 }
@@ -48,15 +35,15 @@ static int read_central(const uint8_t *data, size_t len, uint64_t base, size_t *
 			pf_zip_entry *entry, pf_err *e)
 {
 	size_t at = *pos;
-	if (at > len || len - at < CENTRAL_SIZE || le32(data + at) != SIG_CENTRAL)
+	if (at > len || len - at < CENTRAL_SIZE || pf_le32(data + at) != PF_ZIP_SIG_CENTRAL)
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: central directory entry %zu is damaged (byte %llu)", idx,
 			       (unsigned long long)(at + base));
 	const uint8_t *c = data + at;
-	uint16_t flags = le16(c + 8), namelen = le16(c + 28);
-	size_t skip = (size_t)CENTRAL_SIZE + namelen + le16(c + 30) + le16(c + 32);
+	uint16_t flags = pf_le16(c + 8), namelen = pf_le16(c + 28);
+	size_t skip = (size_t)CENTRAL_SIZE + namelen + pf_le16(c + 30) + pf_le16(c + 32);
 	if (len - at < skip)
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: central directory entry %zu runs past the end", idx);
-	uint32_t csize = le32(c + 20), usize = le32(c + 24), off = le32(c + 42);
+	uint32_t csize = pf_le32(c + 20), usize = pf_le32(c + 24), off = pf_le32(c + 42);
 	if (csize == 0xffffffffu || usize == 0xffffffffu || off == 0xffffffffu)
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: entry %zu uses ZIP64, which is not supported", idx);
 	entry->name = malloc((size_t)namelen + 1);
@@ -66,8 +53,8 @@ static int read_central(const uint8_t *data, size_t len, uint64_t base, size_t *
 	entry->name[namelen] = '\0';
 	if (flags & 1)
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: entry \"%s\" is encrypted", entry->name);
-	entry->method = le16(c + 10);
-	entry->crc = le32(c + 16);
+	entry->method = pf_le16(c + 10);
+	entry->crc = pf_le32(c + 16);
 	entry->csize = csize;
 	entry->usize = usize;
 	entry->offset = off;
@@ -77,10 +64,10 @@ static int read_central(const uint8_t *data, size_t len, uint64_t base, size_t *
 	off -= (uint32_t)base;
 	/* The data follows the local header, whose name and extra lengths may
 	 * differ from the central ones. */
-	if (off > len || len - off < LOCAL_SIZE || le32(data + off) != SIG_LOCAL)
+	if (off > len || len - off < PF_ZIP_LOCAL_SIZE || pf_le32(data + off) != PF_ZIP_SIG_LOCAL)
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: local header of \"%s\" is damaged (byte %llu)", entry->name,
 			       (unsigned long long)entry->offset);
-	size_t start = (size_t)off + LOCAL_SIZE + le16(data + off + 26) + le16(data + off + 28);
+	size_t start = (size_t)off + pf_zip_local_size(data + off);
 	if (start > len || len - start < csize)
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: entry \"%s\" runs past the end of the archive", entry->name);
 	entry->data = data + start;
@@ -98,7 +85,7 @@ int pf_zip_open_from(const uint8_t *data, size_t len, uint64_t base, pf_zip *z, 
 	const uint8_t *end = find_end(data, len);
 	if (!end)
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: no end of central directory record (truncated archive?)");
-	size_t count = le16(end + 10), cd = le32(end + 16);
+	size_t count = pf_le16(end + 10), cd = pf_le32(end + 16);
 	if (count == 0xffff || cd == 0xffffffffu)
 		return pf_fail(e, PF_EXIT_DATA, "ZIP64 archives are not supported");
 	if (count == 0)
@@ -184,14 +171,7 @@ int pf_zip_extract(const pf_zip_entry *entry, size_t max_out, pf_buf *out, pf_er
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: entry \"%s\" uses unsupported compression method %u",
 			       entry->name, entry->method);
 	}
-	uLong crc = crc32(0L, Z_NULL, 0);
-	size_t done = 0;
-	while (done < entry->usize) { /* crc32 takes uInt lengths */
-		size_t n = entry->usize - done > (1u << 30) ? (1u << 30) : entry->usize - done;
-		crc = crc32(crc, out->data + start + done, (uInt)n);
-		done += n;
-	}
-	if (crc != entry->crc) {
+	if (pf_zip_crc(crc32(0L, Z_NULL, 0), out->data + start, entry->usize) != entry->crc) {
 		out->len = start;
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: entry \"%s\" fails its CRC-32 check", entry->name);
 	}

@@ -3,6 +3,7 @@
  * kept for the directory. */
 #include "zipstream.h"
 #include "buf.h"
+#include "zipformat.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -11,9 +12,6 @@
 #include <string.h>
 #include <zlib.h>
 
-#define SIG_LOCAL 0x04034b50u
-#define SIG_DESCRIPTOR 0x08074b50u
-#define LOCAL_SIZE 30
 #define FLAG_ENCRYPTED 0x1u
 #define FLAG_DESCRIPTOR 0x8u
 #define ZIP64_EXTRA 0x0001u
@@ -71,16 +69,6 @@ struct pf_zipstream {
 	uint64_t kept_from;
 };
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static int fail(pf_zipstream *zs, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Keeps the first failure, prefixed with the archive's origin. */
@@ -101,17 +89,6 @@ static int fail(pf_zipstream *zs, int code, const char *fmt, ...)
 static int out_of_memory(pf_zipstream *zs)
 {
 	return fail(zs, PF_EXIT_INTERNAL, "out of memory");
-}
-
-static uLong crc_more(uLong crc, const uint8_t *p, size_t n)
-{
-	while (n > 0) { /* crc32 takes uInt lengths */
-		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-		crc = crc32(crc, p, k);
-		p += k;
-		n -= k;
-	}
-	return crc;
 }
 
 static void advance(pf_zipstream *zs, const uint8_t **p, size_t *n, size_t k)
@@ -199,11 +176,11 @@ static int end_entry(pf_zipstream *zs)
  * descriptor's sizes take 8 bytes each). */
 static bool has_zip64_extra(const pf_buf *rec)
 {
-	size_t at = LOCAL_SIZE + le16(rec->data + 26), end = at + le16(rec->data + 28);
+	size_t at = PF_ZIP_LOCAL_SIZE + pf_le16(rec->data + 26), end = pf_zip_local_size(rec->data);
 	while (end - at >= 4) {
-		if (le16(rec->data + at) == ZIP64_EXTRA)
+		if (pf_le16(rec->data + at) == ZIP64_EXTRA)
 			return true;
-		at += 4 + (size_t)le16(rec->data + at + 2);
+		at += 4 + (size_t)pf_le16(rec->data + at + 2);
 		if (at > end)
 			break;
 	}
@@ -215,14 +192,14 @@ static bool has_zip64_extra(const pf_buf *rec)
 static int start_entry(pf_zipstream *zs)
 {
 	const uint8_t *h = zs->rec.data;
-	uint16_t flags = le16(h + 6), method = le16(h + 8), namelen = le16(h + 26);
+	uint16_t flags = pf_le16(h + 6), method = pf_le16(h + 8), namelen = pf_le16(h + 26);
 	uint64_t from = zs->at - zs->rec.len;
 	zs->descriptor = flags & FLAG_DESCRIPTOR;
-	zs->want_crc = le32(h + 14);
-	zs->want_csize = le32(h + 18);
-	zs->want_usize = le32(h + 22);
+	zs->want_crc = pf_le32(h + 14);
+	zs->want_csize = pf_le32(h + 18);
+	zs->want_usize = pf_le32(h + 22);
 	bool zip64 = zs->want_csize == 0xffffffffu || zs->want_usize == 0xffffffffu || has_zip64_extra(&zs->rec);
-	bool directory = namelen > 0 && h[LOCAL_SIZE + namelen - 1] == '/';
+	bool directory = namelen > 0 && h[PF_ZIP_LOCAL_SIZE + namelen - 1] == '/';
 	if ((flags & FLAG_ENCRYPTED) || (method != 0 && method != 8) || zip64 || directory)
 		return start_keeping(zs, from, &zs->rec, NULL);
 	if (zs->index >= zs->lim->max->zip_entries)
@@ -233,7 +210,7 @@ static int start_entry(pf_zipstream *zs)
 	if (zs->index >= zs->ncame && zs->sink(zs->ctx, zs->origin, NULL, NULL, &zs->err) != 0)
 		return -1;
 	zs->cur = (came){.offset = from, .method = method};
-	if (!(zs->cur.name = strndup((const char *)h + LOCAL_SIZE, namelen)))
+	if (!(zs->cur.name = strndup((const char *)h + PF_ZIP_LOCAL_SIZE, namelen)))
 		return out_of_memory(zs);
 	if (!zs->descriptor && zs->want_usize > pf_source_max(zs->lim))
 		return fail(zs, PF_EXIT_DATA, "ZIP: entry \"%s\" is larger than %zu bytes (-limit source-bytes)",
@@ -266,14 +243,14 @@ static int start_entry(pf_zipstream *zs)
 static int take_header(pf_zipstream *zs, const uint8_t **p, size_t *n)
 {
 	const pf_buf *r = &zs->rec;
-	size_t need = r->len < LOCAL_SIZE ? LOCAL_SIZE : LOCAL_SIZE + le16(r->data + 26) + le16(r->data + 28);
+	size_t need = r->len < PF_ZIP_LOCAL_SIZE ? PF_ZIP_LOCAL_SIZE : pf_zip_local_size(r->data);
 	size_t k = need - r->len < *n ? need - r->len : *n;
 	if (pf_buf_append(&zs->rec, *p, k) != 0)
 		return out_of_memory(zs);
 	advance(zs, p, n, k);
-	if (r->len >= 4 && le32(r->data) != SIG_LOCAL) /* the directory, or something else */
+	if (r->len >= 4 && pf_le32(r->data) != PF_ZIP_SIG_LOCAL) /* the directory, or something else */
 		return start_keeping(zs, zs->at - r->len, &zs->rec, NULL);
-	if (r->len < LOCAL_SIZE || r->len < LOCAL_SIZE + (size_t)le16(r->data + 26) + le16(r->data + 28))
+	if (r->len < PF_ZIP_LOCAL_SIZE || r->len < pf_zip_local_size(r->data))
 		return 0;
 	return start_entry(zs);
 }
@@ -282,7 +259,7 @@ static int take_stored(pf_zipstream *zs, const uint8_t **p, size_t *n)
 {
 	size_t left = zs->want_usize - zs->data.len, k = left < *n ? left : *n;
 	memcpy(zs->data.data + zs->data.len, *p, k);
-	zs->crc = crc_more(zs->crc, *p, k);
+	zs->crc = pf_zip_crc(zs->crc, *p, k);
 	zs->data.len += k;
 	zs->crc_upto = zs->data.len;
 	zs->taken += k;
@@ -345,7 +322,7 @@ static int take_deflated(pf_zipstream *zs, const uint8_t **p, size_t *n)
 		zs->z.avail_out = (uInt)room;
 		rc = inflate(&zs->z, Z_NO_FLUSH);
 		size_t made = room - zs->z.avail_out;
-		zs->crc = crc_more(zs->crc, zs->data.data + zs->data.len, made);
+		zs->crc = pf_zip_crc(zs->crc, zs->data.data + zs->data.len, made);
 		zs->data.len += made;
 		zs->crc_upto = zs->data.len;
 	} while (rc == Z_OK && zs->z.avail_out == 0);
@@ -384,7 +361,7 @@ static int take_skipped(pf_zipstream *zs, const uint8_t **p, size_t *n)
 /* A data descriptor: its signature (optional), CRC-32 and two sizes. */
 static int take_descriptor(pf_zipstream *zs, const uint8_t **p, size_t *n)
 {
-	size_t need = zs->ndesc >= 4 && le32(zs->desc) == SIG_DESCRIPTOR ? 16 : zs->ndesc < 4 ? 4 : 12;
+	size_t need = zs->ndesc >= 4 && pf_le32(zs->desc) == PF_ZIP_SIG_DESCRIPTOR ? 16 : zs->ndesc < 4 ? 4 : 12;
 	size_t k = need - zs->ndesc < *n ? need - zs->ndesc : *n;
 	memcpy(zs->desc + zs->ndesc, *p, k);
 	zs->ndesc += k;
@@ -392,7 +369,7 @@ static int take_descriptor(pf_zipstream *zs, const uint8_t **p, size_t *n)
 	if (zs->ndesc == 4 || zs->ndesc < need)
 		return 0;
 	const uint8_t *d = zs->desc + (need == 16 ? 4 : 0);
-	if (le32(d) != (uint32_t)zs->crc || le32(d + 4) != zs->taken || le32(d + 8) != zs->data.len)
+	if (pf_le32(d) != (uint32_t)zs->crc || pf_le32(d + 4) != zs->taken || pf_le32(d + 8) != zs->data.len)
 		return fail(zs, PF_EXIT_DATA, "ZIP: entry \"%s\": its data descriptor does not match its data",
 			    zs->cur.name);
 	zs->cur.csize = zs->taken;
@@ -410,11 +387,12 @@ static bool find_descriptor(pf_zipstream *zs, size_t *at)
 		if (!hit)
 			break;
 		k = (size_t)(hit - d);
-		if (le32(d + k) != SIG_DESCRIPTOR || k > UINT32_MAX || le32(d + k + 8) != k || le32(d + k + 12) != k)
+		if (pf_le32(d + k) != PF_ZIP_SIG_DESCRIPTOR || k > UINT32_MAX || pf_le32(d + k + 8) != k ||
+		    pf_le32(d + k + 12) != k)
 			continue;
-		zs->crc = crc_more(zs->crc, d + zs->crc_upto, k - zs->crc_upto);
+		zs->crc = pf_zip_crc(zs->crc, d + zs->crc_upto, k - zs->crc_upto);
 		zs->crc_upto = k;
-		if (le32(d + k + 4) == (uint32_t)zs->crc) {
+		if (pf_le32(d + k + 4) == (uint32_t)zs->crc) {
 			*at = k;
 			return true;
 		}
