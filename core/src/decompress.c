@@ -33,22 +33,63 @@ int pf_too_large(pf_err *e, enum pf_compression c, size_t max_out)
 	return PF_TOO_LARGE;
 }
 
-/* Grows out for the next chunk of output, within max_out. */
-static int make_room(pf_buf *out, size_t start, size_t max_out, enum pf_compression c, pf_err *e)
+/* Where the output goes: out, through opts->take when there is one;
+ * produced counts the bytes decompressed, against max_out. */
+typedef struct {
+	const uint8_t *in;
+	pf_buf *out;
+	const pf_decompress_opts *opts;
+	size_t produced, max_out;
+	size_t given_back; /* input bytes before this went back */
+	enum pf_compression c;
+	pf_err *e;
+} sink;
+
+/* The input before offset at is read: it goes back every GIVE_BACK bytes
+ * when the caller allows. */
+enum { GIVE_BACK = 1 << 18 };
+
+static void read_to(sink *k, size_t at)
 {
-	if (out->len - start >= max_out)
-		return pf_too_large(e, c, max_out);
+	if (k->opts && k->opts->give_back_input && at - k->given_back >= GIVE_BACK) {
+		pf_release_pages((uint8_t *)k->in + k->given_back, at - k->given_back);
+		k->given_back = at;
+	}
+}
+
+/* Grows out for the next chunk of output, within max_out: 0, or an error
+ * (PF_TOO_LARGE, -1). *room is how much the next step may write. */
+static int make_room(sink *k, size_t *room)
+{
+	pf_buf *out = k->out;
+	if (k->produced >= k->max_out)
+		return pf_too_large(k->e, k->c, k->max_out);
 	size_t want = out->cap - out->len < 65536 ? 65536 : 0;
 	if (want && pf_buf_reserve(out, want) != 0)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory decompressing %s data", pf_compression_name(c));
+		return pf_fail(k->e, PF_EXIT_INTERNAL, "out of memory decompressing %s data", pf_compression_name(k->c));
+	*room = out->cap - out->len;
+	if (*room > k->max_out - k->produced) /* one byte past the bound tells a bomb */
+		*room = k->max_out - k->produced + 1;
+	return 0;
+}
+
+/* n more bytes were written at the end of out (with end, the last):
+ * 0, or an error. */
+static int wrote(sink *k, size_t n, bool end)
+{
+	k->out->len += n;
+	k->produced += n;
+	if (k->opts && k->opts->take && (n || end) && k->opts->take(k->opts->ctx, k->out, end) != 0)
+		return pf_fail(k->e, PF_EXIT_INTERNAL, "out of memory decompressing %s data", pf_compression_name(k->c));
 	return 0;
 }
 
 /* Go's gzip reader reads concatenated members and refuses anything else
  * after them; so does this. */
-static int gunzip(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, pf_err *e)
+static int gunzip(const uint8_t *data, size_t len, sink *k)
 {
-	size_t start = out->len, pos = 0;
+	size_t pos = 0;
+	pf_err *e = k->e;
 	while (pos < len) {
 		z_stream zs;
 		memset(&zs, 0, sizeof zs);
@@ -56,68 +97,65 @@ static int gunzip(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, 
 			return pf_fail(e, PF_EXIT_INTERNAL, "out of memory starting gzip");
 		zs.next_in = (Bytef *)(data + pos);
 		zs.avail_in = (uInt)(len - pos > UINT32_MAX ? UINT32_MAX : len - pos);
-		int rc = Z_OK;
+		int rc = Z_OK, step_rc = 0;
 		while (rc != Z_STREAM_END) {
-			int room_rc = make_room(out, start, max_out, PF_GZIP, e);
-			if (room_rc != 0) {
-				inflateEnd(&zs);
-				return room_rc;
-			}
-			size_t room = out->cap - out->len;
-			if (room > max_out - (out->len - start))
-				room = max_out - (out->len - start) + 1;
-			zs.next_out = out->data + out->len;
+			size_t room;
+			if ((step_rc = make_room(k, &room)) != 0)
+				break;
+			zs.next_out = k->out->data + k->out->len;
 			zs.avail_out = (uInt)(room > UINT32_MAX ? UINT32_MAX : room);
 			rc = inflate(&zs, Z_NO_FLUSH);
-			out->len = (size_t)(zs.next_out - out->data);
+			if ((step_rc = wrote(k, (size_t)(zs.next_out - (k->out->data + k->out->len)), false)) != 0)
+				break;
+			read_to(k, (size_t)(zs.next_in - data));
 			if (rc == Z_STREAM_END)
 				break;
 			if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
-				inflateEnd(&zs);
-				return pf_fail(e, PF_EXIT_DATA, "truncated gzip data at byte %zu", len);
+				step_rc = pf_fail(e, PF_EXIT_DATA, "truncated gzip data at byte %zu", len);
+				break;
 			}
 			if (rc != Z_OK && rc != Z_BUF_ERROR) {
 				size_t at = pos + (size_t)(zs.next_in - (data + pos));
-				const char *why = zs.msg ? zs.msg : "corrupt data";
-				pf_fail(e, PF_EXIT_DATA, "corrupt gzip data near byte %zu: %s", at, why);
-				inflateEnd(&zs);
-				return -1;
+				step_rc = pf_fail(e, PF_EXIT_DATA, "corrupt gzip data near byte %zu: %s", at,
+						  zs.msg ? zs.msg : "corrupt data");
+				break;
 			}
 		}
 		pos += (size_t)(zs.next_in - (data + pos));
 		inflateEnd(&zs);
-		if (out->len - start > max_out)
-			return pf_too_large(e, PF_GZIP, max_out);
+		if (step_rc != 0)
+			return step_rc;
+		if (k->produced > k->max_out)
+			return pf_too_large(e, PF_GZIP, k->max_out);
 		if (pos < len && pf_detect_compression(data + pos, len - pos) != PF_GZIP)
 			return pf_fail(e, PF_EXIT_DATA, "unexpected bytes after gzip data at byte %zu", pos);
 	}
-	return 0;
+	return wrote(k, 0, true);
 }
 
-static int unzstd(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, pf_err *e)
+static int unzstd(const uint8_t *data, size_t len, sink *k)
 {
 	ZSTD_DStream *ds = ZSTD_createDStream();
 	if (!ds)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory starting zstd");
-	size_t start = out->len, hint = 1;
+		return pf_fail(k->e, PF_EXIT_INTERNAL, "out of memory starting zstd");
+	size_t hint = 1, room;
 	int rc = -1;
 	ZSTD_inBuffer in = {data, len, 0};
 	while (in.pos < in.size) {
-		if ((rc = make_room(out, start, max_out, PF_ZSTD, e)) != 0)
+		if ((rc = make_room(k, &room)) != 0)
 			goto fail;
-		size_t room = out->cap - out->len;
-		if (room > max_out - (out->len - start))
-			room = max_out - (out->len - start) + 1;
-		ZSTD_outBuffer ob = {out->data + out->len, room, 0};
+		ZSTD_outBuffer ob = {k->out->data + k->out->len, room, 0};
 		hint = ZSTD_decompressStream(ds, &ob, &in);
-		out->len += ob.pos;
 		if (ZSTD_isError(hint)) {
-			pf_fail(e, PF_EXIT_DATA, "corrupt zstd data near byte %zu: %s", in.pos,
-				ZSTD_getErrorName(hint));
+			rc = pf_fail(k->e, PF_EXIT_DATA, "corrupt zstd data near byte %zu: %s", in.pos,
+				     ZSTD_getErrorName(hint));
 			goto fail;
 		}
-		if (out->len - start > max_out) {
-			rc = pf_too_large(e, PF_ZSTD, max_out);
+		if ((rc = wrote(k, ob.pos, false)) != 0)
+			goto fail;
+		read_to(k, in.pos);
+		if (k->produced > k->max_out) {
+			rc = pf_too_large(k->e, PF_ZSTD, k->max_out);
 			goto fail;
 		}
 		if (ob.pos == 0 && in.pos == in.size)
@@ -126,39 +164,60 @@ static int unzstd(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, 
 	/* Flush what the decoder still holds; a non-zero hint means the last
 	 * frame did not end. */
 	while (hint != 0) {
-		if ((rc = make_room(out, start, max_out, PF_ZSTD, e)) != 0)
+		if ((rc = make_room(k, &room)) != 0)
 			goto fail;
-		ZSTD_outBuffer ob = {out->data + out->len, out->cap - out->len, 0};
+		ZSTD_outBuffer ob = {k->out->data + k->out->len, room, 0};
 		hint = ZSTD_decompressStream(ds, &ob, &in);
-		out->len += ob.pos;
 		if (ZSTD_isError(hint)) {
-			pf_fail(e, PF_EXIT_DATA, "corrupt zstd data: %s", ZSTD_getErrorName(hint));
+			rc = pf_fail(k->e, PF_EXIT_DATA, "corrupt zstd data: %s", ZSTD_getErrorName(hint));
 			goto fail;
 		}
+		if ((rc = wrote(k, ob.pos, false)) != 0)
+			goto fail;
 		if (ob.pos == 0 && hint != 0) {
-			pf_fail(e, PF_EXIT_DATA, "truncated zstd data at byte %zu", len);
+			rc = pf_fail(k->e, PF_EXIT_DATA, "truncated zstd data at byte %zu", len);
 			goto fail;
 		}
 	}
 	ZSTD_freeDStream(ds);
-	return 0;
+	return wrote(k, 0, true);
 fail:
 	ZSTD_freeDStream(ds);
 	return rc != 0 ? rc : -1;
 }
 
+/* Raw protobuf, copied in pieces so that opts->take takes it as it
+ * takes decompressed output. */
+static int copy_raw(const uint8_t *data, size_t len, sink *k)
+{
+	if (len > k->max_out)
+		return pf_too_large(k->e, PF_RAW, k->max_out);
+	for (size_t pos = 0; pos < len;) {
+		size_t n = len - pos < 65536 ? len - pos : 65536;
+		if (pf_buf_append(k->out, data + pos, n) != 0)
+			return pf_fail(k->e, PF_EXIT_INTERNAL, "out of memory");
+		k->out->len -= n; /* wrote() counts them */
+		int rc = wrote(k, n, false);
+		if (rc != 0)
+			return rc;
+		pos += n;
+		read_to(k, pos);
+	}
+	return wrote(k, 0, true);
+}
+
+int pf_decompress_into(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, const pf_decompress_opts *opts,
+		       size_t *produced, pf_err *e)
+{
+	enum pf_compression c = pf_detect_compression(data, len);
+	sink k = {.in = data, .out = out, .opts = opts, .max_out = max_out, .c = c, .e = e};
+	int rc = c == PF_GZIP ? gunzip(data, len, &k) : c == PF_ZSTD ? unzstd(data, len, &k) : copy_raw(data, len, &k);
+	if (produced)
+		*produced = k.produced;
+	return rc;
+}
+
 int pf_decompress(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, pf_err *e)
 {
-	switch (pf_detect_compression(data, len)) {
-	case PF_GZIP:
-		return gunzip(data, len, max_out, out, e);
-	case PF_ZSTD:
-		return unzstd(data, len, max_out, out, e);
-	default:
-		if (len > max_out)
-			return pf_too_large(e, PF_RAW, max_out);
-		if (pf_buf_append(out, data, len) != 0)
-			return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-		return 0;
-	}
+	return pf_decompress_into(data, len, max_out, out, NULL, NULL, e);
 }

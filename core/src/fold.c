@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "decompress.h"
 #include "pipeline.h"
+#include "pprof_presum.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -121,20 +122,27 @@ static int merge_next(void *ctx, pf_err *e)
 	return e->code ? -1 : 0;
 }
 
+static int presum_take(void *ctx, pf_buf *out, bool end) { return pf_presum_take(ctx, out, end); }
+
 /* A profile's job: decompress it, decode it without its string labels
- * (they only grow the file; the decompressed bytes go back as they are
- * decoded, when it is merged) and check it against -limit. */
+ * (they only grow the file) and check it against -limit. When it is
+ * merged, its repeated samples are summed and their bytes dropped as they
+ * are decompressed (pprof_presum.h), and what is left goes back as it is
+ * decoded. */
 static int prepare(void *ctx, pf_err *e)
 {
 	pending *q = ctx;
 	pf_buf raw = {0};
-	int rc = pf_profile_decompress(q->origin, q->entry, q->data.data, q->data.len, q->max_out, &raw, e);
+	pf_presum presum = {0};
+	/* q->data is not read again: its pages go back as it is decompressed. */
+	pf_decompress_opts opts = {q->alone ? NULL : presum_take, &presum, true};
+	int rc = pf_profile_decompress(q->origin, q->entry, q->data.data, q->data.len, q->max_out, &raw, &opts,
+				       &q->raw_len, e);
 	pf_buf_free(&q->data);
-	q->raw_len = raw.len;
 	q->too_large = rc == PF_TOO_LARGE;
 	if (rc == 0) {
 		q->p = q->alone ? pf_profile_decode_without_string_labels(raw.data, raw.len, e)
-				: pf_profile_decode_to_merge_consuming(raw.data, raw.len, q->first, e);
+				: pf_profile_decode_presummed(raw.data, raw.len, &presum, q->first, e);
 		if (q->p && within_limits(q->p, q->max, e) != 0) {
 			pf_profile_free(q->p);
 			q->p = NULL;
@@ -145,6 +153,7 @@ static int prepare(void *ctx, pf_err *e)
 		}
 	}
 	pf_buf_free(&raw);
+	pf_presum_free(&presum);
 	return rc != 0 ? -1 : 0;
 }
 

@@ -160,11 +160,15 @@ pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t 
  * other profile's. */
 pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, bool first, pf_err *e);
 
-/* The same for input the caller will not read again: the samples' bytes,
- * most of a profile's, go back to the kernel as they are decoded (their
- * pages then read as zeros), so that a profile's bytes and its decoded
- * form are not both held whole. */
-pf_profile *pf_profile_decode_to_merge_consuming(uint8_t *data, size_t len, bool first, pf_err *e);
+/* The same for input the caller will not read again: the samples' bytes
+ * go back to the kernel as they are decoded (their pages then read as
+ * zeros), so that a profile's bytes and its decoded form are not both
+ * held whole. With s not NULL, data is what pf_presum s left of the
+ * input (its repeated samples summed and dropped while it was
+ * decompressed, pprof_presum.h): the profile and any error, byte offsets
+ * included, are those of decoding the whole input. */
+typedef struct pf_presum pf_presum;
+pf_profile *pf_profile_decode_presummed(uint8_t *data, size_t len, const pf_presum *s, bool first, pf_err *e);
 
 /* Drops every sample's string labels (numeric labels stay), as datadog-pgo does. */
 void pf_profile_drop_string_labels(pf_profile *p);

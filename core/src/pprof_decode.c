@@ -29,6 +29,7 @@
  *   - a label with a string value (str != 0) is a string label; otherwise,
  *     with num or unit non-zero, a numeric label; otherwise it is dropped. */
 #include "pprof_internal.h"
+#include "pprof_presum.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -88,6 +89,12 @@ typedef struct {
 	size_t given_back;       /* bytes of it before this offset are given back */
 	int64_t *values_tmp;     /* coalesce: one sample's values */
 	size_t nsamples_read;
+	/* Decoding what pf_presum left (else NULL): the kept samples, read
+	 * so far, and the first dropped one whose labels are out of range
+	 * (NULL when none is). */
+	const pf_presum *presum;
+	size_t nkept_read;
+	const pf_presum_label *bad_labels;
 
 	uint32_t *strmap; /* string_table index -> string pool id */
 	size_t nstrmap, cap_strmap;
@@ -113,6 +120,9 @@ typedef struct {
 } dec;
 
 static size_t off(const dec *d, const uint8_t *at) { return (size_t)(at - d->base); }
+
+/* Where byte offset at (of the bytes decoded) is in the input, for errors. */
+static size_t where(const dec *d, size_t at) { return d->presum ? pf_presum_orig_offset(d->presum, at) : at; }
 
 static int oom(dec *d) { return pf_fail(d->e, PF_EXIT_INTERNAL, "out of memory decoding the profile"); }
 
@@ -152,9 +162,9 @@ static int read_varint_slow(dec *d, span *s, uint64_t *v)
 		/* pprof: at most 10 bytes; bits past 64 are dropped. */
 		if (i >= 10)
 			return pf_fail(d->e, PF_EXIT_DATA, "varint longer than 10 bytes at byte %zu",
-				       off(d, s->p));
+				       where(d, off(d, s->p)));
 		if (i >= s->end - s->p)
-			return pf_fail(d->e, PF_EXIT_DATA, "truncated varint at byte %zu", off(d, s->p));
+			return pf_fail(d->e, PF_EXIT_DATA, "truncated varint at byte %zu", where(d, off(d, s->p)));
 		uint8_t b = s->p[i];
 		u |= (uint64_t)(b & 0x7f) << (7 * i);
 		if (!(b & 0x80)) {
@@ -195,7 +205,7 @@ static int next_field(dec *d, span *s, field *f)
 		n = f->wt == WT_FIXED64 ? 8 : 4;
 		if (left < n)
 			return pf_fail(d->e, PF_EXIT_DATA, "truncated fixed%d field %" PRIu64 " at byte %zu",
-				       (int)n * 8, f->num, f->at);
+				       (int)n * 8, f->num, where(d, f->at));
 		f->u64 = le(s->p, (int)n);
 		s->p += n;
 		return 1;
@@ -207,13 +217,13 @@ static int next_field(dec *d, span *s, field *f)
 			return pf_fail(d->e, PF_EXIT_DATA,
 				       "field %" PRIu64 " at byte %zu: length %" PRIu64
 				       " runs past the end (%zu bytes left)",
-				       f->num, f->at, n, left);
+				       f->num, where(d, f->at), n, left);
 		f->data = (span){s->p, s->p + n};
 		s->p += n;
 		return 1;
 	default:
 		return pf_fail(d->e, PF_EXIT_DATA, "unsupported wire type %d (field %" PRIu64 ") at byte %zu",
-			       f->wt, f->num, f->at);
+			       f->wt, f->num, where(d, f->at));
 	}
 }
 
@@ -222,7 +232,7 @@ static int want_wt(dec *d, const field *f, int wt, const char *what)
 	if (f->wt == wt)
 		return 0;
 	return pf_fail(d->e, PF_EXIT_DATA, "%s (field %" PRIu64 ") at byte %zu has wire type %d, want %d",
-		       what, f->num, f->at, f->wt, wt);
+		       what, f->num, where(d, f->at), f->wt, wt);
 }
 
 static int get_u64(dec *d, const field *f, const char *what, uint64_t *v)
@@ -305,7 +315,7 @@ static int add_string(dec *d, const field *f)
 		return -1;
 	size_t n = (size_t)(f->data.end - f->data.p);
 	if (d->nstrmap == 0 && n != 0)
-		return pf_fail(d->e, PF_EXIT_DATA, "string_table[0] at byte %zu must be \"\"", f->at);
+		return pf_fail(d->e, PF_EXIT_DATA, "string_table[0] at byte %zu must be \"\"", where(d, f->at));
 	uint32_t id = 0; /* string_table[0], "", is the pool's id 0 */
 	if (pf_vec_reserve((void **)&d->strmap, &d->cap_strmap, d->nstrmap + 1, sizeof *d->strmap) != 0 ||
 	    (d->index_strings ? pf_strpool_intern(&d->p->str, f->data.p, n, &id)
@@ -367,9 +377,9 @@ static int idmap_add(dec *d, idmap *m, uint32_t idx, size_t at)
 {
 	uint64_t id = id_at(m, idx);
 	if (id == 0)
-		return pf_fail(d->e, PF_EXIT_DATA, "%s at byte %zu has the reserved id 0", m->what, at);
+		return pf_fail(d->e, PF_EXIT_DATA, "%s at byte %zu has the reserved id 0", m->what, where(d, at));
 	if (idmap_get(m, id) != PF_NONE)
-		return pf_fail(d->e, PF_EXIT_DATA, "duplicate %s id %" PRIu64 " at byte %zu", m->what, id, at);
+		return pf_fail(d->e, PF_EXIT_DATA, "duplicate %s id %" PRIu64 " at byte %zu", m->what, id, where(d, at));
 	if (id < m->ndense) {
 		m->dense[id] = idx + 1;
 		return 0;
@@ -440,7 +450,7 @@ static int scan_field(dec *d, const field *f)
 	case 9:
 		if (p->time_nanos != 0)
 			return pf_fail(d->e, PF_EXIT_DATA,
-				       "second time_nanos at byte %zu: concatenated profiles", f->at);
+				       "second time_nanos at byte %zu: concatenated profiles", where(d, f->at));
 		return get_i64(d, f, "time_nanos", &p->time_nanos);
 	case 10: return get_i64(d, f, "duration_nanos", &p->duration_nanos);
 	case 11:
@@ -600,7 +610,7 @@ static int resolve_lines(dec *d, pf_location *loc, size_t at)
 			return pf_fail(d->e, PF_EXIT_DATA,
 				       "location id %" PRIu64 " (byte %zu) line %" PRIu32
 				       ": function id %" PRIu64 " not found",
-				       loc->id, at, i, fid);
+				       loc->id, where(d, at), i, fid);
 		d->p->lines[loc->lines + i].function = idx;
 	}
 	return 0;
@@ -653,7 +663,7 @@ static int add_sample_locations(dec *d, const field *f, pf_sample *smp, size_t i
 		if (idx == PF_NONE)
 			return pf_fail(d->e, PF_EXIT_DATA,
 				       "sample index %zu (byte %zu): location id %" PRIu64 " not found",
-				       index, f->at, id);
+				       index, where(d, f->at), id);
 		p->sample_locs[p->nsample_locs++] = idx;
 		smp->nlocs++;
 	}
@@ -701,19 +711,42 @@ static int read_label(dec *d, const field *f, raw_label *l)
 	return bad || r < 0 ? -1 : 0;
 }
 
-static int add_label(dec *d, const field *f, pf_sample *smp, size_t index)
+/* A label's key or string out of range in sample s: the error names the
+ * largest key or string index of the sample's labels (negative ones
+ * counting as larger than any other), so that it is the same error when
+ * the sample was summed and dropped before it was decoded (pf_presum
+ * notes only that index). */
+static int labels_out_of_range(dec *d, span s, size_t index)
+{
+	pf_err *e = d->e, quiet = {0};
+	d->e = &quiet;
+	uint64_t worst = 0;
+	field f;
+	raw_label l;
+	while (next_field(d, &s, &f) > 0) {
+		if (f.num == 3 && read_label(d, &f, &l) == 0) {
+			if ((uint64_t)l.key > worst)
+				worst = (uint64_t)l.key;
+			if (l.str != 0 && (uint64_t)l.str > worst)
+				worst = (uint64_t)l.str;
+		}
+	}
+	d->e = e;
+	return pf_fail(d->e, PF_EXIT_DATA, "string_table index %" PRId64 " out of range (%zu strings) in sample index %zu labels",
+		       (int64_t)worst, d->nstrmap, index);
+}
+
+static int add_label(dec *d, const field *f, span smp_bytes, pf_sample *smp, size_t index)
 {
 	pf_profile *p = d->p;
 	raw_label raw;
 	if (read_label(d, f, &raw) != 0)
 		return -1;
-	uint32_t k = 0;
-	if (str_ref(d, raw.key, &k, "sample index %" PRIu64, index, "label key") != 0)
-		return -1;
+	if (!in_string_table(d, raw.key) || (raw.str != 0 && !in_string_table(d, raw.str)))
+		return labels_out_of_range(d, smp_bytes, index);
+	uint32_t k = d->strmap[raw.key];
 	if (raw.str != 0) {
-		pf_label l = {k, 0};
-		if (str_ref(d, raw.str, &l.str, "sample index %" PRIu64, index, "label str") != 0)
-			return -1;
+		pf_label l = {k, d->strmap[raw.str]};
 		if (d->drop_string_labels)
 			return 0;
 		if (PF_RESERVE(p, labels, 1) != 0)
@@ -786,7 +819,16 @@ static int order_labels(dec *d, const pf_sample *smp)
  * merge sums it. A sample the quick look finds anything wrong with is
  * decoded the usual way too, which reports the error pprof's order gives.
  * A kept sample's location ids' bytes are copied (about a fifth of the
- * samples' bytes), so that the input can go back as it is decoded. */
+ * samples' bytes), so that the input can go back as it is decoded.
+ *
+ * The fold does most of this before decoding: pf_presum (pprof_presum.c)
+ * looks at each sample the same way as the decompressor hands its bytes
+ * over, sums the repeats it can be sure of and drops their bytes; the
+ * decoder then reads what is left with pf_presum's record of it (the
+ * input's sample indexes and byte offsets, the sums, the dropped samples
+ * whose labels may be out of range), and gives the same profile or error.
+ * So an error about a sample's labels names the largest string index of
+ * its labels, the one pf_presum notes, whichever label was out of range. */
 
 typedef struct {
 	const dec *d;
@@ -877,19 +919,20 @@ static int decode_one_sample(dec *d, span s, size_t at, size_t index, pf_sample 
 	*smp = (pf_sample){.locs = p->nsample_locs, .values = p->nvalues, .labels = p->nlabels,
 			   .num_labels = p->nnum_labels};
 	field f;
+	span all = s;
 	int r, bad = 0;
 	while (!bad && (r = next_field(d, &s, &f)) > 0) {
 		switch (f.num) {
 		case 1: bad = add_sample_locations(d, &f, smp, index); break;
 		case 2: bad = add_sample_values(d, &f, &nvalues); break;
-		case 3: bad = add_label(d, &f, smp, index); break;
+		case 3: bad = add_label(d, &f, all, smp, index); break;
 		}
 	}
 	if (bad || r < 0)
 		return -1;
 	if (nvalues != p->nsample_types)
 		return pf_fail(d->e, PF_EXIT_DATA, "sample index %zu (byte %zu) has %zu values for %zu sample types",
-			       index, at, nvalues, p->nsample_types);
+			       index, where(d, at), nvalues, p->nsample_types);
 	return order_labels(d, smp);
 }
 
@@ -905,11 +948,42 @@ static void give_back_before(dec *d, size_t at)
 	}
 }
 
+/* The first sample pf_presum dropped whose labels are out of range
+ * refused where the whole decoding refuses it: before the first sample
+ * kept after it, or at the end. */
+static int dropped_labels_out_of_range(dec *d)
+{
+	return pf_fail(d->e, PF_EXIT_DATA, "string_table index %" PRId64 " out of range (%zu strings) in sample index %zu labels",
+		       (int64_t)d->bad_labels->worst, d->nstrmap, (size_t)d->bad_labels->index);
+}
+
+/* The index in the input of the sample being decoded, and where
+ * pf_presum put the sums of the repeats it dropped (PF_PRESUM_NONE). */
+static int sample_index(dec *d, size_t *index, uint32_t *sums)
+{
+	*index = d->nsamples_read;
+	*sums = PF_PRESUM_NONE;
+	if (!d->presum)
+		return 0;
+	if (d->nkept_read >= d->presum->nkept)
+		return pf_fail(d->e, PF_EXIT_INTERNAL, "more samples than the %zu kept while decompressing",
+			       d->presum->nkept);
+	pf_presum_kept k = d->presum->kept[d->nkept_read++];
+	if (d->bad_labels && d->bad_labels->index < k.index)
+		return dropped_labels_out_of_range(d);
+	*index = k.index;
+	*sums = k.sums;
+	return 0;
+}
+
 static int decode_sample(dec *d, span s, size_t at)
 {
 	give_back_before(d, at);
 	pf_profile *p = d->p;
-	size_t index = d->nsamples_read;
+	size_t index;
+	uint32_t sums;
+	if (sample_index(d, &index, &sums) != 0)
+		return -1;
 	span locs = {NULL, NULL};
 	uint64_t hash = 0;
 	bool candidate = d->coalesce && repeat_candidate(d, s, &locs, &hash, d->values_tmp);
@@ -925,6 +999,8 @@ static int decode_sample(dec *d, span s, size_t at)
 	if (decode_one_sample(d, s, at, index, &smp) != 0)
 		return -1;
 	d->nsamples_read++;
+	if (sums != PF_PRESUM_NONE) /* its repeats' values, summed before it came */
+		memcpy(p->values + smp.values, d->presum->sums + sums, p->nsample_types * sizeof *p->values);
 	if (d->coalesce)
 		p->input_index[p->nsamples] = (uint32_t)index;
 	if (candidate) { /* the first of its kind, or one whose sums are full */
@@ -995,6 +1071,26 @@ static span stretch(const dec *d, int a, int b)
 	return (span){from, to};
 }
 
+/* Once the string table is known: the first sample pf_presum dropped
+ * whose labels are out of range. Their largest indexes rise along
+ * presum->labels, which holds every dropped sample whose largest index
+ * passed all before it, so the first one is there. */
+static void find_bad_labels(dec *d)
+{
+	if (!d->presum)
+		return;
+	const pf_presum_label *l = d->presum->labels;
+	size_t lo = 0, hi = d->presum->nlabels;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l[mid].worst < d->nstrmap)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	d->bad_labels = lo < d->presum->nlabels ? &l[lo] : NULL;
+}
+
 static int decode_all(dec *d, span all)
 {
 	field f;
@@ -1011,14 +1107,19 @@ static int decode_all(dec *d, span all)
 	}
 	if (r < 0 || resolve_header(d) != 0 || alloc_entities(d) != 0)
 		return -1;
-	if (d->p->nsample_types == 0 && d->nsample_msgs != 0)
-		return pf_fail(d->e, PF_EXIT_DATA, "%zu samples but no sample types", d->nsample_msgs);
+	size_t nsamples = d->nsample_msgs + (d->presum ? d->presum->ndropped : 0);
+	if (d->p->nsample_types == 0 && nsamples != 0)
+		return pf_fail(d->e, PF_EXIT_DATA, "%zu samples but no sample types", nsamples);
 	span samples = stretch(d, 2, 2);
 	d->given_back = samples.p ? (size_t)(samples.p - d->base) : 0;
+	find_bad_labels(d);
 	if (decode_messages(d, stretch(d, 3, 5), 3, decode_mapping, 5, decode_function) != 0 ||
-	    decode_messages(d, stretch(d, 4, 4), 4, decode_location, 0, NULL) != 0 ||
-	    decode_messages(d, samples, 2, decode_sample, 0, NULL) != 0)
+	    decode_messages(d, stretch(d, 4, 4), 4, decode_location, 0, NULL) != 0)
 		return -1;
+	if (decode_messages(d, samples, 2, decode_sample, 0, NULL) != 0)
+		return -1;
+	if (d->bad_labels) /* after the last sample kept */
+		return dropped_labels_out_of_range(d);
 	return 0;
 }
 
@@ -1038,21 +1139,22 @@ static void dec_free(dec *d)
 	free(d->values_tmp);
 }
 
-static pf_profile *decode(const uint8_t *data, size_t len, bool drop_string_labels, bool index_strings,
-			  bool coalesce, uint8_t *give_back, pf_err *e)
+/* Decodes data[0..len) with the options set in d. */
+static pf_profile *decode(const uint8_t *data, size_t len, dec d, pf_err *e)
 {
-	if (len == 0) {
+	size_t in_len = d.presum ? d.presum->orig_len : len; /* as the input had it */
+	if (in_len == 0) {
 		pf_fail(e, PF_EXIT_DATA, "empty profile");
 		return NULL;
 	}
 	/* Indexes are 32-bit; a profile this big is not one a service writes. */
-	if (len >= PF_NONE) {
-		pf_fail(e, PF_EXIT_DATA, "profile of %zu bytes is larger than 4 GiB", len);
+	if (in_len >= PF_NONE) {
+		pf_fail(e, PF_EXIT_DATA, "profile of %zu bytes is larger than 4 GiB", in_len);
 		return NULL;
 	}
-	dec d = {.base = data, .e = e, .p = pf_profile_new(), .drop_string_labels = drop_string_labels,
-		 .index_strings = index_strings, .coalesce = coalesce, .give_back = give_back};
-	if (!d.p) {
+	d.base = data;
+	d.e = e;
+	if (!(d.p = pf_profile_new())) {
 		oom(&d);
 		return NULL;
 	}
@@ -1063,26 +1165,29 @@ static pf_profile *decode(const uint8_t *data, size_t len, bool drop_string_labe
 		return NULL;
 	}
 	d.p->nstring_table = d.nstrmap;
-	d.p->nsamples_read = d.nsamples_read;
+	d.p->nsamples_read = d.presum ? d.presum->nsamples : d.nsamples_read;
 	return d.p;
 }
 
 pf_profile *pf_profile_decode(const uint8_t *data, size_t len, pf_err *e)
 {
-	return decode(data, len, false, true, false, NULL, e);
+	return decode(data, len, (dec){.index_strings = true}, e);
 }
 
 pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t len, pf_err *e)
 {
-	return decode(data, len, true, true, false, NULL, e);
+	return decode(data, len, (dec){.drop_string_labels = true, .index_strings = true}, e);
 }
 
 pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, bool first, pf_err *e)
 {
-	return decode(data, len, true, first, true, NULL, e);
+	return decode(data, len, (dec){.drop_string_labels = true, .index_strings = first, .coalesce = true}, e);
 }
 
-pf_profile *pf_profile_decode_to_merge_consuming(uint8_t *data, size_t len, bool first, pf_err *e)
+pf_profile *pf_profile_decode_presummed(uint8_t *data, size_t len, const pf_presum *s, bool first, pf_err *e)
 {
-	return decode(data, len, true, first, true, data, e);
+	return decode(data, len,
+		      (dec){.drop_string_labels = true, .index_strings = first, .coalesce = true, .give_back = data,
+			    .presum = s},
+		      e);
 }

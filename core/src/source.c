@@ -32,10 +32,13 @@ int pf_fail_at(pf_err *e, const char *origin, const char *entry)
 }
 
 int pf_profile_decompress(const char *origin, const char *entry, const uint8_t *data, size_t len,
-			  size_t max_out, pf_buf *raw, pf_err *e)
+			  size_t max_out, pf_buf *raw, const pf_decompress_opts *opts, size_t *produced, pf_err *e)
 {
-	int rc = pf_decompress(data, len, max_out, raw, e);
-	if (rc == 0 && raw->len == 0)
+	size_t n = 0;
+	int rc = pf_decompress_into(data, len, max_out, raw, opts, &n, e);
+	if (produced)
+		*produced = n;
+	if (rc == 0 && n == 0)
 		rc = pf_fail(e, PF_EXIT_DATA, "empty profile");
 	if (rc != 0)
 		pf_fail_at(e, origin, entry);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "decompress.h"
 #include "err.h"
 #include "limits.h"
 #include "zipread.h"
@@ -37,10 +38,12 @@ size_t pf_source_max(const pf_limits *lim);
  * or "origin"), as errors of this file are; returns -1. */
 int pf_fail_at(pf_err *e, const char *origin, const char *entry);
 
-/* Decompresses a profile a sink received into raw, within max_out bytes;
- * errors name origin and entry. 0, -1, or PF_TOO_LARGE (decompress.h). */
+/* Decompresses a profile a sink received into raw, within max_out bytes,
+ * as opts says (pf_decompress_into; *produced is the bytes
+ * decompressed); errors name origin and entry. 0, -1, or
+ * PF_TOO_LARGE (decompress.h). */
 int pf_profile_decompress(const char *origin, const char *entry, const uint8_t *data, size_t len,
-			  size_t max_out, pf_buf *raw, pf_err *e);
+			  size_t max_out, pf_buf *raw, const pf_decompress_opts *opts, size_t *produced, pf_err *e);
 
 /* Feeds the profiles in data (one profile or a ZIP of them) to sink, in
  * archive order; the sink may take data itself when it is one profile.

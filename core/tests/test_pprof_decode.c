@@ -6,6 +6,7 @@
  * accepts something surprising. */
 #include "check.h"
 #include "pprof.h"
+#include "presum_check.h"
 #include "test_pprof_wire.h"
 
 #include <stdbool.h>
@@ -97,6 +98,10 @@ static void refused(pf_buf *b, const char *want_msg)
 	CHECK_EQ_INT(e2.code, e.code);
 	CHECK(strcmp(e2.msg, e.msg) == 0);
 	pf_profile_free(p);
+	/* So does decoding it with its repeats summed as it is decompressed,
+	 * taken a byte at a time or at once. */
+	CHECK(presum_agrees(b, 1, false, NULL));
+	CHECK(presum_agrees(b, b->len + 1, true, NULL));
 	pf_buf_free(b);
 }
 
@@ -204,7 +209,7 @@ static void test_string_errors(void)
 	pb_u(&m, 2, 1);
 	pb_pair(&m, 3, 1, 6, 2, 70);
 	pb_msg(&b, F_SAMPLE, &m);
-	refused(&b, "string_table index 70 out of range (7 strings) in sample index 0 label str");
+	refused(&b, "string_table index 70 out of range (7 strings) in sample index 0 labels");
 
 	/* pprof resolves a label's key even when it then drops the label. */
 	strings(&b);
@@ -213,7 +218,7 @@ static void test_string_errors(void)
 	pb_u(&m, 2, 1);
 	pb_pair(&m, 3, 1, 60, 0, 0);
 	pb_msg(&b, F_SAMPLE, &m);
-	refused(&b, "in sample index 0 label key");
+	refused(&b, "string_table index 60 out of range (7 strings) in sample index 0 labels");
 }
 
 static void test_id_errors(void)
@@ -650,7 +655,7 @@ static void test_samples_given_back(void)
 	memcpy(mine, b.data, b.len);
 	pf_err e = {0};
 	pf_profile *kept = pf_profile_decode_to_merge(b.data, b.len, false, &e);
-	pf_profile *given = pf_profile_decode_to_merge_consuming(mine, b.len, false, &e);
+	pf_profile *given = pf_profile_decode_presummed(mine, b.len, NULL, false, &e);
 	CHECK(kept && given);
 	CHECK(given && given->nsamples < given->nsamples_read / 2); /* repeats were summed */
 	pf_buf want = {0}, got = {0};
