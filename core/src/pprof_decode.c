@@ -976,6 +976,16 @@ static int sample_index(dec *d, size_t *index, uint32_t *sums)
 	return 0;
 }
 
+/* Before the samples' pass, the last: what lies after the samples (in
+ * Go's layout the mappings, locations, functions and strings, copied out
+ * by now) is not read again. */
+static void give_back_after(dec *d, span samples, span all)
+{
+	const uint8_t *from = samples.p ? samples.end : all.p;
+	if (d->give_back && all.end > from)
+		pf_release_pages(d->give_back + off(d, from), (size_t)(all.end - from));
+}
+
 static int decode_sample(dec *d, span s, size_t at)
 {
 	give_back_before(d, at);
@@ -1116,6 +1126,7 @@ static int decode_all(dec *d, span all)
 	if (decode_messages(d, stretch(d, 3, 5), 3, decode_mapping, 5, decode_function) != 0 ||
 	    decode_messages(d, stretch(d, 4, 4), 4, decode_location, 0, NULL) != 0)
 		return -1;
+	give_back_after(d, samples, all);
 	if (decode_messages(d, samples, 2, decode_sample, 0, NULL) != 0)
 		return -1;
 	if (d->bad_labels) /* after the last sample kept */
