@@ -341,7 +341,7 @@ static int scan(pf_presum *s, pf_buf *out, bool end)
 
 int pf_presum_take(pf_presum *s, pf_buf *out, bool end)
 {
-	int rc = scan(s, out, end);
+	int rc = out->len > s->done ? scan(s, out, end) : 0; /* out->data may be NULL */
 	s->orig_len = s->done_orig + (out->len - s->done); /* the rest is as it came */
 	return rc;
 }
