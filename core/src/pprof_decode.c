@@ -124,6 +124,11 @@ static size_t off(const dec *d, const uint8_t *at) { return (size_t)(at - d->bas
 /* Where byte offset at (of the bytes decoded) is in the input, for errors. */
 static size_t where(const dec *d, size_t at) { return d->presum ? pf_presum_orig_offset(d->presum, at) : at; }
 
+/* The same for the offset just past a message's last byte: where
+ * pf_presum dropped what followed, the next byte kept is elsewhere, so
+ * the message's last byte tells. */
+static size_t where_end(const dec *d, size_t at) { return at ? where(d, at - 1) + 1 : 0; }
+
 static int oom(dec *d) { return pf_fail(d->e, PF_EXIT_INTERNAL, "out of memory decoding the profile"); }
 
 /* ---- wire format ---- */
@@ -164,7 +169,8 @@ static int read_varint_slow(dec *d, span *s, uint64_t *v)
 			return pf_fail(d->e, PF_EXIT_DATA, "varint longer than 10 bytes at byte %zu",
 				       where(d, off(d, s->p)));
 		if (i >= s->end - s->p)
-			return pf_fail(d->e, PF_EXIT_DATA, "truncated varint at byte %zu", where(d, off(d, s->p)));
+			return pf_fail(d->e, PF_EXIT_DATA, "truncated varint at byte %zu",
+				       s->p == s->end ? where_end(d, off(d, s->p)) : where(d, off(d, s->p)));
 		uint8_t b = s->p[i];
 		u |= (uint64_t)(b & 0x7f) << (7 * i);
 		if (!(b & 0x80)) {

@@ -371,6 +371,21 @@ static void test_offsets(void)
 	snprintf(want, sizeof want, "unsupported wire type 3 (field 30) at byte %zu", at);
 	refused_alike(&b, want);
 
+	/* At the end of a kept sample that a dropped one follows. */
+	header(&b);
+	sample(&b, st1, 2, 1, 1, 0);
+	pb_packed(&m, 1, st2, 3);
+	pb_packed(&m, 2, (const uint64_t[]){1, 1}, 2);
+	pb_tag(&m, 15, 2); /* no length */
+	pb_msg(&b, F_SAMPLE, &m);
+	at = b.len;
+	sample(&b, st1, 2, 1, 1, 0);
+	sample(&b, st3, 1, 1, 1, 0);
+	entities(&b);
+	strings(&b, NSTRINGS);
+	snprintf(want, sizeof want, "truncated varint at byte %zu", at);
+	refused_alike(&b, want);
+
 	/* Inside a kept sample after dropped ones. */
 	header(&b);
 	for (int i = 0; i < 5; i++)
