@@ -232,8 +232,7 @@ static int note_labels(pf_presum *s, const look *l)
 /* A new first of its kind, whose bytes will be at compacted offset at. */
 static int add_first(pf_presum *s, const look *l, size_t locs_at, uint32_t *sums)
 {
-	if (s->nsums + l->nvalues > UINT32_MAX || locs_at > UINT32_MAX ||
-	    pf_vec_reserve((void **)&s->firsts, &s->cap_firsts, s->nfirsts + 1, sizeof *s->firsts) != 0 ||
+	if (pf_vec_reserve((void **)&s->firsts, &s->cap_firsts, s->nfirsts + 1, sizeof *s->firsts) != 0 ||
 	    pf_vec_reserve((void **)&s->sums, &s->cap_sums, s->nsums + l->nvalues, sizeof *s->sums) != 0)
 		return -1;
 	memcpy(s->sums + s->nsums, s->values, l->nvalues * sizeof *s->sums);
@@ -254,7 +253,10 @@ static int take_sample(pf_presum *s, span m, const uint8_t *start, size_t at)
 	if (r < 0)
 		return -1;
 	uint32_t sums = PF_PRESUM_NONE;
-	if (r == 1) {
+	size_t locs_at = r == 1 ? at + (size_t)(l.locs.p - start) : 0;
+	/* What pf_presum keeps is 32-bit; past that (a profile the decoder
+	 * refuses as larger than 4 GiB), samples are only kept. */
+	if (r == 1 && locs_at <= UINT32_MAX && s->nsums + l.nvalues <= UINT32_MAX) {
 		probe q = {s, l.locs};
 		uint64_t hash = pf_hash_bytes(l.locs.p, (size_t)(l.locs.end - l.locs.p));
 		uint32_t idx;
@@ -268,7 +270,7 @@ static int take_sample(pf_presum *s, span m, const uint8_t *start, size_t at)
 				s->ndropped++;
 				return 1;
 			}
-		} else if (add_first(s, &l, at + (size_t)(l.locs.p - start), &sums) != 0) {
+		} else if (add_first(s, &l, locs_at, &sums) != 0) {
 			return -1;
 		}
 	}
