@@ -89,7 +89,8 @@ static void log_profile(const pf_log *log, bool datadog, const char *name, const
 
 /* Strings, locations and stack depth of one profile (or the merged one),
  * against -limit. A profile's strings are its string table's entries,
- * however it was decoded; the merged profile's, its distinct strings. A
+ * however it was decoded; the merged profile's, the distinct strings its
+ * entities and labels name (the only ones it holds). A
  * sample is named by its index in the input, even when summed samples
  * (pf_profile.input_index) moved it. */
 static int within_limits(const pf_profile *p, const pf_limit_set *max, pf_err *e)

@@ -92,7 +92,7 @@ typedef struct {
 typedef struct pf_profile pf_profile;
 struct pf_profile {
 	pf_strpool str;
-	size_t nstring_table; /* decoded: the string_table's entries, repeats included; else 0 */
+	size_t nstring_table; /* decoded: the string_table's entries, repeats and unnamed ones included; else 0 */
 
 	pf_value_type *sample_types;
 	size_t nsample_types, cap_sample_types;
@@ -142,7 +142,9 @@ const char *pf_profile_str(const pf_profile *p, uint32_t id, size_t *len);
 /* Decodes an UNCOMPRESSED protobuf profile and checks it as pprof's
  * ParseUncompressed + CheckValid do. Error messages say what and where
  * (field, byte offset, index); the caller adds "<name>: ". Returns NULL and
- * fills e (PF_EXIT_DATA, or PF_EXIT_INTERNAL when memory runs out). */
+ * fills e (PF_EXIT_DATA, or PF_EXIT_INTERNAL when memory runs out). The
+ * string pool holds the strings the profile names, each once; string
+ * table entries nothing names are checked, not kept. */
 pf_profile *pf_profile_decode(const uint8_t *data, size_t len, pf_err *e);
 void pf_profile_free(pf_profile *p);
 
@@ -154,10 +156,10 @@ pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t 
  * with others: its samples that repeat an earlier one but for their
  * values are summed into it (see pf_profile), which merges to the same
  * bytes. Unless it is the first, the one the merge starts from
- * (pf_profile_merge2's a), it is only merged into another (b): its
- * strings are then kept as its string table lists them, without the
- * index that makes them unique, since the merge looks each one up in the
- * other profile's. */
+ * (pf_profile_merge2's a), it is only merged into another (b): each
+ * string table entry it names is then kept once, without the index that
+ * makes strings unique, since the merge looks each one up in the other
+ * profile's. Dropped labels name none. */
 pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, bool first, pf_err *e);
 
 /* The same for input the caller will not read again: the samples' bytes

@@ -5,7 +5,10 @@
  * the whole message is read (postDecode), since the string table and the
  * entity tables may come in any order (Go's runtime writes strings last).
  * This decoder gets the same effect with passes over the top-level fields:
- *   1. header scalars, sample types, the string table; counts the rest;
+ *   1. header scalars, sample types, where each string table entry is
+ *      (a string goes into the pool when something first names it: a
+ *      service's profile is mostly span label strings, which a merge
+ *      drops, so they are never copied); counts the rest;
  *   2. mappings and functions (they refer only to strings);
  *   3. locations (they refer to mappings and functions);
  *   4. samples (they refer to locations); decoding to merge, repeated
@@ -69,6 +72,12 @@ typedef struct {
 	int64_t type, unit;
 } raw_value_type;
 
+/* A string table entry: its bytes at base + off, and its pool id + 1
+ * once it is in the pool (else 0). */
+typedef struct {
+	uint32_t off, len, id;
+} str_entry;
+
 /* Where a kept sample's location ids' bytes are in dec.kept_bytes (see
  * decode_sample). */
 typedef struct {
@@ -96,13 +105,17 @@ typedef struct {
 	size_t nkept_read;
 	const pf_presum_label *bad_labels;
 
-	uint32_t *strmap; /* string_table index -> string pool id */
+	/* The string table: where each entry's bytes are; put in the pool
+	 * when first named (most of a service's strings are its span labels',
+	 * which a merge drops, so they never are). */
+	str_entry *strmap;
 	size_t nstrmap, cap_strmap;
 
 	size_t nsample_msgs, nmapping_msgs, nlocation_msgs, nfunction_msgs;
-	/* Where the samples (field 2), mappings (3), locations (4) and
-	 * functions (5) lie: from the first one's tag to the last one's end. */
-	const uint8_t *from[6], *to[6];
+	/* Where the samples (field 2), mappings (3), locations (4),
+	 * functions (5) and strings (6) lie: from the first one's tag to the
+	 * last one's end. */
+	const uint8_t *from[7], *to[7];
 	idmap mappings, functions, locations;
 
 	/* Header fields as raw string indexes until the string table is whole. */
@@ -301,14 +314,30 @@ static int varints_next(dec *d, varints *it, uint64_t *v)
 
 static bool in_string_table(const dec *d, int64_t raw) { return raw >= 0 && (uint64_t)raw < d->nstrmap; }
 
+/* The pool id of string table entry i (in range), putting its bytes in
+ * the pool the first time: one id per distinct string, or with
+ * index_strings unset one per entry named. */
+static int pool_id(dec *d, size_t i, uint32_t *out)
+{
+	str_entry *s = &d->strmap[i];
+	if (!s->id) {
+		uint32_t id = 0;
+		const uint8_t *bytes = d->base + s->off;
+		if ((d->index_strings ? pf_strpool_intern(&d->p->str, bytes, s->len, &id)
+				      : pf_strpool_append(&d->p->str, bytes, s->len, &id)) != 0)
+			return oom(d);
+		s->id = id + 1;
+	}
+	*out = s->id - 1;
+	return 0;
+}
+
 /* Resolves a string index as pprof's getString does (in range or error).
  * where_fmt names the field's owner, with n as its id or index when it has one. */
 static int str_ref(dec *d, int64_t raw, uint32_t *out, const char *where_fmt, uint64_t n, const char *field_name)
 {
-	if (in_string_table(d, raw)) {
-		*out = d->strmap[raw];
-		return 0;
-	}
+	if (in_string_table(d, raw))
+		return pool_id(d, (size_t)raw, out);
 	char where[160];
 	snprintf(where, sizeof where, where_fmt, n);
 	return pf_fail(d->e, PF_EXIT_DATA, "string_table index %" PRId64 " out of range (%zu strings) in %s%s%s",
@@ -322,12 +351,11 @@ static int add_string(dec *d, const field *f)
 	size_t n = (size_t)(f->data.end - f->data.p);
 	if (d->nstrmap == 0 && n != 0)
 		return pf_fail(d->e, PF_EXIT_DATA, "string_table[0] at byte %zu must be \"\"", where(d, f->at));
-	uint32_t id = 0; /* string_table[0], "", is the pool's id 0 */
-	if (pf_vec_reserve((void **)&d->strmap, &d->cap_strmap, d->nstrmap + 1, sizeof *d->strmap) != 0 ||
-	    (d->index_strings ? pf_strpool_intern(&d->p->str, f->data.p, n, &id)
-			      : d->nstrmap && pf_strpool_append(&d->p->str, f->data.p, n, &id)) != 0)
+	if (pf_vec_reserve((void **)&d->strmap, &d->cap_strmap, d->nstrmap + 1, sizeof *d->strmap) != 0)
 		return oom(d);
-	d->strmap[d->nstrmap++] = id;
+	/* string_table[0], "", is the pool's id 0; the input is below 4 GiB */
+	d->strmap[d->nstrmap] = (str_entry){(uint32_t)off(d, f->data.p), (uint32_t)n, d->nstrmap == 0};
+	d->nstrmap++;
 	return 0;
 }
 
@@ -750,11 +778,15 @@ static int add_label(dec *d, const field *f, span smp_bytes, pf_sample *smp, siz
 		return -1;
 	if (!in_string_table(d, raw.key) || (raw.str != 0 && !in_string_table(d, raw.str)))
 		return labels_out_of_range(d, smp_bytes, index);
-	uint32_t k = d->strmap[raw.key];
+	if (raw.str != 0 && d->drop_string_labels)
+		return 0; /* checked, not kept: its strings stay out of the pool */
+	uint32_t k = 0;
+	if ((raw.str != 0 || raw.num != 0 || raw.unit != 0) && pool_id(d, (size_t)raw.key, &k) != 0)
+		return -1;
 	if (raw.str != 0) {
-		pf_label l = {k, d->strmap[raw.str]};
-		if (d->drop_string_labels)
-			return 0;
+		pf_label l = {k, 0};
+		if (pool_id(d, (size_t)raw.str, &l.str) != 0)
+			return -1;
 		if (PF_RESERVE(p, labels, 1) != 0)
 			return oom(d);
 		p->labels[p->nlabels++] = l;
@@ -982,16 +1014,6 @@ static int sample_index(dec *d, size_t *index, uint32_t *sums)
 	return 0;
 }
 
-/* Before the samples' pass, the last: what lies after the samples (in
- * Go's layout the mappings, locations, functions and strings, copied out
- * by now) is not read again. */
-static void give_back_after(dec *d, span samples, span all)
-{
-	const uint8_t *from = samples.p ? samples.end : all.p;
-	if (d->give_back && all.end > from)
-		pf_release_pages(d->give_back + off(d, from), (size_t)(all.end - from));
-}
-
 static int decode_sample(dec *d, span s, size_t at)
 {
 	give_back_before(d, at);
@@ -1072,7 +1094,7 @@ static int alloc_entities(dec *d)
 	return 0;
 }
 
-/* The stretch of the input holding every field numbered a or b (2 to 5):
+/* The stretch of the input holding every field numbered a or b (2 to 6):
  * each later pass reads only its own, since a profile keeps its kinds of
  * message together (Go writes samples, then mappings, locations,
  * functions and strings), and the first pass has checked every field's
@@ -1085,6 +1107,32 @@ static span stretch(const dec *d, int a, int b)
 	if (!to || (d->to[b] && d->to[b] > to))
 		to = d->to[b];
 	return (span){from, to};
+}
+
+static bool overlap(span a, span b) { return a.p && b.p && a.p < b.end && b.p < a.end; }
+
+/* Both stretches and what lies between them. */
+static span joined(span a, span b)
+{
+	if (!a.p)
+		return b;
+	if (!b.p)
+		return a;
+	return (span){a.p < b.p ? a.p : b.p, a.end > b.end ? a.end : b.end};
+}
+
+/* Before the samples' pass, the last: the mappings', locations' and
+ * functions' bytes (in Go's layout after the samples, before the
+ * strings) are not read again. The strings' are, when a sample's numeric
+ * label names one, and the samples' until each is decoded: what overlaps
+ * them stays, and where strings lie among the samples none go back. */
+static void give_back_entities(dec *d, span samples)
+{
+	span strings = stretch(d, 6, 6), entities = joined(stretch(d, 3, 5), stretch(d, 4, 4));
+	if (overlap(samples, strings))
+		d->give_back = NULL;
+	if (d->give_back && entities.p && !overlap(entities, samples) && !overlap(entities, strings))
+		pf_release_pages(d->give_back + off(d, entities.p), (size_t)(entities.end - entities.p));
 }
 
 /* Once the string table is known: the first sample pf_presum dropped
@@ -1115,7 +1163,7 @@ static int decode_all(dec *d, span all)
 	while ((r = next_field(d, &top, &f)) > 0) {
 		if (scan_field(d, &f) != 0)
 			return -1;
-		if (f.num >= 2 && f.num <= 5) {
+		if (f.num >= 2 && f.num <= 6) {
 			if (!d->from[f.num])
 				d->from[f.num] = d->base + f.at;
 			d->to[f.num] = top.p;
@@ -1132,7 +1180,7 @@ static int decode_all(dec *d, span all)
 	if (decode_messages(d, stretch(d, 3, 5), 3, decode_mapping, 5, decode_function) != 0 ||
 	    decode_messages(d, stretch(d, 4, 4), 4, decode_location, 0, NULL) != 0)
 		return -1;
-	give_back_after(d, samples, all);
+	give_back_entities(d, samples);
 	if (decode_messages(d, samples, 2, decode_sample, 0, NULL) != 0)
 		return -1;
 	if (d->bad_labels) /* after the last sample kept */

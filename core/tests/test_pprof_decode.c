@@ -406,13 +406,14 @@ static void test_facts(void)
 	pf_profile_free(p);
 }
 
-/* A string table with repeats ("main.f" twice, "" twice), decoded whole,
- * to be merged, and as the first of a merge: the whole and the first keep
- * each distinct string once, the other every entry; all give the same strings by reference and
- * count the table's entries for -limit strings. */
+/* A string table with repeats ("main.f" twice, "" twice) and an entry
+ * nothing names, decoded whole, to be merged, and as the first of a
+ * merge: each keeps only the strings named, the whole and the first each
+ * distinct one once, the other each entry named once; all give the same
+ * strings by reference and count the table's entries for -limit strings. */
 static void test_repeated_strings(void)
 {
-	static const char *const s[] = {"", "samples", "count", "main.f", "main.go", "main.f", ""};
+	static const char *const s[] = {"", "samples", "count", "main.f", "main.go", "main.f", "", "unnamed"};
 	pf_buf b = {0}, m = {0};
 	for (size_t i = 0; i < sizeof s / sizeof *s; i++)
 		pb_str(&b, F_STRING, s[i]);
@@ -436,11 +437,11 @@ static void test_repeated_strings(void)
 	CHECK(whole != NULL && to_merge != NULL && first != NULL);
 	if (!whole || !to_merge || !first)
 		return;
-	CHECK_EQ_INT(whole->nstring_table, 7);
-	CHECK_EQ_INT(to_merge->nstring_table, 7);
-	CHECK_EQ_INT(first->nstring_table, 7);
+	CHECK_EQ_INT(whole->nstring_table, 8);
+	CHECK_EQ_INT(to_merge->nstring_table, 8);
+	CHECK_EQ_INT(first->nstring_table, 8);
 	CHECK_EQ_INT(whole->str.nstrs, 5);
-	CHECK_EQ_INT(to_merge->str.nstrs, 7);
+	CHECK_EQ_INT(to_merge->str.nstrs, 6); /* "", then entries 1, 2, 5, 6, 4 as named */
 	CHECK_EQ_INT(first->str.nstrs, 5); /* the merge starts from its pool: unique */
 	const pf_profile *ps[] = {whole, to_merge, first};
 	for (size_t i = 0; i < 3; i++) {
@@ -676,49 +677,60 @@ static void test_samples_given_back(void)
 	pf_buf_free(&b);
 }
 
-/* In Go's layout the entities and strings follow the samples: they are
- * copied out before the samples' pass, and their bytes go back then. */
+/* In Go's layout the entities follow the samples: copied out by the
+ * first passes, their bytes go back before the samples' pass. The
+ * strings after them stay, for a numeric label to name (put in the pool
+ * only then); and where strings lie among the samples, nothing goes back. */
 static void test_rest_given_back(void)
 {
 	static const uint64_t ab[] = {1, 2};
-	pf_buf b = {0}, m = {0};
-	for (int i = 0; i < 10; i++)
-		sample_of(&b, ab, 2, 1, 0);
-	size_t rest_from = b.len;
-	entities(&b); /* the sample type comes after the samples here */
-	pb_u(&m, 1, 2);
-	pb_u(&m, 2, 1);
-	pb_pair(&m, 4, 1, 1, 2, 9);
-	pb_msg(&b, F_LOCATION, &m);
 	static const char *const s[] = {"", "samples", "count", "main.f", "main.go", "/bin/app", "k"};
-	for (size_t i = 0; i < sizeof s / sizeof *s; i++)
-		pb_str(&b, F_STRING, s[i]);
-	char name[200];
-	for (int i = 0; i < 4000; i++) { /* strings nothing names, 800 KB */
-		snprintf(name, sizeof name, "%0199d", i);
-		pb_str(&b, F_STRING, name);
+	for (int strings_among_samples = 0; strings_among_samples < 2; strings_among_samples++) {
+		pf_buf b = {0}, m = {0};
+		for (int i = 0; i < 10; i++) {
+			sample_of(&b, ab, 2, 1, i % 3 ? 0 : i); /* 3, 6, 9 with a numeric label "k" */
+			if (strings_among_samples && i == 4)
+				for (size_t k = 0; k < sizeof s / sizeof *s; k++)
+					pb_str(&b, F_STRING, s[k]);
+		}
+		size_t rest_from = b.len;
+		entities(&b); /* the sample type comes after the samples here */
+		pb_u(&m, 1, 2);
+		pb_u(&m, 2, 1);
+		pb_pair(&m, 4, 1, 1, 2, 9);
+		pb_msg(&b, F_LOCATION, &m);
+		for (uint64_t id = 2; id < 40000; id++) { /* 900 KB of functions */
+			pb_u(&m, 1, id);
+			pb_u(&m, 2, 3);
+			pb_u(&m, 5, UINT64_MAX >> 2); /* start_line */
+			pb_msg(&b, F_FUNCTION, &m);
+		}
+		size_t rest_to = b.len;
+		if (!strings_among_samples)
+			for (size_t k = 0; k < sizeof s / sizeof *s; k++)
+				pb_str(&b, F_STRING, s[k]);
+		uint8_t *mine = malloc(b.len);
+		memcpy(mine, b.data, b.len);
+		pf_err e = {0};
+		pf_profile *kept = pf_profile_decode_to_merge(b.data, b.len, false, &e);
+		pf_profile *given = pf_profile_decode_presummed(mine, b.len, NULL, false, &e);
+		CHECK(kept && given && presum_same_profile(kept, given) && given->nnum_labels == 3);
+		if (!kept)
+			fprintf(stderr, "%s\n", e.msg);
+		size_t zero_pages = 0, pages = 0;
+		for (size_t at = (rest_from + 4095) / 4096 * 4096; at + 4096 <= rest_to; at += 4096, pages++) {
+			size_t n = 0;
+			while (n < 4096 && mine[at + n] == 0)
+				n++;
+			zero_pages += n == 4096;
+		}
+		/* All but the partial pages at either end (mine is not page-aligned). */
+		CHECK(pages > 100 && (strings_among_samples ? zero_pages == 0 : zero_pages + 2 >= pages));
+		pf_profile_free(kept);
+		pf_profile_free(given);
+		free(mine);
+		pf_buf_free(&b);
 	}
-	uint8_t *mine = malloc(b.len);
-	memcpy(mine, b.data, b.len);
-	pf_err e = {0};
-	pf_profile *kept = pf_profile_decode_to_merge(b.data, b.len, false, &e);
-	pf_profile *given = pf_profile_decode_presummed(mine, b.len, NULL, false, &e);
-	CHECK(kept && given && presum_same_profile(kept, given));
-	if (!kept)
-		fprintf(stderr, "%s\n", e.msg);
-	size_t zero_pages = 0, pages = 0;
-	for (size_t at = (rest_from + 4095) / 4096 * 4096; at + 4096 <= b.len; at += 4096, pages++) {
-		size_t n = 0;
-		while (n < 4096 && mine[at + n] == 0)
-			n++;
-		zero_pages += n == 4096;
-	}
-	/* All but the partial pages at either end (mine is not page-aligned). */
-	CHECK(pages > 100 && zero_pages + 2 >= pages);
-	pf_profile_free(kept);
-	pf_profile_free(given);
-	free(mine);
-	pf_buf_free(&b);
 }
 
 int main(void)
