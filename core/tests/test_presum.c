@@ -68,6 +68,13 @@ static void strings(pf_buf *b, size_t n)
 		pb_str(b, F_STRING, base_strings[i]);
 }
 
+/* What Go writes after the samples: the entities, then the strings. */
+static void after_samples(pf_buf *b)
+{
+	entities(b);
+	strings(b, NSTRINGS);
+}
+
 /* A sample of stack locs (n ids), values v0 and v1, and a string label
  * "span id" = str when str is not 0. */
 static void sample(pf_buf *b, const uint64_t *locs, size_t n, uint64_t v0, uint64_t v1, uint64_t str)
@@ -103,8 +110,7 @@ static void go_layout_noisy(pf_buf *b, int repeats, bool noise)
 		sample(b, st2, 3, 2, noise ? 1 + rnd(1u << 30) : 20, 0);
 		sample(b, st3, 1, 3, noise ? 1 + rnd(1u << 30) : 30, S_A);
 	}
-	entities(b);
-	strings(b, NSTRINGS);
+	after_samples(b);
 }
 
 static void go_layout(pf_buf *b, int repeats) { go_layout_noisy(b, repeats, false); }
@@ -140,8 +146,7 @@ static void test_repeats_summed_and_dropped(void)
 	header(&b);
 	sample(&b, st1, 2, 1, 1, 0);
 	sample(&b, st2, 3, 1, 1, 0);
-	entities(&b);
-	strings(&b, NSTRINGS);
+	after_samples(&b);
 	CHECK(agrees(&b));
 	p = decoded(&b, 1, &kept, &e);
 	CHECK(p != NULL);
@@ -184,8 +189,7 @@ static void test_kept_apart(void)
 	pb_u(&l, 3, 7);
 	pb_msg(&m, 3, &l);
 	pb_msg(&b, F_SAMPLE, &m);
-	entities(&b);
-	strings(&b, NSTRINGS);
+	after_samples(&b);
 	CHECK(agrees(&b));
 	pf_err e;
 	size_t kept;
@@ -213,8 +217,7 @@ static void test_overflow(void)
 	sample(&b, st1, 2, 20, 1, 0); /* passes: kept apart */
 	sample(&b, st1, 2, 5, 1, 0);  /* fits: summed */
 	sample(&b, st1, 2, 1, 1, 0);  /* passes again */
-	entities(&b);
-	strings(&b, NSTRINGS);
+	after_samples(&b);
 	CHECK(agrees(&b));
 	pf_err e;
 	size_t kept;
@@ -256,8 +259,7 @@ static void test_dropped_labels_out_of_range(void)
 	pb_packed(&m, 1, (const uint64_t[]){77}, 1); /* kept: no location 77 */
 	pb_packed(&m, 2, (const uint64_t[]){1, 1}, 2);
 	pb_msg(&b, F_SAMPLE, &m);
-	entities(&b);
-	strings(&b, NSTRINGS);
+	after_samples(&b);
 	refused_alike(&b, "string_table index 40 out of range (10 strings) in sample index 1 labels");
 
 	header(&b);
@@ -266,8 +268,7 @@ static void test_dropped_labels_out_of_range(void)
 	pb_msg(&b, F_SAMPLE, &m);
 	sample(&b, st1, 2, 1, 1, S_A);
 	sample(&b, st1, 2, 1, 1, 40);
-	entities(&b);
-	strings(&b, NSTRINGS);
+	after_samples(&b);
 	refused_alike(&b, "sample index 0 (byte ");
 
 	header(&b);
@@ -275,8 +276,7 @@ static void test_dropped_labels_out_of_range(void)
 	sample(&b, st1, 2, 1, 1, S_B); /* in range */
 	sample(&b, st2, 3, 1, 1, 0);
 	sample(&b, st1, 2, 1, 1, 11); /* the last sample; out of range */
-	entities(&b);
-	strings(&b, NSTRINGS);
+	after_samples(&b);
 	refused_alike(&b, "string_table index 11 out of range (10 strings) in sample index 3 labels");
 
 	/* A repeat's label with a string that is not a varint: refused at it. */
@@ -290,16 +290,14 @@ static void test_dropped_labels_out_of_range(void)
 	pb_raw(&l, "\x08\0\0\0\0\0\0\0", 8);
 	pb_msg(&m, 3, &l);
 	pb_msg(&b, F_SAMPLE, &m);
-	entities(&b);
-	strings(&b, NSTRINGS);
+	after_samples(&b);
 	refused_alike(&b, "label str (field 2) at byte ");
 
 	/* The first sample's own labels out of range: refused at it. */
 	header(&b);
 	sample(&b, st1, 2, 1, 1, 12);
 	sample(&b, st1, 2, 1, 1, 13);
-	entities(&b);
-	strings(&b, NSTRINGS);
+	after_samples(&b);
 	refused_alike(&b, "string_table index 12 out of range (10 strings) in sample index 0 labels");
 }
 
@@ -314,16 +312,14 @@ static void test_value_counts(void)
 	pb_packed(&m, 1, st1, 2);
 	pb_packed(&m, 2, (const uint64_t[]){1, 1, 1}, 3);
 	pb_msg(&b, F_SAMPLE, &m);
-	entities(&b);
-	strings(&b, NSTRINGS);
+	after_samples(&b);
 	refused_alike(&b, "sample index 1 (byte ");
 
 	pb_pair(&b, F_SAMPLE_TYPE, 1, 1, 2, 2);
 	sample(&b, st1, 2, 1, 1, 0);
 	sample(&b, st1, 2, 1, 1, 0);
 	pb_pair(&b, F_SAMPLE_TYPE, 1, 3, 2, 4); /* a second type, after the samples */
-	entities(&b);
-	strings(&b, NSTRINGS);
+	after_samples(&b);
 	CHECK(agrees(&b));
 	pf_buf_free(&b);
 
@@ -332,16 +328,14 @@ static void test_value_counts(void)
 	sample(&b, st1, 2, 1, 1, 0);
 	pb_pair(&b, F_SAMPLE_TYPE, 1, 3, 2, 4);
 	pb_pair(&b, F_SAMPLE_TYPE, 1, 3, 2, 4); /* three types, two values */
-	entities(&b);
-	strings(&b, NSTRINGS);
+	after_samples(&b);
 	refused_alike(&b, "sample index 0 (byte ");
 
 	/* No sample types at all: counted with the dropped samples. */
 	sample(&b, st1, 2, 1, 1, 0);
 	sample(&b, st1, 2, 1, 1, 0);
 	sample(&b, st1, 2, 1, 1, 0);
-	entities(&b);
-	strings(&b, NSTRINGS);
+	after_samples(&b);
 	refused_alike(&b, "3 samples but no sample types");
 }
 
@@ -381,8 +375,7 @@ static void test_offsets(void)
 	at = b.len;
 	sample(&b, st1, 2, 1, 1, 0);
 	sample(&b, st3, 1, 1, 1, 0);
-	entities(&b);
-	strings(&b, NSTRINGS);
+	after_samples(&b);
 	snprintf(want, sizeof want, "truncated varint at byte %zu", at);
 	refused_alike(&b, want);
 
@@ -394,8 +387,7 @@ static void test_offsets(void)
 	pb_packed(&m, 1, (const uint64_t[]){3, 99}, 2);
 	pb_packed(&m, 2, (const uint64_t[]){1, 1}, 2);
 	pb_msg(&b, F_SAMPLE, &m);
-	entities(&b);
-	strings(&b, NSTRINGS);
+	after_samples(&b);
 	snprintf(want, sizeof want, "sample index 5 (byte %zu): location id 99 not found", at + 2);
 	refused_alike(&b, want);
 }
