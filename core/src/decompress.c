@@ -194,9 +194,9 @@ static int copy_raw(const uint8_t *data, size_t len, sink *k)
 		return pf_too_large(k->e, PF_RAW, k->max_out);
 	for (size_t pos = 0; pos < len;) {
 		size_t n = len - pos < 65536 ? len - pos : 65536;
-		if (pf_buf_append(k->out, data + pos, n) != 0)
+		if (pf_buf_reserve(k->out, n) != 0)
 			return pf_fail(k->e, PF_EXIT_INTERNAL, "out of memory");
-		k->out->len -= n; /* wrote() counts them */
+		memcpy(k->out->data + k->out->len, data + pos, n);
 		int rc = wrote(k, n, false);
 		if (rc != 0)
 			return rc;
