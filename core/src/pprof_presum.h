@@ -84,7 +84,10 @@ typedef struct pf_presum {
  * 0, or -1 when memory runs out. A zeroed pf_presum starts. */
 int pf_presum_take(pf_presum *s, pf_buf *out, bool end);
 
-/* The input offset of compacted offset at. */
+/* The input offset of compacted offset at. An offset where a kept field
+ * starts is that field's; the offset just past a kept field's last byte
+ * may be the start of the next one kept, further on in the input: place
+ * such an offset by the byte before it. */
 size_t pf_presum_orig_offset(const pf_presum *s, size_t at);
 
 void pf_presum_free(pf_presum *s);
