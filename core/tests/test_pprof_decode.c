@@ -326,6 +326,7 @@ static void test_accepted_quirks(void)
 	pb_msg(&b, F_SAMPLE, &m);
 	dump(&b, true);
 	pf_profile *p = decode(&b, &e);
+	CHECK(presum_agrees(&b, 3, false, NULL)); /* accepted alike, the same profile */
 	pf_buf_free(&b);
 	CHECK(p != NULL);
 	if (!p)
@@ -382,6 +383,7 @@ static void test_facts(void)
 	pb_u(&b, F_DURATION, 2000000000);
 	dump(&b, true);
 	pf_profile *p = decode(&b, &e);
+	CHECK(presum_agrees(&b, 3, false, NULL)); /* accepted alike, the same profile */
 	pf_buf_free(&b);
 	CHECK(p != NULL);
 	if (!p)
