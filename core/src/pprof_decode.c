@@ -90,7 +90,7 @@ typedef struct {
 	pf_profile *p;
 	bool drop_string_labels; /* checked, not kept */
 	bool index_strings;      /* one id per distinct string; else one per string_table entry */
-	bool coalesce;           /* sum repeated samples (see decode_sample) */
+	bool coalesce;           /* sum repeated samples (see decode_sample); not when pf_presum has */
 	pf_htab repeats;         /* coalesce: kept samples, by their location ids' bytes */
 	loc_bytes *kept_locs;    /* coalesce: each kept sample's location ids' bytes */
 	pf_buf kept_bytes;       /* coalesce: those bytes, copied: the input's go back as it is read */
@@ -133,6 +133,10 @@ typedef struct {
 } dec;
 
 static size_t off(const dec *d, const uint8_t *at) { return (size_t)(at - d->base); }
+
+/* Whether samples may move from their place in the input (summed here or
+ * by pf_presum): pf_profile.input_index then says where each was. */
+static bool samples_move(const dec *d) { return d->coalesce || d->presum; }
 
 /* Where byte offset at (of the bytes decoded) is in the input, for errors. */
 static size_t where(const dec *d, size_t at) { return d->presum ? pf_presum_orig_offset(d->presum, at) : at; }
@@ -859,12 +863,15 @@ static int order_labels(dec *d, const pf_sample *smp)
  * A kept sample's location ids' bytes are copied (about a fifth of the
  * samples' bytes), so that the input can go back as it is decoded.
  *
- * The fold does most of this before decoding: pf_presum (pprof_presum.c)
- * looks at each sample the same way as the decompressor hands its bytes
- * over, sums the repeats it can be sure of and drops their bytes; the
- * decoder then reads what is left with pf_presum's record of it (the
- * input's sample indexes and byte offsets, the sums, the dropped samples
- * whose labels may be out of range), and gives the same profile or error.
+ * The fold does this before decoding: pf_presum (pprof_presum.c) looks
+ * at each sample the same way as the decompressor hands its bytes over,
+ * sums the repeats and drops their bytes. What it keeps, this decoder
+ * would not sum either: a first of its kind, a sample the same look
+ * refuses, or a repeat whose sums would pass 2^63 - 1 (they still would:
+ * the first's sums only grew). So the decoder reads what is left without
+ * looking for repeats, with pf_presum's record of it (the input's sample
+ * indexes and byte offsets, the sums, the dropped samples whose labels
+ * may be out of range), and gives the same profile or error.
  * So an error about a sample's labels names the largest string index of
  * its labels, the one pf_presum notes, whichever label was out of range. */
 
@@ -1039,7 +1046,7 @@ static int decode_sample(dec *d, span s, size_t at)
 	d->nsamples_read++;
 	if (sums != PF_PRESUM_NONE) /* its repeats' values, summed before it came */
 		memcpy(p->values + smp.values, d->presum->sums + sums, p->nsample_types * sizeof *p->values);
-	if (d->coalesce)
+	if (samples_move(d))
 		p->input_index[p->nsamples] = (uint32_t)index;
 	if (candidate) { /* the first of its kind, or one whose sums are full */
 		uint32_t idx;
@@ -1081,9 +1088,10 @@ static int alloc_entities(dec *d)
 	    pf_vec_reserve((void **)&p->functions, &p->cap_functions, d->nfunction_msgs, sizeof *p->functions) != 0 ||
 	    pf_vec_reserve((void **)&p->locations, &p->cap_locations, d->nlocation_msgs, sizeof *p->locations) != 0)
 		return oom(d);
+	if (samples_move(d) && d->nsample_msgs && !(p->input_index = malloc(d->nsample_msgs * sizeof *p->input_index)))
+		return oom(d);
 	if (d->coalesce && d->nsample_msgs &&
-	    (!(p->input_index = malloc(d->nsample_msgs * sizeof *p->input_index)) ||
-	     !(d->kept_locs = malloc(d->nsample_msgs * sizeof *d->kept_locs)) ||
+	    (!(d->kept_locs = malloc(d->nsample_msgs * sizeof *d->kept_locs)) ||
 	     !(d->values_tmp = malloc((p->nsample_types + 1) * sizeof *d->values_tmp)) ||
 	     pf_htab_reserve(&d->repeats, d->nsample_msgs) != 0))
 		return oom(d);
@@ -1252,7 +1260,7 @@ pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, bool fir
 pf_profile *pf_profile_decode_presummed(uint8_t *data, size_t len, const pf_presum *s, bool first, pf_err *e)
 {
 	return decode(data, len,
-		      (dec){.drop_string_labels = true, .index_strings = first, .coalesce = true, .give_back = data,
+		      (dec){.drop_string_labels = true, .index_strings = first, .coalesce = !s, .give_back = data,
 			    .presum = s},
 		      e);
 }
