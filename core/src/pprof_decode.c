@@ -809,11 +809,13 @@ static int add_label(dec *d, const field *f, span smp_bytes, pf_sample *smp, siz
 }
 
 /* pprof pads a key's units with "" once any label of the key has a unit. */
-static void pad_units(pf_num_label *l, size_t n)
+static void pad_units(const pf_profile *p, pf_num_label *l, size_t n)
 {
 	for (size_t lo = 0, hi; lo < n; lo = hi) {
 		bool any = false;
-		for (hi = lo; hi < n && l[hi].key == l[lo].key; hi++)
+		/* A key is its string: a pool that keeps each string table entry
+		 * apart (pf_profile_decode_to_merge) may give one key two ids. */
+		for (hi = lo; hi < n && (l[hi].key == l[lo].key || pf_str_cmp(p, l[hi].key, l[lo].key) == 0); hi++)
 			any |= l[hi].unit != PF_NONE;
 		for (size_t i = lo; any && i < hi; i++)
 			if (l[i].unit == PF_NONE)
@@ -827,7 +829,7 @@ static int order_labels(dec *d, const pf_sample *smp)
 	size_t n = smp->nlabels > smp->nnum_labels ? smp->nlabels : smp->nnum_labels;
 	if (n < 2) {
 		if (smp->nnum_labels)
-			pad_units(p->num_labels + smp->num_labels, smp->nnum_labels);
+			pad_units(p, p->num_labels + smp->num_labels, smp->nnum_labels);
 		return 0;
 	}
 	if (pf_vec_reserve(&d->sort_tmp, &d->cap_sort_tmp, n, sizeof(pf_num_label)) != 0)
@@ -837,7 +839,7 @@ static int order_labels(dec *d, const pf_sample *smp)
 		pf_sort_labels(p, p->labels + smp->labels, smp->nlabels, d->sort_tmp);
 	if (smp->nnum_labels) {
 		pf_sort_num_labels(p, p->num_labels + smp->num_labels, smp->nnum_labels, d->sort_tmp);
-		pad_units(p->num_labels + smp->num_labels, smp->nnum_labels);
+		pad_units(p, p->num_labels + smp->num_labels, smp->nnum_labels);
 	}
 	return 0;
 }

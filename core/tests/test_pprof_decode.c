@@ -515,6 +515,37 @@ static void check_merges_alike(const pf_buf *b)
 	pf_buf_free(&to_merge);
 }
 
+/* A numeric label key named by two string table entries that are both
+ * "" is one key: once one of its labels has a unit, the others get "",
+ * also in a profile decoded to be merged into another, whose pool keeps
+ * the two entries apart (found by the pprof fuzz target). */
+static void test_units_padded_by_key_string(void)
+{
+	pf_buf b = {0}, m = {0}, l = {0};
+	strings(&b);
+	pb_str(&b, F_STRING, "");  /* 7 */
+	pb_str(&b, F_STRING, "u"); /* 8 */
+	entities(&b);
+	pb_u(&m, 1, 1);
+	pb_u(&m, 2, 1);
+	pb_u(&l, 3, 3); /* key 0, no unit */
+	pb_msg(&m, 3, &l);
+	pb_u(&l, 1, 7); /* key 7, also "", with a unit */
+	pb_u(&l, 3, 2);
+	pb_u(&l, 4, 8);
+	pb_msg(&m, 3, &l);
+	pb_msg(&b, F_SAMPLE, &m);
+	pf_err e = {0};
+	pf_profile *p = pf_profile_decode_to_merge(b.data, b.len, false, &e);
+	CHECK(p && p->nnum_labels == 2);
+	if (p)
+		for (size_t i = 0; i < p->nnum_labels; i++)
+			CHECK(p->num_labels[i].unit != PF_NONE);
+	pf_profile_free(p);
+	check_merges_alike(&b);
+	pf_buf_free(&b);
+}
+
 /* Decoded to be merged, samples equal but for their values are summed
  * into the first of them; all-zero samples and samples whose numeric
  * labels differ stay apart; the profile still counts its input samples,
@@ -745,6 +776,7 @@ int main(void)
 	test_accepted_quirks();
 	test_facts();
 	test_repeated_strings();
+	test_units_padded_by_key_string();
 	test_coalesced_samples();
 	test_samples_given_back();
 	test_rest_given_back();
