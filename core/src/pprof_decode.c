@@ -749,6 +749,13 @@ static int read_label(dec *d, const field *f, raw_label *l)
 	return bad || r < 0 ? -1 : 0;
 }
 
+/* The error for sample index's labels, whose largest string index is worst. */
+static int label_index_error(dec *d, uint64_t worst, size_t index)
+{
+	return pf_fail(d->e, PF_EXIT_DATA, "string_table index %" PRId64 " out of range (%zu strings) in sample index %zu labels",
+		       (int64_t)worst, d->nstrmap, index);
+}
+
 /* A label's key or string out of range in sample s: the error names the
  * largest key or string index of the sample's labels (negative ones
  * counting as larger than any other), so that it is the same error when
@@ -770,8 +777,7 @@ static int labels_out_of_range(dec *d, span s, size_t index)
 		}
 	}
 	d->e = e;
-	return pf_fail(d->e, PF_EXIT_DATA, "string_table index %" PRId64 " out of range (%zu strings) in sample index %zu labels",
-		       (int64_t)worst, d->nstrmap, index);
+	return label_index_error(d, worst, index);
 }
 
 static int add_label(dec *d, const field *f, span smp_bytes, pf_sample *smp, size_t index)
@@ -1000,8 +1006,7 @@ static void give_back_before(dec *d, size_t at)
  * kept after it, or at the end. */
 static int dropped_labels_out_of_range(dec *d)
 {
-	return pf_fail(d->e, PF_EXIT_DATA, "string_table index %" PRId64 " out of range (%zu strings) in sample index %zu labels",
-		       (int64_t)d->bad_labels->worst, d->nstrmap, (size_t)d->bad_labels->index);
+	return label_index_error(d, d->bad_labels->worst, d->bad_labels->index);
 }
 
 /* The index in the input of the sample being decoded, and where
