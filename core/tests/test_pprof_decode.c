@@ -473,17 +473,23 @@ static void sample_of(pf_buf *b, const uint64_t *locs, size_t nlocs, int64_t val
 	pb_msg(b, F_SAMPLE, &m);
 }
 
-/* valid()'s entities and a second location (id 2), no sample yet. */
-static void two_locations(pf_buf *b)
+/* Location id 2: mapping 1, function 1 line 9. */
+static void second_location(pf_buf *b)
 {
-	strings(b);
-	entities(b);
 	pf_buf m = {0};
 	pb_u(&m, 1, 2);
 	pb_u(&m, 2, 1);
 	pb_u(&m, 3, 0x1200);
 	pb_pair(&m, 4, 1, 1, 2, 9);
 	pb_msg(b, F_LOCATION, &m);
+}
+
+/* valid()'s entities and a second location (id 2), no sample yet. */
+static void two_locations(pf_buf *b)
+{
+	strings(b);
+	entities(b);
+	second_location(b);
 }
 
 /* b merged into a copy of itself, both decoded whole or to be merged. */
@@ -728,10 +734,7 @@ static void test_rest_given_back(void)
 		}
 		size_t rest_from = b.len;
 		entities(&b); /* the sample type comes after the samples here */
-		pb_u(&m, 1, 2);
-		pb_u(&m, 2, 1);
-		pb_pair(&m, 4, 1, 1, 2, 9);
-		pb_msg(&b, F_LOCATION, &m);
+		second_location(&b);
 		for (uint64_t id = 2; id < 40000; id++) { /* 900 KB of functions */
 			pb_u(&m, 1, id);
 			pb_u(&m, 2, 3);
