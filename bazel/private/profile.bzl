@@ -30,14 +30,15 @@ _ENVIRON = [
 
 _FORMATS = ["pprof", "preprofile"]
 
-# What core/ links against, for building pgofetch from source: the header
-# and library a probe compiles against, the pkg-config name, and the
-# Debian/Ubuntu package that provides them.
+# What core/ builds against, for building pgofetch from source: the header
+# and library a probe compiles against, the pkg-config name, the
+# Debian/Ubuntu package that provides them, and whether pgofetch links it
+# (libcurl is opened at run time, by the first fetch: core/src/curl_load.h).
 _BUILD_DEPS = [
-    struct(name = "libcurl", header = "curl/curl.h", lib = "curl", pc = "libcurl", deb = "libcurl4-openssl-dev"),
-    struct(name = "zlib", header = "zlib.h", lib = "z", pc = "zlib", deb = "zlib1g-dev"),
-    struct(name = "zstd", header = "zstd.h", lib = "zstd", pc = "libzstd", deb = "libzstd-dev"),
-    struct(name = "cJSON", header = "cjson/cJSON.h", lib = "cjson", pc = "libcjson", deb = "libcjson-dev"),
+    struct(name = "libcurl", header = "curl/curl.h", lib = "curl", pc = "libcurl", deb = "libcurl4-openssl-dev", link = False),
+    struct(name = "zlib", header = "zlib.h", lib = "z", pc = "zlib", deb = "zlib1g-dev", link = True),
+    struct(name = "zstd", header = "zstd.h", lib = "zstd", pc = "libzstd", deb = "libzstd-dev", link = True),
+    struct(name = "cJSON", header = "cjson/cJSON.h", lib = "cjson", pc = "libcjson", deb = "libcjson-dev", link = True),
 ]
 
 # The pgofetch repository's own root, found through a file of this package.
@@ -133,12 +134,12 @@ def _find_cc(ctx):
           "but there is no C compiler: missing cc (Debian/Ubuntu package gcc); install one, " +
           "set CC, put pgofetch on PATH, or set the pgofetch attribute") % _what(ctx))
 
-def _pkg_config(ctx, modules):
-    """`pkg-config --cflags --libs MODULES` as a list, or None."""
+def _pkg_config(ctx, modules, what = ["--cflags", "--libs"]):
+    """`pkg-config --cflags --libs MODULES` (or what else is asked) as a list, or None."""
     pc = ctx.which("pkg-config")
     if not pc:
         return None
-    res = ctx.execute([pc, "--cflags", "--libs"] + modules)
+    res = ctx.execute([pc] + what + modules)
     if res.return_code != 0:
         return None
     return [w for w in res.stdout.strip().split(" ") if w]
@@ -182,7 +183,9 @@ def _build_pgofetch(ctx):
             " ".join([d.deb for d in missing]),
         ))
 
-    flags = _pkg_config(ctx, [d.pc for d in _BUILD_DEPS]) or ["-l" + d.lib for d in _BUILD_DEPS]
+    linked = [d for d in _BUILD_DEPS if d.link]
+    flags = ((_pkg_config(ctx, [d.pc for d in _BUILD_DEPS if not d.link], ["--cflags"]) or []) +
+             (_pkg_config(ctx, [d.pc for d in linked]) or ["-l" + d.lib for d in linked]))
     ctx.execute(["mkdir", "-p", "_tool"])
     out = ctx.path("_tool/pgofetch")
     cmd = cc + [
@@ -193,7 +196,7 @@ def _build_pgofetch(ctx):
         "-I" + str(src),
         "-o",
         str(out),
-    ] + sources + flags + ["-pthread", "-lm"]
+    ] + sources + flags + ["-pthread", "-lm", "-ldl"]
     res = ctx.execute(cmd, timeout = 600)
     if res.return_code != 0:
         fail("%s: building pgofetch from %s failed:\n%s" % (_what(ctx), src, res.stderr))

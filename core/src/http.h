@@ -1,6 +1,7 @@
-/* http.h: one HTTP exchange over libcurl, with TLS always verified, a CA
- * bundle from SSL_CERT_FILE or CURL_CA_BUNDLE, proxies from the usual
- * variables (libcurl reads those itself), and a hard deadline. */
+/* http.h: HTTP exchanges over libcurl (opened by each client, see
+ * curl_load.h), with TLS always verified, a CA bundle from SSL_CERT_FILE or
+ * CURL_CA_BUNDLE, proxies from the usual variables (libcurl reads those
+ * itself), and a hard deadline. */
 #ifndef PGOFETCH_HTTP_H
 #define PGOFETCH_HTTP_H
 
@@ -76,10 +77,6 @@ int pf_http_run(pf_http_client *c, const pf_http_request *reqs, size_t n, size_t
 /* One request on a client of its own. */
 int pf_http_do(const pf_http_request *req, pf_http_response *res, pf_err *e);
 void pf_http_response_free(pf_http_response *res);
-
-/* Sets the options every pgofetch transfer shares on a curl easy handle
- * (TLS, CA bundle, user agent, protocols); returns 0 or -1 on OOM. */
-int pf_http_setup_handle(void *curl_easy);
 
 /* The reason phrase of a status, e.g. "Not Found"; "" when unknown. */
 const char *pf_http_reason(long status);
