@@ -8,6 +8,10 @@
 #include "buf.h"
 #include "err.h"
 
+/* From this many bytes on, data is compressed in pieces on two cores;
+ * below, it is zlib's own single stream, byte for byte. */
+#define PF_GZIP_PIECES_FROM (64 * 1024)
+
 /* Appends a gzip stream of data to out (level 6, zero mtime, so equal
  * profiles give equal files), compressed on two cores when data is large.
  * The bytes depend only on data. */
