@@ -233,7 +233,10 @@ static void start_first(pf_fold *f, bool alone)
 	f->first_waits = false;
 	pending *q = &f->q[f->head];
 	q->alone = alone;
-	pf_job_start(&q->job, prepare, q);
+	if (alone) /* nothing is left to overlap it with */
+		pf_job_run_here(&q->job, prepare, q);
+	else
+		pf_job_start(&q->job, prepare, q);
 }
 
 /* After an error: waits for what is still in flight and drops it, e

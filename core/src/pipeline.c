@@ -13,15 +13,27 @@ static void *run_job(void *arg)
 	return NULL;
 }
 
-void pf_job_start(pf_job *j, pf_job_fn fn, void *arg)
+static void set_up(pf_job *j, pf_job_fn fn, void *arg)
 {
 	j->fn = fn;
 	j->arg = arg;
 	j->rc = 0;
 	memset(&j->err, 0, sizeof j->err);
+}
+
+void pf_job_start(pf_job *j, pf_job_fn fn, void *arg)
+{
+	set_up(j, fn, arg);
 	j->running = pthread_create(&j->thread, NULL, run_job, j) == 0;
 	if (!j->running)
 		run_job(j); /* same result, without the overlap */
+}
+
+void pf_job_run_here(pf_job *j, pf_job_fn fn, void *arg)
+{
+	set_up(j, fn, arg);
+	j->running = false;
+	run_job(j);
 }
 
 int pf_job_wait(pf_job *j, pf_err *e)

@@ -24,6 +24,11 @@ typedef struct {
  * can be started. The previous job of j must have been waited for. */
 void pf_job_start(pf_job *j, pf_job_fn fn, void *arg);
 
+/* Runs fn(arg) here, as pf_job_start does when no thread can be started:
+ * for a job nothing would overlap, which a thread (and its own malloc
+ * arena) would only slow down. */
+void pf_job_run_here(pf_job *j, pf_job_fn fn, void *arg);
+
 /* Waits for the job started last (if any) and returns its result. A job
  * that failed puts its error in e, over any e holds: the job's work came
  * before whatever the caller did meanwhile, so its error is the first. */
