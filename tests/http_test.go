@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"pgofetch/tests/gen"
+	"pgofetch/tests/internal/testenv"
 )
 
 // An http -in source: a net/http/pprof endpoint served by the test. The
@@ -153,23 +154,12 @@ func TestLibcurlOpenedOnlyToFetch(t *testing.T) {
 	}
 	const mark = "file=libcurl.so"
 	if out := loaded("-fail", "-in", file, filepath.Join(dir, "a.pgo")); strings.Contains(out, mark) {
-		t.Errorf("a run on a local file loaded libcurl:\n%s", grepLines(out, "libcurl"))
+		t.Errorf("a run on a local file loaded libcurl:\n%s", testenv.GrepLines(out, "libcurl"))
 	}
 	if out := loaded("-fail", "-in", srv.URL+"/debug/pprof/profile", filepath.Join(dir, "b.pgo")); !strings.Contains(out, mark) {
-		t.Errorf("the dynamic loader does not say it opened libcurl for a URL run:\n%s", grepLines(out, "file="))
+		t.Errorf("the dynamic loader does not say it opened libcurl for a URL run:\n%s", testenv.GrepLines(out, "file="))
 	}
 	if out := loaded("-version"); !strings.Contains(out, mark) {
-		t.Errorf("-version names libcurl's version without opening it:\n%s", grepLines(out, "file="))
+		t.Errorf("-version names libcurl's version without opening it:\n%s", testenv.GrepLines(out, "file="))
 	}
-}
-
-// grepLines keeps the lines of s that contain sub.
-func grepLines(s, sub string) string {
-	var keep []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			keep = append(keep, l)
-		}
-	}
-	return strings.Join(keep, "\n")
 }

@@ -305,7 +305,7 @@ func TestExample(t *testing.T) {
 		outputs = append(outputs, must(t, work, env, "cmake", args...))
 		cache := string(read(t, filepath.Join(bld, "CMakeCache.txt")))
 		if g.tool == "ninja" && !strings.Contains(cache, "PGOFETCH_EXECUTABLE:FILEPATH="+filepath.Join(work, "path", "pgofetch")) {
-			t.Errorf("find_program did not find pgofetch on PATH; CMakeCache.txt:\n%s", grepLines(cache, "PGOFETCH"))
+			t.Errorf("find_program did not find pgofetch on PATH; CMakeCache.txt:\n%s", testenv.GrepLines(cache, "PGOFETCH"))
 		}
 
 		serverPGO := filepath.Join(bld, "pgo", "server", "default.pgo")
@@ -652,14 +652,4 @@ func after(s []string, i int) []string {
 		return nil
 	}
 	return s[i:]
-}
-
-func grepLines(s, sub string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }

@@ -80,7 +80,7 @@ func TestInstalledPackage(t *testing.T) {
 				t.Errorf("find_package did not find the installed package at %s:\n%s", prefix, out)
 			}
 			if cache := string(read(t, filepath.Join(cb, "CMakeCache.txt"))); strings.Contains(cache, "PGOFETCH_EXECUTABLE:") {
-				t.Errorf("the module searched for pgofetch instead of using the package's:\n%s", grepLines(cache, "PGOFETCH"))
+				t.Errorf("the module searched for pgofetch instead of using the package's:\n%s", testenv.GrepLines(cache, "PGOFETCH"))
 			}
 			out = must(t, dir, env, "cmake", "--build", cb)
 			if info := buildInfo(t, filepath.Join(cb, "bin", "batch")); !strings.Contains(info, "-pgo="+filepath.Join(cb, "pgo", "default.pgo")) {
@@ -127,7 +127,7 @@ func TestFetchContent(t *testing.T) {
 	env := baseEnv()
 	must(t, dir, env, "cmake", "-S", dir, "-B", cb, "-G", g.name)
 	if cache := string(read(t, filepath.Join(cb, "CMakeCache.txt"))); strings.Contains(cache, "PGOFETCH_EXECUTABLE:") {
-		t.Errorf("the module searched for pgofetch instead of using the pgofetch target:\n%s", grepLines(cache, "PGOFETCH"))
+		t.Errorf("the module searched for pgofetch instead of using the pgofetch target:\n%s", testenv.GrepLines(cache, "PGOFETCH"))
 	}
 	out := must(t, dir, env, "cmake", "--build", cb, "--parallel", "2")
 	built := filepath.Join(cb, "_deps", "pgofetch-build", "core", "pgofetch")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -99,4 +100,15 @@ func Decompressed(t testing.TB, data []byte) []byte {
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// GrepLines keeps the lines of s that contain sub, for failure messages.
+func GrepLines(s, sub string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }
