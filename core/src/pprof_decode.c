@@ -206,8 +206,28 @@ static uint64_t le(const uint8_t *p, int n)
 	return v;
 }
 
+/* next_field's errors, out of its way: it runs for every field. */
+static int truncated_fixed(dec *d, const field *f, uint64_t n)
+{
+	return pf_fail(d->e, PF_EXIT_DATA, "truncated fixed%d field %" PRIu64 " at byte %zu", (int)n * 8, f->num,
+		       where(d, f->at));
+}
+
+static int runs_past_end(dec *d, const field *f, uint64_t n, size_t left)
+{
+	return pf_fail(d->e, PF_EXIT_DATA,
+		       "field %" PRIu64 " at byte %zu: length %" PRIu64 " runs past the end (%zu bytes left)", f->num,
+		       where(d, f->at), n, left);
+}
+
+static int bad_wire_type(dec *d, const field *f)
+{
+	return pf_fail(d->e, PF_EXIT_DATA, "unsupported wire type %d (field %" PRIu64 ") at byte %zu", f->wt,
+		       f->num, where(d, f->at));
+}
+
 /* Reads the next field of s: 1 when read, 0 at the end, -1 on error. */
-static int next_field(dec *d, span *s, field *f)
+static inline int next_field(dec *d, span *s, field *f)
 {
 	if (s->p >= s->end)
 		return 0;
@@ -227,8 +247,7 @@ static int next_field(dec *d, span *s, field *f)
 	case WT_FIXED32:
 		n = f->wt == WT_FIXED64 ? 8 : 4;
 		if (left < n)
-			return pf_fail(d->e, PF_EXIT_DATA, "truncated fixed%d field %" PRIu64 " at byte %zu",
-				       (int)n * 8, f->num, where(d, f->at));
+			return truncated_fixed(d, f, n);
 		f->u64 = le(s->p, (int)n);
 		s->p += n;
 		return 1;
@@ -237,25 +256,24 @@ static int next_field(dec *d, span *s, field *f)
 			return -1;
 		left = (size_t)(s->end - s->p);
 		if (n > left)
-			return pf_fail(d->e, PF_EXIT_DATA,
-				       "field %" PRIu64 " at byte %zu: length %" PRIu64
-				       " runs past the end (%zu bytes left)",
-				       f->num, where(d, f->at), n, left);
+			return runs_past_end(d, f, n, left);
 		f->data = (span){s->p, s->p + n};
 		s->p += n;
 		return 1;
 	default:
-		return pf_fail(d->e, PF_EXIT_DATA, "unsupported wire type %d (field %" PRIu64 ") at byte %zu",
-			       f->wt, f->num, where(d, f->at));
+		return bad_wire_type(d, f);
 	}
 }
 
-static int want_wt(dec *d, const field *f, int wt, const char *what)
+static int wrong_wire_type(dec *d, const field *f, int wt, const char *what)
 {
-	if (f->wt == wt)
-		return 0;
 	return pf_fail(d->e, PF_EXIT_DATA, "%s (field %" PRIu64 ") at byte %zu has wire type %d, want %d",
 		       what, f->num, where(d, f->at), f->wt, wt);
+}
+
+static inline int want_wt(dec *d, const field *f, int wt, const char *what)
+{
+	return f->wt == wt ? 0 : wrong_wire_type(d, f, wt, what);
 }
 
 static int get_u64(dec *d, const field *f, const char *what, uint64_t *v)
