@@ -5,8 +5,10 @@
  * started before main: 5.6 ms, and 1.2 ms more for curl_global_init,
  * against 1.7 ms for a program linking zlib and libzstd alone (perf stat,
  * 100 runs each). That was a fifth of a 30 ms run on a local profile,
- * which needs no network at all. So libcurl is opened (dlopen) by the
- * first HTTP client, with the functions pgofetch calls looked up in it. */
+ * which needs no network at all. So libcurl is opened (dlopen) by each
+ * HTTP client, with the functions pgofetch calls looked up in it. Clients
+ * are made on the main thread; curl_global_init may then run while
+ * profiles decode on other threads, which never call libcurl. */
 #ifndef PGOFETCH_CURL_LOAD_H
 #define PGOFETCH_CURL_LOAD_H
 
