@@ -81,6 +81,7 @@ typedef struct {
 	frame_set twice;    /* frames some cut stack holds at two addresses */
 	addr_set keep;      /* the addresses that stay */
 	uint32_t *loc_map;  /* source location index -> q index + 1; 0: not yet */
+	uint32_t *fn_map;   /* source function index -> q index + 1; 0: not yet */
 	pf_htab locations;  /* q's locations by content */
 	pf_htab functions;  /* q's functions by name and start_line */
 } trimmer;
@@ -287,9 +288,15 @@ static bool fn_eq(const void *ctx, uint32_t v)
 	return f->q->functions[v].name == f->name && f->q->functions[v].start_line == f->start_line;
 }
 
-/* The q function of source function f: one per name and start_line. */
+/* The q function of source function f: one per name and start_line. Each
+ * source function is looked up once: its name is hashed once, not at
+ * every line that names it. */
 static int map_function(trimmer *t, uint32_t f, uint32_t *out)
 {
+	if (t->fn_map[f]) {
+		*out = t->fn_map[f] - 1;
+		return 0;
+	}
 	const pf_function *src = &t->p->functions[f];
 	pf_profile *q = t->q;
 	size_t len;
@@ -306,6 +313,7 @@ static int map_function(trimmer *t, uint32_t f, uint32_t *out)
 			.id = q->nfunctions + 1, .name = probe.name, .start_line = src->start_line};
 		q->nfunctions++;
 	}
+	t->fn_map[f] = *out + 1;
 	return 0;
 }
 
@@ -467,7 +475,8 @@ static int trim_into(trimmer *t)
 		return pf_fail(t->e, PF_EXIT_DATA,
 			       "no samples/count or cpu/nanoseconds sample type: Go's compiler cannot use this profile");
 	t->loc_map = pf_calloc_written(p->nlocations + 1, sizeof *t->loc_map);
-	if (!t->loc_map)
+	t->fn_map = pf_calloc_written(p->nfunctions + 1, sizeof *t->fn_map);
+	if (!t->loc_map || !t->fn_map)
 		return oom(t);
 	if (copy_header(t, vi) != 0)
 		return -1;
@@ -497,6 +506,7 @@ pf_profile *pf_profile_trim(const pf_profile *p, pf_err *e)
 	free(t.keep.v);
 	pf_htab_free(&t.keep.index);
 	free(t.loc_map);
+	free(t.fn_map);
 	pf_htab_free(&t.locations);
 	pf_htab_free(&t.functions);
 	if (rc == 0)
