@@ -24,6 +24,7 @@ typedef struct {
 	size_t caller_len, callee_len;
 	int64_t offset; /* caller line - caller function's start_line */
 	int64_t weight;
+	uint64_t key_hash; /* of the names' bytes and the offset: the same in any profile */
 } pf_pgo_edge;
 
 /* The compiler's view: edges in the order of Go's sortByWeight (weight

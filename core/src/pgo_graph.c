@@ -329,11 +329,26 @@ static int by_weight(const void *x, const void *y)
 	return c;
 }
 
+/* The hash of string id's bytes, worked out once per name: an edge list
+ * names a few thousand functions in tens of thousands of edges. */
+static uint64_t name_hash(const pf_profile *p, uint64_t *memo, uint32_t id)
+{
+	if (!memo[id]) { /* 0: not yet (a hash of 0 is only worked out again) */
+		size_t len;
+		const char *s = pf_profile_str(p, id, &len);
+		memo[id] = pf_hash_bytes(s, len);
+	}
+	return memo[id];
+}
+
 static int build_result(graph *g, uint64_t total, bool sorted, pf_pgo_edges *out)
 {
 	out->edges = malloc((g->nnamed ? g->nnamed : 1) * sizeof *out->edges);
-	if (!out->edges)
+	uint64_t *memo = calloc(g->p->str.nstrs + 1, sizeof *memo);
+	if (!out->edges || !memo) {
+		free(memo);
 		return oom(g);
+	}
 	for (size_t i = 0; i < g->nnamed; i++) {
 		const named_edge *n = &g->named[i];
 		pf_pgo_edge *ed = &out->edges[i];
@@ -341,7 +356,10 @@ static int build_result(graph *g, uint64_t total, bool sorted, pf_pgo_edges *out
 		ed->callee = pf_profile_str(g->p, n->callee, &ed->callee_len);
 		ed->offset = n->offset;
 		ed->weight = (int64_t)n->weight;
+		ed->key_hash = pf_hash_add(pf_hash_add(name_hash(g->p, memo, n->caller), (uint64_t)n->offset),
+					   name_hash(g->p, memo, n->callee));
 	}
+	free(memo);
 	if (sorted)
 		qsort(out->edges, g->nnamed, sizeof *out->edges, by_weight);
 	out->nedges = g->nnamed;
@@ -436,12 +454,6 @@ static bool edge_key_eq(const void *ctx, uint32_t v)
 	return same_key(&q->b->edges[v], q->key);
 }
 
-static uint64_t edge_key_hash(const pf_pgo_edge *x)
-{
-	uint64_t h = pf_hash_add(pf_hash_bytes(x->caller, x->caller_len), (uint64_t)x->offset);
-	return pf_hash_add(h, pf_hash_bytes(x->callee, x->callee_len));
-}
-
 int pf_pgo_edges_same(const pf_pgo_edges *a, const pf_pgo_edges *b, pf_err *e)
 {
 	if (a->nedges != b->nedges || a->total_weight != b->total_weight)
@@ -453,12 +465,12 @@ int pf_pgo_edges_same(const pf_pgo_edges *a, const pf_pgo_edges *b, pf_err *e)
 	for (size_t i = 0; same == 1 && i < b->nedges; i++) {
 		edge_key_probe q = {b, &b->edges[i]};
 		uint32_t got;
-		if (pf_htab_intern(&index, edge_key_hash(&b->edges[i]), edge_key_eq, &q, (uint32_t)i, &got) < 0)
+		if (pf_htab_intern(&index, b->edges[i].key_hash, edge_key_eq, &q, (uint32_t)i, &got) < 0)
 			same = -1;
 	}
 	for (size_t i = 0; same == 1 && i < a->nedges; i++) {
 		edge_key_probe q = {b, &a->edges[i]};
-		uint32_t j = pf_htab_find(&index, edge_key_hash(&a->edges[i]), edge_key_eq, &q);
+		uint32_t j = pf_htab_find(&index, a->edges[i].key_hash, edge_key_eq, &q);
 		same = j != PF_HTAB_NONE && b->edges[j].weight == a->edges[i].weight;
 	}
 	pf_htab_free(&index);
