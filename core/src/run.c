@@ -102,11 +102,24 @@ static int edges_of_full(void *arg, pf_err *e)
 	return pgo_edges(w->full, false, &w->edges, e);
 }
 
+/* The trimmed profile's, worked out while it is compressed. */
+typedef struct {
+	const pf_profile *t;
+	pf_pgo_edges *edges;
+} trimmed_edges;
+
+static int edges_of_trimmed(void *arg, pf_err *e)
+{
+	trimmed_edges *w = arg;
+	return pf_pgo_edges_of_unordered(w->t, w->edges, e);
+}
+
 /* -trim: the trimmed profile, encoded and compressed, once it is checked
  * to give Go's compiler exactly the edges the full profile gives (the
  * proof is in the tests; this guards every run against a bug all the
  * same). The full profile's edges are worked out on the other core while
- * the trimmed profile is made, encoded and compressed. */
+ * the trimmed profile is made and encoded; the trimmed one's on this core
+ * while the other starts compressing it. */
 static int trim(const pf_log *log, pf_profile **merged, pf_buf *raw, pf_buf *gz, pf_err *e)
 {
 	pf_profile *full = *merged;
@@ -118,11 +131,10 @@ static int trim(const pf_log *log, pf_profile **merged, pf_buf *raw, pf_buf *gz,
 	pf_job_start(&job, edges_of_full, &want);
 	pf_pgo_edges got = {0};
 	pf_profile *t = pf_profile_trim(full, e);
-	int rc = t ? pf_pgo_edges_of_unordered(t, &got, e) : -1;
+	int rc = t ? pf_profile_encode(t, raw, e) : -1;
+	trimmed_edges te = {t, &got};
 	if (rc == 0)
-		rc = pf_profile_encode(t, raw, e);
-	if (rc == 0)
-		rc = pf_gzip(raw->data, raw->len, gz, e);
+		rc = pf_gzip_while(raw->data, raw->len, gz, edges_of_trimmed, &te, e);
 	if (pf_job_wait(&job, e) != 0) /* the full profile's refusal comes first */
 		rc = -1;
 	int same = rc == 0 ? pf_pgo_edges_same(&want.edges, &got, e) : 0;

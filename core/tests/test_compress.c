@@ -128,6 +128,83 @@ static void out_of_memory(void)
 #endif
 }
 
+/* What pf_gzip_while's caller does meanwhile: counts its runs, and
+ * allocates (so that an allocation failing there is tried too) or fails. */
+typedef struct {
+	int runs;
+	bool fail;
+} meanwhile_state;
+
+static int meanwhile(void *arg, pf_err *e)
+{
+	meanwhile_state *m = arg;
+	m->runs++;
+	void *p = malloc(1000);
+	free(p);
+	if (!p)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory meanwhile");
+	return m->fail ? pf_fail(e, PF_EXIT_DATA, "meanwhile refused") : 0;
+}
+
+/* pf_gzip's bytes, with meanwhile run once on the calling thread. */
+static void gzip_while(size_t len)
+{
+	uint8_t *d = repeated_block(len, 16 * 1024);
+	pf_buf gz = {0}, want = {0};
+	pf_err e = {0};
+	meanwhile_state m = {0};
+	CHECK_EQ_INT(pf_gzip(d, len, &want, &e), 0);
+	CHECK_EQ_INT(pf_gzip_while(d, len, &gz, meanwhile, &m, &e), 0);
+	CHECK_EQ_INT(m.runs, 1);
+	CHECK(gz.len == want.len && memcmp(gz.data, want.data, gz.len) == 0);
+	pf_buf_free(&gz);
+	pf_buf_free(&want);
+	free(d);
+}
+
+/* meanwhile's error is the one returned, and nothing is appended. */
+static void gzip_while_fails(size_t len)
+{
+	uint8_t *d = repeated_block(len, 16 * 1024);
+	pf_buf out = {0};
+	pf_err e = {0};
+	meanwhile_state m = {.fail = true};
+	pf_buf_append(&out, "prefix", 6);
+	CHECK_EQ_INT(pf_gzip_while(d, len, &out, meanwhile, &m, &e), -1);
+	CHECK_EQ_INT(m.runs, 1);
+	CHECK_EQ_INT(e.code, PF_EXIT_DATA);
+	CHECK_EQ_STR(e.msg, "meanwhile refused");
+	CHECK_EQ_INT(out.len, 6);
+	pf_buf_free(&out);
+	free(d);
+}
+
+/* Every allocation failing in turn, on either core or meanwhile. */
+static void gzip_while_out_of_memory(void)
+{
+#ifndef NO_INTERPOSE
+	size_t len = 600 * 1024;
+	uint8_t *d = repeated_block(len, 5000);
+	for (long n = 0;; n++) {
+		pf_buf gz = {0};
+		pf_err e = {0};
+		meanwhile_state m = {0};
+		alloc = (alloc_state){.armed = true, .fail_at = n};
+		int rc = pf_gzip_while(d, len, &gz, meanwhile, &m, &e);
+		pf_buf_free(&gz);
+		alloc.armed = false;
+		CHECK_EQ_INT(alloc.live, 0);
+		if (!alloc.failed) {
+			CHECK_EQ_INT(rc, 0);
+			break;
+		}
+		CHECK_EQ_INT(rc, -1);
+		CHECK_EQ_INT(e.code, PF_EXIT_INTERNAL);
+	}
+	free(d);
+#endif
+}
+
 /* Refused before a byte is read: zlib counts in 32 bits. */
 static void over_4_gib(void)
 {
@@ -149,7 +226,13 @@ int main(void)
 	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
 		round_trips(sizes[i], 16 * 1024);
 	appends();
+	size_t whiles[] = {0, 1000, from + 1, 3 * 1024 * 1024 + 7};
+	for (size_t i = 0; i < sizeof whiles / sizeof *whiles; i++) {
+		gzip_while(whiles[i]);
+		gzip_while_fails(whiles[i]);
+	}
 	out_of_memory();
+	gzip_while_out_of_memory();
 	over_4_gib();
 	return check_report("compress");
 }
