@@ -12,7 +12,8 @@ import (
 // TestBenchHarness runs the benchmark harness (bench/, make bench) on tiny
 // inputs, once each, so that it keeps working between benchmark runs. Its
 // numbers mean nothing at this size; only that every peer ran, the outputs
-// compared equal and the table came out.
+// compared equal and the table came out. The harness's own tests check the
+// targets table's arithmetic on numbers made up for them.
 func TestBenchHarness(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the benchmark harness")
@@ -24,6 +25,11 @@ func TestBenchHarness(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("bench harness: %v\n%s", err, out)
+	}
+	unit := exec.Command("go", "test", "-count=1", "./harness")
+	unit.Dir = cmd.Dir
+	if out, err := unit.CombinedOutput(); err != nil {
+		t.Fatalf("the harness's own tests: %v\n%s", err, out)
 	}
 	for _, want := range []string{
 		"end to end, gzip profiles", "end to end, zstd profiles", "datadog-pgo equivalent",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -53,6 +54,16 @@ func trimLabel(t string) string {
 	}
 	return " -trim=" + t
 }
+
+// numCPU is the machine's cores (a variable for the tests).
+var numCPU = runtime.NumCPU()
+
+// cpuBound is the wall time s's CPU time would take spread over every
+// core of the machine with no core ever idle: no run of that program can
+// be faster without spending less CPU time.
+func cpuBound(s sample) float64 { return float64(s.cpu) / float64(numCPU) }
+
+func cores() string { return fmt.Sprint(numCPU) }
 
 // target is one line of the targets table.
 type target struct {
@@ -128,15 +139,30 @@ func (r *report) markdown() string {
 						c := float64(ps.wall) / float64(g.median(fj).wall)
 						targets = append(targets, target{what: g.title + trimLabel(t) + ": the floor alone, faster than the datadog-pgo equivalent (the most any program could reach)", goal: "(≥ 10× for the target to be reachable)", got: ratio(c), met: c >= 10})
 					}
+					if x < 10 {
+						// The least wall time pgofetch's CPU time allows on
+						// this machine's cores: past 1/10 of the peer's, the
+						// target needs less CPU time, not only more overlap.
+						b := float64(ps.wall) / cpuBound(s)
+						targets = append(targets, target{what: g.title + trimLabel(t) + ": pgofetch's CPU time spread over all " + cores() + " cores without a gap, faster than the datadog-pgo equivalent (the most its CPU time allows)", goal: "(≥ 10× for the target to be reachable without less CPU time)", got: ratio(b), met: b >= 10})
+					}
 					m := float64(s.rssKiB) / float64(ps.rssKiB)
 					targets = append(targets, target{what: g.title + trimLabel(t) + ": peak memory of the datadog-pgo equivalent's", goal: "≤ 0.20×", got: ratio(m), met: m <= 0.2})
 				} else {
 					targets = append(targets, target{what: g.title + trimLabel(t) + ": faster than go tool pprof -proto", goal: "≥ 10×", got: ratio(x), met: x >= 10})
+					if x < 10 {
+						b := float64(ps.wall) / cpuBound(s)
+						targets = append(targets, target{what: g.title + trimLabel(t) + ": pgofetch's CPU time spread over all " + cores() + " cores without a gap, faster than go tool pprof -proto (the most its CPU time allows)", goal: "(≥ 10× for the target to be reachable without less CPU time)", got: ratio(b), met: b >= 10})
+					}
 				}
 			}
 			if fj >= 0 && !strings.HasPrefix(g.title, "end to end") {
 				x := float64(s.wall) / float64(g.median(fj).wall)
 				targets = append(targets, target{what: g.title + trimLabel(t) + ": wall time of the decompress + compress floor's", goal: "≤ 1.5×", got: ratio(x), met: x <= 1.5})
+				if x > 1.5 {
+					b := cpuBound(s) / float64(g.median(fj).wall)
+					targets = append(targets, target{what: g.title + trimLabel(t) + ": pgofetch's CPU time spread over all " + cores() + " cores without a gap, in floor wall times (the least its CPU time allows)", goal: "(≤ 1.5× for the target to be reachable without less CPU time)", got: ratio(b), met: b <= 1.5})
+				}
 			}
 		}
 	}
