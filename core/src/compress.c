@@ -142,11 +142,13 @@ int pf_gzip_while(const uint8_t *data, size_t len, pf_buf *out, pf_job_fn meanwh
 	if (w.n > 1 || meanwhile)
 		pf_job_start(&job, deflate_pieces, &w);
 	int rc = meanwhile ? meanwhile(arg, e) : 0;
-	if (rc != 0)
+	bool meanwhile_failed = rc != 0;
+	if (meanwhile_failed)
 		atomic_store(&w.failed, true);
 	else
 		rc = deflate_pieces(&w, e);
-	if (pf_job_wait(&job, e) != 0)
+	pf_err later = {0}; /* meanwhile's error comes first: the other core's does not count */
+	if (pf_job_wait(&job, meanwhile_failed ? &later : e) != 0)
 		rc = -1;
 	uLong crc = w.pieces[0].crc;
 	for (size_t i = 1; i < w.n; i++)

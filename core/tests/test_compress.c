@@ -179,8 +179,10 @@ static void gzip_while_fails(size_t len)
 	free(d);
 }
 
-/* Every allocation failing in turn, on either core or meanwhile. */
-static void gzip_while_out_of_memory(void)
+/* Every allocation failing in turn, on either core or meanwhile; when
+ * meanwhile fails too, its error is the one returned, whatever failed on
+ * the other core. */
+static void gzip_while_out_of_memory(bool meanwhile_fails)
 {
 #ifndef NO_INTERPOSE
 	size_t len = 600 * 1024;
@@ -188,12 +190,19 @@ static void gzip_while_out_of_memory(void)
 	for (long n = 0;; n++) {
 		pf_buf gz = {0};
 		pf_err e = {0};
-		meanwhile_state m = {0};
+		meanwhile_state m = {.fail = meanwhile_fails};
 		alloc = (alloc_state){.armed = true, .fail_at = n};
 		int rc = pf_gzip_while(d, len, &gz, meanwhile, &m, &e);
 		pf_buf_free(&gz);
 		alloc.armed = false;
 		CHECK_EQ_INT(alloc.live, 0);
+		if (meanwhile_fails) {
+			CHECK_EQ_INT(rc, -1);
+			CHECK(strstr(e.msg, "meanwhile") != NULL);
+			if (!alloc.failed)
+				break;
+			continue;
+		}
 		if (!alloc.failed) {
 			CHECK_EQ_INT(rc, 0);
 			break;
@@ -202,6 +211,8 @@ static void gzip_while_out_of_memory(void)
 		CHECK_EQ_INT(e.code, PF_EXIT_INTERNAL);
 	}
 	free(d);
+#else
+	(void)meanwhile_fails;
 #endif
 }
 
@@ -232,7 +243,8 @@ int main(void)
 		gzip_while_fails(whiles[i]);
 	}
 	out_of_memory();
-	gzip_while_out_of_memory();
+	gzip_while_out_of_memory(false);
+	gzip_while_out_of_memory(true);
 	over_4_gib();
 	return check_report("compress");
 }
