@@ -102,32 +102,6 @@ static void appends(void)
 	free(d);
 }
 
-/* Every allocation failing in turn, on either core: an error, nothing leaked. */
-static void out_of_memory(void)
-{
-#ifndef NO_INTERPOSE
-	size_t len = 600 * 1024;
-	uint8_t *d = repeated_block(len, 5000);
-	for (long n = 0;; n++) {
-		pf_buf gz = {0};
-		pf_err e = {0};
-		alloc = (alloc_state){.armed = true, .fail_at = n};
-		int rc = pf_gzip(d, len, &gz, &e);
-		pf_buf_free(&gz);
-		alloc.armed = false;
-		CHECK_EQ_INT(alloc.live, 0);
-		if (!alloc.failed) {
-			CHECK_EQ_INT(rc, 0);
-			CHECK(n > 2); /* both halves allocated something */
-			break;
-		}
-		CHECK_EQ_INT(rc, -1);
-		CHECK_EQ_INT(e.code, PF_EXIT_INTERNAL);
-	}
-	free(d);
-#endif
-}
-
 /* What pf_gzip_while's caller does meanwhile: counts its runs, and
  * allocates (so that an allocation failing there is tried too) or fails. */
 typedef struct {
@@ -179,10 +153,14 @@ static void gzip_while_fails(size_t len)
 	free(d);
 }
 
-/* Every allocation failing in turn, on either core or meanwhile; when
- * meanwhile fails too, its error is the one returned, whatever failed on
- * the other core. */
-static void gzip_while_out_of_memory(bool meanwhile_fails)
+/* Which call out_of_memory makes: pf_gzip, or pf_gzip_while with a
+ * meanwhile that succeeds or fails. */
+enum gzip_call { PLAIN, WHILE, WHILE_FAILING };
+
+/* Every allocation failing in turn, on either core (and meanwhile's):
+ * an error, nothing leaked. When meanwhile fails too, its error is the
+ * one returned, whatever failed on the other core. */
+static void out_of_memory(enum gzip_call call)
 {
 #ifndef NO_INTERPOSE
 	size_t len = 600 * 1024;
@@ -190,29 +168,28 @@ static void gzip_while_out_of_memory(bool meanwhile_fails)
 	for (long n = 0;; n++) {
 		pf_buf gz = {0};
 		pf_err e = {0};
-		meanwhile_state m = {.fail = meanwhile_fails};
+		meanwhile_state m = {.fail = call == WHILE_FAILING};
 		alloc = (alloc_state){.armed = true, .fail_at = n};
-		int rc = pf_gzip_while(d, len, &gz, meanwhile, &m, &e);
+		int rc = call == PLAIN ? pf_gzip(d, len, &gz, &e) : pf_gzip_while(d, len, &gz, meanwhile, &m, &e);
 		pf_buf_free(&gz);
 		alloc.armed = false;
 		CHECK_EQ_INT(alloc.live, 0);
-		if (meanwhile_fails) {
+		if (call == WHILE_FAILING) {
 			CHECK_EQ_INT(rc, -1);
 			CHECK(strstr(e.msg, "meanwhile") != NULL);
-			if (!alloc.failed)
-				break;
-			continue;
-		}
-		if (!alloc.failed) {
+		} else if (!alloc.failed) {
 			CHECK_EQ_INT(rc, 0);
-			break;
+			CHECK(n > 2); /* both halves allocated something */
+		} else {
+			CHECK_EQ_INT(rc, -1);
+			CHECK_EQ_INT(e.code, PF_EXIT_INTERNAL);
 		}
-		CHECK_EQ_INT(rc, -1);
-		CHECK_EQ_INT(e.code, PF_EXIT_INTERNAL);
+		if (!alloc.failed)
+			break;
 	}
 	free(d);
 #else
-	(void)meanwhile_fails;
+	(void)call;
 #endif
 }
 
@@ -242,9 +219,9 @@ int main(void)
 		gzip_while(whiles[i]);
 		gzip_while_fails(whiles[i]);
 	}
-	out_of_memory();
-	gzip_while_out_of_memory(false);
-	gzip_while_out_of_memory(true);
+	out_of_memory(PLAIN);
+	out_of_memory(WHILE);
+	out_of_memory(WHILE_FAILING);
 	over_4_gib();
 	return check_report("compress");
 }
