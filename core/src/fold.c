@@ -4,7 +4,8 @@
  * first profile's once a second comes, or the sources end: a profile
  * merged with others is decoded with its repeats summed, one alone is
  * not); the merge job folds the oldest decoded profile into the result
- * while the next ones are decoded. */
+ * while the next ones are decoded, beginning with the first profile on its
+ * own (pf_profile_merge_ahead) before the second is done. */
 #include "fold.h"
 #include "clock.h"
 #include "decompress.h"
@@ -123,6 +124,14 @@ static int merge_next(void *ctx, pf_err *e)
 	return e->code ? -1 : 0;
 }
 
+/* The merge job for the first profile, when others follow. */
+static int merge_first(void *ctx, pf_err *e)
+{
+	pf_fold *f = ctx;
+	f->merged = pf_profile_merge_ahead(f->merged, e);
+	return f->merged ? 0 : -1;
+}
+
 static int presum_take(void *ctx, pf_buf *out, bool end) { return pf_presum_take(ctx, out, end); }
 
 /* A profile's job: decompress it, decode it without its string labels
@@ -210,12 +219,15 @@ static int advance(pf_fold *f, pf_err *e)
 	log_profile(f->log, q->datadog, q->name, q->p);
 	pf_profile *p = q->p;
 	char *name = q->name;
+	bool alone = q->alone;
 	q->p = NULL;
 	q->name = NULL;
 	pending_free(q);
 	if (!f->merged) {
 		f->merged = p;
 		f->first_name = name;
+		if (!alone) /* the merge begins while the next profile is decoded */
+			pf_job_start(&f->merge, merge_first, f);
 		return 0;
 	}
 	f->next = p;

@@ -181,6 +181,14 @@ void pf_profile_drop_string_labels(pf_profile *p);
 pf_profile *pf_profile_merge2(pf_profile *a, pf_profile *b, const char *name_a,
 			      const char *name_b, pf_err *e);
 
+/* The first step of profile.Merge([]*Profile{p, next, ...}), taken before
+ * next is there: p merged on its own, when that drops nothing (no sum of
+ * its values can come to 0; a sum that does may yet be made non-zero by
+ * next). pf_profile_merge2(result, next) then continues that merge and
+ * gives what pf_profile_merge2(p, next) would. Otherwise (and for a
+ * merge's result) p itself. Consumes p; NULL when memory runs out. */
+pf_profile *pf_profile_merge_ahead(pf_profile *p, pf_err *e);
+
 /* Datadog's no-inline rename; returns how many functions were renamed, or
  * (size_t)-1 when memory runs out. */
 size_t pf_profile_noinline(pf_profile *p, pf_err *e);

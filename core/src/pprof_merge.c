@@ -647,6 +647,31 @@ static pf_profile *merge_all(pf_profile **srcs, size_t n, pf_err *e)
 	return finish(m, rc);
 }
 
+/* Whether Merge([p]) ends with no all-zero sample to drop: every value is
+ * non-negative and each type's total is below 2^63, so a sum is 0 only
+ * where everything it adds is, and all-zero samples are skipped. (A
+ * negative value, read as unsigned, is above 2^63 - 1 too.) */
+static bool no_sum_comes_to_zero(const pf_profile *p)
+{
+	for (size_t t = 0; t < p->nsample_types; t++) {
+		uint64_t total = 0;
+		for (size_t i = 0; i < p->nsamples; i++) {
+			uint64_t v = (uint64_t)p->values[p->samples[i].values + t];
+			if (v > (uint64_t)INT64_MAX - total)
+				return false;
+			total += v;
+		}
+	}
+	return true;
+}
+
+pf_profile *pf_profile_merge_ahead(pf_profile *p, pf_err *e)
+{
+	if (p->merging || !no_sum_comes_to_zero(p))
+		return p;
+	return merge_all(&p, 1, e);
+}
+
 /* ---- compatibility ---- */
 
 static void describe_type(char *buf, size_t size, const pf_profile *p, const pf_value_type *vt)

@@ -52,11 +52,12 @@ static int pipeline(const pf_buf *in, const char *const *names, int n, bool noin
 		}
 		if (merged) {
 			merged = pf_profile_merge2(merged, p, names[0], names[i], e);
-			if (!merged)
-				return -1;
 		} else {
-			merged = p;
+			/* and, as fold.c does, its merge begun before the next comes */
+			merged = n == 1 ? p : pf_profile_merge_ahead(p, e);
 		}
+		if (!merged)
+			return -1;
 	}
 	if (noinline && pf_profile_noinline(merged, e) == (size_t)-1) {
 		pf_profile_free(merged);

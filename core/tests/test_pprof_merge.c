@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { F_SAMPLE_TYPE = 1, F_SAMPLE, F_STRING = 6, F_TIME = 9, F_DURATION, F_PERIOD_TYPE, F_PERIOD,
+enum { F_SAMPLE_TYPE = 1, F_SAMPLE, F_LOCATION = 4, F_FUNCTION, F_STRING, F_TIME = 9, F_DURATION, F_PERIOD_TYPE, F_PERIOD,
        F_COMMENT, F_DEFAULT_TYPE };
 
 static const char *const strs[] = {"", "samples", "count", "cpu", "nanoseconds", "wall", "c1", "c2"};
@@ -90,9 +90,83 @@ static void test_header_rules(void)
 	check_header(-2, 7, -3, -5, -2, -3);
 }
 
+/* A profile of one sample type whose samples have one location each,
+ * given as {location id (1 to 3), value}. */
+static pf_profile *with_samples(const int64_t (*samples)[2], size_t n)
+{
+	static const char *const names[] = {"", "samples", "count", "main.f"};
+	pf_buf b = {0}, m = {0};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		pb_str(&b, F_STRING, names[i]);
+	pb_pair(&b, F_SAMPLE_TYPE, 1, 1, 2, 2);
+	pb_pair(&b, F_FUNCTION, 1, 1, 2, 3);
+	for (uint64_t id = 1; id <= 3; id++) {
+		pb_u(&m, 1, id);
+		pb_pair(&m, 4, 1, 1, 2, id); /* a line: function 1, line id */
+		pb_msg(&b, F_LOCATION, &m);
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t loc = (uint64_t)samples[i][0];
+		pb_packed(&m, 1, &loc, 1);
+		pb_u(&m, 2, (uint64_t)samples[i][1]);
+		pb_msg(&b, F_SAMPLE, &m);
+	}
+	pf_err e = {0};
+	pf_profile *p = pf_profile_decode(b.data, b.len, &e);
+	pf_buf_free(&b);
+	CHECK(p != NULL);
+	return p;
+}
+
+static pf_buf merged_bytes(pf_profile *a, pf_profile *b)
+{
+	pf_err e = {0};
+	pf_buf out = {0};
+	pf_profile *m = pf_profile_merge2(a, b, "a", "b", &e);
+	CHECK(m != NULL);
+	CHECK_EQ_INT(m ? pf_profile_encode(m, &out, &e) : -1, 0);
+	pf_profile_free(m);
+	return out;
+}
+
+/* Merging b into pf_profile_merge_ahead(a) gives merge2(a, b)'s bytes;
+ * `ahead` says whether a is merged ahead (or left as it is). */
+static void check_ahead(const int64_t (*a)[2], size_t na, const int64_t (*b)[2], size_t nb, bool ahead)
+{
+	pf_err e = {0};
+	pf_profile *first = pf_profile_merge_ahead(with_samples(a, na), &e);
+	CHECK(first != NULL);
+	if (!first)
+		return;
+	CHECK_EQ_INT(first->merging != NULL, ahead);
+	CHECK(pf_profile_merge_ahead(first, &e) == first); /* once is all */
+	pf_buf got = merged_bytes(first, with_samples(b, nb));
+	pf_buf want = merged_bytes(with_samples(a, na), with_samples(b, nb));
+	CHECK(got.len > 0 && got.len == want.len && memcmp(got.data, want.data, got.len) == 0);
+	pf_buf_free(&got);
+	pf_buf_free(&want);
+}
+
+/* Merge([a]) ends by dropping all-zero samples, which a later source may
+ * still have added to (then pprof keeps the sample where it was): a is
+ * merged ahead only when none of its sums can come to 0. */
+static void test_merge_ahead(void)
+{
+	static const int64_t positive[][2] = {{1, 5}, {2, 3}, {1, 2}}, next[][2] = {{3, 1}, {1, 4}};
+	check_ahead(positive, 3, next, 2, true);
+	static const int64_t cancel[][2] = {{1, 5}, {2, 3}, {1, -5}}, again[][2] = {{1, 4}};
+	check_ahead(cancel, 3, again, 1, false);
+	static const int64_t wrap[][2] = {{1, INT64_C(1) << 62}, {1, INT64_C(1) << 62}, {1, INT64_C(1) << 62},
+					  {1, INT64_C(1) << 62}, {2, 1}}; /* sums to 2^64: 0 */
+	check_ahead(wrap, 5, again, 1, false);
+	static const int64_t big[][2] = {{1, INT64_MAX - 1}, {2, 1}}; /* a total of 2^63 - 1 */
+	check_ahead(big, 2, again, 1, true);
+}
+
 int main(void)
 {
 	test_incompatible();
 	test_header_rules();
+	test_merge_ahead();
 	return check_report("test_pprof_merge");
 }

@@ -19,12 +19,14 @@
 
 /* Decode A whole (labels kept, so the merge's label paths run too), B and
  * C to be merged into it (repeats summed, as pgofetch decodes them); A
- * again as the first of a merge would be, then dropped; A+B (whose sums
- * cancel a sample: a second merge), then +C; rename; add a comment;
- * encode. */
+ * again as the first of a merge would be, merged ahead, then dropped;
+ * A+B (whose sums cancel a sample: a second merge), then +C; rename; add
+ * a comment; encode. */
 static int scenario(const pf_buf in[3], pf_buf *out, pf_err *e)
 {
 	pf_profile *first = pf_profile_decode_to_merge(in[0].data, in[0].len, true, e);
+	if (first)
+		first = pf_profile_merge_ahead(first, e);
 	if (!first)
 		return -1;
 	pf_profile_free(first);
