@@ -102,24 +102,34 @@ static int edges_of_full(void *arg, pf_err *e)
 	return pgo_edges(w->full, false, &w->edges, e);
 }
 
-/* The trimmed profile's, worked out while it is compressed. */
+/* The check, on this core while the other starts compressing the trimmed
+ * profile: the trimmed profile's edges, then, once the full profile's are
+ * there, whether they are the same. */
 typedef struct {
 	const pf_profile *t;
-	pf_pgo_edges *edges;
-} trimmed_edges;
+	pf_job *full_job;
+	const pf_pgo_edges *want;
+	pf_pgo_edges got;
+	int same;
+} edge_check;
 
-static int edges_of_trimmed(void *arg, pf_err *e)
+static int check_edges(void *arg, pf_err *e)
 {
-	trimmed_edges *w = arg;
-	return pf_pgo_edges_of_unordered(w->t, w->edges, e);
+	edge_check *c = arg;
+	int rc = pf_pgo_edges_of_unordered(c->t, &c->got, e);
+	if (pf_job_wait(c->full_job, e) != 0) /* the full profile's refusal comes first */
+		rc = -1;
+	if (rc == 0 && (c->same = pf_pgo_edges_same(c->want, &c->got, e)) < 0)
+		rc = -1;
+	return rc;
 }
 
 /* -trim: the trimmed profile, encoded and compressed, once it is checked
  * to give Go's compiler exactly the edges the full profile gives (the
  * proof is in the tests; this guards every run against a bug all the
  * same). The full profile's edges are worked out on the other core while
- * the trimmed profile is made and encoded; the trimmed one's on this core
- * while the other starts compressing it. */
+ * the trimmed profile is made and encoded; the trimmed one's, and the
+ * comparison, on this core while the other starts compressing it. */
 static int trim(const pf_log *log, pf_profile **merged, pf_buf *raw, pf_buf *gz, pf_err *e)
 {
 	pf_profile *full = *merged;
@@ -129,18 +139,16 @@ static int trim(const pf_log *log, pf_profile **merged, pf_buf *raw, pf_buf *gz,
 	full_edges want = {.full = full};
 	pf_job job = {0};
 	pf_job_start(&job, edges_of_full, &want);
-	pf_pgo_edges got = {0};
 	pf_profile *t = pf_profile_trim(full, e);
 	int rc = t ? pf_profile_encode(t, raw, e) : -1;
-	trimmed_edges te = {t, &got};
+	edge_check c = {.t = t, .full_job = &job, .want = &want.edges};
 	if (rc == 0)
-		rc = pf_gzip_while(raw->data, raw->len, gz, edges_of_trimmed, &te, e);
-	if (pf_job_wait(&job, e) != 0) /* the full profile's refusal comes first */
+		rc = pf_gzip_while(raw->data, raw->len, gz, check_edges, &c, e);
+	/* Waited for already, unless trimming or encoding failed, or the
+	 * check never ran. */
+	if (pf_job_wait(&job, e) != 0)
 		rc = -1;
-	int same = rc == 0 ? pf_pgo_edges_same(&want.edges, &got, e) : 0;
-	if (same < 0)
-		rc = -1;
-	else if (rc == 0 && !same)
+	if (rc == 0 && !c.same)
 		rc = pf_fail(e, PF_EXIT_INTERNAL, "bug: the trimmed profile would give Go's compiler other edges "
 						  "than the full one; -trim=false writes the full profile");
 	if (rc == 0) {
@@ -153,7 +161,7 @@ static int trim(const pf_log *log, pf_profile **merged, pf_buf *raw, pf_buf *gz,
 		t = full;
 	}
 	pf_pgo_edges_free(&want.edges);
-	pf_pgo_edges_free(&got);
+	pf_pgo_edges_free(&c.got);
 	pf_profile_free(t);
 	return rc;
 }
