@@ -1,6 +1,7 @@
 /* pprof merging: what pprof's Merge refuses (different period types or
- * sample types), with messages naming both sources, and header rules seen
- * through the model. Byte-level agreement with pprof is test_pprof_diff's. */
+ * sample types), with messages naming both sources, header rules seen
+ * through the model, and a merge begun ahead giving the same bytes.
+ * Byte-level agreement with pprof is test_pprof_diff's. */
 #include "check.h"
 #include "pprof.h"
 #include "test_pprof_wire.h"
@@ -8,8 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { F_SAMPLE_TYPE = 1, F_SAMPLE, F_LOCATION = 4, F_FUNCTION, F_STRING, F_TIME = 9, F_DURATION, F_PERIOD_TYPE, F_PERIOD,
-       F_COMMENT, F_DEFAULT_TYPE };
+enum { F_SAMPLE_TYPE = 1, F_SAMPLE, F_LOCATION = 4, F_FUNCTION, F_STRING, F_TIME = 9, F_DURATION,
+       F_PERIOD_TYPE, F_PERIOD, F_COMMENT, F_DEFAULT_TYPE };
 
 static const char *const strs[] = {"", "samples", "count", "cpu", "nanoseconds", "wall", "c1", "c2"};
 
