@@ -264,7 +264,7 @@ func TestMergeEncodings(t *testing.T) {
 // entry uses them). The real profile spans many pages.
 func TestMergeZipSharedEntries(t *testing.T) {
 	requireBinary(t)
-	real := testenv.SharedTestdata(t, "grpc-anon.pprof")
+	real := testenv.RealProfile(t)
 	data, err := os.ReadFile(real)
 	if err != nil {
 		t.Fatal(err)

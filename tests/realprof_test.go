@@ -180,5 +180,5 @@ func realProfiles(t testing.TB) []string {
 	if realErr != nil {
 		t.Fatal(realErr)
 	}
-	return append(append([]string(nil), realFiles...), testenv.SharedTestdata(t, "grpc-anon.pprof"))
+	return append(append([]string(nil), realFiles...), testenv.RealProfile(t))
 }

@@ -256,7 +256,7 @@ func TestBazelRepositoryRule(t *testing.T) {
 	testenv.CopyTree(t, filepath.Join("testdata", "workspace"), ws)
 	testenv.CopyTree(t, testenv.Example(t), filepath.Join(ws, "example"))
 	copyFile(t, pgofetch, filepath.Join(ws, "tools", "pgofetch"), 0o755)
-	grpc := testenv.SharedTestdata(t, "grpc-anon.pprof")
+	grpc := testenv.RealProfile(t)
 	copyFile(t, grpc, filepath.Join(ws, "profiles", "grpc.pprof"), 0o644)
 	wsFile := filepath.Join(ws, "WORKSPACE")
 	text := string(readFile(t, wsFile))

@@ -258,7 +258,7 @@ pgofetch_go_executable(batch PACKAGE ./cmd/batch PROFILE batch_pgo
 // key anywhere.
 func TestExample(t *testing.T) {
 	testenv.Pgofetch(t)
-	grpc := testenv.SharedTestdata(t, "grpc-anon.pprof")
+	grpc := testenv.RealProfile(t)
 	grpcData := read(t, grpc)
 	eachGenerator(t, func(t *testing.T, g generator) {
 		work := t.TempDir()
@@ -425,7 +425,7 @@ func TestExample(t *testing.T) {
 // the build succeeds without PGO, and builds with it once the source is back.
 func TestFirstBuildOutage(t *testing.T) {
 	testenv.Pgofetch(t)
-	grpc := read(t, testenv.SharedTestdata(t, "grpc-anon.pprof"))
+	grpc := read(t, testenv.RealProfile(t))
 	eachGenerator(t, func(t *testing.T, g generator) {
 		work := t.TempDir()
 		pgofetch := pgofetchCopy(t, work)

@@ -46,7 +46,7 @@ func consumer(t *testing.T, dir, head, in string) {
 // builds the example with it, with each generator.
 func TestInstalledPackage(t *testing.T) {
 	gens := availableGenerators(t)
-	grpc := testenv.SharedTestdata(t, "grpc-anon.pprof")
+	grpc := testenv.RealProfile(t)
 	work := t.TempDir()
 	env := baseEnv()
 	bld := filepath.Join(work, "pgofetch-build")
@@ -116,7 +116,7 @@ func TestInstalledPackage(t *testing.T) {
 func TestFetchContent(t *testing.T) {
 	gens := availableGenerators(t)
 	g := gens[len(gens)-1] // the other generator than TestInstalledPackage's build
-	grpc := testenv.SharedTestdata(t, "grpc-anon.pprof")
+	grpc := testenv.RealProfile(t)
 	work := t.TempDir()
 	dir := filepath.Join(work, "consumer")
 	consumer(t, dir, "include(FetchContent)\n"+

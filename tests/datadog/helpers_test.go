@@ -31,7 +31,7 @@ type env struct {
 func newEnv(t *testing.T, opts fakedd.Options) *env {
 	t.Helper()
 	e := &env{t: t, profDir: t.TempDir()}
-	real, err := os.ReadFile(testenv.SharedTestdata(t, "grpc-anon.pprof"))
+	real, err := os.ReadFile(testenv.RealProfile(t))
 	if err != nil {
 		t.Fatal(err)
 	}

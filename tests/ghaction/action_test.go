@@ -155,7 +155,7 @@ func startFake(t *testing.T) *fakedd.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	grpc, err := os.ReadFile(testenv.SharedTestdata(t, "grpc-anon.pprof"))
+	grpc, err := os.ReadFile(testenv.RealProfile(t))
 	if err != nil {
 		t.Fatal(err)
 	}

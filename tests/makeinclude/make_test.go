@@ -32,7 +32,7 @@ const (
 // of the example per profile for both kinds of source).
 func profileA(t *testing.T) []byte {
 	t.Helper()
-	data, err := os.ReadFile(testenv.SharedTestdata(t, "grpc-anon.pprof"))
+	data, err := os.ReadFile(testenv.RealProfile(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,7 @@ func shim(t *testing.T) string {
 }
 
 func profile(t *testing.T) string {
-	return testenv.SharedTestdata(t, "grpc-anon.pprof")
+	return testenv.RealProfile(t)
 }
 
 // Write failures of every step: a clear error naming DEST, exit 5 with

@@ -1,5 +1,6 @@
 // Package testenv finds what every end-to-end test needs: the repository,
-// the pgofetch binary under test, and the shared test data.
+// the pgofetch binary under test, its test data, and what the module proxy
+// serves (third-party Go projects and Go tools: gomod.go).
 package testenv
 
 import (
@@ -43,13 +44,14 @@ func Pgofetch(t testing.TB) string {
 	return abs
 }
 
-// SharedTestdata is a file of ../shared/testdata beside the repository
-// (the real production profile lives there).
-func SharedTestdata(t testing.TB, name string) string {
+// RealProfile is the real production Go CPU profile tracked in the
+// repository (core/tests/data/pprof/grpc-anon.pprof; its README says where
+// it comes from).
+func RealProfile(t testing.TB) string {
 	t.Helper()
-	p := filepath.Join(RepoRoot(t), "..", "shared", "testdata", name)
+	p := filepath.Join(RepoRoot(t), "core", "tests", "data", "pprof", "grpc-anon.pprof")
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("testenv: shared test data %s missing: %v", p, err)
+		t.Fatalf("testenv: the real profile %s is missing: %v", p, err)
 	}
 	return p
 }
