@@ -310,6 +310,12 @@ func TestUsageErrors(t *testing.T) {
 			[]string{`DEST|argument`}},
 		{"no arguments at all", func(src, dest string) []string { return nil },
 			[]string{`DEST|argument`}},
+		// A blank QUERY would be sent as " runtime:go", every Go profile
+		// of the organisation.
+		{"empty QUERY", func(src, dest string) []string { return []string{"", dest} },
+			[]string{`QUERY 1 is empty: it would match every Go profile`}},
+		{"blank QUERY after a good one", func(src, dest string) []string { return []string{"service:foo", "  \t ", dest} },
+			[]string{`QUERY 2 is empty`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "duration.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -281,6 +282,23 @@ static int check_values(pf_options *o, pf_err *e)
 	return 0;
 }
 
+/* A blank QUERY would be sent as " runtime:go", which matches every Go
+ * profile of the organisation: surely not what was meant. */
+static int check_queries(const pf_options *o, pf_err *e)
+{
+	for (size_t i = 0; i < o->nqueries; i++) {
+		const char *q = o->queries[i];
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q == '\0')
+			return pf_fail(e, PF_EXIT_USAGE,
+				       "QUERY %zu is empty: it would match every Go profile of the organisation; "
+				       "give a query such as 'service:my-service env:prod'",
+				       i + 1);
+	}
+	return 0;
+}
+
 int pf_cli_parse(int argc, char **argv, pf_options *o, pf_err *e)
 {
 	set_defaults(o);
@@ -305,6 +323,8 @@ int pf_cli_parse(int argc, char **argv, pf_options *o, pf_err *e)
 	o->dest = argv[argc - 1];
 	if (o->dest[0] == '\0')
 		return pf_fail(e, PF_EXIT_USAGE, "DEST must not be empty");
+	if (check_queries(o, e) != 0)
+		return -1;
 	return check_values(o, e);
 }
 
