@@ -453,7 +453,7 @@ int pf_datadog_fetch(const pf_options *o, const pf_log *log, int64_t deadline_ns
 	memset(r, 0, sizeof *r);
 	pf_dd_window(pf_wall_ns(), o->from_ns, &r->from, &r->to);
 	int rc = read_keys(&c, e);
-	if (rc == 0 && !(c.base = pf_dd_base_url(o->api_url, getenv("DD_SITE"), e)))
+	if (rc == 0 && !(c.base = pf_dd_base_url(o->api_url, o->api_url_from, getenv("DD_SITE"), e)))
 		rc = -1;
 	if (rc == 0 && !(c.http = pf_http_client_new(e)))
 		rc = -1;

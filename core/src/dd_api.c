@@ -28,28 +28,68 @@ static bool is_loopback(const char *host)
 	return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0;
 }
 
-static char *check_api_url(const char *url, pf_err *e)
+/* What a URL's authority may hold: a host name or IPv4 address (letters,
+ * digits, '-', '.', '_') or a bracketed IPv6 address, then an optional
+ * port. Anything else would be refused by libcurl only once the run has
+ * begun, as a network failure. */
+static bool valid_authority(const char *a, size_t n)
+{
+	size_t i = 0;
+	if (n > 0 && a[0] == '[') {
+		while (++i < n && a[i] != ']')
+			if (!isxdigit((unsigned char)a[i]) && a[i] != ':' && a[i] != '.')
+				return false;
+		if (i >= n || i == 1)
+			return false;
+		i++;
+	} else {
+		while (i < n && (isalnum((unsigned char)a[i]) || a[i] == '-' || a[i] == '.' || a[i] == '_'))
+			i++;
+	}
+	if (i < n && a[i] == ':') {
+		size_t digits = n - i - 1;
+		if (digits < 1 || digits > 5 || strspn(a + i + 1, "0123456789") < digits ||
+		    atol(a + i + 1) < 1 || atol(a + i + 1) > 65535)
+			return false;
+		i = n;
+	}
+	return i == n;
+}
+
+static char *check_api_url(const char *url, const char *what, pf_err *e)
 {
 	bool https = strncmp(url, "https://", 8) == 0, http = strncmp(url, "http://", 7) == 0;
 	if (!https && !http) {
-		pf_fail(e, PF_EXIT_USAGE, "-api-url %s: want an http:// or https:// URL", url);
+		pf_fail(e, PF_EXIT_USAGE, "%s %s: want an http:// or https:// URL", what, url);
+		return NULL;
+	}
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+		if (*p <= ' ' || *p == 0x7f) {
+			pf_fail(e, PF_EXIT_USAGE, "%s holds a space or control character: want a URL such as https://api.example.com",
+				what);
+			return NULL;
+		}
+	}
+	const char *authority = url + (https ? 8 : 7);
+	size_t alen = strcspn(authority, "/?#");
+	if (memchr(authority, '@', alen)) {
+		pf_fail(e, PF_EXIT_USAGE, "%s must not hold a user name or password", what);
 		return NULL;
 	}
 	char host[256];
 	pf_url_host(url, host, sizeof host);
 	if (host[0] == '\0') {
-		pf_fail(e, PF_EXIT_USAGE, "-api-url %s: no host", url);
+		pf_fail(e, PF_EXIT_USAGE, "%s %s: no host", what, url);
 		return NULL;
 	}
-	const char *authority = url + (https ? 8 : 7);
-	if (memchr(authority, '@', strcspn(authority, "/?#"))) {
-		pf_fail(e, PF_EXIT_USAGE, "-api-url must not hold a user name or password");
+	if (!valid_authority(authority, alen)) {
+		pf_fail(e, PF_EXIT_USAGE, "%s %s: not a valid host and port", what, url);
 		return NULL;
 	}
 	if (http && !is_loopback(host)) {
 		pf_fail(e, PF_EXIT_USAGE,
-			"-api-url %s: plain http would send the keys in the clear; use https (http is allowed only to loopback)",
-			url);
+			"%s %s: plain http would send the keys in the clear; use https (http is allowed only to loopback)",
+			what, url);
 		return NULL;
 	}
 	char *out = strdup(url);
@@ -63,10 +103,10 @@ static char *check_api_url(const char *url, pf_err *e)
 	return out;
 }
 
-char *pf_dd_base_url(const char *api_url, const char *site, pf_err *e)
+char *pf_dd_base_url(const char *api_url, const char *api_url_name, const char *site, pf_err *e)
 {
 	if (api_url && *api_url)
-		return check_api_url(api_url, e);
+		return check_api_url(api_url, api_url_name, e);
 	if (!site || !*site)
 		site = "datadoghq.com";
 	bool known = false;

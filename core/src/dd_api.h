@@ -12,8 +12,10 @@
 
 /* The API base URL, without a trailing slash: api_url when given (only
  * http(s); plain http only to a loopback host), else https://app.<site>
- * for a known DD_SITE (default datadoghq.com). The caller frees it. */
-char *pf_dd_base_url(const char *api_url, const char *site, pf_err *e);
+ * for a known DD_SITE (default datadoghq.com). A bad one is a usage
+ * error naming api_url_name (the flag or variable it came from). The
+ * caller frees it. */
+char *pf_dd_base_url(const char *api_url, const char *api_url_name, const char *site, pf_err *e);
 
 /* A query as sent: " runtime:go" appended unless it names runtime:go or
  * language:go, as datadog-pgo does. The caller frees it. */

@@ -36,9 +36,9 @@ static void print_version(void)
 		fprintf(stderr, "pgofetch: %s\n", e.msg);
 }
 
-/* A failure while running (a configuration error found then, such as an
- * unknown DD_SITE, included) follows -fail; only a bad command line exits
- * 2 whatever -fail says. */
+/* A failure while running follows -fail; a bad command line or setting
+ * (-api-url, PGOFETCH_API_URL, DD_SITE: cli.c checks them) exits 2
+ * whatever -fail says, before this. */
 static int report_failure(const pf_options *o, const pf_log *log, const pf_err *e)
 {
 	pf_log_attrs(log, PF_ERROR, e->msg, NULL, 0);

@@ -270,3 +270,73 @@ func TestRetryAfterCutAnswer(t *testing.T) {
 		})
 	}
 }
+
+// A bad setting (where the API is) is a usage error: exit 2 whatever
+// -fail says, before any request; an unreachable host is not a bad
+// setting, so it follows -fail (3 with it, 0 without). An empty -api-url=
+// is no -api-url: PGOFETCH_API_URL, then DD_SITE, apply.
+func TestBadSettings(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakedd.Options{})
+	keys := func(more ...string) map[string]string {
+		m := map[string]string{"DD_API_KEY": e.srv.APIKey(), "DD_APP_KEY": e.srv.AppKey()}
+		for i := 0; i+1 < len(more); i += 2 {
+			m[more[i]] = more[i+1]
+		}
+		return m
+	}
+	cases := []struct {
+		name string
+		vars map[string]string
+		args []string
+		code int // with -fail; 2 means whatever -fail says
+		msg  string
+	}{
+		{"-api-url not a URL", keys(), []string{"-api-url", "not a url"}, 2, "-api-url not a url: want an http:// or https:// URL"},
+		{"-api-url ftp", keys(), []string{"-api-url", "ftp://ftp.example.test/"}, 2, "-api-url ftp://ftp.example.test/: want an http:// or https:// URL"},
+		{"-api-url with a space", keys(), []string{"-api-url", "https://app.example .test"}, 2, "-api-url holds a space or control character"},
+		{"-api-url with a bad port", keys(), []string{"-api-url", "https://app.example.test:99999"}, 2, "-api-url https://app.example.test:99999: not a valid host and port"},
+		{"PGOFETCH_API_URL garbage", keys("PGOFETCH_API_URL", "garbage"), nil, 2, "PGOFETCH_API_URL garbage: want an http:// or https:// URL"},
+		{"DD_SITE unknown", keys("DD_SITE", "bogus.example"), nil, 2, "DD_SITE=bogus.example is not a known Datadog site"},
+		{"plain http elsewhere", keys(), []string{"-api-url", "http://api.example.test"}, 2, "plain http would send the keys in the clear"},
+		{"empty -api-url falls back to DD_SITE", keys("DD_SITE", "bogus.example"), []string{"-api-url="}, 2, "DD_SITE=bogus.example is not a known Datadog site"},
+		{"unreachable host", keys(), []string{"-api-url", "https://app.pgofetch-test.invalid"}, 3, "cannot resolve host app.pgofetch-test.invalid"},
+	}
+	for _, c := range cases {
+		for _, fail := range []bool{false, true} {
+			dest, old, then := existingDest(t)
+			args := append([]string{}, c.args...)
+			if fail {
+				args = append(args, "-fail")
+			}
+			e.srv.ResetRequests()
+			r := e.runEnv(c.vars, append(args, "service:foo", dest)...)
+			want := c.code
+			if !fail && c.code != 2 {
+				want = 0
+			}
+			if r.code != want || !strings.Contains(r.stderr, c.msg) {
+				t.Errorf("%s, -fail=%v: exit %d, want %d with %q\n%s", c.name, fail, r.code, want, c.msg, r.stderr)
+			}
+			if c.code == 2 && !strings.Contains(r.stderr, "usage: pgofetch") {
+				t.Errorf("%s, -fail=%v: no usage\n%s", c.name, fail, r.stderr)
+			}
+			if n := len(e.srv.Requests()); n != 0 {
+				t.Errorf("%s, -fail=%v: %d requests reached the API", c.name, fail, n)
+			}
+			assertUntouched(t, dest, old, then)
+		}
+	}
+	// -api-url= is unset: PGOFETCH_API_URL is used.
+	dest := filepath.Join(t.TempDir(), "default.pgo")
+	r := e.runEnv(keys("PGOFETCH_API_URL", e.srv.URL(), "DD_SITE", "bogus.example"), "-api-url=", "-fail", "service:foo", dest)
+	if _, err := os.Stat(dest); r.code != 0 || err != nil {
+		t.Errorf("-api-url= with PGOFETCH_API_URL: exit %d, DEST: %v\n%s", r.code, err, r.stderr)
+	}
+	// DD_SITE and PGOFETCH_API_URL are not read by a run without QUERY.
+	src := filepath.Join(e.profDir, "0789ab-synth-raw.pprof")
+	r = e.runEnv(map[string]string{"DD_SITE": "bogus.example", "PGOFETCH_API_URL": "garbage"}, "-fail", "-in", src, dest)
+	if r.code != 0 {
+		t.Errorf("-in only, with DD_SITE and PGOFETCH_API_URL bad: exit %d\n%s", r.code, r.stderr)
+	}
+}
