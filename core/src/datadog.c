@@ -46,13 +46,27 @@ static char *header_line(const char *name, const char *value)
 	return line;
 }
 
+/* A key is sent as a header's value: a CR or LF in it would end the
+ * header and start another (a trailing newline from a secrets file is the
+ * usual way one gets there). Refused, naming the variable, never showing
+ * the value. */
+static int check_key(const char *name, const char *key, pf_err *e)
+{
+	if (!key || !*key)
+		return pf_fail(e, PF_EXIT_AUTH, "%s is not set (needed for QUERY arguments)", name);
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return pf_fail(e, PF_EXIT_AUTH,
+				       "%s holds a control character (a line break?); nothing was sent: set it to the key alone",
+				       name);
+	return 0;
+}
+
 static int read_keys(dd_client *c, pf_err *e)
 {
 	const char *api = getenv("DD_API_KEY"), *app = getenv("DD_APP_KEY");
-	if (!api || !*api)
-		return pf_fail(e, PF_EXIT_AUTH, "DD_API_KEY is not set (needed for QUERY arguments)");
-	if (!app || !*app)
-		return pf_fail(e, PF_EXIT_AUTH, "DD_APP_KEY is not set (needed for QUERY arguments)");
+	if (check_key("DD_API_KEY", api, e) != 0 || check_key("DD_APP_KEY", app, e) != 0)
+		return -1;
 	c->headers[0] = header_line("DD-API-KEY", api);
 	c->headers[1] = header_line("DD-APPLICATION-KEY", app);
 	c->headers[2] = header_line("Content-Type", "application/json");

@@ -340,3 +340,38 @@ func TestBadSettings(t *testing.T) {
 		t.Errorf("-in only, with DD_SITE and PGOFETCH_API_URL bad: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// A key holding CR, LF or another control byte would inject a header: it
+// is refused before any request, naming the variable and never its
+// value; like a missing key, that follows -fail (7 with it, 0 without).
+func TestKeyWithControlBytes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakedd.Options{})
+	for _, name := range []string{"DD_API_KEY", "DD_APP_KEY"} {
+		for _, tail := range []string{"\r\nX-Injected: yes", "\n", "\x01", "\x7f", "\tX"} {
+			for _, fail := range []bool{false, true} {
+				vars := map[string]string{"DD_API_KEY": e.srv.APIKey(), "DD_APP_KEY": e.srv.AppKey()}
+				bad := vars[name] + tail
+				vars[name] = bad
+				dest, old, then := existingDest(t)
+				e.srv.ResetRequests()
+				args := []string{"-api-url", e.srv.URL(), "service:foo", dest}
+				want := 0
+				if fail {
+					args, want = append([]string{"-fail"}, args...), 7
+				}
+				r := e.runEnv(vars, args...)
+				if r.code != want || !strings.Contains(r.stderr, name+" holds a control character (a line break?); nothing was sent") {
+					t.Errorf("%s+%q, -fail=%v: exit %d, want %d\n%s", name, tail, fail, r.code, want, r.stderr)
+				}
+				if strings.Contains(r.stderr, bad) || strings.Contains(r.stderr, "X-Injected") {
+					t.Errorf("%s+%q: the value is in the output", name, tail)
+				}
+				if n := len(e.srv.Requests()); n != 0 {
+					t.Errorf("%s+%q: %d requests reached the API", name, tail, n)
+				}
+				assertUntouched(t, dest, old, then)
+			}
+		}
+	}
+}
