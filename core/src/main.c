@@ -8,6 +8,7 @@
 #include "output.h"
 #include "run.h"
 
+#include <signal.h>
 #include <stdio.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -63,8 +64,17 @@ static void keep_large_blocks_mmapped(void)
 #endif
 }
 
+/* A reader that closes stderr (pgofetch ... 2>&1 | head -1) must not kill
+ * pgofetch, perhaps halfway through writing DEST: as curl does, ignore
+ * SIGPIPE, so such a write fails with EPIPE, which logging ignores. */
+static void ignore_sigpipe(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+}
+
 int main(int argc, char **argv)
 {
+	ignore_sigpipe();
 	keep_large_blocks_mmapped();
 	pf_options o;
 	pf_err e = {0};
