@@ -175,7 +175,7 @@ func TestSignalMidWrite(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		tmps, _ := filepath.Glob(filepath.Join(dir, ".default.pgo.tmp-*"))
+		tmps, _ := filepath.Glob(filepath.Join(dir, ".default.pgo.pgofetch.tmp-*"))
 		if len(tmps) != 1 {
 			t.Errorf("%v: want one temporary file while writing, got %v", sig, tmps)
 		}
