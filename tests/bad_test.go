@@ -310,6 +310,9 @@ func TestUsageErrors(t *testing.T) {
 			[]string{`DEST|argument`}},
 		{"no arguments at all", func(src, dest string) []string { return nil },
 			[]string{`DEST|argument`}},
+		{"-limit json-depth beyond the JSON parser's", func(src, dest string) []string {
+			return []string{"-limit", "json-depth=5000", "-in", src, dest}
+		}, []string{`invalid value "json-depth=5000" for flag -limit: json-depth is at most 1000`}},
 		// A blank QUERY would be sent as " runtime:go", every Go profile
 		// of the organisation.
 		{"empty QUERY", func(src, dest string) []string { return []string{"", dest} },
