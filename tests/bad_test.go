@@ -1,12 +1,14 @@
 package tests
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"pgofetch/tests/gen"
 )
@@ -356,5 +358,62 @@ func TestUsageErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkJSONLines fails unless every line of a -json run's stderr is one
+// JSON object (valid UTF-8 too: a decoder would silently replace bad
+// bytes) with a level and a message, and returns the objects.
+func checkJSONLines(t *testing.T, stderr string) []map[string]any {
+	t.Helper()
+	var objs []map[string]any
+	for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+		var o map[string]any
+		if !utf8.ValidString(l) || !json.Valid([]byte(l)) || json.Unmarshal([]byte(l), &o) != nil ||
+			o["level"] == nil || o["msg"] == nil {
+			t.Errorf("not a JSON log line: %q", l)
+			continue
+		}
+		objs = append(objs, o)
+	}
+	return objs
+}
+
+// -json output is JSON whatever bytes a source's name holds: invalid
+// UTF-8 becomes U+FFFD, control characters and quotes are escaped, and a
+// message cut to its maximum length in the middle of a character stays
+// valid.
+func TestJSONLogsAlwaysValid(t *testing.T) {
+	requireBinary(t)
+	dir := t.TempDir()
+	good := gen.Gzipped(gen.Plain(gen.Minimal()))
+	odd := writeFile(t, filepath.Join(dir, "odd-\xff\xfe-\"q\"-\x01-\u00e9\xe2\x82.pprof"), good)
+	part := strings.Repeat("\u20ac", 80) // 240 bytes
+	long := filepath.Join(dir, part, part, part, part, part, "x.pprof")
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"good run, odd name", []string{"-in", odd}, 0},
+		{"missing file, odd name", []string{"-fail", "-in", odd + "\n-missing"}, exitSource},
+		{"message cut mid-character", []string{"-fail", "-in", long}, exitSource},
+		{"fail-open", []string{"-in", long}, exitOK},
+	} {
+		dest := filepath.Join(t.TempDir(), "default.pgo")
+		r := pgofetch(t, append(append([]string{"-json"}, c.args...), dest)...)
+		if r.code != c.code {
+			t.Errorf("%s: exit %d, want %d\n%s", c.name, r.code, c.code, r)
+		}
+		objs := checkJSONLines(t, r.stderr)
+		if len(objs) < 2 {
+			t.Errorf("%s: %d JSON lines\n%s", c.name, len(objs), r)
+		}
+		for _, o := range objs {
+			if o["level"] == "ERROR" && !strings.Contains(o["msg"].(string), "odd-\ufffd\ufffd-\"q\"-\x01-\u00e9\ufffd") &&
+				!strings.Contains(o["msg"].(string), "\u20ac\u20ac\u20ac") {
+				t.Errorf("%s: the error does not name the source: %q", c.name, o["msg"])
+			}
+		}
 	}
 }
