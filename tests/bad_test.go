@@ -71,6 +71,7 @@ func badCases() []badCase {
 		inZip("ZIP entry with corrupt deflate data", gen.ZipCorruptDeflate(good), `bad\.pprof`, `deflate|corrupt|invalid`),
 		inZip("ZIP entry failing its CRC", gen.ZipBadCRC(good), `bad\.pprof`, `crc|checksum`),
 		inZip("ZIP entry with unsupported method", gen.ZipUnsupportedMethod(good), `bad\.pprof`, `method|unsupported|compression`),
+		inZip("ZIP entry name holding a NUL", gen.Zip([]gen.ZipEntry{{Name: "a\x00b.pprof", Data: good}}), `the name of entry 0 holds a NUL byte`),
 		inZip("empty ZIP", gen.ZipEmpty(), `empty|no (profiles?|entries|files)`),
 		inZip("truncated ZIP", gen.ZipTruncated(good), `truncat|end of central|damaged|corrupt|not a valid|incomplete`),
 		inZip("ZIP entry that is not a profile", gen.Zip([]gen.ZipEntry{{Name: "good.pprof", Data: good}, {Name: "notes.txt", Data: gen.BadVarint()}}), `notes\.txt`, `varint`),

@@ -259,6 +259,9 @@ static int record_and_sink(void *ctx, const char *origin, const char *entry, pf_
 	if (!raw) /* a profile's bytes are about to be read */
 		return c->sink(c->sink_ctx, "", entry, NULL, e);
 	pf_dd_result *r = c->r;
+	char why[128];
+	if (pf_dd_check_id(entry ? entry : origin, why, sizeof why) != 0)
+		return pf_fail(e, PF_EXIT_DATA, "Datadog answer: profile %zu: its id %s", r->nids + 1, why);
 	char **ids = realloc(r->profile_ids, (r->nids + 1) * sizeof *ids);
 	if (!ids)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");

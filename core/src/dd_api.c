@@ -243,6 +243,42 @@ char *pf_dd_request_body(const char *const *queries, size_t n, time_t from, time
 	return body;
 }
 
+int pf_dd_check_id(const char *id, char *why, size_t n)
+{
+	size_t len = strlen(id);
+	if (len == 0)
+		snprintf(why, n, "is empty");
+	else if (len > PF_DD_ID_MAX)
+		snprintf(why, n, "is %zu bytes long, more than %d", len, PF_DD_ID_MAX);
+	for (size_t i = 0; len <= PF_DD_ID_MAX && i < len; i++) {
+		unsigned char c = (unsigned char)id[i];
+		if (c <= ' ' || c >= 0x7f) {
+			snprintf(why, n, "holds byte 0x%02x at byte %zu, where Datadog's ids are printable ASCII", c, i);
+			return -1;
+		}
+	}
+	return len == 0 || len > PF_DD_ID_MAX ? -1 : 0;
+}
+
+/* cJSON turns \u0000 into a NUL that ends the string it is in, silently
+ * cutting an id short: the offset of the first one in a string, or -1. */
+static long nul_escape_at(const char *json, size_t len)
+{
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		if (!in_string) {
+			in_string = json[i] == '"';
+		} else if (json[i] == '"') {
+			in_string = false;
+		} else if (json[i] == '\\' && i + 1 < len) {
+			if (json[i + 1] == 'u' && len - i >= 6 && memcmp(json + i + 2, "0000", 4) == 0)
+				return (long)i;
+			i++;
+		}
+	}
+	return -1;
+}
+
 static char *dup_string(const cJSON *item)
 {
 	return cJSON_IsString(item) ? strdup(item->valuestring) : strdup("");
@@ -269,6 +305,11 @@ static int parse_listed(const cJSON *item, size_t i, pf_dd_listed *l, pf_err *e)
 	l->duration_ns = fits ? (int64_t)dur->valuedouble : 0;
 	if (!l->event_id || !l->profile_id || !l->service || !l->timestamp)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	char why[128];
+	if (pf_dd_check_id(l->profile_id, why, sizeof why) != 0)
+		return pf_fail(e, PF_EXIT_DATA, "list answer: data[%zu]: attributes.id %s", i, why);
+	if (pf_dd_check_id(l->event_id, why, sizeof why) != 0)
+		return pf_fail(e, PF_EXIT_DATA, "list answer: data[%zu]: id %s", i, why);
 	/* The ids go into a URL path and query: refuse what would change its shape. */
 	if (strpbrk(l->profile_id, "/?#&% ") || strpbrk(l->event_id, "/?#&% "))
 		return pf_fail(e, PF_EXIT_DATA, "list answer: data[%zu] has an id with URL characters", i);
@@ -281,10 +322,20 @@ int pf_dd_parse_list(const char *json, size_t len, int64_t limit, pf_dd_listed *
 	*out = NULL;
 	*n = 0;
 	const char *end = NULL;
+	long nul = nul_escape_at(json, len);
+	if (nul >= 0)
+		return pf_fail(e, PF_EXIT_DATA, "list answer: a string holds \\u0000 (a NUL byte) at byte %ld", nul);
 	cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
 	if (!root) {
 		size_t at = end && end >= json ? (size_t)(end - json) : 0;
 		return pf_fail(e, PF_EXIT_DATA, "list answer is not valid JSON (near byte %zu)", at);
+	}
+	while (end < json + len && isspace((unsigned char)*end))
+		end++;
+	if (end < json + len) {
+		cJSON_Delete(root);
+		return pf_fail(e, PF_EXIT_DATA, "list answer: more bytes after its JSON value, from byte %zu",
+			       (size_t)(end - json));
 	}
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
 	if (!cJSON_IsArray(data)) {

@@ -37,6 +37,12 @@ void pf_dd_window(int64_t now_unix_ns, int64_t window_ns, time_t *from, time_t *
 char *pf_dd_request_body(const char *const *queries, size_t n, time_t from, time_t to,
 			 int64_t limit, int single, pf_err *e);
 
+/* Datadog's ids (a profile's, an event's) are short and printable ASCII;
+ * they go into URLs, logs and DEST's comments. 0 when id is one; else -1
+ * and, in why, what is wrong with it (never the id itself). */
+#define PF_DD_ID_MAX 256
+int pf_dd_check_id(const char *id, char *why, size_t n);
+
 /* One profile found by the list endpoint. */
 typedef struct {
 	char *event_id;

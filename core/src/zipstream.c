@@ -210,6 +210,8 @@ static int start_entry(pf_zipstream *zs)
 	if (zs->index >= zs->ncame && zs->sink(zs->ctx, zs->origin, NULL, NULL, &zs->err) != 0)
 		return -1;
 	zs->cur = (came){.offset = from, .method = method};
+	if (memchr(h + PF_ZIP_LOCAL_SIZE, 0, namelen)) /* it would cut the name (a profile id) short */
+		return fail(zs, PF_EXIT_DATA, "ZIP: the name of entry %zu holds a NUL byte", zs->index);
 	if (!(zs->cur.name = strndup((const char *)h + PF_ZIP_LOCAL_SIZE, namelen)))
 		return out_of_memory(zs);
 	if (!zs->descriptor && zs->want_usize > pf_source_max(zs->lim))

@@ -146,6 +146,39 @@ static void lists(void)
 	CHECK_EQ_INT(pf_dd_parse_list("{\"data\":[]}", 11, 5, &l, &n, &e), 0);
 	CHECK_EQ_INT(n, 0);
 	pf_dd_listed_free(l, n);
+	/* Whitespace may follow the answer; nothing else may. */
+	CHECK_EQ_INT(pf_dd_parse_list("{\"data\":[]} \r\n", 14, 5, &l, &n, &e), 0);
+	pf_dd_listed_free(l, n);
+	CHECK_EQ_INT(pf_dd_parse_list("{\"data\":[]} {}", 14, 5, &l, &n, &e), -1);
+	CHECK(strstr(e.msg, "more bytes after its JSON value, from byte 12") != NULL);
+	/* \u0000 would cut a string short; an escaped backslash before u0000 is no NUL. */
+	e = (pf_err){0};
+	const char *nul = "{\"data\":[{\"id\":\"ev1\",\"attributes\":{\"id\":\"a\\u0000b\"}}]}";
+	CHECK_EQ_INT(pf_dd_parse_list(nul, strlen(nul), 5, &l, &n, &e), -1);
+	CHECK(strstr(e.msg, "a string holds \\u0000 (a NUL byte) at byte 42") != NULL);
+	e = (pf_err){0};
+	const char *notnul = "{\"data\":[{\"id\":\"ev1\",\"attributes\":{\"id\":\"a\\\\u0000b\"}}]}";
+	CHECK_EQ_INT(pf_dd_parse_list(notnul, strlen(notnul), 5, &l, &n, &e), 0);
+	CHECK_EQ_STR(l[0].profile_id, "a\\u0000b");
+	pf_dd_listed_free(l, n);
+}
+
+static void ids(void)
+{
+	char why[128], id[PF_DD_ID_MAX + 2];
+	memset(id, 'a', sizeof id - 1);
+	id[sizeof id - 1] = '\0';
+	CHECK_EQ_INT(pf_dd_check_id(id, why, sizeof why), -1);
+	CHECK_EQ_STR(why, "is 257 bytes long, more than 256");
+	id[PF_DD_ID_MAX] = '\0';
+	CHECK_EQ_INT(pf_dd_check_id(id, why, sizeof why), 0);
+	CHECK_EQ_INT(pf_dd_check_id("", why, sizeof why), -1);
+	CHECK_EQ_STR(why, "is empty");
+	CHECK_EQ_INT(pf_dd_check_id("ab\xc3\xa9", why, sizeof why), -1);
+	CHECK_EQ_STR(why, "holds byte 0xc3 at byte 2, where Datadog's ids are printable ASCII");
+	CHECK_EQ_INT(pf_dd_check_id("a\nb", why, sizeof why), -1);
+	CHECK_EQ_INT(pf_dd_check_id("a b", why, sizeof why), -1);
+	CHECK_EQ_INT(pf_dd_check_id("4d6c8e2a-0b1f-4c3d-9e7a-123456789abc", why, sizeof why), 0);
 }
 
 int main(void)
@@ -155,5 +188,6 @@ int main(void)
 	times();
 	bodies();
 	lists();
+	ids();
 	return check_report("test_dd_api");
 }

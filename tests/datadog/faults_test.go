@@ -2,6 +2,7 @@ package datadog
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"pgofetch/tests/fakedd"
 )
@@ -373,5 +375,81 @@ func TestKeyWithControlBytes(t *testing.T) {
 				assertUntouched(t, dest, old, then)
 			}
 		}
+	}
+}
+
+// Profile ids and list answers that are not what Datadog sends: invalid
+// UTF-8, a NUL, an id of 1 MB, bytes after the JSON answer. Each is
+// refused with a message that says which (exit 4 with -fail, 0 without),
+// no request goes out with such an id, and every -json line is JSON.
+func TestOddIDsAndAnswers(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, id, fault string
+		legacy          bool
+		msg             string
+	}{
+		{"gopgo: id not UTF-8", "bad\xffid", "", false, "Datadog answer: profile 1: its id holds byte 0xff at byte 3, where Datadog's ids are printable ASCII"},
+		{"gopgo: NUL in an id", "ab\x00cd", "", false, "Datadog answer: ZIP: the name of entry 0 holds a NUL byte"},
+		{"gopgo: id of 1000 bytes", strings.Repeat("i", 1000), "", false, "Datadog answer: profile 1: its id is 1000 bytes long, more than 256"},
+		{"list: id of 1 MB", strings.Repeat("i", 1<<20), "", true, "list answer: data[0]: attributes.id is 1048576 bytes long, more than 256"},
+		{"list: NUL in an id", "ab\x00cd", "", true, `list answer: a string holds \u0000 (a NUL byte) at byte`},
+		{"list: id not UTF-8", "", fakedd.FaultBadUTF8, true, "list answer: data[0]: attributes.id holds byte 0xff at byte"},
+		{"list: bytes after the answer", "", fakedd.FaultTrailing, true, "list answer: more bytes after its JSON value, from byte"},
+	}
+	for _, c := range cases {
+		c := c
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, fakedd.Options{})
+			if c.id != "" {
+				// The most CPU, so it comes first.
+				p := fakedd.Profile{ID: c.id, Data: fakedd.SyntheticCPUProfile(9, 64, time.Minute)}
+				if err := e.srv.AddProfile(p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := e.srv.SetFault(c.fault); err != nil {
+				t.Fatal(err)
+			}
+			for _, fail := range []bool{false, true} {
+				dest, old, then := existingDest(t)
+				args := []string{"-json", "service:foo", dest}
+				if c.legacy {
+					args = append([]string{"-endpoint", "legacy"}, args...)
+				}
+				want := 0
+				if fail {
+					args, want = append([]string{"-fail"}, args...), 4
+				}
+				e.srv.ResetRequests()
+				r := e.run(args...)
+				if r.code != want {
+					t.Errorf("-fail=%v: exit %d, want %d\n%s", fail, r.code, want, r.stderr)
+				}
+				errs := 0
+				for _, l := range strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n") {
+					var o struct{ Level, Msg string }
+					if !utf8.ValidString(l) || json.Unmarshal([]byte(l), &o) != nil || o.Level == "" {
+						t.Errorf("-fail=%v: not a JSON log line: %q", fail, l)
+					}
+					if o.Level == "ERROR" {
+						errs++
+						if !strings.Contains(o.Msg, c.msg) {
+							t.Errorf("-fail=%v: error %q lacks %q", fail, o.Msg, c.msg)
+						}
+					}
+				}
+				if errs != 1 {
+					t.Errorf("-fail=%v: %d ERROR lines, want 1\n%s", fail, errs, r.stderr)
+				}
+				for _, q := range e.srv.Requests() {
+					if strings.Contains(q.Path, "/download") {
+						t.Errorf("-fail=%v: a download went out: %.100s", fail, q.Path)
+					}
+				}
+				assertUntouched(t, dest, old, then)
+			}
+		})
 	}
 }
