@@ -22,21 +22,7 @@ func TestLeftoverTemporaryFiles(t *testing.T) {
 	lib := shim(t)
 	dir := t.TempDir()
 	d := newOldDest(t, dir)
-	ready := filepath.Join(t.TempDir(), "ready")
-	cmd := exec.Command(testenv.Pgofetch(t), "-in", profile(t), d.path)
-	cmd.Env = append(os.Environ(), "LD_PRELOAD="+lib, "PGOFETCH_SHIM=stall", "PGOFETCH_SHIM_READY="+ready)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(ready); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("pgofetch never reached the write")
-		}
-	}
+	cmd := startStalled(t, lib, d.path)
 	cmd.Process.Signal(syscall.SIGKILL)
 	var ee *exec.ExitError
 	if err := cmd.Wait(); !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
