@@ -58,22 +58,29 @@ static bool valid_authority(const char *a, size_t n)
 
 static char *check_api_url(const char *url, const char *what, pf_err *e)
 {
+	/* Before the URL is echoed in a message: no control character (a
+	 * line break would split the message), no password. */
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+		if (*p < ' ' || *p == 0x7f) {
+			pf_fail(e, PF_EXIT_USAGE, "%s holds a control character: want a URL such as https://api.example.com",
+				what);
+			return NULL;
+		}
+	}
+	const char *scheme_end = strstr(url, "://");
+	const char *authority = scheme_end ? scheme_end + 3 : url;
+	size_t alen = strcspn(authority, "/?#");
+	if (memchr(authority, '@', alen)) {
+		pf_fail(e, PF_EXIT_USAGE, "%s must not hold a user name or password", what);
+		return NULL;
+	}
 	bool https = strncmp(url, "https://", 8) == 0, http = strncmp(url, "http://", 7) == 0;
 	if (!https && !http) {
 		pf_fail(e, PF_EXIT_USAGE, "%s %s: want an http:// or https:// URL", what, url);
 		return NULL;
 	}
-	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
-		if (*p <= ' ' || *p == 0x7f) {
-			pf_fail(e, PF_EXIT_USAGE, "%s holds a space or control character: want a URL such as https://api.example.com",
-				what);
-			return NULL;
-		}
-	}
-	const char *authority = url + (https ? 8 : 7);
-	size_t alen = strcspn(authority, "/?#");
-	if (memchr(authority, '@', alen)) {
-		pf_fail(e, PF_EXIT_USAGE, "%s must not hold a user name or password", what);
+	if (strchr(url, ' ')) {
+		pf_fail(e, PF_EXIT_USAGE, "%s %s: a URL holds no spaces", what, url);
 		return NULL;
 	}
 	char host[256];

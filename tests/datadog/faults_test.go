@@ -296,7 +296,9 @@ func TestBadSettings(t *testing.T) {
 	}{
 		{"-api-url not a URL", keys(), []string{"-api-url", "not a url"}, 2, "-api-url not a url: want an http:// or https:// URL"},
 		{"-api-url ftp", keys(), []string{"-api-url", "ftp://ftp.example.test/"}, 2, "-api-url ftp://ftp.example.test/: want an http:// or https:// URL"},
-		{"-api-url with a space", keys(), []string{"-api-url", "https://app.example .test"}, 2, "-api-url holds a space or control character"},
+		{"-api-url with a space", keys(), []string{"-api-url", "https://app.example .test"}, 2, "-api-url https://app.example .test: a URL holds no spaces"},
+		{"-api-url with a line break", keys(), []string{"-api-url", "https://app.example.test\nX: y"}, 2, "-api-url holds a control character"},
+		{"-api-url with a password", keys(), []string{"-api-url", "ftp://user:s3cret@app.example.test"}, 2, "-api-url must not hold a user name or password"},
 		{"-api-url with a bad port", keys(), []string{"-api-url", "https://app.example.test:99999"}, 2, "-api-url https://app.example.test:99999: not a valid host and port"},
 		{"PGOFETCH_API_URL garbage", keys("PGOFETCH_API_URL", "garbage"), nil, 2, "PGOFETCH_API_URL garbage: want an http:// or https:// URL"},
 		{"DD_SITE unknown", keys("DD_SITE", "bogus.example"), nil, 2, "DD_SITE=bogus.example is not a known Datadog site"},
@@ -319,6 +321,9 @@ func TestBadSettings(t *testing.T) {
 			}
 			if r.code != want || !strings.Contains(r.stderr, c.msg) {
 				t.Errorf("%s, -fail=%v: exit %d, want %d with %q\n%s", c.name, fail, r.code, want, c.msg, r.stderr)
+			}
+			if strings.Contains(r.stderr, "s3cret") || strings.Contains(r.stderr, "X: y") {
+				t.Errorf("%s, -fail=%v: the message echoes a password or a line break\n%s", c.name, fail, r.stderr)
 			}
 			if c.code == 2 && !strings.Contains(r.stderr, "usage: pgofetch") {
 				t.Errorf("%s, -fail=%v: no usage\n%s", c.name, fail, r.stderr)
