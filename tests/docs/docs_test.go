@@ -3,9 +3,12 @@
 // fenced code block must say what checks it, in its info string after the
 // language:
 //
-//	```sh test [creates=PATH]...   run with bash in a sandbox (below); it
-//	                               must exit 0, log no ERR line, and leave
-//	                               each PATH behind (a .pgo one a profile)
+//	```sh test [in=repo] [creates=PATH]...
+//	                               run with bash in a sandbox (below), or
+//	                               with in=repo at the top of the repository
+//	                               (for `make demo`); it must exit 0, log no
+//	                               ERR line, and leave each PATH behind (a
+//	                               .pgo one a profile with samples)
 //	```text usage                  must be exactly what `pgofetch -h` prints
 //	```make not-run: REASON        not run; REASON (three words or more)
 //	                               says why, and where it is checked instead
@@ -34,6 +37,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -387,24 +391,21 @@ func sandboxFiles(t *testing.T) map[string][]byte {
 var runMu sync.Mutex // one block at a time: the machine is shared
 
 func (e *sandboxEnv) run(t *testing.T, b block) {
+	words := strings.Fields(b.tag)[1:]
 	dir := t.TempDir()
-	for name, data := range e.files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if slices.Contains(words, "in=repo") {
+		dir = testenv.RepoRoot(t)
+	} else {
+		e.populate(t, dir)
 	}
 	script := "set -eu\n" + e.replacer.Replace(b.text)
 	runMu.Lock()
 	defer runMu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-c", script)
 	cmd.Dir = dir
-	cmd.Env = append(e.env, "HOME="+os.Getenv("HOME"))
+	cmd.Env = e.env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -418,10 +419,13 @@ func (e *sandboxEnv) run(t *testing.T, b block) {
 			break
 		}
 	}
-	for _, f := range strings.Fields(b.tag)[1:] {
+	for _, f := range words {
+		if f == "in=repo" {
+			continue
+		}
 		path, ok := strings.CutPrefix(f, "creates=")
 		if !ok {
-			t.Errorf("%s: unknown word %q after `test` (want creates=PATH)", b, f)
+			t.Errorf("%s: unknown word %q after `test` (want in=repo or creates=PATH)", b, f)
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(path)))
@@ -434,6 +438,19 @@ func (e *sandboxEnv) run(t *testing.T, b block) {
 			if err != nil || len(p.Sample) == 0 {
 				t.Errorf("%s: %s is not a profile with samples (%v)", b, path, err)
 			}
+		}
+	}
+}
+
+// populate writes the sandbox's files into dir.
+func (e *sandboxEnv) populate(t *testing.T, dir string) {
+	for name, data := range e.files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
