@@ -274,7 +274,6 @@ func checkUsage(t *testing.T, b block) {
 // sandboxEnv is what every `test` block shares: the binary on PATH, the
 // fake Datadog API, the pprof endpoint, the profiles.
 type sandboxEnv struct {
-	bin      string // directory holding `pgofetch`
 	env      []string
 	replacer *strings.Replacer
 	files    map[string][]byte
@@ -322,11 +321,10 @@ func newSandboxEnv(t *testing.T) *sandboxEnv {
 		}
 		env = append(env, kv)
 	}
-	env = append(env, "NO_COLOR=1", "GOTOOLCHAIN=local", "GOFLAGS=-mod=mod",
+	env = append(env, "NO_COLOR=1",
 		"PGOFETCH_API_URL="+dd.URL(), "SSL_CERT_FILE="+ca,
 		"DD_API_KEY="+dd.APIKey(), "DD_APP_KEY="+dd.AppKey())
 	return &sandboxEnv{
-		bin: bin,
 		env: env,
 		replacer: strings.NewReplacer(
 			"DD_API_KEY=...", "DD_API_KEY="+dd.APIKey(),
