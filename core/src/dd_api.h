@@ -1,6 +1,6 @@
-/* dd_api.h: the shapes of Datadog's profiling API (../shared/datadog-api.md
- * in the project's docs): base URL, request bodies, the list answer. No
- * I/O here; datadog.c does the talking. */
+/* dd_api.h: the shapes of Datadog's profiling API (docs/datadog-api.md):
+ * base URL, request bodies, the list answer. No I/O here; datadog.c does
+ * the talking. */
 #ifndef PGOFETCH_DD_API_H
 #define PGOFETCH_DD_API_H
 
