@@ -420,22 +420,27 @@ func TestBazelRepositoryRule(t *testing.T) {
 	})
 
 	step("an unrelated variable does not fetch again", func(t *testing.T) {
-		// CC, as Bazel 4 hands it to repository rules: --repo_env,
-		// --action_env and the client environment. Only the profiles are
-		// built: --action_env rightly reruns actions.
-		cc := "CC=" + filepath.Join(tmp, "some-other-cc")
+		// CC, in each way Bazel 4 hands it to repository rules, each time
+		// a new value. Only the profiles are built: --action_env rightly
+		// reruns actions.
 		targets := []string{"@server_pgo//:default.pgo", "@in_pgo//:default.pgo", "@auto_pgo//:default.pgo"}
-		before, hits := len(dd.Requests()), pprofHits.Load()
-		b.mustRun(append([]string{"build", "--repo_env=" + cc}, targets...)...)
-		b.mustRun(append([]string{"build", "--action_env=" + cc}, targets...)...)
-		b.env["CC"] = strings.TrimPrefix(cc, "CC=")
 		defer delete(b.env, "CC")
-		b.mustRun(append([]string{"build"}, targets...)...)
-		if n := len(dd.Requests()); n != before {
-			t.Errorf("changing CC made %d Datadog requests, want none", n-before)
-		}
-		if n := pprofHits.Load(); n != hits {
-			t.Errorf("changing CC fetched @in_pgo again (%d pprof requests)", n-hits)
+		for i, way := range []string{"--repo_env", "--action_env", "the client environment"} {
+			cc := filepath.Join(tmp, fmt.Sprintf("cc-%d", i))
+			args := []string{"build"}
+			if strings.HasPrefix(way, "--") {
+				args = append(args, way+"=CC="+cc)
+			} else {
+				b.env["CC"] = cc
+			}
+			before, hits := len(dd.Requests()), pprofHits.Load()
+			b.mustRun(append(args, targets...)...)
+			if n := len(dd.Requests()); n != before {
+				t.Errorf("CC in %s made %d Datadog requests, want none", way, n-before)
+			}
+			if n := pprofHits.Load(); n != hits {
+				t.Errorf("CC in %s fetched @in_pgo again (%d pprof requests)", way, n-hits)
+			}
 		}
 	})
 
