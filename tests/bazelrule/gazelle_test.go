@@ -37,7 +37,12 @@ func TestGazelleKeepsProfileLabel(t *testing.T) {
 			pkg := filepath.Join(ws, "cmd", "server")
 			os.MkdirAll(pkg, 0o755)
 			writeFile(t, filepath.Join(ws, "WORKSPACE"), "")
-			writeFile(t, filepath.Join(pkg, "main.go"), "package main\n\nfunc main() {}\n")
+			// More than README's BUILD file says, so that Gazelle rewrites
+			// the rules around the label: another source and a dependency.
+			writeFile(t, filepath.Join(pkg, "main.go"), "package main\n\nimport \"example.com/server/work\"\n\nfunc main() { work.Do() }\n")
+			writeFile(t, filepath.Join(pkg, "flags.go"), "package main\n\nvar verbose bool\n")
+			os.MkdirAll(filepath.Join(ws, "work"), 0o755)
+			writeFile(t, filepath.Join(ws, "work", "work.go"), "package work\n\nfunc Do() {}\n")
 			buildFile := filepath.Join(pkg, "BUILD.bazel")
 			writeFile(t, buildFile, c.build)
 			for i := 0; i < 3; i++ {
@@ -49,6 +54,9 @@ func TestGazelleKeepsProfileLabel(t *testing.T) {
 			if strings.Contains(got, label) != c.kept {
 				t.Errorf("after gazelle update and fix, three times each, the label is kept=%v, want %v:\n%s",
 					!c.kept, c.kept, got)
+			}
+			if !strings.Contains(got, `"flags.go"`) || !strings.Contains(got, `"//work"`) {
+				t.Errorf("Gazelle did not update the package's rules (srcs, deps), so the test saw no rewrite:\n%s", got)
 			}
 			// Gazelle must still see README's go_binary as the package's
 			// binary: one go_binary, with its library embedded.
