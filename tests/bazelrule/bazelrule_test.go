@@ -592,6 +592,33 @@ func TestBazelRepositoryRule(t *testing.T) {
 		}
 	})
 
+	step("a last good profile of other queries is not used", func(t *testing.T) {
+		fallbackProfile := b.repoFile(ob, "fallback_pgo", "default.pgo")
+		b.env["PGOFETCH_REFRESH"] = "7"
+		b.mustRun("build", "@fallback_pgo//:default.pgo")
+		if !hasFunction(parseProfile(t, fallbackProfile), "example.com/synthetic1.parse") {
+			t.Fatal("@fallback_pgo did not fetch the served profile once the outage was over")
+		}
+		// Another query, during an outage: the last good profile is of
+		// the old one, so the fallback is used.
+		dd.SetOutage(true)
+		defer dd.SetOutage(false)
+		old := `queries = ["service:server env:prod"],
+)
+
+# A duration`
+		text := string(readFile(t, wsFile))
+		if strings.Count(text, old) != 1 {
+			t.Fatalf("%s: cannot find @fallback_pgo's queries to change", wsFile)
+		}
+		writeFile(t, wsFile, strings.Replace(text, old, strings.Replace(old, "env:prod", "env:staging", 1), 1))
+		out := b.mustRun("build", "@fallback_pgo//:default.pgo")
+		if !bytes.Equal(readFile(t, fallbackProfile), readFile(t, grpc)) {
+			t.Error("@fallback_pgo//:default.pgo is not the fallback after a failed fetch of new queries")
+		}
+		oneWarning(t, out, "fallback_pgo", "building with the fallback")
+	})
+
 	step("a bad duration fails with pgofetch's usage error", func(t *testing.T) {
 		out, ok := b.run("build", "@bad_timeout_pgo//:default.pgo")
 		if ok {
