@@ -275,6 +275,8 @@ def _fetch(ctx, tool, ins, last):
         why = _first_line(res.stderr, ["ERR "])
         if why.startswith("ERR "):
             why = why[len("ERR "):]
+        if res.return_code == 7 and not runner:  # pgofetch's exit code for keys
+            why += "; name a keys file with PGOFETCH_KEYS_FILE"
         return False, "fetch failed (pgofetch exit code %d: %s)" % (res.return_code, why), log
     if not last.exists:
         return False, "pgofetch exited 0 but wrote no profile", log
