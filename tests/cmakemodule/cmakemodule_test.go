@@ -286,9 +286,12 @@ func TestExample(t *testing.T) {
 		env := baseEnv("DD_API_KEY="+s.APIKey(), "DD_APP_KEY="+s.AppKey(),
 			"PGOFETCH_API_URL="+s.URL(), "SSL_CERT_FILE="+ca)
 
+		// As CI builds do: a fetch on every build (TestRealProject has the
+		// local builds' freshness window).
 		args := []string{"-S", src, "-B", bld, "-G", g.name,
 			"-DCMAKE_MODULE_PATH=" + moduleDir(t),
 			"-DPGOFETCH_GO_EXECUTABLE=" + wrapper,
+			"-DPGOFETCH_MAX_AGE=0",
 			"-DPGO_IN=" + in}
 		if g.tool == "ninja" {
 			// find_program: pgofetch on PATH, no PGOFETCH_EXECUTABLE.
@@ -536,20 +539,33 @@ func TestBadArguments(t *testing.T) {
 		name, body, want string
 		noTools          bool // pgofetch and go not given, nothing on PATH
 	}{
-		{"unknown argument", "pgofetch_profile(p BOGUS more OUTPUT p.pgo IN x.pprof)",
-			`pgofetch_profile\(p\): unknown argument\(s\): BOGUS more`, false},
+		{"unknown keyword", "pgofetch_profile(p BOGUS more OUTPUT p.pgo IN x.pprof)",
+			`pgofetch_profile\(p\): unknown keyword BOGUS`, false},
+		{"misspelt keyword after QUERY", "pgofetch_profile(p OUTPUT p.pgo QUERY \"service:x env:prod\" TIMOUT 10s)",
+			`pgofetch_profile\(p\): unknown keyword TIMOUT \(the keywords are OUTPUT PROFILES FROM TIMEOUT`, false},
+		{"misspelt keyword after IN", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof PROFILE 3)",
+			`pgofetch_profile\(p\): PROFILE is a keyword of pgofetch_go_executable\(\), not of pgofetch_profile\(\)`, false},
+		{"word after an option", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof FAIL yes)",
+			`pgofetch_profile\(p\): unexpected argument\(s\): yes`, false},
+		{"keyword twice", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof OUTPUT q.pgo)",
+			`pgofetch_profile\(p\): OUTPUT is given twice`, false},
 		{"missing OUTPUT", "pgofetch_profile(p IN x.pprof)",
 			`pgofetch_profile\(p\): OUTPUT <file> is required`, false},
 		{"no QUERY or IN", "pgofetch_profile(p OUTPUT p.pgo)",
 			`pgofetch_profile\(p\): give at least one QUERY <query> or IN <source>`, false},
 		{"keyword without value", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof PROFILES)",
 			`pgofetch_profile\(p\): keyword\(s\) given without a value: PROFILES`, false},
+		// Values are checked by pgofetch itself, whose message names them.
 		{"bad PROFILES", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof PROFILES five)",
-			`PROFILES five is not a positive integer`, false},
+			`pgofetch_profile\(p\): PROFILES: invalid value "five" for flag -profiles`, false},
 		{"bad duration", "pgofetch_profile(p OUTPUT p.pgo QUERY service:x TIMEOUT 10)",
-			`TIMEOUT 10 is not a Go duration`, false},
+			`pgofetch_profile\(p\): TIMEOUT: invalid value "10" for flag -timeout: parse error`, false},
+		{"zero timeout", "pgofetch_profile(p OUTPUT p.pgo QUERY service:x TIMEOUT 0s)",
+			`pgofetch_profile\(p\): TIMEOUT: invalid value for flag -timeout: must be positive`, false},
 		{"bad MAX_AGE", "pgofetch_profile(p OUTPUT p.pgo QUERY service:x MAX_AGE 1day)",
-			`MAX_AGE 1day is not a Go duration`, false},
+			`pgofetch_profile\(p\): MAX_AGE: invalid value "1day" for flag -max-age`, false},
+		{"bad PGOFETCH_MAX_AGE", "set(PGOFETCH_MAX_AGE 2days)\n" + profile,
+			`pgofetch_profile\(p\): PGOFETCH_MAX_AGE: invalid value "2days" for flag -max-age`, false},
 		{"bad TRIM", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof TRIM maybe)",
 			`TRIM must be ON or OFF, not maybe`, false},
 		{"no name", "pgofetch_profile(OUTPUT p.pgo IN x.pprof)",
@@ -560,8 +576,14 @@ func TestBadArguments(t *testing.T) {
 			`pgofetch_profile\(p\): a target named p already exists`, false},
 		{"go: missing PACKAGE", profile + "pgofetch_go_executable(g PROFILE p)",
 			`pgofetch_go_executable\(g\): PACKAGE <./cmd/foo> is required`, false},
-		{"go: unknown argument", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch FLAGS -race)",
-			`pgofetch_go_executable\(g\): unknown argument\(s\): FLAGS -race`, false},
+		{"go: unknown keyword", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch FLAGS -race)",
+			`pgofetch_go_executable\(g\): unknown keyword FLAGS`, false},
+		{"go: misspelt keyword after GO_FLAGS", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch GO_FLAGS -trimpath GOAARCH arm64)",
+			`pgofetch_go_executable\(g\): unknown keyword GOAARCH`, false},
+		{"go: profile keyword", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch PROFILE p TIMEOUT 1s)",
+			`pgofetch_go_executable\(g\): TIMEOUT is a keyword of pgofetch_profile\(\), not of pgofetch_go_executable\(\)`, false},
+		{"go: bad ENV", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch ENV arm7)",
+			`pgofetch_go_executable\(g\): ENV arm7 is not NAME=value`, false},
 		{"go: undefined PROFILE", "pgofetch_go_executable(g PACKAGE ./cmd/batch PROFILE nope)",
 			`PROFILE nope is not a target; define it with pgofetch_profile\(\) first`, false},
 		{"go: PROFILE not a profile", "add_custom_target(other)\npgofetch_go_executable(g PACKAGE ./cmd/batch PROFILE other)",
@@ -570,11 +592,14 @@ func TestBadArguments(t *testing.T) {
 			`pgofetch_go_executable\(g\): no go.mod in / or above`, false},
 		{"go: OUTPUT clashes with the target", "pgofetch_go_executable(g PACKAGE ./cmd/batch OUTPUT g)",
 			`OUTPUT .*/g has the target's name`, false},
-		{"pgofetch not found", profile,
+		// Missing pgofetch is only a warning (TestMissingPgofetch) unless failing is asked for.
+		{"pgofetch not found, PGOFETCH_FAIL", "set(PGOFETCH_FAIL ON)\n" + profile,
+			`pgofetch_profile\(p\): the pgofetch program was not found.*PGOFETCH_EXECUTABLE`, true},
+		{"pgofetch not found, FAIL", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof FAIL)",
 			`pgofetch_profile\(p\): the pgofetch program was not found.*PGOFETCH_EXECUTABLE`, true},
 		{"go not found", "pgofetch_go_executable(g PACKAGE ./cmd/batch)",
 			`pgofetch_go_executable\(g\): the Go toolchain \(go\) was not found.*PGOFETCH_GO_EXECUTABLE`, true},
-		{"PGOFETCH_EXECUTABLE not a file", "set(PGOFETCH_EXECUTABLE /nonexistent/pgofetch)\n" + profile,
+		{"PGOFETCH_EXECUTABLE not a file, FAIL", "set(PGOFETCH_EXECUTABLE /nonexistent/pgofetch)\nset(PGOFETCH_FAIL ON)\n" + profile,
 			`PGOFETCH_EXECUTABLE is /nonexistent/pgofetch, which is not a file`, false},
 	}
 	for i, c := range cases {
