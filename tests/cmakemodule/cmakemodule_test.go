@@ -58,7 +58,7 @@ func baseEnv(extra ...string) []string {
 		switch {
 		case strings.HasPrefix(k, "DD_"), strings.HasPrefix(k, "PGOFETCH"),
 			k == "MAKEFLAGS", k == "MFLAGS", k == "MAKELEVEL", k == "CMAKE_GENERATOR",
-			k == "SSL_CERT_FILE", k == "CURL_CA_BUNDLE":
+			k == "SSL_CERT_FILE", k == "CURL_CA_BUNDLE", k == "CI":
 			continue
 		}
 		out = append(out, kv)

@@ -1,0 +1,261 @@
+package cmakemodule
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"pgofetch/tests/fakedd"
+	"pgofetch/tests/internal/testenv"
+)
+
+// realModule is the third-party Go project the module is tried on: pprof's
+// command (a main package at the module root, //go:embed of its web UI,
+// three dependencies), as the Go module proxy serves it.
+const realModule = "github.com/google/pprof@v0.0.0-20260906184651-6331bc6350fe"
+
+// quickStart is the cmake block of cmake-module/README.md's "Quick start",
+// which the tests put into the real project as a user would, naming its
+// main package and service.
+func quickStart(t *testing.T, pkg, service string) string {
+	t.Helper()
+	readme := string(read(t, filepath.Join(moduleDir(t), "README.md")))
+	m := regexp.MustCompile("(?s)## Quick start\n.*?```cmake\n(.*?)```").FindStringSubmatch(readme)
+	if m == nil {
+		t.Fatal("cmake-module/README.md has no cmake block under ## Quick start")
+	}
+	lists := m[1]
+	for _, want := range []string{"./cmd/server", "service:my-server env:prod", `"${CMAKE_CURRENT_SOURCE_DIR}/cmake"`} {
+		if !strings.Contains(lists, want) {
+			t.Fatalf("the quick start no longer has %q; update the test with it:\n%s", want, lists)
+		}
+	}
+	lists = strings.ReplaceAll(lists, "./cmd/server", pkg)
+	return strings.ReplaceAll(lists, "service:my-server env:prod", service)
+}
+
+// realProject copies the real project into dir and wires the module in as
+// the quick start says: the module's files in cmake/, its CMakeLists.txt.
+func realProject(t *testing.T, cache, dir string) {
+	t.Helper()
+	testenv.CopyTree(t, cache, dir)
+	testenv.CopyTree(t, moduleDir(t), filepath.Join(dir, "cmake"))
+	os.Remove(filepath.Join(dir, "cmake", "CMakeLists.txt")) // the repository's own, not the module
+	os.Remove(filepath.Join(dir, "cmake", "PGOFetchConfig.cmake.in"))
+	write(t, filepath.Join(dir, "CMakeLists.txt"), quickStart(t, ".", "service:pprof-web env:prod"))
+}
+
+// fileID is what a rewritten or relinked file changes: inode and mtime.
+type fileID struct {
+	ino   uint64
+	mtime time.Time
+}
+
+func idOf(t *testing.T, path string) fileID {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fileID{st.Sys().(*syscall.Stat_t).Ino, st.ModTime()}
+}
+
+// userEnv is a user's shell: the go wrapper (named go, found by the
+// module's find_program) and pgofetch (unless pgofetchDir is empty) on
+// PATH, no GOROOT to point past the wrapper, offline Go.
+func userEnv(goDir, pgofetchDir string, extra ...string) []string {
+	path := goDir
+	if pgofetchDir != "" {
+		path += string(os.PathListSeparator) + pgofetchDir
+	}
+	path += string(os.PathListSeparator) + os.Getenv("PATH")
+	var env []string
+	for _, kv := range baseEnv() {
+		if k, _, _ := strings.Cut(kv, "="); k == "PATH" || k == "GOROOT" || k == "GOPROXY" || k == "GOFLAGS" || k == "GOTOOLCHAIN" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "PATH="+path, "GOPROXY=off", "GOTOOLCHAIN=local")
+	return append(env, extra...)
+}
+
+// goOnPath is goWrapper installed as dir/go.
+func goOnPath(t *testing.T, work string) (dir, log string) {
+	t.Helper()
+	wrapper, log := goWrapper(t, work)
+	dir = filepath.Join(work, "gobin")
+	os.MkdirAll(dir, 0o755)
+	if err := os.Rename(wrapper, filepath.Join(dir, "go")); err != nil {
+		t.Fatal(err)
+	}
+	return dir, log
+}
+
+// countLines counts the lines of out matching re.
+func countLines(out, re string) int {
+	return len(regexp.MustCompile("(?m)"+re).FindAllString(out, -1))
+}
+
+// TestRealProject runs the scenarios users hit on a real third-party Go
+// project wired in as the README's quick start says, with each generator:
+// a contributor without keys or network, keys and the API up, an outage
+// after a good fetch, a changed profile, the local freshness window, the
+// inputs Go reports (an embedded file rebuilds, a test file does not),
+// install, and the keys nowhere.
+func TestRealProject(t *testing.T) {
+	testenv.Pgofetch(t)
+	requireCMake(t)
+	cache := filepath.Join(t.TempDir(), "pprof")
+	testenv.ModuleSource(t, realModule, cache)
+	grpc := read(t, testenv.RealProfile(t))
+
+	eachGenerator(t, func(t *testing.T, g generator) {
+		work := t.TempDir()
+		pgofetchDir := filepath.Dir(pgofetchCopy(t, work))
+		goDir, golog := goOnPath(t, work)
+		src := filepath.Join(work, "src")
+		bld := filepath.Join(work, "build")
+		realProject(t, cache, src)
+		bin := filepath.Join(bld, "bin", "server")
+		pgo := filepath.Join(bld, "pgo", "server", "default.pgo")
+
+		s, err := fakedd.Start(fakedd.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.AddProfile(fakedd.Profile{ID: "web-1", Data: grpc, Service: "pprof-web"}); err != nil {
+			t.Fatal(err)
+		}
+		ca := filepath.Join(work, "ca.pem")
+		write(t, ca, string(s.CAPEM()))
+		keys := []string{"DD_API_KEY=" + s.APIKey(), "DD_APP_KEY=" + s.AppKey(),
+			"PGOFETCH_API_URL=" + s.URL(), "SSL_CERT_FILE=" + ca}
+		var outputs []string
+		build := func(what string, env []string) string {
+			t.Helper()
+			out, err := run(t, work, env, "cmake", "--build", bld)
+			outputs = append(outputs, out)
+			if err != nil {
+				t.Fatalf("%s: cmake --build: %v\n%s", what, err, out)
+			}
+			return out
+		}
+		goBuildsNow := func() int { return len(goBuilds(t, golog)) }
+
+		// Configured without keys: they come from the build's environment.
+		outputs = append(outputs, must(t, work, userEnv(goDir, pgofetchDir), "cmake", "-S", src, "-B", bld, "-G", g.name))
+
+		// 1. A contributor: no keys, no network (the API URL is a closed
+		// port), no profile. One build without PGO, one line says so and
+		// what to do; the next build does nothing.
+		offline := userEnv(goDir, pgofetchDir, "PGOFETCH_API_URL=https://127.0.0.1:1")
+		out := build("no keys", offline)
+		if n := goBuildsNow(); n != 1 {
+			t.Fatalf("no keys: %d go builds, want 1", n)
+		}
+		if info := buildInfo(t, bin); strings.Contains(info, "-pgo=") {
+			t.Errorf("no keys: built with PGO:\n%s", info)
+		}
+		const without = `^pgofetch: building server without PGO: no profile .* yet \(set DD_API_KEY and DD_APP_KEY`
+		if countLines(out, without) != 1 {
+			t.Errorf("no keys: want one line matching %q:\n%s", without, out)
+		}
+		first := idOf(t, bin)
+		out = build("no keys again", offline)
+		if n := goBuildsNow(); n != 1 || idOf(t, bin) != first {
+			t.Errorf("no keys, second build: go builds %d (want 1), binary %v then %v\n%s", n, first, idOf(t, bin), out)
+		}
+		if countLines(out, without) != 0 {
+			t.Errorf("no keys, second build: it said again it builds without PGO:\n%s", out)
+		}
+
+		// 2. Keys and the API up: fetched, built with -pgo=; the next
+		// builds (within the freshness window, and fetching again) rewrite
+		// and relink nothing.
+		withKeys := userEnv(goDir, pgofetchDir, keys...)
+		build("keys", withKeys)
+		if n := goBuildsNow(); n != 2 {
+			t.Fatalf("keys: %d go builds, want 2", n)
+		}
+		if info := buildInfo(t, bin); !strings.Contains(info, "-pgo="+pgo) {
+			t.Fatalf("keys: go version -m has no -pgo=%s:\n%s", pgo, info)
+		}
+		good, goodID, binID := read(t, pgo), idOf(t, pgo), idOf(t, bin)
+		time.Sleep(1100 * time.Millisecond) // a rewrite would show in the mtime
+		reqs := len(s.Requests())
+		out = build("keys, fresh profile", withKeys)
+		if len(s.Requests()) != reqs || !strings.Contains(out, "younger than -max-age") {
+			t.Errorf("a profile seconds old was fetched again (local builds take one up to 24h old):\n%s", out)
+		}
+		out = build("keys, refetch", append(withKeys, "PGOFETCH_MAX_AGE=0"))
+		if len(s.Requests()) == reqs {
+			t.Errorf("PGOFETCH_MAX_AGE=0 in the build's environment did not fetch")
+		}
+		if n := goBuildsNow(); n != 2 || idOf(t, bin) != binID || idOf(t, pgo) != goodID {
+			t.Errorf("the same profile again: go builds %d (want 2), binary or profile rewritten\n%s", n, out)
+		}
+
+		// 3. The API goes down, a refresh forced: the build succeeds, the
+		// profile stays byte for byte, nothing is relinked.
+		s.SetOutage(true)
+		out = build("outage", append(withKeys, "PGOFETCH_MAX_AGE=0"))
+		if !regexp.MustCompile(`(?m)^ERR .*\n(.*\n)*WRN `).MatchString(out) {
+			t.Errorf("outage: pgofetch's error and warning are not shown:\n%s", out)
+		}
+		if !bytes.Equal(read(t, pgo), good) || idOf(t, pgo) != goodID {
+			t.Errorf("outage: the last good profile changed")
+		}
+		if n := goBuildsNow(); n != 2 || idOf(t, bin) != binID {
+			t.Errorf("outage: go builds %d (want 2), binary rewritten: %v", n, idOf(t, bin) != binID)
+		}
+		s.SetOutage(false)
+
+		// 4. Other profiles served: within the freshness window nothing
+		// happens; a fetch rebuilds exactly once, and the build after that
+		// nothing.
+		s.SetGeneration(1)
+		build("new profile, fresh", withKeys)
+		if n := goBuildsNow(); n != 2 || !bytes.Equal(read(t, pgo), good) {
+			t.Errorf("a new profile within the window: go builds %d (want 2), profile changed %v", n, !bytes.Equal(read(t, pgo), good))
+		}
+		build("new profile", append(withKeys, "PGOFETCH_MAX_AGE=0"))
+		if bytes.Equal(read(t, pgo), good) {
+			t.Fatalf("new profile: the profile did not change")
+		}
+		build("new profile again", append(withKeys, "PGOFETCH_MAX_AGE=0"))
+		if n := goBuildsNow(); n != 3 {
+			t.Errorf("a changed profile: %d go builds, want exactly one more (3): %q", n, goBuilds(t, golog))
+		}
+		if info := buildInfo(t, bin); !strings.Contains(info, "-pgo="+pgo) {
+			t.Errorf("new profile: no -pgo= in the binary:\n%s", info)
+		}
+
+		// 5. What the binary is built from, as Go reports it: an embedded
+		// file of the web UI rebuilds it, a test file does not.
+		css := filepath.Join(src, "internal", "driver", "html", "common.css")
+		write(t, css, string(read(t, css))+"\n/* edited */\n")
+		build("embedded file", withKeys)
+		test := filepath.Join(src, "internal", "driver", "driver_test.go")
+		write(t, test, string(read(t, test))+"\n// edited\n")
+		build("test file", withKeys)
+		if n := goBuildsNow(); n != 4 {
+			t.Errorf("an embedded file and a test file edited: %d go builds, want 4: %q", n, goBuilds(t, golog))
+		}
+
+		// 6. install(PROGRAMS) of the quick start installs the binary.
+		prefix := filepath.Join(work, "prefix")
+		must(t, work, withKeys, "cmake", "--install", bld, "--prefix", prefix)
+		if info := buildInfo(t, filepath.Join(prefix, "bin", "server")); !strings.Contains(info, "-pgo=") {
+			t.Errorf("the installed binary has no -pgo=:\n%s", info)
+		}
+
+		noSecrets(t, []string{s.APIKey(), s.AppKey()}, outputs, src, bld)
+	})
+}
