@@ -98,7 +98,7 @@ set(pgo "")
 if(PGOFETCH_PGO AND EXISTS "${PGOFETCH_PGO}")
   set(pgo "-pgo=${PGOFETCH_PGO}")
 elseif(PGOFETCH_PGO)
-  message("pgofetch: building ${PGOFETCH_TARGET} without PGO: no profile ${PGOFETCH_PGO} yet (${PGOFETCH_HINT}; see pgofetch's message above)")
+  message("pgofetch: building ${PGOFETCH_TARGET} without PGO: no profile ${PGOFETCH_PGO} yet (${PGOFETCH_HINT}; see the lines above)")
 endif()
 
 execute_process(COMMAND "${go}" build -o "${PGOFETCH_OUTPUT}" ${pgo} ${command}

@@ -259,3 +259,138 @@ func TestRealProject(t *testing.T) {
 		noSecrets(t, []string{s.APIKey(), s.AppKey()}, outputs, src, bld)
 	})
 }
+
+// TestRealProjectMissingPgofetch: pgofetch missing when cmake runs, or
+// removed after a good build: a warning, the build goes on (without PGO, or
+// with the last profile) and rebuilds nothing more; an error only with
+// PGOFETCH_FAIL.
+func TestRealProjectMissingPgofetch(t *testing.T) {
+	testenv.Pgofetch(t)
+	requireCMake(t)
+	cache := filepath.Join(t.TempDir(), "pprof")
+	testenv.ModuleSource(t, realModule, cache)
+	grpc := read(t, testenv.RealProfile(t))
+
+	eachGenerator(t, func(t *testing.T, g generator) {
+		work := t.TempDir()
+		goDir, golog := goOnPath(t, work)
+		src := filepath.Join(work, "src")
+		realProject(t, cache, src)
+		s, err := fakedd.Start(fakedd.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.AddProfile(fakedd.Profile{ID: "web-1", Data: grpc, Service: "pprof-web"}); err != nil {
+			t.Fatal(err)
+		}
+		ca := filepath.Join(work, "ca.pem")
+		write(t, ca, string(s.CAPEM()))
+		keys := []string{"DD_API_KEY=" + s.APIKey(), "DD_APP_KEY=" + s.AppKey(),
+			"PGOFETCH_API_URL=" + s.URL(), "SSL_CERT_FILE=" + ca}
+
+		t.Run("at configure time", func(t *testing.T) {
+			bld := filepath.Join(work, "build-none")
+			env := userEnv(goDir, "", keys...)
+			out := must(t, work, env, "cmake", "-S", src, "-B", bld, "-G", g.name)
+			if !strings.Contains(out, "CMake Warning") || !strings.Contains(strings.Join(strings.Fields(out), " "), "the pgofetch program was not found: Go builds without PGO") {
+				t.Errorf("no warning that pgofetch is missing:\n%s", out)
+			}
+			before := len(goBuilds(t, golog))
+			out = must(t, work, env, "cmake", "--build", bld)
+			bin := filepath.Join(bld, "bin", "server")
+			if info := buildInfo(t, bin); strings.Contains(info, "-pgo=") {
+				t.Errorf("built with PGO without pgofetch:\n%s", info)
+			}
+			if countLines(out, `^pgofetch: building server without PGO: .*install pgofetch and re-run cmake`) != 1 {
+				t.Errorf("no line saying the build is without PGO and what to do:\n%s", out)
+			}
+			id := idOf(t, bin)
+			must(t, work, env, "cmake", "--build", bld)
+			if n := len(goBuilds(t, golog)) - before; n != 1 || idOf(t, bin) != id {
+				t.Errorf("without pgofetch: %d go builds over two builds, want 1; binary rewritten %v", n, idOf(t, bin) != id)
+			}
+			out, err := run(t, work, env, "cmake", "-S", src, "-B", filepath.Join(work, "build-none-fail"), "-G", g.name, "-DPGOFETCH_FAIL=ON")
+			if err == nil || !strings.Contains(out, "the pgofetch program was not found") {
+				t.Errorf("PGOFETCH_FAIL=ON and no pgofetch: configuring did not fail naming it: %v\n%s", err, out)
+			}
+		})
+
+		t.Run("removed later", func(t *testing.T) {
+			bld := filepath.Join(work, "build-removed")
+			pgofetch := pgofetchCopy(t, filepath.Join(work, "removed"))
+			env := userEnv(goDir, filepath.Dir(pgofetch), keys...)
+			must(t, work, env, "cmake", "-S", src, "-B", bld, "-G", g.name)
+			must(t, work, env, "cmake", "--build", bld)
+			bin := filepath.Join(bld, "bin", "server")
+			pgo := filepath.Join(bld, "pgo", "server", "default.pgo")
+			if info := buildInfo(t, bin); !strings.Contains(info, "-pgo="+pgo) {
+				t.Fatalf("no -pgo= in the first build:\n%s", info)
+			}
+			good, binID, before := read(t, pgo), idOf(t, bin), len(goBuilds(t, golog))
+			os.Remove(pgofetch)
+			out := must(t, work, append(env, "PGOFETCH_MAX_AGE=0"), "cmake", "--build", bld)
+			if countLines(out, `^pgofetch: `+regexp.QuoteMeta(pgofetch)+` is missing: .* not refreshed`) != 1 {
+				t.Errorf("no line saying pgofetch is missing:\n%s", out)
+			}
+			if n := len(goBuilds(t, golog)) - before; n != 0 || idOf(t, bin) != binID || !bytes.Equal(read(t, pgo), good) {
+				t.Errorf("pgofetch removed: %d go builds (want 0), binary rewritten %v, profile changed %v",
+					n, idOf(t, bin) != binID, !bytes.Equal(read(t, pgo), good))
+			}
+			// Asked to fail: configuring names the missing program; once it is
+			// back and configured, its removal fails the build.
+			out, err := run(t, work, env, "cmake", "-DPGOFETCH_FAIL=ON", bld)
+			if err == nil || !strings.Contains(strings.Join(strings.Fields(out), " "), "PGOFETCH_EXECUTABLE is "+pgofetch+", which is not a file") {
+				t.Errorf("PGOFETCH_FAIL=ON, pgofetch removed: configuring did not fail naming it: %v\n%s", err, out)
+			}
+			pgofetchCopy(t, filepath.Join(work, "removed"))
+			must(t, work, env, "cmake", "-DPGOFETCH_FAIL=ON", bld)
+			os.Remove(pgofetch)
+			out, err = run(t, work, env, "cmake", "--build", bld)
+			if err == nil || !strings.Contains(strings.Join(strings.Fields(out), " "), pgofetch+" is missing") {
+				t.Errorf("PGOFETCH_FAIL=ON, pgofetch removed after configuring: the build did not fail naming it: %v\n%s", err, out)
+			}
+		})
+	})
+}
+
+// TestRealProjectBadSettings: a misspelt keyword after QUERY and a bad
+// duration in the quick start stop configuring, naming the word and the
+// value, before any build file is written.
+func TestRealProjectBadSettings(t *testing.T) {
+	pgofetch := testenv.Pgofetch(t)
+	requireCMake(t)
+	cache := filepath.Join(t.TempDir(), "pprof")
+	testenv.ModuleSource(t, realModule, cache)
+	const query = `QUERY "service:pprof-web env:prod")`
+	cases := []struct{ name, replace, want string }{
+		{"misspelt keyword", `QUERY "service:pprof-web env:prod" TIMOUT 10s)`, `pgofetch_profile(server_pgo): unknown keyword TIMOUT`},
+		{"bad duration", `QUERY "service:pprof-web env:prod" TIMEOUT 10)`, `pgofetch_profile(server_pgo): TIMEOUT: invalid value "10" for flag -timeout`},
+		{"bad freshness", `QUERY "service:pprof-web env:prod" MAX_AGE 1d)`, `pgofetch_profile(server_pgo): MAX_AGE: invalid value "1d" for flag -max-age`},
+	}
+	eachGenerator(t, func(t *testing.T, g generator) {
+		work := t.TempDir()
+		goDir, _ := goOnPath(t, work)
+		env := userEnv(goDir, filepath.Dir(pgofetch))
+		for i, c := range cases {
+			src := filepath.Join(work, "src", c.name)
+			realProject(t, cache, src)
+			lists := filepath.Join(src, "CMakeLists.txt")
+			text := string(read(t, lists))
+			if !strings.Contains(text, query) {
+				t.Fatalf("the quick start has no %q:\n%s", query, text)
+			}
+			write(t, lists, strings.Replace(text, query, c.replace, 1))
+			bld := filepath.Join(work, "build", string(rune('a'+i)))
+			out, err := run(t, work, env, "cmake", "-S", src, "-B", bld, "-G", g.name)
+			if err == nil || !strings.Contains(strings.Join(strings.Fields(out), " "), c.want) {
+				t.Errorf("%s: configuring did not stop with %q: %v\n%s", c.name, c.want, err, out)
+			}
+			for _, f := range []string{"build.ninja", "Makefile"} {
+				if _, err := os.Stat(filepath.Join(bld, f)); err == nil {
+					t.Errorf("%s: %s was written", c.name, f)
+				}
+			}
+		}
+	})
+}
