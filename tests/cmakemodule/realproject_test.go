@@ -394,3 +394,106 @@ func TestRealProjectBadSettings(t *testing.T) {
 		}
 	})
 }
+
+// TestGoInputsAndCross: what Go reports as the binary's inputs rebuilds it
+// (assembly, cgo C and header files, go.work), what it does not (a test
+// file, a README) does not; and a cross build gets GOOS, GOARCH,
+// CGO_ENABLED and GOFLAGS, with PGO.
+func TestGoInputsAndCross(t *testing.T) {
+	testenv.Pgofetch(t)
+	grpc := testenv.RealProfile(t)
+	eachGenerator(t, func(t *testing.T, g generator) {
+		work := t.TempDir()
+		pgofetch := pgofetchCopy(t, work)
+		goDir, golog := goOnPath(t, work)
+		src := filepath.Join(work, "src")
+		testenv.CopyTree(t, testenv.Example(t), src)
+		write(t, filepath.Join(src, "go.work"), "go 1.21\n\nuse .\n")
+		write(t, filepath.Join(src, "internal", "work", "nop_amd64.s"), "// no code: an input all the same\n")
+		write(t, filepath.Join(src, "cmd", "cgotool", "main.go"), `package main
+
+// #include "helper.h"
+import "C"
+
+import "fmt"
+
+func main() { fmt.Println(C.answer()) }
+`)
+		write(t, filepath.Join(src, "cmd", "cgotool", "helper.h"), "int answer(void);\n")
+		write(t, filepath.Join(src, "cmd", "cgotool", "helper.c"), "#include \"helper.h\"\nint answer(void) { return 42; }\n")
+		write(t, filepath.Join(src, "CMakeLists.txt"), `cmake_minimum_required(VERSION 3.20)
+project(example LANGUAGES NONE)
+include(PGOFetch)
+pgofetch_profile(p OUTPUT pgo/default.pgo IN "${PGO_IN}")
+pgofetch_go_executable(batch PACKAGE ./cmd/batch PROFILE p)
+pgofetch_go_executable(cgotool PACKAGE ./cmd/cgotool CGO_ENABLED 1)
+pgofetch_go_executable(batch_arm64 PACKAGE ./cmd/batch PROFILE p
+  GOOS linux GOARCH arm64 CGO_ENABLED 0 GOFLAGS -trimpath ENV GOARM64=v8.1)
+`)
+		env := userEnv(goDir, "")
+		bld := filepath.Join(work, "build")
+		must(t, work, env, "cmake", "-S", src, "-B", bld, "-G", g.name,
+			"-DCMAKE_MODULE_PATH="+moduleDir(t), "-DPGOFETCH_EXECUTABLE="+pgofetch, "-DPGO_IN="+grpc)
+		out := must(t, work, env, "cmake", "--build", bld)
+		if n := len(goBuilds(t, golog)); n != 3 {
+			t.Fatalf("first build: %d go builds, want 3:\n%s", n, out)
+		}
+		if got := strings.TrimSpace(must(t, work, env, filepath.Join(bld, "bin", "cgotool"))); got != "42" {
+			t.Errorf("cgotool printed %q", got)
+		}
+		info := buildInfo(t, filepath.Join(bld, "bin", "batch_arm64"))
+		// -trimpath records the profile's base name only.
+		for _, want := range []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "-trimpath=true", "GOARM64=v8.1",
+			"-pgo=default.pgo"} {
+			if !strings.Contains(info, want) {
+				t.Errorf("the cross build lacks %s:\n%s", want, info)
+			}
+		}
+
+		// Each edit, and the go builds it must cause (by package).
+		edits := []struct {
+			file string
+			want []string
+		}{
+			{"internal/work/nop_amd64.s", []string{"./cmd/batch"}}, // amd64 only: not the arm64 build's
+			{"cmd/cgotool/helper.h", []string{"./cmd/cgotool"}},
+			{"cmd/cgotool/helper.c", []string{"./cmd/cgotool"}},
+			{"go.work", []string{"./cmd/batch", "./cmd/cgotool", "./cmd/batch"}},
+			{"internal/work/work_test.go", nil},
+			{"README.md", nil},
+		}
+		for _, e := range edits {
+			before := len(goBuilds(t, golog))
+			path := filepath.Join(src, e.file)
+			write(t, path, string(read(t, path))+"\n// edited\n")
+			out := must(t, work, env, "cmake", "--build", bld)
+			got := after(goBuilds(t, golog), before)
+			var pkgs []string
+			for _, l := range got {
+				f := strings.Fields(l)
+				pkgs = append(pkgs, f[len(f)-1])
+			}
+			if strings.Join(pkgs, " ") != strings.Join(e.want, " ") &&
+				!(len(pkgs) == len(e.want) && sameSet(pkgs, e.want)) {
+				t.Errorf("editing %s: go builds of %q, want %q\n%s", e.file, pkgs, e.want, out)
+			}
+		}
+	})
+}
+
+// sameSet: a and b hold the same words, in any order.
+func sameSet(a, b []string) bool {
+	count := map[string]int{}
+	for _, s := range a {
+		count[s]++
+	}
+	for _, s := range b {
+		count[s]--
+	}
+	for _, n := range count {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}
