@@ -2,39 +2,41 @@
 PGOFetch
 --------
 
-Build Go main packages with profile-guided optimisation (PGO), the profile
-refreshed by ``pgofetch`` on every build and declared as a dependency of the
-Go build, so that a changed profile rebuilds the binary and an unchanged one
-does not.
+Build Go main packages with profile-guided optimisation (PGO): a target
+refreshes the profile with ``pgofetch`` on every build, and the Go build is
+redone when the profile's content changes or a file Go built the binary from
+changes, and only then, with the Ninja and the Unix Makefiles generators
+alike.
 
 ``pgofetch`` fetches the most CPU-heavy recent Go CPU profiles of a service
 from Datadog (``QUERY``), or reads them from local files or a
 ``net/http/pprof`` endpoint (``IN``), merges them and writes the result only
-when its content changed: an unchanged profile keeps its modification time.
-Unless ``FAIL`` is given it never fails the build: on an outage the previous
-profile stays as it was (or, without one, Go builds without PGO).
+when its content changed. Nothing here breaks a build unless asked
+(``FAIL``, ``PGOFETCH_FAIL``): without keys, offline, during an outage or
+without ``pgofetch`` at all, the build goes on with the last good profile, or
+without PGO, and one line says so.
 
-Requires CMake 3.20 or newer, Go 1.21 or newer at build time, and the
-``pgofetch`` program.
+Requires CMake 3.20 or newer, Go 1.21 or newer; ``pgofetch`` where profiles
+are to be fetched.
 
 Getting the module
 ^^^^^^^^^^^^^^^^^^
 
-Any one of:
+Any one of (cmake-module/README.md has the details):
 
 .. code-block:: cmake
 
-  # 1. the config package that `cmake --install` of pgofetch installs
+  # 1. copied into the repository: this file and PGOFetch/ beside it
+  list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_SOURCE_DIR}/cmake")
+  include(PGOFetch)
+
+  # 2. the config package that `cmake --install` of pgofetch installs
   find_package(PGOFetch 0.1 REQUIRED)
 
-  # 2. FetchContent: pgofetch is built from source as part of your build
+  # 3. FetchContent of the pgofetch repository at a pinned commit
   include(FetchContent)
-  FetchContent_Declare(pgofetch GIT_REPOSITORY <url> GIT_TAG <tag>)
+  FetchContent_Declare(pgofetch GIT_REPOSITORY <repository> GIT_TAG <full SHA>)
   FetchContent_MakeAvailable(pgofetch)
-
-  # 3. the module file itself, pgofetch found on PATH
-  list(APPEND CMAKE_MODULE_PATH <pgofetch>/cmake-module)
-  include(PGOFetch)
 
 Commands
 ^^^^^^^^
@@ -43,42 +45,27 @@ Commands
 
   .. code-block:: cmake
 
-    pgofetch_profile(<name> OUTPUT <dir>/default.pgo
+    pgofetch_profile(<name> OUTPUT <file>
                      [QUERY <query>...] [IN <source>...]
                      [PROFILES <n>] [FROM <duration>] [TIMEOUT <duration>]
                      [MAX_AGE <duration>] [FAIL] [TRIM ON|OFF])
 
   Creates the target ``<name>``, part of ``ALL``, that runs ``pgofetch`` on
-  every build to refresh ``OUTPUT``. ``OUTPUT`` is a byproduct of the target,
-  so a build step that depends on it re-runs only when ``pgofetch`` actually
-  rewrote it (its content changed).
+  every build to refresh ``OUTPUT`` (relative to the current binary
+  directory). ``QUERY`` are Datadog queries (the keys are read from the
+  build's environment, never written to a build file), ``IN`` local files or
+  ``http(s)://`` URLs (relative files from the current source directory); at
+  least one is required. ``PROFILES``, ``FROM``, ``TIMEOUT``, ``MAX_AGE``
+  and ``TRIM`` are pgofetch's ``-profiles``, ``-from``, ``-timeout``,
+  ``-max-age`` and ``-trim``; the values are passed as written and checked
+  by pgofetch when cmake runs (when the program exists then), so a bad one
+  stops configuring with a message naming it. ``MAX_AGE`` defaults to
+  ``PGOFETCH_MAX_AGE``. ``FAIL`` fails the build when the profile cannot be
+  refreshed or pgofetch is missing.
 
-  ``OUTPUT <file>``
-    Required. The profile to write. A relative path is relative to the
-    current binary directory, as for ``add_custom_command(OUTPUT)``. The
-    profile is a build output: the ``clean`` target deletes it and the next
-    build fetches it again. Keep it in the build tree; write it beside the
-    main package (``${CMAKE_CURRENT_SOURCE_DIR}/cmd/foo/default.pgo``) only if
-    a plain ``go build`` should pick it up as well and it is not committed.
-  ``QUERY <query>...``
-    Datadog profile queries, for example ``"service:foo env:prod"``. The keys
-    are read from the environment of the build (``DD_API_KEY``,
-    ``DD_APP_KEY``, ``DD_SITE``, ``PGOFETCH_API_URL``), never at configure
-    time, so they are not written to any build file.
-  ``IN <source>...``
-    Local profiles (pprof, gzip, zstd or a ZIP of them) or ``http(s)://`` URLs
-    of a ``net/http/pprof`` endpoint. Relative file names are relative to the
-    current source directory. At least one ``QUERY`` or ``IN`` is required.
-  ``PROFILES <n>``, ``FROM <duration>``, ``TIMEOUT <duration>``, ``MAX_AGE <duration>``
-    ``pgofetch``'s ``-profiles``, ``-from``, ``-timeout`` and ``-max-age``.
-    Durations use Go's syntax: ``72h``, ``1m30s``, ``500ms``.
-  ``FAIL``
-    Fail the build when the profile cannot be refreshed (``-fail``).
-  ``TRIM ON|OFF``
-    Pass ``-trim=true`` or ``-trim=false``; without it ``pgofetch``'s default.
-
-  The target has the property ``PGOFETCH_OUTPUT``, the absolute path of the
-  profile.
+  The target has the properties ``PGOFETCH_OUTPUT`` (the profile's absolute
+  path) and ``PGOFETCH_STATE`` (the file the Go builds depend on: the
+  profile's SHA-256, or ``none``, rewritten only when that changes).
 
 .. command:: pgofetch_go_executable
 
@@ -86,36 +73,31 @@ Commands
 
     pgofetch_go_executable(<target> PACKAGE <./cmd/foo>
                            [OUTPUT <path>] [PROFILE <name>]
-                           [WORKING_DIRECTORY <dir>] [DEPENDS <file>...]
-                           [GO_FLAGS <flag>...])
+                           [WORKING_DIRECTORY <dir>]
+                           [GOOS <os>] [GOARCH <arch>] [CGO_ENABLED <0|1>]
+                           [GOFLAGS <flags>] [ENV <NAME=value>...]
+                           [DEPENDS <file>...] [GO_FLAGS <flag>...])
 
   Creates the target ``<target>``, part of ``ALL``, that runs
-  ``go build -o <OUTPUT> [-pgo=<profile>] <GO_FLAGS> <PACKAGE>``.
+  ``go build -o <OUTPUT> [-pgo=<profile>] <GO_FLAGS> <PACKAGE>`` in
+  ``WORKING_DIRECTORY`` (default the current source directory, inside a Go
+  module). ``OUTPUT`` defaults to ``${CMAKE_CURRENT_BINARY_DIR}/bin/<target>``.
+  ``PROFILE`` names a ``pgofetch_profile()`` target; while its profile does
+  not exist the build runs without ``-pgo`` (Go's ``-pgo=auto``), once.
+  ``GOOS``, ``GOARCH``, ``CGO_ENABLED``, ``GOFLAGS`` and ``ENV`` set the Go
+  environment of this build (cross builds). After each build ``go list
+  -deps`` writes a depfile of the files the binary was built from (Go,
+  assembly, cgo, embedded files, ``go.mod``, ``go.sum``, ``go.work``, outside
+  the module cache and GOROOT); ``DEPENDS`` adds files Go does not know of.
 
-  ``PACKAGE <package>``
-    Required. The Go main package, relative to ``WORKING_DIRECTORY``
-    (``./cmd/foo``) or as an import path.
-  ``OUTPUT <path>``
-    The executable; default ``${CMAKE_CURRENT_BINARY_DIR}/bin/<target>``. A
-    relative path is relative to the current binary directory.
-  ``PROFILE <name>``
-    A ``pgofetch_profile()`` target, defined before. Its ``OUTPUT`` is passed
-    as ``-pgo=`` and is a ``DEPENDS`` of the build. While the profile file
-    does not exist (a first build whose fetch failed), ``go build`` runs with
-    Go's default ``-pgo=auto`` (with Make, on every build until a profile
-    arrives; Go's cache makes that cheap).
-  ``WORKING_DIRECTORY <dir>``
-    Where ``go build`` runs; default the current source directory. It must be
-    in a Go module: every ``*.go`` (but ``_test.go``), ``go.mod`` and ``go.sum``
-    file of that module is a dependency of the build (globbed with
-    ``CONFIGURE_DEPENDS``).
-  ``DEPENDS <file>...``
-    More dependencies, such as files the package embeds.
-  ``GO_FLAGS <flag>...``
-    More ``go build`` flags, for example ``-trimpath``.
+  The target has the property ``PGOFETCH_OUTPUT``, the executable's absolute
+  path; install it with
+  ``install(PROGRAMS "$<TARGET_PROPERTY:<target>,PGOFETCH_OUTPUT>" TYPE BIN)``
+  (``install(TARGETS)`` takes only targets CMake compiles itself).
 
-  The target has the property ``PGOFETCH_OUTPUT``, the absolute path of the
-  executable.
+Both commands reject, naming it, a word in capitals that is not one of
+their keywords (a misspelt ``TIMOUT`` would otherwise be read as a query), a
+keyword of the other command, and a keyword given twice.
 
 Variables
 ^^^^^^^^^
@@ -123,20 +105,20 @@ Variables
 ``PGOFETCH_EXECUTABLE``
   The ``pgofetch`` program. When set it is used; otherwise the target
   ``PGOFetch::pgofetch`` (defined by the config package and by FetchContent of
-  pgofetch), otherwise ``find_program(pgofetch)``.
+  pgofetch), otherwise ``find_program(pgofetch)``. Not found: a warning, and
+  the Go builds go on without PGO.
 ``PGOFETCH_GO_EXECUTABLE``
   The ``go`` command; otherwise ``find_program(go)`` (``$GOROOT/bin``, then
   ``PATH``).
-
-Example
-^^^^^^^
-
-.. code-block:: cmake
-
-  pgofetch_profile(server_pgo
-    OUTPUT ${CMAKE_CURRENT_SOURCE_DIR}/cmd/server/default.pgo
-    QUERY "service:server env:prod")
-  pgofetch_go_executable(server PACKAGE ./cmd/server PROFILE server_pgo)
+``PGOFETCH_MAX_AGE``
+  The ``-max-age`` of profiles without ``MAX_AGE``: ``24h`` (a developer's
+  build reuses a profile up to a day old rather than rebuilding everything
+  with PGO whenever a new top profile arrives), ``0`` (fetch on every build)
+  when the ``CI`` environment variable is set. In the build's environment
+  it overrides for that build: ``PGOFETCH_MAX_AGE=0 cmake --build build``.
+``PGOFETCH_FAIL``
+  ``ON``: a profile that cannot be refreshed, or a missing pgofetch, fails
+  the build (and configuring), as ``FAIL`` does for one profile.
 #]=======================================================================]
 
 if(CMAKE_VERSION VERSION_LESS 3.20)
