@@ -557,10 +557,8 @@ function(pgofetch_go_executable)
     get_filename_component(dep "${dep}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
     list(APPEND depends "${dep}")
   endforeach()
-  set(pgo_comment "")
   if(pgo)
     list(APPEND depends "${state}")
-    set(pgo_comment " with PGO profile ${pgo}")
   endif()
   set(env_command "")
   if(goenv)
@@ -576,7 +574,7 @@ function(pgofetch_go_executable)
     DEPENDS ${depends}
     DEPFILE "${depfile}"
     WORKING_DIRECTORY "${workdir}"
-    COMMENT "Building Go executable ${target} (${arg_PACKAGE})${pgo_comment}"
+    COMMENT "Building Go executable ${target} (${arg_PACKAGE})"
     VERBATIM)
   add_custom_target("${target}" ALL DEPENDS "${output}")
   if(DEFINED arg_PROFILE)
