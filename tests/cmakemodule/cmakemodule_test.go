@@ -273,18 +273,8 @@ func TestExample(t *testing.T) {
 		write(t, in, string(grpcData))
 		wrapper, golog := goWrapper(t, work)
 
-		s, err := fakedd.Start(fakedd.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		if err := s.AddProfile(fakedd.Profile{ID: "server-1", Data: grpcData, Service: "example-server"}); err != nil {
-			t.Fatal(err)
-		}
-		ca := filepath.Join(work, "ca.pem")
-		write(t, ca, string(s.CAPEM()))
-		env := baseEnv("DD_API_KEY="+s.APIKey(), "DD_APP_KEY="+s.AppKey(),
-			"PGOFETCH_API_URL="+s.URL(), "SSL_CERT_FILE="+ca)
+		s, keys := fakeAPI(t, work, "server-1", "example-server", grpcData)
+		env := baseEnv(keys...)
 
 		// As CI builds do: a fetch on every build (TestRealProject has the
 		// local builds' freshness window).

@@ -39,6 +39,17 @@ func quickStart(t *testing.T, pkg, service string) string {
 	return strings.ReplaceAll(lists, "service:my-server env:prod", service)
 }
 
+// realSource is the real project's source as the module proxy serves it
+// (a skip, loud, when it cannot), once the test's tools are there.
+func realSource(t *testing.T) string {
+	t.Helper()
+	testenv.Pgofetch(t)
+	requireCMake(t)
+	cache := filepath.Join(t.TempDir(), "pprof")
+	testenv.ModuleSource(t, realModule, cache)
+	return cache
+}
+
 // realProject copies the real project into dir and wires the module in as
 // the quick start says: the module's files in cmake/, its CMakeLists.txt.
 func realProject(t *testing.T, cache, dir string) {
@@ -102,6 +113,25 @@ func countLines(out, re string) int {
 	return len(regexp.MustCompile("(?m)"+re).FindAllString(out, -1))
 }
 
+// fakeAPI starts the fake Datadog API (stopped when the test ends) serving
+// data as the profile id of service, and returns it with the environment
+// that points pgofetch at it with its keys.
+func fakeAPI(t *testing.T, work, id, service string, data []byte) (*fakedd.Server, []string) {
+	t.Helper()
+	s, err := fakedd.Start(fakedd.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.AddProfile(fakedd.Profile{ID: id, Data: data, Service: service}); err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(work, "ca.pem")
+	write(t, ca, string(s.CAPEM()))
+	return s, []string{"DD_API_KEY=" + s.APIKey(), "DD_APP_KEY=" + s.AppKey(),
+		"PGOFETCH_API_URL=" + s.URL(), "SSL_CERT_FILE=" + ca}
+}
+
 // TestRealProject runs the scenarios users hit on a real third-party Go
 // project wired in as the README's quick start says, with each generator:
 // a contributor without keys or network, keys and the API up, an outage
@@ -109,10 +139,7 @@ func countLines(out, re string) int {
 // inputs Go reports (an embedded file rebuilds, a test file does not),
 // install, and the keys nowhere.
 func TestRealProject(t *testing.T) {
-	testenv.Pgofetch(t)
-	requireCMake(t)
-	cache := filepath.Join(t.TempDir(), "pprof")
-	testenv.ModuleSource(t, realModule, cache)
+	cache := realSource(t)
 	grpc := read(t, testenv.RealProfile(t))
 
 	eachGenerator(t, func(t *testing.T, g generator) {
@@ -125,18 +152,7 @@ func TestRealProject(t *testing.T) {
 		bin := filepath.Join(bld, "bin", "server")
 		pgo := filepath.Join(bld, "pgo", "server", "default.pgo")
 
-		s, err := fakedd.Start(fakedd.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		if err := s.AddProfile(fakedd.Profile{ID: "web-1", Data: grpc, Service: "pprof-web"}); err != nil {
-			t.Fatal(err)
-		}
-		ca := filepath.Join(work, "ca.pem")
-		write(t, ca, string(s.CAPEM()))
-		keys := []string{"DD_API_KEY=" + s.APIKey(), "DD_APP_KEY=" + s.AppKey(),
-			"PGOFETCH_API_URL=" + s.URL(), "SSL_CERT_FILE=" + ca}
+		s, keys := fakeAPI(t, work, "web-1", "pprof-web", grpc)
 		var outputs []string
 		build := func(what string, env []string) string {
 			t.Helper()
@@ -265,10 +281,7 @@ func TestRealProject(t *testing.T) {
 // with the last profile) and rebuilds nothing more; an error only with
 // PGOFETCH_FAIL.
 func TestRealProjectMissingPgofetch(t *testing.T) {
-	testenv.Pgofetch(t)
-	requireCMake(t)
-	cache := filepath.Join(t.TempDir(), "pprof")
-	testenv.ModuleSource(t, realModule, cache)
+	cache := realSource(t)
 	grpc := read(t, testenv.RealProfile(t))
 
 	eachGenerator(t, func(t *testing.T, g generator) {
@@ -276,18 +289,7 @@ func TestRealProjectMissingPgofetch(t *testing.T) {
 		goDir, golog := goOnPath(t, work)
 		src := filepath.Join(work, "src")
 		realProject(t, cache, src)
-		s, err := fakedd.Start(fakedd.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		if err := s.AddProfile(fakedd.Profile{ID: "web-1", Data: grpc, Service: "pprof-web"}); err != nil {
-			t.Fatal(err)
-		}
-		ca := filepath.Join(work, "ca.pem")
-		write(t, ca, string(s.CAPEM()))
-		keys := []string{"DD_API_KEY=" + s.APIKey(), "DD_APP_KEY=" + s.AppKey(),
-			"PGOFETCH_API_URL=" + s.URL(), "SSL_CERT_FILE=" + ca}
+		_, keys := fakeAPI(t, work, "web-1", "pprof-web", grpc)
 
 		t.Run("at configure time", func(t *testing.T) {
 			bld := filepath.Join(work, "build-none")
@@ -359,9 +361,7 @@ func TestRealProjectMissingPgofetch(t *testing.T) {
 // value, before any build file is written.
 func TestRealProjectBadSettings(t *testing.T) {
 	pgofetch := testenv.Pgofetch(t)
-	requireCMake(t)
-	cache := filepath.Join(t.TempDir(), "pprof")
-	testenv.ModuleSource(t, realModule, cache)
+	cache := realSource(t)
 	const query = `QUERY "service:pprof-web env:prod")`
 	cases := []struct{ name, replace, want string }{
 		{"misspelt keyword", `QUERY "service:pprof-web env:prod" TIMOUT 10s)`, `pgofetch_profile(server_pgo): unknown keyword TIMOUT`},
