@@ -125,6 +125,11 @@ if(CMAKE_VERSION VERSION_LESS 3.20)
   message(FATAL_ERROR "PGOFetch needs CMake 3.20 or newer, this is ${CMAKE_VERSION}")
 endif()
 include_guard(GLOBAL)
+# The depfile pgofetch_go_executable() writes holds absolute paths, right
+# under either behaviour; set here (include() scopes it to this file and the
+# functions it defines) so that a project with an older
+# cmake_minimum_required gets no warning for it.
+cmake_policy(SET CMP0116 NEW)
 
 # The build steps (refreshing a profile, building a Go executable) live
 # beside this file.

@@ -497,3 +497,35 @@ func sameSet(a, b []string) bool {
 	}
 	return true
 }
+
+// TestSubdirectoryOlderPolicies: a project that asks for an older CMake
+// (3.16) and calls the commands in a subdirectory gets no policy warning
+// for the depfile, and an edit there rebuilds once.
+func TestSubdirectoryOlderPolicies(t *testing.T) {
+	pgofetch := testenv.Pgofetch(t)
+	eachGenerator(t, func(t *testing.T, g generator) {
+		work := t.TempDir()
+		src := filepath.Join(work, "src")
+		testenv.CopyTree(t, testenv.Example(t), filepath.Join(src, "sub"))
+		write(t, filepath.Join(src, "CMakeLists.txt"), "cmake_minimum_required(VERSION 3.16)\n"+
+			"project(old LANGUAGES NONE)\ninclude(PGOFetch)\nadd_subdirectory(sub)\n")
+		write(t, filepath.Join(src, "sub", "CMakeLists.txt"), "pgofetch_profile(p OUTPUT pgo/default.pgo IN \""+
+			testenv.RealProfile(t)+"\")\npgofetch_go_executable(batch PACKAGE ./cmd/batch PROFILE p)\n")
+		goDir, golog := goOnPath(t, work)
+		env := userEnv(goDir, "")
+		bld := filepath.Join(work, "build")
+		out := must(t, work, env, "cmake", "-S", src, "-B", bld, "-G", g.name,
+			"-DCMAKE_MODULE_PATH="+moduleDir(t), "-DPGOFETCH_EXECUTABLE="+pgofetch)
+		if strings.Contains(out, "CMP0116") || strings.Contains(out, "Warning") {
+			t.Errorf("configuring warned:\n%s", out)
+		}
+		must(t, work, env, "cmake", "--build", bld)
+		workGo := filepath.Join(src, "sub", "internal", "work", "work.go")
+		write(t, workGo, string(read(t, workGo))+"\n// edited\n")
+		must(t, work, env, "cmake", "--build", bld)
+		must(t, work, env, "cmake", "--build", bld)
+		if n := len(goBuilds(t, golog)); n != 2 {
+			t.Errorf("%d go builds, want 2 (the first build, the edit)", n)
+		}
+	})
+}
