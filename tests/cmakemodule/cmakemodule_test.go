@@ -626,6 +626,26 @@ func TestBadArguments(t *testing.T) {
 		})
 	}
 
+	// The default freshness: 24h for local builds, 0 (fetch on every
+	// build) when CI says it is CI.
+	t.Run("freshness default", func(t *testing.T) {
+		for i, c := range []struct{ ci, want string }{{"", "-max-age=24h"}, {"CI=true", "-max-age=0"}, {"CI=false", "-max-age=24h"}} {
+			dir := filepath.Join(work, "fresh", string(rune('a'+i)))
+			write(t, filepath.Join(dir, "CMakeLists.txt"), "cmake_minimum_required(VERSION 3.20)\n"+
+				"project(fresh LANGUAGES NONE)\ninclude(PGOFetch)\n"+profile)
+			env := baseEnv()
+			if c.ci != "" {
+				env = append(env, c.ci)
+			}
+			must(t, dir, env, "cmake", "-S", dir, "-B", filepath.Join(dir, "build"), "-G", gen,
+				"-DCMAKE_MODULE_PATH="+moduleDir(t), "-DPGOFETCH_EXECUTABLE="+pgofetch)
+			cache := string(read(t, filepath.Join(dir, "build", "CMakeCache.txt")))
+			if !strings.Contains(cache, "PGOFETCH_MAX_AGE:STRING="+strings.TrimPrefix(c.want, "-max-age=")+"\n") {
+				t.Errorf("%q: PGOFETCH_MAX_AGE is not %s:\n%s", c.ci, c.want, testenv.GrepLines(cache, "MAX_AGE"))
+			}
+		}
+	})
+
 	// And a correct use configures, as a control.
 	t.Run("control", func(t *testing.T) {
 		dir := filepath.Join(work, "good")
