@@ -2,39 +2,41 @@
 PGOFetch
 --------
 
-Build Go main packages with profile-guided optimisation (PGO), the profile
-refreshed by ``pgofetch`` on every build and declared as a dependency of the
-Go build, so that a changed profile rebuilds the binary and an unchanged one
-does not.
+Build Go main packages with profile-guided optimisation (PGO): a target
+refreshes the profile with ``pgofetch`` on every build, and the Go build is
+redone when the profile's content changes or a file Go built the binary from
+changes, and only then, with the Ninja and the Unix Makefiles generators
+alike.
 
 ``pgofetch`` fetches the most CPU-heavy recent Go CPU profiles of a service
 from Datadog (``QUERY``), or reads them from local files or a
 ``net/http/pprof`` endpoint (``IN``), merges them and writes the result only
-when its content changed: an unchanged profile keeps its modification time.
-Unless ``FAIL`` is given it never fails the build: on an outage the previous
-profile stays as it was (or, without one, Go builds without PGO).
+when its content changed. Nothing here breaks a build unless asked
+(``FAIL``, ``PGOFETCH_FAIL``): without keys, offline, during an outage or
+without ``pgofetch`` at all, the build goes on with the last good profile, or
+without PGO, and one line says so.
 
-Requires CMake 3.20 or newer, Go 1.21 or newer at build time, and the
-``pgofetch`` program.
+Requires CMake 3.20 or newer, Go 1.21 or newer; ``pgofetch`` where profiles
+are to be fetched.
 
 Getting the module
 ^^^^^^^^^^^^^^^^^^
 
-Any one of:
+Any one of (cmake-module/README.md has the details):
 
 .. code-block:: cmake
 
-  # 1. the config package that `cmake --install` of pgofetch installs
+  # 1. copied into the repository: this file and PGOFetch/ beside it
+  list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_SOURCE_DIR}/cmake")
+  include(PGOFetch)
+
+  # 2. the config package that `cmake --install` of pgofetch installs
   find_package(PGOFetch 0.1 REQUIRED)
 
-  # 2. FetchContent: pgofetch is built from source as part of your build
+  # 3. FetchContent of the pgofetch repository at a pinned commit
   include(FetchContent)
-  FetchContent_Declare(pgofetch GIT_REPOSITORY <url> GIT_TAG <tag>)
+  FetchContent_Declare(pgofetch GIT_REPOSITORY <repository> GIT_TAG <full SHA>)
   FetchContent_MakeAvailable(pgofetch)
-
-  # 3. the module file itself, pgofetch found on PATH
-  list(APPEND CMAKE_MODULE_PATH <pgofetch>/cmake-module)
-  include(PGOFetch)
 
 Commands
 ^^^^^^^^
@@ -43,42 +45,27 @@ Commands
 
   .. code-block:: cmake
 
-    pgofetch_profile(<name> OUTPUT <dir>/default.pgo
+    pgofetch_profile(<name> OUTPUT <file>
                      [QUERY <query>...] [IN <source>...]
                      [PROFILES <n>] [FROM <duration>] [TIMEOUT <duration>]
                      [MAX_AGE <duration>] [FAIL] [TRIM ON|OFF])
 
   Creates the target ``<name>``, part of ``ALL``, that runs ``pgofetch`` on
-  every build to refresh ``OUTPUT``. ``OUTPUT`` is a byproduct of the target,
-  so a build step that depends on it re-runs only when ``pgofetch`` actually
-  rewrote it (its content changed).
+  every build to refresh ``OUTPUT`` (relative to the current binary
+  directory). ``QUERY`` are Datadog queries (the keys are read from the
+  build's environment, never written to a build file), ``IN`` local files or
+  ``http(s)://`` URLs (relative files from the current source directory); at
+  least one is required. ``PROFILES``, ``FROM``, ``TIMEOUT``, ``MAX_AGE``
+  and ``TRIM`` are pgofetch's ``-profiles``, ``-from``, ``-timeout``,
+  ``-max-age`` and ``-trim``; the values are passed as written and checked
+  by pgofetch when cmake runs (when the program exists then), so a bad one
+  stops configuring with a message naming it. ``MAX_AGE`` defaults to
+  ``PGOFETCH_MAX_AGE``. ``FAIL`` fails the build when the profile cannot be
+  refreshed or pgofetch is missing.
 
-  ``OUTPUT <file>``
-    Required. The profile to write. A relative path is relative to the
-    current binary directory, as for ``add_custom_command(OUTPUT)``. The
-    profile is a build output: the ``clean`` target deletes it and the next
-    build fetches it again. Keep it in the build tree; write it beside the
-    main package (``${CMAKE_CURRENT_SOURCE_DIR}/cmd/foo/default.pgo``) only if
-    a plain ``go build`` should pick it up as well and it is not committed.
-  ``QUERY <query>...``
-    Datadog profile queries, for example ``"service:foo env:prod"``. The keys
-    are read from the environment of the build (``DD_API_KEY``,
-    ``DD_APP_KEY``, ``DD_SITE``, ``PGOFETCH_API_URL``), never at configure
-    time, so they are not written to any build file.
-  ``IN <source>...``
-    Local profiles (pprof, gzip, zstd or a ZIP of them) or ``http(s)://`` URLs
-    of a ``net/http/pprof`` endpoint. Relative file names are relative to the
-    current source directory. At least one ``QUERY`` or ``IN`` is required.
-  ``PROFILES <n>``, ``FROM <duration>``, ``TIMEOUT <duration>``, ``MAX_AGE <duration>``
-    ``pgofetch``'s ``-profiles``, ``-from``, ``-timeout`` and ``-max-age``.
-    Durations use Go's syntax: ``72h``, ``1m30s``, ``500ms``.
-  ``FAIL``
-    Fail the build when the profile cannot be refreshed (``-fail``).
-  ``TRIM ON|OFF``
-    Pass ``-trim=true`` or ``-trim=false``; without it ``pgofetch``'s default.
-
-  The target has the property ``PGOFETCH_OUTPUT``, the absolute path of the
-  profile.
+  The target has the properties ``PGOFETCH_OUTPUT`` (the profile's absolute
+  path) and ``PGOFETCH_STATE`` (the file the Go builds depend on: the
+  profile's SHA-256, or ``none``, rewritten only when that changes).
 
 .. command:: pgofetch_go_executable
 
@@ -86,36 +73,31 @@ Commands
 
     pgofetch_go_executable(<target> PACKAGE <./cmd/foo>
                            [OUTPUT <path>] [PROFILE <name>]
-                           [WORKING_DIRECTORY <dir>] [DEPENDS <file>...]
-                           [GO_FLAGS <flag>...])
+                           [WORKING_DIRECTORY <dir>]
+                           [GOOS <os>] [GOARCH <arch>] [CGO_ENABLED <0|1>]
+                           [GOFLAGS <flags>] [ENV <NAME=value>...]
+                           [DEPENDS <file>...] [GO_FLAGS <flag>...])
 
   Creates the target ``<target>``, part of ``ALL``, that runs
-  ``go build -o <OUTPUT> [-pgo=<profile>] <GO_FLAGS> <PACKAGE>``.
+  ``go build -o <OUTPUT> [-pgo=<profile>] <GO_FLAGS> <PACKAGE>`` in
+  ``WORKING_DIRECTORY`` (default the current source directory, inside a Go
+  module). ``OUTPUT`` defaults to ``${CMAKE_CURRENT_BINARY_DIR}/bin/<target>``.
+  ``PROFILE`` names a ``pgofetch_profile()`` target; while its profile does
+  not exist the build runs without ``-pgo`` (Go's ``-pgo=auto``), once.
+  ``GOOS``, ``GOARCH``, ``CGO_ENABLED``, ``GOFLAGS`` and ``ENV`` set the Go
+  environment of this build (cross builds). After each build ``go list
+  -deps`` writes a depfile of the files the binary was built from (Go,
+  assembly, cgo, embedded files, ``go.mod``, ``go.sum``, ``go.work``, outside
+  the module cache and GOROOT); ``DEPENDS`` adds files Go does not know of.
 
-  ``PACKAGE <package>``
-    Required. The Go main package, relative to ``WORKING_DIRECTORY``
-    (``./cmd/foo``) or as an import path.
-  ``OUTPUT <path>``
-    The executable; default ``${CMAKE_CURRENT_BINARY_DIR}/bin/<target>``. A
-    relative path is relative to the current binary directory.
-  ``PROFILE <name>``
-    A ``pgofetch_profile()`` target, defined before. Its ``OUTPUT`` is passed
-    as ``-pgo=`` and is a ``DEPENDS`` of the build. While the profile file
-    does not exist (a first build whose fetch failed), ``go build`` runs with
-    Go's default ``-pgo=auto`` (with Make, on every build until a profile
-    arrives; Go's cache makes that cheap).
-  ``WORKING_DIRECTORY <dir>``
-    Where ``go build`` runs; default the current source directory. It must be
-    in a Go module: every ``*.go`` (but ``_test.go``), ``go.mod`` and ``go.sum``
-    file of that module is a dependency of the build (globbed with
-    ``CONFIGURE_DEPENDS``).
-  ``DEPENDS <file>...``
-    More dependencies, such as files the package embeds.
-  ``GO_FLAGS <flag>...``
-    More ``go build`` flags, for example ``-trimpath``.
+  The target has the property ``PGOFETCH_OUTPUT``, the executable's absolute
+  path; install it with
+  ``install(PROGRAMS "$<TARGET_PROPERTY:<target>,PGOFETCH_OUTPUT>" TYPE BIN)``
+  (``install(TARGETS)`` takes only targets CMake compiles itself).
 
-  The target has the property ``PGOFETCH_OUTPUT``, the absolute path of the
-  executable.
+Both commands reject, naming it, a word in capitals that is not one of
+their keywords (a misspelt ``TIMOUT`` would otherwise be read as a query), a
+keyword of the other command, and a keyword given twice.
 
 Variables
 ^^^^^^^^^
@@ -123,37 +105,92 @@ Variables
 ``PGOFETCH_EXECUTABLE``
   The ``pgofetch`` program. When set it is used; otherwise the target
   ``PGOFetch::pgofetch`` (defined by the config package and by FetchContent of
-  pgofetch), otherwise ``find_program(pgofetch)``.
+  pgofetch), otherwise ``find_program(pgofetch)``. Not found: a warning, and
+  the Go builds go on without PGO.
 ``PGOFETCH_GO_EXECUTABLE``
   The ``go`` command; otherwise ``find_program(go)`` (``$GOROOT/bin``, then
   ``PATH``).
-
-Example
-^^^^^^^
-
-.. code-block:: cmake
-
-  pgofetch_profile(server_pgo
-    OUTPUT ${CMAKE_CURRENT_SOURCE_DIR}/cmd/server/default.pgo
-    QUERY "service:server env:prod")
-  pgofetch_go_executable(server PACKAGE ./cmd/server PROFILE server_pgo)
+``PGOFETCH_MAX_AGE``
+  The ``-max-age`` of profiles without ``MAX_AGE``: ``24h`` (a developer's
+  build reuses a profile up to a day old rather than rebuilding everything
+  with PGO whenever a new top profile arrives), ``0`` (fetch on every build)
+  when the ``CI`` environment variable is set. In the build's environment
+  it overrides for that build: ``PGOFETCH_MAX_AGE=0 cmake --build build``.
+``PGOFETCH_FAIL``
+  ``ON``: a profile that cannot be refreshed, or a missing pgofetch, fails
+  the build (and configuring), as ``FAIL`` does for one profile.
 #]=======================================================================]
 
 if(CMAKE_VERSION VERSION_LESS 3.20)
   message(FATAL_ERROR "PGOFetch needs CMake 3.20 or newer, this is ${CMAKE_VERSION}")
 endif()
 include_guard(GLOBAL)
+# The depfile pgofetch_go_executable() writes holds absolute paths, right
+# under either behaviour; set here (include() scopes it to this file and the
+# functions it defines) so that a project with an older
+# cmake_minimum_required gets no warning for it.
+cmake_policy(SET CMP0116 NEW)
 
-# The Go build helper lives beside this file: it picks -pgo= at build time.
-set_property(GLOBAL PROPERTY _PGOFETCH_GO_BUILD_SCRIPT
-  "${CMAKE_CURRENT_LIST_DIR}/PGOFetch/go-build.cmake")
+# The build steps (refreshing a profile, building a Go executable) live
+# beside this file.
+set_property(GLOBAL PROPERTY _PGOFETCH_STEPS "${CMAKE_CURRENT_LIST_DIR}/PGOFetch/go-build.cmake")
 
-# Rejects what cmake_parse_arguments left over: unknown arguments and
-# keywords given without a value.
+set(PGOFETCH_FAIL OFF CACHE BOOL
+  "Fail the build when a PGO profile cannot be refreshed or pgofetch is missing")
+# Local builds take a profile up to a day old: a Datadog query finds a new
+# top profile every few minutes and each new profile is a full PGO rebuild,
+# while a day-old profile optimises as well (production code and load change
+# by deploys, not by the minute). CI builds (CI set, as every hosted CI does)
+# fetch every time, so what ships uses the newest profile.
+if(DEFINED ENV{CI} AND NOT "$ENV{CI}" STREQUAL "" AND NOT "$ENV{CI}" MATCHES "^(0|[Ff]alse|FALSE)$")
+  set(_pgofetch_default_max_age 0)
+else()
+  set(_pgofetch_default_max_age 24h)
+endif()
+set(PGOFETCH_MAX_AGE "${_pgofetch_default_max_age}" CACHE STRING
+  "pgofetch -max-age of profiles without MAX_AGE: reuse a profile younger than this (0: fetch on every build)")
+unset(_pgofetch_default_max_age)
+
+# Checks the arguments as written, before cmake_parse_arguments, which takes
+# a misspelt keyword after QUERY (TIMOUT) for a query and lets a repeated
+# one-value keyword silently win. Every word shaped like a keyword (capital
+# letters, digits, _) must be one of this command's, where a keyword may
+# stand; a one-value keyword or option may be given once.
+function(_pgofetch_check_keywords cmd name options one multi other_cmd other_keywords)
+  set(seen "")
+  set(skip_value FALSE)
+  foreach(word IN LISTS ARGN)
+    if(skip_value)
+      set(skip_value FALSE)
+      continue()
+    endif()
+    if(word IN_LIST one OR word IN_LIST options)
+      if(word IN_LIST seen)
+        message(FATAL_ERROR "${cmd}(${name}): ${word} is given twice")
+      endif()
+      list(APPEND seen "${word}")
+      if(word IN_LIST one)
+        set(skip_value TRUE)
+      endif()
+    elseif(word IN_LIST multi)
+    elseif(word IN_LIST other_keywords)
+      message(FATAL_ERROR
+        "${cmd}(${name}): ${word} is a keyword of ${other_cmd}(), not of ${cmd}()")
+    elseif(word MATCHES "^[A-Z][A-Z0-9_]+$" AND NOT EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/${word}")
+      set(all ${one} ${multi} ${options})
+      list(JOIN all " " all)
+      message(FATAL_ERROR "${cmd}(${name}): unknown keyword ${word} "
+        "(the keywords are ${all}; write a file named like a keyword as ./${word})")
+    endif()
+  endforeach()
+endfunction()
+
+# Rejects what cmake_parse_arguments left over: words before the first
+# keyword or after an option, and keywords given without a value.
 function(_pgofetch_check_parsed cmd name prefix)
   if(${prefix}_UNPARSED_ARGUMENTS)
     list(JOIN ${prefix}_UNPARSED_ARGUMENTS " " unknown)
-    message(FATAL_ERROR "${cmd}(${name}): unknown argument(s): ${unknown}")
+    message(FATAL_ERROR "${cmd}(${name}): unexpected argument(s): ${unknown}")
   endif()
   if(${prefix}_KEYWORDS_MISSING_VALUES)
     list(JOIN ${prefix}_KEYWORDS_MISSING_VALUES " " missing)
@@ -178,40 +215,205 @@ function(_pgofetch_check_name cmd argc name keywords)
   endif()
 endfunction()
 
-# A Go duration as pgofetch (and Go's time.ParseDuration) takes it.
-function(_pgofetch_check_duration cmd name keyword value)
-  if(NOT value MATCHES "^(0|([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$")
-    message(FATAL_ERROR
-      "${cmd}(${name}): ${keyword} ${value} is not a Go duration (like 72h, 1m30s, 500ms)")
+# The pgofetch program, in the variables <out>_run (what the build runs:
+# a path or $<TARGET_FILE:...>), <out>_file (a file to run now, to check
+# the settings; empty when there is none yet) and <out>_target (a target to
+# build first). Missing, it is a warning and the build goes on without PGO,
+# unless failing was asked for.
+function(_pgofetch_find_pgofetch cmd name fail out)
+  set(run "")
+  set(file "")
+  set(target "")
+  set(why "")
+  if(PGOFETCH_EXECUTABLE)
+    set(run "${PGOFETCH_EXECUTABLE}")
+    if(EXISTS "${PGOFETCH_EXECUTABLE}" AND NOT IS_DIRECTORY "${PGOFETCH_EXECUTABLE}")
+      set(file "${PGOFETCH_EXECUTABLE}")
+    else()
+      set(why "PGOFETCH_EXECUTABLE is ${PGOFETCH_EXECUTABLE}, which is not a file")
+    endif()
+  elseif(TARGET PGOFetch::pgofetch)
+    get_target_property(real PGOFetch::pgofetch ALIASED_TARGET)
+    if(NOT real)
+      set(real PGOFetch::pgofetch)
+    endif()
+    get_target_property(imported "${real}" IMPORTED)
+    if(imported)
+      get_target_property(run "${real}" LOCATION)
+      if(EXISTS "${run}")
+        set(file "${run}")
+      else()
+        set(why "${run} (PGOFetch::pgofetch) does not exist")
+      endif()
+    else()
+      # Built by this project (FetchContent): no file before the first build,
+      # where pgofetch itself checks the settings.
+      set(run "$<TARGET_FILE:${real}>")
+      set(target "${real}")
+      get_target_property(dir "${real}" BINARY_DIR)
+      if(EXISTS "${dir}/pgofetch${CMAKE_EXECUTABLE_SUFFIX}")
+        set(file "${dir}/pgofetch${CMAKE_EXECUTABLE_SUFFIX}")
+      endif()
+    endif()
+  else()
+    find_program(PGOFETCH_EXECUTABLE NAMES pgofetch
+      DOC "pgofetch: fetches Go CPU profiles for PGO")
+    if(PGOFETCH_EXECUTABLE)
+      set(run "${PGOFETCH_EXECUTABLE}")
+      set(file "${PGOFETCH_EXECUTABLE}")
+    else()
+      set(why "the pgofetch program was not found")
+    endif()
   endif()
+  if(why)
+    set(how "Install it (cmake --install of the pgofetch project) and use "
+      "find_package(PGOFetch), add pgofetch with FetchContent, put pgofetch on "
+      "PATH, or set PGOFETCH_EXECUTABLE to its path, and re-run cmake.")
+    if(fail)
+      message(FATAL_ERROR "${cmd}(${name}): ${why}. " ${how})
+    endif()
+    message(WARNING "${cmd}(${name}): ${why}: Go builds without PGO. " ${how}
+      " (PGOFETCH_FAIL=ON makes this an error.)")
+  endif()
+  set(${out}_run "${run}" PARENT_SCOPE)
+  set(${out}_file "${file}" PARENT_SCOPE)
+  set(${out}_target "${target}" PARENT_SCOPE)
 endfunction()
 
-# The pgofetch command for COMMAND: PGOFETCH_EXECUTABLE, else the
-# PGOFetch::pgofetch target (a target name in COMMAND becomes its path and
-# a target-level dependency), else find_program.
-function(_pgofetch_find_pgofetch cmd name out)
-  if(PGOFETCH_EXECUTABLE)
-    if(NOT EXISTS "${PGOFETCH_EXECUTABLE}" OR IS_DIRECTORY "${PGOFETCH_EXECUTABLE}")
-      message(FATAL_ERROR
-        "${cmd}(${name}): PGOFETCH_EXECUTABLE is ${PGOFETCH_EXECUTABLE}, which is not a file")
+# Runs pgofetch once with the settings, reading a source that does not
+# exist, so that a bad value (a duration, a count) stops configuring with
+# pgofetch's own message, which names it: the durations are parsed in one
+# place, pgofetch. Exit code 2 is pgofetch's usage error; any other is the
+# missing source. No query is passed, so nothing goes to the network.
+function(_pgofetch_check_settings cmd name pgofetch flags keywords)
+  set(dir "${CMAKE_CURRENT_BINARY_DIR}/CMakeFiles/pgofetch-check")
+  file(MAKE_DIRECTORY "${dir}")
+  execute_process(
+    COMMAND "${pgofetch}" ${flags} "-in=${dir}/no-such-profile" -- "${dir}/default.pgo"
+    RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+  if(NOT rc EQUAL 2)
+    return()
+  endif()
+  string(REGEX MATCH "pgofetch: [^\n]*" line "${err}")
+  string(REGEX REPLACE "^pgofetch: " "" line "${line}")
+  # Name the setting as the caller wrote it.
+  foreach(pair IN LISTS keywords)
+    string(REPLACE "=" ";" pair "${pair}")
+    list(GET pair 0 kw)
+    list(GET pair 1 flag)
+    if(line MATCHES "flag -${flag}([^a-z-]|$)")
+      set(line "${kw}: ${line}")
+      break()
     endif()
-    set(${out} "${PGOFETCH_EXECUTABLE}" PARENT_SCOPE)
-    return()
+  endforeach()
+  message(FATAL_ERROR "${cmd}(${name}): ${line}")
+endfunction()
+
+function(pgofetch_profile)
+  set(options FAIL)
+  set(one OUTPUT PROFILES FROM TIMEOUT MAX_AGE TRIM)
+  set(multi QUERY IN)
+  set(go_keywords PACKAGE PROFILE WORKING_DIRECTORY DEPENDS GO_FLAGS GOOS GOARCH
+    CGO_ENABLED GOFLAGS ENV)
+  set(name "${ARGV0}")
+  _pgofetch_check_name(pgofetch_profile "${ARGC}" "${name}" "${options};${one};${multi}")
+  _pgofetch_check_keywords(pgofetch_profile "${name}" "${options}" "${one}" "${multi}"
+    pgofetch_go_executable "${go_keywords}" ${ARGN})
+  cmake_parse_arguments(PARSE_ARGV 1 arg "${options}" "${one}" "${multi}")
+  _pgofetch_check_parsed(pgofetch_profile "${name}" arg)
+
+  if(NOT DEFINED arg_OUTPUT)
+    message(FATAL_ERROR "pgofetch_profile(${name}): OUTPUT <file> is required")
   endif()
-  if(TARGET PGOFetch::pgofetch)
-    set(${out} PGOFetch::pgofetch PARENT_SCOPE)
-    return()
-  endif()
-  find_program(PGOFETCH_EXECUTABLE NAMES pgofetch
-    DOC "pgofetch: fetches Go CPU profiles for PGO")
-  if(NOT PGOFETCH_EXECUTABLE)
+  if(NOT arg_QUERY AND NOT arg_IN)
     message(FATAL_ERROR
-      "${cmd}(${name}): the pgofetch program was not found. Install it "
-      "(cmake --install of the pgofetch project) and use find_package(PGOFetch), "
-      "add the pgofetch repository with FetchContent, put pgofetch on PATH, "
-      "or set PGOFETCH_EXECUTABLE to its path.")
+      "pgofetch_profile(${name}): give at least one QUERY <query> or IN <source>")
   endif()
-  set(${out} "${PGOFETCH_EXECUTABLE}" PARENT_SCOPE)
+  foreach(query IN LISTS arg_QUERY)
+    if(query STREQUAL "")
+      message(FATAL_ERROR "pgofetch_profile(${name}): QUERY has an empty query")
+    endif()
+  endforeach()
+
+  # The values go to pgofetch as they are: it parses them, and its usage
+  # error names a bad one (checked below, at configure time).
+  set(flags "")
+  set(keywords "")
+  foreach(kw PROFILES FROM TIMEOUT MAX_AGE)
+    string(TOLOWER "${kw}" flag)
+    string(REPLACE "_" "-" flag "${flag}")
+    set(value "${arg_${kw}}")
+    set(named ${kw})
+    if(kw STREQUAL "MAX_AGE" AND NOT DEFINED arg_MAX_AGE)
+      set(value "${PGOFETCH_MAX_AGE}")
+      set(named PGOFETCH_MAX_AGE)
+    elseif(NOT DEFINED arg_${kw})
+      continue()
+    endif()
+    if(NOT value STREQUAL "")
+      list(APPEND flags "-${flag}=${value}")
+      list(APPEND keywords "${named}=${flag}")
+    endif()
+  endforeach()
+  set(fail FALSE)
+  if(arg_FAIL OR PGOFETCH_FAIL)
+    set(fail TRUE)
+    list(APPEND flags "-fail")
+  endif()
+  # -trim only when asked for: pgofetch's default stands otherwise.
+  if(DEFINED arg_TRIM)
+    if(arg_TRIM MATCHES "^(ON|on|TRUE|true|YES|yes|1)$")
+      list(APPEND flags "-trim=true")
+    elseif(arg_TRIM MATCHES "^(OFF|off|FALSE|false|NO|no|0)$")
+      list(APPEND flags "-trim=false")
+    else()
+      message(FATAL_ERROR "pgofetch_profile(${name}): TRIM must be ON or OFF, not ${arg_TRIM}")
+    endif()
+  endif()
+  set(sources "")
+  foreach(src IN LISTS arg_IN)
+    if(src STREQUAL "")
+      message(FATAL_ERROR "pgofetch_profile(${name}): IN has an empty source")
+    endif()
+    if(NOT src MATCHES "^[A-Za-z][A-Za-z0-9+.-]*://")
+      get_filename_component(src "${src}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    endif()
+    list(APPEND sources "-in=${src}")
+  endforeach()
+
+  get_filename_component(output "${arg_OUTPUT}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+  set(stamp "${CMAKE_CURRENT_BINARY_DIR}/pgofetch/${name}.state")
+  _pgofetch_find_pgofetch(pgofetch_profile "${name}" ${fail} pgofetch)
+  if(pgofetch_file)
+    _pgofetch_check_settings(pgofetch_profile "${name}" "${pgofetch_file}" "${flags}" "${keywords}")
+  endif()
+
+  if(NOT pgofetch_run)
+    set(hint "install pgofetch and re-run cmake")
+  elseif(arg_QUERY)
+    set(hint "set DD_API_KEY and DD_APP_KEY in the build's environment")
+  else()
+    set(hint "make the IN sources readable")
+  endif()
+  # Runs on every build (a custom target is always out of date). The
+  # dependents depend on the state file, which records the profile's hash
+  # and is rewritten only when that changes: Ninja re-stats it (a
+  # BYPRODUCT), Make reads its mtime after this target ran. A missing
+  # profile is a state too ("none"), so a build without one runs go build
+  # once, not on every build.
+  get_property(steps GLOBAL PROPERTY _PGOFETCH_STEPS)
+  add_custom_target("${name}" ALL
+    COMMAND "${CMAKE_COMMAND}" -DPGOFETCH_STEP=refresh "-DPGOFETCH=${pgofetch_run}"
+      "-DPGOFETCH_FAIL=${fail}" "-DPGOFETCH_OUTPUT=${output}" "-DPGOFETCH_STATE=${stamp}"
+      -P "${steps}" -- ${flags} ${sources} -- ${arg_QUERY} "${output}"
+    BYPRODUCTS "${stamp}"
+    COMMENT "Refreshing Go PGO profile ${output}"
+    VERBATIM)
+  if(pgofetch_target)
+    add_dependencies("${name}" "${pgofetch_target}")
+  endif()
+  set_target_properties("${name}" PROPERTIES
+    PGOFETCH_OUTPUT "${output}" PGOFETCH_STATE "${stamp}" PGOFETCH_HINT "${hint}")
 endfunction()
 
 # The go command: PGOFETCH_GO_EXECUTABLE, else find_program; Go 1.21+.
@@ -247,116 +449,15 @@ function(_pgofetch_find_go cmd name out)
   set(${out} "${PGOFETCH_GO_EXECUTABLE}" PARENT_SCOPE)
 endfunction()
 
-# Make (unlike Ninja, which has the profile target's BYPRODUCT) needs a rule
-# for a prerequisite that may be missing: a first build whose fetch failed
-# leaves no profile. This one does nothing; while the profile is missing the
-# Go build re-runs, without PGO. One rule per directory and profile: every
-# target of the directory that depends on the file shares it.
-function(_pgofetch_missing_profile_rule pgo)
-  if(CMAKE_GENERATOR MATCHES "Ninja")
-    return()
-  endif()
-  get_property(done DIRECTORY PROPERTY _PGOFETCH_PROFILE_RULES)
-  if(pgo IN_LIST done)
-    return()
-  endif()
-  add_custom_command(OUTPUT "${pgo}"
-    COMMAND "${CMAKE_COMMAND}" -E echo "No PGO profile ${pgo} (yet): building without it"
-    COMMENT ""
-    VERBATIM)
-  set_property(DIRECTORY APPEND PROPERTY _PGOFETCH_PROFILE_RULES "${pgo}")
-endfunction()
-
-function(pgofetch_profile)
-  set(options FAIL)
-  set(one OUTPUT PROFILES FROM TIMEOUT MAX_AGE TRIM)
-  set(multi QUERY IN)
-  set(name "${ARGV0}")
-  _pgofetch_check_name(pgofetch_profile "${ARGC}" "${name}" "${options};${one};${multi}")
-  cmake_parse_arguments(PARSE_ARGV 1 arg "${options}" "${one}" "${multi}")
-  _pgofetch_check_parsed(pgofetch_profile "${name}" arg)
-
-  if(NOT DEFINED arg_OUTPUT)
-    message(FATAL_ERROR "pgofetch_profile(${name}): OUTPUT <file> is required")
-  endif()
-  if(NOT arg_QUERY AND NOT arg_IN)
-    message(FATAL_ERROR
-      "pgofetch_profile(${name}): give at least one QUERY <query> or IN <source>")
-  endif()
-
-  set(flags "")
-  foreach(src IN LISTS arg_IN)
-    if(src STREQUAL "")
-      message(FATAL_ERROR "pgofetch_profile(${name}): IN has an empty source")
-    endif()
-    if(NOT src MATCHES "^[A-Za-z][A-Za-z0-9+.-]*://")
-      get_filename_component(src "${src}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
-    endif()
-    list(APPEND flags "-in=${src}")
-  endforeach()
-  foreach(query IN LISTS arg_QUERY)
-    if(query STREQUAL "")
-      message(FATAL_ERROR "pgofetch_profile(${name}): QUERY has an empty query")
-    endif()
-  endforeach()
-  if(DEFINED arg_PROFILES)
-    if(NOT arg_PROFILES MATCHES "^[1-9][0-9]*$")
-      message(FATAL_ERROR
-        "pgofetch_profile(${name}): PROFILES ${arg_PROFILES} is not a positive integer")
-    endif()
-    list(APPEND flags "-profiles=${arg_PROFILES}")
-  endif()
-  foreach(kw FROM TIMEOUT MAX_AGE)
-    if(DEFINED arg_${kw})
-      _pgofetch_check_duration(pgofetch_profile "${name}" ${kw} "${arg_${kw}}")
-      string(TOLOWER "${kw}" flag)
-      string(REPLACE "_" "-" flag "${flag}")
-      list(APPEND flags "-${flag}=${arg_${kw}}")
-    endif()
-  endforeach()
-  if(arg_FAIL)
-    list(APPEND flags "-fail")
-  endif()
-  # -trim only when asked for: pgofetch's default stands otherwise.
-  if(DEFINED arg_TRIM)
-    string(TOUPPER "${arg_TRIM}" trim)
-    if(trim MATCHES "^(ON|TRUE|YES|Y|1)$")
-      list(APPEND flags "-trim=true")
-    elseif(trim MATCHES "^(OFF|FALSE|NO|N|0)$")
-      list(APPEND flags "-trim=false")
-    else()
-      message(FATAL_ERROR "pgofetch_profile(${name}): TRIM must be ON or OFF, not ${arg_TRIM}")
-    endif()
-  endif()
-
-  get_filename_component(output "${arg_OUTPUT}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
-  get_filename_component(output_dir "${output}" DIRECTORY)
-  _pgofetch_find_pgofetch(pgofetch_profile "${name}" pgofetch)
-
-  # Runs on every build (a custom target is always out of date); the profile
-  # is its BYPRODUCT, so Ninja re-stats it and Make compares its mtime: what
-  # depends on it rebuilds only when pgofetch rewrote it.
-  # Make re-reads the mtime once the target ran; Ninja needs the BYPRODUCT
-  # (it re-stats a restat output, and knows the rule that makes the file).
-  set(byproducts "")
-  if(CMAKE_GENERATOR MATCHES "Ninja")
-    set(byproducts BYPRODUCTS "${output}")
-  endif()
-  add_custom_target("${name}" ALL
-    COMMAND "${CMAKE_COMMAND}" -E make_directory "${output_dir}"
-    COMMAND ${pgofetch} ${flags} -- ${arg_QUERY} "${output}"
-    ${byproducts}
-    COMMENT "Refreshing Go PGO profile ${output}"
-    VERBATIM)
-  set_target_properties("${name}" PROPERTIES PGOFETCH_OUTPUT "${output}")
-endfunction()
-
 function(pgofetch_go_executable)
   set(options "")
-  set(one PACKAGE OUTPUT PROFILE WORKING_DIRECTORY)
-  set(multi GO_FLAGS DEPENDS)
+  set(one PACKAGE OUTPUT PROFILE WORKING_DIRECTORY GOOS GOARCH CGO_ENABLED GOFLAGS)
+  set(multi GO_FLAGS DEPENDS ENV)
+  set(profile_keywords QUERY IN PROFILES FROM TIMEOUT MAX_AGE TRIM FAIL)
   set(target "${ARGV0}")
   _pgofetch_check_name(pgofetch_go_executable "${ARGC}" "${target}" "${one};${multi}")
+  _pgofetch_check_keywords(pgofetch_go_executable "${target}" "${options}" "${one}" "${multi}"
+    pgofetch_profile "${profile_keywords}" ${ARGN})
   cmake_parse_arguments(PARSE_ARGV 1 arg "${options}" "${one}" "${multi}")
   _pgofetch_check_parsed(pgofetch_go_executable "${target}" arg)
 
@@ -366,6 +467,8 @@ function(pgofetch_go_executable)
   endif()
 
   set(pgo "")
+  set(state "")
+  set(hint "")
   if(DEFINED arg_PROFILE)
     if(NOT TARGET "${arg_PROFILE}")
       message(FATAL_ERROR
@@ -378,6 +481,8 @@ function(pgofetch_go_executable)
         "pgofetch_go_executable(${target}): PROFILE ${arg_PROFILE} is not a "
         "pgofetch_profile() target")
     endif()
+    get_target_property(state "${arg_PROFILE}" PGOFETCH_STATE)
+    get_target_property(hint "${arg_PROFILE}" PGOFETCH_HINT)
   endif()
 
   set(workdir "${CMAKE_CURRENT_SOURCE_DIR}")
@@ -401,10 +506,33 @@ function(pgofetch_go_executable)
     set(modroot "${parent}")
   endwhile()
 
+  # The Go environment of the build (cross builds): what is not given is
+  # inherited from the build's environment.
+  set(goenv "")
+  foreach(var GOOS GOARCH CGO_ENABLED GOFLAGS)
+    if(DEFINED arg_${var})
+      list(APPEND goenv "${var}=${arg_${var}}")
+    endif()
+  endforeach()
+  foreach(kv IN LISTS arg_ENV)
+    if(NOT kv MATCHES "^[A-Za-z_][A-Za-z0-9_]*=")
+      message(FATAL_ERROR
+        "pgofetch_go_executable(${target}): ENV ${kv} is not NAME=value")
+    endif()
+    list(APPEND goenv "${kv}")
+  endforeach()
+
+  set(suffix "${CMAKE_EXECUTABLE_SUFFIX}")
+  if(DEFINED arg_GOOS)
+    set(suffix "")
+    if(arg_GOOS STREQUAL "windows")
+      set(suffix ".exe")
+    endif()
+  endif()
   if(DEFINED arg_OUTPUT)
     get_filename_component(output "${arg_OUTPUT}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
   else()
-    set(output "${CMAKE_CURRENT_BINARY_DIR}/bin/${target}${CMAKE_EXECUTABLE_SUFFIX}")
+    set(output "${CMAKE_CURRENT_BINARY_DIR}/bin/${target}${suffix}")
   endif()
   # A file named like the target at the top of the binary directory would
   # clash with the target's own build rule.
@@ -416,37 +544,34 @@ function(pgofetch_go_executable)
 
   _pgofetch_find_go(pgofetch_go_executable "${target}" go)
 
-  # The module's sources are the build's inputs (go itself caches the rest);
-  # test files, testdata and the build tree are left out.
-  file(GLOB_RECURSE found CONFIGURE_DEPENDS LIST_DIRECTORIES false
-    "${modroot}/*.go" "${modroot}/go.mod" "${modroot}/go.sum")
-  set(sources "")
-  foreach(file IN LISTS found)
-    string(FIND "${file}" "${CMAKE_BINARY_DIR}/" in_build)
-    if(in_build EQUAL 0 OR file MATCHES "_test\\.go$" OR file MATCHES "/testdata/")
-      continue()
-    endif()
-    list(APPEND sources "${file}")
-  endforeach()
-  set(depends ${sources})
+  # What the binary is built from, Go tells after each build (go list -deps):
+  # .go, assembly, cgo C and headers, embedded files, go.mod, go.sum and
+  # go.work of every package outside the module cache and GOROOT, written
+  # as a depfile. Before the first build there is nothing to compare with.
+  set(depfile "${CMAKE_CURRENT_BINARY_DIR}/pgofetch/${target}.d")
+  set(depends "")
   foreach(dep IN LISTS arg_DEPENDS)
     get_filename_component(dep "${dep}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
     list(APPEND depends "${dep}")
   endforeach()
-  set(pgo_comment "")
   if(pgo)
-    list(APPEND depends "${pgo}")
-    set(pgo_comment " with PGO profile ${pgo}")
-    _pgofetch_missing_profile_rule("${pgo}")
+    list(APPEND depends "${state}")
+  endif()
+  set(env_command "")
+  if(goenv)
+    set(env_command "${CMAKE_COMMAND}" -E env ${goenv})
   endif()
 
-  get_property(script GLOBAL PROPERTY _PGOFETCH_GO_BUILD_SCRIPT)
+  get_property(steps GLOBAL PROPERTY _PGOFETCH_STEPS)
   add_custom_command(OUTPUT "${output}"
-    COMMAND "${CMAKE_COMMAND}" "-DPGOFETCH_PGO=${pgo}" "-DPGOFETCH_OUTPUT=${output}"
-      -P "${script}" -- "${go}" build -o "${output}" ${arg_GO_FLAGS} "${arg_PACKAGE}"
+    COMMAND ${env_command} "${CMAKE_COMMAND}" -DPGOFETCH_STEP=build "-DPGOFETCH_PGO=${pgo}"
+      "-DPGOFETCH_OUTPUT=${output}" "-DPGOFETCH_DEPFILE=${depfile}"
+      "-DPGOFETCH_TARGET=${target}" "-DPGOFETCH_HINT=${hint}"
+      -P "${steps}" -- "${go}" ${arg_GO_FLAGS} "${arg_PACKAGE}"
     DEPENDS ${depends}
+    DEPFILE "${depfile}"
     WORKING_DIRECTORY "${workdir}"
-    COMMENT "Building Go executable ${target} (${arg_PACKAGE})${pgo_comment}"
+    COMMENT "Building Go executable ${target} (${arg_PACKAGE})"
     VERBATIM)
   add_custom_target("${target}" ALL DEPENDS "${output}")
   if(DEFINED arg_PROFILE)

@@ -1,40 +1,170 @@
-# Part of PGOFetch.cmake: the command behind pgofetch_go_executable().
+# Part of PGOFetch.cmake: the two build steps it adds, run as
 #
-#   cmake -DPGOFETCH_PGO=<profile or empty> -DPGOFETCH_OUTPUT=<executable>
-#         -P go-build.cmake -- <go> build <args>...
+#   cmake -DPGOFETCH_STEP=refresh -DPGOFETCH=<pgofetch or empty>
+#         -DPGOFETCH_FAIL=<bool> -DPGOFETCH_OUTPUT=<profile>
+#         -DPGOFETCH_STATE=<state file> -P go-build.cmake -- <pgofetch arguments>...
 #
-# Runs the go command, adding -pgo=<profile> after "build" when the profile
-# exists (a first build whose fetch failed has none: Go's default -pgo=auto
-# then applies), and touches the executable afterwards: go build leaves an
-# up-to-date binary as it was, and the build tool must see it newer than
-# its inputs.
+#   cmake -DPGOFETCH_STEP=build -DPGOFETCH_PGO=<profile or empty>
+#         -DPGOFETCH_OUTPUT=<executable> -DPGOFETCH_DEPFILE=<depfile>
+#         -DPGOFETCH_TARGET=<target> -DPGOFETCH_HINT=<what to do without a profile>
+#         -P go-build.cmake -- <go> <build flags>... <package>
+#
+# refresh (a pgofetch_profile() target) runs pgofetch unless it is missing
+# (then warns, or fails when failing was asked for), then records the
+# profile's state (its SHA-256, or "none") in the state file, rewritten only
+# when it changed: the Go builds depend on that file, so an unchanged or
+# still missing profile rebuilds nothing. PGOFETCH_MAX_AGE in the build's
+# environment overrides the configured -max-age for one build
+# (PGOFETCH_MAX_AGE=0 cmake --build ... fetches whatever the age).
+#
+# build (a pgofetch_go_executable() target) runs `go build -o <executable>
+# [-pgo=<profile>] <build flags> <package>`, -pgo only when the profile
+# exists (without one, one line says so and Go's default -pgo=auto
+# applies), touches the executable (go build leaves an up-to-date binary as
+# it was, and the build tool must see it newer than its inputs), then asks
+# Go what the binary was built from (go list -deps) and writes the depfile
+# the build tool reads.
 cmake_minimum_required(VERSION 3.20)
 
-set(command "")
+set(args "")
 set(seen_separator FALSE)
 math(EXPR last "${CMAKE_ARGC} - 1")
 foreach(i RANGE 1 ${last})
   if(seen_separator)
-    list(APPEND command "${CMAKE_ARGV${i}}")
+    list(APPEND args "${CMAKE_ARGV${i}}")
   elseif(CMAKE_ARGV${i} STREQUAL "--")
     set(seen_separator TRUE)
   endif()
 endforeach()
+
+if(PGOFETCH_STEP STREQUAL "refresh")
+  if(NOT PGOFETCH_OUTPUT OR NOT PGOFETCH_STATE)
+    message(FATAL_ERROR "go-build.cmake: usage: cmake -DPGOFETCH_STEP=refresh -DPGOFETCH_OUTPUT=... -DPGOFETCH_STATE=... -P go-build.cmake -- <pgofetch arguments>...")
+  endif()
+
+  if(DEFINED ENV{PGOFETCH_MAX_AGE} AND NOT "$ENV{PGOFETCH_MAX_AGE}" STREQUAL "")
+    # Before pgofetch's own "--", after the configured flags: the last wins.
+    list(FIND args "--" end)
+    list(INSERT args ${end} "-max-age=$ENV{PGOFETCH_MAX_AGE}")
+  endif()
+
+  if(NOT PGOFETCH OR NOT EXISTS "${PGOFETCH}")
+    if(PGOFETCH)
+      set(why "${PGOFETCH} is missing")
+    else()
+      set(why "pgofetch was not found when cmake ran")
+    endif()
+    if(PGOFETCH_FAIL)
+      message(FATAL_ERROR "pgofetch: ${why}: cannot refresh ${PGOFETCH_OUTPUT}")
+    endif()
+    message("pgofetch: ${why}: ${PGOFETCH_OUTPUT} not refreshed; install pgofetch and re-run cmake")
+  else()
+    get_filename_component(dir "${PGOFETCH_OUTPUT}" DIRECTORY)
+    file(MAKE_DIRECTORY "${dir}")
+    execute_process(COMMAND "${PGOFETCH}" ${args} RESULT_VARIABLE rc)
+    # Without -fail pgofetch exits 0 on every failure but a usage error.
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "pgofetch failed (exit ${rc}): ${PGOFETCH_OUTPUT} not refreshed")
+    endif()
+  endif()
+
+  set(state "none")
+  if(EXISTS "${PGOFETCH_OUTPUT}")
+    file(SHA256 "${PGOFETCH_OUTPUT}" state)
+  endif()
+  set(old "")
+  if(EXISTS "${PGOFETCH_STATE}")
+    file(READ "${PGOFETCH_STATE}" old)
+  endif()
+  if(NOT old STREQUAL state)
+    file(WRITE "${PGOFETCH_STATE}" "${state}")
+  endif()
+  return()
+endif()
+
+if(NOT PGOFETCH_STEP STREQUAL "build")
+  message(FATAL_ERROR "go-build.cmake: PGOFETCH_STEP must be refresh or build, not ${PGOFETCH_STEP}")
+endif()
+set(command ${args})
 list(LENGTH command n)
-if(n LESS 2)
-  message(FATAL_ERROR "go-build.cmake: usage: cmake -P go-build.cmake -- <go> build <args>...")
+if(n LESS 2 OR NOT PGOFETCH_OUTPUT)
+  message(FATAL_ERROR "go-build.cmake: usage: cmake -DPGOFETCH_STEP=build -DPGOFETCH_OUTPUT=... -P go-build.cmake -- <go> <build flags>... <package>")
 endif()
+list(POP_FRONT command go)
+set(flags ${command})
+list(POP_BACK flags package)
 
+set(pgo "")
 if(PGOFETCH_PGO AND EXISTS "${PGOFETCH_PGO}")
-  list(INSERT command 2 "-pgo=${PGOFETCH_PGO}")
+  set(pgo "-pgo=${PGOFETCH_PGO}")
 elseif(PGOFETCH_PGO)
-  message(STATUS "PGO profile ${PGOFETCH_PGO} does not exist (yet): building with -pgo=auto")
+  message("pgofetch: building ${PGOFETCH_TARGET} without PGO: no profile ${PGOFETCH_PGO} yet (${PGOFETCH_HINT}; see the lines above)")
 endif()
 
-execute_process(COMMAND ${command} RESULT_VARIABLE rc)
+execute_process(COMMAND "${go}" build -o "${PGOFETCH_OUTPUT}" ${pgo} ${command}
+  RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "go build failed (${rc})")
 endif()
-if(PGOFETCH_OUTPUT)
-  file(TOUCH_NOCREATE "${PGOFETCH_OUTPUT}")
+file(TOUCH_NOCREATE "${PGOFETCH_OUTPUT}")
+
+if(NOT PGOFETCH_DEPFILE)
+  return()
 endif()
+# Every file of every package but the standard library's, one a line.
+set(lists GoFiles CgoFiles CFiles CXXFiles MFiles HFiles FFiles SFiles SwigFiles
+  SwigCXXFiles SysoFiles EmbedFiles)
+set(template "{{if not .Standard}}")
+foreach(l IN LISTS lists)
+  string(APPEND template "{{range .${l}}}{{$.Dir}}/{{.}}\n{{end}}")
+endforeach()
+string(APPEND template "{{with .Module}}{{.GoMod}}\n{{end}}{{end}}")
+execute_process(COMMAND "${go}" list -deps -f "${template}" ${flags} "${package}"
+  RESULT_VARIABLE rc OUTPUT_VARIABLE listed ERROR_VARIABLE err)
+execute_process(COMMAND "${go}" env GOMODCACHE GOWORK
+  RESULT_VARIABLE rc2 OUTPUT_VARIABLE goenv ERROR_VARIABLE err2)
+if(NOT rc EQUAL 0 OR NOT rc2 EQUAL 0)
+  # Without a depfile a later change would not rebuild: build again next time.
+  file(REMOVE "${PGOFETCH_OUTPUT}")
+  message(FATAL_ERROR "go list -deps ${package} failed: ${err}${err2}")
+endif()
+string(REPLACE "\n" ";" goenv "${goenv}")
+list(GET goenv 0 modcache)
+list(GET goenv 1 gowork)
+string(REPLACE "\n" ";" files "${listed}")
+if(gowork AND NOT gowork STREQUAL "off")
+  list(APPEND files "${gowork}" "${gowork}.sum")
+endif()
+set(deps "")
+foreach(f IN LISTS files)
+  if(f STREQUAL "")
+    continue()
+  endif()
+  string(FIND "${f}" "${modcache}/" in_cache)
+  if(modcache AND in_cache EQUAL 0)
+    continue()
+  endif()
+  if(f MATCHES "/go\\.mod$")
+    string(REGEX REPLACE "mod$" "sum" sum "${f}")
+    if(EXISTS "${sum}")
+      list(APPEND deps "${sum}")
+    endif()
+  endif()
+  if(EXISTS "${f}")
+    list(APPEND deps "${f}")
+  endif()
+endforeach()
+list(REMOVE_DUPLICATES deps)
+# Make's syntax, as gcc -MD writes it: spaces, # and $ escaped.
+set(text "")
+foreach(f IN LISTS PGOFETCH_OUTPUT deps)
+  string(REPLACE " " "\\ " f "${f}")
+  string(REPLACE "#" "\\#" f "${f}")
+  string(REPLACE "$" "$$" f "${f}")
+  if(text STREQUAL "")
+    set(text "${f}:")
+  else()
+    string(APPEND text " \\\n  ${f}")
+  endif()
+endforeach()
+file(WRITE "${PGOFETCH_DEPFILE}" "${text}\n")

@@ -58,7 +58,7 @@ func baseEnv(extra ...string) []string {
 		switch {
 		case strings.HasPrefix(k, "DD_"), strings.HasPrefix(k, "PGOFETCH"),
 			k == "MAKEFLAGS", k == "MFLAGS", k == "MAKELEVEL", k == "CMAKE_GENERATOR",
-			k == "SSL_CERT_FILE", k == "CURL_CA_BUNDLE":
+			k == "SSL_CERT_FILE", k == "CURL_CA_BUNDLE", k == "CI":
 			continue
 		}
 		out = append(out, kv)
@@ -273,22 +273,15 @@ func TestExample(t *testing.T) {
 		write(t, in, string(grpcData))
 		wrapper, golog := goWrapper(t, work)
 
-		s, err := fakedd.Start(fakedd.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		if err := s.AddProfile(fakedd.Profile{ID: "server-1", Data: grpcData, Service: "example-server"}); err != nil {
-			t.Fatal(err)
-		}
-		ca := filepath.Join(work, "ca.pem")
-		write(t, ca, string(s.CAPEM()))
-		env := baseEnv("DD_API_KEY="+s.APIKey(), "DD_APP_KEY="+s.AppKey(),
-			"PGOFETCH_API_URL="+s.URL(), "SSL_CERT_FILE="+ca)
+		s, keys := fakeAPI(t, work, "server-1", "example-server", grpcData)
+		env := baseEnv(keys...)
 
+		// As CI builds do: a fetch on every build (TestRealProject has the
+		// local builds' freshness window).
 		args := []string{"-S", src, "-B", bld, "-G", g.name,
 			"-DCMAKE_MODULE_PATH=" + moduleDir(t),
 			"-DPGOFETCH_GO_EXECUTABLE=" + wrapper,
+			"-DPGOFETCH_MAX_AGE=0",
 			"-DPGO_IN=" + in}
 		if g.tool == "ninja" {
 			// find_program: pgofetch on PATH, no PGOFETCH_EXECUTABLE.
@@ -536,20 +529,33 @@ func TestBadArguments(t *testing.T) {
 		name, body, want string
 		noTools          bool // pgofetch and go not given, nothing on PATH
 	}{
-		{"unknown argument", "pgofetch_profile(p BOGUS more OUTPUT p.pgo IN x.pprof)",
-			`pgofetch_profile\(p\): unknown argument\(s\): BOGUS more`, false},
+		{"unknown keyword", "pgofetch_profile(p BOGUS more OUTPUT p.pgo IN x.pprof)",
+			`pgofetch_profile\(p\): unknown keyword BOGUS`, false},
+		{"misspelt keyword after QUERY", "pgofetch_profile(p OUTPUT p.pgo QUERY \"service:x env:prod\" TIMOUT 10s)",
+			`pgofetch_profile\(p\): unknown keyword TIMOUT \(the keywords are OUTPUT PROFILES FROM TIMEOUT`, false},
+		{"misspelt keyword after IN", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof PROFILE 3)",
+			`pgofetch_profile\(p\): PROFILE is a keyword of pgofetch_go_executable\(\), not of pgofetch_profile\(\)`, false},
+		{"word after an option", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof FAIL yes)",
+			`pgofetch_profile\(p\): unexpected argument\(s\): yes`, false},
+		{"keyword twice", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof OUTPUT q.pgo)",
+			`pgofetch_profile\(p\): OUTPUT is given twice`, false},
 		{"missing OUTPUT", "pgofetch_profile(p IN x.pprof)",
 			`pgofetch_profile\(p\): OUTPUT <file> is required`, false},
 		{"no QUERY or IN", "pgofetch_profile(p OUTPUT p.pgo)",
 			`pgofetch_profile\(p\): give at least one QUERY <query> or IN <source>`, false},
 		{"keyword without value", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof PROFILES)",
 			`pgofetch_profile\(p\): keyword\(s\) given without a value: PROFILES`, false},
+		// Values are checked by pgofetch itself, whose message names them.
 		{"bad PROFILES", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof PROFILES five)",
-			`PROFILES five is not a positive integer`, false},
+			`pgofetch_profile\(p\): PROFILES: invalid value "five" for flag -profiles`, false},
 		{"bad duration", "pgofetch_profile(p OUTPUT p.pgo QUERY service:x TIMEOUT 10)",
-			`TIMEOUT 10 is not a Go duration`, false},
+			`pgofetch_profile\(p\): TIMEOUT: invalid value "10" for flag -timeout: parse error`, false},
+		{"zero timeout", "pgofetch_profile(p OUTPUT p.pgo QUERY service:x TIMEOUT 0s)",
+			`pgofetch_profile\(p\): TIMEOUT: invalid value for flag -timeout: must be positive`, false},
 		{"bad MAX_AGE", "pgofetch_profile(p OUTPUT p.pgo QUERY service:x MAX_AGE 1day)",
-			`MAX_AGE 1day is not a Go duration`, false},
+			`pgofetch_profile\(p\): MAX_AGE: invalid value "1day" for flag -max-age`, false},
+		{"bad PGOFETCH_MAX_AGE", "set(PGOFETCH_MAX_AGE 2days)\n" + profile,
+			`pgofetch_profile\(p\): PGOFETCH_MAX_AGE: invalid value "2days" for flag -max-age`, false},
 		{"bad TRIM", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof TRIM maybe)",
 			`TRIM must be ON or OFF, not maybe`, false},
 		{"no name", "pgofetch_profile(OUTPUT p.pgo IN x.pprof)",
@@ -560,8 +566,14 @@ func TestBadArguments(t *testing.T) {
 			`pgofetch_profile\(p\): a target named p already exists`, false},
 		{"go: missing PACKAGE", profile + "pgofetch_go_executable(g PROFILE p)",
 			`pgofetch_go_executable\(g\): PACKAGE <./cmd/foo> is required`, false},
-		{"go: unknown argument", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch FLAGS -race)",
-			`pgofetch_go_executable\(g\): unknown argument\(s\): FLAGS -race`, false},
+		{"go: unknown keyword", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch FLAGS -race)",
+			`pgofetch_go_executable\(g\): unknown keyword FLAGS`, false},
+		{"go: misspelt keyword after GO_FLAGS", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch GO_FLAGS -trimpath GOAARCH arm64)",
+			`pgofetch_go_executable\(g\): unknown keyword GOAARCH`, false},
+		{"go: profile keyword", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch PROFILE p TIMEOUT 1s)",
+			`pgofetch_go_executable\(g\): TIMEOUT is a keyword of pgofetch_profile\(\), not of pgofetch_go_executable\(\)`, false},
+		{"go: bad ENV", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch ENV arm7)",
+			`pgofetch_go_executable\(g\): ENV arm7 is not NAME=value`, false},
 		{"go: undefined PROFILE", "pgofetch_go_executable(g PACKAGE ./cmd/batch PROFILE nope)",
 			`PROFILE nope is not a target; define it with pgofetch_profile\(\) first`, false},
 		{"go: PROFILE not a profile", "add_custom_target(other)\npgofetch_go_executable(g PACKAGE ./cmd/batch PROFILE other)",
@@ -570,11 +582,14 @@ func TestBadArguments(t *testing.T) {
 			`pgofetch_go_executable\(g\): no go.mod in / or above`, false},
 		{"go: OUTPUT clashes with the target", "pgofetch_go_executable(g PACKAGE ./cmd/batch OUTPUT g)",
 			`OUTPUT .*/g has the target's name`, false},
-		{"pgofetch not found", profile,
+		// Missing pgofetch is only a warning (TestMissingPgofetch) unless failing is asked for.
+		{"pgofetch not found, PGOFETCH_FAIL", "set(PGOFETCH_FAIL ON)\n" + profile,
+			`pgofetch_profile\(p\): the pgofetch program was not found.*PGOFETCH_EXECUTABLE`, true},
+		{"pgofetch not found, FAIL", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof FAIL)",
 			`pgofetch_profile\(p\): the pgofetch program was not found.*PGOFETCH_EXECUTABLE`, true},
 		{"go not found", "pgofetch_go_executable(g PACKAGE ./cmd/batch)",
 			`pgofetch_go_executable\(g\): the Go toolchain \(go\) was not found.*PGOFETCH_GO_EXECUTABLE`, true},
-		{"PGOFETCH_EXECUTABLE not a file", "set(PGOFETCH_EXECUTABLE /nonexistent/pgofetch)\n" + profile,
+		{"PGOFETCH_EXECUTABLE not a file, FAIL", "set(PGOFETCH_EXECUTABLE /nonexistent/pgofetch)\nset(PGOFETCH_FAIL ON)\n" + profile,
 			`PGOFETCH_EXECUTABLE is /nonexistent/pgofetch, which is not a file`, false},
 	}
 	for i, c := range cases {
@@ -610,6 +625,26 @@ func TestBadArguments(t *testing.T) {
 			}
 		})
 	}
+
+	// The default freshness: 24h for local builds, 0 (fetch on every
+	// build) when CI says it is CI.
+	t.Run("freshness default", func(t *testing.T) {
+		for i, c := range []struct{ ci, want string }{{"", "-max-age=24h"}, {"CI=true", "-max-age=0"}, {"CI=false", "-max-age=24h"}} {
+			dir := filepath.Join(work, "fresh", string(rune('a'+i)))
+			write(t, filepath.Join(dir, "CMakeLists.txt"), "cmake_minimum_required(VERSION 3.20)\n"+
+				"project(fresh LANGUAGES NONE)\ninclude(PGOFetch)\n"+profile)
+			env := baseEnv()
+			if c.ci != "" {
+				env = append(env, c.ci)
+			}
+			must(t, dir, env, "cmake", "-S", dir, "-B", filepath.Join(dir, "build"), "-G", gen,
+				"-DCMAKE_MODULE_PATH="+moduleDir(t), "-DPGOFETCH_EXECUTABLE="+pgofetch)
+			cache := string(read(t, filepath.Join(dir, "build", "CMakeCache.txt")))
+			if !strings.Contains(cache, "PGOFETCH_MAX_AGE:STRING="+strings.TrimPrefix(c.want, "-max-age=")+"\n") {
+				t.Errorf("%q: PGOFETCH_MAX_AGE is not %s:\n%s", c.ci, c.want, testenv.GrepLines(cache, "MAX_AGE"))
+			}
+		}
+	})
 
 	// And a correct use configures, as a control.
 	t.Run("control", func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -110,34 +111,72 @@ func TestInstalledPackage(t *testing.T) {
 	})
 }
 
-// TestFetchContent: a project that adds this repository with FetchContent
-// builds pgofetch from source and the module runs it through its target,
-// without any install or PGOFETCH_EXECUTABLE.
+// TestFetchContent: the README's FetchContent block, verbatim, with
+// GIT_REPOSITORY a clone of this repository: the pinned commit exists, and
+// the project builds pgofetch from source at it and runs it through its
+// target, without any install or PGOFETCH_EXECUTABLE. Its settings are
+// checked by pgofetch once built: a bad duration stops the first build
+// (there was no pgofetch to run when cmake first ran) and, from then on,
+// configuring.
 func TestFetchContent(t *testing.T) {
 	gens := availableGenerators(t)
 	g := gens[len(gens)-1] // the other generator than TestInstalledPackage's build
 	grpc := testenv.RealProfile(t)
+	readme := string(read(t, filepath.Join(moduleDir(t), "README.md")))
+	m := regexp.MustCompile("(?s)```cmake\n(include\\(FetchContent\\)\n.*?)```").FindStringSubmatch(readme)
+	if m == nil {
+		t.Fatal("cmake-module/README.md has no cmake block starting with include(FetchContent)")
+	}
+	block := m[1]
+	pin := regexp.MustCompile(`GIT_TAG\s+([0-9a-f]{40})\b`).FindStringSubmatch(block)
+	if pin == nil || !strings.Contains(block, `GIT_REPOSITORY "${PGOFETCH_GIT_REPOSITORY}"`) {
+		t.Fatalf("the FetchContent block does not pin a full commit SHA from ${PGOFETCH_GIT_REPOSITORY}:\n%s", block)
+	}
 	work := t.TempDir()
-	dir := filepath.Join(work, "consumer")
-	consumer(t, dir, "include(FetchContent)\n"+
-		"set(BUILD_TESTING OFF)\n"+
-		"FetchContent_Declare(pgofetch SOURCE_DIR \""+testenv.RepoRoot(t)+"\")\n"+
-		"FetchContent_MakeAvailable(pgofetch)", grpc)
-	cb := filepath.Join(work, "build")
 	env := baseEnv()
-	must(t, dir, env, "cmake", "-S", dir, "-B", cb, "-G", g.name)
+	root := testenv.RepoRoot(t)
+	if _, err := run(t, root, env, "git", "cat-file", "-e", pin[1]+"^{commit}"); err != nil {
+		if out, _ := run(t, root, env, "git", "rev-parse", "--is-shallow-repository"); strings.TrimSpace(out) == "true" {
+			testenv.Skip(t, "a shallow clone may lack the pinned commit %s", pin[1])
+		}
+		t.Fatalf("the README pins %s, which is not a commit of this repository", pin[1])
+	}
+	clone := filepath.Join(work, "pgofetch.git")
+	must(t, work, env, "git", "clone", "--quiet", "--bare", root, clone)
+
+	dir := filepath.Join(work, "consumer")
+	consumer(t, dir, block, grpc)
+	lists := filepath.Join(dir, "CMakeLists.txt")
+	good := string(read(t, lists))
+	write(t, lists, strings.Replace(good, "IN \"", "TIMEOUT 10 IN \"", 1))
+	cb := filepath.Join(work, "build")
+	must(t, dir, env, "cmake", "-S", dir, "-B", cb, "-G", g.name, "-DPGOFETCH_GIT_REPOSITORY="+clone)
 	if cache := string(read(t, filepath.Join(cb, "CMakeCache.txt"))); strings.Contains(cache, "PGOFETCH_EXECUTABLE:") {
 		t.Errorf("the module searched for pgofetch instead of using the pgofetch target:\n%s", testenv.GrepLines(cache, "PGOFETCH"))
 	}
-	out := must(t, dir, env, "cmake", "--build", cb, "--parallel", "2")
+	if head := strings.TrimSpace(must(t, work, env, "git", "-C", filepath.Join(cb, "_deps", "pgofetch-src"), "rev-parse", "HEAD")); head != pin[1] {
+		t.Errorf("FetchContent checked out %s, not the pin %s", head, pin[1])
+	}
+	out, err := run(t, dir, env, "cmake", "--build", cb, "--parallel", "2")
+	if err == nil || !strings.Contains(out, `invalid value "10" for flag -timeout`) {
+		t.Errorf("TIMEOUT 10: the first build did not stop with pgofetch's message: %v\n%s", err, out)
+	}
 	built := filepath.Join(cb, "_deps", "pgofetch-build", "core", "pgofetch")
 	if _, err := os.Stat(built); err != nil {
 		t.Fatalf("pgofetch was not built as part of the project: %v\n%s", err, out)
 	}
+	out, err = run(t, dir, env, "cmake", cb)
+	if err == nil || !strings.Contains(strings.Join(strings.Fields(out), " "), `pgofetch_profile(batch_pgo): TIMEOUT: invalid value "10" for flag -timeout`) {
+		t.Errorf("TIMEOUT 10, pgofetch built: configuring did not stop naming it: %v\n%s", err, out)
+	}
+
+	write(t, lists, good)
+	must(t, dir, env, "cmake", cb)
+	out = must(t, dir, env, "cmake", "--build", cb, "--parallel", "2")
 	if info := buildInfo(t, filepath.Join(cb, "bin", "batch")); !strings.Contains(info, "-pgo="+filepath.Join(cb, "pgo", "default.pgo")) {
 		t.Errorf("no -pgo= in the binary:\n%s\n%s", info, out)
 	}
 	if _, err := os.Stat(filepath.Join(cb, "_deps", "pgofetch-build", "core", "test_cli")); err == nil {
-		t.Errorf("BUILD_TESTING=OFF still built pgofetch's unit tests")
+		t.Errorf("pgofetch's unit tests were built in the consumer's build")
 	}
 }
