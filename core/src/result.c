@@ -150,6 +150,17 @@ static const char *describe_dest(pf_result *r, const pf_options *o)
 
 /* ---- rendering ---- */
 
+/* Moves *item into o (then *item is NULL); on failure r keeps it. Not
+ * cJSON_AddItemReferenceToObject: cJSON 1.7.15 leaks the reference when
+ * copying the key fails. */
+static bool move_into(cJSON *o, const char *key, cJSON **item)
+{
+	if (!*item || !cJSON_AddItemToObject(o, key, *item))
+		return false;
+	*item = NULL;
+	return true;
+}
+
 static cJSON *build(pf_result *r, const pf_options *o, const pf_err *failure, int exit_code)
 {
 	const char *outcome = failure->code ? "failed" : r->outcome ? r->outcome : "failed";
@@ -170,9 +181,9 @@ static cJSON *build(pf_result *r, const pf_options *o, const pf_err *failure, in
 			r->ids = cJSON_CreateArray();
 		if (!r->sources)
 			r->sources = cJSON_CreateArray();
-		ok = r->ids && r->sources && cJSON_AddItemReferenceToObject(j, "profile-ids", r->ids) &&
+		ok = move_into(j, "profile-ids", &r->ids) &&
 		     cJSON_AddStringToObject(j, "debug-query", r->debug_query ? r->debug_query : "") &&
-		     cJSON_AddItemReferenceToObject(j, "sources", r->sources) &&
+		     move_into(j, "sources", &r->sources) &&
 		     cJSON_AddStringToObject(j, "error", failure->code ? failure->msg : "") &&
 		     add_int(j, "error-code", failure->code) && add_int(j, "exit-code", exit_code);
 	}

@@ -54,7 +54,7 @@ void pf_result_skipped(pf_result *r);
 
 /* Writes o->result (atomically) in o->result_format; failure is the run's
  * error (code 0: none), exit_code what pgofetch exits with. Returns 0, or
- * -1 with e set. */
+ * -1 with e set. Once per run: the records move into what is written. */
 int pf_result_write(pf_result *r, const pf_options *o, const pf_err *failure, int exit_code, pf_err *e);
 
 #endif
