@@ -514,6 +514,26 @@ func TestActionUnderAct(t *testing.T) {
 		}
 	})
 
+	t.Run("a cached binary that does not run is built again", func(t *testing.T) {
+		w.t = t
+		saved := w.cache
+		w.cache = filepath.Join(t.TempDir(), "cache")
+		defer func() { w.cache = saved }()
+		os.MkdirAll(w.cache, 0o755)
+		bin := cacheEntries(t, saved)["pgofetch-bin-"][0]
+		retar(t, bin, filepath.Join(w.cache, filepath.Base(bin)), ".pgofetch/bin/libexec/pgofetch",
+			[]byte("#!/bin/sh\necho 'error while loading shared libraries: libcjson.so.1' >&2\nexit 127\n"))
+		j := w.run(jobOpts{workflow: "example-pgo.yml"})
+		j.requireGreen(t)
+		for _, s := range []string{"pgofetch: the cached binary does not run (error while loading shared libraries: libcjson.so.1): building it again",
+			"pgofetch: built pgofetch"} {
+			if !strings.Contains(j.text, s) {
+				t.Errorf("the log lacks %q:\n%s", s, tail(j.text, 60))
+			}
+		}
+		want(t, j.outputs(t, "pgo"), map[string]string{"outcome": "written", "path": destPath, "fallback": "false"})
+	})
+
 	t.Run("outage keeps the last good profile from the cache", func(t *testing.T) {
 		w.t = t
 		w.srv.SetOutage(true)
@@ -705,4 +725,46 @@ func grepLines(s string, subs ...string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+// retar copies the tar file src to dst with the regular file name's
+// content replaced.
+func retar(t *testing.T, src, dst, name string, content []byte) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tr := tar.NewReader(in)
+	replaced := false
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(tr)
+		if strings.TrimPrefix(h.Name, "./") == name {
+			data, replaced = content, true
+			h.Size = int64(len(data))
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(data)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !replaced {
+		t.Fatalf("%s holds no %s", src, name)
+	}
+	if err := os.WriteFile(dst, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
