@@ -53,10 +53,10 @@ static const flag_def flags[] = {
 	 "rename functions the Go compiler must not inline (golang/go#65532, #74045)", "true"},
 	{"profiles", F_INT, OPT(profiles), "int", "the number of profiles to fetch per query", "5"},
 	{"result", F_STRING, OPT(result), "file",
-	 "write what the run did (outcome, path, samples, bytes, profile ids, sources,\n"
-	 "error, exit code) to file as one JSON object, however it ends", NULL},
+	 "write what the run did to file, however it ends, as one JSON object: outcome,\n"
+	 "the profile in place, samples, bytes, profile ids, sources, error, exit code", NULL},
 	{"result-format", F_STRING, OPT(result_format), "name",
-	 "-result's format: json, or github (name=value lines for $GITHUB_OUTPUT)", "\"json\""},
+	 "json, or github: -result as name=value lines for $GITHUB_OUTPUT", "\"json\""},
 	{"timeout", F_DURATION, OPT(timeout_ns), "duration", "timeout for fetching PGO profile", "1m0s"},
 	{"trim", F_BOOL, OPT(trim), NULL,
 	 "write only what the Go compiler reads for PGO (one sample type, the two\n"
