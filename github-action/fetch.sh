@@ -87,7 +87,8 @@ if [[ -z $dest ]]; then
 	annotate error "the dest input is required: the default.pgo to write, e.g. cmd/server/default.pgo"
 	exit 2
 fi
-fail=$(bool fail "${INPUT_FAIL:-}")
+bool fail "${INPUT_FAIL:-}"
+fail=$BOOL
 
 # ---- the command line ------------------------------------------------------
 
@@ -97,7 +98,8 @@ if [[ $fail == true ]]; then
 	args+=(-fail)
 fi
 if [[ -n $(trim "${INPUT_TRIM:-}") ]]; then
-	args+=("-trim=$(bool trim "$INPUT_TRIM")")
+	bool trim "$INPUT_TRIM"
+	args+=("-trim=$BOOL")
 fi
 for flag in profiles from timeout max-age api-url; do
 	var=INPUT_${flag//-/_}

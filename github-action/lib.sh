@@ -37,13 +37,15 @@ trim() {
 	printf '%s' "$s"
 }
 
-# bool NAME VALUE: prints true or false; anything else is a usage error.
+# bool NAME VALUE: sets BOOL to true or false (empty is false); anything
+# else is a usage error. Not printed for $(...), which would swallow the
+# annotation.
 bool() {
 	local v
 	v=$(trim "$2")
 	case ${v,,} in
-	true) printf true ;;
-	false | '') printf false ;;
+	true) BOOL=true ;;
+	false | '') BOOL=false ;;
 	*)
 		annotate error "input $1 must be true or false, got: $v"
 		exit 2

@@ -390,6 +390,11 @@ func (j *job) outputs(t *testing.T, step string) map[string]string {
 	if !ok {
 		t.Fatalf("no step %q recorded:\n%s", step, tail(j.text, 60))
 	}
+	for _, k := range allOutputs { // every one, whatever the outcome
+		if _, ok := s.Outputs[k]; !ok {
+			t.Errorf("output %s is not set (outputs: %v)", k, s.Outputs)
+		}
+	}
 	return s.Outputs
 }
 
@@ -609,11 +614,6 @@ func TestActionUnderAct(t *testing.T) {
 		j.requireGreen(t)
 		out := j.outputs(t, "pgo")
 		want(t, out, map[string]string{"outcome": "failed", "path": "", "fallback": "false", "changed": "false"})
-		for _, k := range allOutputs {
-			if _, ok := out[k]; !ok {
-				t.Errorf("output %s not set", k)
-			}
-		}
 		if !strings.HasPrefix(out["error"], "cannot build pgofetch: cc is not installed") {
 			t.Errorf("error output %q: want why pgofetch could not be built", out["error"])
 		}

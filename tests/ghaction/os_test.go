@@ -82,3 +82,16 @@ func TestNotLinux(t *testing.T) {
 		}
 	}
 }
+
+// A bad boolean input: a usage error (exit 2) whose annotation reaches the
+// log, not a variable.
+func TestBadBoolInput(t *testing.T) {
+	for _, in := range []string{"INPUT_FAIL=maybe", "INPUT_TRIM=yes"} {
+		name := strings.ToLower(strings.TrimPrefix(strings.Split(in, "=")[0], "INPUT_"))
+		_, log, code := step(t, "fetch.sh", "PGOFETCH_RUNNER_OS=Linux", "PGOFETCH_SUPPORTED=true",
+			"PGOFETCH_PGO_DIR=.pgofetch/last-good/x", "INPUT_DEST=default.pgo", "INPUT_QUERY=service:x", in)
+		if code != 2 || !strings.Contains(log, "::error title=pgofetch::input "+name+" must be true or false, got: ") {
+			t.Errorf("%s: exit %d, want 2 and an error annotation:\n%s", in, code, log)
+		}
+	}
+}
