@@ -168,7 +168,8 @@ func stubMappings(t *testing.T) []string {
 	for _, wf := range exampleWorkflows {
 		files = append(files, filepath.Join(root, ".github", "workflows", wf))
 	}
-	files = append(files, filepath.Join(root, "tests", "ghaction", "testdata", "no-toolchain.yml"))
+	testdata, _ := filepath.Glob(filepath.Join(root, "tests", "ghaction", "testdata", "*.yml"))
+	files = append(files, testdata...)
 	uses := regexp.MustCompile(`(?m)^\s*(?:-\s+)?uses:\s*([\w.-]+)/([\w.-]+)(?:/[\w./-]+)?@([\w.-]+)`)
 	seen := map[string]bool{}
 	var maps []string
@@ -623,6 +624,26 @@ func TestActionUnderAct(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(j.record, "default.pgo")); err == nil {
 			t.Errorf("a profile appeared without pgofetch")
+		}
+	})
+
+	t.Run("inputs are text, never commands", func(t *testing.T) {
+		w.t = t
+		w.srv.ResetRequests()
+		j := w.run(jobOpts{workflow: "testdata/hostile-inputs.yml"})
+		j.requireGreen(t)
+		want(t, j.outputs(t, "pgo"), map[string]string{"outcome": "written"})
+		literal := 0
+		for _, r := range w.srv.Requests() {
+			if strings.Contains(r.Body, "env:$(touch pwned-1) `touch pwned-2` \\\"; touch pwned-3 #") {
+				literal++
+			}
+		}
+		if literal == 0 {
+			t.Errorf("the query did not reach the API as it was written")
+		}
+		if m, _ := filepath.Glob(filepath.Join(w.repo, "pwned-*")); len(m) > 0 {
+			t.Errorf("an input ran as a command: %v", m)
 		}
 	})
 
