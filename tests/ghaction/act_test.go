@@ -520,6 +520,22 @@ func TestActionUnderAct(t *testing.T) {
 		}
 	})
 
+	t.Run("max-age: the restored profile keeps its age", func(t *testing.T) {
+		w.t = t
+		w.srv.ResetRequests()
+		j := w.run(jobOpts{workflow: "testdata/max-age.yml"})
+		j.requireGreen(t)
+		out := j.outputs(t, "pgo")
+		want(t, out, map[string]string{"outcome": "skipped", "path": destPath, "changed": "false",
+			"fallback": "false", "error": "", "profile-ids": strings.Join(servedIDs, " ")})
+		if got, _ := os.ReadFile(filepath.Join(j.record, "default.pgo")); !bytes.Equal(got, first) {
+			t.Errorf("the profile in place is not the last good one")
+		}
+		if n := len(w.srv.Requests()); n != 0 {
+			t.Errorf("%d requests to the API within max-age", n)
+		}
+	})
+
 	t.Run("a cached binary that does not run is built again", func(t *testing.T) {
 		w.t = t
 		saved := w.cache
