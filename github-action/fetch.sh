@@ -1,23 +1,84 @@
 #!/usr/bin/env bash
-# fetch.sh: runs pgofetch with the action's inputs (from INPUT_* variables),
-# reads its JSON log, falls back to the last good profile of the Actions
-# cache when it failed, and reports: step outputs, annotations, job summary.
+# fetch.sh: runs pgofetch with the action's inputs (INPUT_* variables) and
+# reports what it did: the step outputs, straight from pgofetch's result
+# file (-result, as name=value lines), an annotation when there is no fresh
+# profile, and the job summary. When there is no pgofetch (not Linux, or
+# the build failed) it reports that, with the same outputs, and fails the
+# step only with fail: true.
 #
-#   outputs: path, samples, bytes, profile-ids, debug-query, changed,
-#            fallback, error, save-cache (true: the pgo-save step stores a new
-#            last good profile)
-set -euo pipefail
+#   outputs: outcome, path, samples, bytes, profile-ids, debug-query,
+#            changed, error (and the other fields of pgofetch's result),
+#            fallback, save-cache (true: the next step stores a new last
+#            good profile)
+#
+# Up to the Linux check this runs on macOS's bash 3.2 too.
+set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-bin=${PGOFETCH_BIN:?}
+dest=$(trim "${INPUT_DEST:-}")
+fail=false
+case $(trim "${INPUT_FAIL:-}") in true | True | TRUE) fail=true ;; esac
+
+# summary RESULT: the job summary's table, from the outputs in out_*.
+summary() {
+	[ -n "${GITHUB_STEP_SUMMARY:-}" ] || return 0
+	# shellcheck disable=SC2016 # the backquotes are Markdown code spans
+	{
+		printf '### pgofetch: `%s`\n\n' "$(md_cell "$dest")"
+		printf '| | |\n| --- | --- |\n'
+		printf '| result | %s |\n' "$1"
+		[ -z "$out_error" ] || printf '| error | `%s` |\n' "$(md_cell "$out_error")"
+		[ -z "$out_path" ] || printf '| profile | `%s` |\n' "$(md_cell "$out_path")"
+		[ -z "$out_samples" ] || [ "$out_samples" = 0 ] || printf '| samples | %s |\n' "$out_samples"
+		[ -z "$out_bytes" ] || [ "$out_bytes" = 0 ] || printf '| size | %s |\n' "$(fmt_bytes "$out_bytes")"
+		printf '| changed | %s |\n' "$out_changed"
+		[ -z "$out_query" ] || printf '| debug query | `%s` |\n' "$(md_cell "$out_query")"
+		[ -z "$out_sources" ] || [ "$out_sources" = 0 ] || printf '| profiles merged | %s |\n' "$out_sources"
+		printf '\n'
+	} >>"$GITHUB_STEP_SUMMARY"
+}
+
+# no_pgofetch WHY: the outputs, annotation and summary of a run without
+# pgofetch; exits (1 with fail: true).
+no_pgofetch() {
+	out_error=$1 out_path="" out_bytes="" out_samples="" out_query="" out_changed=false out_sources=""
+	if [ -n "$dest" ] && [ -f "$dest" ]; then
+		out_path=$dest
+		out_bytes=$(file_size "$dest")
+	fi
+	for kv in "outcome=failed" "dest=$dest" "path=$out_path" "samples=" "bytes=$out_bytes" "profile-ids=" \
+		"debug-query=" "changed=false" "error=$out_error" "save-cache=false"; do
+		set_output "${kv%%=*}" "${kv#*=}"
+	done
+	if [ -n "$out_path" ]; then
+		set_output fallback true
+		note="no fresh profile: $out_error; $dest is kept as it is"
+	else
+		set_output fallback false
+		note="no profile: $out_error; the build goes on without PGO"
+	fi
+	if [ "$fail" = true ]; then
+		annotate error "$note"
+		summary "**failed: $note**"
+		exit 1
+	fi
+	annotate warning "$note"
+	summary "**$note**"
+	exit 0
+}
+
+if [ "${PGOFETCH_SUPPORTED:-}" != true ]; then
+	no_pgofetch "the pgofetch action runs on Linux runners only, not ${PGOFETCH_RUNNER_OS:-this one}"
+fi
+
+# ---- Linux, bash 4 or later from here ------------------------------------------
+set -eo pipefail
+bin=${PGOFETCH_BIN:-}
 pgo_dir=${PGOFETCH_PGO_DIR:?}
 cached=$pgo_dir/default.pgo # the last good profile, as the cache restored it
-cached_meta=$pgo_dir/meta # what was known about it: key<TAB>value lines
-cached_profiles=$pgo_dir/profiles # kind, name, CPU cores, age (ns) per line, \037-separated
 
-dest=$(trim "${INPUT_DEST:-}")
 if [[ $dest == *$'\n'* ]]; then
 	annotate error "the dest input holds a line break"
 	exit 2
@@ -26,16 +87,19 @@ if [[ -z $dest ]]; then
 	annotate error "the dest input is required: the default.pgo to write, e.g. cmd/server/default.pgo"
 	exit 2
 fi
+bool fail "${INPUT_FAIL:-}"
+fail=$BOOL
 
 # ---- the command line ------------------------------------------------------
 
-args=(-json)
-fail=$(bool fail "${INPUT_FAIL:-}")
+result=${RUNNER_TEMP:?}/pgofetch-result
+args=(-json -result "$result" -result-format github)
 if [[ $fail == true ]]; then
 	args+=(-fail)
 fi
 if [[ -n $(trim "${INPUT_TRIM:-}") ]]; then
-	args+=("-trim=$(bool trim "$INPUT_TRIM")")
+	bool trim "$INPUT_TRIM"
+	args+=("-trim=$BOOL")
 fi
 for flag in profiles from timeout max-age api-url; do
 	var=INPUT_${flag//-/_}
@@ -46,12 +110,12 @@ for flag in profiles from timeout max-age api-url; do
 	fi
 done
 # One source per line, one query per line.
-sources=()
+nsources=0
 while IFS= read -r line || [[ -n $line ]]; do
 	line=$(trim "$line")
 	if [[ -n $line ]]; then
-		sources+=("$line")
 		args+=("-in=$line")
+		nsources=$((nsources + 1))
 	fi
 done <<<"${INPUT_IN:-}"
 queries=()
@@ -61,7 +125,7 @@ while IFS= read -r line || [[ -n $line ]]; do
 		queries+=("$line")
 	fi
 done <<<"${INPUT_QUERY:-}"
-if ((${#queries[@]} == 0 && ${#sources[@]} == 0)); then
+if ((${#queries[@]} == 0 && nsources == 0)); then
 	annotate error "set the query input (Datadog queries, one per line) or the in input (profile files or pprof URLs, one per line)"
 	exit 2
 fi
@@ -72,27 +136,28 @@ if [[ -n $site ]]; then
 	export DD_SITE="$site"
 fi
 
-# ---- DEST before the run -----------------------------------------------------
+if [[ -z $bin ]]; then
+	no_pgofetch "${PGOFETCH_BUILD_ERROR:-pgofetch is not available}"
+fi
 
-have_cache=false
+# ---- DEST before the run ---------------------------------------------------
+# The last good profile of the Actions cache, when there is one, is the
+# profile in place: a failed fetch leaves it, -max-age sees its age (the
+# cache keeps modification times), and changed compares with it.
+kept="as checked out"
 if [[ -s $cached ]]; then
-	have_cache=true
-fi
-# A fresh checkout has no DEST: start from the last good profile, so that
-# -max-age sees its age, an unchanged profile reports changed=false, and a
-# failed fetch leaves it in place.
-if [[ ! -e $dest && $have_cache == true ]]; then
-	mkdir -p "$(dirname "$dest")"
-	cp -p "$cached" "$dest.pgofetch-tmp"
-	mv -f "$dest.pgofetch-tmp" "$dest"
+	if ! cmp -s "$cached" "$dest"; then
+		mkdir -p "$(dirname "$dest")"
+		cp -p "$cached" "$dest.pgofetch-tmp"
+		mv -f "$dest.pgofetch-tmp" "$dest"
+	fi
 	echo "pgofetch: $dest starts from the last good profile of the Actions cache"
+	kept="from the Actions cache (the last good profile)"
 fi
-before=$(file_sum "$dest")
 
 # ---- the run -------------------------------------------------------------------
 
-log=$(mktemp "${RUNNER_TEMP:?}/pgofetch-log.XXXXXX")
-trap 'rm -f "$log"' EXIT
+rm -f "$result"
 # What pgofetch prints may echo an input (a bad flag value, say): no line
 # of it may be taken for a workflow command, so commands are off meanwhile.
 token=pgofetch-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -100,236 +165,78 @@ echo "::stop-commands::$token"
 # (user:password@ in a URL is not shown)
 printf 'pgofetch %s\n' "${args[*]}" | sed -E 's#://[^/@ ]*@#://REDACTED@#g'
 set +e
-"$bin" "${args[@]}" 2>&1 >/dev/null | tee "$log"
-code=${PIPESTATUS[0]}
+"$bin" "${args[@]}" >/dev/null
+code=$?
 set -e
 echo "::$token::"
 
-# ---- what it said ----------------------------------------------------------------
+# ---- what it did ---------------------------------------------------------------
 
-us=$'\037'
-status=skipped # wrote, unchanged, failed or skipped (e.g. -max-age)
-error=""
-out_path="" out_samples="" out_bytes="" out_changed="" out_query=""
-# The profiles merged: kinds[i] is id (a Datadog profile id) or source
-# (an -in source), names[i] the id or source, with CPU cores and age (ns).
-kinds=() names=() cores=() ages=()
-while IFS="$us" read -r level msg path samples bytes changed query pid src pcores page; do
-	case $msg in
-	"wrote PGO file")
-		status=wrote
-		out_path=$path out_samples=$samples out_bytes=$bytes out_changed=$changed out_query=$query
-		;;
-	"PGO file unchanged"*)
-		status=unchanged
-		out_path=$path out_samples=$samples out_bytes=$bytes out_changed=$changed out_query=$query
-		;;
-	esac
-	if [[ $level == ERROR ]]; then
-		error=$msg
-	fi
-	# Profiles: "extracted profile" lines (and, on the list path,
-	# "downloading profile" lines) name them with their CPU cores and age;
-	# "read profile" lines do for -in sources. (Ids come from the API: they
-	# are compared, never used as an array subscript or in arithmetic,
-	# where bash would evaluate them.)
-	kind=id name=$pid
-	if [[ -z $name && $msg == "read profile" ]]; then
-		kind=source name=$src
-	fi
-	if [[ -n $name ]]; then
-		found=-1
-		for i in "${!names[@]}"; do
-			if [[ ${kinds[i]} == "$kind" && ${names[i]} == "$name" ]]; then
-				found=$i
-			fi
-		done
-		if ((found < 0)); then
-			kinds+=("$kind")
-			names+=("$name")
-			cores+=("$pcores")
-			ages+=("$page")
-		else
-			[[ -n ${cores[found]} ]] || cores[found]=$pcores
-			[[ -n ${ages[found]} ]] || ages[found]=$page
-		fi
-	fi
-done < <(jsonl_fields level msg path samples bytes changed debug-query profile-id source cpu-cores age <"$log")
-if [[ $status == skipped ]] && { [[ -n $error ]] || ((code != 0)); }; then
-	status=failed
-	if [[ -z $error ]]; then
-		# a usage error is a plain line: "pgofetch: <what>"
-		error=$(sed -n 's/^pgofetch: //p' "$log" | head -n 1)
-	fi
-	if [[ -z $error ]]; then
-		error="pgofetch exited with code $code"
+declare -A out=()
+if [[ -s $result ]]; then
+	while IFS= read -r line; do
+		out[${line%%=*}]=${line#*=}
+	done <"$result"
+else
+	out=([outcome]=failed [dest]=$dest [changed]=false
+		[error]="pgofetch exited with code $code and wrote no result" [exit-code]=$code)
+	if [[ -f $dest ]]; then
+		out[path]=$dest
+		out[bytes]=$(file_size "$dest")
 	fi
 fi
-
-# ---- the outcome ---------------------------------------------------------------
+outcome=${out[outcome]}
+out_path=${out[path]:-} out_error=${out[error]:-} out_samples=${out[samples]:-} out_bytes=${out[bytes]:-}
+out_changed=${out[changed]:-false} out_query=${out[debug-query]:-} out_sources=${out[sources]:-}
 
 fallback=false
 save=false
-note=""
-meta() { # meta KEY: a value of the cached profile's meta file
-	[[ -f $cached_meta ]] || return 0
-	awk -F '\t' -v k="$1" '$1 == k { sub(/^[^\t]*\t/, ""); print; exit }' "$cached_meta"
-}
-from_cache() { # the outputs and profiles of the cached profile
-	out_samples=$(meta samples)
-	out_query=$(meta debug-query)
-	kinds=() names=() cores=() ages=()
-	local fetched now k n c a
-	fetched=$(meta fetched-at)
-	now=$(date +%s)
-	if [[ -f $cached_profiles ]]; then
-		while IFS="$us" read -r k n c a; do
-			kinds+=("$k")
-			names+=("$n")
-			cores+=("$c")
-			# the age then, plus the time since
-			if [[ $a =~ ^[0-9]+$ && $fetched =~ ^[0-9]+$ ]]; then
-				a=$((a + (now - fetched) * 1000000000))
-			fi
-			ages+=("$a")
-		done <"$cached_profiles"
-	fi
-}
-
-case $status in
-wrote | unchanged)
-	if [[ $have_cache == false ]] || ! cmp -s "$dest" "$cached"; then
-		# A new last good profile, for the pgo-save step.
+case $outcome in
+written | unchanged)
+	if ! cmp -s "$dest" "$cached"; then
+		# A new last good profile, for the next step to save.
 		mkdir -p "$pgo_dir"
 		cp -p "$dest" "$cached.tmp"
 		mv -f "$cached.tmp" "$cached"
-		{
-			printf 'samples\t%s\n' "$out_samples"
-			printf 'debug-query\t%s\n' "$out_query"
-			printf 'fetched-at\t%s\n' "$(date +%s)"
-			printf 'run\t%s\n' "${GITHUB_RUN_ID:-}"
-		} >"$cached_meta"
-		: >"$cached_profiles"
-		for i in "${!names[@]}"; do
-			printf '%s\037%s\037%s\037%s\n' "${kinds[i]}" "${names[i]}" "${cores[i]}" "${ages[i]}" >>"$cached_profiles"
-		done
 		save=true
 	fi
 	;;
 failed)
-	if [[ $fail == true || $code == 2 ]]; then
-		: # asked to fail (or a usage error): no fallback
-	elif [[ $have_cache == true ]]; then
-		if ! cmp -s "$cached" "$dest"; then
-			mkdir -p "$(dirname "$dest")"
-			cp -p "$cached" "$dest.pgofetch-tmp"
-			mv -f "$dest.pgofetch-tmp" "$dest"
-		fi
+	if [[ -n $out_path ]]; then
 		fallback=true
-		from_cache
-		out_path=$dest
-		run=$(meta run)
-		note="pgofetch failed ($error); using the last good profile from the Actions cache${run:+ (saved by run $run)}"
-		annotate warning "$note"
-	elif [[ -f $dest ]]; then
-		out_path=$dest
-		note="pgofetch failed ($error); $dest is left as it was, and no last good profile is in the Actions cache"
-		annotate warning "$note"
-	else
-		note="pgofetch failed ($error) and no last good profile is in the Actions cache: the build goes on without PGO"
-		annotate warning "$note"
-	fi
-	;;
-skipped)
-	# Nothing fetched (e.g. DEST younger than max-age): DEST stays.
-	if [[ -f $dest ]]; then
-		out_path=$dest
-		if [[ $have_cache == true ]] && cmp -s "$cached" "$dest"; then
-			from_cache
-		fi
 	fi
 	;;
 esac
-
-after=$(file_sum "$dest")
-if [[ -z $out_changed || $status == failed || $status == skipped ]]; then
-	out_changed=false
-	if [[ $before != "$after" ]]; then
-		out_changed=true
-	fi
-fi
-if [[ -n $out_path && -f $out_path ]]; then
-	out_bytes=$(file_size "$out_path")
-fi
-
-set_output path "$out_path"
-set_output samples "$out_samples"
-set_output bytes "$out_bytes"
-ids=()
-for i in "${!names[@]}"; do
-	if [[ ${kinds[i]} == id ]]; then
-		ids+=("${names[i]}")
-	fi
+for key in "${!out[@]}"; do
+	set_output "$key" "${out[$key]}"
 done
-set_output profile-ids "${ids[*]}"
-set_output debug-query "$out_query"
-set_output changed "$out_changed"
+for key in outcome dest path samples bytes profile-ids debug-query changed error; do
+	[[ -v out[$key] ]] || set_output "$key" ""
+done
 set_output fallback "$fallback"
-set_output error "$error"
 set_output save-cache "$save"
 
-# ---- the job summary ---------------------------------------------------------
+# ---- annotation and summary --------------------------------------------------------
 
-if [[ -n ${GITHUB_STEP_SUMMARY:-} ]]; then
-	case $status in
-	wrote) result="wrote a new profile" ;;
-	unchanged) result="unchanged: the profile is the same as before" ;;
-	skipped) result="nothing fetched; the profile in place is kept" ;;
-	failed)
-		if [[ $fail == true || $code == 2 ]]; then
-			result="**fetch failed; the step fails** (exit code $code)"
-		elif [[ $fallback == true ]]; then
-			result="**fetch failed; fell back to the last good profile from the Actions cache**"
-		elif [[ -n $out_path ]]; then
-			result="**fetch failed; the profile in place is kept**"
+case $outcome in
+written) result_text="wrote a new profile" ;;
+unchanged) result_text="fetched; the profile is unchanged" ;;
+skipped) result_text="nothing fetched: the profile in place is younger than max-age" ;;
+*)
+	if ((code != 0)); then
+		note="pgofetch failed: $out_error"
+		annotate error "$note"
+		result_text="**failed (exit code $code): $out_error**"
+	else
+		if [[ $fallback == true ]]; then
+			note="no fresh profile: $out_error; using $dest $kept"
 		else
-			result="**fetch failed; building without PGO**"
+			note="no profile: $out_error; the build goes on without PGO"
 		fi
-		;;
-	esac
-	# shellcheck disable=SC2016 # the backquotes are Markdown code spans
-	{
-		printf '### pgofetch: `%s`\n\n' "$(md_cell "$dest")"
-		printf '| | |\n| --- | --- |\n'
-		printf '| result | %s |\n' "$result"
-		if [[ -n $error ]]; then
-			printf '| error | `%s` |\n' "$(md_cell "$error")"
-		fi
-		if [[ -n $out_samples ]]; then
-			printf '| samples | %s |\n' "$(md_cell "$out_samples")"
-		fi
-		if [[ -n $out_bytes ]]; then
-			printf '| size | %s |\n' "$(fmt_bytes "$out_bytes")"
-		fi
-		printf '| changed | %s |\n' "$out_changed"
-		if [[ -n $out_query ]]; then
-			printf '| debug query | `%s` |\n' "$(md_cell "$out_query")"
-		fi
-		if ((${#names[@]} > 0)); then
-			printf '\n| profile | CPU cores | age |\n| --- | --- | --- |\n'
-			for i in "${!names[@]}"; do
-				printf '| %s `%s` | %s | %s |\n' "${kinds[i]}" "$(md_cell "${names[i]}")" \
-					"$(md_cell "${cores[i]:-–}")" "$(md_cell "$(fmt_age "${ages[i]:-–}")")"
-			done
-		fi
-		printf '\n'
-	} >>"$GITHUB_STEP_SUMMARY"
-fi
-
-# ---- the exit code -------------------------------------------------------------
-
-if [[ $status == failed && ($fail == true || $code == 2) ]]; then
-	annotate error "pgofetch failed: $error"
-	exit $((code != 0 ? code : 1))
-fi
-exit 0
+		annotate warning "$note"
+		result_text="**$note**"
+	fi
+	;;
+esac
+summary "$result_text"
+exit "$code"

@@ -37,44 +37,20 @@ trim() {
 	printf '%s' "$s"
 }
 
-# bool NAME VALUE: prints true or false; anything else is a usage error.
+# bool NAME VALUE: sets BOOL to true or false (empty is false); anything
+# else is a usage error. Not printed for $(...), which would swallow the
+# annotation.
 bool() {
 	local v
 	v=$(trim "$2")
 	case ${v,,} in
-	true) printf true ;;
-	false | '') printf false ;;
+	true) BOOL=true ;;
+	false | '') BOOL=false ;;
 	*)
 		annotate error "input $1 must be true or false, got: $v"
 		exit 2
 		;;
 	esac
-}
-
-# jsonl_fields KEY...: reads JSON lines (pgofetch -json logs) on stdin and
-# prints, for each line that is a JSON object, the values of KEY... joined
-# by the unit separator (\037): strings as they are, numbers and booleans
-# as written, absent keys as empty; tabs, CRs and newlines in values become
-# spaces. Other lines are skipped. jq when the runner has it, else an awk
-# reader of flat JSON objects (what pgofetch writes); both print the same.
-jsonl_fields() {
-	if [[ ${PGOFETCH_JSON_READER:-} != awk ]] && command -v jq >/dev/null 2>&1; then
-		jq -R -r --args '
-			fromjson? | select(type == "object") | . as $o
-			| [$ARGS.positional[] | $o[.]
-			   | if . == null then "" elif type == "string" then . else tojson end
-			   | gsub("[\t\r\n\u001f]"; " ")]
-			| join("\u001f")' "$@"
-	else
-		LC_ALL=C awk -v keys="$*" -f "${BASH_SOURCE[0]%/*}/jsonl.awk"
-	fi
-}
-
-# file_sum FILE: a SHA-256 of FILE's content, or nothing when it is absent.
-file_sum() {
-	if [[ -f $1 ]]; then
-		sha256sum <"$1" | cut -d' ' -f1
-	fi
 }
 
 # file_size FILE: its size in bytes.
@@ -89,25 +65,6 @@ fmt_bytes() {
 		printf '%s bytes (%d.%d KiB)' "$n" $((n / 1024)) $((n * 10 / 1024 % 10))
 	else
 		printf '%s bytes' "$n"
-	fi
-}
-
-# fmt_age NANOSECONDS: 2d3h, 3h12m, 5m3s, 42s; other text as it is.
-fmt_age() {
-	local ns=$1 s
-	if ! [[ $ns =~ ^[0-9]+$ ]]; then
-		printf '%s' "$ns"
-		return
-	fi
-	s=$((ns / 1000000000))
-	if ((s >= 86400)); then
-		printf '%dd%dh' $((s / 86400)) $((s % 86400 / 3600))
-	elif ((s >= 3600)); then
-		printf '%dh%dm' $((s / 3600)) $((s % 3600 / 60))
-	elif ((s >= 60)); then
-		printf '%dm%ds' $((s / 60)) $((s % 60))
-	else
-		printf '%ds' "$s"
 	fi
 }
 

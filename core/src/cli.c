@@ -52,6 +52,11 @@ static const flag_def flags[] = {
 	{"noinline", F_BOOL, OPT(noinline), NULL,
 	 "rename functions the Go compiler must not inline (golang/go#65532, #74045)", "true"},
 	{"profiles", F_INT, OPT(profiles), "int", "the number of profiles to fetch per query", "5"},
+	{"result", F_STRING, OPT(result), "file",
+	 "write what the run did to file, however it ends, as one JSON object: outcome,\n"
+	 "the profile in place, samples, bytes, profile ids, sources, error, exit code", NULL},
+	{"result-format", F_STRING, OPT(result_format), "name",
+	 "json, or github: -result as name=value lines for $GITHUB_OUTPUT", "\"json\""},
 	{"timeout", F_DURATION, OPT(timeout_ns), "duration", "timeout for fetching PGO profile", "1m0s"},
 	{"trim", F_BOOL, OPT(trim), NULL,
 	 "write only what the Go compiler reads for PGO (one sample type, the two\n"
@@ -205,6 +210,7 @@ static void set_defaults(pf_options *o)
 	memset(o, 0, sizeof *o);
 	o->endpoint = "gopgo";
 	o->format = "pprof";
+	o->result_format = "json";
 	o->from_ns = 72LL * 3600 * 1000000000LL;
 	o->timeout_ns = 60LL * 1000000000LL;
 	o->profiles = 5;
@@ -271,6 +277,9 @@ static int check_values(pf_options *o, pf_err *e)
 			       "-format preprofile cannot write %s: go build reads default.pgo as pprof and "
 			       "refuses a preprocessed profile; name it differently (e.g. default.preprofile)",
 			       o->dest);
+	if (strcmp(o->result_format, "json") != 0 && strcmp(o->result_format, "github") != 0)
+		return pf_fail(e, PF_EXIT_USAGE,
+			       "invalid value \"%s\" for flag -result-format: want json or github", o->result_format);
 	if (o->profiles < 1 || o->profiles > 1000)
 		return pf_fail(e, PF_EXIT_USAGE,
 			       "invalid value %" PRId64 " for flag -profiles: want 1 to 1000", o->profiles);

@@ -22,6 +22,8 @@ typedef struct {
 	const char *api_url_from; /* "-api-url" or "PGOFETCH_API_URL", for messages */
 	const char *endpoint;
 	const char *format;
+	const char *result;        /* -result FILE, or NULL */
+	const char *result_format; /* -result-format: json or github */
 	int64_t from_ns;
 	int64_t timeout_ns;
 	int64_t max_age_ns;

@@ -476,7 +476,7 @@ int pf_datadog_fetch(const pf_options *o, const pf_log *log, int64_t deadline_ns
 		rc = -1;
 	if (rc == 0) {
 		pf_url_host(c.base, c.host, sizeof c.host);
-		pf_http_client_trace(c.http, o->verbose);
+		pf_http_client_trace(c.http, o->verbose ? log : NULL);
 		pf_http_client_progress(c.http, log->color); /* a terminal, not -json */
 		size_t before = r->nids;
 		rc = strcmp(o->endpoint, "legacy") == 0 ? 1 : fetch_gopgo(&c, e);

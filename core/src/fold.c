@@ -11,6 +11,7 @@
 #include "decompress.h"
 #include "pipeline.h"
 #include "pprof_presum.h"
+#include "result.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -86,6 +87,8 @@ static void log_profile(const pf_log *log, bool datadog, const char *name, const
 		PF_STR(datadog ? "profile-id" : "source", name), PF_INT("samples", pf_profile_samples(p)),
 		PF_DUR("duration", pf_profile_duration_nanos(p)), PF_FLOAT("cpu-cores", cores),
 		PF_DUR("age", age));
+	pf_result_source(log->result, datadog ? "profile-id" : "source", name, (int64_t)pf_profile_samples(p), cores,
+			 age);
 }
 
 /* Strings, locations and stack depth of one profile (or the merged one),

@@ -58,7 +58,8 @@ const char *pf_http_reason(long status)
 struct pf_http_client {
 	pf_curl curl;
 	CURLM *multi;
-	bool trace, progress;
+	const pf_log *trace; /* -v, else NULL */
+	bool progress;
 	int64_t shown; /* when the progress line was last drawn; 0 when none is */
 };
 
@@ -255,9 +256,9 @@ void pf_http_client_free(pf_http_client *c)
 	free(c);
 }
 
-void pf_http_client_trace(pf_http_client *c, bool on)
+void pf_http_client_trace(pf_http_client *c, const pf_log *log)
 {
-	c->trace = on;
+	c->trace = log;
 }
 
 void pf_http_client_progress(pf_http_client *c, bool on)
@@ -282,12 +283,25 @@ static void show_progress(pf_http_client *c, const pf_http_response *res, size_t
 	c->shown = now;
 }
 
+/* One line of the trace: text as curl -v shows it, or with -json a DEBUG
+ * object (msg "curl", dir "*", ">" or "<", line). */
+static void trace_line(const pf_log *log, const char *mark, const char *line, int len)
+{
+	if (!log->json) {
+		fprintf(stderr, "curl %s %.*s\n", mark, len, line);
+		return;
+	}
+	char text[2048];
+	snprintf(text, sizeof text, "%.*s", len, line);
+	pf_debug(log, "curl", PF_STR("dir", mark), PF_STR("line", text));
+}
+
 /* The -v trace: curl's own text and the header lines sent and received,
  * with the values of the key headers replaced, so -v never shows a key. */
 static int on_trace(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
 {
 	(void)h;
-	(void)ud;
+	const pf_log *log = ud;
 	const char *mark = type == CURLINFO_TEXT ? "*" : type == CURLINFO_HEADER_OUT ? ">" :
 			   type == CURLINFO_HEADER_IN ? "<" : NULL;
 	if (!mark)
@@ -300,11 +314,11 @@ static int on_trace(CURL *h, curl_infotype type, char *data, size_t size, void *
 		while (shown > 0 && (p[shown - 1] == '\r'))
 			shown--;
 		if (shown > 11 && strncasecmp(p, "DD-API-KEY:", 11) == 0)
-			fprintf(stderr, "curl %s DD-API-KEY: REDACTED\n", mark);
+			trace_line(log, mark, "DD-API-KEY: REDACTED", -1);
 		else if (shown > 19 && strncasecmp(p, "DD-APPLICATION-KEY:", 19) == 0)
-			fprintf(stderr, "curl %s DD-APPLICATION-KEY: REDACTED\n", mark);
+			trace_line(log, mark, "DD-APPLICATION-KEY: REDACTED", -1);
 		else if (shown > 0)
-			fprintf(stderr, "curl %s %.*s\n", mark, (int)shown, p);
+			trace_line(log, mark, p, (int)shown);
 		p += n + (nl ? 1 : 0);
 	}
 	return 0;
@@ -355,6 +369,7 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 		c->curl.easy_setopt(h, CURLOPT_PROXY, "");
 	if (c->trace) {
 		c->curl.easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_trace);
+		c->curl.easy_setopt(h, CURLOPT_DEBUGDATA, c->trace);
 		c->curl.easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	}
 	if (strcmp(req->method, "POST") == 0) {

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "err.h"
+#include "msg.h"
 
 /* Where a 2xx answer's body goes as it arrives, instead of into
  * pf_http_response.body: begin when its first byte comes (again on each
@@ -58,8 +59,9 @@ pf_http_client *pf_http_client_new(pf_err *e);
 void pf_http_client_free(pf_http_client *c);
 
 /* Sends a curl trace of every request to stderr with the secret headers
- * blanked out (for -v). */
-void pf_http_client_trace(pf_http_client *c, bool on);
+ * blanked out (for -v): as text lines, or with log->json as DEBUG objects
+ * through log, so that every line stays JSON. NULL: no trace. */
+void pf_http_client_trace(pf_http_client *c, const pf_log *log);
 
 /* Shows a one-line progress report on stderr while transfers that last
  * longer than a second run (for terminals; the line is erased after). */

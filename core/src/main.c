@@ -6,6 +6,7 @@
 #include "err.h"
 #include "msg.h"
 #include "output.h"
+#include "result.h"
 #include "run.h"
 
 #include <signal.h>
@@ -16,11 +17,37 @@
 #include <zlib.h>
 #include <zstd.h>
 
-static int usage_error(const pf_err *e)
+/* With -json (given before the error), one JSON line and no usage text:
+ * every line of the log stream is then an object. */
+static int usage_error(const pf_options *o, const pf_err *e)
 {
+	if (o->json) {
+		pf_log log;
+		pf_log_init(&log, stderr, true, false);
+		pf_log_attrs(&log, PF_ERROR, e->msg, NULL, 0);
+		return PF_EXIT_USAGE;
+	}
 	fprintf(stderr, "pgofetch: %s\n", e->msg);
 	pf_cli_usage(stderr);
 	return PF_EXIT_USAGE;
+}
+
+/* -result FILE, whatever the outcome. A result that cannot be written is
+ * a failure of its own, after the run's: it follows -fail. */
+static int finish(const pf_options *o, pf_result *res, const pf_err *failure, int code)
+{
+	if (o->result) {
+		pf_err e = {0};
+		if (pf_result_write(res, o, failure, code, &e) != 0) {
+			pf_log log;
+			pf_log_init(&log, stderr, o->json, false);
+			pf_log_attrs(&log, PF_ERROR, e.msg, NULL, 0);
+			if (code == PF_EXIT_OK && o->fail)
+				code = e.code;
+		}
+	}
+	pf_result_free(res);
+	return code;
 }
 
 /* The libcurl named is the one a fetch would load, or why none would. */
@@ -78,9 +105,12 @@ int main(int argc, char **argv)
 	keep_large_blocks_mmapped();
 	pf_options o;
 	pf_err e = {0};
+	pf_result res;
+	pf_result_init(&res);
 	if (pf_cli_parse(argc, argv, &o, &e) != 0) {
+		int code = finish(&o, &res, &e, usage_error(&o, &e));
 		pf_cli_free(&o);
-		return usage_error(&e);
+		return code;
 	}
 	if (o.help || o.version) {
 		if (o.help)
@@ -92,9 +122,12 @@ int main(int argc, char **argv)
 	}
 	pf_log log;
 	pf_log_init(&log, stderr, o.json, o.verbose);
+	if (o.result)
+		log.result = &res;
 	int code = PF_EXIT_OK;
 	if (pf_run(&o, &log, &e) != 0)
 		code = report_failure(&o, &log, &e);
+	code = finish(&o, &res, &e, code);
 	pf_cli_free(&o);
 	return code;
 }

@@ -15,6 +15,7 @@ void pf_log_init(pf_log *l, FILE *out, bool json, bool verbose)
 	l->out = out;
 	l->json = json;
 	l->verbose = verbose;
+	l->result = NULL;
 	const char *nc = getenv("NO_COLOR");
 	l->color = !json && isatty(fileno(out)) && !(nc && *nc);
 }

@@ -21,6 +21,7 @@ typedef struct {
 	bool json;
 	bool verbose; /* shows PF_DEBUG lines */
 	bool color;   /* ANSI colours; only when out is a terminal */
+	struct pf_result *result; /* -result: what the run did (result.h), or NULL */
 } pf_log;
 
 enum pf_attr_kind { PF_A_STR, PF_A_INT, PF_A_FLOAT, PF_A_DUR, PF_A_BOOL };

@@ -13,6 +13,7 @@
 #include "pgo.h"
 #include "pipeline.h"
 #include "pprof.h"
+#include "result.h"
 #include "source.h"
 
 #include <math.h>
@@ -209,6 +210,8 @@ static int write_result(const pf_options *o, const pf_log *log, pf_profile **mer
 		};
 		pf_log_attrs(log, PF_INFO, changed ? "wrote PGO file" : "PGO file unchanged",
 			     attrs, dq ? 6 : 5);
+		pf_result_wrote(log->result, changed, (int64_t)pf_profile_samples(*merged), (int64_t)gz.len,
+				dd->profile_ids, dd->nids, dq);
 	}
 	free(dq);
 	pf_buf_free(&raw);
@@ -227,6 +230,7 @@ static bool dest_is_fresh(const pf_options *o, const pf_log *log)
 	age -= age % 1000000000LL;
 	pf_info(log, "PGO file is younger than -max-age, not fetching", PF_STR("path", o->dest),
 		PF_DUR("age", age), PF_DUR("max-age", o->max_age_ns));
+	pf_result_skipped(log->result);
 	return true;
 }
 

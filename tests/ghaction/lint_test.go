@@ -1,13 +1,12 @@
 package ghaction
 
-// Static checks: actionlint on the example workflow (which uses the action,
+// Static checks: actionlint on the example workflows (which use the action,
 // so actionlint reads the action's metadata) and on a workflow made of the
 // action's own steps (actionlint does not check the steps of an action.yml
 // itself); no ${{ }} in any run:; no key among the inputs; the scripts
-// parse; the JSON readers (jq and awk) agree.
+// parse.
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,7 +36,9 @@ func actionlint(t *testing.T, dir string, files ...string) {
 
 func TestActionlint(t *testing.T) {
 	root := testenv.RepoRoot(t)
-	actionlint(t, root, filepath.Join(".github", "workflows", "example-pgo.yml"))
+	for _, wf := range exampleWorkflows {
+		actionlint(t, root, filepath.Join(".github", "workflows", wf))
+	}
 
 	// The action's steps as a reusable workflow's job: its inputs become
 	// workflow_call inputs, so that inputs.*, steps.* and the uses: of
@@ -91,7 +92,22 @@ func TestActionlint(t *testing.T) {
 // env:, and the Datadog keys are never inputs.
 func TestNoExpressionsInScripts(t *testing.T) {
 	root := testenv.RepoRoot(t)
-	a := loadAction(t, filepath.Join(root, "github-action"))
+	var a struct {
+		Inputs map[string]actionInput `yaml:"inputs"`
+		Runs   struct {
+			Steps []struct {
+				Name string `yaml:"name"`
+				Run  string `yaml:"run"`
+			} `yaml:"steps"`
+		} `yaml:"runs"`
+	}
+	data, err := os.ReadFile(filepath.Join(root, "github-action", "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, &a); err != nil {
+		t.Fatal(err)
+	}
 	runs := 0
 	for _, st := range a.Runs.Steps {
 		if st.Run == "" {
@@ -119,8 +135,14 @@ func TestNoExpressionsInScripts(t *testing.T) {
 			t.Errorf("input %q looks like a credential: keys come through env:", name)
 		}
 	}
-	// The example workflow too.
-	data, err := os.ReadFile(filepath.Join(root, ".github", "workflows", "example-pgo.yml"))
+	// The example workflows too.
+	for _, name := range exampleWorkflows {
+		checkExampleWorkflow(t, filepath.Join(root, ".github", "workflows", name))
+	}
+}
+
+func checkExampleWorkflow(t *testing.T, file string) {
+	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,62 +175,12 @@ func TestNoExpressionsInScripts(t *testing.T) {
 		}
 	}
 	if !usesAction {
-		t.Error("the example workflow does not use ./github-action")
+		t.Errorf("%s does not use ./github-action", file)
 	}
 }
 
-// TestJSONReaders: the awk reader prints what the jq reader prints.
-func TestJSONReaders(t *testing.T) {
-	if _, err := exec.LookPath("jq"); err != nil {
-		t.Fatalf("jq is needed to compare the readers (core/install-deps.sh installs it): %v", err)
-	}
-	lib := filepath.Join(testenv.RepoRoot(t), "github-action", "lib.sh")
-	lines := strings.Join([]string{
-		`{"time":"2026-11-21T10:00:00Z","level":"INFO","msg":"wrote PGO file","path":"cmd/x/default.pgo","samples":1234,"bytes":56789,"changed":true,"debug-query":"profile-id:(a OR b)"}`,
-		`pgofetch: flag provided but not defined: -x`,
-		`{"level":"ERROR","msg":"a \"quoted\" \\ back\tslash\nnewline \u00e9 \u2603 \ud83d\ude00 x\u001fy / \/"}`,
-		`{"msg":"extracted profile","profile-id":"abc-1","cpu-cores":3.2,"age":259200000000000,"n":null,"f":false}`,
-		`  {"msg":"first","msg":"second (the last wins)","nested":{"a":[1,2,{"b":"}"}]}}`,
-		`{"msg":"PGO file unchanged, left as it was","path":"a b/default.pgo","changed":false}`,
-		`{"broken":`,
-		`[1,2,3]`,
-		`{}`,
-	}, "\n") + "\n"
-	keys := "msg level path samples bytes changed debug-query profile-id cpu-cores age n f nested missing"
-	read := func(reader string) string {
-		cmd := exec.Command("bash", "-c", `. "$1"; shift; jsonl_fields "$@"`, "bash", lib)
-		cmd.Args = append(cmd.Args, strings.Fields(keys)...)
-		cmd.Env = append(os.Environ(), "PGOFETCH_JSON_READER="+reader)
-		cmd.Stdin = strings.NewReader(lines)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s reader: %v\n%s", reader, err, out)
-		}
-		return string(out)
-	}
-	jq, awk := read("jq"), read("awk")
-	if jq != awk {
-		t.Errorf("the readers differ:\njq:\n%q\nawk:\n%q", jq, awk)
-	}
-	got := strings.Split(strings.TrimSuffix(awk, "\n"), "\n")
-	if len(got) != 6 {
-		t.Fatalf("%d objects read, want 6:\n%q", len(got), awk)
-	}
-	want := [][]string{
-		{"wrote PGO file", "INFO", "cmd/x/default.pgo", "1234", "56789", "true", "profile-id:(a OR b)", "", "", "", "", "", "", ""},
-		{"a \"quoted\" \\ back slash newline é ☃ 😀 x y / /", "ERROR", "", "", "", "", "", "", "", "", "", "", "", ""},
-		{"extracted profile", "", "", "", "", "", "", "abc-1", "3.2", "259200000000000", "", "false", "", ""},
-		{"second (the last wins)", "", "", "", "", "", "", "", "", "", "", "", `{"a":[1,2,{"b":"}"}]}`, ""},
-		{"PGO file unchanged, left as it was", "", "a b/default.pgo", "", "", "false", "", "", "", "", "", "", "", ""},
-		{"", "", "", "", "", "", "", "", "", "", "", "", "", ""},
-	}
-	for i, w := range want {
-		if g := strings.Split(got[i], "\x1f"); !equal(g, w) {
-			t.Errorf("object %d:\n got %q\nwant %q", i, g, w)
-		}
-	}
-}
-
-func equal(a, b []string) bool {
-	return bytes.Equal([]byte(strings.Join(a, "\x00")), []byte(strings.Join(b, "\x00")))
+type actionInput struct {
+	Description string `yaml:"description"`
+	Required    bool   `yaml:"required"`
+	Default     string `yaml:"default"`
 }
