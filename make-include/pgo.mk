@@ -27,9 +27,10 @@
 #            (cmd/foo, or . for the module root); its profile is PKG/default.pgo
 #   QUERIES  Datadog queries, separated by ';' (empty: $(PGO_QUERIES)); write a
 #            comma as $(pgo_comma)
-#   BINARY   the file your Makefile builds from PKG (default
-#            $(PGO_BINDIR)/<name go build gives it>; - for none): it gets
-#            the stamp as a prerequisite, and pgo-check inspects it
+#   BINARY   the file your Makefile builds from PKG, or several
+#            (space-separated: one per GOOS/GOARCH, say); default
+#            $(PGO_BINDIR)/<the name go build gives it>; - for none. Each
+#            gets the stamp as a prerequisite, and pgo-check inspects it
 #   SOURCES  -in sources for this package only: profile files (pprof, gzip,
 #            zstd, ZIP) or http(s) URLs of net/http/pprof endpoints,
 #            space-separated
@@ -150,8 +151,10 @@ _pgo_modname = $(shell sed -n 's|^[[:space:]]*module[[:space:]]*"*\([^"[:space:]
 _pgo_exe = $(if $(filter .,$(1)),$(_pgo_modname),$(notdir $(1)))
 _pgo_default_bin = $(if $(strip $(PGO_BINDIR)),$(if $(call _pgo_exe,$(1)),$(PGO_BINDIR)/$(call _pgo_exe,$(1))))
 _pgo_bin_of = $(if $(filter -,$(2)),,$(or $(2),$(call _pgo_default_bin,$(1))))
-# $(call _pgo_stamp_of,BINARY): the stamp beside it, bin/foo -> bin/.foo.pgo-stamp.
-_pgo_stamp_of = $(patsubst ./%,%,$(dir $(1)).$(notdir $(1)).pgo-stamp)
+# $(call _pgo_stamp_of,BINARIES): the stamp beside the first,
+# bin/foo -> bin/.foo.pgo-stamp. One stamp serves them all: make compares
+# each binary's mtime with it.
+_pgo_stamp_of = $(patsubst ./%,%,$(dir $(firstword $(1))).$(notdir $(firstword $(1))).pgo-stamp)
 # Text that make reads back literally in a := assignment. (# is written
 # through a variable: make before 4.3 takes it for a comment even inside
 # a function call.)
@@ -316,7 +319,7 @@ endef
 pgo-check:
 	@st=0; \
 	$(if $(strip $(foreach p,$(_PGO_PKGS),$(_pgo_bin.$(p)))),,echo "pgo-check: FAIL no binary declared: give pgo_profile a BINARY" >&2; st=1;) \
-	$(foreach p,$(_PGO_PKGS),$(if $(_pgo_bin.$(p)),$(call _pgo_check_one,$(_pgo_bin.$(p)),$(p)))) \
+	$(foreach p,$(_PGO_PKGS),$(foreach b,$(_pgo_bin.$(p)),$(call _pgo_check_one,$(b),$(p)))) \
 	exit $$st
 
 # $(call _pgo_help_decl,PKG)
@@ -369,7 +372,7 @@ $(if $(filter $(1),$(_PGO_PKGS)),$(call _pgo_decl_error,$(1),declared twice))
 $(if $(wildcard $(1)/*.go),,$(call _pgo_decl_error,$(1),no .go files in $(CURDIR)/$(1): give the main package's directory relative to the Makefile's))
 $(if $(findstring :,$(3)),$(call _pgo_decl_error,$(1),BINARY '$(3)' looks like part of a query: separate queries with ; and write a comma as $$(pgo_comma)))
 $(if $(filter %/,$(3)),$(call _pgo_decl_error,$(1),BINARY '$(3)' ends in /: is a variable in it set only after this declaration?))
-$(if $(and $(3),$(wildcard $(3)/.)),$(call _pgo_decl_error,$(1),BINARY '$(3)' is a directory: give the file your Makefile builds))
+$(if $(wildcard $(addsuffix /.,$(3))),$(call _pgo_decl_error,$(1),BINARY '$(3)' is a directory: give the file your Makefile builds))
 $(if $(or $(3),$(call _pgo_default_bin,$(1))),,$(call _pgo_decl_error,$(1),give BINARY, the file your Makefile builds from it (no module path in ./go.mod to name it after)))
 $(eval _PGO_PKGS += $(1))
 $(eval _pgo_q.$(1) := $(call _pgo_mkesc,$(2)))
