@@ -169,7 +169,8 @@ _pgo_queries = $(or $(strip $(_pgo_q.$(1))),$(strip $(PGO_QUERIES)))
 _pgo_sources = $(strip $(PGO_IN) $(_pgo_in.$(1)))
 _pgo_opt = $(if $(strip $(2)),$(1)=$(call _pgo_sq,$(strip $(2))))
 # Non-empty when PKG's profile comes over the network, where PGO_MAX_AGE applies.
-_pgo_remote = $(or $(call _pgo_queries,$(1)),$(filter http://% https://%,$(call _pgo_sources,$(1))))
+_pgo_urls = $(filter http://% https://%,$(call _pgo_sources,$(1)))
+_pgo_remote = $(or $(call _pgo_queries,$(1)),$(call _pgo_urls,$(1)))
 # What builds with PKG's profile, for messages.
 _pgo_what = $(or $(_pgo_bin.$(1)),the main package in $(1))
 
@@ -177,16 +178,19 @@ _pgo_what = $(or $(_pgo_bin.$(1)),the main package in $(1))
 # Always -fail: pgo.mk itself decides whether a failure stops the build, so
 # that it can say in one line what the build goes on with. With -version as
 # FLAG it only checks the flags, at once, and fetches nothing.
-_pgo_cmd = $(call _pgo_sq,$(PGO_PGOFETCH)) -fail $(2) \
+_pgo_cmd = $(call _pgo_cmd_q,$(1),$(2),$(call _pgo_queries,$(1)))
+# $(call _pgo_cmd_q,PKG,FLAG,QUERIES): the same with these queries (none:
+# the -in sources alone).
+_pgo_cmd_q = $(call _pgo_sq,$(PGO_PGOFETCH)) -fail $(2) \
 	$(call _pgo_opt,-profiles,$(PGO_PROFILES)) \
 	$(call _pgo_opt,-from,$(PGO_FROM)) \
 	$(call _pgo_opt,-timeout,$(PGO_TIMEOUT)) \
-	$(if $(call _pgo_remote,$(1)),$(call _pgo_opt,-max-age,$(PGO_MAX_AGE))) \
+	$(if $(or $(3),$(call _pgo_urls,$(1))),$(call _pgo_opt,-max-age,$(PGO_MAX_AGE))) \
 	$(call _pgo_opt,-api-url,$(PGO_API_URL)) \
 	$(call _pgo_opt,-endpoint,$(PGO_ENDPOINT)) \
 	$(if $(strip $(PGO_TRIM)),-trim=$(if $(call _pgo_true,$(PGO_TRIM)),true,false)) \
 	$(foreach _pgo_s,$(call _pgo_sources,$(1)),-in $(call _pgo_sq,$(_pgo_s))) \
-	$(PGO_FLAGS) -- $(call _pgo_qargs,$(call _pgo_queries,$(1))) $(call _pgo_sq,$(call _pgo_file,$(1)))
+	$(PGO_FLAGS) -- $(call _pgo_qargs,$(3)) $(call _pgo_sq,$(call _pgo_file,$(1)))
 
 # $(call _pgo_late,PKG): stops on a setting that changed after PKG's
 # declaration had used it (the declaration would silently use the old one).
@@ -212,16 +216,20 @@ if command -v $(call _pgo_sq,$(PGO_PGOFETCH)) >/dev/null 2>&1 && \
 	*"flag -max-age"*) v=PGO_MAX_AGE;; *"flag -profiles"*) v=PGO_PROFILES;; *) v=PGO_FLAGS;; esac; \
 	echo "pgo.mk: error: bad setting $$v for $$f ($$(printf '%s\n' "$$msg" | sed 1q))" >&2; exit 2; \
 fi; \
-if [ -n "$(if $(call _pgo_sources,$(1)),,$(if $(call _pgo_queries,$(1)),q))" ] && \
-	{ [ -z "$$DD_API_KEY" ] || [ -z "$$DD_APP_KEY" ]; }; then \
+nq=; if [ -n "$(if $(call _pgo_queries,$(1)),q)" ] && { [ -z "$$DD_API_KEY" ] || [ -z "$$DD_APP_KEY" ]; }; then \
 	k="DD_API_KEY and DD_APP_KEY are"; [ -n "$$DD_API_KEY" ] && k="DD_APP_KEY is"; [ -n "$$DD_APP_KEY" ] && k="DD_API_KEY is"; \
-	why="$$k not set to fetch one (PGO_IN can name a profile file instead)"; sev=note; $(_pgo_say); \
+	why="$$k not set to fetch one (PGO_IN can name a profile file instead)"; \
+	$(if $(call _pgo_sources,$(1)),$(if $(_pgo_failing),$(_pgo_say);),sev=note; $(_pgo_say);) \
+	echo "pgo.mk: note: $$k not set: $$f is made from the -in sources alone$(pgo_comma) without the Datadog queries" >&2; nq=1; \
 fi; \
 if ! command -v $(call _pgo_sq,$(PGO_PGOFETCH)) >/dev/null 2>&1; then \
 	why="no pgofetch binary to fetch one (see above)"; $(_pgo_say); \
 fi; \
-printf '%s\n' $(call _pgo_sq,$(strip $(call _pgo_cmd,$(1)))); \
-rc=0; $(call _pgo_cmd,$(1)) || rc=$$?; \
+rc=0; if [ -n "$$nq" ]; then \
+	printf '%s\n' $(call _pgo_sq,$(strip $(call _pgo_cmd_q,$(1)))); $(call _pgo_cmd_q,$(1)) || rc=$$?; \
+else \
+	printf '%s\n' $(call _pgo_sq,$(strip $(call _pgo_cmd,$(1)))); $(call _pgo_cmd,$(1)) || rc=$$?; \
+fi; \
 case $$rc in \
 0) exit 0;; \
 2) echo "pgo.mk: error: pgofetch rejected a setting for $$f (its message is above)" >&2; exit 2;; \
@@ -309,7 +317,8 @@ b=$(call _pgo_sq,$(1)); want=$(call _pgo_sq,$(call _pgo_file,$(2))); \
 if [ ! -f "$$b" ]; then echo "pgo-check: FAIL $$b: not built; build it, then run make pgo-check" >&2; st=1; \
 else pgo=$$($(PGO_GO) version -m "$$b" 2>/dev/null | sed -n 's/^[[:space:]]*build[[:space:]]*-pgo=//p'); \
 	case "$$pgo" in \
-	"") echo "pgo-check: FAIL $$b: built without PGO (no -pgo= in go version -m); is there a $$want?" >&2; st=1;; \
+	"") if [ -f "$$want" ]; then echo "pgo-check: FAIL $$b: built without PGO (no -pgo= in go version -m), though $$want is there: rebuild it" >&2; \
+		else echo "pgo-check: FAIL $$b: built without PGO: there is no $$want (make says why; if it said nothing$(pgo_comma) make never built $$b as a file: give your build rule pgo as a prerequisite)" >&2; fi; st=1;; \
 	default.pgo|*/"$$want") echo "pgo-check: ok $$b: -pgo=$$pgo";; \
 	*) echo "pgo-check: FAIL $$b: built with -pgo=$$pgo, not with its declared $$want" >&2; st=1;; \
 	esac; \

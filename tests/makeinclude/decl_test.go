@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"pgofetch/tests/internal/testenv"
 )
 
 // A contributor without keys needs no pgofetch at all: one line says the
@@ -41,6 +43,17 @@ func TestNoKeys(t *testing.T) {
 	if ok || !strings.Contains(out, "pgo.mk: error: cmd/batch/default.pgo not refreshed, and PGO_FAIL=1 stops the build: DD_API_KEY and DD_APP_KEY are not set") {
 		t.Errorf("PGO_FAIL=1 without keys must fail, saying why")
 	}
+
+	// A profile file as well: it alone makes default.pgo, as the line
+	// above advises, and the binary is rebuilt once, with it.
+	out = w.mustMake("PGO_PGOFETCH="+testenv.Pgofetch(t), "PGO_IN="+inSource(w))
+	if !strings.Contains(out, "pgo.mk: note: DD_API_KEY and DD_APP_KEY are not set: cmd/batch/default.pgo is made from the -in sources alone, without the Datadog queries") {
+		t.Errorf("without keys, a PGO_IN file did not make the profile, saying so")
+	}
+	if n := strings.Count(out, "go build"); n != 1 {
+		t.Errorf("the first profile: go build ran %d times, want once", n)
+	}
+	w.builtWithProfile("bin/batch", "cmd/batch")
 }
 
 // The run that first gets a profile rebuilds the binary, once, with it;
