@@ -14,7 +14,9 @@
 # cmd/foo/default.pgo ("none" while there is none) and is rewritten only when
 # that changes, so bin/foo is rebuilt once when a profile first arrives, once
 # per new profile, and never while there is no profile to be had. go build
-# picks up default.pgo by itself (-pgo=auto, Go 1.21+).
+# picks up default.pgo by itself (-pgo=auto, Go 1.21+). A phony build rule
+# (build: ; go build -o foo ./cmd/foo) never asks for bin/foo as a file: give
+# it pgo as a prerequisite (build: pgo).
 #
 # Fail-open, like pgofetch: when no profile can be had (no keys, an outage,
 # no matching profile, no pgofetch binary) make says so in one line, keeps
