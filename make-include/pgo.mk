@@ -1,22 +1,27 @@
 # pgo.mk: fresh Go PGO profiles from pgofetch, as declared prerequisites of
-# a Makefile-based Go build. GNU Make 4.x.
+# a Makefile-based Go build. GNU Make 3.81 or later.
 #
-#   include path/to/pgofetch/make-include/pgo.mk
+#   include path/to/pgo.mk
 #   $(eval $(call pgo_profile,cmd/foo,service:foo env:prod))
 #
 #   bin/foo: $(GO_SOURCES)                  # your rule, unchanged
 #   	go build -o $@ ./cmd/foo
 #
 # The declaration makes cmd/foo/default.pgo a target that runs pgofetch on
-# every make run (git's GIT-VERSION-FILE pattern). pgofetch rewrites the file
-# only when the merged profile differs, so bin/foo, which the declaration
-# gives cmd/foo/default.pgo as a prerequisite, relinks only then; go build
-# picks up default.pgo by itself (-pgo=auto, Go 1.21+).
+# every make run (git's GIT-VERSION-FILE pattern); pgofetch rewrites the file
+# only when the merged profile differs. bin/foo gets a stamp file beside it,
+# bin/.foo.pgo-stamp, as a prerequisite: it records the content of
+# cmd/foo/default.pgo ("none" while there is none) and is rewritten only when
+# that changes, so bin/foo is rebuilt once when a profile first arrives, once
+# per new profile, and never while there is no profile to be had. go build
+# picks up default.pgo by itself (-pgo=auto, Go 1.21+). A phony build rule
+# (build: ; go build -o foo ./cmd/foo) never asks for bin/foo as a file: give
+# it pgo as a prerequisite (build: pgo).
 #
-# Fail-open, like pgofetch: when the profiles cannot be fetched (outage,
-# keys, no matching profile, no pgofetch binary) make warns, keeps the
-# default.pgo already there, and the build goes on. PGO_FAIL=1 makes any of
-# these fail the build.
+# Fail-open, like pgofetch: when no profile can be had (no keys, an outage,
+# no matching profile, no pgofetch binary) make says so in one line, keeps
+# the default.pgo already there, byte for byte, and the build goes on.
+# PGO_FAIL=1 makes any of these fail the build. A bad setting always stops it.
 #
 # Declaration
 #   $(eval $(call pgo_profile,PKG[,QUERIES[,BINARY[,SOURCES]]]))
@@ -24,14 +29,16 @@
 #            (cmd/foo, or . for the module root); its profile is PKG/default.pgo
 #   QUERIES  Datadog queries, separated by ';' (empty: $(PGO_QUERIES)); write a
 #            comma as $(pgo_comma)
-#   BINARY   the file your Makefile builds from PKG (default
-#            $(PGO_BINDIR)/<last element of PKG>; - for none): it gets
-#            PKG/default.pgo as a prerequisite, and pgo-check inspects it
+#   BINARY   the file your Makefile builds from PKG, or several
+#            (space-separated: one per GOOS/GOARCH, say); default
+#            $(PGO_BINDIR)/<the name go build gives it>; - for none. Each
+#            gets the stamp as a prerequisite, and pgo-check inspects it
 #   SOURCES  -in sources for this package only: profile files (pprof, gzip,
 #            zstd, ZIP) or http(s) URLs of net/http/pprof endpoints,
 #            space-separated
-#   Declare each package once. The profile's settings can also be given per
-#   package as target-specific variables: cmd/foo/default.pgo: PGO_PROFILES = 10
+#   Declare each package once, after the variables its arguments use. The
+#   profile's settings can also be given per package as target-specific
+#   variables: cmd/foo/default.pgo: PGO_PROFILES = 10
 #
 # Targets
 #   pgo        refresh every declared default.pgo
@@ -56,9 +63,11 @@
 #   PGO_PROFILES   -profiles: profiles per query (default 5)
 #   PGO_FROM       -from: how far back to search (default 72h)
 #   PGO_TIMEOUT    -timeout: bound on all fetching, per profile (default 1m)
-#   PGO_MAX_AGE    -max-age: skip fetching while default.pgo is younger (default 0: always fetch)
+#   PGO_MAX_AGE    -max-age for declarations that fetch over the network (a
+#                  query or an http(s) source): no fetch while default.pgo is
+#                  younger. Default 24h, or 0 (fetch every run) when CI is set
 #   PGO_TRIM       -trim: 1 or 0 (default: pgofetch's)
-#   PGO_FAIL       1: a failed fetch fails the build (-fail); default 0, fail-open
+#   PGO_FAIL       1: no fresh profile fails the build; default 0, fail-open
 #   PGO_API_URL    -api-url: Datadog API base URL (default: pgofetch's,
 #                  https://app.$DD_SITE or $PGOFETCH_API_URL)
 #   PGO_ENDPOINT   -endpoint: gopgo or legacy (default: pgofetch's, gopgo)
@@ -70,18 +79,28 @@
 # PGOFETCH_API_URL, SSL_CERT_FILE, proxies. The keys never appear in what
 # this file prints: pass them in the environment, not on the command line.
 
+# The oldest GNU Make with every function this file uses ($(or), $(and),
+# $(abspath), $(lastword), .DEFAULT_GOAL are 3.81's). Checked with functions
+# that 3.80 has, before anything else.
+_pgo_mkmajor := $(word 1,$(subst ., ,$(MAKE_VERSION)))
+_pgo_mkminor := $(word 2,$(subst ., ,$(MAKE_VERSION)))
+ifneq ($(filter 0 1 2,$(_pgo_mkmajor))$(filter 3,$(_pgo_mkmajor)),)
+ifneq ($(filter 0 1 2,$(_pgo_mkmajor))$(filter 0 1 2 3 4 5 6 7 8 9 1% 2% 3% 4% 5% 6% 70 71 72 73 74 75 76 77 78 79 80,$(_pgo_mkminor)),)
+$(error pgo.mk needs GNU Make 3.81 or later, and this is make $(MAKE_VERSION): install a newer one (macOS: brew install make, then run gmake))
+endif
+endif
+
 ifndef _pgo_included
 _pgo_included := 1
-
-ifeq ($(filter 4.% 5.%,$(MAKE_VERSION)),)
-$(warning pgo.mk: written for GNU Make 4.x; this is make $(MAKE_VERSION))
-endif
 
 # This file's rules must not become the Makefile's default goal.
 _pgo_saved_goal := $(.DEFAULT_GOAL)
 
 _pgo_here := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 _pgo_here_src := $(if $(wildcard $(_pgo_here)/../core/CMakeLists.txt),$(abspath $(_pgo_here)/..))
+
+# CI builds fetch every time; a developer's builds keep a profile a day.
+_pgo_ci := $(filter-out 0 false FALSE False no,$(CI))
 
 PGO_SRC ?= $(_pgo_here_src)
 PGO_SRC_BUILD ?= $(if $(PGO_SRC),$(PGO_SRC)/build)
@@ -92,7 +111,7 @@ PGO_IN ?=
 PGO_PROFILES ?= 5
 PGO_FROM ?= 72h
 PGO_TIMEOUT ?= 1m
-PGO_MAX_AGE ?= 0
+PGO_MAX_AGE ?= $(if $(_pgo_ci),0,24h)
 PGO_TRIM ?=
 PGO_FAIL ?= 0
 PGO_API_URL ?=
@@ -128,10 +147,21 @@ _pgo_from_src = $(and $(PGO_SRC),$(PGO_SRC_BUILD),$(filter $(_pgo_src_bin),$(PGO
 _pgo_norm = $(or $(patsubst ./%,%,$(patsubst %/,%,$(strip $(1)))),.)
 # $(call _pgo_file,PKG): the profile of PKG.
 _pgo_file = $(if $(filter .,$(1)),default.pgo,$(1)/default.pgo)
-_pgo_default_bin = $(if $(strip $(PGO_BINDIR)),$(PGO_BINDIR)/$(notdir $(if $(filter .,$(1)),$(CURDIR),$(1))))
+# The name go build gives PKG's binary: the directory's name, or for the
+# module root the last element of the module path, less a /vN suffix.
+_pgo_modname = $(shell sed -n 's|^[[:space:]]*module[[:space:]]*"*\([^"[:space:]]*\).*|\1|p' go.mod 2>/dev/null | sed 's|/v[0-9][0-9]*$$||; s|.*/||')
+_pgo_exe = $(if $(filter .,$(1)),$(_pgo_modname),$(notdir $(1)))
+_pgo_default_bin = $(if $(strip $(PGO_BINDIR)),$(if $(call _pgo_exe,$(1)),$(PGO_BINDIR)/$(call _pgo_exe,$(1))))
 _pgo_bin_of = $(if $(filter -,$(2)),,$(or $(2),$(call _pgo_default_bin,$(1))))
-# Text that make reads back literally in a := assignment.
-_pgo_mkesc = $(subst #,\#,$(subst $$,$$$$,$(1)))
+# $(call _pgo_stamp_of,BINARIES): the stamp beside the first,
+# bin/foo -> bin/.foo.pgo-stamp. One stamp serves them all: make compares
+# each binary's mtime with it.
+_pgo_stamp_of = $(patsubst ./%,%,$(dir $(firstword $(1))).$(notdir $(firstword $(1))).pgo-stamp)
+# Text that make reads back literally in a := assignment. (# is written
+# through a variable: make before 4.3 takes it for a comment even inside
+# a function call.)
+_pgo_hash := \#
+_pgo_mkesc = $(subst $(_pgo_hash),\$(_pgo_hash),$(subst $$,$$$$,$(1)))
 
 # $(call _pgo_qargs,QUERIES): each ';'-separated query as a shell word.
 _pgo_trimsemi = $(subst ;$(_pgo_sp),;,$(subst ;$(_pgo_sp),;,$(subst $(_pgo_sp);,;,$(subst $(_pgo_sp);,;,$(1)))))
@@ -140,42 +170,97 @@ _pgo_qargs = $(if $(strip $(1)),'$(subst ;,' ',$(call _pgo_trimsemi,$(subst ','\
 _pgo_queries = $(or $(strip $(_pgo_q.$(1))),$(strip $(PGO_QUERIES)))
 _pgo_sources = $(strip $(PGO_IN) $(_pgo_in.$(1)))
 _pgo_opt = $(if $(strip $(2)),$(1)=$(call _pgo_sq,$(strip $(2))))
+# Non-empty when PKG's profile comes over the network, where PGO_MAX_AGE applies.
+_pgo_urls = $(filter http://% https://%,$(call _pgo_sources,$(1)))
+_pgo_remote = $(or $(call _pgo_queries,$(1)),$(call _pgo_urls,$(1)))
+# What builds with PKG's profile, for messages.
+_pgo_what = $(or $(_pgo_bin.$(1)),the main package in $(1))
 
-# $(call _pgo_cmd,PKG): the pgofetch command line for PKG's profile.
-_pgo_cmd = $(call _pgo_sq,$(PGO_PGOFETCH)) \
+# $(call _pgo_cmd,PKG[,FLAG]): the pgofetch command line for PKG's profile.
+# Always -fail: pgo.mk itself decides whether a failure stops the build, so
+# that it can say in one line what the build goes on with. With -version as
+# FLAG it only checks the flags, at once, and fetches nothing.
+_pgo_cmd = $(call _pgo_cmd_q,$(1),$(2),$(call _pgo_queries,$(1)))
+# $(call _pgo_cmd_q,PKG,FLAG,QUERIES): the same with these queries (none:
+# the -in sources alone).
+_pgo_cmd_q = $(call _pgo_sq,$(PGO_PGOFETCH)) -fail $(2) \
 	$(call _pgo_opt,-profiles,$(PGO_PROFILES)) \
 	$(call _pgo_opt,-from,$(PGO_FROM)) \
 	$(call _pgo_opt,-timeout,$(PGO_TIMEOUT)) \
-	$(call _pgo_opt,-max-age,$(PGO_MAX_AGE)) \
+	$(if $(or $(3),$(call _pgo_urls,$(1))),$(call _pgo_opt,-max-age,$(PGO_MAX_AGE))) \
 	$(call _pgo_opt,-api-url,$(PGO_API_URL)) \
 	$(call _pgo_opt,-endpoint,$(PGO_ENDPOINT)) \
 	$(if $(strip $(PGO_TRIM)),-trim=$(if $(call _pgo_true,$(PGO_TRIM)),true,false)) \
-	$(if $(_pgo_failing),-fail) \
 	$(foreach _pgo_s,$(call _pgo_sources,$(1)),-in $(call _pgo_sq,$(_pgo_s))) \
-	$(PGO_FLAGS) -- $(call _pgo_qargs,$(call _pgo_queries,$(1))) $(call _pgo_sq,$(call _pgo_file,$(1)))
+	$(PGO_FLAGS) -- $(call _pgo_qargs,$(3)) $(call _pgo_sq,$(call _pgo_file,$(1)))
 
-# $(call _pgo_fetch,PKG): the recipe of PKG's default.pgo. pgofetch exits 0
-# on failure unless -fail; a crash or other non-zero exit is fail-open too,
-# but a usage error (2) always stops the build: it is a mistake in the
-# settings, not an outage.
+# $(call _pgo_late,PKG): stops on a setting that changed after PKG's
+# declaration had used it (the declaration would silently use the old one).
+_pgo_late = $(if $(and $(_pgo_defbin.$(1)),$(filter-out $(_pgo_bindir.$(1)),$(PGO_BINDIR)$(if $(PGO_BINDIR),,-))),echo "pgo.mk: error: PGO_BINDIR is set after pgo_profile $(1) named its binary $(_pgo_bin.$(1)): set PGO_BINDIR before the declaration" >&2; exit 2;)
+
+# Shell text that ends a profile's recipe saying, in one line, what the
+# build goes on with and why ("$$why"); with PGO_FAIL=1, that it stops.
+define _pgo_say
+if $(if $(_pgo_failing),true,false); then echo "pgo.mk: error: $$f not refreshed, and PGO_FAIL=1 stops the build: $$why" >&2; exit 1; fi; \
+if [ -f "$$f" ]; then what="$$w builds with the $$f already there"; else what="$$w builds without PGO: no $$f yet"; fi; \
+echo "pgo.mk: $${sev:-warning}: $$what; $$why" >&2; exit 0
+endef
+
+# $(call _pgo_fetch,PKG): the recipe of PKG's default.pgo. A usage error (2)
+# always stops the build: it is a mistake in the settings, not an outage.
 define _pgo_fetch
-@$(if $(or $(call _pgo_queries,$(1)),$(call _pgo_sources,$(1))),,echo "pgo.mk: error: $(1): no Datadog query and no -in source: give them to pgo_profile or set PGO_QUERIES or PGO_IN" >&2; exit 2;) \
+@$(call _pgo_late,$(1)) \
+$(if $(or $(call _pgo_queries,$(1)),$(call _pgo_sources,$(1))),,echo "pgo.mk: error: $(1): no Datadog query and no -in source: give them to pgo_profile or set PGO_QUERIES or PGO_IN" >&2; exit 2;) \
+f=$(call _pgo_sq,$(call _pgo_file,$(1))); w=$(call _pgo_sq,$(call _pgo_what,$(1))); \
+if command -v $(call _pgo_sq,$(PGO_PGOFETCH)) >/dev/null 2>&1 && \
+	! msg=$$($(call _pgo_cmd,$(1),-version) 2>&1 >/dev/null); then \
+	case "$$msg" in *"flag -from"*) v=PGO_FROM;; *"flag -timeout"*) v=PGO_TIMEOUT;; \
+	*"flag -max-age"*) v=PGO_MAX_AGE;; *"flag -profiles"*) v=PGO_PROFILES;; *) v=PGO_FLAGS;; esac; \
+	echo "pgo.mk: error: bad setting $$v for $$f ($$(printf '%s\n' "$$msg" | sed 1q))" >&2; exit 2; \
+fi; \
+nq=; if [ -n "$(if $(call _pgo_queries,$(1)),q)" ] && { [ -z "$$DD_API_KEY" ] || [ -z "$$DD_APP_KEY" ]; }; then \
+	k="DD_API_KEY and DD_APP_KEY are"; [ -n "$$DD_API_KEY" ] && k="DD_APP_KEY is"; [ -n "$$DD_APP_KEY" ] && k="DD_API_KEY is"; \
+	why="$$k not set to fetch one (PGO_IN can name a profile file instead)"; \
+	$(if $(call _pgo_sources,$(1)),$(if $(_pgo_failing),$(_pgo_say);),sev=note; $(_pgo_say);) \
+	echo "pgo.mk: note: $$k not set: $$f is made from the -in sources alone$(pgo_comma) without the Datadog queries" >&2; nq=1; \
+fi; \
 if ! command -v $(call _pgo_sq,$(PGO_PGOFETCH)) >/dev/null 2>&1; then \
-	echo "pgo.mk: $(_pgo_sev): $(call _pgo_file,$(1)) not refreshed: no pgofetch binary (see above)" >&2; exit $(_pgo_rc); \
+	why="no pgofetch binary to fetch one (see above)"; $(_pgo_say); \
 fi; \
-printf '%s\n' $(call _pgo_sq,$(strip $(call _pgo_cmd,$(1)))); \
-rc=0; $(call _pgo_cmd,$(1)) || rc=$$?; \
-if [ $$rc -eq 0 ]; then exit 0; fi; \
-if [ $$rc -eq 2 ] || $(if $(_pgo_failing),true,false); then \
-	echo "pgo.mk: error: pgofetch failed (exit $$rc) for $(call _pgo_file,$(1))" >&2; exit $$rc; \
+rc=0; if [ -n "$$nq" ]; then \
+	printf '%s\n' $(call _pgo_sq,$(strip $(call _pgo_cmd_q,$(1)))); $(call _pgo_cmd_q,$(1)) || rc=$$?; \
+else \
+	printf '%s\n' $(call _pgo_sq,$(strip $(call _pgo_cmd,$(1)))); $(call _pgo_cmd,$(1)) || rc=$$?; \
 fi; \
-echo "pgo.mk: warning: pgofetch failed (exit $$rc) for $(call _pgo_file,$(1)); building with the default.pgo already there, if any" >&2
+case $$rc in \
+0) exit 0;; \
+2) echo "pgo.mk: error: pgofetch rejected a setting for $$f (its message is above)" >&2; exit 2;; \
+3) why="a source could not be read";; 4) why="a source is not a usable profile";; \
+5) why="$$f could not be written";; 6) why="no profile matched the query";; \
+7) why="Datadog refused the keys, or one is missing";; *) why="pgofetch failed";; \
+esac; why="$$why (pgofetch exit $$rc; its message is above)"; $(_pgo_say)
+endef
+
+# $(call _pgo_record,PKG,STAMP): the recipe of the stamp. It holds what
+# PKG/default.pgo is (its checksum, or none) and is rewritten, so that the
+# binary is rebuilt, only when that changes.
+define _pgo_record
+@f=$(call _pgo_sq,$(call _pgo_file,$(1))); s=$(call _pgo_sq,$(2)); \
+if [ -f "$$f" ]; then now="$$f $$(cksum <"$$f")"; else now="$$f none"; fi; \
+was=; [ -f "$$s" ] && was=$$(cat "$$s"); \
+[ "$$was" = "$$now" ] && exit 0; \
+mkdir -p "$$(dirname "$$s")" && printf '%s\n' "$$now" >"$$s" || exit 1; \
+[ -n "$$was" ] || exit 0; \
+case "$$now" in \
+*" none") echo "pgo.mk: $$f is gone: $(_pgo_bin.$(1)) is rebuilt without PGO";; \
+*) echo "pgo.mk: $$f changed: $(_pgo_bin.$(1)) is rebuilt with it, and so is every package it imports$(if $(call _pgo_remote,$(1)),$(if $(filter-out 0 0s,$(strip $(PGO_MAX_AGE))),; the next fetch is after PGO_MAX_AGE=$(strip $(PGO_MAX_AGE))))";; \
+esac
 endef
 
 # The recipe that makes sure PGO_PGOFETCH can run: builds it from PGO_SRC,
 # or explains how to get it.
 define _pgo_build_tool
-@s=$(call _pgo_sq,$(PGO_SRC)); b=$(call _pgo_sq,$(PGO_SRC_BUILD)); \
+s=$(call _pgo_sq,$(PGO_SRC)); b=$(call _pgo_sq,$(PGO_SRC_BUILD)); \
 fail() { echo "pgo.mk: $(_pgo_sev): $$*" >&2; \
 	echo "pgo.mk: $(_pgo_sev): so no default.pgo is refreshed; set PGO_PGOFETCH to a pgofetch binary to use that instead" >&2; \
 	exit $(_pgo_rc); }; \
@@ -194,7 +279,7 @@ $(call _pgo_sq,$(PGO_CMAKE)) --build "$$b" --target pgofetch >"$$log" 2>&1 || \
 endef
 
 define _pgo_missing_tool
-@command -v $(call _pgo_sq,$(PGO_PGOFETCH)) >/dev/null 2>&1 && exit 0; \
+command -v $(call _pgo_sq,$(PGO_PGOFETCH)) >/dev/null 2>&1 && exit 0; \
 { echo "pgo.mk: $(_pgo_sev): pgofetch not found (PGO_PGOFETCH="$(call _pgo_sq,$(PGO_PGOFETCH))"), so no default.pgo is refreshed."; \
 $(if $(PGO_SRC),$(if $(wildcard $(PGO_SRC)/core/CMakeLists.txt),,echo "pgo.mk:   PGO_SRC="$(call _pgo_sq,$(PGO_SRC))" holds no pgofetch sources (core/CMakeLists.txt).";)) \
 echo "pgo.mk:   Get it: put pgofetch on PATH or set PGO_PGOFETCH=/path/to/pgofetch,"; \
@@ -203,12 +288,25 @@ echo "pgo.mk:   (make build in the checkout builds build/core/pgofetch the same 
 } >&2; exit $(_pgo_rc)
 endef
 
-.PHONY: pgo pgo-clean pgo-check pgo-help _pgo-tool
+# Non-empty when some declaration may run pgofetch whatever the keys: it
+# reads -in sources. Without them and without both keys, nothing runs
+# pgofetch, so a contributor without keys needs no binary at all.
+# PGO_ variables set in a Makefile or on the command line that pgo.mk does
+# not know: a misspelt setting would otherwise be ignored in silence.
+_pgo_unknown = $(strip $(foreach v,$(filter PGO_%,$(.VARIABLES)),$(if $(filter $(v),$(_pgo_help_vars)),,$(if $(filter file command override,$(firstword $(origin $(v)))),$(v)))))
+
+_pgo_any_sources = $(strip $(PGO_IN) $(foreach p,$(_PGO_PKGS),$(_pgo_in.$(p))))
+
+.PHONY: pgo pgo-clean pgo-check pgo-help _pgo-tool _pgo-always
 
 # One target for the binary, shared by every profile: under make -j it is
 # built (or reported missing) once.
 _pgo-tool:
+	@$(if $(_pgo_unknown),echo "pgo.mk: error: unknown setting $(_pgo_unknown) (the PGO_ names are pgo.mk's: $(_pgo_help_vars))" >&2; exit 2;) \
+	$(if $(_pgo_any_sources),,[ -n "$$DD_API_KEY" ] && [ -n "$$DD_APP_KEY" ] || exit 0;) \
 	$(if $(_pgo_from_src),$(_pgo_build_tool),$(_pgo_missing_tool))
+
+_pgo-always:
 
 pgo:
 
@@ -221,7 +319,8 @@ b=$(call _pgo_sq,$(1)); want=$(call _pgo_sq,$(call _pgo_file,$(2))); \
 if [ ! -f "$$b" ]; then echo "pgo-check: FAIL $$b: not built; build it, then run make pgo-check" >&2; st=1; \
 else pgo=$$($(PGO_GO) version -m "$$b" 2>/dev/null | sed -n 's/^[[:space:]]*build[[:space:]]*-pgo=//p'); \
 	case "$$pgo" in \
-	"") echo "pgo-check: FAIL $$b: built without PGO (no -pgo= in go version -m); is there a $$want?" >&2; st=1;; \
+	"") if [ -f "$$want" ]; then echo "pgo-check: FAIL $$b: built without PGO (no -pgo= in go version -m), though $$want is there: rebuild it" >&2; \
+		else echo "pgo-check: FAIL $$b: built without PGO: there is no $$want (make says why; if it said nothing$(pgo_comma) make never built $$b as a file: give your build rule pgo as a prerequisite)" >&2; fi; st=1;; \
 	default.pgo|*/"$$want") echo "pgo-check: ok $$b: -pgo=$$pgo";; \
 	*) echo "pgo-check: FAIL $$b: built with -pgo=$$pgo, not with its declared $$want" >&2; st=1;; \
 	esac; \
@@ -231,15 +330,16 @@ endef
 pgo-check:
 	@st=0; \
 	$(if $(strip $(foreach p,$(_PGO_PKGS),$(_pgo_bin.$(p)))),,echo "pgo-check: FAIL no binary declared: give pgo_profile a BINARY" >&2; st=1;) \
-	$(foreach p,$(_PGO_PKGS),$(if $(_pgo_bin.$(p)),$(call _pgo_check_one,$(_pgo_bin.$(p)),$(p)))) \
+	$(foreach p,$(_PGO_PKGS),$(foreach b,$(_pgo_bin.$(p)),$(call _pgo_check_one,$(b),$(p)))) \
 	exit $$st
 
 # $(call _pgo_help_decl,PKG)
-_pgo_help_decl = printf '  %s\n      queries: %s\n      sources: %s\n      binary:  %s\n' \
+_pgo_help_decl = printf '  %s\n      queries: %s\n      sources: %s\n      binary:  %s\n      max-age: %s\n' \
 	$(call _pgo_sq,$(call _pgo_file,$(1))) \
 	$(call _pgo_sq,$(or $(call _pgo_queries,$(1)),(none))) \
 	$(call _pgo_sq,$(or $(call _pgo_sources,$(1)),(none))) \
-	$(call _pgo_sq,$(or $(_pgo_bin.$(1)),(none)));
+	$(call _pgo_sq,$(if $(_pgo_bin.$(1)),$(_pgo_bin.$(1)) (stamp $(call _pgo_stamp_of,$(_pgo_bin.$(1)))),(none))) \
+	$(call _pgo_sq,$(if $(call _pgo_remote,$(1)),$(or $(strip $(PGO_MAX_AGE)),0),0 (profile files only: read on every run)));
 
 # Environment variables, read without a warning when undefined.
 _pgo_env = $(if $(filter undefined,$(origin $(1))),,$(value $(1)))
@@ -251,7 +351,7 @@ _pgo_help_vars := PGO_PGOFETCH PGO_SRC PGO_SRC_BUILD PGO_CMAKE PGO_QUERIES PGO_I
 
 pgo-help:
 	@printf '%s\n' \
-	'pgo.mk: Go PGO profiles (default.pgo) refreshed by pgofetch on every make run,' \
+	'pgo.mk: Go PGO profiles (default.pgo) refreshed by pgofetch on make runs,' \
 	'rewritten only when they change, so binaries relink only then. Fail-open unless PGO_FAIL=1.' \
 	'' \
 	'Declare each main package (QUERIES ;-separated, BINARY - for none, SOURCES are -in sources):' \
@@ -266,31 +366,43 @@ pgo-help:
 	'Settings (override on the command line, e.g. make PGO_FAIL=1):'
 	@$(foreach v,$(_pgo_help_vars),printf '  %-14s %s\n' $(v) $(call _pgo_sq,$($(v)));)
 	@printf '  %-14s %s\n' pgofetch $(call _pgo_sq,$(if $(_pgo_from_src),built from PGO_SRC,$(if $(shell command -v $(call _pgo_sq,$(PGO_PGOFETCH)) 2>/dev/null),found,NOT FOUND: make pgo says how to get it)))
-	@printf '  %-14s %s\n' DD_API_KEY $(call _pgo_isset,DD_API_KEY) DD_APP_KEY $(call _pgo_isset,DD_APP_KEY) DD_SITE $(call _pgo_sq,$(or $(call _pgo_env,DD_SITE),(unset: datadoghq.com)))
+	@printf '  %-14s %s\n' DD_API_KEY $(call _pgo_isset,DD_API_KEY) DD_APP_KEY $(call _pgo_isset,DD_APP_KEY) DD_SITE $(call _pgo_sq,$(or $(call _pgo_env,DD_SITE),(unset: datadoghq.com))) CI $(call _pgo_sq,$(if $(_pgo_ci),set: PGO_MAX_AGE defaults to 0,unset: PGO_MAX_AGE defaults to 24h))
 	@echo ''
 	@echo 'Declarations:'
 	@$(if $(_PGO_PKGS),$(foreach p,$(_PGO_PKGS),$(call _pgo_help_decl,$(p))),echo '  (none)')
 
+# $(call _pgo_decl_error,PKG,TEXT)
+_pgo_decl_error = $(error pgo.mk: pgo_profile $(1): $(2))
+
 # $(call _pgo_decl,PKG,QUERIES,BINARY,SOURCES): the rules of one declaration,
 # for eval. Variables are set here, with eval, so that the text of QUERIES is
-# never parsed as make syntax twice.
+# never parsed as make syntax twice. What would wire it wrongly in silence
+# stops make here, naming the declaration.
 define _pgo_decl
-$(if $(filter $(1),$(_PGO_PKGS)),$(error pgo.mk: pgo_profile: $(1) is declared twice))
-$(if $(wildcard $(1)/.),,$(warning pgo.mk: pgo_profile: no directory $(1)))
+$(if $(filter $(1),$(_PGO_PKGS)),$(call _pgo_decl_error,$(1),declared twice))
+$(if $(wildcard $(1)/*.go),,$(call _pgo_decl_error,$(1),no .go files in $(CURDIR)/$(1): give the main package's directory relative to the Makefile's))
+$(if $(findstring :,$(3)),$(call _pgo_decl_error,$(1),BINARY '$(3)' looks like part of a query: separate queries with ; and write a comma as $$(pgo_comma)))
+$(if $(filter %/,$(3)),$(call _pgo_decl_error,$(1),BINARY '$(3)' ends in /: is a variable in it set only after this declaration?))
+$(if $(wildcard $(addsuffix /.,$(3))),$(call _pgo_decl_error,$(1),BINARY '$(3)' is a directory: give the file your Makefile builds))
+$(if $(or $(3),$(call _pgo_default_bin,$(1))),,$(call _pgo_decl_error,$(1),give BINARY, the file your Makefile builds from it (no module path in ./go.mod to name it after)))
 $(eval _PGO_PKGS += $(1))
 $(eval _pgo_q.$(1) := $(call _pgo_mkesc,$(2)))
 $(eval _pgo_in.$(1) := $(call _pgo_mkesc,$(4)))
 $(eval _pgo_bin.$(1) := $(call _pgo_mkesc,$(call _pgo_bin_of,$(1),$(3))))
+$(eval _pgo_defbin.$(1) := $(if $(3),,$(_pgo_bin.$(1))))
+$(eval _pgo_bindir.$(1) := $(call _pgo_mkesc,$(PGO_BINDIR)$(if $(PGO_BINDIR),,-)))
 _pgo_saved_goal := $$(.DEFAULT_GOAL)
 .PRECIOUS: $(call _pgo_file,$(1))
 $(call _pgo_file,$(1)): _pgo-tool
 	$$(call _pgo_fetch,$(1))
 pgo: $(call _pgo_file,$(1))
-$(if $(_pgo_bin.$(1)),$(_pgo_bin.$(1)): $(call _pgo_file,$(1)))
+$(if $(_pgo_bin.$(1)),$(call _pgo_stamp_of,$(_pgo_bin.$(1))): $(call _pgo_file,$(1)) _pgo-always
+	$$(call _pgo_record,$(1),$(call _pgo_stamp_of,$(_pgo_bin.$(1)))))
+$(if $(_pgo_bin.$(1)),$(_pgo_bin.$(1)): $(call _pgo_stamp_of,$(_pgo_bin.$(1))))
 .DEFAULT_GOAL := $$(_pgo_saved_goal)
 endef
 
-pgo_profile = $(call _pgo_decl,$(call _pgo_norm,$(value 1)),$(strip $(value 2)),$(strip $(value 3)),$(strip $(value 4)))
+pgo_profile = $(if $(strip $(value 5)),$(error pgo.mk: pgo_profile $(value 1): more than 4 arguments ('$(value 5)'...): write a comma in a query as $$(pgo_comma)))$(call _pgo_decl,$(call _pgo_norm,$(value 1)),$(strip $(value 2)),$(strip $(value 3)),$(strip $(value 4)))
 
 .DEFAULT_GOAL := $(_pgo_saved_goal)
 

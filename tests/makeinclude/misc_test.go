@@ -33,7 +33,7 @@ func TestMissingPgofetch(t *testing.T) {
 		"pgo.mk: warning: pgofetch not found",
 		"set PGO_PGOFETCH=/path/to/pgofetch",
 		"set PGO_SRC=",
-		"pgo.mk: warning: cmd/batch/default.pgo not refreshed",
+		"pgo.mk: warning: bin/batch builds without PGO: no cmd/batch/default.pgo yet; no pgofetch binary",
 		"go build -o bin/batch",
 	} {
 		if !strings.Contains(out, want) {
@@ -106,9 +106,12 @@ func TestBuildFromSource(t *testing.T) {
 func TestUsageErrors(t *testing.T) {
 	w := newWorkWith(t, "")
 	w.writeMakefile(makefile("cmd/batch,,," + inSource(w)))
-	out, ok := w.make("pgo", "PGO_FROM=soon")
-	if ok || !strings.Contains(out, "pgo.mk: error: pgofetch failed (exit 2)") {
-		t.Errorf("a bad PGO_FROM did not stop make")
+	out, ok := w.make("PGO_FROM=soon")
+	if ok || !strings.Contains(out, `pgo.mk: error: bad setting PGO_FROM for cmd/batch/default.pgo (pgofetch: invalid value "soon" for flag -from`) {
+		t.Errorf("a bad PGO_FROM did not stop make, naming it")
+	}
+	if strings.Contains(out, "go build") || strings.Contains(out, "usage:") {
+		t.Errorf("a bad PGO_FROM: make went on, or printed pgofetch's whole usage")
 	}
 
 	w.writeMakefile(makefile("cmd/batch"))
