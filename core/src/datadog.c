@@ -65,6 +65,8 @@ static int check_key(const char *name, const char *key, pf_err *e)
 static int read_keys(dd_client *c, pf_err *e)
 {
 	const char *api = getenv("DD_API_KEY"), *app = getenv("DD_APP_KEY");
+	if ((!api || !*api) && (!app || !*app)) /* name both, not one then the other */
+		return pf_fail(e, PF_EXIT_AUTH, "DD_API_KEY and DD_APP_KEY are not set (needed for QUERY arguments)");
 	if (check_key("DD_API_KEY", api, e) != 0 || check_key("DD_APP_KEY", app, e) != 0)
 		return -1;
 	c->headers[0] = header_line("DD-API-KEY", api);

@@ -143,6 +143,7 @@ func TestKeysAndSite(t *testing.T) {
 	}{
 		{"no API key", map[string]string{"DD_APP_KEY": e.srv.AppKey()}, []string{"-api-url", e.srv.URL()}, 7, "DD_API_KEY is not set"},
 		{"no app key", map[string]string{"DD_API_KEY": e.srv.APIKey()}, []string{"-api-url", e.srv.URL()}, 7, "DD_APP_KEY is not set"},
+		{"no keys", map[string]string{}, []string{"-api-url", e.srv.URL()}, 7, "DD_API_KEY and DD_APP_KEY are not set"},
 		{"wrong key", map[string]string{"DD_API_KEY": "wrong", "DD_APP_KEY": e.srv.AppKey()}, []string{"-api-url", e.srv.URL()}, 7, "check DD_API_KEY and DD_APP_KEY"},
 		{"unknown site", map[string]string{"DD_API_KEY": e.srv.APIKey(), "DD_APP_KEY": e.srv.AppKey(), "DD_SITE": "datadoghq.example"}, nil, 2, "DD_SITE=datadoghq.example is not a known Datadog site"},
 		{"plain http elsewhere", map[string]string{"DD_API_KEY": e.srv.APIKey(), "DD_APP_KEY": e.srv.AppKey()}, []string{"-api-url", "http://api.example.test"}, 2, "plain http would send the keys in the clear"},
