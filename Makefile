@@ -1,6 +1,7 @@
 # pgofetch: the two commands of the quick start, and their parts.
 #   make demo   build pgofetch, profile the example service, build it with PGO
-#   make test   every test: C unit tests (ctest) and the Go end-to-end suite
+#   make test   every test: C unit tests (ctest) and the Go end-to-end suite,
+#               and a build of every build type, gcc and clang, warnings as errors
 # Each installs what it needs (core/install-deps.sh) when missing.
 
 BUILD ?= build
@@ -10,15 +11,22 @@ GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := zip decompress pprof merge dd_json flags
 
-.PHONY: all deps build demo bench test test-core test-go test-asan fuzz clean
+.PHONY: all deps build demo bench test test-builds test-core test-go test-asan fuzz clean
+
+# $(call configure,DIR,OPTIONS) configures the build tree DIR, naming the
+# generator only the first time (CMake refuses to change it).
+configure = cmake -S . -B $(1) $(if $(wildcard $(1)/CMakeCache.txt),,$(GENERATOR)) $(2)
 
 all: build
 
 deps:
 	@core/install-deps.sh
 
+# Warnings are errors (PGOFETCH_WERROR) in make test, and so in CI; make
+# build and make demo leave them warnings, as a user's build does.
 build: deps
 	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	@test -z "$(PGOFETCH_WERROR)" || cmake -S . -B $(BUILD) -DPGOFETCH_WERROR=$(PGOFETCH_WERROR) >/dev/null
 	cmake --build $(BUILD)
 
 demo: build
@@ -33,12 +41,27 @@ bench: build
 # Bazel (Debian's bazel-bootstrap) runs the Bazel integration's tests.
 # A test that cannot get its tool (tests/internal/testenv.Skip) is listed at
 # the end; PGOFETCH_NO_SKIP=1 (CI) makes such a test fail instead.
+test: PGOFETCH_WERROR = ON
 test: build
-	@core/install-deps.sh bazel-bootstrap
+	@core/install-deps.sh bazel-bootstrap clang
 	@rm -f tests/.cache/skipped.log
-	$(MAKE) test-core test-go test-asan
+	$(MAKE) test-builds test-core test-go test-asan
 	@if [ -s tests/.cache/skipped.log ]; then \
 		echo "make test: SKIPPED, each proves nothing until it runs:"; sed 's/^/  /' tests/.cache/skipped.log; fi
+
+# The build types and compilers $(BUILD) (RelWithDebInfo, cc) is not:
+# each is built, unit tests and corpus replays included, with warnings as
+# errors, so that a warning in any fails make test. Build only: the suite
+# runs once, on $(BUILD). A build's log is shown when it fails.
+TEST_BUILDS := gcc-Debug gcc-Release gcc-MinSizeRel clang-Release
+test-builds: $(addprefix test-build-,$(TEST_BUILDS))
+test-build-%:
+	@echo "test-builds: $(subst -, ,$*), warnings as errors"
+	@mkdir -p $(BUILD)/werror
+	@{ $(call configure,$(BUILD)/werror/$*,-DCMAKE_C_COMPILER=$(word 1,$(subst -, ,$*)) \
+		-DCMAKE_BUILD_TYPE=$(word 2,$(subst -, ,$*)) -DPGOFETCH_WERROR=ON) && \
+		cmake --build $(BUILD)/werror/$*; } >$(BUILD)/werror/$*.log 2>&1 || \
+		{ cat $(BUILD)/werror/$*.log; exit 1; }
 
 test-core:
 	ctest --test-dir $(BUILD) --output-on-failure
@@ -52,7 +75,7 @@ test-go:
 # any report fails the run (exit code 86 matches no expected code).
 ASAN_E2E := TestMergeGenerated|TestMergeReal|TestMergeZip|TestMergeEncodings|TestBadInputs|TestDestRewriteOnlyOnChange|TestHTTPSource
 test-asan:
-	@test -f build-asan/CMakeCache.txt || cmake -S . -B build-asan $(GENERATOR) -DPGOFETCH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	@$(call configure,build-asan,-DPGOFETCH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DPGOFETCH_WERROR=ON) >/dev/null
 	cmake --build build-asan
 	ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build-asan --output-on-failure
 	cd tests && ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

@@ -136,7 +136,8 @@ var (
 
 // realProfiles returns CPU profiles of real Go programs (made once per
 // run): two runs of one workload and one of another, so that pairs share
-// functions and stacks, then the production profile from shared/testdata.
+// functions and stacks, then the production profile tracked in
+// core/tests/data/pprof.
 func realProfiles(t testing.TB) []string {
 	t.Helper()
 	realOnce.Do(func() {

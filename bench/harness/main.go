@@ -106,7 +106,7 @@ func mainErr() error {
 	if err != nil {
 		return fmt.Errorf("generating inputs: %w", err)
 	}
-	real := filepath.Join(e.repo, "..", "shared", "testdata", "grpc-anon.pprof")
+	real := filepath.Join(e.repo, "core", "tests", "data", "pprof", "grpc-anon.pprof")
 	if _, err := os.Stat(real); err != nil {
 		return fmt.Errorf("the real profile: %w", err)
 	}

@@ -62,6 +62,7 @@ static void read_to(sink *k, size_t at)
 static int make_room(sink *k, size_t *room)
 {
 	pf_buf *out = k->out;
+	*room = 0;
 	if (k->produced >= k->max_out)
 		return pf_too_large(k->e, k->c, k->max_out);
 	size_t want = out->cap - out->len < 65536 ? 65536 : 0;

@@ -70,6 +70,7 @@ static int next_field(span *s, field *f)
 	f->num = tag >> 3;
 	f->wt = (int)(tag & 7);
 	f->u64 = 0;
+	f->data = (span){NULL, NULL};
 	switch (f->wt) {
 	case WT_VARINT:
 		return read_varint(s, &f->u64);

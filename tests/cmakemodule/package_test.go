@@ -69,6 +69,9 @@ func TestInstalledPackage(t *testing.T) {
 		t.Fatal(err)
 	}
 	installed := filepath.Join(prefix, "bin", "pgofetch")
+	if out := must(t, work, env, installed, "-version"); !strings.HasPrefix(out, "pgofetch 0.1.0 ") {
+		t.Errorf("the installed pgofetch -version: %q", out)
+	}
 
 	for _, g := range gens {
 		t.Run(strings.ReplaceAll(g.name, " ", ""), func(t *testing.T) {

@@ -1,6 +1,7 @@
 // Package fakedd is a fake of the Datadog profiling API that pgofetch
-// speaks (see the project's shared datadog-api.md): the gopgo endpoint, the
-// older list + download endpoints, their validation, and injectable faults.
+// speaks (docs/datadog-api.md; README.md beside this file states the facts
+// of the real API it follows): the gopgo endpoint, the older list +
+// download endpoints, their validation, and injectable faults.
 //
 // It is strict on purpose. The real service cannot be reached from build
 // machines, so this fake is the only check that a client sends what Datadog

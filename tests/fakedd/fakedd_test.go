@@ -23,6 +23,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/zstd"
+
+	"pgofetch/tests/internal/testenv"
 )
 
 // Three profiles of the three encodings: gzip (3 cores), zstd (1 core) and
@@ -926,12 +928,11 @@ func TestProfilesDir(t *testing.T) {
 	}
 }
 
-func TestSharedProfile(t *testing.T) {
-	// The real production profile beside the repository, when present.
-	path := filepath.Join("..", "..", "..", "shared", "testdata", "grpc-anon.pprof")
-	data, err := os.ReadFile(path)
+func TestRealProfile(t *testing.T) {
+	// The real production profile tracked in the repository.
+	data, err := os.ReadFile(testenv.RealProfile(t))
 	if err != nil {
-		t.Skipf("shared test data not found: %v", err)
+		t.Fatal(err)
 	}
 	s := start(t, Options{})
 	if err := s.AddProfile(Profile{ID: "grpc-anon", Data: data}); err != nil {
