@@ -73,7 +73,7 @@ test-go:
 # The C unit tests, the corpus replays and a representative end-to-end
 # subset again, built with AddressSanitizer and UndefinedBehaviorSanitizer:
 # any report fails the run (exit code 86 matches no expected code).
-ASAN_E2E := TestMergeGenerated|TestMergeReal|TestMergeZip|TestMergeEncodings|TestBadInputs|TestDestRewriteOnlyOnChange|TestHTTPSource
+ASAN_E2E := TestMergeGenerated|TestMergeReal|TestMergeZip|TestMergeEncodings|TestBadInputs|TestDestRewriteOnlyOnChange|TestHTTPSource|TestUsageErrors|TestJSONLogsAlwaysValid
 test-asan:
 	@$(call configure,build-asan,-DPGOFETCH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DPGOFETCH_WERROR=ON) >/dev/null
 	cmake --build build-asan
@@ -81,7 +81,9 @@ test-asan:
 	cd tests && ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		PGOFETCH=$(CURDIR)/build-asan/core/pgofetch go test -count=1 -run '$(ASAN_E2E)' .
 	cd tests && ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		PGOFETCH=$(CURDIR)/build-asan/core/pgofetch go test -count=1 ./datadog
+		PGOFETCH=$(CURDIR)/build-asan/core/pgofetch go test -count=1 ./datadog ./result
+	cd tests && ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		PGOFETCH=$(CURDIR)/build-asan/core/pgofetch go test -count=1 -run 'TestClosedStderr' ./reliability
 
 # Runs every libFuzzer target for FUZZ_SECONDS (clang and its runtime from
 # Debian). New inputs go to build-fuzz/corpus; a crash input is written to
