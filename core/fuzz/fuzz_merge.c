@@ -5,6 +5,7 @@
  * and decode again. */
 #include "fuzz.h"
 #include "pprof.h"
+#include "../tests/merge2.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ static int merge_encode(const uint8_t *a, size_t alen, const uint8_t *b, size_t 
 		pf_profile_free(pb);
 		return -1;
 	}
-	pf_profile *m = pf_profile_merge2(pa, pb, "a", "b", e);
+	pf_profile *m = merge2(pa, pb, "a", "b", e);
 	if (!m)
 		return -1;
 	if (pf_profile_noinline(m, e) == (size_t)-1 || pf_profile_encode(m, out, e) != 0)

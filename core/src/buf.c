@@ -1,11 +1,8 @@
 /* buf.c: growable byte buffer. */
-#define _DEFAULT_SOURCE /* madvise: POSIX's posix_madvise(POSIX_MADV_DONTNEED) does nothing on Linux */
 #include "buf.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 int pf_buf_reserve(pf_buf *b, size_t extra)
 {
@@ -56,15 +53,4 @@ void *pf_calloc_written(size_t n, size_t size)
 	if (p)
 		memset(p, 0, bytes);
 	return p;
-}
-
-void pf_release_pages(void *p, size_t len)
-{
-	long ps = sysconf(_SC_PAGESIZE);
-	if (ps <= 0 || len == 0)
-		return;
-	uintptr_t page = (uintptr_t)ps, start = (uintptr_t)p, end = start + len;
-	uintptr_t first = (start + page - 1) / page * page, last = end / page * page;
-	if (last > first)
-		(void)madvise((void *)first, last - first, MADV_DONTNEED);
 }

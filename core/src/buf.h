@@ -25,12 +25,4 @@ void pf_buf_free(pf_buf *b);
  * or when memory runs out. */
 void *pf_calloc_written(size_t n, size_t size);
 
-/* Gives the whole pages within p[0..len) back to the kernel: they then
- * read as zeros, and count no more in the process's memory until written.
- * For a large buffer whose parts are done with one after another (a ZIP's
- * entries once handed over); the partial pages at either end are kept, so
- * the bytes around the range stay as they were. Advisory: a refusal
- * changes nothing. */
-void pf_release_pages(void *p, size_t len);
-
 #endif

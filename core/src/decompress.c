@@ -33,29 +33,14 @@ int pf_too_large(pf_err *e, enum pf_compression c, size_t max_out)
 	return PF_TOO_LARGE;
 }
 
-/* Where the output goes: out, through opts->take when there is one;
- * produced counts the bytes decompressed, against max_out. */
+/* Where the output goes: out; produced counts the bytes decompressed,
+ * against max_out. */
 typedef struct {
-	const uint8_t *in;
 	pf_buf *out;
-	const pf_decompress_opts *opts;
 	size_t produced, max_out;
-	size_t given_back; /* input bytes before this went back */
 	enum pf_compression c;
 	pf_err *e;
 } sink;
-
-/* The input before offset at is read: it goes back every GIVE_BACK bytes
- * when the caller allows. */
-enum { GIVE_BACK = 1 << 18 };
-
-static void read_to(sink *k, size_t at)
-{
-	if (k->opts && k->opts->give_back_input && at - k->given_back >= GIVE_BACK) {
-		pf_release_pages((uint8_t *)k->in + k->given_back, at - k->given_back);
-		k->given_back = at;
-	}
-}
 
 /* Grows out for the next chunk of output, within max_out: 0, or an error
  * (PF_TOO_LARGE, -1). *room is how much the next step may write. */
@@ -73,15 +58,11 @@ static int make_room(sink *k, size_t *room)
 	return 0;
 }
 
-/* n more bytes were written at the end of out (with end, the last):
- * 0, or an error. */
-static int wrote(sink *k, size_t n, bool end)
+/* n more bytes were written at the end of out. */
+static void wrote(sink *k, size_t n)
 {
 	k->out->len += n;
 	k->produced += n;
-	if (k->opts && k->opts->take && (n || end) && k->opts->take(k->opts->ctx, k->out, end) != 0)
-		return pf_fail(k->e, PF_EXIT_INTERNAL, "out of memory decompressing %s data", pf_compression_name(k->c));
-	return 0;
 }
 
 /* Go's gzip reader reads concatenated members and refuses anything else
@@ -105,9 +86,7 @@ static int gunzip(const uint8_t *data, size_t len, sink *k)
 			zs.next_out = k->out->data + k->out->len;
 			zs.avail_out = (uInt)(room > UINT32_MAX ? UINT32_MAX : room);
 			rc = inflate(&zs, Z_NO_FLUSH);
-			if ((step_rc = wrote(k, (size_t)(zs.next_out - (k->out->data + k->out->len)), false)) != 0)
-				break;
-			read_to(k, (size_t)(zs.next_in - data));
+			wrote(k, (size_t)(zs.next_out - (k->out->data + k->out->len)));
 			if (rc == Z_STREAM_END)
 				break;
 			if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
@@ -130,7 +109,7 @@ static int gunzip(const uint8_t *data, size_t len, sink *k)
 		if (pos < len && pf_detect_compression(data + pos, len - pos) != PF_GZIP)
 			return pf_fail(e, PF_EXIT_DATA, "unexpected bytes after gzip data at byte %zu", pos);
 	}
-	return wrote(k, 0, true);
+	return 0;
 }
 
 static int unzstd(const uint8_t *data, size_t len, sink *k)
@@ -151,9 +130,7 @@ static int unzstd(const uint8_t *data, size_t len, sink *k)
 				     ZSTD_getErrorName(hint));
 			goto fail;
 		}
-		if ((rc = wrote(k, ob.pos, false)) != 0)
-			goto fail;
-		read_to(k, in.pos);
+		wrote(k, ob.pos);
 		if (k->produced > k->max_out) {
 			rc = pf_too_large(k->e, PF_ZSTD, k->max_out);
 			goto fail;
@@ -172,52 +149,31 @@ static int unzstd(const uint8_t *data, size_t len, sink *k)
 			rc = pf_fail(k->e, PF_EXIT_DATA, "corrupt zstd data: %s", ZSTD_getErrorName(hint));
 			goto fail;
 		}
-		if ((rc = wrote(k, ob.pos, false)) != 0)
-			goto fail;
+		wrote(k, ob.pos);
 		if (ob.pos == 0 && hint != 0) {
 			rc = pf_fail(k->e, PF_EXIT_DATA, "truncated zstd data at byte %zu", len);
 			goto fail;
 		}
 	}
 	ZSTD_freeDStream(ds);
-	return wrote(k, 0, true);
+	return 0;
 fail:
 	ZSTD_freeDStream(ds);
 	return rc != 0 ? rc : -1;
 }
 
-/* Raw protobuf, copied in pieces so that opts->take takes it as it
- * takes decompressed output. */
 static int copy_raw(const uint8_t *data, size_t len, sink *k)
 {
 	if (len > k->max_out)
 		return pf_too_large(k->e, PF_RAW, k->max_out);
-	for (size_t pos = 0; pos < len;) {
-		size_t n = len - pos < 65536 ? len - pos : 65536;
-		if (pf_buf_reserve(k->out, n) != 0)
-			return pf_fail(k->e, PF_EXIT_INTERNAL, "out of memory");
-		memcpy(k->out->data + k->out->len, data + pos, n);
-		int rc = wrote(k, n, false);
-		if (rc != 0)
-			return rc;
-		pos += n;
-		read_to(k, pos);
-	}
-	return wrote(k, 0, true);
-}
-
-int pf_decompress_into(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, const pf_decompress_opts *opts,
-		       size_t *produced, pf_err *e)
-{
-	enum pf_compression c = pf_detect_compression(data, len);
-	sink k = {.in = data, .out = out, .opts = opts, .max_out = max_out, .c = c, .e = e};
-	int rc = c == PF_GZIP ? gunzip(data, len, &k) : c == PF_ZSTD ? unzstd(data, len, &k) : copy_raw(data, len, &k);
-	if (produced)
-		*produced = k.produced;
-	return rc;
+	if (pf_buf_append(k->out, data, len) != 0)
+		return pf_fail(k->e, PF_EXIT_INTERNAL, "out of memory");
+	return 0;
 }
 
 int pf_decompress(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, pf_err *e)
 {
-	return pf_decompress_into(data, len, max_out, out, NULL, NULL, e);
+	enum pf_compression c = pf_detect_compression(data, len);
+	sink k = {.out = out, .max_out = max_out, .c = c, .e = e};
+	return c == PF_GZIP ? gunzip(data, len, &k) : c == PF_ZSTD ? unzstd(data, len, &k) : copy_raw(data, len, &k);
 }

@@ -23,23 +23,6 @@ const char *pf_compression_name(enum pf_compression c);
  * result would pass max_out bytes, a decompression bomb (PF_TOO_LARGE). */
 int pf_decompress(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, pf_err *e);
 
-/* How pf_decompress_into treats its input and output as they go. */
-typedef struct {
-	/* Takes out's new bytes (with end, the last of them): may move them
-	 * down and shorten out. 0, or -1 when memory runs out. NULL: none. */
-	int (*take)(void *ctx, pf_buf *out, bool end);
-	void *ctx;
-	/* The caller will not read the input again: its pages go back to the
-	 * kernel as they are decompressed (they then read as zeros). */
-	bool give_back_input;
-} pf_decompress_opts;
-
-/* pf_decompress as opts says (NULL: as pf_decompress does); *produced
- * (when not NULL) is how many bytes were decompressed, those take
- * dropped included: max_out bounds those. */
-int pf_decompress_into(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, const pf_decompress_opts *opts,
-		       size_t *produced, pf_err *e);
-
 /* The error pf_decompress gives when data of compression c would pass
  * max_out bytes; returns PF_TOO_LARGE. */
 int pf_too_large(pf_err *e, enum pf_compression c, size_t max_out);

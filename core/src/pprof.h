@@ -130,10 +130,6 @@ struct pf_profile {
 	 * merge's result). */
 	size_t nsamples_read;
 	uint32_t *input_index;
-
-	/* When this profile is a merge's unchanged result: that merge's state,
-	 * so that merging it with another continues it (pprof_merge.c). */
-	struct pf_merger *merging;
 };
 
 /* The bytes of string `id` (NUL-terminated) and, when len is not NULL, its length. */
@@ -162,32 +158,29 @@ pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t 
  * profile's. Dropped labels name none. */
 pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, bool first, pf_err *e);
 
-/* The same for input the caller will not read again: the samples' bytes
- * go back to the kernel as they are decoded (their pages then read as
- * zeros), so that a profile's bytes and its decoded form are not both
- * held whole. With s not NULL, data is what pf_presum s left of the
- * input (its repeated samples summed and dropped while it was
- * decompressed, pprof_presum.h): the profile and any error, byte offsets
- * included, are those of decoding the whole input. */
-typedef struct pf_presum pf_presum;
-pf_profile *pf_profile_decode_presummed(uint8_t *data, size_t len, const pf_presum *s, bool first, pf_err *e);
-
 /* Drops every sample's string labels (numeric labels stay), as datadog-pgo does. */
 void pf_profile_drop_string_labels(pf_profile *p);
 
-/* profile.Merge([]*Profile{a, b}). Consumes a and b (frees them, also on
- * failure) and returns the merged profile; incompatible inputs fail with
- * PF_EXIT_DATA and a message naming name_a and name_b and what differs. */
-pf_profile *pf_profile_merge2(pf_profile *a, pf_profile *b, const char *name_a,
-			      const char *name_b, pf_err *e);
+/* The profiles of a run folded into one as datadog-pgo folds them: the
+ * first as it is, then profile.Merge([]*Profile{acc, next}) for each next
+ * one (pprof_merge.c). The merger owns all merge state. */
+typedef struct pf_merger pf_merger;
 
-/* The first step of profile.Merge([]*Profile{p, next, ...}), taken before
- * next is there: p merged on its own, when that drops nothing (no sum of
- * its values can come to 0; a sum that does may yet be made non-zero by
- * next). pf_profile_merge2(result, next) then continues that merge and
- * gives what pf_profile_merge2(p, next) would. Otherwise (and for a
- * merge's result) p itself. Consumes p; NULL when memory runs out. */
-pf_profile *pf_profile_merge_ahead(pf_profile *p, pf_err *e);
+/* A new merger; NULL when memory runs out. */
+pf_merger *pf_merger_new(void);
+
+/* Folds p in (consumed, also on failure); name names it in errors, the
+ * first profile's name naming the result. Incompatible profiles fail with
+ * PF_EXIT_DATA and a message naming both and what differs. After a
+ * failure, only pf_merger_free. */
+int pf_merger_add(pf_merger *m, pf_profile *p, const char *name, pf_err *e);
+
+/* The result (the first profile itself when it was alone; NULL when none
+ * was added), the caller's from now on; frees m. */
+pf_profile *pf_merger_finish(pf_merger *m);
+/* The result so far, still the merger's; NULL before the first profile. */
+const pf_profile *pf_merger_result(const pf_merger *m);
+void pf_merger_free(pf_merger *m);
 
 /* Datadog's no-inline rename; returns how many functions were renamed, or
  * (size_t)-1 when memory runs out. */

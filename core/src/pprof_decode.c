@@ -32,7 +32,6 @@
  *   - a label with a string value (str != 0) is a string label; otherwise,
  *     with num or unit non-zero, a numeric label; otherwise it is dropped. */
 #include "pprof_internal.h"
-#include "pprof_presum.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -90,20 +89,12 @@ typedef struct {
 	pf_profile *p;
 	bool drop_string_labels; /* checked, not kept */
 	bool index_strings;      /* one id per distinct string; else one per string_table entry */
-	bool coalesce;           /* sum repeated samples (see decode_sample); not when pf_presum has */
+	bool coalesce;           /* sum repeated samples (see decode_sample) */
 	pf_htab repeats;         /* coalesce: kept samples, by their location ids' bytes */
 	loc_bytes *kept_locs;    /* coalesce: each kept sample's location ids' bytes */
-	pf_buf kept_bytes;       /* coalesce: those bytes, copied: the input's go back as it is read */
-	uint8_t *give_back;      /* the input, when the samples' bytes go back once decoded; else NULL */
-	size_t given_back;       /* bytes of it before this offset are given back */
+	pf_buf kept_bytes;       /* coalesce: those bytes */
 	int64_t *values_tmp;     /* coalesce: one sample's values */
 	size_t nsamples_read;
-	/* Decoding what pf_presum left (else NULL): the kept samples, read
-	 * so far, and the first dropped one whose labels are out of range
-	 * (NULL when none is). */
-	const pf_presum *presum;
-	size_t nkept_read;
-	const pf_presum_label *bad_labels;
 
 	/* The string table: where each entry's bytes are; put in the pool
 	 * when first named (most of a service's strings are its span labels',
@@ -133,18 +124,6 @@ typedef struct {
 } dec;
 
 static size_t off(const dec *d, const uint8_t *at) { return (size_t)(at - d->base); }
-
-/* Whether samples may move from their place in the input (summed here or
- * by pf_presum): pf_profile.input_index then says where each was. */
-static bool samples_move(const dec *d) { return d->coalesce || d->presum; }
-
-/* Where byte offset at (of the bytes decoded) is in the input, for errors. */
-static size_t where(const dec *d, size_t at) { return d->presum ? pf_presum_orig_offset(d->presum, at) : at; }
-
-/* The same for the offset just past a message's last byte: where
- * pf_presum dropped what followed, the next byte kept is elsewhere, so
- * the message's last byte tells. */
-static size_t where_end(const dec *d, size_t at) { return at ? where(d, at - 1) + 1 : 0; }
 
 static int oom(dec *d) { return pf_fail(d->e, PF_EXIT_INTERNAL, "out of memory decoding the profile"); }
 
@@ -184,10 +163,10 @@ static int read_varint_slow(dec *d, span *s, uint64_t *v)
 		/* pprof: at most 10 bytes; bits past 64 are dropped. */
 		if (i >= 10)
 			return pf_fail(d->e, PF_EXIT_DATA, "varint longer than 10 bytes at byte %zu",
-				       where(d, off(d, s->p)));
+				       off(d, s->p));
 		if (i >= s->end - s->p)
 			return pf_fail(d->e, PF_EXIT_DATA, "truncated varint at byte %zu",
-				       s->p == s->end ? where_end(d, off(d, s->p)) : where(d, off(d, s->p)));
+				       off(d, s->p));
 		uint8_t b = s->p[i];
 		u |= (uint64_t)(b & 0x7f) << (7 * i);
 		if (!(b & 0x80)) {
@@ -210,20 +189,20 @@ static uint64_t le(const uint8_t *p, int n)
 static int truncated_fixed(dec *d, const field *f, uint64_t n)
 {
 	return pf_fail(d->e, PF_EXIT_DATA, "truncated fixed%d field %" PRIu64 " at byte %zu", (int)n * 8, f->num,
-		       where(d, f->at));
+		       f->at);
 }
 
 static int runs_past_end(dec *d, const field *f, uint64_t n, size_t left)
 {
 	return pf_fail(d->e, PF_EXIT_DATA,
 		       "field %" PRIu64 " at byte %zu: length %" PRIu64 " runs past the end (%zu bytes left)", f->num,
-		       where(d, f->at), n, left);
+		       f->at, n, left);
 }
 
 static int bad_wire_type(dec *d, const field *f)
 {
 	return pf_fail(d->e, PF_EXIT_DATA, "unsupported wire type %d (field %" PRIu64 ") at byte %zu", f->wt,
-		       f->num, where(d, f->at));
+		       f->num, f->at);
 }
 
 /* Reads the next field of s: 1 when read, 0 at the end, -1 on error. */
@@ -268,7 +247,7 @@ static inline int next_field(dec *d, span *s, field *f)
 static int wrong_wire_type(dec *d, const field *f, int wt, const char *what)
 {
 	return pf_fail(d->e, PF_EXIT_DATA, "%s (field %" PRIu64 ") at byte %zu has wire type %d, want %d",
-		       what, f->num, where(d, f->at), f->wt, wt);
+		       what, f->num, f->at, f->wt, wt);
 }
 
 static inline int want_wt(dec *d, const field *f, int wt, const char *what)
@@ -372,7 +351,7 @@ static int add_string(dec *d, const field *f)
 		return -1;
 	size_t n = (size_t)(f->data.end - f->data.p);
 	if (d->nstrmap == 0 && n != 0)
-		return pf_fail(d->e, PF_EXIT_DATA, "string_table[0] at byte %zu must be \"\"", where(d, f->at));
+		return pf_fail(d->e, PF_EXIT_DATA, "string_table[0] at byte %zu must be \"\"", f->at);
 	if (pf_vec_reserve((void **)&d->strmap, &d->cap_strmap, d->nstrmap + 1, sizeof *d->strmap) != 0)
 		return oom(d);
 	/* string_table[0], "", is the pool's id 0; the input is below 4 GiB */
@@ -433,9 +412,9 @@ static int idmap_add(dec *d, idmap *m, uint32_t idx, size_t at)
 {
 	uint64_t id = id_at(m, idx);
 	if (id == 0)
-		return pf_fail(d->e, PF_EXIT_DATA, "%s at byte %zu has the reserved id 0", m->what, where(d, at));
+		return pf_fail(d->e, PF_EXIT_DATA, "%s at byte %zu has the reserved id 0", m->what, at);
 	if (idmap_get(m, id) != PF_NONE)
-		return pf_fail(d->e, PF_EXIT_DATA, "duplicate %s id %" PRIu64 " at byte %zu", m->what, id, where(d, at));
+		return pf_fail(d->e, PF_EXIT_DATA, "duplicate %s id %" PRIu64 " at byte %zu", m->what, id, at);
 	if (id < m->ndense) {
 		m->dense[id] = idx + 1;
 		return 0;
@@ -506,7 +485,7 @@ static int scan_field(dec *d, const field *f)
 	case 9:
 		if (p->time_nanos != 0)
 			return pf_fail(d->e, PF_EXIT_DATA,
-				       "second time_nanos at byte %zu: concatenated profiles", where(d, f->at));
+				       "second time_nanos at byte %zu: concatenated profiles", f->at);
 		return get_i64(d, f, "time_nanos", &p->time_nanos);
 	case 10: return get_i64(d, f, "duration_nanos", &p->duration_nanos);
 	case 11:
@@ -666,7 +645,7 @@ static int resolve_lines(dec *d, pf_location *loc, size_t at)
 			return pf_fail(d->e, PF_EXIT_DATA,
 				       "location id %" PRIu64 " (byte %zu) line %" PRIu32
 				       ": function id %" PRIu64 " not found",
-				       loc->id, where(d, at), i, fid);
+				       loc->id, at, i, fid);
 		d->p->lines[loc->lines + i].function = idx;
 	}
 	return 0;
@@ -719,7 +698,7 @@ static int add_sample_locations(dec *d, const field *f, pf_sample *smp, size_t i
 		if (idx == PF_NONE)
 			return pf_fail(d->e, PF_EXIT_DATA,
 				       "sample index %zu (byte %zu): location id %" PRIu64 " not found",
-				       index, where(d, f->at), id);
+				       index, f->at, id);
 		p->sample_locs[p->nsample_locs++] = idx;
 		smp->nlocs++;
 	}
@@ -776,9 +755,7 @@ static int label_index_error(dec *d, uint64_t worst, size_t index)
 
 /* A label's key or string out of range in sample s: the error names the
  * largest key or string index of the sample's labels (negative ones
- * counting as larger than any other), so that it is the same error when
- * the sample was summed and dropped before it was decoded (pf_presum
- * notes only that index). */
+ * counting as larger than any other). */
 static int labels_out_of_range(dec *d, span s, size_t index)
 {
 	pf_err *e = d->e, quiet = {0};
@@ -887,19 +864,8 @@ static int order_labels(dec *d, const pf_sample *smp)
  * merge sums it. A sample the quick look finds anything wrong with is
  * decoded the usual way too, which reports the error pprof's order gives.
  * A kept sample's location ids' bytes are copied (about a fifth of the
- * samples' bytes), so that the input can go back as it is decoded.
- *
- * The fold does this before decoding: pf_presum (pprof_presum.c) looks
- * at each sample the same way as the decompressor hands its bytes over,
- * sums the repeats and drops their bytes. What it keeps, this decoder
- * would not sum either: a first of its kind, a sample the same look
- * refuses, or a repeat whose sums would pass 2^63 - 1 (they still would:
- * the first's sums only grew). So the decoder reads what is left without
- * looking for repeats, with pf_presum's record of it (the input's sample
- * indexes and byte offsets, the sums, the dropped samples whose labels
- * may be out of range), and gives the same profile or error.
- * So an error about a sample's labels names the largest string index of
- * its labels, the one pf_presum notes, whichever label was out of range. */
+ * samples' bytes). */
+
 
 typedef struct {
 	const dec *d;
@@ -1003,57 +969,14 @@ static int decode_one_sample(dec *d, span s, size_t at, size_t index, pf_sample 
 		return -1;
 	if (nvalues != p->nsample_types)
 		return pf_fail(d->e, PF_EXIT_DATA, "sample index %zu (byte %zu) has %zu values for %zu sample types",
-			       index, where(d, at), nvalues, p->nsample_types);
+			       index, at, nvalues, p->nsample_types);
 	return order_labels(d, smp);
-}
-
-/* The samples' pass is the last: what it has read is not read again, and
- * goes back to the kernel every GIVE_BACK bytes when the caller allows. */
-enum { GIVE_BACK = 1 << 18 };
-
-static void give_back_before(dec *d, size_t at)
-{
-	if (d->give_back && at - d->given_back >= GIVE_BACK) {
-		pf_release_pages(d->give_back + d->given_back, at - d->given_back);
-		d->given_back = at;
-	}
-}
-
-/* The first sample pf_presum dropped whose labels are out of range
- * refused where the whole decoding refuses it: before the first sample
- * kept after it, or at the end. */
-static int dropped_labels_out_of_range(dec *d)
-{
-	return label_index_error(d, d->bad_labels->worst, d->bad_labels->index);
-}
-
-/* The index in the input of the sample being decoded, and where
- * pf_presum put the sums of the repeats it dropped (PF_PRESUM_NONE). */
-static int sample_index(dec *d, size_t *index, uint32_t *sums)
-{
-	*index = d->nsamples_read;
-	*sums = PF_PRESUM_NONE;
-	if (!d->presum)
-		return 0;
-	if (d->nkept_read >= d->presum->nkept)
-		return pf_fail(d->e, PF_EXIT_INTERNAL, "more samples than the %zu kept while decompressing",
-			       d->presum->nkept);
-	pf_presum_kept k = d->presum->kept[d->nkept_read++];
-	if (d->bad_labels && d->bad_labels->index < k.index)
-		return dropped_labels_out_of_range(d);
-	*index = k.index;
-	*sums = k.sums;
-	return 0;
 }
 
 static int decode_sample(dec *d, span s, size_t at)
 {
-	give_back_before(d, at);
 	pf_profile *p = d->p;
-	size_t index;
-	uint32_t sums;
-	if (sample_index(d, &index, &sums) != 0)
-		return -1;
+	size_t index = d->nsamples_read;
 	span locs = {NULL, NULL};
 	uint64_t hash = 0;
 	bool candidate = d->coalesce && repeat_candidate(d, s, &locs, &hash, d->values_tmp);
@@ -1069,9 +992,7 @@ static int decode_sample(dec *d, span s, size_t at)
 	if (decode_one_sample(d, s, at, index, &smp) != 0)
 		return -1;
 	d->nsamples_read++;
-	if (sums != PF_PRESUM_NONE) /* its repeats' values, summed before it came */
-		memcpy(p->values + smp.values, d->presum->sums + sums, p->nsample_types * sizeof *p->values);
-	if (samples_move(d))
+	if (d->coalesce)
 		p->input_index[p->nsamples] = (uint32_t)index;
 	if (candidate) { /* the first of its kind, or one whose sums are full */
 		uint32_t idx;
@@ -1113,7 +1034,7 @@ static int alloc_entities(dec *d)
 	    pf_vec_reserve((void **)&p->functions, &p->cap_functions, d->nfunction_msgs, sizeof *p->functions) != 0 ||
 	    pf_vec_reserve((void **)&p->locations, &p->cap_locations, d->nlocation_msgs, sizeof *p->locations) != 0)
 		return oom(d);
-	if (samples_move(d) && d->nsample_msgs && !(p->input_index = malloc(d->nsample_msgs * sizeof *p->input_index)))
+	if (d->coalesce && d->nsample_msgs && !(p->input_index = malloc(d->nsample_msgs * sizeof *p->input_index)))
 		return oom(d);
 	if (d->coalesce && d->nsample_msgs &&
 	    (!(d->kept_locs = malloc(d->nsample_msgs * sizeof *d->kept_locs)) ||
@@ -1142,52 +1063,6 @@ static span stretch(const dec *d, int a, int b)
 	return (span){from, to};
 }
 
-static bool overlap(span a, span b) { return a.p && b.p && a.p < b.end && b.p < a.end; }
-
-/* Both stretches and what lies between them. */
-static span joined(span a, span b)
-{
-	if (!a.p)
-		return b;
-	if (!b.p)
-		return a;
-	return (span){a.p < b.p ? a.p : b.p, a.end > b.end ? a.end : b.end};
-}
-
-/* Before the samples' pass, the last: the mappings', locations' and
- * functions' bytes (in Go's layout after the samples, before the
- * strings) are not read again. The strings' are, when a sample's numeric
- * label names one, and the samples' until each is decoded: what overlaps
- * them stays, and where strings lie among the samples none go back. */
-static void give_back_entities(dec *d, span samples)
-{
-	span strings = stretch(d, 6, 6), entities = joined(stretch(d, 3, 5), stretch(d, 4, 4));
-	if (overlap(samples, strings))
-		d->give_back = NULL;
-	if (d->give_back && entities.p && !overlap(entities, samples) && !overlap(entities, strings))
-		pf_release_pages(d->give_back + off(d, entities.p), (size_t)(entities.end - entities.p));
-}
-
-/* Once the string table is known: the first sample pf_presum dropped
- * whose labels are out of range. Their largest indexes rise along
- * presum->labels, which holds every dropped sample whose largest index
- * passed all before it, so the first one is there. */
-static void find_bad_labels(dec *d)
-{
-	if (!d->presum)
-		return;
-	const pf_presum_label *l = d->presum->labels;
-	size_t lo = 0, hi = d->presum->nlabels;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (l[mid].worst < d->nstrmap)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	d->bad_labels = lo < d->presum->nlabels ? &l[lo] : NULL;
-}
-
 static int decode_all(dec *d, span all)
 {
 	field f;
@@ -1204,21 +1079,12 @@ static int decode_all(dec *d, span all)
 	}
 	if (r < 0 || resolve_header(d) != 0 || alloc_entities(d) != 0)
 		return -1;
-	size_t nsamples = d->nsample_msgs + (d->presum ? d->presum->ndropped : 0);
-	if (d->p->nsample_types == 0 && nsamples != 0)
-		return pf_fail(d->e, PF_EXIT_DATA, "%zu samples but no sample types", nsamples);
-	span samples = stretch(d, 2, 2);
-	d->given_back = samples.p ? (size_t)(samples.p - d->base) : 0;
-	find_bad_labels(d);
+	if (d->p->nsample_types == 0 && d->nsample_msgs != 0)
+		return pf_fail(d->e, PF_EXIT_DATA, "%zu samples but no sample types", d->nsample_msgs);
 	if (decode_messages(d, stretch(d, 3, 5), 3, decode_mapping, 5, decode_function) != 0 ||
 	    decode_messages(d, stretch(d, 4, 4), 4, decode_location, 0, NULL) != 0)
 		return -1;
-	give_back_entities(d, samples);
-	if (decode_messages(d, samples, 2, decode_sample, 0, NULL) != 0)
-		return -1;
-	if (d->bad_labels) /* after the last sample kept */
-		return dropped_labels_out_of_range(d);
-	return 0;
+	return decode_messages(d, stretch(d, 2, 2), 2, decode_sample, 0, NULL);
 }
 
 static void dec_free(dec *d)
@@ -1240,14 +1106,13 @@ static void dec_free(dec *d)
 /* Decodes data[0..len) with the options set in d. */
 static pf_profile *decode(const uint8_t *data, size_t len, dec d, pf_err *e)
 {
-	size_t in_len = d.presum ? d.presum->orig_len : len; /* as the input had it */
-	if (in_len == 0) {
+	if (len == 0) {
 		pf_fail(e, PF_EXIT_DATA, "empty profile");
 		return NULL;
 	}
 	/* Indexes are 32-bit; a profile this big is not one a service writes. */
-	if (in_len >= PF_NONE) {
-		pf_fail(e, PF_EXIT_DATA, "profile of %zu bytes is larger than 4 GiB", in_len);
+	if (len >= PF_NONE) {
+		pf_fail(e, PF_EXIT_DATA, "profile of %zu bytes is larger than 4 GiB", len);
 		return NULL;
 	}
 	d.base = data;
@@ -1263,7 +1128,7 @@ static pf_profile *decode(const uint8_t *data, size_t len, dec d, pf_err *e)
 		return NULL;
 	}
 	d.p->nstring_table = d.nstrmap;
-	d.p->nsamples_read = d.presum ? d.presum->nsamples : d.nsamples_read;
+	d.p->nsamples_read = d.nsamples_read;
 	return d.p;
 }
 
@@ -1280,12 +1145,4 @@ pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t 
 pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, bool first, pf_err *e)
 {
 	return decode(data, len, (dec){.drop_string_labels = true, .index_strings = first, .coalesce = true}, e);
-}
-
-pf_profile *pf_profile_decode_presummed(uint8_t *data, size_t len, const pf_presum *s, bool first, pf_err *e)
-{
-	return decode(data, len,
-		      (dec){.drop_string_labels = true, .index_strings = first, .coalesce = !s, .give_back = data,
-			    .presum = s},
-		      e);
 }

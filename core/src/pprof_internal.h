@@ -17,10 +17,6 @@ int pf_vec_reserve(void **ptr, size_t *cap, size_t need, size_t elem);
 				  (p)->n##f + (more) < (p)->n##f ? SIZE_MAX : (p)->n##f + (more), \
 				  sizeof *(p)->f))
 
-/* Drops p's merge state (pf_profile.merging): every change to a merged
- * profile but a merge must call it first. */
-void pf_profile_forget_merge(pf_profile *p);
-
 /* A new empty profile (its string pool holds ""), or NULL on OOM. */
 pf_profile *pf_profile_new(void);
 

@@ -32,9 +32,8 @@
  * no duplicate entity, and its entities are numbered in the order a
  * re-merge meets them, so Merge([acc]) is acc itself, state included (the
  * header loop's running values are acc's header). Merge([acc, next]) is
- * therefore acc's merge continued with next. A result keeps its merge's
- * state (pf_profile.merging) until it is changed otherwise, and
- * pf_profile_merge2 continues that state instead of starting over. */
+ * therefore acc's merge continued with next: pf_merger keeps that state
+ * from one profile to the next. */
 #include "pprof_internal.h"
 
 #include <inttypes.h>
@@ -42,8 +41,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct pf_merger {
-	pf_profile *p; /* the result */
+struct pf_merger {
+	pf_profile *first; /* held until a second profile comes: alone, it is not merged */
+	char *first_name;  /* names the result in errors */
+	pf_profile *p;     /* the result, from the second profile on */
 	pf_err *e;
 	pf_htab samples, locations, functions, mappings, comments;
 
@@ -64,10 +65,8 @@ typedef struct pf_merger {
 	pf_num_label *nums;
 	size_t cap_nums;
 
-	/* The result's sizes when the merge ended, to tell that it is
-	 * unchanged when a later merge continues this one. */
-	size_t snap[12];
-} merger;
+};
+typedef struct pf_merger merger;
 
 static int oom(merger *m) { return pf_fail(m->e, PF_EXIT_INTERNAL, "out of memory merging profiles"); }
 
@@ -535,143 +534,6 @@ static int merge_source(merger *m, const pf_profile *src, bool first)
 	return 0;
 }
 
-static void merger_free(merger *m)
-{
-	end_source(m);
-	pf_htab_free(&m->samples);
-	pf_htab_free(&m->locations);
-	pf_htab_free(&m->functions);
-	pf_htab_free(&m->mappings);
-	pf_htab_free(&m->comments);
-	free(m->lines);
-	free(m->cand_locs);
-	free(m->labels);
-	free(m->nums);
-}
-
-static bool has_zero_sample(const pf_profile *p)
-{
-	for (size_t i = 0; i < p->nsamples; i++)
-		if (is_zero(p->values + p->samples[i].values, p->nsample_types))
-			return true;
-	return false;
-}
-
-static void merger_destroy(merger *m)
-{
-	merger_free(m);
-	free(m);
-}
-
-void pf_profile_forget_merge(pf_profile *p)
-{
-	if (p && p->merging) {
-		merger_destroy(p->merging);
-		p->merging = NULL;
-	}
-}
-
-static void snapshot(const pf_profile *p, size_t snap[12])
-{
-	size_t v[12] = {p->nsamples, p->nlocations, p->nfunctions, p->nmappings, p->nlines, p->nsample_locs,
-			p->nvalues, p->nlabels, p->nnum_labels, p->ncomments, p->str.nstrs,
-			(size_t)p->duration_nanos ^ (size_t)p->time_nanos ^ (size_t)p->period};
-	memcpy(snap, v, sizeof v);
-}
-
-static bool unchanged(const merger *m)
-{
-	size_t now[12];
-	snapshot(m->p, now);
-	return memcmp(now, m->snap, sizeof now) == 0;
-}
-
-static pf_profile *merge_all(pf_profile **srcs, size_t n, pf_err *e);
-
-/* The end of a merge: on success the result, which keeps the merger's
- * state; on failure NULL, the result and the state freed. */
-static pf_profile *finish(merger *m, int rc)
-{
-	pf_profile *p = m->p;
-	pf_err *e = m->e;
-	if (rc != 0) {
-		merger_destroy(m);
-		pf_profile_free(p);
-		return NULL;
-	}
-	/* pprof: "If there are any zero samples, re-merge the profile to GC them." */
-	if (has_zero_sample(p)) {
-		merger_destroy(m);
-		return merge_all(&p, 1, e);
-	}
-	end_source(m);
-	m->e = NULL;
-	snapshot(p, m->snap);
-	p->merging = m;
-	return p;
-}
-
-/* profile.Merge(srcs) for compatible sources; consumes them. The result takes
- * over the first source's string pool, so its strings need no translation. */
-static pf_profile *merge_all(pf_profile **srcs, size_t n, pf_err *e)
-{
-	merger *m = calloc(1, sizeof *m);
-	if (!m) {
-		for (size_t i = 0; i < n; i++)
-			pf_profile_free(srcs[i]);
-		pf_fail(e, PF_EXIT_INTERNAL, "out of memory merging profiles");
-		return NULL;
-	}
-	m->e = e;
-	m->p = calloc(1, sizeof *m->p);
-	int rc = m->p ? 0 : oom(m);
-	if (rc == 0) {
-		m->p->str = srcs[0]->str;
-		memset(&srcs[0]->str, 0, sizeof srcs[0]->str);
-		const pf_profile *s0 = srcs[0];
-		if (pf_htab_reserve(&m->samples, s0->nsamples) != 0 ||
-		    pf_htab_reserve(&m->locations, s0->nlocations) != 0 ||
-		    pf_htab_reserve(&m->functions, s0->nfunctions) != 0 ||
-		    pf_htab_reserve(&m->mappings, s0->nmappings) != 0)
-			rc = oom(m);
-	}
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = merge_source(m, srcs[i], i == 0);
-	end_source(m);
-	for (size_t i = 0; i < n; i++)
-		pf_profile_free(srcs[i]);
-	if (!m->p) {
-		merger_destroy(m);
-		return NULL;
-	}
-	return finish(m, rc);
-}
-
-/* Whether Merge([p]) ends with no all-zero sample to drop: every value is
- * non-negative and each type's total is below 2^63, so a sum is 0 only
- * where everything it adds is, and all-zero samples are skipped. (A
- * negative value, read as unsigned, is above 2^63 - 1 too.) */
-static bool no_sum_comes_to_zero(const pf_profile *p)
-{
-	for (size_t t = 0; t < p->nsample_types; t++) {
-		uint64_t total = 0;
-		for (size_t i = 0; i < p->nsamples; i++) {
-			uint64_t v = (uint64_t)p->values[p->samples[i].values + t];
-			if (v > (uint64_t)INT64_MAX - total)
-				return false;
-			total += v;
-		}
-	}
-	return true;
-}
-
-pf_profile *pf_profile_merge_ahead(pf_profile *p, pf_err *e)
-{
-	if (p->merging || !no_sum_comes_to_zero(p))
-		return p;
-	return merge_all(&p, 1, e);
-}
-
 /* ---- compatibility ---- */
 
 static void describe_type(char *buf, size_t size, const pf_profile *p, const pf_value_type *vt)
@@ -712,24 +574,108 @@ static int check_compatible(const pf_profile *a, const pf_profile *b, const char
 		       name_a, name_b, da, db);
 }
 
-pf_profile *pf_profile_merge2(pf_profile *a, pf_profile *b, const char *name_a, const char *name_b, pf_err *e)
+/* ---- the merger ---- */
+
+/* Frees the result's tables, keeping the scratch buffers. */
+static void free_tables(merger *m)
 {
-	if (check_compatible(a, b, name_a, name_b, e) != 0) {
-		pf_profile_free(a);
-		pf_profile_free(b);
-		return NULL;
+	end_source(m);
+	pf_htab_free(&m->samples);
+	pf_htab_free(&m->locations);
+	pf_htab_free(&m->functions);
+	pf_htab_free(&m->mappings);
+	pf_htab_free(&m->comments);
+}
+
+static bool has_zero_sample(const pf_profile *p)
+{
+	for (size_t i = 0; i < p->nsamples; i++)
+		if (is_zero(p->values + p->samples[i].values, p->nsample_types))
+			return true;
+	return false;
+}
+
+/* Starts the result anew from src, which it consumes: the result takes
+ * over src's string pool, so its strings need no translation. */
+static int start(merger *m, pf_profile *src)
+{
+	free_tables(m);
+	pf_profile_free(m->p);
+	int rc = (m->p = calloc(1, sizeof *m->p)) ? 0 : oom(m);
+	if (rc == 0) {
+		m->p->str = src->str;
+		memset(&src->str, 0, sizeof src->str);
+		if (pf_htab_reserve(&m->samples, src->nsamples) != 0 ||
+		    pf_htab_reserve(&m->locations, src->nlocations) != 0 ||
+		    pf_htab_reserve(&m->functions, src->nfunctions) != 0 ||
+		    pf_htab_reserve(&m->mappings, src->nmappings) != 0)
+			rc = oom(m);
 	}
-	if (a->merging && unchanged(a->merging)) {
-		/* a is an unchanged merge result: continue that merge. */
-		merger *m = a->merging;
-		a->merging = NULL;
-		m->e = e;
-		int rc = merge_source(m, b, false);
-		pf_profile_free(b);
-		return finish(m, rc);
+	if (rc == 0)
+		rc = merge_source(m, src, true);
+	end_source(m);
+	pf_profile_free(src);
+	return rc;
+}
+
+/* pprof: "If there are any zero samples, re-merge the profile to GC them." */
+static int drop_zero_samples(merger *m)
+{
+	if (!has_zero_sample(m->p))
+		return 0;
+	pf_profile *p = m->p;
+	m->p = NULL;
+	return start(m, p);
+}
+
+pf_merger *pf_merger_new(void) { return calloc(1, sizeof(merger)); }
+
+int pf_merger_add(pf_merger *m, pf_profile *p, const char *name, pf_err *e)
+{
+	m->e = e;
+	if (!m->first && !m->p) {
+		m->first = p;
+		m->first_name = strdup(name);
+		return m->first_name ? 0 : oom(m);
 	}
-	pf_profile_forget_merge(a);
-	pf_profile_forget_merge(b);
-	pf_profile *srcs[2] = {a, b};
-	return merge_all(srcs, 2, e);
+	pf_profile *acc = m->p ? m->p : m->first;
+	if (check_compatible(acc, p, m->first_name, name, e) != 0) {
+		pf_profile_free(p);
+		return -1;
+	}
+	int rc = 0;
+	if (m->first) { /* the second profile: Merge([first, p]) begins */
+		rc = start(m, m->first);
+		m->first = NULL;
+	}
+	if (rc == 0)
+		rc = merge_source(m, p, false);
+	end_source(m);
+	pf_profile_free(p);
+	return rc == 0 ? drop_zero_samples(m) : -1;
+}
+
+void pf_merger_free(pf_merger *m)
+{
+	if (!m)
+		return;
+	free_tables(m);
+	pf_profile_free(m->first);
+	pf_profile_free(m->p);
+	free(m->first_name);
+	free(m->lines);
+	free(m->cand_locs);
+	free(m->labels);
+	free(m->nums);
+	free(m);
+}
+
+const pf_profile *pf_merger_result(const pf_merger *m) { return m->p ? m->p : m->first; }
+
+pf_profile *pf_merger_finish(pf_merger *m)
+{
+	pf_profile *p = m->p ? m->p : m->first;
+	m->p = m->first = NULL;
+	pf_merger_free(m);
+	return p;
 }

@@ -39,7 +39,6 @@ static int rename_function(pf_profile *p, pf_function *fn, pf_err *e)
 
 size_t pf_profile_noinline(pf_profile *p, pf_err *e)
 {
-	pf_profile_forget_merge(p);
 	/* The names as string ids; a name the profile lacks matches nothing. */
 	uint32_t targets[N_NO_INLINE];
 	for (size_t i = 0; i < N_NO_INLINE; i++)

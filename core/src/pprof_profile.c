@@ -211,7 +211,6 @@ void pf_profile_free(pf_profile *p)
 {
 	if (!p)
 		return;
-	pf_profile_forget_merge(p);
 	pf_strpool_free(&p->str);
 	free(p->sample_types);
 	free(p->samples);
@@ -230,7 +229,6 @@ void pf_profile_free(pf_profile *p)
 
 void pf_profile_drop_string_labels(pf_profile *p)
 {
-	pf_profile_forget_merge(p);
 	for (size_t i = 0; i < p->nsamples; i++)
 		p->samples[i].nlabels = 0;
 	p->nlabels = 0;
@@ -239,7 +237,6 @@ void pf_profile_drop_string_labels(pf_profile *p)
 int pf_profile_add_comment(pf_profile *p, const char *comment, pf_err *e)
 {
 	uint32_t id;
-	pf_profile_forget_merge(p);
 	if (PF_RESERVE(p, comments, 1) != 0 ||
 	    pf_strpool_intern(&p->str, comment, strlen(comment), &id) != 0)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory adding a profile comment");

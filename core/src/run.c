@@ -1,5 +1,5 @@
 /* run.c: read the sources, fold their profiles into one as datadog-pgo
- * does (fold.c), write DEST. */
+ * does (collect.c), write DEST. */
 #include "run.h"
 #include "buf.h"
 #include "datadog.h"
@@ -7,11 +7,10 @@
 #include "compress.h"
 #include "decompress.h"
 #include "duration.h"
-#include "fold.h"
+#include "collect.h"
 #include "http.h"
 #include "output.h"
 #include "pgo.h"
-#include "pipeline.h"
 #include "pprof.h"
 #include "source.h"
 
@@ -89,79 +88,44 @@ static int gzip_size(pf_profile *p, size_t *size, pf_err *e)
 	return rc;
 }
 
-/* The full profile's PGO edges, in no order (they are only compared),
- * worked out on the other core. */
-typedef struct {
-	const pf_profile *full;
-	pf_pgo_edges edges;
-} full_edges;
-
-static int edges_of_full(void *arg, pf_err *e)
-{
-	full_edges *w = arg;
-	return pgo_edges(w->full, false, &w->edges, e);
-}
-
-/* The check, on this core while the other starts compressing the trimmed
- * profile: the trimmed profile's edges, then, once the full profile's are
- * there, whether they are the same. */
-typedef struct {
-	const pf_profile *t;
-	pf_job *full_job;
-	const pf_pgo_edges *want;
-	pf_pgo_edges got;
-	int same;
-} edge_check;
-
-static int check_edges(void *arg, pf_err *e)
-{
-	edge_check *c = arg;
-	int rc = pf_pgo_edges_of_unordered(c->t, &c->got, e);
-	if (pf_job_wait(c->full_job, e) != 0) /* the full profile's refusal comes first */
-		rc = -1;
-	if (rc == 0 && (c->same = pf_pgo_edges_same(c->want, &c->got, e)) < 0)
-		rc = -1;
-	return rc;
-}
-
 /* -trim: the trimmed profile, encoded and compressed, once it is checked
  * to give Go's compiler exactly the edges the full profile gives (the
  * proof is in the tests; this guards every run against a bug all the
- * same). The full profile's edges are worked out on the other core while
- * the trimmed profile is made and encoded; the trimmed one's, and the
- * comparison, on this core while the other starts compressing it. */
+ * same). */
 static int trim(const pf_log *log, pf_profile **merged, pf_buf *raw, pf_buf *gz, pf_err *e)
 {
 	pf_profile *full = *merged;
 	size_t before = 0;
 	if (log->verbose && gzip_size(full, &before, e) != 0)
 		return -1;
-	full_edges want = {.full = full};
-	pf_job job = {0};
-	pf_job_start(&job, edges_of_full, &want);
-	pf_profile *t = pf_profile_trim(full, e);
-	int rc = t ? pf_profile_encode(t, raw, e) : -1;
-	edge_check c = {.t = t, .full_job = &job, .want = &want.edges};
-	if (rc == 0)
-		rc = pf_gzip_while(raw->data, raw->len, gz, check_edges, &c, e);
-	/* Waited for already, unless trimming or encoding failed, or the
-	 * check never ran. */
-	if (pf_job_wait(&job, e) != 0)
+	pf_pgo_edges want = {0}, got = {0};
+	pf_profile *t = NULL;
+	int rc = pgo_edges(full, false, &want, e);
+	if (rc == 0 && !(t = pf_profile_trim(full, e)))
 		rc = -1;
-	if (rc == 0 && !c.same)
+	if (rc == 0)
+		rc = pf_profile_encode(t, raw, e);
+	if (rc == 0)
+		rc = pf_pgo_edges_of_unordered(t, &got, e);
+	int same = rc == 0 ? pf_pgo_edges_same(&want, &got, e) : 0;
+	if (same < 0)
+		rc = -1;
+	if (rc == 0 && !same)
 		rc = pf_fail(e, PF_EXIT_INTERNAL, "bug: the trimmed profile would give Go's compiler other edges "
 						  "than the full one; -trim=false writes the full profile");
+	if (rc == 0)
+		rc = pf_gzip(raw->data, raw->len, gz, e);
 	if (rc == 0) {
 		pf_debug(log, "trimmed the profile to what Go's compiler reads", PF_INT("bytes-before", before),
 			 PF_INT("bytes-after", gz->len), PF_INT("samples-before", full->nsamples),
 			 PF_INT("samples-after", t->nsamples), PF_INT("locations-before", full->nlocations),
 			 PF_INT("locations-after", t->nlocations), PF_INT("functions-before", full->nfunctions),
-			 PF_INT("functions-after", t->nfunctions), PF_INT("edges", want.edges.nedges));
+			 PF_INT("functions-after", t->nfunctions), PF_INT("edges", want.nedges));
 		*merged = t;
 		t = full;
 	}
-	pf_pgo_edges_free(&want.edges);
-	pf_pgo_edges_free(&c.got);
+	pf_pgo_edges_free(&want);
+	pf_pgo_edges_free(&got);
 	pf_profile_free(t);
 	return rc;
 }
@@ -237,28 +201,27 @@ int pf_run(const pf_options *o, const pf_log *log, pf_err *e)
 	if (dest_is_fresh(o, log))
 		return 0;
 	pf_limits lim = {.max = &o->limits};
-	pf_fold *f = pf_fold_new(log, &lim);
+	pf_collect *f = pf_collect_new(log, &lim);
 	if (!f)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	pf_dd_result dd = {0};
 	int rc = 0;
 	if (o->nqueries > 0)
-		rc = pf_datadog_fetch(o, log, deadline, &lim, pf_fold_profile, f, &dd, e);
+		rc = pf_datadog_fetch(o, log, deadline, &lim, pf_collect_profile, f, &dd, e);
 	for (size_t i = 0; rc == 0 && i < o->nin; i++) {
-		size_t before = pf_fold_received(f);
-		rc = pf_read_source(o->ins[i], &lim, deadline, pf_fold_profile, f, e);
-		if (rc == 0 && pf_fold_received(f) == before) { /* an empty ZIP */
+		size_t before = pf_collect_received(f);
+		rc = pf_read_source(o->ins[i], &lim, deadline, pf_collect_profile, f, e);
+		if (rc == 0 && pf_collect_received(f) == before) { /* an empty ZIP */
 			char *name = pf_redact_url(o->ins[i]);
 			rc = pf_fail(e, PF_EXIT_DATA, "%s: holds no profile", name ? name : "a source");
 			free(name);
 		}
 	}
-	/* The last decodes and merges; or, after an error, those of the
-	 * profiles before it, whose own errors came first. */
-	if (pf_fold_finish(f, e) != 0)
-		rc = -1;
-	pf_profile *merged = pf_fold_take(f);
-	pf_fold_free(f);
+	pf_profile *merged = NULL;
+	if (rc == 0)
+		merged = pf_collect_finish(f);
+	else
+		pf_collect_free(f);
 	if (rc == 0 && !merged)
 		rc = pf_fail(e, PF_EXIT_NOTFOUND, "no profiles found in the sources");
 	if (rc == 0)

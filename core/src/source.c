@@ -32,39 +32,21 @@ int pf_fail_at(pf_err *e, const char *origin, const char *entry)
 }
 
 int pf_profile_decompress(const char *origin, const char *entry, const uint8_t *data, size_t len,
-			  size_t max_out, pf_buf *raw, const pf_decompress_opts *opts, size_t *produced, pf_err *e)
+			  size_t max_out, pf_buf *raw, pf_err *e)
 {
-	size_t n = 0;
-	int rc = pf_decompress_into(data, len, max_out, raw, opts, &n, e);
-	if (produced)
-		*produced = n;
-	if (rc == 0 && n == 0)
+	size_t before = raw->len;
+	int rc = pf_decompress(data, len, max_out, raw, e);
+	if (rc == 0 && raw->len == before)
 		rc = pf_fail(e, PF_EXIT_DATA, "empty profile");
 	if (rc != 0)
 		pf_fail_at(e, origin, entry);
 	return rc;
 }
 
-/* Whether the entries' bytes come one after another, none shared. Go's
- * archive/zip writes them so; a crafted archive may point two entries at
- * the same bytes. */
-static bool laid_out_in_order(const pf_zip *z, size_t first)
-{
-	for (size_t i = first + 1; i < z->n; i++)
-		if (z->entries[i].data < z->entries[i - 1].data + z->entries[i - 1].csize)
-			return false;
-	return true;
-}
-
-/* Each entry is copied out and handed over in turn. An entry handed over
- * is not read again, so, where no other entry shares its bytes, its pages
- * go back to the kernel at once: a Datadog answer holds every profile (52
- * MB for the benchmark's five), and the profiles after it are decoded and
- * merged meanwhile. */
-int pf_feed_zip_entries(const char *origin, uint8_t *data, const pf_zip *z, size_t first, const pf_limits *lim,
+/* Each entry is copied out and handed over in turn. */
+int pf_feed_zip_entries(const char *origin, const pf_zip *z, size_t first, const pf_limits *lim,
 			pf_profile_sink sink, void *ctx, pf_err *e)
 {
-	bool release = laid_out_in_order(z, first);
 	pf_buf entry = {0};
 	int rc = 0;
 	for (size_t i = first; rc == 0 && i < z->n; i++) {
@@ -74,8 +56,6 @@ int pf_feed_zip_entries(const char *origin, uint8_t *data, const pf_zip *z, size
 			pf_fail_at(e, origin, NULL);
 		else
 			rc = sink(ctx, origin, z->entries[i].name, &entry, e);
-		if (release)
-			pf_release_pages(data + (z->entries[i].data - data), z->entries[i].csize);
 	}
 	pf_buf_free(&entry);
 	return rc;
@@ -92,7 +72,7 @@ static int feed_zip(const char *origin, uint8_t *data, size_t len, const pf_limi
 		rc = pf_fail(e, PF_EXIT_DATA, "%s: ZIP has %zu entries, more than -limit zip-entries=%llu",
 			     origin, z.n, (unsigned long long)lim->max->zip_entries);
 	else
-		rc = pf_feed_zip_entries(origin, data, &z, 0, lim, sink, ctx, e);
+		rc = pf_feed_zip_entries(origin, &z, 0, lim, sink, ctx, e);
 	pf_zip_close(&z);
 	return rc;
 }

@@ -38,12 +38,11 @@ size_t pf_source_max(const pf_limits *lim);
  * or "origin"), as errors of this file are; returns -1. */
 int pf_fail_at(pf_err *e, const char *origin, const char *entry);
 
-/* Decompresses a profile a sink received into raw, within max_out bytes,
- * as opts says (pf_decompress_into; *produced is the bytes
- * decompressed); errors name origin and entry. 0, -1, or
- * PF_TOO_LARGE (decompress.h). */
+/* Decompresses a profile a sink received into raw, within max_out bytes
+ * (pf_decompress); errors name origin and entry. 0, -1, or PF_TOO_LARGE
+ * (decompress.h). */
 int pf_profile_decompress(const char *origin, const char *entry, const uint8_t *data, size_t len,
-			  size_t max_out, pf_buf *raw, const pf_decompress_opts *opts, size_t *produced, pf_err *e);
+			  size_t max_out, pf_buf *raw, pf_err *e);
 
 /* Feeds the profiles in data (one profile or a ZIP of them) to sink, in
  * archive order; the sink may take data itself when it is one profile.
@@ -51,11 +50,10 @@ int pf_profile_decompress(const char *origin, const char *entry, const uint8_t *
 int pf_feed_bytes(const char *origin, pf_buf *data, const pf_limits *lim, pf_profile_sink sink, void *ctx,
 		  pf_err *e);
 
-/* Hands entries first... of z, an archive whose bytes data holds, to
- * sink in turn, giving each one's pages back once handed over (unless
- * entries share bytes). */
-int pf_feed_zip_entries(const char *origin, uint8_t *data, const pf_zip *z, size_t first,
+/* Hands entries first... of z to sink in turn. */
+int pf_feed_zip_entries(const char *origin, const pf_zip *z, size_t first,
 			const pf_limits *lim, pf_profile_sink sink, void *ctx, pf_err *e);
+
 
 /* Reads source (a path, or an http:// or https:// URL fetched before
  * deadline_ns) and feeds its profiles to sink. */

@@ -495,7 +495,7 @@ static int read_kept(pf_zipstream *zs)
 			rc = fail(zs, PF_EXIT_DATA, "ZIP: entry \"%s\" is listed at byte %llu, among the entries already read (damaged or crafted archive)",
 				  z.entries[i].name, (unsigned long long)z.entries[i].offset);
 	if (rc == 0)
-		rc = pf_feed_zip_entries(zs->origin, zs->kept.data, &z, handed, zs->lim, zs->sink, zs->ctx, &zs->err);
+		rc = pf_feed_zip_entries(zs->origin, &z, handed, zs->lim, zs->sink, zs->ctx, &zs->err);
 	pf_zip_close(&z);
 	return rc;
 }

@@ -6,7 +6,7 @@
  * accepts something surprising. */
 #include "check.h"
 #include "pprof.h"
-#include "presum_check.h"
+#include "merge2.h"
 #include "test_pprof_wire.h"
 
 #include <stdbool.h>
@@ -98,10 +98,6 @@ static void refused(pf_buf *b, const char *want_msg)
 	CHECK_EQ_INT(e2.code, e.code);
 	CHECK(strcmp(e2.msg, e.msg) == 0);
 	pf_profile_free(p);
-	/* So does decoding it with its repeats summed as it is decompressed,
-	 * taken a byte at a time or at once. */
-	CHECK(presum_agrees(b, 1, false, NULL));
-	CHECK(presum_agrees(b, b->len + 1, true, NULL));
 	pf_buf_free(b);
 }
 
@@ -326,7 +322,6 @@ static void test_accepted_quirks(void)
 	pb_msg(&b, F_SAMPLE, &m);
 	dump(&b, true);
 	pf_profile *p = decode(&b, &e);
-	CHECK(presum_agrees(&b, 3, false, NULL)); /* accepted alike, the same profile */
 	pf_buf_free(&b);
 	CHECK(p != NULL);
 	if (!p)
@@ -383,7 +378,6 @@ static void test_facts(void)
 	pb_u(&b, F_DURATION, 2000000000);
 	dump(&b, true);
 	pf_profile *p = decode(&b, &e);
-	CHECK(presum_agrees(&b, 3, false, NULL)); /* accepted alike, the same profile */
 	pf_buf_free(&b);
 	CHECK(p != NULL);
 	if (!p)
@@ -505,7 +499,7 @@ static int merged_with_itself(const pf_buf *b, bool to_merge, pf_buf *out)
 		pf_profile_free(c);
 		return -1;
 	}
-	pf_profile *m = pf_profile_merge2(a, c, "a", "c", &e);
+	pf_profile *m = merge2(a, c, "a", "c", &e);
 	int rc = m ? pf_profile_encode(m, out, &e) : -1;
 	pf_profile_free(m);
 	return rc;
@@ -662,113 +656,6 @@ static void test_coalesced_samples(void)
 	pf_buf_free(&b);
 }
 
-/* p merged into b's profile decoded as the first of a merge, encoded. */
-static int merged_into_first(const pf_buf *b, pf_profile *p, pf_buf *out)
-{
-	pf_err e = {0};
-	pf_profile *first = pf_profile_decode_to_merge(b->data, b->len, true, &e);
-	pf_profile *m = first && p ? pf_profile_merge2(first, p, "first", "p", &e) : NULL;
-	if (!m) {
-		pf_profile_free(first);
-		pf_profile_free(p);
-	}
-	int rc = m ? pf_profile_encode(m, out, &e) : -1;
-	pf_profile_free(m);
-	return rc;
-}
-
-/* Decoded from bytes the caller gives up, a profile whose samples span
- * many pages merges to the same bytes as one decoded from bytes kept, and
- * the samples' pages have gone back (they read as zeros). Repeats and
- * samples kept apart (numeric labels) alternate, so that repeats are
- * found from the copies of the kept samples' bytes. */
-static void test_samples_given_back(void)
-{
-	static const uint64_t ab[] = {1, 2}, ba[] = {2, 1};
-	pf_buf b = {0};
-	two_locations(&b);
-	size_t samples_from = b.len;
-	for (int64_t i = 0; i < 150000; i++)
-		sample_of(&b, i % 2 ? ab : ba, 1 + (size_t)(i % 3 != 0), i + 1, i % 5 == 0 ? i : 0);
-	CHECK(b.len - samples_from > (size_t)1 << 20);
-	uint8_t *mine = malloc(b.len);
-	memcpy(mine, b.data, b.len);
-	pf_err e = {0};
-	pf_profile *kept = pf_profile_decode_to_merge(b.data, b.len, false, &e);
-	pf_profile *given = pf_profile_decode_presummed(mine, b.len, NULL, false, &e);
-	CHECK(kept && given);
-	CHECK(given && given->nsamples < given->nsamples_read / 2); /* repeats were summed */
-	pf_buf want = {0}, got = {0};
-	CHECK_EQ_INT(merged_into_first(&b, kept, &want), 0);
-	CHECK_EQ_INT(merged_into_first(&b, given, &got), 0);
-	CHECK(want.len > 0 && want.len == got.len && memcmp(want.data, got.data, want.len) == 0);
-	size_t zero_pages = 0, pages = 0;
-	for (size_t at = (samples_from + 4095) / 4096 * 4096; at + 4096 <= b.len; at += 4096, pages++) {
-		bool zero = true;
-		for (size_t i = 0; zero && i < 4096; i++)
-			zero = mine[at + i] == 0;
-		zero_pages += zero;
-	}
-	CHECK(zero_pages > pages / 2);
-	free(mine);
-	pf_buf_free(&want);
-	pf_buf_free(&got);
-	pf_buf_free(&b);
-}
-
-/* In Go's layout the entities follow the samples: copied out by the
- * first passes, their bytes go back before the samples' pass. The
- * strings after them stay, for a numeric label to name (put in the pool
- * only then); and where strings lie among the samples, nothing goes back. */
-static void test_rest_given_back(void)
-{
-	static const uint64_t ab[] = {1, 2};
-	static const char *const s[] = {"", "samples", "count", "main.f", "main.go", "/bin/app", "k"};
-	for (int strings_among_samples = 0; strings_among_samples < 2; strings_among_samples++) {
-		pf_buf b = {0}, m = {0};
-		for (int i = 0; i < 10; i++) {
-			sample_of(&b, ab, 2, 1, i % 3 ? 0 : i); /* 3, 6, 9 with a numeric label "k" */
-			if (strings_among_samples && i == 4)
-				for (size_t k = 0; k < sizeof s / sizeof *s; k++)
-					pb_str(&b, F_STRING, s[k]);
-		}
-		size_t rest_from = b.len;
-		entities(&b); /* the sample type comes after the samples here */
-		second_location(&b);
-		for (uint64_t id = 2; id < 40000; id++) { /* 900 KB of functions */
-			pb_u(&m, 1, id);
-			pb_u(&m, 2, 3);
-			pb_u(&m, 5, UINT64_MAX >> 2); /* start_line */
-			pb_msg(&b, F_FUNCTION, &m);
-		}
-		size_t rest_to = b.len;
-		if (!strings_among_samples)
-			for (size_t k = 0; k < sizeof s / sizeof *s; k++)
-				pb_str(&b, F_STRING, s[k]);
-		uint8_t *mine = malloc(b.len);
-		memcpy(mine, b.data, b.len);
-		pf_err e = {0};
-		pf_profile *kept = pf_profile_decode_to_merge(b.data, b.len, false, &e);
-		pf_profile *given = pf_profile_decode_presummed(mine, b.len, NULL, false, &e);
-		CHECK(kept && given && presum_same_profile(kept, given) && given->nnum_labels == 3);
-		if (!kept)
-			fprintf(stderr, "%s\n", e.msg);
-		size_t zero_pages = 0, pages = 0;
-		for (size_t at = (rest_from + 4095) / 4096 * 4096; at + 4096 <= rest_to; at += 4096, pages++) {
-			size_t n = 0;
-			while (n < 4096 && mine[at + n] == 0)
-				n++;
-			zero_pages += n == 4096;
-		}
-		/* All but the partial pages at either end (mine is not page-aligned). */
-		CHECK(pages > 100 && (strings_among_samples ? zero_pages == 0 : zero_pages + 2 >= pages));
-		pf_profile_free(kept);
-		pf_profile_free(given);
-		free(mine);
-		pf_buf_free(&b);
-	}
-}
-
 int main(void)
 {
 	test_wire_errors();
@@ -781,7 +668,5 @@ int main(void)
 	test_repeated_strings();
 	test_units_padded_by_key_string();
 	test_coalesced_samples();
-	test_samples_given_back();
-	test_rest_given_back();
 	return check_report("test_pprof_decode");
 }
