@@ -1,7 +1,7 @@
 /* http.c: single transfers over libcurl's easy interface. */
 #include "http.h"
 
-#include "curl_load.h"
+#include <curl/curl.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +56,7 @@ const char *pf_http_reason(long status)
 }
 
 struct pf_http_client {
-	pf_curl curl;
+	bool started; /* curl_global_init succeeded: counted by libcurl, undone on free */
 	CURLM *multi;
 	bool trace, progress;
 	int64_t shown; /* when the progress line was last drawn; 0 when none is */
@@ -85,7 +85,7 @@ static void erase_progress(pf_http_client *c)
 static int decide(sink *s)
 {
 	long status = 0;
-	s->client->curl.easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
 	s->decided = true;
 	s->streaming = s->consumer && status >= 200 && status <= 299;
 	return s->streaming ? s->consumer->begin(s->consumer->ctx) : 0;
@@ -162,32 +162,32 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 
 /* The options every transfer shares: TLS, CA bundle, protocols, user
  * agent. 0, or -1 when libcurl runs out of memory. */
-static int setup_handle(const pf_curl *api, CURL *c)
+static int setup_handle(CURL *c)
 {
 	const char *ca = getenv("SSL_CERT_FILE");
 	if (!ca || !*ca)
 		ca = getenv("CURL_CA_BUNDLE");
-	if (ca && *ca && api->easy_setopt(c, CURLOPT_CAINFO, ca) != CURLE_OK)
+	if (ca && *ca && curl_easy_setopt(c, CURLOPT_CAINFO, ca) != CURLE_OK)
 		return -1;
-	api->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	api->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	api->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	api->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	api->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	api->easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-	if (api->easy_setopt(c, CURLOPT_USERAGENT, "pgofetch/" PGOFETCH_VERSION) != CURLE_OK)
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	if (curl_easy_setopt(c, CURLOPT_USERAGENT, "pgofetch/" PGOFETCH_VERSION) != CURLE_OK)
 		return -1;
 	return 0;
 }
 
 /* Says what failed, naming the host only (URLs may carry tokens), and
  * what to check. */
-static void describe_failure(const pf_curl *api, CURLcode rc, const char *url, const char *errbuf,
+static void describe_failure(CURLcode rc, const char *url, const char *errbuf,
 			     pf_http_response *res)
 {
 	char host[256];
 	pf_url_host(url, host, sizeof host);
-	const char *why = errbuf[0] ? errbuf : api->easy_strerror(rc);
+	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
 	const char *fmt;
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
@@ -210,12 +210,12 @@ static void describe_failure(const pf_curl *api, CURLcode rc, const char *url, c
 		res->error[sizeof res->error - 1] = '\0';
 }
 
-static struct curl_slist *make_headers(const pf_curl *api, const char *const *lines, bool *oom)
+static struct curl_slist *make_headers(const char *const *lines, bool *oom)
 {
 	struct curl_slist *list = NULL;
 	*oom = false;
 	for (size_t i = 0; lines && lines[i]; i++) {
-		struct curl_slist *next = api->slist_append(list, lines[i]);
+		struct curl_slist *next = curl_slist_append(list, lines[i]);
 		if (!next) {
 			*oom = true;
 			break;
@@ -232,11 +232,13 @@ pf_http_client *pf_http_client_new(pf_err *e)
 		pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 		return NULL;
 	}
-	if (pf_curl_open(&c->curl, PGOFETCH_LIBCURL, e) != 0) {
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		free(c);
+		pf_fail(e, PF_EXIT_INTERNAL, "cannot start libcurl (out of memory?)");
 		return NULL;
 	}
-	c->multi = c->curl.multi_init();
+	c->started = true;
+	c->multi = curl_multi_init();
 	if (!c->multi) {
 		pf_http_client_free(c);
 		pf_fail(e, PF_EXIT_INTERNAL, "out of memory starting libcurl");
@@ -250,8 +252,9 @@ void pf_http_client_free(pf_http_client *c)
 	if (!c)
 		return;
 	if (c->multi)
-		c->curl.multi_cleanup(c->multi);
-	pf_curl_close(&c->curl);
+		curl_multi_cleanup(c->multi);
+	if (c->started)
+		curl_global_cleanup();
 	free(c);
 }
 
@@ -334,34 +337,34 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 		return 0;
 	}
 	bool oom;
-	t->headers = make_headers(&c->curl, req->headers, &oom);
-	t->easy = c->curl.easy_init();
-	if (oom || !t->easy || setup_handle(&c->curl, t->easy) != 0)
+	t->headers = make_headers(req->headers, &oom);
+	t->easy = curl_easy_init();
+	if (oom || !t->easy || setup_handle(t->easy) != 0)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory setting up libcurl");
 	CURL *h = t->easy;
 	t->body.easy = h;
-	c->curl.easy_setopt(h, CURLOPT_URL, req->url);
-	c->curl.easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
-	c->curl.easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
-	c->curl.easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left_ms);
-	c->curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	c->curl.easy_setopt(h, CURLOPT_WRITEDATA, &t->body);
-	c->curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	c->curl.easy_setopt(h, CURLOPT_HEADERDATA, res);
-	c->curl.easy_setopt(h, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
-	c->curl.easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
-	c->curl.easy_setopt(h, CURLOPT_PRIVATE, t);
+	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left_ms);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &t->body);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, res);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
+	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, t);
 	if (req->direct)
-		c->curl.easy_setopt(h, CURLOPT_PROXY, "");
+		curl_easy_setopt(h, CURLOPT_PROXY, "");
 	if (c->trace) {
-		c->curl.easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_trace);
-		c->curl.easy_setopt(h, CURLOPT_VERBOSE, 1L);
+		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_trace);
+		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	}
 	if (strcmp(req->method, "POST") == 0) {
-		c->curl.easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
-		c->curl.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 	}
-	if (c->curl.multi_add_handle(c->multi, h) != CURLM_OK)
+	if (curl_multi_add_handle(c->multi, h) != CURLM_OK)
 		return pf_fail(e, PF_EXIT_INTERNAL, "libcurl refused a transfer");
 	t->started = true;
 	return 0;
@@ -370,8 +373,8 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc, pf_http_response *res,
 			    const char *url)
 {
-	c->curl.easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &res->status);
-	c->curl.multi_remove_handle(c->multi, t->easy);
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &res->status);
+	curl_multi_remove_handle(c->multi, t->easy);
 	res->curl_code = (int)rc;
 	if (t->body.too_large) {
 		res->exit_code = PF_EXIT_DATA;
@@ -380,7 +383,7 @@ static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc, pf_http
 	} else if (res->stopped) {
 		/* the consumer's error says why */
 	} else if (rc != CURLE_OK) {
-		describe_failure(&c->curl, rc, url, t->errbuf, res);
+		describe_failure(rc, url, t->errbuf, res);
 	}
 	t->done = true;
 }
@@ -389,10 +392,10 @@ static void free_transfer(pf_http_client *c, transfer *t)
 {
 	if (t->easy) {
 		if (t->started && !t->done)
-			c->curl.multi_remove_handle(c->multi, t->easy);
-		c->curl.easy_cleanup(t->easy);
+			curl_multi_remove_handle(c->multi, t->easy);
+		curl_easy_cleanup(t->easy);
 	}
-	c->curl.slist_free_all(t->headers);
+	curl_slist_free_all(t->headers);
 }
 
 /* Drives the multi handle until every transfer is done, starting a new one
@@ -414,15 +417,15 @@ static int drive(pf_http_client *c, const pf_http_request *reqs, size_t n, size_
 			next++;
 		}
 		int still;
-		if (c->curl.multi_perform(c->multi, &still) != CURLM_OK)
+		if (curl_multi_perform(c->multi, &still) != CURLM_OK)
 			return pf_fail(e, PF_EXIT_INTERNAL, "libcurl failed");
 		CURLMsg *m;
 		int left;
-		while ((m = c->curl.multi_info_read(c->multi, &left)) != NULL) {
+		while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
 			if (m->msg != CURLMSG_DONE)
 				continue;
 			transfer *t;
-			c->curl.easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
 			size_t i = (size_t)(t - ts);
 			finish_transfer(c, t, m->data.result, &res[i], reqs[i].url);
 			if (t->body.oom)
@@ -430,7 +433,7 @@ static int drive(pf_http_client *c, const pf_http_request *reqs, size_t n, size_
 			running--;
 			finished++;
 		}
-		if (running > 0 && c->curl.multi_poll(c->multi, NULL, 0, 100, NULL) != CURLM_OK)
+		if (running > 0 && curl_multi_poll(c->multi, NULL, 0, 100, NULL) != CURLM_OK)
 			return pf_fail(e, PF_EXIT_INTERNAL, "libcurl failed");
 		if (c->progress)
 			show_progress(c, res, n, running, start);

@@ -1,5 +1,4 @@
-/* http.h: HTTP exchanges over libcurl (opened by each client, see
- * curl_load.h), with TLS always verified, a CA bundle from SSL_CERT_FILE or
+/* http.h: HTTP exchanges over libcurl, with TLS always verified, a CA bundle from SSL_CERT_FILE or
  * CURL_CA_BUNDLE, proxies from the usual variables (libcurl reads those
  * itself), and a hard deadline. */
 #ifndef PGOFETCH_HTTP_H

@@ -2,12 +2,12 @@
  * Fail-open as datadog-pgo: without -fail every failure but a usage error
  * exits 0, so the build goes on without a fresh profile. */
 #include "cli.h"
-#include "curl_load.h"
 #include "err.h"
 #include "msg.h"
 #include "output.h"
 #include "run.h"
 
+#include <curl/curl.h>
 #include <stdio.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -22,18 +22,10 @@ static int usage_error(const pf_err *e)
 	return PF_EXIT_USAGE;
 }
 
-/* The libcurl named is the one a fetch would load, or why none would. */
 static void print_version(void)
 {
-	pf_curl c;
-	pf_err e = {0};
-	bool loaded = pf_curl_open(&c, PGOFETCH_LIBCURL, &e) == 0;
 	printf("pgofetch %s (libcurl %s, zlib %s, zstd %s)\n", PGOFETCH_VERSION,
-	       loaded ? c.version_info(CURLVERSION_NOW)->version : "not found", zlibVersion(),
-	       ZSTD_versionString());
-	pf_curl_close(&c);
-	if (!loaded)
-		fprintf(stderr, "pgofetch: %s\n", e.msg);
+	       curl_version_info(CURLVERSION_NOW)->version, zlibVersion(), ZSTD_versionString());
 }
 
 /* A failure while running (a configuration error found then, such as an
