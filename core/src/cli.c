@@ -44,7 +44,8 @@ static const flag_def flags[] = {
 	 "raise a bound on what one run reads; repeatable. Names: bytes (4GiB, all\n"
 	 "decompressed profiles), source-bytes (1GiB, one file, answer or ZIP entry),\n"
 	 "zip-entries (10000), profiles (1000), strings (20000000), locations\n"
-	 "(20000000), stack-depth (100000), json-bytes (64MiB), json-depth (64)", NULL},
+	 "(20000000), stack-depth (100000), json-bytes (64MiB), json-depth (64),\n"
+	 "memory (384MiB, all pgofetch allocates)", NULL},
 	{"max-age", F_DURATION, OPT(max_age_ns), "duration",
 	 "do nothing when DEST exists and is younger than this (0: always fetch)", NULL},
 	{"noinline", F_BOOL, OPT(noinline), NULL,

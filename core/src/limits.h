@@ -21,6 +21,7 @@ typedef struct {
 	uint64_t stack_depth;  /* locations of one sample */
 	uint64_t json_bytes;   /* one JSON answer */
 	uint64_t json_depth;   /* nesting of one JSON answer */
+	uint64_t memory;       /* the process's data (heap): RLIMIT_DATA */
 } pf_limit_set;
 
 /* The defaults (README, "Limits"). */
@@ -32,6 +33,17 @@ int pf_limits_set(pf_limit_set *l, const char *spec, pf_err *e);
 
 /* The names, comma-separated, for the usage text. */
 const char *pf_limits_names(void);
+
+/* Bounds the process's data (its heap, every allocation) to l->memory,
+ * or less when the environment's hard limit is lower: whatever input
+ * needs more fails with "out of memory" (pf_limits_name_memory) instead
+ * of growing until a container's memory limit kills the process. Not
+ * under AddressSanitizer, whose shadow memory counts as data. */
+void pf_limits_bound_memory(const pf_limit_set *l);
+
+/* Rewords an "out of memory" failure as -limit memory's (PF_EXIT_DATA,
+ * the limit named, as the other limits' errors are). */
+void pf_limits_name_memory(const pf_limit_set *l, pf_err *e);
 
 /* The deepest nesting of [ and { in a JSON text (strings skipped). */
 uint64_t pf_json_depth(const char *json, size_t len);

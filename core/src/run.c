@@ -197,6 +197,7 @@ static bool dest_is_fresh(const pf_options *o, const pf_log *log)
 int pf_run(const pf_options *o, const pf_log *log, pf_err *e)
 {
 	int64_t start = pf_now_ns(), deadline = start + o->timeout_ns;
+	pf_limits_bound_memory(&o->limits);
 	pf_info(log, "pgofetch", PF_STR("version", PGOFETCH_VERSION));
 	if (dest_is_fresh(o, log))
 		return 0;
@@ -228,5 +229,7 @@ int pf_run(const pf_options *o, const pf_log *log, pf_err *e)
 		rc = write_result(o, log, &merged, &dd, start, e);
 	pf_dd_result_free(&dd);
 	pf_profile_free(merged);
+	if (rc != 0)
+		pf_limits_name_memory(&o->limits, e);
 	return rc;
 }
