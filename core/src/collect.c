@@ -102,8 +102,6 @@ static pf_profile *decode(pf_collect *c, const char *origin, const char *entry, 
 int pf_collect_profile(void *ctx, const char *origin, const char *entry, pf_buf *data, pf_err *e)
 {
 	pf_collect *c = ctx;
-	if (!data) /* a profile's bytes are about to be read: nothing is in flight */
-		return 0;
 	if (c->received >= c->lim->max->profiles)
 		return pf_fail(e, PF_EXIT_DATA, "more than -limit profiles=%llu profiles to merge",
 			       (unsigned long long)c->lim->max->profiles);

@@ -7,7 +7,6 @@
 #include "dd_api.h"
 #include "http.h"
 #include "zipread.h"
-#include "zipstream.h"
 
 #include <curl/curl.h>
 
@@ -242,8 +241,6 @@ static pf_http_request api_request(const dd_client *c, const char *method, const
 static int record_and_sink(void *ctx, const char *origin, const char *entry, pf_buf *raw, pf_err *e)
 {
 	dd_client *c = ctx;
-	if (!raw) /* a profile's bytes are about to be read */
-		return c->sink(c->sink_ctx, "", entry, NULL, e);
 	pf_dd_result *r = c->r;
 	char **ids = realloc(r->profile_ids, (r->nids + 1) * sizeof *ids);
 	if (!ids)
@@ -255,43 +252,47 @@ static int record_and_sink(void *ctx, const char *origin, const char *entry, pf_
 	return c->sink(c->sink_ctx, "", entry, raw, e);
 }
 
-/* The gopgo answer's reader, as libcurl's consumer of its body. */
+/* The gopgo answer, one ZIP of every profile, read whole: its entries'
+ * offsets are in its directory, at its end. What does not open as a ZIP
+ * archive is refused at its first bytes, not after -limit source-bytes
+ * of it. */
 typedef struct {
-	pf_zipstream *zs;
-	const pf_log *log;
+	pf_buf body;
+	pf_err err;
 } answer_reader;
 
 static int answer_begin(void *ctx)
 {
 	answer_reader *a = ctx;
-	size_t handed = pf_zipstream_handed(a->zs);
-	if (handed > 0)
-		pf_debug(a->log, "reading the answer again; its first profiles are already read",
-			 PF_INT("profiles", handed));
-	return pf_zipstream_begin(a->zs);
+	a->body.len = 0; /* an answer that broke off is read again from its start */
+	return 0;
 }
 
 static int answer_take(void *ctx, const uint8_t *p, size_t n)
 {
+	static const uint8_t local[4] = {'P', 'K', 3, 4}, end[4] = {'P', 'K', 5, 6}; /* an empty archive */
 	answer_reader *a = ctx;
-	return pf_zipstream_feed(a->zs, p, n);
+	size_t had = a->body.len;
+	if (pf_buf_append(&a->body, p, n) != 0)
+		return pf_fail(&a->err, PF_EXIT_INTERNAL, "out of memory reading the Datadog answer");
+	size_t head = a->body.len < 4 ? a->body.len : 4;
+	if (had < 4 && memcmp(a->body.data, local, head) != 0 && memcmp(a->body.data, end, head) != 0)
+		return pf_fail(&a->err, PF_EXIT_DATA, "Datadog answer: not a ZIP archive, as the gopgo endpoint sends");
+	return 0;
 }
 
-/* POST /api/unstable/profiles/gopgo. The answer, one ZIP of every
- * profile, is read as it arrives: each profile is on its way to the merge
- * while the next ones are still coming. Returns 1 when the endpoint is
- * not there (404), so the caller falls back to list + download. */
+/* POST /api/unstable/profiles/gopgo. Returns 1 when the endpoint is not
+ * there (404), so the caller falls back to list + download. */
 static int fetch_gopgo(dd_client *c, pf_err *e)
 {
 	char *body = pf_dd_request_body(c->o->queries, c->o->nqueries, c->r->from, c->r->to,
 					c->o->profiles, 0, e);
 	char *url = url_of(c, "/api/unstable/profiles/gopgo");
-	pf_zipstream *zs = pf_zipstream_new("Datadog answer", c->lim, record_and_sink, c);
-	if (!body || !url || !zs) {
-		free(body), free(url), pf_zipstream_free(zs);
+	if (!body || !url) {
+		free(body), free(url);
 		return e->code ? -1 : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	}
-	answer_reader reader = {zs, c->log};
+	answer_reader reader = {0};
 	pf_http_consumer consumer = {answer_begin, answer_take, &reader};
 	pf_http_request req = api_request(c, "POST", url, body, pf_source_max(c->lim));
 	req.consumer = &consumer;
@@ -299,7 +300,8 @@ static int fetch_gopgo(dd_client *c, pf_err *e)
 	pf_debug(c->log, "requesting profiles", PF_STR("endpoint", "gopgo"), PF_INT("queries", c->o->nqueries));
 	int rc = run_with_retries(c, &req, 1, &res, e);
 	if (rc == 0 && res.stopped) {
-		rc = pf_zipstream_finish(zs, e);
+		*e = reader.err;
+		rc = -1;
 	} else if (rc == 0 && res.status == 404 && !res.error[0]) {
 		pf_warn(c->log, "the gopgo endpoint answered 404; using list and download", PF_STR("host", c->host));
 		rc = 1;
@@ -307,12 +309,10 @@ static int fetch_gopgo(dd_client *c, pf_err *e)
 		rc = answer_error(c, "fetching profiles", &res, e);
 	} else if (rc == 0) {
 		pf_debug(c->log, "downloaded profiles", PF_INT("bytes", res.consumed));
-		if (res.consumed == 0) /* an empty body: no attempt began */
-			pf_zipstream_begin(zs);
-		rc = pf_zipstream_finish(zs, e);
+		rc = pf_feed_bytes("Datadog answer", &reader.body, c->lim, record_and_sink, c, e);
 	}
 	pf_http_response_free(&res);
-	pf_zipstream_free(zs);
+	pf_buf_free(&reader.body);
 	free(body);
 	free(url);
 	return rc;

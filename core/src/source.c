@@ -44,12 +44,12 @@ int pf_profile_decompress(const char *origin, const char *entry, const uint8_t *
 }
 
 /* Each entry is copied out and handed over in turn. */
-int pf_feed_zip_entries(const char *origin, const pf_zip *z, size_t first, const pf_limits *lim,
-			pf_profile_sink sink, void *ctx, pf_err *e)
+static int feed_zip_entries(const char *origin, const pf_zip *z, const pf_limits *lim, pf_profile_sink sink,
+			    void *ctx, pf_err *e)
 {
 	pf_buf entry = {0};
 	int rc = 0;
-	for (size_t i = first; rc == 0 && i < z->n; i++) {
+	for (size_t i = 0; rc == 0 && i < z->n; i++) {
 		entry.len = 0;
 		rc = pf_zip_extract(&z->entries[i], pf_source_max(lim), &entry, e);
 		if (rc != 0)
@@ -72,7 +72,7 @@ static int feed_zip(const char *origin, uint8_t *data, size_t len, const pf_limi
 		rc = pf_fail(e, PF_EXIT_DATA, "%s: ZIP has %zu entries, more than -limit zip-entries=%llu",
 			     origin, z.n, (unsigned long long)lim->max->zip_entries);
 	else
-		rc = pf_feed_zip_entries(origin, &z, 0, lim, sink, ctx, e);
+		rc = feed_zip_entries(origin, &z, lim, sink, ctx, e);
 	pf_zip_close(&z);
 	return rc;
 }
@@ -158,15 +158,12 @@ int pf_read_source(const char *source, const pf_limits *lim, int64_t deadline_ns
 	if (!origin)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	pf_buf data = {0};
-	int rc = sink(ctx, origin, NULL, NULL, e); /* room first, then the bytes */
-	if (rc == 0) {
-		rc = url ? fetch_url(source, pf_source_max(lim), deadline_ns, &data, e)
-			 : read_file(source, pf_source_max(lim), &data, e);
-		if (rc != 0)
-			pf_fail_at(e, origin, NULL);
-		else
-			rc = pf_feed_bytes(origin, &data, lim, sink, ctx, e);
-	}
+	int rc = url ? fetch_url(source, pf_source_max(lim), deadline_ns, &data, e)
+		     : read_file(source, pf_source_max(lim), &data, e);
+	if (rc != 0)
+		pf_fail_at(e, origin, NULL);
+	else
+		rc = pf_feed_bytes(origin, &data, lim, sink, ctx, e);
 	pf_buf_free(&data);
 	free(origin);
 	return rc;

@@ -16,12 +16,7 @@
 /* Receives one profile as it was stored or sent (gzip, zstd or raw
  * protobuf), to be decompressed with pf_profile_decompress. origin names
  * where it came from (a path or a redacted URL), entry is the ZIP entry's
- * name or NULL. The sink may take data's memory, leaving *data empty.
- *
- * Called with data NULL before a profile's bytes are read (a file, a ZIP
- * entry as it arrives), the sink makes room for it: the fold waits until
- * a profile in flight is done, so that the reader does not hold the next
- * one meanwhile. No profile need follow that call. */
+ * name or NULL. The sink may take data's memory, leaving *data empty. */
 typedef int (*pf_profile_sink)(void *ctx, const char *origin, const char *entry, pf_buf *data,
 			       pf_err *e);
 
@@ -49,11 +44,6 @@ int pf_profile_decompress(const char *origin, const char *entry, const uint8_t *
  * Errors are prefixed with origin (and the entry's name). */
 int pf_feed_bytes(const char *origin, pf_buf *data, const pf_limits *lim, pf_profile_sink sink, void *ctx,
 		  pf_err *e);
-
-/* Hands entries first... of z to sink in turn. */
-int pf_feed_zip_entries(const char *origin, const pf_zip *z, size_t first,
-			const pf_limits *lim, pf_profile_sink sink, void *ctx, pf_err *e);
-
 
 /* Reads source (a path, or an http:// or https:// URL fetched before
  * deadline_ns) and feeds its profiles to sink. */

@@ -1,6 +1,6 @@
-/* zipformat.h: the ZIP format's records as zipread.c (an archive whole)
- * and zipstream.c (one as it arrives) both read them: signatures, fixed
- * sizes, little-endian fields, and CRC-32 over buffers of any size. */
+/* zipformat.h: the ZIP format's records as zipread.c reads them:
+ * signatures, fixed sizes, little-endian fields, and CRC-32 over buffers
+ * of any size. */
 #ifndef PGOFETCH_ZIPFORMAT_H
 #define PGOFETCH_ZIPFORMAT_H
 

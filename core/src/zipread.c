@@ -28,16 +28,13 @@ static const uint8_t *find_end(const uint8_t *data, size_t len)
 	return NULL;
 }
 
-/* Reads the central record at *pos into entry and moves *pos past it.
- * data holds the archive from byte base on; an entry before it is listed
- * without its data (pf_zip_open_from). */
-static int read_central(const uint8_t *data, size_t len, uint64_t base, size_t *pos, size_t idx,
-			pf_zip_entry *entry, pf_err *e)
+/* Reads the central record at *pos into entry and moves *pos past it. */
+static int read_central(const uint8_t *data, size_t len, size_t *pos, size_t idx, pf_zip_entry *entry, pf_err *e)
 {
 	size_t at = *pos;
 	if (at > len || len - at < CENTRAL_SIZE || pf_le32(data + at) != PF_ZIP_SIG_CENTRAL)
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: central directory entry %zu is damaged (byte %llu)", idx,
-			       (unsigned long long)(at + base));
+			       (unsigned long long)at);
 	const uint8_t *c = data + at;
 	uint16_t flags = pf_le16(c + 8), namelen = pf_le16(c + 28);
 	size_t skip = (size_t)CENTRAL_SIZE + namelen + pf_le16(c + 30) + pf_le16(c + 32);
@@ -59,9 +56,6 @@ static int read_central(const uint8_t *data, size_t len, uint64_t base, size_t *
 	entry->usize = usize;
 	entry->offset = off;
 	*pos = at + skip;
-	if (off < base)
-		return 0;
-	off -= (uint32_t)base;
 	/* The data follows the local header, whose name and extra lengths may
 	 * differ from the central ones. */
 	if (off > len || len - off < PF_ZIP_LOCAL_SIZE || pf_le32(data + off) != PF_ZIP_SIG_LOCAL)
@@ -76,11 +70,6 @@ static int read_central(const uint8_t *data, size_t len, uint64_t base, size_t *
 
 int pf_zip_open(const uint8_t *data, size_t len, pf_zip *z, pf_err *e)
 {
-	return pf_zip_open_from(data, len, 0, z, e);
-}
-
-int pf_zip_open_from(const uint8_t *data, size_t len, uint64_t base, pf_zip *z, pf_err *e)
-{
 	memset(z, 0, sizeof *z);
 	const uint8_t *end = find_end(data, len);
 	if (!end)
@@ -90,16 +79,14 @@ int pf_zip_open_from(const uint8_t *data, size_t len, uint64_t base, pf_zip *z, 
 		return pf_fail(e, PF_EXIT_DATA, "ZIP64 archives are not supported");
 	if (count == 0)
 		return 0;
-	if (cd < base)
-		return pf_fail(e, PF_EXIT_DATA, "ZIP: central directory is damaged (it points at byte %zu, already read)", cd);
 	z->entries = calloc(count, sizeof *z->entries);
 	if (!z->entries)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	size_t pos = cd - (size_t)base;
+	size_t pos = cd;
 	for (size_t i = 0; i < count; i++) {
 		pf_zip_entry *entry = &z->entries[z->n];
 		*entry = (pf_zip_entry){0}; /* the slot of a skipped directory is reused */
-		int rc = read_central(data, len, base, &pos, i, entry, e);
+		int rc = read_central(data, len, &pos, i, entry, e);
 		if (entry->name)
 			z->n++; /* owned from here on, freed by pf_zip_close */
 		if (rc != 0) {

@@ -12,7 +12,7 @@
 
 typedef struct {
 	char *name;           /* NUL-terminated copy of the entry's name */
-	const uint8_t *data;  /* the compressed bytes, inside the archive; NULL before pf_zip_open_from's base */
+	const uint8_t *data;  /* the compressed bytes, inside the archive */
 	uint64_t offset;      /* of the entry's local header in the archive */
 	size_t csize, usize;
 	uint16_t method;      /* 0 stored, 8 deflated */
@@ -30,10 +30,6 @@ bool pf_is_zip(const uint8_t *data, size_t len);
 
 /* Lists the archive's entries; data must outlive z. */
 int pf_zip_open(const uint8_t *data, size_t len, pf_zip *z, pf_err *e);
-/* The same for the end of an archive whose bytes before base are gone
- * (read as they came, zipstream.h): data holds the archive from byte base
- * on, and entries that start before it are listed with data NULL. */
-int pf_zip_open_from(const uint8_t *data, size_t len, uint64_t base, pf_zip *z, pf_err *e);
 void pf_zip_close(pf_zip *z);
 
 /* Appends entry's uncompressed bytes to out, checking size and CRC-32. */

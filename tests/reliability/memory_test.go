@@ -131,10 +131,27 @@ func TestMemoryBoundUnderBombs(t *testing.T) {
 			d.assertIntact(t)
 		})
 	}
+	// An answer that is not a ZIP is refused at its first bytes, not
+	// after -limit source-bytes (1 GiB) of it.
+	junk := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := bytes.Repeat([]byte("not a zip "), 1<<16)
+		for i := 0; i < 200; i++ { // 128 MiB, unless the client hangs up
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer junk.Close()
+	d := newOldDest(t, t.TempDir())
+	r := runMeasured(t, keys, pgofetch, "-fail", "-api-url", junk.URL, "service:junk", d.path)
+	if r.code != 4 || !strings.Contains(r.stderr, "not a ZIP archive") || r.rssMiB >= 64 {
+		t.Errorf("an answer that is not a ZIP: exit %d, peak RSS %d MiB (want 4, under 64 MiB)\n%s", r.code, r.rssMiB, r.stderr)
+	}
+	d.assertIntact(t)
 	// The bound is a limit like the others: raised, the bomb is refused by
 	// -limit bytes instead.
-	d := newOldDest(t, t.TempDir())
-	r := runMeasured(t, nil, pgofetch, "-fail", "-limit", "memory=2GiB", "-limit", "bytes=64MiB", "-in", file, d.path)
+	d = newOldDest(t, t.TempDir())
+	r = runMeasured(t, nil, pgofetch, "-fail", "-limit", "memory=2GiB", "-limit", "bytes=64MiB", "-in", file, d.path)
 	if r.code != 4 || !strings.Contains(r.stderr, "-limit bytes") {
 		t.Errorf("memory raised, bytes lowered: exit %d\n%s", r.code, r.stderr)
 	}
