@@ -48,9 +48,7 @@ static void log_profile(const pf_log *log, bool datadog, const char *name, const
 /* Strings, locations and stack depth of one profile (or the merged one),
  * against -limit. A profile's strings are its string table's entries,
  * however it was decoded; the merged profile's, the distinct strings its
- * entities and labels name (the only ones it holds). A sample is named by
- * its index in the input, even when summed samples (pf_profile.input_index)
- * moved it. */
+ * entities and labels name (the only ones it holds). */
 static int within_limits(const pf_profile *p, const pf_limit_set *max, pf_err *e)
 {
 	size_t nstrs = p->nstring_table ? p->nstring_table : p->str.nstrs;
@@ -63,7 +61,7 @@ static int within_limits(const pf_profile *p, const pf_limit_set *max, pf_err *e
 	for (size_t i = 0; i < p->nsamples; i++)
 		if (p->samples[i].nlocs > max->stack_depth)
 			return pf_fail(e, PF_EXIT_DATA, "sample %zu is %u frames deep, more than -limit stack-depth=%llu",
-				       p->input_index ? (size_t)p->input_index[i] : i, p->samples[i].nlocs,
+				       i, p->samples[i].nlocs,
 				       (unsigned long long)max->stack_depth);
 	return 0;
 }
@@ -76,9 +74,7 @@ static size_t bytes_left(const pf_collect *c)
 }
 
 /* One profile's bytes decompressed (within -limit bytes) and decoded
- * without its string labels (they only grow the file). The first is
- * decoded as it is, since it is written so when it is alone; the others
- * are decoded to be merged (pf_profile_decode_to_merge). */
+ * without its string labels (they only grow the file). */
 static pf_profile *decode(pf_collect *c, const char *origin, const char *entry, const char *name,
 			  const pf_buf *data, pf_err *e)
 {
@@ -86,8 +82,7 @@ static pf_profile *decode(pf_collect *c, const char *origin, const char *entry, 
 	pf_profile *p = NULL;
 	if (pf_profile_decompress(origin, entry, data->data, data->len, bytes_left(c), &raw, e) == 0) {
 		c->lim->used_bytes += raw.len;
-		p = c->received == 1 ? pf_profile_decode_without_string_labels(raw.data, raw.len, e)
-				     : pf_profile_decode_to_merge(raw.data, raw.len, false, e);
+		p = pf_profile_decode_without_string_labels(raw.data, raw.len, e);
 		if (p && within_limits(p, c->lim->max, e) != 0) {
 			pf_profile_free(p);
 			p = NULL;

@@ -122,14 +122,6 @@ struct pf_profile {
 	int64_t time_nanos, duration_nanos, period;
 	pf_value_type period_type;
 
-	/* Decoded to merge (pf_profile_decode_to_merge): samples that repeat
-	 * an earlier one but for their values are summed into it, as the
-	 * merge would sum them (pprof_decode.c says which), and input_index[i]
-	 * is where sample i was in the input; else NULL. nsamples_read counts
-	 * the samples as the input has them, however it was decoded (0 in a
-	 * merge's result). */
-	size_t nsamples_read;
-	uint32_t *input_index;
 };
 
 /* The bytes of string `id` (NUL-terminated) and, when len is not NULL, its length. */
@@ -147,16 +139,6 @@ void pf_profile_free(pf_profile *p);
 /* pf_profile_decode, then pf_profile_drop_string_labels, but faster: string
  * labels are checked as pprof checks them and never stored or sorted. */
 pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t len, pf_err *e);
-
-/* pf_profile_decode_without_string_labels for a profile that is merged
- * with others: its samples that repeat an earlier one but for their
- * values are summed into it (see pf_profile), which merges to the same
- * bytes. Unless it is the first, the one the merge starts from
- * (pf_profile_merge2's a), it is only merged into another (b): each
- * string table entry it names is then kept once, without the index that
- * makes strings unique, since the merge looks each one up in the other
- * profile's. Dropped labels name none. */
-pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, bool first, pf_err *e);
 
 /* Drops every sample's string labels (numeric labels stay), as datadog-pgo does. */
 void pf_profile_drop_string_labels(pf_profile *p);
@@ -199,7 +181,7 @@ int pf_profile_encode(pf_profile *p, pf_buf *out, pf_err *e);
 /* Appends a comment (as appending to profile.Comments does). */
 int pf_profile_add_comment(pf_profile *p, const char *comment, pf_err *e);
 
-/* Facts for logs. Samples as the input has them, before any were summed. */
+/* Facts for logs. */
 size_t pf_profile_samples(const pf_profile *p);
 int64_t pf_profile_duration_nanos(const pf_profile *p);
 int64_t pf_profile_time_nanos(const pf_profile *p);

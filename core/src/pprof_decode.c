@@ -11,8 +11,7 @@
  *      drops, so they are never copied); counts the rest;
  *   2. mappings and functions (they refer only to strings);
  *   3. locations (they refer to mappings and functions);
- *   4. samples (they refer to locations); decoding to merge, repeated
- *      samples are summed as they come (see "Coalescing" below).
+ *   4. samples (they refer to locations).
  * so every reference is resolved as soon as it is read, and every error can
  * say where it is. pprof's rules kept here:
  *   - unknown fields (and field 0) are skipped, whatever their wire type,
@@ -77,24 +76,11 @@ typedef struct {
 	uint32_t off, len, id;
 } str_entry;
 
-/* Where a kept sample's location ids' bytes are in dec.kept_bytes (see
- * decode_sample). */
-typedef struct {
-	uint32_t off, len;
-} loc_bytes;
-
 typedef struct {
 	const uint8_t *base; /* start of the input, for byte offsets */
 	pf_err *e;
 	pf_profile *p;
 	bool drop_string_labels; /* checked, not kept */
-	bool index_strings;      /* one id per distinct string; else one per string_table entry */
-	bool coalesce;           /* sum repeated samples (see decode_sample) */
-	pf_htab repeats;         /* coalesce: kept samples, by their location ids' bytes */
-	loc_bytes *kept_locs;    /* coalesce: each kept sample's location ids' bytes */
-	pf_buf kept_bytes;       /* coalesce: those bytes */
-	int64_t *values_tmp;     /* coalesce: one sample's values */
-	size_t nsamples_read;
 
 	/* The string table: where each entry's bytes are; put in the pool
 	 * when first named (most of a service's strings are its span labels',
@@ -316,16 +302,14 @@ static int varints_next(dec *d, varints *it, uint64_t *v)
 static bool in_string_table(const dec *d, int64_t raw) { return raw >= 0 && (uint64_t)raw < d->nstrmap; }
 
 /* The pool id of string table entry i (in range), putting its bytes in
- * the pool the first time: one id per distinct string, or with
- * index_strings unset one per entry named. */
+ * the pool the first time: one id per distinct string. */
 static int pool_id(dec *d, size_t i, uint32_t *out)
 {
 	str_entry *s = &d->strmap[i];
 	if (!s->id) {
 		uint32_t id = 0;
 		const uint8_t *bytes = d->base + s->off;
-		if ((d->index_strings ? pf_strpool_intern(&d->p->str, bytes, s->len, &id)
-				      : pf_strpool_append(&d->p->str, bytes, s->len, &id)) != 0)
+		if (pf_strpool_intern(&d->p->str, bytes, s->len, &id) != 0)
 			return oom(d);
 		s->id = id + 1;
 	}
@@ -810,13 +794,11 @@ static int add_label(dec *d, const field *f, span smp_bytes, pf_sample *smp, siz
 }
 
 /* pprof pads a key's units with "" once any label of the key has a unit. */
-static void pad_units(const pf_profile *p, pf_num_label *l, size_t n)
+static void pad_units(pf_num_label *l, size_t n)
 {
 	for (size_t lo = 0, hi; lo < n; lo = hi) {
 		bool any = false;
-		/* A key is its string: a pool that keeps each string table entry
-		 * apart (pf_profile_decode_to_merge) may give one key two ids. */
-		for (hi = lo; hi < n && (l[hi].key == l[lo].key || pf_str_cmp(p, l[hi].key, l[lo].key) == 0); hi++)
+		for (hi = lo; hi < n && l[hi].key == l[lo].key; hi++) /* one id per distinct string */
 			any |= l[hi].unit != PF_NONE;
 		for (size_t i = lo; any && i < hi; i++)
 			if (l[i].unit == PF_NONE)
@@ -830,7 +812,7 @@ static int order_labels(dec *d, const pf_sample *smp)
 	size_t n = smp->nlabels > smp->nnum_labels ? smp->nlabels : smp->nnum_labels;
 	if (n < 2) {
 		if (smp->nnum_labels)
-			pad_units(p, p->num_labels + smp->num_labels, smp->nnum_labels);
+			pad_units(p->num_labels + smp->num_labels, smp->nnum_labels);
 		return 0;
 	}
 	if (pf_vec_reserve(&d->sort_tmp, &d->cap_sort_tmp, n, sizeof(pf_num_label)) != 0)
@@ -840,129 +822,26 @@ static int order_labels(dec *d, const pf_sample *smp)
 		pf_sort_labels(p, p->labels + smp->labels, smp->nlabels, d->sort_tmp);
 	if (smp->nnum_labels) {
 		pf_sort_num_labels(p, p->num_labels + smp->num_labels, smp->nnum_labels, d->sort_tmp);
-		pad_units(p, p->num_labels + smp->num_labels, smp->nnum_labels);
+		pad_units(p->num_labels + smp->num_labels, smp->nnum_labels);
 	}
 	return 0;
 }
 
-/* Coalescing. A profile that is merged with others may have its samples
- * that differ in nothing but their values summed into the first of them:
- * the merge would sum them into one sample at the first one's place
- * anyway, since equal source samples map to equal merged ones, and Go's
- * wrapping += gives the same sum in any order. Dropping span labels makes
- * most of a service's samples such repeats (four in five in the benchmark's
- * profiles), so the merge, the serial part of a run, sees far fewer, and a
- * repeat is found from its bytes, before its location ids are decoded,
- * looked up and stored (most of decoding a sample).
- *
- * A repeat here is a sample whose one packed location_id field has the
- * bytes of an earlier sample's, with only string labels (which are
- * dropped), values all non-negative and some positive, whose sums stay
- * below 2^63: such a sum is never all zero (pprof keeps a sample whose sum
- * comes to zero until its final re-merge; the merge here would skip it).
- * Any other sample is decoded and kept apart, which is always right: the
- * merge sums it. A sample the quick look finds anything wrong with is
- * decoded the usual way too, which reports the error pprof's order gives.
- * A kept sample's location ids' bytes are copied (about a fifth of the
- * samples' bytes). */
-
-
-typedef struct {
-	const dec *d;
-	span locs;
-} repeat_probe;
-
-static bool same_locations(const void *ctx, uint32_t idx)
-{
-	const repeat_probe *q = ctx;
-	loc_bytes k = q->d->kept_locs[idx];
-	return k.len == (size_t)(q->locs.end - q->locs.p) &&
-	       memcmp(q->d->kept_bytes.data + k.off, q->locs.p, k.len) == 0;
-}
-
-/* All values >= 0, one of them > 0. */
-static bool positive(const int64_t *v, size_t n)
-{
-	bool some = false;
-	for (size_t i = 0; i < n; i++) {
-		if (v[i] < 0)
-			return false;
-		some |= v[i] > 0;
-	}
-	return some;
-}
-
-/* A label that add_label would drop without complaint: a string label
- * (or an empty one) whose strings are in the string table. For the quick
- * look, with d->e set aside. */
-static bool droppable_label(dec *d, const field *f)
-{
-	raw_label l;
-	if (read_label(d, f, &l) != 0 || !in_string_table(d, l.key))
-		return false;
-	return l.str != 0 ? in_string_table(d, l.str) : l.num == 0 && l.unit == 0;
-}
-
-/* A quick look at sample s: whether it may be a repeat (*locs and *hash
- * then hold its location ids' bytes and their hash, values its values).
- * Never fails: d->e is set aside meanwhile. */
-static bool repeat_candidate(dec *d, span s, span *locs, uint64_t *hash, int64_t *values)
-{
-	pf_err *e = d->e, quiet = {0};
-	d->e = &quiet;
-	size_t nlocs = 0, nvalues = 0;
-	bool ok = true;
-	field f;
-	int r = 0;
-	while (ok && (r = next_field(d, &s, &f)) > 0) {
-		if (f.num == 1) {
-			ok = f.wt == WT_BYTES && nlocs++ == 0;
-			*locs = f.data;
-		} else if (f.num == 2) {
-			varints it;
-			uint64_t v;
-			ok = varints_begin(d, &f, "", &it) == 0;
-			while (ok && (r = varints_next(d, &it, &v)) > 0 && (ok = nvalues < d->p->nsample_types))
-				values[nvalues++] = (int64_t)v;
-			ok = ok && r == 0;
-		} else if (f.num == 3) {
-			ok = droppable_label(d, &f);
-		}
-	}
-	d->e = e;
-	if (!ok || r != 0 || nlocs != 1 || nvalues != d->p->nsample_types || !positive(values, nvalues))
-		return false;
-	*hash = pf_hash_bytes(locs->p, (size_t)(locs->end - locs->p));
-	return true;
-}
-
-/* Sums values into kept sample idx: false when a sum would pass 2^63 - 1. */
-static bool add_to_kept(pf_profile *p, uint32_t idx, const int64_t *values)
-{
-	int64_t *sum = p->values + p->samples[idx].values;
-	for (size_t i = 0; i < p->nsample_types; i++)
-		if (values[i] > INT64_MAX - sum[i])
-			return false;
-	for (size_t i = 0; i < p->nsample_types; i++)
-		sum[i] += values[i];
-	return true;
-}
-
-/* The usual decoding of one sample, appended to p's arrays. */
-static int decode_one_sample(dec *d, span s, size_t at, size_t index, pf_sample *smp)
+/* One sample, appended to p's arrays. */
+static int decode_sample(dec *d, span s, size_t at)
 {
 	pf_profile *p = d->p;
-	size_t nvalues = 0;
-	*smp = (pf_sample){.locs = p->nsample_locs, .values = p->nvalues, .labels = p->nlabels,
-			   .num_labels = p->nnum_labels};
+	size_t index = p->nsamples, nvalues = 0;
+	pf_sample smp = {.locs = p->nsample_locs, .values = p->nvalues, .labels = p->nlabels,
+			 .num_labels = p->nnum_labels};
 	field f;
 	span all = s;
 	int r, bad = 0;
 	while (!bad && (r = next_field(d, &s, &f)) > 0) {
 		switch (f.num) {
-		case 1: bad = add_sample_locations(d, &f, smp, index); break;
+		case 1: bad = add_sample_locations(d, &f, &smp, index); break;
 		case 2: bad = add_sample_values(d, &f, &nvalues); break;
-		case 3: bad = add_label(d, &f, all, smp, index); break;
+		case 3: bad = add_label(d, &f, all, &smp, index); break;
 		}
 	}
 	if (bad || r < 0)
@@ -970,39 +849,8 @@ static int decode_one_sample(dec *d, span s, size_t at, size_t index, pf_sample 
 	if (nvalues != p->nsample_types)
 		return pf_fail(d->e, PF_EXIT_DATA, "sample index %zu (byte %zu) has %zu values for %zu sample types",
 			       index, at, nvalues, p->nsample_types);
-	return order_labels(d, smp);
-}
-
-static int decode_sample(dec *d, span s, size_t at)
-{
-	pf_profile *p = d->p;
-	size_t index = d->nsamples_read;
-	span locs = {NULL, NULL};
-	uint64_t hash = 0;
-	bool candidate = d->coalesce && repeat_candidate(d, s, &locs, &hash, d->values_tmp);
-	repeat_probe q = {d, locs};
-	if (candidate) {
-		uint32_t idx = pf_htab_find(&d->repeats, hash, same_locations, &q);
-		if (idx != PF_HTAB_NONE && add_to_kept(p, idx, d->values_tmp)) {
-			d->nsamples_read++;
-			return 0;
-		}
-	}
-	pf_sample smp;
-	if (decode_one_sample(d, s, at, index, &smp) != 0)
+	if (order_labels(d, &smp) != 0)
 		return -1;
-	d->nsamples_read++;
-	if (d->coalesce)
-		p->input_index[p->nsamples] = (uint32_t)index;
-	if (candidate) { /* the first of its kind, or one whose sums are full */
-		uint32_t idx;
-		if (pf_htab_intern(&d->repeats, hash, same_locations, &q, (uint32_t)p->nsamples, &idx) < 0)
-			return oom(d);
-		size_t len = (size_t)(locs.end - locs.p);
-		if (d->kept_bytes.len + len > UINT32_MAX || pf_buf_append(&d->kept_bytes, locs.p, len) != 0)
-			return oom(d);
-		d->kept_locs[p->nsamples] = (loc_bytes){(uint32_t)(d->kept_bytes.len - len), (uint32_t)len};
-	}
 	p->samples[p->nsamples++] = smp;
 	return 0;
 }
@@ -1033,13 +881,6 @@ static int alloc_entities(dec *d)
 	    pf_vec_reserve((void **)&p->mappings, &p->cap_mappings, d->nmapping_msgs, sizeof *p->mappings) != 0 ||
 	    pf_vec_reserve((void **)&p->functions, &p->cap_functions, d->nfunction_msgs, sizeof *p->functions) != 0 ||
 	    pf_vec_reserve((void **)&p->locations, &p->cap_locations, d->nlocation_msgs, sizeof *p->locations) != 0)
-		return oom(d);
-	if (d->coalesce && d->nsample_msgs && !(p->input_index = malloc(d->nsample_msgs * sizeof *p->input_index)))
-		return oom(d);
-	if (d->coalesce && d->nsample_msgs &&
-	    (!(d->kept_locs = malloc(d->nsample_msgs * sizeof *d->kept_locs)) ||
-	     !(d->values_tmp = malloc((p->nsample_types + 1) * sizeof *d->values_tmp)) ||
-	     pf_htab_reserve(&d->repeats, d->nsample_msgs) != 0))
 		return oom(d);
 	if (idmap_init(d, &d->mappings, p->mappings, sizeof *p->mappings, d->nmapping_msgs, "mapping") != 0 ||
 	    idmap_init(d, &d->functions, p->functions, sizeof *p->functions, d->nfunction_msgs, "function") != 0 ||
@@ -1097,10 +938,6 @@ static void dec_free(dec *d)
 	free(d->raw_comments);
 	free(d->raw_line_functions);
 	free(d->sort_tmp);
-	pf_htab_free(&d->repeats);
-	free(d->kept_locs);
-	pf_buf_free(&d->kept_bytes);
-	free(d->values_tmp);
 }
 
 /* Decodes data[0..len) with the options set in d. */
@@ -1128,21 +965,15 @@ static pf_profile *decode(const uint8_t *data, size_t len, dec d, pf_err *e)
 		return NULL;
 	}
 	d.p->nstring_table = d.nstrmap;
-	d.p->nsamples_read = d.nsamples_read;
 	return d.p;
 }
 
 pf_profile *pf_profile_decode(const uint8_t *data, size_t len, pf_err *e)
 {
-	return decode(data, len, (dec){.index_strings = true}, e);
+	return decode(data, len, (dec){0}, e);
 }
 
 pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t len, pf_err *e)
 {
-	return decode(data, len, (dec){.drop_string_labels = true, .index_strings = true}, e);
-}
-
-pf_profile *pf_profile_decode_to_merge(const uint8_t *data, size_t len, bool first, pf_err *e)
-{
-	return decode(data, len, (dec){.drop_string_labels = true, .index_strings = first, .coalesce = true}, e);
+	return decode(data, len, (dec){.drop_string_labels = true}, e);
 }

@@ -24,10 +24,6 @@ int pf_strpool_init(pf_strpool *sp);
 void pf_strpool_free(pf_strpool *sp);
 /* The id of the string s[0..n), adding it when new; -1 on OOM. */
 int pf_strpool_intern(pf_strpool *sp, const void *s, size_t n, uint32_t *id);
-/* s[0..n) under a new id, whether or not the pool holds it already, and
- * not indexed: for a pool only ever read by id (the profiles
- * pf_profile_decode_to_merge decodes); -1 on OOM. */
-int pf_strpool_append(pf_strpool *sp, const void *s, size_t n, uint32_t *id);
 /* The id of s[0..n), or PF_NONE when the pool does not hold it. */
 uint32_t pf_strpool_find(const pf_strpool *sp, const void *s, size_t n);
 

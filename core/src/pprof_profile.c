@@ -105,14 +105,6 @@ int pf_strpool_intern(pf_strpool *sp, const void *s, size_t n, uint32_t *id)
 	return 0;
 }
 
-int pf_strpool_append(pf_strpool *sp, const void *s, size_t n, uint32_t *id)
-{
-	if (make_room(sp, n) != 0)
-		return -1;
-	*id = store(sp, s, n);
-	return 0;
-}
-
 const char *pf_profile_str(const pf_profile *p, uint32_t id, size_t *len)
 {
 	const pf_str *e = &p->str.strs[id];
@@ -214,7 +206,6 @@ void pf_profile_free(pf_profile *p)
 	pf_strpool_free(&p->str);
 	free(p->sample_types);
 	free(p->samples);
-	free(p->input_index);
 	free(p->mappings);
 	free(p->locations);
 	free(p->functions);
@@ -244,7 +235,7 @@ int pf_profile_add_comment(pf_profile *p, const char *comment, pf_err *e)
 	return 0;
 }
 
-size_t pf_profile_samples(const pf_profile *p) { return p->input_index ? p->nsamples_read : p->nsamples; }
+size_t pf_profile_samples(const pf_profile *p) { return p->nsamples; }
 int64_t pf_profile_duration_nanos(const pf_profile *p) { return p->duration_nanos; }
 int64_t pf_profile_time_nanos(const pf_profile *p) { return p->time_nanos; }
 

@@ -42,11 +42,9 @@ static int pipeline(const pf_buf *in, const char *const *names, int n, bool noin
 	if (!m)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	for (int i = 0; i < n; i++) {
-		/* As pgofetch decodes (collect.c): the first whole, the others
-		 * to be merged. */
+		/* As pgofetch decodes (collect.c). */
 		pf_profile *p = keep_labels ? pf_profile_decode(in[i].data, in[i].len, e)
-				: i == 0    ? pf_profile_decode_without_string_labels(in[i].data, in[i].len, e)
-					    : pf_profile_decode_to_merge(in[i].data, in[i].len, false, e);
+					    : pf_profile_decode_without_string_labels(in[i].data, in[i].len, e);
 		if (!p)
 			pf_err_prefix(e, names[i]);
 		if (!p || pf_merger_add(m, p, names[i], e) != 0) {
