@@ -43,14 +43,3 @@ void pf_buf_free(pf_buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
-
-void *pf_calloc_written(size_t n, size_t size)
-{
-	if (size && n > SIZE_MAX / size)
-		return NULL;
-	size_t bytes = n * size;
-	void *p = malloc(bytes > 0 ? bytes : 1);
-	if (p)
-		memset(p, 0, bytes);
-	return p;
-}

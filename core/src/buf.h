@@ -17,12 +17,4 @@ int pf_buf_append(pf_buf *b, const void *p, size_t n);
 int pf_buf_putc(pf_buf *b, uint8_t c);
 void pf_buf_free(pf_buf *b);
 
-/* calloc for tables that are read before they are written (hash slots,
- * id maps): the zeros are written now. Fresh pages from calloc are the
- * kernel's shared zero page until written; a write after a read then swaps
- * the page and flushes the TLB of every core running one of our threads
- * (measured: 7 % of the CPU time of a 5-profile merge). NULL on overflow
- * or when memory runs out. */
-void *pf_calloc_written(size_t n, size_t size);
-
 #endif

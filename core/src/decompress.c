@@ -23,7 +23,8 @@ const char *pf_compression_name(enum pf_compression c)
 	return c == PF_GZIP ? "gzip" : c == PF_ZSTD ? "zstd" : "raw";
 }
 
-int pf_too_large(pf_err *e, enum pf_compression c, size_t max_out)
+/* The error when data of compression c would pass max_out bytes. */
+static int too_large(pf_err *e, enum pf_compression c, size_t max_out)
 {
 	if (c == PF_RAW)
 		pf_fail(e, PF_EXIT_DATA, "profile is larger than the %zu bytes left of -limit bytes", max_out);
@@ -48,7 +49,7 @@ static int make_room(sink *k, size_t *room)
 {
 	pf_buf *out = k->out;
 	if (k->produced >= k->max_out)
-		return pf_too_large(k->e, k->c, k->max_out);
+		return too_large(k->e, k->c, k->max_out);
 	size_t want = out->cap - out->len < 65536 ? 65536 : 0;
 	if (want && pf_buf_reserve(out, want) != 0)
 		return pf_fail(k->e, PF_EXIT_INTERNAL, "out of memory decompressing %s data", pf_compression_name(k->c));
@@ -105,7 +106,7 @@ static int gunzip(const uint8_t *data, size_t len, sink *k)
 		if (step_rc != 0)
 			return step_rc;
 		if (k->produced > k->max_out)
-			return pf_too_large(e, PF_GZIP, k->max_out);
+			return too_large(e, PF_GZIP, k->max_out);
 		if (pos < len && pf_detect_compression(data + pos, len - pos) != PF_GZIP)
 			return pf_fail(e, PF_EXIT_DATA, "unexpected bytes after gzip data at byte %zu", pos);
 	}
@@ -132,7 +133,7 @@ static int unzstd(const uint8_t *data, size_t len, sink *k)
 		}
 		wrote(k, ob.pos);
 		if (k->produced > k->max_out) {
-			rc = pf_too_large(k->e, PF_ZSTD, k->max_out);
+			rc = too_large(k->e, PF_ZSTD, k->max_out);
 			goto fail;
 		}
 		if (ob.pos == 0 && in.pos == in.size)
@@ -165,7 +166,7 @@ fail:
 static int copy_raw(const uint8_t *data, size_t len, sink *k)
 {
 	if (len > k->max_out)
-		return pf_too_large(k->e, PF_RAW, k->max_out);
+		return too_large(k->e, PF_RAW, k->max_out);
 	if (pf_buf_append(k->out, data, len) != 0)
 		return pf_fail(k->e, PF_EXIT_INTERNAL, "out of memory");
 	return 0;

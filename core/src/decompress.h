@@ -23,8 +23,4 @@ const char *pf_compression_name(enum pf_compression c);
  * result would pass max_out bytes, a decompression bomb (PF_TOO_LARGE). */
 int pf_decompress(const uint8_t *data, size_t len, size_t max_out, pf_buf *out, pf_err *e);
 
-/* The error pf_decompress gives when data of compression c would pass
- * max_out bytes; returns PF_TOO_LARGE. */
-int pf_too_large(pf_err *e, enum pf_compression c, size_t max_out);
-
 #endif

@@ -26,7 +26,7 @@ static void place(pf_htab *t, pf_htab_slot s)
 
 static int resize(pf_htab *t, size_t nslots)
 {
-	pf_htab_slot *slots = pf_calloc_written(nslots, sizeof *slots);
+	pf_htab_slot *slots = calloc(nslots, sizeof *slots);
 	if (!slots)
 		return -1;
 	pf_htab old = *t;

@@ -368,7 +368,7 @@ static int idmap_init(dec *d, idmap *m, const void *items, size_t stride, size_t
 	m->stride = stride;
 	m->what = what;
 	m->ndense = n + 1; /* pprof's postDecode indexes ids up to len(list) directly */
-	m->dense = pf_calloc_written(m->ndense, sizeof *m->dense);
+	m->dense = calloc(m->ndense, sizeof *m->dense);
 	return m->dense ? 0 : oom(d);
 }
 

@@ -501,10 +501,10 @@ static void end_source(merger *m)
 static int begin_source(merger *m, const pf_profile *src, bool shares_pool)
 {
 	m->src = src;
-	m->locs = pf_calloc_written(src->nlocations + 1, sizeof *m->locs);
-	m->fns = pf_calloc_written(src->nfunctions + 1, sizeof *m->fns);
-	m->maps = pf_calloc_written(src->nmappings + 1, sizeof *m->maps);
-	m->map_offsets = pf_calloc_written(src->nmappings + 1, sizeof *m->map_offsets);
+	m->locs = calloc(src->nlocations + 1, sizeof *m->locs);
+	m->fns = calloc(src->nfunctions + 1, sizeof *m->fns);
+	m->maps = calloc(src->nmappings + 1, sizeof *m->maps);
+	m->map_offsets = calloc(src->nmappings + 1, sizeof *m->map_offsets);
 	if (!shares_pool) {
 		m->strs = malloc((src->str.nstrs + 1) * sizeof *m->strs);
 		if (m->strs)

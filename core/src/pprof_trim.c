@@ -474,8 +474,8 @@ static int trim_into(trimmer *t)
 	if (vi < 0 && p->nsamples > 0)
 		return pf_fail(t->e, PF_EXIT_DATA,
 			       "no samples/count or cpu/nanoseconds sample type: Go's compiler cannot use this profile");
-	t->loc_map = pf_calloc_written(p->nlocations + 1, sizeof *t->loc_map);
-	t->fn_map = pf_calloc_written(p->nfunctions + 1, sizeof *t->fn_map);
+	t->loc_map = calloc(p->nlocations + 1, sizeof *t->loc_map);
+	t->fn_map = calloc(p->nfunctions + 1, sizeof *t->fn_map);
 	if (!t->loc_map || !t->fn_map)
 		return oom(t);
 	if (copy_header(t, vi) != 0)
