@@ -5,7 +5,7 @@
 #define PGOFETCH_COLLECT_H
 
 #include "err.h"
-#include "msg.h"
+#include "log.h"
 #include "pprof.h"
 #include "source.h"
 

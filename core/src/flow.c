@@ -1,6 +1,6 @@
-/* run.c: read the sources, fold their profiles into one as datadog-pgo
+/* flow.c: read the sources, fold their profiles into one as datadog-pgo
  * does (collect.c), write DEST. */
-#include "run.h"
+#include "flow.h"
 #include "buf.h"
 #include "datadog.h"
 #include "dd_api.h"

@@ -3,9 +3,9 @@
  * exits 0, so the build goes on without a fresh profile. */
 #include "cli.h"
 #include "err.h"
-#include "msg.h"
+#include "log.h"
 #include "output.h"
-#include "run.h"
+#include "flow.h"
 
 #include <curl/curl.h>
 #include <stdio.h>

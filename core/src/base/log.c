@@ -1,5 +1,5 @@
-/* msg.c: log lines in datadog-pgo's text form or slog's JSON form. */
-#include "msg.h"
+/* log.c: log lines in datadog-pgo's text form or slog's JSON form. */
+#include "log.h"
 #include "duration.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* msg.h: every line pgofetch prints goes through here.
+/* log.h: every line pgofetch prints goes through here.
  *
  * Text lines look like datadog-pgo's (Go slog with the tint handler, no time):
  *   INF wrote PGO file path=cmd/foo/default.pgo samples=1234 bytes=5678
@@ -6,8 +6,8 @@
  *   {"time":"...","level":"INFO","msg":"wrote PGO file","path":"...",...}
  * Attributes are typed so that numbers stay numbers in JSON and durations
  * print as Go does (text: "1.5s", JSON: integer nanoseconds). */
-#ifndef PGOFETCH_MSG_H
-#define PGOFETCH_MSG_H
+#ifndef PGOFETCH_LOG_H
+#define PGOFETCH_LOG_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* pprof_decode.c: protobuf bytes -> pf_profile, accepting and refusing
+/* decode.c: protobuf bytes -> pf_profile, accepting and refusing
  * exactly what pprof's ParseUncompressed + CheckValid accept and refuse.
  *
  * pprof decodes every field into raw indexes first and resolves them once

@@ -1,4 +1,4 @@
-/* pprof_encode.c: pf_profile -> protobuf bytes, byte for byte as pprof's
+/* encode.c: pf_profile -> protobuf bytes, byte for byte as pprof's
  * Profile.WriteUncompressed writes them (preEncode + encode):
  *   - the string table is rebuilt from what the profile uses, in the order
  *     preEncode meets strings: "", sample types, each sample's labels (string

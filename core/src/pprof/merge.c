@@ -1,4 +1,4 @@
-/* pprof_merge.c: profile.Merge, rule for rule (google/pprof merge.go).
+/* merge.c: profile.Merge, rule for rule (google/pprof merge.go).
  *
  * Header (combineHeaders): sample types, period type, drop/keep frames come
  * from the first source; time_nanos by pprof's loop (a later zero or smaller

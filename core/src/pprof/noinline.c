@@ -1,4 +1,4 @@
-/* pprof_noinline.c: datadog-pgo's ApplyNoInlineHack.
+/* noinline.c: datadog-pgo's ApplyNoInlineHack.
  *
  * For each sample whose leaf location's first line (the innermost frame)
  * is one of the functions below, that Function is renamed to

@@ -145,7 +145,7 @@ void pf_profile_drop_string_labels(pf_profile *p);
 
 /* The profiles of a run folded into one as datadog-pgo folds them: the
  * first as it is, then profile.Merge([]*Profile{acc, next}) for each next
- * one (pprof_merge.c). The merger owns all merge state. */
+ * one (merge.c). The merger owns all merge state. */
 typedef struct pf_merger pf_merger;
 
 /* A new merger; NULL when memory runs out. */
@@ -170,7 +170,7 @@ size_t pf_profile_noinline(pf_profile *p, pf_err *e);
 
 /* -trim: a new profile holding only what Go's compiler reads for PGO (one
  * sample type, the two leaf-most locations of each stack, names, start and
- * line numbers), with the same compiler input (see pprof_trim.c). p is
+ * line numbers), with the same compiler input (see trim.c). p is
  * left as it is. NULL on failure: PF_EXIT_INTERNAL when memory runs out,
  * PF_EXIT_DATA when p has samples but no type the compiler reads. */
 pf_profile *pf_profile_trim(const pf_profile *p, pf_err *e);

@@ -1,4 +1,4 @@
-/* pprof_profile.c: the profile's storage (arrays, string pool), freeing,
+/* profile.c: the profile's storage (arrays, string pool), freeing,
  * label order, comments, and the facts callers log. */
 #include "pprof_internal.h"
 

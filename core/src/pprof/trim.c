@@ -1,4 +1,4 @@
-/* pprof_trim.c: -trim, a profile cut down to what Go's compiler reads for
+/* trim.c: -trim, a profile cut down to what Go's compiler reads for
  * PGO (see pgo_graph.c for the rule, from the Go source):
  *
  *   - one sample type, the one the compiler picks (samples/count or

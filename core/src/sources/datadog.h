@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "err.h"
-#include "msg.h"
+#include "log.h"
 #include "source.h"
 
 typedef struct {

@@ -3,7 +3,7 @@
 #include "buf.h"
 #include "decompress.h"
 #include "http.h"
-#include "msg.h"
+#include "log.h"
 #include "zipread.h"
 
 #include <errno.h>
