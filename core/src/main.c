@@ -9,9 +9,6 @@
 
 #include <curl/curl.h>
 #include <stdio.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <zlib.h>
 #include <zstd.h>
 
@@ -42,22 +39,8 @@ static int report_failure(const pf_options *o, const pf_log *log, const pf_err *
 	return PF_EXIT_OK;
 }
 
-/* glibc raises its mmap threshold each time a large block is freed, up to
- * 32 MiB; after the first profile, the next ones' arrays (tens of MiB)
- * would then live on the heap, where growing them copies them and freeing
- * them keeps their pages. Pinned at its initial 128 KiB, large arrays stay
- * mmapped: realloc moves them with mremap, free returns them. Measured on
- * 5 profiles of 20 MB: the same time, 15 to 20 % less peak memory. */
-static void keep_large_blocks_mmapped(void)
-{
-#ifdef __GLIBC__
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-#endif
-}
-
 int main(int argc, char **argv)
 {
-	keep_large_blocks_mmapped();
 	pf_options o;
 	pf_err e = {0};
 	if (pf_cli_parse(argc, argv, &o, &e) != 0) {

@@ -89,10 +89,6 @@ typedef struct {
 	size_t nstrmap, cap_strmap;
 
 	size_t nsample_msgs, nmapping_msgs, nlocation_msgs, nfunction_msgs;
-	/* Where the samples (field 2), mappings (3), locations (4),
-	 * functions (5) and strings (6) lie: from the first one's tag to the
-	 * last one's end. */
-	const uint8_t *from[7], *to[7];
 	idmap mappings, functions, locations;
 
 	/* Header fields as raw string indexes until the string table is whole. */
@@ -889,21 +885,6 @@ static int alloc_entities(dec *d)
 	return 0;
 }
 
-/* The stretch of the input holding every field numbered a or b (2 to 6):
- * each later pass reads only its own, since a profile keeps its kinds of
- * message together (Go writes samples, then mappings, locations,
- * functions and strings), and the first pass has checked every field's
- * framing. Empty when there are none. */
-static span stretch(const dec *d, int a, int b)
-{
-	const uint8_t *from = d->from[a], *to = d->to[a];
-	if (!from || (d->from[b] && d->from[b] < from))
-		from = d->from[b];
-	if (!to || (d->to[b] && d->to[b] > to))
-		to = d->to[b];
-	return (span){from, to};
-}
-
 static int decode_all(dec *d, span all)
 {
 	field f;
@@ -912,20 +893,15 @@ static int decode_all(dec *d, span all)
 	while ((r = next_field(d, &top, &f)) > 0) {
 		if (scan_field(d, &f) != 0)
 			return -1;
-		if (f.num >= 2 && f.num <= 6) {
-			if (!d->from[f.num])
-				d->from[f.num] = d->base + f.at;
-			d->to[f.num] = top.p;
-		}
 	}
 	if (r < 0 || resolve_header(d) != 0 || alloc_entities(d) != 0)
 		return -1;
 	if (d->p->nsample_types == 0 && d->nsample_msgs != 0)
 		return pf_fail(d->e, PF_EXIT_DATA, "%zu samples but no sample types", d->nsample_msgs);
-	if (decode_messages(d, stretch(d, 3, 5), 3, decode_mapping, 5, decode_function) != 0 ||
-	    decode_messages(d, stretch(d, 4, 4), 4, decode_location, 0, NULL) != 0)
+	if (decode_messages(d, all, 3, decode_mapping, 5, decode_function) != 0 ||
+	    decode_messages(d, all, 4, decode_location, 0, NULL) != 0)
 		return -1;
-	return decode_messages(d, stretch(d, 2, 2), 2, decode_sample, 0, NULL);
+	return decode_messages(d, all, 2, decode_sample, 0, NULL);
 }
 
 static void dec_free(dec *d)
