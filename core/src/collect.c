@@ -123,14 +123,12 @@ int pf_collect_profile(void *ctx, const char *origin, const char *entry, pf_buf 
 pf_collect *pf_collect_new(const pf_log *log, pf_limits *lim)
 {
 	pf_collect *c = calloc(1, sizeof *c);
-	if (c && !(c->merger = pf_merger_new())) {
+	if (!c || !(c->merger = pf_merger_new())) {
 		free(c);
 		return NULL;
 	}
-	if (c) {
-		c->log = log;
-		c->lim = lim;
-	}
+	c->log = log;
+	c->lim = lim;
 	return c;
 }
 

@@ -66,9 +66,9 @@ static int add_provenance(const pf_options *o, const pf_dd_result *dd, pf_profil
 }
 
 /* Where the compiler would refuse the profile, say so in its own words. */
-static int pgo_edges(const pf_profile *p, bool in_go_order, pf_pgo_edges *g, pf_err *e)
+static int pgo_edges(const pf_profile *p, pf_pgo_edges *g, pf_err *e)
 {
-	if ((in_go_order ? pf_pgo_edges_of(p, g, e) : pf_pgo_edges_of_unordered(p, g, e)) == 0)
+	if (pf_pgo_edges_of(p, g, e) == 0)
 		return 0;
 	if (e->code == PF_EXIT_DATA)
 		pf_err_prefix(e, "Go's compiler would refuse the merged profile");
@@ -100,13 +100,13 @@ static int trim(const pf_log *log, pf_profile **merged, pf_buf *raw, pf_buf *gz,
 		return -1;
 	pf_pgo_edges want = {0}, got = {0};
 	pf_profile *t = NULL;
-	int rc = pgo_edges(full, false, &want, e);
+	int rc = pgo_edges(full, &want, e);
 	if (rc == 0 && !(t = pf_profile_trim(full, e)))
 		rc = -1;
 	if (rc == 0)
 		rc = pf_profile_encode(t, raw, e);
 	if (rc == 0)
-		rc = pf_pgo_edges_of_unordered(t, &got, e);
+		rc = pf_pgo_edges_of(t, &got, e);
 	int same = rc == 0 ? pf_pgo_edges_same(&want, &got, e) : 0;
 	if (same < 0)
 		rc = -1;
@@ -138,7 +138,7 @@ static int render(const pf_options *o, const pf_log *log, pf_profile **merged, p
 		/* As `go tool preprofile` writes it: plain text. Trimming would not
 		 * change it (that is what -trim guarantees), so it is skipped. */
 		pf_pgo_edges g;
-		if (pgo_edges(*merged, true, &g, e) != 0)
+		if (pgo_edges(*merged, &g, e) != 0)
 			return -1;
 		int rc = pf_preprofile_write(&g, gz, e);
 		pf_pgo_edges_free(&g);

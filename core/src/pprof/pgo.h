@@ -28,8 +28,8 @@ typedef struct {
 } pf_pgo_edge;
 
 /* The compiler's view: edges in the order of Go's sortByWeight (weight
- * descending, then caller, callee, offset ascending), or in no order from
- * pf_pgo_edges_of_unordered. No edges: the compiler ignores the profile
+ * descending, then caller, callee, offset ascending). No edges: the
+ * compiler ignores the profile
  * (no samples, or a total weight of 0). */
 typedef struct {
 	pf_pgo_edge *edges;
@@ -46,8 +46,6 @@ long pf_pgo_value_index(const pf_profile *p);
  * but no usable sample type, or no start_line on any function the edges
  * see. PF_EXIT_INTERNAL when memory runs out. */
 int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e);
-/* The same edges in no particular order: for comparing, which needs no sort. */
-int pf_pgo_edges_of_unordered(const pf_profile *p, pf_pgo_edges *out, pf_err *e);
 void pf_pgo_edges_free(pf_pgo_edges *g);
 
 /* Whether two edge lists, in any order, are the same compiler input: 1

@@ -341,7 +341,7 @@ static uint64_t name_hash(const pf_profile *p, uint64_t *memo, uint32_t id)
 	return memo[id];
 }
 
-static int build_result(graph *g, uint64_t total, bool sorted, pf_pgo_edges *out)
+static int build_result(graph *g, uint64_t total, pf_pgo_edges *out)
 {
 	out->edges = malloc((g->nnamed ? g->nnamed : 1) * sizeof *out->edges);
 	uint64_t *memo = calloc(g->p->str.nstrs + 1, sizeof *memo);
@@ -360,8 +360,7 @@ static int build_result(graph *g, uint64_t total, bool sorted, pf_pgo_edges *out
 					   name_hash(g->p, memo, n->callee));
 	}
 	free(memo);
-	if (sorted)
-		qsort(out->edges, g->nnamed, sizeof *out->edges, by_weight);
+	qsort(out->edges, g->nnamed, sizeof *out->edges, by_weight);
 	out->nedges = g->nnamed;
 	out->total_weight = (int64_t)total;
 	return 0;
@@ -381,7 +380,7 @@ static void graph_free(graph *g)
 	free(g->seen_edges);
 }
 
-static int compute(graph *g, size_t vi, bool sorted, pf_pgo_edges *out)
+static int compute(graph *g, size_t vi, pf_pgo_edges *out)
 {
 	const pf_profile *p = g->p;
 	if (create_nodes(g) != 0)
@@ -400,10 +399,10 @@ static int compute(graph *g, size_t vi, bool sorted, pf_pgo_edges *out)
 		return pf_fail(g->e, PF_EXIT_DATA, "%s", no_start_line_msg);
 	if (total == 0) /* "accept but ignore profile with no samples" */
 		return 0;
-	return build_result(g, total, sorted, out);
+	return build_result(g, total, out);
 }
 
-static int edges_of(const pf_profile *p, bool sorted, pf_pgo_edges *out, pf_err *e)
+int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e)
 {
 	memset(out, 0, sizeof *out);
 	if (p->nsamples == 0)
@@ -412,21 +411,11 @@ static int edges_of(const pf_profile *p, bool sorted, pf_pgo_edges *out, pf_err 
 	if (vi < 0)
 		return pf_fail(e, PF_EXIT_DATA, "%s", no_type_msg);
 	graph g = {.p = p, .e = e};
-	int rc = compute(&g, (size_t)vi, sorted, out);
+	int rc = compute(&g, (size_t)vi, out);
 	graph_free(&g);
 	if (rc != 0)
 		pf_pgo_edges_free(out);
 	return rc;
-}
-
-int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e)
-{
-	return edges_of(p, true, out, e);
-}
-
-int pf_pgo_edges_of_unordered(const pf_profile *p, pf_pgo_edges *out, pf_err *e)
-{
-	return edges_of(p, false, out, e);
 }
 
 void pf_pgo_edges_free(pf_pgo_edges *g)
