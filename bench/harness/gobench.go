@@ -10,7 +10,7 @@ import (
 // goBenchPackages are the standard packages whose benchmarks make the
 // third input set: Go's own CPU profiles, as `go test -cpuprofile` writes
 // them (gzip, real stacks of real code, one binary each).
-var goBenchPackages = []string{"sort", "strconv", "strings", "encoding/json"}
+var goBenchPackages = []string{"sort", "strconv", "strings"}
 
 // goBenchProfiles makes (once, cached under work) a CPU profile of each
 // package's benchmarks and returns their paths.
