@@ -111,38 +111,11 @@ static int oom(dec *d) { return pf_fail(d->e, PF_EXIT_INTERNAL, "out of memory d
 
 /* ---- wire format ---- */
 
-static int read_varint_slow(dec *d, span *s, uint64_t *v);
-
-/* The hot path: most varints of a profile (ids, lines, tags) are one byte;
- * sample values are three or four. With ten bytes in hand no bound needs
- * checking inside the loop; the slow path handles ends and errors. */
-static inline int read_varint(dec *d, span *s, uint64_t *v)
-{
-	const uint8_t *p = s->p;
-	if (p < s->end && !(p[0] & 0x80)) {
-		*v = p[0];
-		s->p = p + 1;
-		return 0;
-	}
-	if (s->end - p >= 10) {
-		uint64_t u = p[0] & 0x7f;
-		for (int i = 1; i < 10; i++) {
-			u |= (uint64_t)(p[i] & 0x7f) << (7 * i); /* bits past 64 are dropped, as pprof does */
-			if (!(p[i] & 0x80)) {
-				*v = u;
-				s->p = p + i + 1;
-				return 0;
-			}
-		}
-	}
-	return read_varint_slow(d, s, v);
-}
-
-static int read_varint_slow(dec *d, span *s, uint64_t *v)
+/* A varint as pprof reads one: at most 10 bytes, bits past 64 dropped. */
+static int read_varint(dec *d, span *s, uint64_t *v)
 {
 	uint64_t u = 0;
 	for (int i = 0;; i++) {
-		/* pprof: at most 10 bytes; bits past 64 are dropped. */
 		if (i >= 10)
 			return pf_fail(d->e, PF_EXIT_DATA, "varint longer than 10 bytes at byte %zu",
 				       off(d, s->p));
