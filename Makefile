@@ -32,11 +32,13 @@ build: deps
 demo: build
 	integrations/example/demo.sh $(BUILD)/core/pgofetch $(BUILD)/demo
 
-# The performance comparison of README's Performance section (bench/README.md);
-# BENCH_FLAGS=-runs 9, for instance. Not part of make test.
+# The performance comparison (bench/README.md): every table on stdout, the
+# floors in bench/RESULTS.md. BENCH_FLAGS='-runs 9 -before OLD-PGOFETCH',
+# for instance. Not part of make test.
 BENCH_FLAGS ?=
 bench: build
-	cd bench && go run ./harness -pgofetch $(CURDIR)/$(BUILD)/core/pgofetch -work $(CURDIR)/$(BUILD)/bench $(BENCH_FLAGS)
+	cd bench && go run ./harness -pgofetch $(CURDIR)/$(BUILD)/core/pgofetch -work $(CURDIR)/$(BUILD)/bench \
+		-results $(CURDIR)/bench/RESULTS.md $(BENCH_FLAGS)
 
 # Bazel (Debian's bazel-bootstrap) runs the Bazel integration's tests.
 # A test that cannot get its tool (tests/internal/testenv.Skip) is listed at

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Peak memory of a merge grows with the merged result, not with the inputs:
-# pgofetch folds each profile into the result as it reads it, holding at
-# most three inputs at a time (two being decoded, one being merged). This merges 1, 2, 5, 10 and 20 profiles of one service
+# pgofetch folds each profile into the result as it reads it, holding one
+# input at a time. This merges 1, 2, 5, 10 and 20 profiles of one service
 # (the same 5 generated ones, cycled, so the merged result stops growing
 # once all 5 are in) and prints inputs, output and peak RSS.
 #   bench/memory-bound.sh [PGOFETCH] [INPUT-DIR]

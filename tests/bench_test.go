@@ -13,7 +13,7 @@ import (
 // inputs, once each, so that it keeps working between benchmark runs. Its
 // numbers mean nothing at this size; only that every peer ran, the outputs
 // compared equal and the table came out. The harness's own tests check the
-// targets table's arithmetic on numbers made up for them.
+// floors table's arithmetic on numbers made up for them.
 func TestBenchHarness(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the benchmark harness")
@@ -33,7 +33,7 @@ func TestBenchHarness(t *testing.T) {
 	}
 	for _, want := range []string{
 		"end to end, gzip profiles", "end to end, zstd profiles", "datadog-pgo equivalent",
-		"go tool pprof -proto", "floor", "legacy path", "round trips", "**Targets**",
+		"go tool pprof -proto", "Go's own benchmark CPU profiles", "legacy path", "round trips", "**Floors**",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out)

@@ -5,15 +5,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"pgofetch/tests/gen"
-	"pgofetch/tests/internal/testenv"
 )
 
 // An http -in source: a net/http/pprof endpoint served by the test. The
@@ -122,44 +119,5 @@ func TestHTTPSourceFailures(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// libcurl, and the thirty libraries it brings, are opened by the first
-// fetch, not at start: a run on local files never loads them (the time
-// that saves is in README's Performance, item 20). The dynamic loader's
-// own account (LD_DEBUG=files) says which libraries a run opened; that
-// the URL run's account names libcurl shows the check can see it.
-func TestLibcurlOpenedOnlyToFetch(t *testing.T) {
-	requireBinary(t)
-	set := gen.NewSet(78, gen.Options{MaxProfiles: 1})
-	served := set.Files[0].Data
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Write(served)
-	}))
-	defer srv.Close()
-	dir := t.TempDir()
-	file := writeFile(t, filepath.Join(dir, "local.pprof"), served)
-
-	loaded := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(binary(t), args...)
-		cmd.Env = append(env(), "LD_DEBUG=files")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("pgofetch %v: %v\n%s", args, err, stderr.String())
-		}
-		return stderr.String()
-	}
-	const mark = "file=libcurl.so"
-	if out := loaded("-fail", "-in", file, filepath.Join(dir, "a.pgo")); strings.Contains(out, mark) {
-		t.Errorf("a run on a local file loaded libcurl:\n%s", testenv.GrepLines(out, "libcurl"))
-	}
-	if out := loaded("-fail", "-in", srv.URL+"/debug/pprof/profile", filepath.Join(dir, "b.pgo")); !strings.Contains(out, mark) {
-		t.Errorf("the dynamic loader does not say it opened libcurl for a URL run:\n%s", testenv.GrepLines(out, "file="))
-	}
-	if out := loaded("-version"); !strings.Contains(out, mark) {
-		t.Errorf("-version names libcurl's version without opening it:\n%s", testenv.GrepLines(out, "file="))
 	}
 }

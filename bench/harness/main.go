@@ -1,7 +1,7 @@
 // Command bench measures pgofetch against what users would run instead, on
 // the same inputs and machine, in one run: see README.md beside this file.
 //
-//	cd bench && go run ./harness [-runs 5] [-tiny] [-markdown FILE]
+//	cd bench && go run ./harness [-runs 5] [-tiny] [-markdown FILE] [-results FILE] [-before BINARY]
 package main
 
 import (
@@ -22,10 +22,6 @@ import (
 	"pgofetch/tests/fakedd"
 )
 
-// gzipLevel is the level pgofetch compresses DEST with (core/src/decompress.c):
-// the floor compresses at the same level.
-const gzipLevel = 6
-
 // latency is the round trip injected for the legacy path's measurement.
 const latency = 100 * time.Millisecond
 
@@ -36,6 +32,8 @@ var (
 	runs     = flag.Int("runs", 5, "runs of each program, alternating")
 	tiny     = flag.Bool("tiny", false, "small inputs, for a quick check that the harness works")
 	mdFile   = flag.String("markdown", "", "also write the tables to this file")
+	resFile  = flag.String("results", "", "also write the floors table (bench/RESULTS.md) to this file")
+	before   = flag.String("before", "", "an earlier pgofetch binary, measured beside this one for before/after numbers")
 	quiet    = flag.Bool("q", false, "no progress lines")
 )
 
@@ -58,7 +56,6 @@ type env struct {
 	pgofetch        string
 	ddpgo           string // the datadog-pgo equivalent
 	pprof           string // go tool pprof's binary
-	zfloor          string
 	measure         string // runs each program and reports its rusage
 	trim            bool   // the binary has -trim
 }
@@ -126,7 +123,12 @@ func mainErr() error {
 		zs = append(zs, in.Zst)
 		rawTotal += in.RawBytes
 	}
-	rep := &report{runs: *runs, sc: sc, rawTotal: rawTotal, trim: e.trim, machine: machine()}
+	goBench, err := goBenchProfiles(e.work, *tiny)
+	if err != nil {
+		return fmt.Errorf("Go's benchmark CPU profiles: %w", err)
+	}
+	rep := &report{runs: *runs, sc: sc, rawTotal: rawTotal, trim: e.trim, machine: machine(), before: *before != "",
+		date: time.Now().UTC().Format("2006-01-02 15:04 UTC")}
 	if err := e.checkSame(srv); err != nil {
 		return err
 	}
@@ -143,7 +145,7 @@ func mainErr() error {
 	for _, set := range []struct {
 		name  string
 		files []string
-	}{{"gzip", gz}, {"zstd", zs}, {"real", []string{real}}} {
+	}{{"gzip", gz}, {"zstd", zs}, {"gobench", goBench}, {"real", []string{real}}} {
 		g, err := e.local(set.name, set.files)
 		if err != nil {
 			return err
@@ -158,7 +160,12 @@ func mainErr() error {
 	md := rep.markdown()
 	fmt.Print(md)
 	if *mdFile != "" {
-		return os.WriteFile(*mdFile, []byte(md), 0o644)
+		if err := os.WriteFile(*mdFile, []byte(md), 0o644); err != nil {
+			return err
+		}
+	}
+	if *resFile != "" {
+		return os.WriteFile(*resFile, []byte(rep.results()), 0o644)
 	}
 	return nil
 }
@@ -174,14 +181,9 @@ func (e *env) buildTools() error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("building ddpgo-equivalent: %v\n%s", err, out)
 	}
-	e.zfloor = filepath.Join(bin, "zfloor")
 	cc := os.Getenv("CC")
 	if cc == "" {
 		cc = "cc"
-	}
-	cmd = exec.Command(cc, "-O2", "-o", e.zfloor, filepath.Join(e.repo, "bench", "zfloor.c"), "-lz", "-lzstd")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building zfloor: %v\n%s", err, out)
 	}
 	e.measure = filepath.Join(bin, "measure")
 	cmd = exec.Command(cc, "-O2", "-o", e.measure, filepath.Join(e.repo, "bench", "measure.c"))
@@ -263,9 +265,9 @@ type prog struct {
 	env    []string
 	stdout string // a file for the standard output
 	dest   string // removed before each run
-	floor  bool   // the floor, not a contender
 	trim   string // "on", "off" or "" for pgofetch's rows
 	peer   bool
+	before bool // the earlier pgofetch (-before)
 }
 
 // sample is one run's measures.
@@ -384,24 +386,18 @@ func trimArgs(t string) []string {
 	return nil
 }
 
-// floorProgs adds the floor for each pgofetch output: decompress files,
-// compress that output (decompressed from pgofetch's DEST once, here).
-func (e *env) floorProgs(tag string, files []string, pgofetchDests map[string]string) ([]prog, error) {
-	var ps []prog
-	for _, t := range e.trims() {
-		raw := filepath.Join(e.out, tag+"-merged-trim"+t+".pb")
-		if err := gunzipFile(pgofetchDests[t], raw); err != nil {
-			return nil, err
-		}
-		dest := filepath.Join(e.out, tag+"-floor.gz")
-		name := "floor"
-		if t != "" {
-			name = "floor (output of -trim=" + t + ")"
-		}
-		ps = append(ps, prog{name: name, floor: true, trim: t, dest: dest,
-			args: append([]string{e.zfloor, fmt.Sprint(gzipLevel), raw, dest}, files...)})
+// beforeProg is the earlier pgofetch (-before), as p runs this one with
+// -trim=on (the default), or nil.
+func beforeProg(p prog) []prog {
+	if *before == "" || p.trim == "off" {
+		return nil
 	}
-	return ps, nil
+	b := p
+	b.name, b.before, b.trim = "pgofetch before", true, "on"
+	b.args = append([]string{*before}, p.args[1:]...)
+	b.dest = p.dest + ".before"
+	b.args[len(b.args)-1] = b.dest
+	return []prog{b}
 }
 
 func gunzipFile(src, dst string) error {
@@ -425,40 +421,31 @@ func gunzipFile(src, dst string) error {
 func (e *env) endToEnd(srv *fakedd.Server, name, service string, files []string) (*group, error) {
 	ca := filepath.Join(e.work, "fakedd-ca.pem")
 	g := &group{title: "end to end, " + name + " profiles, gopgo endpoint on loopback (TLS)"}
-	dests := map[string]string{}
 	for _, t := range e.trims() {
 		dest := filepath.Join(e.out, "e2e-"+name+"-pgofetch"+t+".pgo")
-		dests[t] = dest
 		g.progs = append(g.progs, prog{name: "pgofetch", trim: t, dest: dest, env: e.ddEnv(srv, ca),
 			args: append(append([]string{e.pgofetch}, trimArgs(t)...), "service:"+service, dest)})
 	}
 	g.progs = append(g.progs, prog{name: "datadog-pgo equivalent", peer: true, env: e.ddEnv(srv, ca),
 		dest: filepath.Join(e.out, "e2e-"+name+"-ddpgo.pgo"),
 		args: []string{e.ddpgo, "-api-url", srv.URL(), "service:" + service, filepath.Join(e.out, "e2e-"+name+"-ddpgo.pgo")}})
-	// One run of each makes the outputs the floor compresses.
-	for _, p := range g.progs {
-		if _, err := runOnce(p); err != nil {
-			return nil, err
-		}
+	if len(g.progs) > 0 {
+		g.progs = append(g.progs, beforeProg(g.progs[0])...)
 	}
-	fl, err := e.floorProgs("e2e-"+name, files, dests)
-	if err != nil {
-		return nil, err
-	}
-	g.progs = append(g.progs, fl...)
 	return g, g.run(*runs)
 }
 
 // local: pgofetch -in … versus go tool pprof -proto … on the same files.
 func (e *env) local(name string, files []string) (*group, error) {
 	g := &group{title: "local files, " + name}
-	if name == "real" {
+	switch name {
+	case "real":
 		g.title = "local file, the real profile (grpc-anon.pprof, one input)"
+	case "gobench":
+		g.title = fmt.Sprintf("local files, Go's own benchmark CPU profiles (go test -cpuprofile of %s)", strings.Join(goBenchPackages, ", "))
 	}
-	dests := map[string]string{}
 	for _, t := range e.trims() {
 		dest := filepath.Join(e.out, "local-"+name+"-pgofetch"+t+".pgo")
-		dests[t] = dest
 		args := append([]string{e.pgofetch}, trimArgs(t)...)
 		for _, f := range files {
 			args = append(args, "-in", f)
@@ -473,16 +460,7 @@ func (e *env) local(name string, files []string) (*group, error) {
 	} else {
 		g.progs = append(g.progs, pp)
 	}
-	for _, p := range g.progs[:len(e.trims())] {
-		if _, err := runOnce(p); err != nil {
-			return nil, err
-		}
-	}
-	fl, err := e.floorProgs("local-"+name, files, dests)
-	if err != nil {
-		return nil, err
-	}
-	g.progs = append(g.progs, fl...)
+	g.progs = append(g.progs, beforeProg(g.progs[0])...)
 	return g, g.run(*runs)
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
 	"time"
 )
@@ -12,8 +11,10 @@ type report struct {
 	sc       scale
 	rawTotal int
 	trim     bool
+	before   bool // an earlier pgofetch was measured too (-before)
 	groups   []*group
 	machine  string
+	date     string
 }
 
 func ms(d time.Duration) string {
@@ -32,16 +33,16 @@ func ratio(x float64) string {
 	return fmt.Sprintf("%.2f×", x)
 }
 
-// idx finds the program of a group: pgofetch with -trim=t, the peer, or
-// the floor for -trim=t.
+// idx finds the program of a group: pgofetch with -trim=t, the earlier
+// pgofetch (-before), or the peer.
 func (g *group) idx(kind, t string) int {
 	for j, p := range g.progs {
 		switch {
-		case kind == "pgofetch" && !p.peer && !p.floor && p.trim == t:
+		case kind == "pgofetch" && !p.peer && !p.before && p.trim == t:
+			return j
+		case kind == "before" && p.before:
 			return j
 		case kind == "peer" && p.peer:
-			return j
-		case kind == "floor" && p.floor && p.trim == t:
 			return j
 		}
 	}
@@ -55,29 +56,96 @@ func trimLabel(t string) string {
 	return " -trim=" + t
 }
 
-// numCPU is the machine's cores (a variable for the tests).
-var numCPU = runtime.NumCPU()
-
-// cpuBound is the wall time s's CPU time would take spread over every
-// core of the machine with no core ever idle: no run of that program can
-// be faster without spending less CPU time.
-func cpuBound(s sample) float64 { return float64(s.cpu) / float64(numCPU) }
-
-func cores() string { return fmt.Sprint(numCPU) }
-
-// fasterBound is the row under a missed "faster than peer" target: the
-// least wall time pgofetch's CPU time s allows on this machine's cores,
-// against the peer's ps. Short of 10×, the target needs less CPU time,
-// not only more overlap.
-func fasterBound(what, peer string, ps, s sample) target {
-	b := float64(ps.wall) / cpuBound(s)
-	return target{what: what + ": pgofetch's CPU time spread over all " + cores() + " cores without a gap, faster than " + peer + " (the most its CPU time allows)", goal: "(≥ 10× for the target to be reachable without less CPU time)", got: ratio(b), met: b >= 10}
+// target is one line of the floors table: a floor, and the ratio
+// measured for this pgofetch and (with -before) the earlier one.
+type target struct {
+	what, goal   string
+	got, was     float64 // was: 0 when not measured
+	higherIsGood bool
+	limit        float64
 }
 
-// target is one line of the targets table.
-type target struct {
-	what, goal, got string
-	met             bool
+func (t target) met(x float64) bool {
+	if t.higherIsGood {
+		return x >= t.limit
+	}
+	return x <= t.limit
+}
+
+// floors are the targets of the groups measured, as issue 27 set them:
+// end to end ≥ 3× faster than the datadog-pgo equivalent with at most
+// half its peak RSS; a local merge ≥ 4× faster than go tool pprof -proto.
+func (r *report) floors() []target {
+	var ts []target
+	for _, g := range r.groups {
+		peer := g.idx("peer", "")
+		if peer < 0 || g.roundTrips != nil || strings.Contains(g.title, "one input") {
+			continue
+		}
+		ps := g.median(peer)
+		for _, t := range r.trims() {
+			s := g.median(g.idx("pgofetch", t))
+			var b *sample
+			if bj := g.idx("before", ""); bj >= 0 && t != "off" {
+				bs := g.median(bj)
+				b = &bs
+			}
+			speed := func(x sample) float64 { return float64(ps.wall) / float64(x.wall) }
+			mem := func(x sample) float64 { return float64(x.rssKiB) / float64(ps.rssKiB) }
+			if strings.HasPrefix(g.title, "end to end") {
+				ts = append(ts, target{what: g.title + trimLabel(t) + ": faster than the datadog-pgo equivalent (wall)", goal: "≥ 3×", got: speed(s), higherIsGood: true, limit: 3})
+				ts[len(ts)-1].was = wasOf(b, speed)
+				ts = append(ts, target{what: g.title + trimLabel(t) + ": peak RSS of the datadog-pgo equivalent's", goal: "≤ 0.5×", got: mem(s), limit: 0.5})
+				ts[len(ts)-1].was = wasOf(b, mem)
+			} else {
+				ts = append(ts, target{what: g.title + trimLabel(t) + ": faster than go tool pprof -proto (wall)", goal: "≥ 4×", got: speed(s), higherIsGood: true, limit: 4})
+				ts[len(ts)-1].was = wasOf(b, speed)
+			}
+		}
+	}
+	return ts
+}
+
+func wasOf(b *sample, f func(sample) float64) float64 {
+	if b == nil {
+		return 0
+	}
+	return f(*b)
+}
+
+func (r *report) trims() []string {
+	if r.trim {
+		return []string{"on", "off"}
+	}
+	return []string{""}
+}
+
+// floorsTable is the floors, met or not, before and after.
+func (r *report) floorsTable() string {
+	var b strings.Builder
+	b.WriteString("| comparison | floor | before | after | held |\n| --- | --- | --- | --- | --- |\n")
+	for _, t := range r.floors() {
+		was := "—"
+		if t.was != 0 {
+			was = ratio(t.was)
+		}
+		held := "yes"
+		if !t.met(t.got) {
+			held = "**no**"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", t.what, t.goal, was, ratio(t.got), held)
+	}
+	return b.String()
+}
+
+// results is bench/RESULTS.md: the machine and date, and the floors table.
+func (r *report) results() string {
+	before := "no earlier binary was measured"
+	if r.before {
+		before = "\"before\" is the earlier pgofetch given to -before (`-trim=on`, its default), measured in the same alternation"
+	}
+	return fmt.Sprintf("# make bench: the floors\n\nGenerated by `make bench` (bench/README.md says what each comparison runs) on %s: %s. Medians of %d alternating runs; %s. Ratios are the peer's over pgofetch's (speed) or pgofetch's over the peer's (memory).\n\n%s",
+		r.date, r.machine, r.runs, before, r.floorsTable())
 }
 
 func (r *report) markdown() string {
@@ -89,11 +157,7 @@ func (r *report) markdown() string {
 	if !r.trim {
 		w("The pgofetch binary has no -trim yet: one pgofetch row per scenario.\n\n")
 	}
-	var targets []target
-	trims := []string{""}
-	if r.trim {
-		trims = []string{"on", "off"}
-	}
+	var legacy []string
 	for _, g := range r.groups {
 		w("**%s**\n\n", g.title)
 		if g.roundTrips != nil {
@@ -104,79 +168,28 @@ func (r *report) markdown() string {
 			}
 			w("\nWall time the %v latency added: pgofetch %.2f round trips, the datadog-pgo equivalent %.2f (one for the list, one for the 5 downloads in parallel would be 2; one after the other, 6).\n\n",
 				latency, g.roundTrips[0], g.roundTrips[1])
-			targets = append(targets, target{what: "legacy path, 5 profiles, 100 ms per request: round trips the latency costs",
-				goal: "≈ 2 (list + downloads at once), not 6", got: fmt.Sprintf("%.2f", g.roundTrips[0]), met: g.roundTrips[0] < 2.5})
+			legacy = append(legacy, fmt.Sprintf("Legacy path: the 100 ms latency cost pgofetch %.2f round trips (2 expected: the list, then the downloads at once).", g.roundTrips[0]))
 			continue
 		}
 		peer := g.idx("peer", "")
-		w("| program | wall | CPU | peak RSS | peer ÷ pgofetch: wall, CPU, RSS | pgofetch ÷ floor: wall, CPU |\n| --- | --- | --- | --- | --- | --- |\n")
+		w("| program | wall | CPU | peak RSS | peer ÷ program: wall, CPU, RSS |\n| --- | --- | --- | --- | --- |\n")
 		for j, p := range g.progs {
 			s := g.median(j)
-			cmp, fl := "", ""
-			if !p.peer && !p.floor {
-				if peer >= 0 {
-					ps := g.median(peer)
-					cmp = fmt.Sprintf("%s, %s, %s", ratio(float64(ps.wall)/float64(s.wall)), ratio(float64(ps.cpu)/float64(s.cpu)), ratio(float64(ps.rssKiB)/float64(s.rssKiB)))
-				}
-				if f := g.idx("floor", p.trim); f >= 0 {
-					fs := g.median(f)
-					fl = fmt.Sprintf("%s, %s", ratio(float64(s.wall)/float64(fs.wall)), ratio(float64(s.cpu)/float64(fs.cpu)))
-				}
+			cmp := ""
+			if !p.peer && peer >= 0 {
+				ps := g.median(peer)
+				cmp = fmt.Sprintf("%s, %s, %s", ratio(float64(ps.wall)/float64(s.wall)), ratio(float64(ps.cpu)/float64(s.cpu)), ratio(float64(ps.rssKiB)/float64(s.rssKiB)))
 			}
-			w("| %s%s | %s | %s | %s | %s | %s |\n", p.name, trimLabel(func() string {
-				if p.floor {
-					return ""
-				}
-				return p.trim
-			}()), ms(s.wall), ms(s.cpu), mib(s.rssKiB), cmp, fl)
+			w("| %s%s | %s | %s | %s | %s |\n", p.name, trimLabel(p.trim), ms(s.wall), ms(s.cpu), mib(s.rssKiB), cmp)
 		}
 		if g.note != "" {
 			w("\n%s\n", g.note)
 		}
 		w("\n")
-		for _, t := range trims {
-			pj, fj := g.idx("pgofetch", t), g.idx("floor", t)
-			s := g.median(pj)
-			if peer >= 0 {
-				ps := g.median(peer)
-				x := float64(ps.wall) / float64(s.wall)
-				if strings.HasPrefix(g.title, "end to end") {
-					targets = append(targets, target{what: g.title + trimLabel(t) + ": faster than the datadog-pgo equivalent", goal: "≥ 10×", got: ratio(x), met: x >= 10})
-					if fj >= 0 {
-						// What the target asks is only possible where the
-						// floor itself is more than 10× faster.
-						c := float64(ps.wall) / float64(g.median(fj).wall)
-						targets = append(targets, target{what: g.title + trimLabel(t) + ": the floor alone, faster than the datadog-pgo equivalent (the most any program could reach)", goal: "(≥ 10× for the target to be reachable)", got: ratio(c), met: c >= 10})
-					}
-					if x < 10 {
-						targets = append(targets, fasterBound(g.title+trimLabel(t), "the datadog-pgo equivalent", ps, s))
-					}
-					m := float64(s.rssKiB) / float64(ps.rssKiB)
-					targets = append(targets, target{what: g.title + trimLabel(t) + ": peak memory of the datadog-pgo equivalent's", goal: "≤ 0.20×", got: ratio(m), met: m <= 0.2})
-				} else {
-					targets = append(targets, target{what: g.title + trimLabel(t) + ": faster than go tool pprof -proto", goal: "≥ 10×", got: ratio(x), met: x >= 10})
-					if x < 10 {
-						targets = append(targets, fasterBound(g.title+trimLabel(t), "go tool pprof -proto", ps, s))
-					}
-				}
-			}
-			if fj >= 0 && !strings.HasPrefix(g.title, "end to end") {
-				x := float64(s.wall) / float64(g.median(fj).wall)
-				targets = append(targets, target{what: g.title + trimLabel(t) + ": wall time of the decompress + compress floor's", goal: "≤ 1.5×", got: ratio(x), met: x <= 1.5})
-				if x > 1.5 {
-					b := cpuBound(s) / float64(g.median(fj).wall)
-					targets = append(targets, target{what: g.title + trimLabel(t) + ": pgofetch's CPU time spread over all " + cores() + " cores without a gap, in floor wall times (the least its CPU time allows)", goal: "(≤ 1.5× for the target to be reachable without less CPU time)", got: ratio(b), met: b <= 1.5})
-				}
-			}
-		}
 	}
-	w("**Targets**\n\n| target | goal | measured | met |\n| --- | --- | --- | --- |\n")
-	for _, t := range targets {
-		met := "yes"
-		if !t.met {
-			met = "**no**"
-		}
-		w("| %s | %s | %s | %s |\n", t.what, t.goal, t.got, met)
+	w("**Floors**\n\n%s", r.floorsTable())
+	for _, t := range legacy {
+		w("\n%s\n", t)
 	}
 	return b.String()
 }

@@ -2,18 +2,15 @@
  * Fail-open as datadog-pgo: without -fail every failure but a usage error
  * exits 0, so the build goes on without a fresh profile. */
 #include "cli.h"
-#include "curl_load.h"
 #include "err.h"
-#include "msg.h"
+#include "log.h"
 #include "output.h"
+#include "flow.h"
 #include "result.h"
-#include "run.h"
 
+#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <zlib.h>
 #include <zstd.h>
 
@@ -50,18 +47,10 @@ static int finish(const pf_options *o, pf_result *res, const pf_err *failure, in
 	return code;
 }
 
-/* The libcurl named is the one a fetch would load, or why none would. */
 static void print_version(void)
 {
-	pf_curl c;
-	pf_err e = {0};
-	bool loaded = pf_curl_open(&c, PGOFETCH_LIBCURL, &e) == 0;
 	printf("pgofetch %s (libcurl %s, zlib %s, zstd %s)\n", PGOFETCH_VERSION,
-	       loaded ? c.version_info(CURLVERSION_NOW)->version : "not found", zlibVersion(),
-	       ZSTD_versionString());
-	pf_curl_close(&c);
-	if (!loaded)
-		fprintf(stderr, "pgofetch: %s\n", e.msg);
+	       curl_version_info(CURLVERSION_NOW)->version, zlibVersion(), ZSTD_versionString());
 }
 
 /* A failure while running follows -fail; a bad command line or setting
@@ -78,19 +67,6 @@ static int report_failure(const pf_options *o, const pf_log *log, const pf_err *
 	return PF_EXIT_OK;
 }
 
-/* glibc raises its mmap threshold each time a large block is freed, up to
- * 32 MiB; after the first profile, the next ones' arrays (tens of MiB)
- * would then live on the heap, where growing them copies them and freeing
- * them keeps their pages. Pinned at its initial 128 KiB, large arrays stay
- * mmapped: realloc moves them with mremap, free returns them. Measured on
- * 5 profiles of 20 MB: the same time, 15 to 20 % less peak memory. */
-static void keep_large_blocks_mmapped(void)
-{
-#ifdef __GLIBC__
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-#endif
-}
-
 /* A reader that closes stderr (pgofetch ... 2>&1 | head -1) must not kill
  * pgofetch, perhaps halfway through writing DEST: as curl does, ignore
  * SIGPIPE, so such a write fails with EPIPE, which logging ignores. */
@@ -102,7 +78,6 @@ static void ignore_sigpipe(void)
 int main(int argc, char **argv)
 {
 	ignore_sigpipe();
-	keep_large_blocks_mmapped();
 	pf_options o;
 	pf_err e = {0};
 	pf_result res;

@@ -208,36 +208,6 @@ static void zstd_cases(void)
 	pf_buf_free(&out);
 }
 
-/* pf_release_pages: the whole pages inside the range read as zeros
- * afterwards; the bytes of the partial pages at its ends, and around it,
- * are kept. */
-static void release_pages(void)
-{
-	size_t n = 1 << 22, from = 1000, len = 1 << 21;
-	uint8_t *b = malloc(n);
-	CHECK(b != NULL);
-	if (!b)
-		return;
-	memset(b, 0xab, n);
-	pf_release_pages(b + from, len);
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), at = (uintptr_t)b;
-	size_t first = (size_t)((at + from + page - 1) / page * page - at);
-	size_t last = (size_t)((at + from + len) / page * page - at);
-	size_t kept = 0, zeros = 0;
-	for (size_t i = 0; i < n; i++) {
-		bool inside = i >= first && i < last;
-		kept += !inside && b[i] == 0xab;
-		zeros += inside && b[i] == 0;
-	}
-	CHECK_EQ_INT(kept, n - (last - first));
-	CHECK_EQ_INT(zeros, last - first);
-	CHECK(last - first > len - 2 * page);
-	pf_release_pages(b, 0); /* nothing to do */
-	pf_release_pages(b + 10, 100);
-	CHECK(b[10] == 0xab && b[109] == 0xab);
-	free(b);
-}
-
 int main(void)
 {
 	zip_good();
@@ -245,6 +215,5 @@ int main(void)
 	gzip_cases();
 	zstd_cases();
 	bombs();
-	release_pages();
 	return check_report("test_archive");
 }

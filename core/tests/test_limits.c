@@ -42,6 +42,21 @@ int main(void)
 	set_bad("bytes=5PiB", "want bytes=SIZE");
 	set_bad("bytes", "want bytes=SIZE");
 	set_bad("depth=3", "no limit \"depth\" (want one of bytes, source-bytes");
+	set_ok(&l, "memory=1GiB");
+	CHECK_EQ_INT(l.memory, 1ULL << 30);
+
+	/* Running out of memory is said as -limit memory's refusal; other
+	 * errors are left as they were. */
+	pf_err e = {0};
+	pf_fail(&e, PF_EXIT_INTERNAL, "a.pprof: out of memory decoding the profile");
+	pf_limits_name_memory(&l, &e);
+	CHECK_EQ_INT(e.code, PF_EXIT_DATA);
+	CHECK_EQ_STR(e.msg, "a.pprof: out of memory decoding the profile: more than -limit memory=1073741824 bytes allows");
+	e = (pf_err){0};
+	pf_fail(&e, PF_EXIT_SOURCE, "cannot open: out of memory");
+	pf_limits_name_memory(&l, &e);
+	CHECK_EQ_INT(e.code, PF_EXIT_SOURCE);
+	CHECK_EQ_STR(e.msg, "cannot open: out of memory");
 
 	CHECK_EQ_INT(pf_json_depth("{}", 2), 1);
 	CHECK_EQ_INT(pf_json_depth("{\"a\":[[{}]]}", 12), 4);

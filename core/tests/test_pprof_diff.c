@@ -38,27 +38,21 @@ static int read_file(const char *path, pf_buf *b)
 static int pipeline(const pf_buf *in, const char *const *names, int n, bool noinline, bool keep_labels,
 		    pf_buf *out, pf_err *e)
 {
-	pf_profile *merged = NULL;
+	pf_merger *m = pf_merger_new();
+	if (!m)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	for (int i = 0; i < n; i++) {
-		/* As pgofetch decodes (fold.c): a profile alone whole, else each
-		 * to be merged, the first as the one the others merge into. */
+		/* As pgofetch decodes (collect.c). */
 		pf_profile *p = keep_labels ? pf_profile_decode(in[i].data, in[i].len, e)
-				: n == 1    ? pf_profile_decode_without_string_labels(in[i].data, in[i].len, e)
-					    : pf_profile_decode_to_merge(in[i].data, in[i].len, i == 0, e);
-		if (!p) {
+					    : pf_profile_decode_without_string_labels(in[i].data, in[i].len, e);
+		if (!p)
 			pf_err_prefix(e, names[i]);
-			pf_profile_free(merged);
+		if (!p || pf_merger_add(m, p, names[i], e) != 0) {
+			pf_merger_free(m);
 			return -1;
 		}
-		if (merged) {
-			merged = pf_profile_merge2(merged, p, names[0], names[i], e);
-		} else {
-			/* and, as fold.c does, its merge begun before the next comes */
-			merged = n == 1 ? p : pf_profile_merge_ahead(p, e);
-		}
-		if (!merged)
-			return -1;
 	}
+	pf_profile *merged = pf_merger_finish(m);
 	if (noinline && pf_profile_noinline(merged, e) == (size_t)-1) {
 		pf_profile_free(merged);
 		return -1;

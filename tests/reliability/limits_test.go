@@ -64,16 +64,14 @@ func TestLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	twoZip := writeFile(t, dir, "two.zip", zipOf(t, data, data))
-	// -limit bytes counts decompressed bytes in profile order, although
-	// profiles are decompressed two at a time: with room for two and a half
-	// profiles, the third is refused with what the first two left.
+	// -limit bytes counts decompressed bytes in profile order: with room
+	// for two and a half profiles, the third is refused with what the
+	// first two left.
 	n := len(testenv.Decompressed(t, data))
 	bytesLimit := fmt.Sprintf("bytes=%d", 2*n+n/2)
 	bytesLeft := fmt.Sprintf("than the %d bytes left of -limit bytes", n/2)
-	// A profile merged with others has its repeated samples summed as it
-	// is decoded; a too-deep sample is still named by its index in its
-	// profile: sample 3 here, behind two repeats (alone, the profile is
-	// decoded as it is: the same index).
+	// A too-deep sample is named by its index in its profile, alone or
+	// merged with others: sample 3 here, behind repeats the merge sums.
 	repeats := gen.Minimal()
 	one := repeats.Sample[1]
 	repeats.Sample = []gen.Sample{one, one, one, repeats.Sample[0]}

@@ -1,0 +1,20 @@
+/* buf.h: a growable byte buffer, the one container every stage shares. */
+#ifndef PGOFETCH_BUF_H
+#define PGOFETCH_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+} pf_buf;
+
+/* Each returns 0, or -1 when memory runs out (the buffer is left as it was). */
+int pf_buf_reserve(pf_buf *b, size_t extra);
+int pf_buf_append(pf_buf *b, const void *p, size_t n);
+int pf_buf_putc(pf_buf *b, uint8_t c);
+void pf_buf_free(pf_buf *b);
+
+#endif

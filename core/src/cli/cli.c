@@ -1,0 +1,369 @@
+/* cli.c: flag parsing as Go's flag package does it: flags stop at the first
+ * non-flag argument or "--"; "-x" and "--x" are the same; "-x=v" and "-x v"
+ * for values; booleans only as "-x" or "-x=v"; -h and -help ask for usage. */
+#include "cli.h"
+#include "dd_api.h"
+#include "duration.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum flag_kind { F_BOOL, F_INT, F_DURATION, F_STRING, F_LIST, F_LIMIT };
+
+typedef struct {
+	const char *name;
+	enum flag_kind kind;
+	size_t offset; /* into pf_options */
+	const char *arg;   /* the argument's name in the usage */
+	const char *usage;
+	const char *def; /* default shown in the usage, NULL for none */
+} flag_def;
+
+#define OPT(field) offsetof(pf_options, field)
+
+/* Sorted by name, as Go's PrintDefaults lists them. */
+static const flag_def flags[] = {
+	{"api-url", F_STRING, OPT(api_url), "url",
+	 "Datadog API base URL (default https://app.$DD_SITE; env PGOFETCH_API_URL)", NULL},
+	{"comment", F_BOOL, OPT(comment), NULL,
+	 "record where the profile came from (queries, window, profile ids, sources)\n"
+	 "in its comments, shown by go tool pprof -comments", "true"},
+	{"endpoint", F_STRING, OPT(endpoint), "name",
+	 "Datadog endpoint: gopgo (one request) or legacy (list, then download each)", "\"gopgo\""},
+	{"fail", F_BOOL, OPT(fail), NULL, "return with a non-zero exit code on failure", NULL},
+	{"format", F_STRING, OPT(format), "name",
+	 "output format: pprof, or preprofile (Go's preprocessed form, not for default.pgo)", "\"pprof\""},
+	{"from", F_DURATION, OPT(from_ns), "duration", "how far back to search for profiles", "72h0m0s"},
+	{"in", F_LIST, OPT(ins), "source",
+	 "read profiles from a local file (pprof, gzip, zstd, or a ZIP of them) or an\n"
+	 "http(s) URL of a net/http/pprof endpoint; repeatable, no QUERY needed", NULL},
+	{"json", F_BOOL, OPT(json), NULL, "print logs in json format", NULL},
+	{"limit", F_LIMIT, OPT(limits), "name=value",
+	 "raise a bound on what one run reads; repeatable. Names: bytes (4GiB, all\n"
+	 "decompressed profiles), source-bytes (1GiB, one file, answer or ZIP entry),\n"
+	 "zip-entries (10000), profiles (1000), strings (20000000), locations\n"
+	 "(20000000), stack-depth (100000), json-bytes (64MiB), json-depth (64),\n"
+	 "memory (384MiB, all pgofetch allocates)", NULL},
+	{"max-age", F_DURATION, OPT(max_age_ns), "duration",
+	 "do nothing when DEST exists and is younger than this (0: always fetch)", NULL},
+	{"noinline", F_BOOL, OPT(noinline), NULL,
+	 "rename functions the Go compiler must not inline (golang/go#65532, #74045)", "true"},
+	{"profiles", F_INT, OPT(profiles), "int", "the number of profiles to fetch per query", "5"},
+	{"result", F_STRING, OPT(result), "file",
+	 "write what the run did to file, however it ends, as one JSON object: outcome,\n"
+	 "the profile in place, samples, bytes, profile ids, sources, error, exit code", NULL},
+	{"result-format", F_STRING, OPT(result_format), "name",
+	 "json, or github: -result as name=value lines for $GITHUB_OUTPUT", "\"json\""},
+	{"timeout", F_DURATION, OPT(timeout_ns), "duration", "timeout for fetching PGO profile", "1m0s"},
+	{"trim", F_BOOL, OPT(trim), NULL,
+	 "write only what the Go compiler reads for PGO (one sample type, the two\n"
+	 "leaf-most frames of each stack, names and lines), checked to give it the\n"
+	 "same input; -trim=false writes the full merged profile", "true"},
+	{"v", F_BOOL, OPT(verbose), NULL, "verbose output", NULL},
+	{"version", F_BOOL, OPT(version), NULL, "print the version and exit", NULL},
+};
+
+static const char usage_head[] =
+	"usage: pgofetch [OPTIONS]... [QUERY...] DEST\n"
+	"\n"
+	"pgofetch fetches CPU profiles from Datadog using the given QUERY arguments,\n"
+	"or reads them from -in sources, and merges them into a single DEST file\n"
+	"suitable for profile-guided optimization. It takes the arguments of\n"
+	"Datadog's datadog-pgo.\n"
+	"\n"
+	"For QUERY arguments, set these environment variables:\n"
+	"\n"
+	"\tDD_API_KEY: A Datadog API key\n"
+	"\tDD_APP_KEY: A Datadog Application key\n"
+	"\tDD_SITE: A Datadog site to use (defaults to datadoghq.com)\n"
+	"\n"
+	"Typical usage:\n"
+	"\n"
+	"\tpgofetch 'service:my-service env:prod' ./cmd/my-service/default.pgo\n"
+	"\tpgofetch -in 'http://localhost:6060/debug/pprof/profile?seconds=30' ./cmd/my-service/default.pgo\n"
+	"\n"
+	"The go toolchain picks up the default.pgo file in the main package\n"
+	"(go1.21+), so build as usual: go build ./cmd/my-service\n"
+	"\n"
+	"DEST is replaced atomically, and only when its content changes. Unless -fail\n"
+	"is set, pgofetch returns exit code 0 even when it fails (but for a usage\n"
+	"error, exit 2), leaving an existing DEST as it was, so the build goes on.\n"
+	"\n"
+	"OPTIONS\n";
+
+void pf_cli_usage(FILE *out)
+{
+	fputs(usage_head, out);
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		const flag_def *f = &flags[i];
+		int n = fprintf(out, "  -%s", f->name);
+		if (f->arg)
+			n += fprintf(out, " %s", f->arg);
+		/* Go puts the usage on the same line only after a one-letter bool. */
+		fputs(n <= 4 ? "\t" : "\n    \t", out);
+		for (const char *p = f->usage; *p; p++) {
+			if (*p == '\n')
+				fputs("\n    \t", out);
+			else
+				fputc(*p, out);
+		}
+		if (f->def)
+			fprintf(out, " (default %s)", f->def);
+		fputc('\n', out);
+	}
+}
+
+static const flag_def *find_flag(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if (strlen(flags[i].name) == len && strncmp(flags[i].name, name, len) == 0)
+			return &flags[i];
+	return NULL;
+}
+
+/* strconv.ParseBool */
+static int parse_bool(const char *s, bool *v)
+{
+	static const char *yes[] = {"1", "t", "T", "true", "TRUE", "True"};
+	static const char *no[] = {"0", "f", "F", "false", "FALSE", "False"};
+	for (size_t i = 0; i < 6; i++) {
+		if (strcmp(s, yes[i]) == 0) {
+			*v = true;
+			return 0;
+		}
+		if (strcmp(s, no[i]) == 0) {
+			*v = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* strconv.ParseInt(s, 0, 64) without underscores: decimal, 0x, 0o, 0b, 0. */
+static int parse_int(const char *s, int64_t *v)
+{
+	const char *p = s;
+	int base = 10;
+	if (*p == '+' || *p == '-')
+		p++;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		base = 16, p += 2;
+	else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O'))
+		base = 8, p += 2;
+	else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B'))
+		base = 2, p += 2;
+	else if (p[0] == '0' && p[1] != '\0')
+		base = 8, p += 1;
+	if (*p == '\0' || *p == '+' || *p == '-')
+		return -1;
+	char *end;
+	errno = 0;
+	long long x = strtoll(p, &end, base);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*v = s[0] == '-' ? -x : x;
+	return 0;
+}
+
+static int push_list(const char ***list, size_t *n, const char *value, pf_err *e)
+{
+	const char **grown = realloc(*list, (*n + 1) * sizeof **list);
+	if (!grown)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	grown[(*n)++] = value;
+	*list = grown;
+	return 0;
+}
+
+static int set_flag(const flag_def *f, const char *value, pf_options *o, pf_err *e)
+{
+	char *field = (char *)o + f->offset;
+	switch (f->kind) {
+	case F_BOOL:
+		if (parse_bool(value, (bool *)field) == 0)
+			return 0;
+		break;
+	case F_INT:
+		if (parse_int(value, (int64_t *)field) == 0)
+			return 0;
+		break;
+	case F_DURATION:
+		if (pf_duration_parse(value, (int64_t *)field) == 0)
+			return 0;
+		break;
+	case F_STRING:
+		*(const char **)field = value;
+		return 0;
+	case F_LIST:
+		return push_list(&o->ins, &o->nin, value, e);
+	case F_LIMIT:
+		return pf_limits_set(&o->limits, value, e);
+	}
+	return pf_fail(e, PF_EXIT_USAGE, "invalid value \"%s\" for flag -%s: parse error", value, f->name);
+}
+
+static void set_defaults(pf_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->endpoint = "gopgo";
+	o->format = "pprof";
+	o->result_format = "json";
+	o->from_ns = 72LL * 3600 * 1000000000LL;
+	o->timeout_ns = 60LL * 1000000000LL;
+	o->profiles = 5;
+	o->noinline = true;
+	o->comment = true;
+	o->trim = true;
+	pf_limits_default(&o->limits);
+}
+
+/* Parses one flag at argv[*i]; returns 1 when flags are over, 0 when one
+ * was parsed, -1 on error. */
+static int parse_one(int argc, char **argv, int *i, pf_options *o, pf_err *e)
+{
+	const char *s = argv[*i];
+	if (s[0] != '-' || s[1] == '\0')
+		return 1;
+	const char *name = s + 1;
+	if (name[0] == '-') {
+		name++;
+		if (name[0] == '\0') { /* "--" ends the flags */
+			(*i)++;
+			return 1;
+		}
+	}
+	if (name[0] == '-' || name[0] == '=')
+		return pf_fail(e, PF_EXIT_USAGE, "bad flag syntax: %s", s);
+	const char *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+	(*i)++;
+	const flag_def *f = find_flag(name, len);
+	if (!f) {
+		if ((len == 1 && name[0] == 'h') || (len == 4 && strncmp(name, "help", 4) == 0)) {
+			o->help = true;
+			return 1;
+		}
+		return pf_fail(e, PF_EXIT_USAGE, "flag provided but not defined: -%.*s", (int)len, name);
+	}
+	if (eq)
+		return set_flag(f, eq + 1, o, e);
+	if (f->kind == F_BOOL)
+		return set_flag(f, "true", o, e);
+	if (*i >= argc)
+		return pf_fail(e, PF_EXIT_USAGE, "flag needs an argument: -%s", f->name);
+	return set_flag(f, argv[(*i)++], o, e);
+}
+
+/* Whether dest's base name is default.pgo, the file go build reads itself. */
+static bool is_default_pgo(const char *dest)
+{
+	const char *base = strrchr(dest, '/');
+	return strcmp(base ? base + 1 : dest, "default.pgo") == 0;
+}
+
+static int check_values(pf_options *o, pf_err *e)
+{
+	if (strcmp(o->endpoint, "gopgo") != 0 && strcmp(o->endpoint, "legacy") != 0)
+		return pf_fail(e, PF_EXIT_USAGE,
+			       "invalid value \"%s\" for flag -endpoint: want gopgo or legacy", o->endpoint);
+	if (strcmp(o->format, "pprof") != 0 && strcmp(o->format, "preprofile") != 0)
+		return pf_fail(e, PF_EXIT_USAGE,
+			       "invalid value \"%s\" for flag -format: want pprof or preprofile", o->format);
+	if (strcmp(o->format, "preprofile") == 0 && is_default_pgo(o->dest))
+		return pf_fail(e, PF_EXIT_USAGE,
+			       "-format preprofile cannot write %s: go build reads default.pgo as pprof and "
+			       "refuses a preprocessed profile; name it differently (e.g. default.preprofile)",
+			       o->dest);
+	if (strcmp(o->result_format, "json") != 0 && strcmp(o->result_format, "github") != 0)
+		return pf_fail(e, PF_EXIT_USAGE,
+			       "invalid value \"%s\" for flag -result-format: want json or github", o->result_format);
+	if (o->profiles < 1 || o->profiles > 1000)
+		return pf_fail(e, PF_EXIT_USAGE,
+			       "invalid value %" PRId64 " for flag -profiles: want 1 to 1000", o->profiles);
+	if (o->timeout_ns <= 0)
+		return pf_fail(e, PF_EXIT_USAGE, "invalid value for flag -timeout: must be positive");
+	if (o->from_ns <= 0)
+		return pf_fail(e, PF_EXIT_USAGE, "invalid value for flag -from: must be positive");
+	if (o->max_age_ns < 0)
+		return pf_fail(e, PF_EXIT_USAGE, "invalid value for flag -max-age: must not be negative");
+	return 0;
+}
+
+/* A blank QUERY would be sent as " runtime:go", which matches every Go
+ * profile of the organisation: surely not what was meant. */
+static int check_queries(const pf_options *o, pf_err *e)
+{
+	for (size_t i = 0; i < o->nqueries; i++) {
+		const char *q = o->queries[i];
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q == '\0')
+			return pf_fail(e, PF_EXIT_USAGE,
+				       "QUERY %zu is empty: it would match every Go profile of the organisation; "
+				       "give a query such as 'service:my-service env:prod'",
+				       i + 1);
+	}
+	return 0;
+}
+
+/* An empty -api-url (a wrapper passing -api-url="$URL" with URL unset)
+ * is no -api-url: PGOFETCH_API_URL, then DD_SITE, still apply. */
+static void resolve_api_url(pf_options *o)
+{
+	o->api_url_from = "-api-url";
+	if (o->api_url && *o->api_url)
+		return;
+	const char *env = getenv("PGOFETCH_API_URL");
+	o->api_url = env && *env ? env : NULL;
+	o->api_url_from = "PGOFETCH_API_URL";
+}
+
+/* A bad API location is a bad setting: a usage error, exit 2 whatever
+ * -fail says, found before anything runs, not a network failure later.
+ * The flag is checked whenever it is given; PGOFETCH_API_URL and DD_SITE
+ * only when QUERY arguments would use them. */
+static int check_api_location(const pf_options *o, pf_err *e)
+{
+	if (o->nqueries == 0 && (!o->api_url || strcmp(o->api_url_from, "-api-url") != 0))
+		return 0;
+	char *base = pf_dd_base_url(o->api_url, o->api_url_from, getenv("DD_SITE"), e);
+	bool ok = base != NULL;
+	free(base);
+	return ok ? 0 : -1;
+}
+
+int pf_cli_parse(int argc, char **argv, pf_options *o, pf_err *e)
+{
+	set_defaults(o);
+	int i = 1, r;
+	while (i < argc && (r = parse_one(argc, argv, &i, o, e)) == 0)
+		;
+	if (e->code != 0)
+		return -1;
+	if (o->help || o->version)
+		return 0;
+	resolve_api_url(o);
+	int npos = argc - i;
+	if (npos < 1 || (npos < 2 && o->nin == 0))
+		return pf_fail(e, PF_EXIT_USAGE,
+			       "at least 2 arguments are required (QUERY... DEST), or -in SOURCE and DEST");
+	o->queries = (const char **)(argv + i);
+	o->nqueries = (size_t)npos - 1;
+	o->dest = argv[argc - 1];
+	if (o->dest[0] == '\0')
+		return pf_fail(e, PF_EXIT_USAGE, "DEST must not be empty");
+	if (check_queries(o, e) != 0 || check_api_location(o, e) != 0)
+		return -1;
+	return check_values(o, e);
+}
+
+void pf_cli_free(pf_options *o)
+{
+	free(o->ins);
+	o->ins = NULL;
+	o->nin = 0;
+}

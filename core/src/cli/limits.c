@@ -1,0 +1,163 @@
+/* limits.c: the -limit flag and the checks that need no profile model. */
+#include "limits.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+typedef struct {
+	const char *name;
+	size_t offset;
+	bool is_size;
+} limit_def;
+
+#define LIM(field) offsetof(pf_limit_set, field)
+
+static const limit_def defs[] = {
+	{"bytes", LIM(bytes), true},
+	{"source-bytes", LIM(source_bytes), true},
+	{"zip-entries", LIM(zip_entries), false},
+	{"profiles", LIM(profiles), false},
+	{"strings", LIM(strings), false},
+	{"locations", LIM(locations), false},
+	{"stack-depth", LIM(stack_depth), false},
+	{"json-bytes", LIM(json_bytes), true},
+	{"json-depth", LIM(json_depth), false},
+	{"memory", LIM(memory), true},
+};
+
+void pf_limits_default(pf_limit_set *l)
+{
+	l->bytes = (uint64_t)4 << 30;        /* 4 GiB: 200 profiles of 20 MB */
+	l->source_bytes = (uint64_t)1 << 30; /* 1 GiB */
+	l->zip_entries = 10000;
+	l->profiles = 1000;
+	l->strings = 20000000;
+	l->locations = 20000000;
+	l->stack_depth = 100000; /* Go records at most a few hundred frames */
+	l->json_bytes = (uint64_t)64 << 20;
+	l->json_depth = 64;
+	/* The merged profile plus one input, compressed, decompressed and
+	 * decoded: make bench's Datadog answer (5 profiles of 20 MB, read
+	 * whole) peaks at about 175 MiB; a decompression bomb stops when its
+	 * buffer would double past this, at about 270 MiB. */
+	l->memory = (uint64_t)384 << 20;
+}
+
+const char *pf_limits_names(void)
+{
+	return "bytes, source-bytes, zip-entries, profiles, strings, locations, stack-depth, json-bytes, json-depth, "
+	       "memory";
+}
+
+/* "123", "64KiB", "512MiB", "2GiB", "1TiB" (also KB/MB/GB as powers of 1000). */
+static int parse_value(const char *s, bool is_size, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} sizes[] = {{"", 1}, {"B", 1}, {"KiB", 1ULL << 10}, {"MiB", 1ULL << 20}, {"GiB", 1ULL << 30},
+		     {"TiB", 1ULL << 40}, {"KB", 1000ULL}, {"MB", 1000000ULL}, {"GB", 1000000000ULL}};
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		if (strcmp(end, sizes[i].suffix) != 0 || (!is_size && i > 0))
+			continue;
+		if (v > UINT64_MAX / sizes[i].mult)
+			return -1;
+		*out = v * sizes[i].mult;
+		return *out > 0 ? 0 : -1;
+	}
+	return -1;
+}
+
+int pf_limits_set(pf_limit_set *l, const char *spec, pf_err *e)
+{
+	const char *eq = strchr(spec, '=');
+	size_t n = eq ? (size_t)(eq - spec) : strlen(spec);
+	for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
+		if (strlen(defs[i].name) != n || strncmp(defs[i].name, spec, n) != 0)
+			continue;
+		uint64_t *field = (uint64_t *)((char *)l + defs[i].offset);
+		if (!eq || parse_value(eq + 1, defs[i].is_size, field) != 0)
+			return pf_fail(e, PF_EXIT_USAGE, "invalid value \"%s\" for flag -limit: want %s=%s", spec,
+				       defs[i].name, defs[i].is_size ? "SIZE (e.g. 512MiB)" : "a positive count");
+		/* Deeper than cJSON parses, an answer would be refused as "not
+		 * valid JSON" rather than as too deep. */
+		if (field == &l->json_depth && l->json_depth > CJSON_NESTING_LIMIT)
+			return pf_fail(e, PF_EXIT_USAGE, "invalid value \"%s\" for flag -limit: json-depth is at most %d",
+				       spec, CJSON_NESTING_LIMIT);
+		return 0;
+	}
+	return pf_fail(e, PF_EXIT_USAGE, "invalid value \"%s\" for flag -limit: no limit \"%.*s\" (want one of %s)",
+		       spec, (int)n, spec, pf_limits_names());
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+void pf_limits_bound_memory(const pf_limit_set *l)
+{
+#ifndef UNDER_ASAN
+	struct rlimit r;
+	if (getrlimit(RLIMIT_DATA, &r) != 0)
+		return;
+	rlim_t want = l->memory > (uint64_t)RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)l->memory;
+	if (r.rlim_max != RLIM_INFINITY && want > r.rlim_max)
+		want = r.rlim_max;
+	if (r.rlim_cur == RLIM_INFINITY || want < r.rlim_cur) {
+		r.rlim_cur = want;
+		(void)setrlimit(RLIMIT_DATA, &r); /* advisory: a refusal leaves the bound as it was */
+	}
+#else
+	(void)l;
+#endif
+}
+
+void pf_limits_name_memory(const pf_limit_set *l, pf_err *e)
+{
+	if (e->code != PF_EXIT_INTERNAL || !strstr(e->msg, "out of memory"))
+		return;
+	char msg[sizeof e->msg];
+	snprintf(msg, sizeof msg, "%.960s: more than -limit memory=%llu bytes allows", e->msg,
+		 (unsigned long long)l->memory);
+	memcpy(e->msg, msg, sizeof msg);
+	e->code = PF_EXIT_DATA;
+}
+
+uint64_t pf_json_depth(const char *json, size_t len)
+{
+	uint64_t depth = 0, deepest = 0;
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = json[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > deepest)
+				deepest = depth;
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return deepest;
+}

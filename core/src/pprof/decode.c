@@ -1,0 +1,928 @@
+/* decode.c: protobuf bytes -> pf_profile, accepting and refusing
+ * exactly what pprof's ParseUncompressed + CheckValid accept and refuse.
+ *
+ * pprof decodes every field into raw indexes first and resolves them once
+ * the whole message is read (postDecode), since the string table and the
+ * entity tables may come in any order (Go's runtime writes strings last).
+ * This decoder gets the same effect with passes over the top-level fields:
+ *   1. header scalars, sample types, where each string table entry is
+ *      (a string goes into the pool when something first names it: a
+ *      service's profile is mostly span label strings, which a merge
+ *      drops, so they are never copied); counts the rest;
+ *   2. mappings and functions (they refer only to strings);
+ *   3. locations (they refer to mappings and functions);
+ *   4. samples (they refer to locations).
+ * so every reference is resolved as soon as it is read, and every error can
+ * say where it is. pprof's rules kept here:
+ *   - unknown fields (and field 0) are skipped, whatever their wire type,
+ *     but wire types 3, 4, 6 and 7 are errors; varints are at most 10 bytes;
+ *   - a known field with the wrong wire type is an error; repeated scalars
+ *     may be packed (wire type 2) or not (wire type 0);
+ *   - a later singular field overwrites an earlier one, but a second non-zero
+ *     time_nanos means concatenated profiles, an error;
+ *   - a later period_type message replaces the earlier one as a whole;
+ *   - string_table[0] must be ""; every string index pprof resolves must be in
+ *     range (a label's unit is not resolved when it has a string value);
+ *   - ids of mappings, functions, locations: non-zero and unique;
+ *   - a location's mapping_id that matches no mapping means "no mapping"
+ *     (pprof does not complain); a line's function id must exist;
+ *   - a sample's location ids must exist; it has one value per sample type;
+ *     samples need sample types;
+ *   - a label with a string value (str != 0) is a string label; otherwise,
+ *     with num or unit non-zero, a numeric label; otherwise it is dropped. */
+#include "pprof_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	const uint8_t *p, *end;
+} span;
+
+typedef struct {
+	uint64_t num;
+	int wt;
+	uint64_t u64; /* wire types 0, 1, 5 */
+	span data;    /* wire type 2 */
+	size_t at;    /* byte offset of the tag */
+} field;
+
+enum { WT_VARINT = 0, WT_FIXED64 = 1, WT_BYTES = 2, WT_FIXED32 = 5 };
+
+/* id -> index of mappings, functions or locations: a direct table for the
+ * small ids profiles normally use (as pprof does), a hash for the others. */
+typedef struct {
+	uint32_t *dense; /* dense[id] = index + 1, for id < ndense */
+	size_t ndense;
+	pf_htab sparse;
+	const unsigned char *items; /* the entity array; each starts with its uint64 id */
+	size_t stride;
+	const char *what;
+} idmap;
+
+_Static_assert(offsetof(pf_mapping, id) == 0, "id first");
+_Static_assert(offsetof(pf_function, id) == 0, "id first");
+_Static_assert(offsetof(pf_location, id) == 0, "id first");
+
+typedef struct {
+	int64_t type, unit;
+} raw_value_type;
+
+/* A string table entry: its bytes at base + off, and its pool id + 1
+ * once it is in the pool (else 0). */
+typedef struct {
+	uint32_t off, len, id;
+} str_entry;
+
+typedef struct {
+	const uint8_t *base; /* start of the input, for byte offsets */
+	pf_err *e;
+	pf_profile *p;
+	bool drop_string_labels; /* checked, not kept */
+
+	/* The string table: where each entry's bytes are; put in the pool
+	 * when first named (most of a service's strings are its span labels',
+	 * which a merge drops, so they never are). */
+	str_entry *strmap;
+	size_t nstrmap, cap_strmap;
+
+	size_t nsample_msgs, nmapping_msgs, nlocation_msgs, nfunction_msgs;
+	idmap mappings, functions, locations;
+
+	/* Header fields as raw string indexes until the string table is whole. */
+	raw_value_type *raw_sample_types;
+	size_t nraw_sample_types, cap_raw_sample_types;
+	raw_value_type raw_period_type;
+	int64_t raw_drop_frames, raw_keep_frames, raw_default_sample_type, raw_doc_url;
+	int64_t *raw_comments;
+	size_t nraw_comments, cap_raw_comments;
+
+	uint64_t *raw_line_functions; /* one location's line function ids */
+	size_t cap_raw_line_functions;
+	void *sort_tmp; /* label sort scratch */
+	size_t cap_sort_tmp;
+} dec;
+
+static size_t off(const dec *d, const uint8_t *at) { return (size_t)(at - d->base); }
+
+static int oom(dec *d) { return pf_fail(d->e, PF_EXIT_INTERNAL, "out of memory decoding the profile"); }
+
+/* ---- wire format ---- */
+
+/* A varint as pprof reads one: at most 10 bytes, bits past 64 dropped. */
+static int read_varint(dec *d, span *s, uint64_t *v)
+{
+	uint64_t u = 0;
+	for (int i = 0;; i++) {
+		if (i >= 10)
+			return pf_fail(d->e, PF_EXIT_DATA, "varint longer than 10 bytes at byte %zu",
+				       off(d, s->p));
+		if (i >= s->end - s->p)
+			return pf_fail(d->e, PF_EXIT_DATA, "truncated varint at byte %zu",
+				       off(d, s->p));
+		uint8_t b = s->p[i];
+		u |= (uint64_t)(b & 0x7f) << (7 * i);
+		if (!(b & 0x80)) {
+			s->p += i + 1;
+			*v = u;
+			return 0;
+		}
+	}
+}
+
+static uint64_t le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* next_field's errors, out of its way: it runs for every field. */
+static int truncated_fixed(dec *d, const field *f, uint64_t n)
+{
+	return pf_fail(d->e, PF_EXIT_DATA, "truncated fixed%d field %" PRIu64 " at byte %zu", (int)n * 8, f->num,
+		       f->at);
+}
+
+static int runs_past_end(dec *d, const field *f, uint64_t n, size_t left)
+{
+	return pf_fail(d->e, PF_EXIT_DATA,
+		       "field %" PRIu64 " at byte %zu: length %" PRIu64 " runs past the end (%zu bytes left)", f->num,
+		       f->at, n, left);
+}
+
+static int bad_wire_type(dec *d, const field *f)
+{
+	return pf_fail(d->e, PF_EXIT_DATA, "unsupported wire type %d (field %" PRIu64 ") at byte %zu", f->wt,
+		       f->num, f->at);
+}
+
+/* Reads the next field of s: 1 when read, 0 at the end, -1 on error. */
+static inline int next_field(dec *d, span *s, field *f)
+{
+	if (s->p >= s->end)
+		return 0;
+	f->at = off(d, s->p);
+	uint64_t tag = 0, n = 0; /* set by read_varint; zeroed for -O3's flow analysis */
+	if (read_varint(d, s, &tag) != 0)
+		return -1;
+	f->num = tag >> 3;
+	f->wt = (int)(tag & 7);
+	f->u64 = 0;
+	f->data = (span){NULL, NULL};
+	size_t left = (size_t)(s->end - s->p);
+	switch (f->wt) {
+	case WT_VARINT:
+		return read_varint(d, s, &f->u64) == 0 ? 1 : -1;
+	case WT_FIXED64:
+	case WT_FIXED32:
+		n = f->wt == WT_FIXED64 ? 8 : 4;
+		if (left < n)
+			return truncated_fixed(d, f, n);
+		f->u64 = le(s->p, (int)n);
+		s->p += n;
+		return 1;
+	case WT_BYTES:
+		if (read_varint(d, s, &n) != 0)
+			return -1;
+		left = (size_t)(s->end - s->p);
+		if (n > left)
+			return runs_past_end(d, f, n, left);
+		f->data = (span){s->p, s->p + n};
+		s->p += n;
+		return 1;
+	default:
+		return bad_wire_type(d, f);
+	}
+}
+
+static int wrong_wire_type(dec *d, const field *f, int wt, const char *what)
+{
+	return pf_fail(d->e, PF_EXIT_DATA, "%s (field %" PRIu64 ") at byte %zu has wire type %d, want %d",
+		       what, f->num, f->at, f->wt, wt);
+}
+
+static inline int want_wt(dec *d, const field *f, int wt, const char *what)
+{
+	return f->wt == wt ? 0 : wrong_wire_type(d, f, wt, what);
+}
+
+static int get_u64(dec *d, const field *f, const char *what, uint64_t *v)
+{
+	if (want_wt(d, f, WT_VARINT, what) != 0)
+		return -1;
+	*v = f->u64;
+	return 0;
+}
+
+static int get_i64(dec *d, const field *f, const char *what, int64_t *v)
+{
+	if (want_wt(d, f, WT_VARINT, what) != 0)
+		return -1;
+	*v = (int64_t)f->u64;
+	return 0;
+}
+
+static int get_bool(dec *d, const field *f, const char *what, bool *v)
+{
+	if (want_wt(d, f, WT_VARINT, what) != 0)
+		return -1;
+	*v = f->u64 != 0;
+	return 0;
+}
+
+/* The values of a repeated varint field: packed (wire type 2) or one. */
+typedef struct {
+	span s;
+	bool packed, done;
+	uint64_t single;
+} varints;
+
+static int varints_begin(dec *d, const field *f, const char *what, varints *it)
+{
+	*it = (varints){.packed = f->wt == WT_BYTES, .single = f->u64};
+	if (it->packed) {
+		it->s = f->data;
+		return 0;
+	}
+	return want_wt(d, f, WT_VARINT, what);
+}
+
+/* 1 with a value in *v, 0 at the end, -1 on error. */
+static int varints_next(dec *d, varints *it, uint64_t *v)
+{
+	if (!it->packed) {
+		if (it->done)
+			return 0;
+		it->done = true;
+		*v = it->single;
+		return 1;
+	}
+	if (it->s.p >= it->s.end)
+		return 0;
+	return read_varint(d, &it->s, v) == 0 ? 1 : -1;
+}
+
+/* ---- strings and ids ---- */
+
+static bool in_string_table(const dec *d, int64_t raw) { return raw >= 0 && (uint64_t)raw < d->nstrmap; }
+
+/* The pool id of string table entry i (in range), putting its bytes in
+ * the pool the first time: one id per distinct string. */
+static int pool_id(dec *d, size_t i, uint32_t *out)
+{
+	str_entry *s = &d->strmap[i];
+	if (!s->id) {
+		uint32_t id = 0;
+		const uint8_t *bytes = d->base + s->off;
+		if (pf_strpool_intern(&d->p->str, bytes, s->len, &id) != 0)
+			return oom(d);
+		s->id = id + 1;
+	}
+	*out = s->id - 1;
+	return 0;
+}
+
+/* Resolves a string index as pprof's getString does (in range or error).
+ * where_fmt names the field's owner, with n as its id or index when it has one. */
+static int str_ref(dec *d, int64_t raw, uint32_t *out, const char *where_fmt, uint64_t n, const char *field_name)
+{
+	if (in_string_table(d, raw))
+		return pool_id(d, (size_t)raw, out);
+	char where[160];
+	snprintf(where, sizeof where, where_fmt, n);
+	return pf_fail(d->e, PF_EXIT_DATA, "string_table index %" PRId64 " out of range (%zu strings) in %s%s%s",
+		       raw, d->nstrmap, where, *field_name ? " " : "", field_name);
+}
+
+static int add_string(dec *d, const field *f)
+{
+	if (want_wt(d, f, WT_BYTES, "string_table") != 0)
+		return -1;
+	size_t n = (size_t)(f->data.end - f->data.p);
+	if (d->nstrmap == 0 && n != 0)
+		return pf_fail(d->e, PF_EXIT_DATA, "string_table[0] at byte %zu must be \"\"", f->at);
+	if (pf_vec_reserve((void **)&d->strmap, &d->cap_strmap, d->nstrmap + 1, sizeof *d->strmap) != 0)
+		return oom(d);
+	/* string_table[0], "", is the pool's id 0; the input is below 4 GiB */
+	d->strmap[d->nstrmap] = (str_entry){(uint32_t)off(d, f->data.p), (uint32_t)n, d->nstrmap == 0};
+	d->nstrmap++;
+	return 0;
+}
+
+static uint64_t id_at(const idmap *m, uint32_t idx)
+{
+	uint64_t id;
+	memcpy(&id, m->items + (size_t)idx * m->stride, sizeof id);
+	return id;
+}
+
+typedef struct {
+	const idmap *m;
+	uint64_t id;
+} id_probe;
+
+static bool id_probe_eq(const void *ctx, uint32_t idx)
+{
+	const id_probe *q = ctx;
+	return id_at(q->m, idx) == q->id;
+}
+
+static int idmap_init(dec *d, idmap *m, const void *items, size_t stride, size_t n, const char *what)
+{
+	m->items = items;
+	m->stride = stride;
+	m->what = what;
+	m->ndense = n + 1; /* pprof's postDecode indexes ids up to len(list) directly */
+	m->dense = calloc(m->ndense, sizeof *m->dense);
+	return m->dense ? 0 : oom(d);
+}
+
+static void idmap_free(idmap *m)
+{
+	free(m->dense);
+	pf_htab_free(&m->sparse);
+}
+
+static uint32_t idmap_get_sparse(const idmap *m, uint64_t id)
+{
+	id_probe q = {m, id};
+	return pf_htab_find(&m->sparse, pf_hash_add(0, id), id_probe_eq, &q);
+}
+
+static inline uint32_t idmap_get(const idmap *m, uint64_t id)
+{
+	if (id < m->ndense)
+		return m->dense[id] - 1; /* 0 (none) wraps to PF_NONE */
+	return idmap_get_sparse(m, id);
+}
+
+/* Registers entity idx (already stored in the items array) under its id. */
+static int idmap_add(dec *d, idmap *m, uint32_t idx, size_t at)
+{
+	uint64_t id = id_at(m, idx);
+	if (id == 0)
+		return pf_fail(d->e, PF_EXIT_DATA, "%s at byte %zu has the reserved id 0", m->what, at);
+	if (idmap_get(m, id) != PF_NONE)
+		return pf_fail(d->e, PF_EXIT_DATA, "duplicate %s id %" PRIu64 " at byte %zu", m->what, id, at);
+	if (id < m->ndense) {
+		m->dense[id] = idx + 1;
+		return 0;
+	}
+	id_probe q = {m, id};
+	uint32_t got;
+	return pf_htab_intern(&m->sparse, pf_hash_add(0, id), id_probe_eq, &q, idx, &got) < 0 ? oom(d) : 0;
+}
+
+/* ---- pass 1: header, sample types, string table, counts ---- */
+
+static int decode_raw_value_type(dec *d, span s, raw_value_type *vt)
+{
+	field f;
+	int r;
+	while ((r = next_field(d, &s, &f)) > 0) {
+		if (f.num == 1 && get_i64(d, &f, "value type's type", &vt->type) != 0)
+			return -1;
+		if (f.num == 2 && get_i64(d, &f, "value type's unit", &vt->unit) != 0)
+			return -1;
+	}
+	return r;
+}
+
+static int add_raw_comments(dec *d, const field *f)
+{
+	varints it;
+	uint64_t v;
+	int r;
+	if (varints_begin(d, f, "comment", &it) != 0)
+		return -1;
+	while ((r = varints_next(d, &it, &v)) > 0) {
+		if (pf_vec_reserve((void **)&d->raw_comments, &d->cap_raw_comments, d->nraw_comments + 1,
+				   sizeof *d->raw_comments) != 0)
+			return oom(d);
+		d->raw_comments[d->nraw_comments++] = (int64_t)v;
+	}
+	return r;
+}
+
+static int count_message(dec *d, const field *f, size_t *count, const char *what)
+{
+	if (want_wt(d, f, WT_BYTES, what) != 0)
+		return -1;
+	(*count)++;
+	return 0;
+}
+
+static int scan_field(dec *d, const field *f)
+{
+	pf_profile *p = d->p;
+	switch (f->num) {
+	case 1:
+		if (want_wt(d, f, WT_BYTES, "sample_type") != 0)
+			return -1;
+		if (pf_vec_reserve((void **)&d->raw_sample_types, &d->cap_raw_sample_types,
+				   d->nraw_sample_types + 1, sizeof *d->raw_sample_types) != 0)
+			return oom(d);
+		d->raw_sample_types[d->nraw_sample_types] = (raw_value_type){0, 0};
+		return decode_raw_value_type(d, f->data, &d->raw_sample_types[d->nraw_sample_types++]);
+	case 2: return count_message(d, f, &d->nsample_msgs, "sample");
+	case 3: return count_message(d, f, &d->nmapping_msgs, "mapping");
+	case 4: return count_message(d, f, &d->nlocation_msgs, "location");
+	case 5: return count_message(d, f, &d->nfunction_msgs, "function");
+	case 6: return add_string(d, f);
+	case 7: return get_i64(d, f, "drop_frames", &d->raw_drop_frames);
+	case 8: return get_i64(d, f, "keep_frames", &d->raw_keep_frames);
+	case 9:
+		if (p->time_nanos != 0)
+			return pf_fail(d->e, PF_EXIT_DATA,
+				       "second time_nanos at byte %zu: concatenated profiles", f->at);
+		return get_i64(d, f, "time_nanos", &p->time_nanos);
+	case 10: return get_i64(d, f, "duration_nanos", &p->duration_nanos);
+	case 11:
+		if (want_wt(d, f, WT_BYTES, "period_type") != 0)
+			return -1;
+		d->raw_period_type = (raw_value_type){0, 0}; /* a later one replaces it whole */
+		return decode_raw_value_type(d, f->data, &d->raw_period_type);
+	case 12: return get_i64(d, f, "period", &p->period);
+	case 13: return add_raw_comments(d, f);
+	case 14: return get_i64(d, f, "default_sample_type", &d->raw_default_sample_type);
+	case 15: return get_i64(d, f, "doc_url", &d->raw_doc_url);
+	default: return 0; /* unknown: skipped */
+	}
+}
+
+static int resolve_header(dec *d)
+{
+	pf_profile *p = d->p;
+	p->sample_types = calloc(d->nraw_sample_types + 1, sizeof *p->sample_types);
+	if (!p->sample_types)
+		return oom(d);
+	p->cap_sample_types = d->nraw_sample_types + 1;
+	for (size_t i = 0; i < d->nraw_sample_types; i++) {
+		const raw_value_type *r = &d->raw_sample_types[i];
+		pf_value_type *vt = &p->sample_types[i];
+		if (str_ref(d, r->type, &vt->type, "sample_type index %" PRIu64, i, "type") != 0 ||
+		    str_ref(d, r->unit, &vt->unit, "sample_type index %" PRIu64, i, "unit") != 0)
+			return -1;
+		p->nsample_types++;
+	}
+	if (str_ref(d, d->raw_drop_frames, &p->drop_frames, "drop_frames", 0, "") != 0 ||
+	    str_ref(d, d->raw_keep_frames, &p->keep_frames, "keep_frames", 0, "") != 0 ||
+	    str_ref(d, d->raw_period_type.type, &p->period_type.type, "period_type", 0, "type") != 0 ||
+	    str_ref(d, d->raw_period_type.unit, &p->period_type.unit, "period_type", 0, "unit") != 0 ||
+	    str_ref(d, d->raw_default_sample_type, &p->default_sample_type, "default_sample_type", 0, "") != 0 ||
+	    str_ref(d, d->raw_doc_url, &p->doc_url, "doc_url", 0, "") != 0)
+		return -1;
+	if (d->nraw_comments) {
+		p->comments = malloc(d->nraw_comments * sizeof *p->comments);
+		if (!p->comments)
+			return oom(d);
+		p->cap_comments = d->nraw_comments;
+	}
+	for (size_t i = 0; i < d->nraw_comments; i++) {
+		if (str_ref(d, d->raw_comments[i], &p->comments[i], "comment index %" PRIu64, i, "") != 0)
+			return -1;
+		p->ncomments++;
+	}
+	return 0;
+}
+
+/* ---- pass 2: mappings and functions ---- */
+
+static int decode_mapping(dec *d, span s, size_t at)
+{
+	pf_mapping m = {0};
+	int64_t file = 0, build_id = 0;
+	field f;
+	int r, bad = 0;
+	while (!bad && (r = next_field(d, &s, &f)) > 0) {
+		switch (f.num) {
+		case 1: bad = get_u64(d, &f, "mapping id", &m.id); break;
+		case 2: bad = get_u64(d, &f, "mapping memory_start", &m.start); break;
+		case 3: bad = get_u64(d, &f, "mapping memory_limit", &m.limit); break;
+		case 4: bad = get_u64(d, &f, "mapping file_offset", &m.offset); break;
+		case 5: bad = get_i64(d, &f, "mapping filename", &file); break;
+		case 6: bad = get_i64(d, &f, "mapping build_id", &build_id); break;
+		case 7: bad = get_bool(d, &f, "mapping has_functions", &m.has_functions); break;
+		case 8: bad = get_bool(d, &f, "mapping has_filenames", &m.has_filenames); break;
+		case 9: bad = get_bool(d, &f, "mapping has_line_numbers", &m.has_line_numbers); break;
+		case 10: bad = get_bool(d, &f, "mapping has_inline_frames", &m.has_inline_frames); break;
+		}
+	}
+	if (bad || r < 0)
+		return -1;
+	if (str_ref(d, file, &m.file, "mapping id %" PRIu64, m.id, "filename") != 0 ||
+	    str_ref(d, build_id, &m.build_id, "mapping id %" PRIu64, m.id, "build_id") != 0)
+		return -1;
+	pf_profile *p = d->p;
+	p->mappings[p->nmappings] = m;
+	if (idmap_add(d, &d->mappings, (uint32_t)p->nmappings, at) != 0)
+		return -1;
+	p->nmappings++;
+	return 0;
+}
+
+static int decode_function(dec *d, span s, size_t at)
+{
+	pf_function fn = {0};
+	int64_t name = 0, system_name = 0, filename = 0;
+	field f;
+	int r, bad = 0;
+	while (!bad && (r = next_field(d, &s, &f)) > 0) {
+		switch (f.num) {
+		case 1: bad = get_u64(d, &f, "function id", &fn.id); break;
+		case 2: bad = get_i64(d, &f, "function name", &name); break;
+		case 3: bad = get_i64(d, &f, "function system_name", &system_name); break;
+		case 4: bad = get_i64(d, &f, "function filename", &filename); break;
+		case 5: bad = get_i64(d, &f, "function start_line", &fn.start_line); break;
+		}
+	}
+	if (bad || r < 0)
+		return -1;
+	if (str_ref(d, name, &fn.name, "function id %" PRIu64, fn.id, "name") != 0 ||
+	    str_ref(d, system_name, &fn.system_name, "function id %" PRIu64, fn.id, "system_name") != 0 ||
+	    str_ref(d, filename, &fn.filename, "function id %" PRIu64, fn.id, "filename") != 0)
+		return -1;
+	pf_profile *p = d->p;
+	p->functions[p->nfunctions] = fn;
+	if (idmap_add(d, &d->functions, (uint32_t)p->nfunctions, at) != 0)
+		return -1;
+	p->nfunctions++;
+	return 0;
+}
+
+/* ---- pass 3: locations ---- */
+
+static int decode_line(dec *d, span s, pf_line *ln, uint64_t *function_id)
+{
+	field f;
+	int r, bad = 0;
+	*ln = (pf_line){0};
+	*function_id = 0;
+	while (!bad && (r = next_field(d, &s, &f)) > 0) {
+		switch (f.num) {
+		case 1: bad = get_u64(d, &f, "line function_id", function_id); break;
+		case 2: bad = get_i64(d, &f, "line line", &ln->line); break;
+		case 3: bad = get_i64(d, &f, "line column", &ln->column); break;
+		}
+	}
+	return bad || r < 0 ? -1 : 0;
+}
+
+static int add_line(dec *d, const field *f, pf_location *loc)
+{
+	pf_profile *p = d->p;
+	if (want_wt(d, f, WT_BYTES, "location line") != 0)
+		return -1;
+	if (PF_RESERVE(p, lines, 1) != 0 ||
+	    pf_vec_reserve((void **)&d->raw_line_functions, &d->cap_raw_line_functions, loc->nlines + 1,
+			   sizeof *d->raw_line_functions) != 0)
+		return oom(d);
+	if (decode_line(d, f->data, &p->lines[p->nlines], &d->raw_line_functions[loc->nlines]) != 0)
+		return -1;
+	p->nlines++;
+	loc->nlines++;
+	return 0;
+}
+
+/* pprof's CheckValid refuses a line whose function is missing (id 0 or unknown). */
+static int resolve_lines(dec *d, pf_location *loc, size_t at)
+{
+	for (uint32_t i = 0; i < loc->nlines; i++) {
+		uint64_t fid = d->raw_line_functions[i];
+		uint32_t idx = fid ? idmap_get(&d->functions, fid) : PF_NONE;
+		if (idx == PF_NONE)
+			return pf_fail(d->e, PF_EXIT_DATA,
+				       "location id %" PRIu64 " (byte %zu) line %" PRIu32
+				       ": function id %" PRIu64 " not found",
+				       loc->id, at, i, fid);
+		d->p->lines[loc->lines + i].function = idx;
+	}
+	return 0;
+}
+
+static int decode_location(dec *d, span s, size_t at)
+{
+	pf_profile *p = d->p;
+	pf_location loc = {.lines = p->nlines, .mapping = PF_NONE};
+	uint64_t mapping_id = 0;
+	field f;
+	int r, bad = 0;
+	while (!bad && (r = next_field(d, &s, &f)) > 0) {
+		switch (f.num) {
+		case 1: bad = get_u64(d, &f, "location id", &loc.id); break;
+		case 2: bad = get_u64(d, &f, "location mapping_id", &mapping_id); break;
+		case 3: bad = get_u64(d, &f, "location address", &loc.address); break;
+		case 4: bad = add_line(d, &f, &loc); break;
+		case 5: bad = get_bool(d, &f, "location is_folded", &loc.is_folded); break;
+		}
+	}
+	if (bad || r < 0)
+		return -1;
+	/* pprof leaves a location without mapping when its mapping_id matches none. */
+	loc.mapping = idmap_get(&d->mappings, mapping_id);
+	if (resolve_lines(d, &loc, at) != 0)
+		return -1;
+	p->locations[p->nlocations] = loc;
+	if (idmap_add(d, &d->locations, (uint32_t)p->nlocations, at) != 0)
+		return -1;
+	p->nlocations++;
+	return 0;
+}
+
+/* ---- pass 4: samples ---- */
+
+static int add_sample_locations(dec *d, const field *f, pf_sample *smp, size_t index)
+{
+	pf_profile *p = d->p;
+	varints it;
+	uint64_t id;
+	int r;
+	if (varints_begin(d, f, "sample location_id", &it) != 0)
+		return -1;
+	/* At most one id per byte: room for them all at once, none to ask for in the loop. */
+	if (PF_RESERVE(p, sample_locs, it.packed ? (size_t)(it.s.end - it.s.p) : 1) != 0)
+		return oom(d);
+	while ((r = varints_next(d, &it, &id)) > 0) {
+		uint32_t idx = idmap_get(&d->locations, id);
+		if (idx == PF_NONE)
+			return pf_fail(d->e, PF_EXIT_DATA,
+				       "sample index %zu (byte %zu): location id %" PRIu64 " not found",
+				       index, f->at, id);
+		p->sample_locs[p->nsample_locs++] = idx;
+		smp->nlocs++;
+	}
+	return r;
+}
+
+static int add_sample_values(dec *d, const field *f, size_t *nvalues)
+{
+	pf_profile *p = d->p;
+	varints it;
+	uint64_t v;
+	int r;
+	if (varints_begin(d, f, "sample value", &it) != 0)
+		return -1;
+	while ((r = varints_next(d, &it, &v)) > 0) {
+		if (PF_RESERVE(p, values, 1) != 0)
+			return oom(d);
+		p->values[p->nvalues++] = (int64_t)v;
+		(*nvalues)++;
+	}
+	return r;
+}
+
+/* A label message's fields, as the wire has them. */
+typedef struct {
+	int64_t key, str, num, unit;
+} raw_label;
+
+static int read_label(dec *d, const field *f, raw_label *l)
+{
+	*l = (raw_label){0, 0, 0, 0};
+	if (want_wt(d, f, WT_BYTES, "sample label") != 0)
+		return -1;
+	span s = f->data;
+	field g;
+	int r, bad = 0;
+	while (!bad && (r = next_field(d, &s, &g)) > 0) {
+		switch (g.num) {
+		case 1: bad = get_i64(d, &g, "label key", &l->key); break;
+		case 2: bad = get_i64(d, &g, "label str", &l->str); break;
+		case 3: bad = get_i64(d, &g, "label num", &l->num); break;
+		case 4: bad = get_i64(d, &g, "label num_unit", &l->unit); break;
+		}
+	}
+	return bad || r < 0 ? -1 : 0;
+}
+
+/* The error for sample index's labels, whose largest string index is worst. */
+static int label_index_error(dec *d, uint64_t worst, size_t index)
+{
+	return pf_fail(d->e, PF_EXIT_DATA, "string_table index %" PRId64 " out of range (%zu strings) in sample index %zu labels",
+		       (int64_t)worst, d->nstrmap, index);
+}
+
+/* A label's key or string out of range in sample s: the error names the
+ * largest key or string index of the sample's labels (negative ones
+ * counting as larger than any other). */
+static int labels_out_of_range(dec *d, span s, size_t index)
+{
+	pf_err *e = d->e, quiet = {0};
+	d->e = &quiet;
+	uint64_t worst = 0;
+	field f;
+	raw_label l;
+	while (next_field(d, &s, &f) > 0) {
+		if (f.num == 3 && read_label(d, &f, &l) == 0) {
+			if ((uint64_t)l.key > worst)
+				worst = (uint64_t)l.key;
+			if (l.str != 0 && (uint64_t)l.str > worst)
+				worst = (uint64_t)l.str;
+		}
+	}
+	d->e = e;
+	return label_index_error(d, worst, index);
+}
+
+static int add_label(dec *d, const field *f, span smp_bytes, pf_sample *smp, size_t index)
+{
+	pf_profile *p = d->p;
+	raw_label raw;
+	if (read_label(d, f, &raw) != 0)
+		return -1;
+	if (!in_string_table(d, raw.key) || (raw.str != 0 && !in_string_table(d, raw.str)))
+		return labels_out_of_range(d, smp_bytes, index);
+	if (raw.str != 0 && d->drop_string_labels)
+		return 0; /* checked, not kept: its strings stay out of the pool */
+	uint32_t k = 0;
+	if ((raw.str != 0 || raw.num != 0 || raw.unit != 0) && pool_id(d, (size_t)raw.key, &k) != 0)
+		return -1;
+	if (raw.str != 0) {
+		pf_label l = {k, 0};
+		if (pool_id(d, (size_t)raw.str, &l.str) != 0)
+			return -1;
+		if (PF_RESERVE(p, labels, 1) != 0)
+			return oom(d);
+		p->labels[p->nlabels++] = l;
+		smp->nlabels++;
+	} else if (raw.num != 0 || raw.unit != 0) {
+		pf_num_label l = {k, PF_NONE, raw.num};
+		if (raw.unit != 0 && str_ref(d, raw.unit, &l.unit, "sample index %" PRIu64, index, "label num_unit") != 0)
+			return -1;
+		if (PF_RESERVE(p, num_labels, 1) != 0)
+			return oom(d);
+		p->num_labels[p->nnum_labels++] = l;
+		smp->nnum_labels++;
+	}
+	/* else: a label with neither value; pprof drops it */
+	return 0;
+}
+
+/* pprof pads a key's units with "" once any label of the key has a unit. */
+static void pad_units(pf_num_label *l, size_t n)
+{
+	for (size_t lo = 0, hi; lo < n; lo = hi) {
+		bool any = false;
+		for (hi = lo; hi < n && l[hi].key == l[lo].key; hi++) /* one id per distinct string */
+			any |= l[hi].unit != PF_NONE;
+		for (size_t i = lo; any && i < hi; i++)
+			if (l[i].unit == PF_NONE)
+				l[i].unit = 0;
+	}
+}
+
+static int order_labels(dec *d, const pf_sample *smp)
+{
+	pf_profile *p = d->p;
+	size_t n = smp->nlabels > smp->nnum_labels ? smp->nlabels : smp->nnum_labels;
+	if (n < 2) {
+		if (smp->nnum_labels)
+			pad_units(p->num_labels + smp->num_labels, smp->nnum_labels);
+		return 0;
+	}
+	if (pf_vec_reserve(&d->sort_tmp, &d->cap_sort_tmp, n, sizeof(pf_num_label)) != 0)
+		return oom(d);
+	/* Empty label arrays may be NULL, and NULL + 0 is undefined in C. */
+	if (smp->nlabels)
+		pf_sort_labels(p, p->labels + smp->labels, smp->nlabels, d->sort_tmp);
+	if (smp->nnum_labels) {
+		pf_sort_num_labels(p, p->num_labels + smp->num_labels, smp->nnum_labels, d->sort_tmp);
+		pad_units(p->num_labels + smp->num_labels, smp->nnum_labels);
+	}
+	return 0;
+}
+
+/* One sample, appended to p's arrays. */
+static int decode_sample(dec *d, span s, size_t at)
+{
+	pf_profile *p = d->p;
+	size_t index = p->nsamples, nvalues = 0;
+	pf_sample smp = {.locs = p->nsample_locs, .values = p->nvalues, .labels = p->nlabels,
+			 .num_labels = p->nnum_labels};
+	field f;
+	span all = s;
+	int r, bad = 0;
+	while (!bad && (r = next_field(d, &s, &f)) > 0) {
+		switch (f.num) {
+		case 1: bad = add_sample_locations(d, &f, &smp, index); break;
+		case 2: bad = add_sample_values(d, &f, &nvalues); break;
+		case 3: bad = add_label(d, &f, all, &smp, index); break;
+		}
+	}
+	if (bad || r < 0)
+		return -1;
+	if (nvalues != p->nsample_types)
+		return pf_fail(d->e, PF_EXIT_DATA, "sample index %zu (byte %zu) has %zu values for %zu sample types",
+			       index, at, nvalues, p->nsample_types);
+	if (order_labels(d, &smp) != 0)
+		return -1;
+	p->samples[p->nsamples++] = smp;
+	return 0;
+}
+
+/* ---- driver ---- */
+
+typedef int (*message_decoder)(dec *d, span s, size_t at);
+
+/* Decodes every top-level message with field number num (or num2). */
+static int decode_messages(dec *d, span all, uint64_t num, message_decoder fn, uint64_t num2,
+			   message_decoder fn2)
+{
+	field f;
+	int r;
+	while ((r = next_field(d, &all, &f)) > 0) {
+		if (f.num == num && fn(d, f.data, f.at) != 0)
+			return -1;
+		if (fn2 && f.num == num2 && fn2(d, f.data, f.at) != 0)
+			return -1;
+	}
+	return r;
+}
+
+static int alloc_entities(dec *d)
+{
+	pf_profile *p = d->p;
+	if (pf_vec_reserve((void **)&p->samples, &p->cap_samples, d->nsample_msgs, sizeof *p->samples) != 0 ||
+	    pf_vec_reserve((void **)&p->mappings, &p->cap_mappings, d->nmapping_msgs, sizeof *p->mappings) != 0 ||
+	    pf_vec_reserve((void **)&p->functions, &p->cap_functions, d->nfunction_msgs, sizeof *p->functions) != 0 ||
+	    pf_vec_reserve((void **)&p->locations, &p->cap_locations, d->nlocation_msgs, sizeof *p->locations) != 0)
+		return oom(d);
+	if (idmap_init(d, &d->mappings, p->mappings, sizeof *p->mappings, d->nmapping_msgs, "mapping") != 0 ||
+	    idmap_init(d, &d->functions, p->functions, sizeof *p->functions, d->nfunction_msgs, "function") != 0 ||
+	    idmap_init(d, &d->locations, p->locations, sizeof *p->locations, d->nlocation_msgs, "location") != 0)
+		return -1;
+	return 0;
+}
+
+static int decode_all(dec *d, span all)
+{
+	field f;
+	int r;
+	span top = all;
+	while ((r = next_field(d, &top, &f)) > 0) {
+		if (scan_field(d, &f) != 0)
+			return -1;
+	}
+	if (r < 0 || resolve_header(d) != 0 || alloc_entities(d) != 0)
+		return -1;
+	if (d->p->nsample_types == 0 && d->nsample_msgs != 0)
+		return pf_fail(d->e, PF_EXIT_DATA, "%zu samples but no sample types", d->nsample_msgs);
+	if (decode_messages(d, all, 3, decode_mapping, 5, decode_function) != 0 ||
+	    decode_messages(d, all, 4, decode_location, 0, NULL) != 0)
+		return -1;
+	return decode_messages(d, all, 2, decode_sample, 0, NULL);
+}
+
+static void dec_free(dec *d)
+{
+	free(d->strmap);
+	idmap_free(&d->mappings);
+	idmap_free(&d->functions);
+	idmap_free(&d->locations);
+	free(d->raw_sample_types);
+	free(d->raw_comments);
+	free(d->raw_line_functions);
+	free(d->sort_tmp);
+}
+
+/* Decodes data[0..len) with the options set in d. */
+static pf_profile *decode(const uint8_t *data, size_t len, dec d, pf_err *e)
+{
+	if (len == 0) {
+		pf_fail(e, PF_EXIT_DATA, "empty profile");
+		return NULL;
+	}
+	/* Indexes are 32-bit; a profile this big is not one a service writes. */
+	if (len >= PF_NONE) {
+		pf_fail(e, PF_EXIT_DATA, "profile of %zu bytes is larger than 4 GiB", len);
+		return NULL;
+	}
+	d.base = data;
+	d.e = e;
+	if (!(d.p = pf_profile_new())) {
+		oom(&d);
+		return NULL;
+	}
+	int rc = decode_all(&d, (span){data, data + len});
+	dec_free(&d);
+	if (rc != 0) {
+		pf_profile_free(d.p);
+		return NULL;
+	}
+	d.p->nstring_table = d.nstrmap;
+	return d.p;
+}
+
+pf_profile *pf_profile_decode(const uint8_t *data, size_t len, pf_err *e)
+{
+	return decode(data, len, (dec){0}, e);
+}
+
+pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t len, pf_err *e)
+{
+	return decode(data, len, (dec){.drop_string_labels = true}, e);
+}

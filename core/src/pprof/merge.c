@@ -1,0 +1,681 @@
+/* merge.c: profile.Merge, rule for rule (google/pprof merge.go).
+ *
+ * Header (combineHeaders): sample types, period type, drop/keep frames come
+ * from the first source; time_nanos by pprof's loop (a later zero or smaller
+ * value replaces the running one unless that is 0: "if t == 0 || s.t < t");
+ * duration_nanos summed; period by "if p == 0 || p < s.p"; comments
+ * concatenated keeping the first of equal ones; default_sample_type and
+ * doc_url the first non-empty.
+ *
+ * Entities are de-duplicated by keys and numbered 1..N in order of first use:
+ *   mapping:  size (limit - start) rounded up to 4 KiB, file offset, and the
+ *             build id, or the file name when there is no build id;
+ *   function: start line, name, system name, file name;
+ *   location: address relative to its (merged) mapping's start, mapping id,
+ *             (function id, line, column) of each line, is_folded; a
+ *             location's address moves by the difference of the start of
+ *             the merged mapping and its own;
+ *   sample:   merged location ids, string labels, numeric labels with units
+ *             (a sample whose units are absent differs from one whose units
+ *             are all "").
+ * Before a source's samples, its first mapping is mapped when no mapping
+ * has been yet (pprof keeps the main binary first), even if no sample uses
+ * it. All-zero source samples are skipped; equal samples have their values
+ * summed (wrapping like Go's int64); if a sum leaves a sample all zero, the
+ * result is merged again on its own, which drops it and whatever only it
+ * used. Sources are memoised by index; pprof memoises by id, which is the
+ * same because a valid profile's ids are unique.
+ *
+ * Folding profiles in pairwise, as datadog-pgo does (Merge([acc, next])),
+ * would re-read the whole accumulated result at every step. A merge's
+ * result is stable under re-merge, though: it holds no all-zero sample and
+ * no duplicate entity, and its entities are numbered in the order a
+ * re-merge meets them, so Merge([acc]) is acc itself, state included (the
+ * header loop's running values are acc's header). Merge([acc, next]) is
+ * therefore acc's merge continued with next: pf_merger keeps that state
+ * from one profile to the next. */
+#include "pprof_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pf_merger {
+	pf_profile *first; /* held until a second profile comes: alone, it is not merged */
+	char *first_name;  /* names the result in errors */
+	pf_profile *p;     /* the result, from the second profile on */
+	pf_err *e;
+	pf_htab samples, locations, functions, mappings, comments;
+
+	/* The source being merged, and what its entities became in p. */
+	const pf_profile *src;
+	uint32_t *strs;       /* src string id -> p string id (PF_NONE: not yet); NULL: same pool */
+	uint32_t *locs, *fns; /* src index -> p index + 1; 0: not yet */
+	uint32_t *maps;
+	uint64_t *map_offsets; /* per src mapping: p start - src start (pprof's mapInfo.offset) */
+
+	/* The candidate being looked up. */
+	pf_line *lines;
+	size_t cap_lines;
+	uint32_t *cand_locs;
+	size_t cap_cand_locs;
+	pf_label *labels;
+	size_t cap_labels;
+	pf_num_label *nums;
+	size_t cap_nums;
+
+};
+typedef struct pf_merger merger;
+
+static int oom(merger *m) { return pf_fail(m->e, PF_EXIT_INTERNAL, "out of memory merging profiles"); }
+
+/* Room for one more element of array f of p, whose count must stay a valid index. */
+#define ROOM(m, f, more)                                                    \
+	((m)->p->n##f + (more) >= PF_NONE - 1 ? pf_fail((m)->e, PF_EXIT_INTERNAL, \
+						  "merged profile too large") \
+	 : PF_RESERVE((m)->p, f, more) != 0 ? oom(m)                        \
+					     : 0)
+
+static int tr(merger *m, uint32_t id, uint32_t *out)
+{
+	if (!m->strs) {
+		*out = id;
+		return 0;
+	}
+	if (m->strs[id] == PF_NONE) {
+		size_t len;
+		const char *s = pf_profile_str(m->src, id, &len);
+		if (pf_strpool_intern(&m->p->str, s, len, &m->strs[id]) != 0)
+			return oom(m);
+	}
+	*out = m->strs[id];
+	return 0;
+}
+
+/* ---- mappings ---- */
+
+typedef struct {
+	uint64_t size, offset;
+	uint32_t name; /* build id, else file */
+} mapping_key;
+
+static mapping_key key_of_mapping(const pf_mapping *mp)
+{
+	const uint64_t rounding = 0x1000; /* pprof: "round up to next 4K boundary" */
+	uint64_t size = mp->limit - mp->start;
+	size += rounding - 1;
+	size -= size % rounding;
+	/* string id 0 is "" in every pool */
+	return (mapping_key){size, mp->offset, mp->build_id != 0 ? mp->build_id : mp->file};
+}
+
+typedef struct {
+	const merger *m;
+	mapping_key k;
+} mapping_probe;
+
+static bool mapping_eq(const void *ctx, uint32_t idx)
+{
+	const mapping_probe *q = ctx;
+	mapping_key k = key_of_mapping(&q->m->p->mappings[idx]);
+	return k.size == q->k.size && k.offset == q->k.offset && k.name == q->k.name;
+}
+
+/* pprof's mapMapping: *idx is the p mapping (PF_NONE for none), *offset the
+ * amount to move addresses by. */
+static int map_mapping(merger *m, uint32_t si, uint32_t *idx, uint64_t *offset)
+{
+	*idx = PF_NONE;
+	*offset = 0;
+	if (si == PF_NONE)
+		return 0;
+	if (m->maps[si]) {
+		*idx = m->maps[si] - 1;
+		*offset = m->map_offsets[si];
+		return 0;
+	}
+	const pf_mapping *sm = &m->src->mappings[si];
+	pf_mapping c = *sm;
+	if (tr(m, sm->file, &c.file) != 0 || tr(m, sm->build_id, &c.build_id) != 0 ||
+	    ROOM(m, mappings, 1) != 0)
+		return -1;
+	mapping_probe q = {m, key_of_mapping(&c)};
+	uint64_t h = pf_hash_add(pf_hash_add(pf_hash_add(1, q.k.size), q.k.offset), q.k.name);
+	int found = pf_htab_intern(&m->mappings, h, mapping_eq, &q, (uint32_t)m->p->nmappings, idx);
+	if (found < 0)
+		return oom(m);
+	if (found) {
+		*offset = m->p->mappings[*idx].start - sm->start;
+	} else {
+		c.id = m->p->nmappings + 1;
+		m->p->mappings[m->p->nmappings++] = c;
+	}
+	m->maps[si] = *idx + 1;
+	m->map_offsets[si] = *offset;
+	return 0;
+}
+
+/* ---- functions ---- */
+
+typedef struct {
+	const merger *m;
+	const pf_function *c;
+} function_probe;
+
+static bool function_eq(const void *ctx, uint32_t idx)
+{
+	const function_probe *q = ctx;
+	const pf_function *f = &q->m->p->functions[idx];
+	return f->start_line == q->c->start_line && f->name == q->c->name &&
+	       f->system_name == q->c->system_name && f->filename == q->c->filename;
+}
+
+static int map_function(merger *m, uint32_t si, uint32_t *idx)
+{
+	if (m->fns[si]) {
+		*idx = m->fns[si] - 1;
+		return 0;
+	}
+	const pf_function *sf = &m->src->functions[si];
+	pf_function c = *sf;
+	if (tr(m, sf->name, &c.name) != 0 || tr(m, sf->system_name, &c.system_name) != 0 ||
+	    tr(m, sf->filename, &c.filename) != 0 || ROOM(m, functions, 1) != 0)
+		return -1;
+	function_probe q = {m, &c};
+	uint64_t h = pf_hash_add(pf_hash_add(pf_hash_add(pf_hash_add(2, (uint64_t)c.start_line), c.name),
+					     c.system_name),
+				 c.filename);
+	int found = pf_htab_intern(&m->functions, h, function_eq, &q, (uint32_t)m->p->nfunctions, idx);
+	if (found < 0)
+		return oom(m);
+	if (!found) {
+		c.id = m->p->nfunctions + 1;
+		m->p->functions[m->p->nfunctions++] = c;
+	}
+	m->fns[si] = *idx + 1;
+	return 0;
+}
+
+/* ---- locations ---- */
+
+typedef struct {
+	const merger *m;
+	const pf_location *c; /* its lines are m->lines */
+} location_probe;
+
+/* The parts of pprof's locationKey that come from the location itself. */
+static uint64_t location_rel_addr(const pf_profile *p, const pf_location *l)
+{
+	return l->mapping == PF_NONE ? l->address : l->address - p->mappings[l->mapping].start;
+}
+
+static bool location_eq(const void *ctx, uint32_t idx)
+{
+	const location_probe *q = ctx;
+	const pf_profile *p = q->m->p;
+	const pf_location *l = &p->locations[idx];
+	if (l->mapping != q->c->mapping || l->is_folded != q->c->is_folded || l->nlines != q->c->nlines ||
+	    location_rel_addr(p, l) != location_rel_addr(p, q->c))
+		return false;
+	if (l->nlines == 0) /* p->lines may be NULL: NULL + 0 is undefined */
+		return true;
+	const pf_line *a = p->lines + l->lines, *b = q->m->lines;
+	for (uint32_t i = 0; i < l->nlines; i++)
+		if (a[i].function != b[i].function || a[i].line != b[i].line || a[i].column != b[i].column)
+			return false;
+	return true;
+}
+
+static uint64_t location_hash(const pf_profile *p, const pf_location *c, const pf_line *lines)
+{
+	uint64_t h = pf_hash_add(3, location_rel_addr(p, c));
+	h = pf_hash_add(h, c->mapping);
+	h = pf_hash_add(h, (uint64_t)c->is_folded << 32 | c->nlines);
+	for (uint32_t i = 0; i < c->nlines; i++) {
+		h = pf_hash_add(h, lines[i].function);
+		h = pf_hash_add(h, (uint64_t)lines[i].line);
+		h = pf_hash_add(h, (uint64_t)lines[i].column);
+	}
+	return h;
+}
+
+/* Builds the candidate the way pprof's mapLocation does: mapping first,
+ * then each line's function, then the key lookup. */
+static int location_candidate(merger *m, const pf_location *sl, pf_location *c)
+{
+	uint64_t offset;
+	*c = (pf_location){.is_folded = sl->is_folded, .nlines = sl->nlines};
+	if (map_mapping(m, sl->mapping, &c->mapping, &offset) != 0)
+		return -1;
+	c->address = sl->address + offset;
+	if (pf_vec_reserve((void **)&m->lines, &m->cap_lines, sl->nlines, sizeof *m->lines) != 0)
+		return oom(m);
+	for (uint32_t i = 0; i < sl->nlines; i++) {
+		const pf_line *ln = &m->src->lines[sl->lines + i];
+		m->lines[i] = *ln;
+		if (map_function(m, ln->function, &m->lines[i].function) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int map_location(merger *m, uint32_t si, uint32_t *idx)
+{
+	if (m->locs[si]) {
+		*idx = m->locs[si] - 1;
+		return 0;
+	}
+	pf_location c;
+	pf_profile *p = m->p;
+	if (location_candidate(m, &m->src->locations[si], &c) != 0 || ROOM(m, locations, 1) != 0 ||
+	    ROOM(m, lines, c.nlines) != 0)
+		return -1;
+	location_probe q = {m, &c};
+	int found = pf_htab_intern(&m->locations, location_hash(p, &c, m->lines), location_eq, &q,
+				   (uint32_t)p->nlocations, idx);
+	if (found < 0)
+		return oom(m);
+	if (!found) {
+		c.id = p->nlocations + 1;
+		c.lines = p->nlines;
+		if (c.nlines)
+			memcpy(p->lines + p->nlines, m->lines, c.nlines * sizeof *m->lines);
+		p->nlines += c.nlines;
+		p->locations[p->nlocations++] = c;
+	}
+	m->locs[si] = *idx + 1;
+	return 0;
+}
+
+/* ---- samples ---- */
+
+static bool is_zero(const int64_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] != 0)
+			return false;
+	return true;
+}
+
+typedef struct {
+	const merger *m;
+	const pf_sample *c; /* its runs are m->cand_locs, m->labels, m->nums */
+} sample_probe;
+
+static bool sample_eq(const void *ctx, uint32_t idx)
+{
+	const sample_probe *q = ctx;
+	const merger *m = q->m;
+	const pf_profile *p = m->p;
+	const pf_sample *s = &p->samples[idx];
+	if (s->nlocs != q->c->nlocs || s->nlabels != q->c->nlabels || s->nnum_labels != q->c->nnum_labels)
+		return false;
+	if (s->nlocs && memcmp(p->sample_locs + s->locs, m->cand_locs, s->nlocs * sizeof *m->cand_locs) != 0)
+		return false;
+	for (uint32_t i = 0; i < s->nlabels; i++) {
+		const pf_label *a = &p->labels[s->labels + i], *b = &m->labels[i];
+		if (a->key != b->key || a->str != b->str)
+			return false;
+	}
+	for (uint32_t i = 0; i < s->nnum_labels; i++) {
+		const pf_num_label *a = &p->num_labels[s->num_labels + i], *b = &m->nums[i];
+		if (a->key != b->key || a->num != b->num || a->unit != b->unit)
+			return false;
+	}
+	return true;
+}
+
+static uint64_t sample_hash(const merger *m, const pf_sample *c)
+{
+	uint64_t h = pf_hash_add(4, (uint64_t)c->nlocs << 32 | c->nlabels);
+	h = pf_hash_add(h, c->nnum_labels);
+	h = pf_hash_u32s(h, m->cand_locs, c->nlocs);
+	for (uint32_t i = 0; i < c->nlabels; i++)
+		h = pf_hash_add(h, (uint64_t)m->labels[i].key << 32 | m->labels[i].str);
+	for (uint32_t i = 0; i < c->nnum_labels; i++) {
+		h = pf_hash_add(h, (uint64_t)m->nums[i].key << 32 | m->nums[i].unit);
+		h = pf_hash_add(h, (uint64_t)m->nums[i].num);
+	}
+	return h;
+}
+
+/* The sample key of pprof's sampleKey: mapped locations and translated labels. */
+static int sample_candidate(merger *m, const pf_sample *ss, pf_sample *c)
+{
+	const pf_profile *src = m->src;
+	*c = (pf_sample){.nlocs = ss->nlocs, .nlabels = ss->nlabels, .nnum_labels = ss->nnum_labels};
+	if (pf_vec_reserve((void **)&m->cand_locs, &m->cap_cand_locs, ss->nlocs, sizeof *m->cand_locs) != 0 ||
+	    pf_vec_reserve((void **)&m->labels, &m->cap_labels, ss->nlabels, sizeof *m->labels) != 0 ||
+	    pf_vec_reserve((void **)&m->nums, &m->cap_nums, ss->nnum_labels, sizeof *m->nums) != 0)
+		return oom(m);
+	for (uint32_t i = 0; i < ss->nlocs; i++)
+		if (map_location(m, src->sample_locs[ss->locs + i], &m->cand_locs[i]) != 0)
+			return -1;
+	for (uint32_t i = 0; i < ss->nlabels; i++) {
+		const pf_label *l = &src->labels[ss->labels + i];
+		if (tr(m, l->key, &m->labels[i].key) != 0 || tr(m, l->str, &m->labels[i].str) != 0)
+			return -1;
+	}
+	for (uint32_t i = 0; i < ss->nnum_labels; i++) {
+		const pf_num_label *l = &src->num_labels[ss->num_labels + i];
+		m->nums[i] = *l;
+		if (tr(m, l->key, &m->nums[i].key) != 0 ||
+		    (l->unit != PF_NONE && tr(m, l->unit, &m->nums[i].unit) != 0))
+			return -1;
+	}
+	return 0;
+}
+
+static int append_sample(merger *m, pf_sample *c, const int64_t *values)
+{
+	pf_profile *p = m->p;
+	size_t nv = p->nsample_types;
+	if (ROOM(m, samples, 1) != 0 || ROOM(m, sample_locs, c->nlocs) != 0 || ROOM(m, values, nv) != 0 ||
+	    ROOM(m, labels, c->nlabels) != 0 || ROOM(m, num_labels, c->nnum_labels) != 0)
+		return -1;
+	c->locs = p->nsample_locs;
+	c->values = p->nvalues;
+	c->labels = p->nlabels;
+	c->num_labels = p->nnum_labels;
+	if (c->nlocs)
+		memcpy(p->sample_locs + p->nsample_locs, m->cand_locs, c->nlocs * sizeof *m->cand_locs);
+	memcpy(p->values + p->nvalues, values, nv * sizeof *values);
+	if (c->nlabels)
+		memcpy(p->labels + p->nlabels, m->labels, c->nlabels * sizeof *m->labels);
+	if (c->nnum_labels)
+		memcpy(p->num_labels + p->nnum_labels, m->nums, c->nnum_labels * sizeof *m->nums);
+	p->nsample_locs += c->nlocs;
+	p->nvalues += nv;
+	p->nlabels += c->nlabels;
+	p->nnum_labels += c->nnum_labels;
+	p->samples[p->nsamples++] = *c;
+	return 0;
+}
+
+static int map_sample(merger *m, const pf_sample *ss)
+{
+	pf_profile *p = m->p;
+	const int64_t *values = m->src->values + ss->values;
+	pf_sample c;
+	if (sample_candidate(m, ss, &c) != 0 || ROOM(m, samples, 1) != 0)
+		return -1;
+	sample_probe q = {m, &c};
+	uint32_t idx;
+	int found = pf_htab_intern(&m->samples, sample_hash(m, &c), sample_eq, &q, (uint32_t)p->nsamples, &idx);
+	if (found < 0)
+		return oom(m);
+	if (!found)
+		return append_sample(m, &c, values);
+	int64_t *sum = p->values + p->samples[idx].values;
+	for (size_t i = 0; i < p->nsample_types; i++)
+		sum[i] = (int64_t)((uint64_t)sum[i] + (uint64_t)values[i]); /* wraps, as Go's += */
+	return 0;
+}
+
+/* ---- header ---- */
+
+typedef struct {
+	const merger *m;
+	uint32_t id;
+} comment_probe;
+
+static bool comment_eq(const void *ctx, uint32_t idx)
+{
+	const comment_probe *q = ctx;
+	return q->m->p->comments[idx] == q->id;
+}
+
+static int add_comments(merger *m)
+{
+	pf_profile *p = m->p;
+	for (size_t i = 0; i < m->src->ncomments; i++) {
+		comment_probe q = {m, 0};
+		uint32_t got;
+		if (tr(m, m->src->comments[i], &q.id) != 0 || ROOM(m, comments, 1) != 0)
+			return -1;
+		int found = pf_htab_intern(&m->comments, pf_hash_add(5, q.id), comment_eq, &q,
+					   (uint32_t)p->ncomments, &got);
+		if (found < 0)
+			return oom(m);
+		if (!found)
+			p->comments[p->ncomments++] = q.id;
+	}
+	return 0;
+}
+
+static int first_source_header(merger *m)
+{
+	const pf_profile *s = m->src;
+	pf_profile *p = m->p;
+	if (ROOM(m, sample_types, s->nsample_types) != 0)
+		return -1;
+	for (size_t i = 0; i < s->nsample_types; i++)
+		if (tr(m, s->sample_types[i].type, &p->sample_types[i].type) != 0 ||
+		    tr(m, s->sample_types[i].unit, &p->sample_types[i].unit) != 0)
+			return -1;
+	p->nsample_types = s->nsample_types;
+	return tr(m, s->drop_frames, &p->drop_frames) || tr(m, s->keep_frames, &p->keep_frames) ||
+			       tr(m, s->period_type.type, &p->period_type.type) ||
+			       tr(m, s->period_type.unit, &p->period_type.unit)
+		       ? -1
+		       : 0;
+}
+
+/* pprof's combineHeaders, one source at a time. */
+static int combine_header(merger *m, bool first)
+{
+	const pf_profile *s = m->src;
+	pf_profile *p = m->p;
+	if (first && first_source_header(m) != 0)
+		return -1;
+	if (p->time_nanos == 0 || s->time_nanos < p->time_nanos)
+		p->time_nanos = s->time_nanos;
+	p->duration_nanos = (int64_t)((uint64_t)p->duration_nanos + (uint64_t)s->duration_nanos);
+	if (p->period == 0 || p->period < s->period)
+		p->period = s->period;
+	if (add_comments(m) != 0)
+		return -1;
+	if (p->default_sample_type == 0 && tr(m, s->default_sample_type, &p->default_sample_type) != 0)
+		return -1;
+	if (p->doc_url == 0 && tr(m, s->doc_url, &p->doc_url) != 0)
+		return -1;
+	return 0;
+}
+
+/* ---- sources ---- */
+
+static void end_source(merger *m)
+{
+	free(m->strs);
+	free(m->locs);
+	free(m->fns);
+	free(m->maps);
+	free(m->map_offsets);
+	m->strs = NULL;
+	m->locs = m->fns = m->maps = NULL;
+	m->map_offsets = NULL;
+	m->src = NULL;
+}
+
+static int begin_source(merger *m, const pf_profile *src, bool shares_pool)
+{
+	m->src = src;
+	m->locs = calloc(src->nlocations + 1, sizeof *m->locs);
+	m->fns = calloc(src->nfunctions + 1, sizeof *m->fns);
+	m->maps = calloc(src->nmappings + 1, sizeof *m->maps);
+	m->map_offsets = calloc(src->nmappings + 1, sizeof *m->map_offsets);
+	if (!shares_pool) {
+		m->strs = malloc((src->str.nstrs + 1) * sizeof *m->strs);
+		if (m->strs)
+			memset(m->strs, 0xff, (src->str.nstrs + 1) * sizeof *m->strs); /* PF_NONE */
+	}
+	if (!m->locs || !m->fns || !m->maps || !m->map_offsets || (!shares_pool && !m->strs))
+		return oom(m);
+	return 0;
+}
+
+static int merge_source(merger *m, const pf_profile *src, bool first)
+{
+	if (begin_source(m, src, first) != 0 || combine_header(m, first) != 0)
+		return -1;
+	if (m->p->nmappings == 0 && src->nmappings > 0) {
+		uint32_t idx;
+		uint64_t offset;
+		if (map_mapping(m, 0, &idx, &offset) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < src->nsamples; i++) {
+		const pf_sample *s = &src->samples[i];
+		if (!is_zero(src->values + s->values, src->nsample_types) && map_sample(m, s) != 0)
+			return -1;
+	}
+	end_source(m);
+	return 0;
+}
+
+/* ---- compatibility ---- */
+
+static void describe_type(char *buf, size_t size, const pf_profile *p, const pf_value_type *vt)
+{
+	size_t used = strlen(buf);
+	if (used + 1 < size)
+		snprintf(buf + used, size - used, "%s%s/%s", used ? " " : "",
+			 vt->type ? pf_profile_str(p, vt->type, NULL) : "\"\"",
+			 vt->unit ? pf_profile_str(p, vt->unit, NULL) : "\"\"");
+}
+
+static bool same_type(const pf_profile *a, const pf_value_type *x, const pf_profile *b, const pf_value_type *y)
+{
+	return pf_str_eq2(a, x->type, b, y->type) && pf_str_eq2(a, x->unit, b, y->unit);
+}
+
+/* pprof's compatible(): equal period types and equal sample type lists. */
+static int check_compatible(const pf_profile *a, const pf_profile *b, const char *name_a, const char *name_b,
+			    pf_err *e)
+{
+	char da[300] = "", db[300] = "";
+	if (!same_type(a, &a->period_type, b, &b->period_type)) {
+		describe_type(da, sizeof da, a, &a->period_type);
+		describe_type(db, sizeof db, b, &b->period_type);
+		return pf_fail(e, PF_EXIT_DATA, "cannot merge %s with %s: incompatible period types %s and %s",
+			       name_a, name_b, da, db);
+	}
+	bool same = a->nsample_types == b->nsample_types;
+	for (size_t i = 0; same && i < a->nsample_types; i++)
+		same = same_type(a, &a->sample_types[i], b, &b->sample_types[i]);
+	if (same)
+		return 0;
+	for (size_t i = 0; i < a->nsample_types; i++)
+		describe_type(da, sizeof da, a, &a->sample_types[i]);
+	for (size_t i = 0; i < b->nsample_types; i++)
+		describe_type(db, sizeof db, b, &b->sample_types[i]);
+	return pf_fail(e, PF_EXIT_DATA, "cannot merge %s with %s: incompatible sample types [%s] and [%s]",
+		       name_a, name_b, da, db);
+}
+
+/* ---- the merger ---- */
+
+/* Frees the result's tables, keeping the scratch buffers. */
+static void free_tables(merger *m)
+{
+	end_source(m);
+	pf_htab_free(&m->samples);
+	pf_htab_free(&m->locations);
+	pf_htab_free(&m->functions);
+	pf_htab_free(&m->mappings);
+	pf_htab_free(&m->comments);
+}
+
+static bool has_zero_sample(const pf_profile *p)
+{
+	for (size_t i = 0; i < p->nsamples; i++)
+		if (is_zero(p->values + p->samples[i].values, p->nsample_types))
+			return true;
+	return false;
+}
+
+/* Starts the result anew from src, which it consumes: the result takes
+ * over src's string pool, so its strings need no translation. */
+static int start(merger *m, pf_profile *src)
+{
+	free_tables(m);
+	pf_profile_free(m->p);
+	int rc = (m->p = calloc(1, sizeof *m->p)) ? 0 : oom(m);
+	if (rc == 0) {
+		m->p->str = src->str;
+		memset(&src->str, 0, sizeof src->str);
+		if (pf_htab_reserve(&m->samples, src->nsamples) != 0 ||
+		    pf_htab_reserve(&m->locations, src->nlocations) != 0 ||
+		    pf_htab_reserve(&m->functions, src->nfunctions) != 0 ||
+		    pf_htab_reserve(&m->mappings, src->nmappings) != 0)
+			rc = oom(m);
+	}
+	if (rc == 0)
+		rc = merge_source(m, src, true);
+	end_source(m);
+	pf_profile_free(src);
+	return rc;
+}
+
+/* pprof: "If there are any zero samples, re-merge the profile to GC them." */
+static int drop_zero_samples(merger *m)
+{
+	if (!has_zero_sample(m->p))
+		return 0;
+	pf_profile *p = m->p;
+	m->p = NULL;
+	return start(m, p);
+}
+
+pf_merger *pf_merger_new(void) { return calloc(1, sizeof(merger)); }
+
+int pf_merger_add(pf_merger *m, pf_profile *p, const char *name, pf_err *e)
+{
+	m->e = e;
+	if (!m->first && !m->p) {
+		m->first = p;
+		m->first_name = strdup(name);
+		return m->first_name ? 0 : oom(m);
+	}
+	pf_profile *acc = m->p ? m->p : m->first;
+	if (check_compatible(acc, p, m->first_name, name, e) != 0) {
+		pf_profile_free(p);
+		return -1;
+	}
+	int rc = 0;
+	if (m->first) { /* the second profile: Merge([first, p]) begins */
+		rc = start(m, m->first);
+		m->first = NULL;
+	}
+	if (rc == 0)
+		rc = merge_source(m, p, false);
+	end_source(m);
+	pf_profile_free(p);
+	return rc == 0 ? drop_zero_samples(m) : -1;
+}
+
+void pf_merger_free(pf_merger *m)
+{
+	if (!m)
+		return;
+	free_tables(m);
+	pf_profile_free(m->first);
+	pf_profile_free(m->p);
+	free(m->first_name);
+	free(m->lines);
+	free(m->cand_locs);
+	free(m->labels);
+	free(m->nums);
+	free(m);
+}
+
+const pf_profile *pf_merger_result(const pf_merger *m) { return m->p ? m->p : m->first; }
+
+pf_profile *pf_merger_finish(pf_merger *m)
+{
+	pf_profile *p = m->p ? m->p : m->first;
+	m->p = m->first = NULL;
+	pf_merger_free(m);
+	return p;
+}

@@ -1,0 +1,59 @@
+/* pgo.h: what Go's compiler takes from a profile for PGO, computed as the
+ * Go toolchain computes it (Go 1.21 to 1.26: cmd/internal/pgo FromPProf,
+ * internal/profile NewGraph), and written as `go tool preprofile` writes it.
+ *
+ * The compiler's whole PGO input is a weighted list of named call edges:
+ * (caller name, callee name, call-site offset) -> weight. Two profiles with
+ * equal edge lists build identical binaries; -trim relies on that, and
+ * checks it on every profile it writes. */
+#ifndef PGOFETCH_PGO_H
+#define PGOFETCH_PGO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "pprof.h"
+
+/* One named call edge. The names point into the profile's string pool
+ * (they may hold NUL bytes; len says how long they are), so the edge list
+ * is valid while the profile is alive and unchanged. */
+typedef struct {
+	const char *caller, *callee;
+	size_t caller_len, callee_len;
+	int64_t offset; /* caller line - caller function's start_line */
+	int64_t weight;
+	uint64_t key_hash; /* of the names' bytes and the offset: the same in any profile */
+} pf_pgo_edge;
+
+/* The compiler's view: edges in the order of Go's sortByWeight (weight
+ * descending, then caller, callee, offset ascending). No edges: the
+ * compiler ignores the profile
+ * (no samples, or a total weight of 0). */
+typedef struct {
+	pf_pgo_edge *edges;
+	size_t nedges;
+	int64_t total_weight;
+} pf_pgo_edges;
+
+/* The sample type the compiler reads: the index of the first of
+ * samples/count or cpu/nanoseconds, or -1 when there is none. */
+long pf_pgo_value_index(const pf_profile *p);
+
+/* Computes the compiler's edges of p. Fails (PF_EXIT_DATA, with the
+ * compiler's own words) where `go build` would refuse the profile: samples
+ * but no usable sample type, or no start_line on any function the edges
+ * see. PF_EXIT_INTERNAL when memory runs out. */
+int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e);
+void pf_pgo_edges_free(pf_pgo_edges *g);
+
+/* Whether two edge lists, in any order, are the same compiler input: 1
+ * when they hold the same edges with the same weights, 0 when not, -1 when
+ * memory runs out (e says so). */
+int pf_pgo_edges_same(const pf_pgo_edges *a, const pf_pgo_edges *b, pf_err *e);
+
+/* Appends g in `go tool preprofile`'s format ("GO PREPROFILE V1"). */
+int pf_preprofile_write(const pf_pgo_edges *g, pf_buf *out, pf_err *e);
+
+#endif

@@ -1,0 +1,469 @@
+/* pgo_graph.c: the compiler's PGO edges of a profile, rule for rule as Go
+ * computes them (Go 1.21 to 1.26):
+ *
+ * cmd/internal/pgo FromPProf: no samples -> nothing; the sample type is the
+ * first of samples/count or cpu/nanoseconds, none is an error; then
+ * internal/profile NewGraph and createNamedEdgeMap.
+ *
+ * NewGraph: a node per NodeInfo{function name, location address, function
+ * start_line, line} (a location without lines gives one node with only its
+ * address). Per sample whose value is not 0, it walks only the two leaf-most
+ * locations (outermost first), each location's lines outermost first; a node
+ * gets the value once per sample (Cum), the last one walked also as Flat;
+ * each step from a node to a different one adds the value to that edge,
+ * once per sample. Nodes whose Cum and Flat are both 0 are dropped.
+ *
+ * createNamedEdgeMap: for each kept node, each of its out edges adds its
+ * weight to (caller name, callee name, caller line - caller start_line),
+ * and to the total. No kept node with a start_line is an error; a total of
+ * 0 means nothing. Sums wrap, as Go's int64 does. */
+#include "pgo.h"
+#include "pprof_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	uint32_t name;
+	uint64_t address;
+	int64_t start_line, lineno;
+	uint64_t cum, flat;
+} gnode;
+
+typedef struct {
+	uint32_t src, dst;
+	uint64_t weight;
+} gedge;
+
+typedef struct {
+	uint32_t caller, callee;
+	int64_t offset;
+	uint64_t weight;
+} named_edge;
+
+typedef struct {
+	const pf_profile *p;
+	pf_err *e;
+	gnode *nodes;
+	size_t nnodes, cap_nodes;
+	pf_htab node_index;
+	uint32_t *loc_nodes; /* each location's nodes, in line order */
+	size_t *loc_first;   /* location i's nodes: loc_nodes[loc_first[i] .. loc_first[i+1]) */
+	gedge *edges;
+	size_t nedges, cap_edges;
+	pf_htab edge_index;
+	named_edge *named;
+	size_t nnamed, cap_named;
+	pf_htab named_index;
+	/* One sample's seen nodes and edges (NewGraph's seenNode, seenEdge). */
+	uint32_t *seen;
+	size_t nseen, cap_seen;
+	gedge *seen_edges;
+	size_t nseen_edges, cap_seen_edges;
+} graph;
+
+static const char no_type_msg[] = "profile does not contain a sample index with value/type "
+				  "\"samples/count\" or cpu/nanoseconds\"";
+static const char no_start_line_msg[] =
+	"profile missing Function.start_line data (Go version of profiled application too old? "
+	"Go 1.20+ automatically adds this to profiles)";
+
+static int oom(graph *g) { return pf_fail(g->e, PF_EXIT_INTERNAL, "out of memory computing PGO edges"); }
+
+static bool str_is(const pf_profile *p, uint32_t id, const char *want)
+{
+	size_t len;
+	const char *s = pf_profile_str(p, id, &len);
+	return len == strlen(want) && memcmp(s, want, len) == 0;
+}
+
+long pf_pgo_value_index(const pf_profile *p)
+{
+	for (size_t i = 0; i < p->nsample_types; i++) {
+		const pf_value_type *vt = &p->sample_types[i];
+		if ((str_is(p, vt->type, "samples") && str_is(p, vt->unit, "count")) ||
+		    (str_is(p, vt->type, "cpu") && str_is(p, vt->unit, "nanoseconds")))
+			return (long)i;
+	}
+	return -1;
+}
+
+/* ---- nodes ---- */
+
+typedef struct {
+	const graph *g;
+	const gnode *key;
+} node_probe;
+
+static bool node_eq(const void *ctx, uint32_t v)
+{
+	const node_probe *q = ctx;
+	const gnode *a = &q->g->nodes[v], *b = q->key;
+	return a->name == b->name && a->address == b->address && a->start_line == b->start_line &&
+	       a->lineno == b->lineno;
+}
+
+static uint64_t node_hash(const gnode *n)
+{
+	uint64_t h = pf_hash_add(0, n->name);
+	h = pf_hash_add(h, n->address);
+	h = pf_hash_add(h, (uint64_t)n->start_line);
+	return pf_hash_add(h, (uint64_t)n->lineno);
+}
+
+/* NodeMap.FindOrInsertNode: the node of key, added when new. String ids
+ * stand for names: the pool holds each distinct string once. */
+static int find_or_insert_node(graph *g, const gnode *key, uint32_t *out)
+{
+	if (pf_vec_reserve((void **)&g->nodes, &g->cap_nodes, g->nnodes + 1, sizeof *g->nodes) != 0)
+		return oom(g);
+	node_probe q = {g, key};
+	int r = pf_htab_intern(&g->node_index, node_hash(key), node_eq, &q, (uint32_t)g->nnodes, out);
+	if (r < 0)
+		return oom(g);
+	if (r == 0)
+		g->nodes[g->nnodes++] = *key;
+	return 0;
+}
+
+/* CreateNodes: every location's nodes, one per line. */
+static int create_nodes(graph *g)
+{
+	const pf_profile *p = g->p;
+	size_t total = 0;
+	for (size_t i = 0; i < p->nlocations; i++)
+		total += p->locations[i].nlines ? p->locations[i].nlines : 1;
+	g->loc_first = malloc((p->nlocations + 1) * sizeof *g->loc_first);
+	g->loc_nodes = malloc((total ? total : 1) * sizeof *g->loc_nodes);
+	if (!g->loc_first || !g->loc_nodes || pf_htab_reserve(&g->node_index, total) != 0)
+		return oom(g);
+	size_t k = 0;
+	for (size_t i = 0; i < p->nlocations; i++) {
+		const pf_location *l = &p->locations[i];
+		g->loc_first[i] = k;
+		gnode key = {.address = l->address};
+		if (l->nlines == 0 && find_or_insert_node(g, &key, &g->loc_nodes[k++]) != 0)
+			return -1;
+		for (uint32_t j = 0; j < l->nlines; j++) {
+			const pf_line *ln = &p->lines[l->lines + j];
+			const pf_function *fn = &p->functions[ln->function];
+			key.name = fn->name;
+			key.start_line = fn->start_line;
+			key.lineno = ln->line;
+			if (find_or_insert_node(g, &key, &g->loc_nodes[k++]) != 0)
+				return -1;
+		}
+	}
+	g->loc_first[p->nlocations] = k;
+	return 0;
+}
+
+/* ---- edges ---- */
+
+typedef struct {
+	const graph *g;
+	uint32_t src, dst;
+} edge_probe;
+
+static bool edge_eq(const void *ctx, uint32_t v)
+{
+	const edge_probe *q = ctx;
+	return q->g->edges[v].src == q->src && q->g->edges[v].dst == q->dst;
+}
+
+/* Node.AddToEdge */
+static int add_to_edge(graph *g, uint32_t src, uint32_t dst, uint64_t w)
+{
+	if (pf_vec_reserve((void **)&g->edges, &g->cap_edges, g->nedges + 1, sizeof *g->edges) != 0)
+		return oom(g);
+	edge_probe q = {g, src, dst};
+	uint32_t at;
+	int r = pf_htab_intern(&g->edge_index, pf_hash_add(pf_hash_add(0, src), dst), edge_eq, &q,
+			       (uint32_t)g->nedges, &at);
+	if (r < 0)
+		return oom(g);
+	if (r == 0)
+		g->edges[g->nedges++] = (gedge){src, dst, 0};
+	g->edges[at].weight += w;
+	return 0;
+}
+
+/* Marks n seen in this sample; returns whether it already was. -1 on OOM. */
+static int see_node(graph *g, uint32_t n)
+{
+	for (size_t i = 0; i < g->nseen; i++)
+		if (g->seen[i] == n)
+			return 1;
+	if (pf_vec_reserve((void **)&g->seen, &g->cap_seen, g->nseen + 1, sizeof *g->seen) != 0)
+		return oom(g);
+	g->seen[g->nseen++] = n;
+	return 0;
+}
+
+static bool edge_seen(const graph *g, uint32_t src, uint32_t dst)
+{
+	for (size_t i = 0; i < g->nseen_edges; i++)
+		if (g->seen_edges[i].src == src && g->seen_edges[i].dst == dst)
+			return true;
+	return false;
+}
+
+static int see_edge(graph *g, uint32_t src, uint32_t dst)
+{
+	if (pf_vec_reserve((void **)&g->seen_edges, &g->cap_seen_edges, g->nseen_edges + 1,
+			   sizeof *g->seen_edges) != 0)
+		return oom(g);
+	g->seen_edges[g->nseen_edges++] = (gedge){src, dst, 0};
+	return 0;
+}
+
+/* One step of NewGraph's walk: node n after parent (PF_NONE at the start). */
+static int walk_node(graph *g, uint32_t n, uint32_t parent, uint64_t w)
+{
+	int saw = see_node(g, n);
+	if (saw < 0)
+		return -1;
+	if (!saw)
+		g->nodes[n].cum += w;
+	if ((!saw || !edge_seen(g, parent, n)) && parent != PF_NONE && n != parent) {
+		if (see_edge(g, parent, n) != 0 || add_to_edge(g, parent, n, w) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* NewGraph's loop over one sample. */
+static int add_sample(graph *g, const pf_sample *s, uint64_t w)
+{
+	const pf_profile *p = g->p;
+	g->nseen = g->nseen_edges = 0;
+	uint32_t parent = PF_NONE;
+	/* "Count only the last two frames as a call edge." */
+	for (long i = s->nlocs < 2 ? (long)s->nlocs - 1 : 1; i >= 0; i--) {
+		uint32_t loc = p->sample_locs[s->locs + (size_t)i];
+		for (size_t k = g->loc_first[loc + 1]; k-- > g->loc_first[loc];) {
+			uint32_t n = g->loc_nodes[k];
+			if (walk_node(g, n, parent, w) != 0)
+				return -1;
+			parent = n;
+		}
+	}
+	if (parent != PF_NONE)
+		g->nodes[parent].flat += w;
+	return 0;
+}
+
+/* ---- named edges ---- */
+
+typedef struct {
+	const graph *g;
+	const named_edge *key;
+} named_probe;
+
+static bool named_eq(const void *ctx, uint32_t v)
+{
+	const named_probe *q = ctx;
+	const named_edge *a = &q->g->named[v], *b = q->key;
+	return a->caller == b->caller && a->callee == b->callee && a->offset == b->offset;
+}
+
+static int add_named(graph *g, const named_edge *key)
+{
+	if (pf_vec_reserve((void **)&g->named, &g->cap_named, g->nnamed + 1, sizeof *g->named) != 0)
+		return oom(g);
+	uint64_t h = pf_hash_add(pf_hash_add(pf_hash_add(0, key->caller), key->callee), (uint64_t)key->offset);
+	named_probe q = {g, key};
+	uint32_t at;
+	int r = pf_htab_intern(&g->named_index, h, named_eq, &q, (uint32_t)g->nnamed, &at);
+	if (r < 0)
+		return oom(g);
+	if (r == 0)
+		g->named[g->nnamed++] = (named_edge){key->caller, key->callee, key->offset, 0};
+	g->named[at].weight += key->weight;
+	return 0;
+}
+
+static bool kept(const gnode *n) { return n->cum != 0 || n->flat != 0; }
+
+/* createNamedEdgeMap over the kept nodes; sets *seen_start_line. */
+static int name_edges(graph *g, uint64_t *total, bool *seen_start_line)
+{
+	*total = 0;
+	*seen_start_line = false;
+	for (size_t i = 0; i < g->nnodes; i++)
+		if (kept(&g->nodes[i]) && g->nodes[i].start_line != 0)
+			*seen_start_line = true;
+	for (size_t i = 0; i < g->nedges; i++) {
+		const gedge *ed = &g->edges[i];
+		const gnode *src = &g->nodes[ed->src];
+		if (!kept(src)) /* dropped with its out edges; an edge into a dropped node stays */
+			continue;
+		named_edge key = {src->name, g->nodes[ed->dst].name,
+				  (int64_t)((uint64_t)src->lineno - (uint64_t)src->start_line), ed->weight};
+		*total += ed->weight;
+		if (add_named(g, &key) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- the result ---- */
+
+static int bytes_cmp(const char *a, size_t na, const char *b, size_t nb)
+{
+	int c = memcmp(a, b, na < nb ? na : nb);
+	return c ? c : (na > nb) - (na < nb);
+}
+
+/* sortByWeight: the key (caller, callee, offset) is unique, so the order is total. */
+static int by_weight(const void *x, const void *y)
+{
+	const pf_pgo_edge *a = x, *b = y;
+	if (a->weight != b->weight)
+		return a->weight > b->weight ? -1 : 1;
+	int c = bytes_cmp(a->caller, a->caller_len, b->caller, b->caller_len);
+	if (c == 0)
+		c = bytes_cmp(a->callee, a->callee_len, b->callee, b->callee_len);
+	if (c == 0 && a->offset != b->offset)
+		c = a->offset < b->offset ? -1 : 1;
+	return c;
+}
+
+/* The hash of string id's bytes, worked out once per name: an edge list
+ * names a few thousand functions in tens of thousands of edges. */
+static uint64_t name_hash(const pf_profile *p, uint64_t *memo, uint32_t id)
+{
+	if (!memo[id]) { /* 0: not yet (a hash of 0 is only worked out again) */
+		size_t len;
+		const char *s = pf_profile_str(p, id, &len);
+		memo[id] = pf_hash_bytes(s, len);
+	}
+	return memo[id];
+}
+
+static int build_result(graph *g, uint64_t total, pf_pgo_edges *out)
+{
+	out->edges = malloc((g->nnamed ? g->nnamed : 1) * sizeof *out->edges);
+	uint64_t *memo = calloc(g->p->str.nstrs + 1, sizeof *memo);
+	if (!out->edges || !memo) {
+		free(memo);
+		return oom(g);
+	}
+	for (size_t i = 0; i < g->nnamed; i++) {
+		const named_edge *n = &g->named[i];
+		pf_pgo_edge *ed = &out->edges[i];
+		ed->caller = pf_profile_str(g->p, n->caller, &ed->caller_len);
+		ed->callee = pf_profile_str(g->p, n->callee, &ed->callee_len);
+		ed->offset = n->offset;
+		ed->weight = (int64_t)n->weight;
+		ed->key_hash = pf_hash_add(pf_hash_add(name_hash(g->p, memo, n->caller), (uint64_t)n->offset),
+					   name_hash(g->p, memo, n->callee));
+	}
+	free(memo);
+	qsort(out->edges, g->nnamed, sizeof *out->edges, by_weight);
+	out->nedges = g->nnamed;
+	out->total_weight = (int64_t)total;
+	return 0;
+}
+
+static void graph_free(graph *g)
+{
+	free(g->nodes);
+	pf_htab_free(&g->node_index);
+	free(g->loc_nodes);
+	free(g->loc_first);
+	free(g->edges);
+	pf_htab_free(&g->edge_index);
+	free(g->named);
+	pf_htab_free(&g->named_index);
+	free(g->seen);
+	free(g->seen_edges);
+}
+
+static int compute(graph *g, size_t vi, pf_pgo_edges *out)
+{
+	const pf_profile *p = g->p;
+	if (create_nodes(g) != 0)
+		return -1;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const pf_sample *s = &p->samples[i];
+		uint64_t w = (uint64_t)p->values[s->values + vi];
+		if (w != 0 && add_sample(g, s, w) != 0)
+			return -1;
+	}
+	uint64_t total;
+	bool seen_start_line;
+	if (name_edges(g, &total, &seen_start_line) != 0)
+		return -1;
+	if (!seen_start_line)
+		return pf_fail(g->e, PF_EXIT_DATA, "%s", no_start_line_msg);
+	if (total == 0) /* "accept but ignore profile with no samples" */
+		return 0;
+	return build_result(g, total, out);
+}
+
+int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e)
+{
+	memset(out, 0, sizeof *out);
+	if (p->nsamples == 0)
+		return 0;
+	long vi = pf_pgo_value_index(p);
+	if (vi < 0)
+		return pf_fail(e, PF_EXIT_DATA, "%s", no_type_msg);
+	graph g = {.p = p, .e = e};
+	int rc = compute(&g, (size_t)vi, out);
+	graph_free(&g);
+	if (rc != 0)
+		pf_pgo_edges_free(out);
+	return rc;
+}
+
+void pf_pgo_edges_free(pf_pgo_edges *g)
+{
+	free(g->edges);
+	memset(g, 0, sizeof *g);
+}
+
+/* pf_pgo_edges_same: b's edges indexed by (caller, callee, offset), a key
+ * each list holds at most once, then every edge of a looked up. */
+typedef struct {
+	const pf_pgo_edges *b;
+	const pf_pgo_edge *key;
+} edge_key_probe;
+
+static bool same_key(const pf_pgo_edge *x, const pf_pgo_edge *y)
+{
+	return x->offset == y->offset && bytes_cmp(x->caller, x->caller_len, y->caller, y->caller_len) == 0 &&
+	       bytes_cmp(x->callee, x->callee_len, y->callee, y->callee_len) == 0;
+}
+
+static bool edge_key_eq(const void *ctx, uint32_t v)
+{
+	const edge_key_probe *q = ctx;
+	return same_key(&q->b->edges[v], q->key);
+}
+
+int pf_pgo_edges_same(const pf_pgo_edges *a, const pf_pgo_edges *b, pf_err *e)
+{
+	if (a->nedges != b->nedges || a->total_weight != b->total_weight)
+		return 0;
+	pf_htab index = {0};
+	int same = 1;
+	if (pf_htab_reserve(&index, b->nedges) != 0)
+		same = -1;
+	for (size_t i = 0; same == 1 && i < b->nedges; i++) {
+		edge_key_probe q = {b, &b->edges[i]};
+		uint32_t got;
+		if (pf_htab_intern(&index, b->edges[i].key_hash, edge_key_eq, &q, (uint32_t)i, &got) < 0)
+			same = -1;
+	}
+	for (size_t i = 0; same == 1 && i < a->nedges; i++) {
+		edge_key_probe q = {b, &a->edges[i]};
+		uint32_t j = pf_htab_find(&index, a->edges[i].key_hash, edge_key_eq, &q);
+		same = j != PF_HTAB_NONE && b->edges[j].weight == a->edges[i].weight;
+	}
+	pf_htab_free(&index);
+	if (same < 0)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory comparing PGO edges");
+	return same;
+}

@@ -1,0 +1,516 @@
+/* trim.c: -trim, a profile cut down to what Go's compiler reads for
+ * PGO (see pgo_graph.c for the rule, from the Go source):
+ *
+ *   - one sample type, the one the compiler picks (samples/count or
+ *     cpu/nanoseconds, whichever comes first);
+ *   - each sample's stack cut to its two leaf-most locations: NewGraph
+ *     looks at no other frame;
+ *   - locations keep their lines (inline frames: function and line number)
+ *     and, where it matters, their address (below); no mapping, no column;
+ *     functions keep their name and start_line (the call-site offset is
+ *     line - start_line). Locations, and functions, that have become equal
+ *     are one;
+ *   - samples with equal cut stacks summed into one. The compiler's graph
+ *     is a sum over samples, so the sums per node and per edge are kept.
+ *     What a sum cannot keep is that a sample of value 0 adds nothing while
+ *     a non-zero one creates the nodes and edges it walks, even when other
+ *     samples cancel it out (negative values): a cut stack whose values sum
+ *     to 0 is written as two samples, 1 and -1, which create the same nodes
+ *     and edges and add 0. Samples of value 0 and empty stacks are dropped;
+ *   - no labels, mappings, file or system names, drop/keep frames, doc url;
+ *     the header keeps the period, times and comments (pgofetch's
+ *     provenance), which are small. Ids are renumbered 1..N in order of use,
+ *     and the encoder writes only the strings still used.
+ *
+ * Addresses. A graph node is (name, address, start_line, line): two frames
+ * that differ only in address are two nodes. Within one sample that
+ * matters (a node is counted once per sample; a step from a node to itself
+ * is no edge); across samples it does not, as long as every node that
+ * gets weight keeps some (then no node is dropped, and the edges summed by
+ * name are the same). So when all values are positive (no sum can come
+ * back to 0), addresses become 0, which makes most locations equal, except
+ * the addresses of frames that some cut stack holds twice, at two addresses
+ * (a recursion on one line): those stay, wherever they occur, so that every
+ * sample walks nodes that are equal exactly where they were equal before.
+ * With negative values every address stays.
+ *
+ * The result is a valid pprof profile that `go tool pprof` reads. */
+#include "pgo.h"
+#include "pprof_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A cut stack: at most two location indexes, leaf first, and its weight. */
+typedef struct {
+	uint32_t loc[2]; /* loc[1] is PF_NONE for a one-location stack */
+	uint64_t sum;    /* wraps, as Go's int64 sums do */
+} cut;
+
+typedef struct {
+	cut *v;
+	size_t n, cap;
+	pf_htab index;
+} cut_table;
+
+/* A frame without its address: what a graph node is besides the address. */
+typedef struct {
+	uint32_t name;
+	int64_t start_line, line;
+} frame;
+
+typedef struct {
+	frame *v;
+	size_t n, cap;
+	pf_htab index;
+} frame_set;
+
+typedef struct {
+	uint64_t *v;
+	size_t n, cap;
+	pf_htab index;
+} addr_set;
+
+typedef struct {
+	const pf_profile *p; /* the source */
+	pf_profile *q;       /* the trimmed profile */
+	pf_err *e;
+	cut_table cuts;     /* by source locations */
+	cut_table out;      /* by q's locations */
+	bool positive;      /* every value > 0, and their sum fits an int64 */
+	frame_set twice;    /* frames some cut stack holds at two addresses */
+	addr_set keep;      /* the addresses that stay */
+	uint32_t *loc_map;  /* source location index -> q index + 1; 0: not yet */
+	uint32_t *fn_map;   /* source function index -> q index + 1; 0: not yet */
+	pf_htab locations;  /* q's locations by content */
+	pf_htab functions;  /* q's functions by name and start_line */
+} trimmer;
+
+static int oom(trimmer *t) { return pf_fail(t->e, PF_EXIT_INTERNAL, "out of memory trimming the profile"); }
+
+/* ---- cut stacks ---- */
+
+typedef struct {
+	const cut_table *c;
+	const uint32_t *loc;
+} cut_probe;
+
+static bool cut_eq(const void *ctx, uint32_t v)
+{
+	const cut_probe *q = ctx;
+	return q->c->v[v].loc[0] == q->loc[0] && q->c->v[v].loc[1] == q->loc[1];
+}
+
+/* Adds w to the cut stack loc, appending it when new. -1 on OOM. */
+static int add_cut(cut_table *c, const uint32_t loc[2], uint64_t w)
+{
+	if (pf_vec_reserve((void **)&c->v, &c->cap, c->n + 1, sizeof *c->v) != 0)
+		return -1;
+	cut_probe q = {c, loc};
+	uint32_t at;
+	int r = pf_htab_intern(&c->index, pf_hash_add(pf_hash_add(0, loc[0]), loc[1]), cut_eq, &q,
+			       (uint32_t)c->n, &at);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		c->v[c->n++] = (cut){{loc[0], loc[1]}, 0};
+	c->v[at].sum += w;
+	return 0;
+}
+
+static void cut_table_free(cut_table *c)
+{
+	free(c->v);
+	pf_htab_free(&c->index);
+}
+
+/* Sums the chosen value of every sample by cut stack, in order of first
+ * use, and finds out whether all values are positive. */
+static int cut_samples(trimmer *t, size_t vi)
+{
+	const pf_profile *p = t->p;
+	uint64_t total = 0;
+	t->positive = true;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const pf_sample *s = &p->samples[i];
+		int64_t w = p->values[s->values + vi];
+		if (w == 0 || s->nlocs == 0)
+			continue;
+		if (w < 0 || (uint64_t)w > (uint64_t)INT64_MAX - total)
+			t->positive = false;
+		else
+			total += (uint64_t)w;
+		uint32_t loc[2] = {p->sample_locs[s->locs], s->nlocs > 1 ? p->sample_locs[s->locs + 1] : PF_NONE};
+		if (add_cut(&t->cuts, loc, (uint64_t)w) != 0)
+			return oom(t);
+	}
+	return 0;
+}
+
+/* ---- the addresses that stay ---- */
+
+typedef struct {
+	const frame_set *s;
+	const frame *f;
+} frame_probe;
+
+static bool frame_eq(const void *ctx, uint32_t v)
+{
+	const frame_probe *q = ctx;
+	const frame *a = &q->s->v[v];
+	return a->name == q->f->name && a->start_line == q->f->start_line && a->line == q->f->line;
+}
+
+static uint64_t frame_hash(const frame *f)
+{
+	return pf_hash_add(pf_hash_add(pf_hash_add(0, f->name), (uint64_t)f->start_line), (uint64_t)f->line);
+}
+
+static bool frame_in(const frame_set *s, const frame *f)
+{
+	frame_probe q = {s, f};
+	return pf_htab_find(&s->index, frame_hash(f), frame_eq, &q) != PF_HTAB_NONE;
+}
+
+static int frame_add(frame_set *s, const frame *f)
+{
+	if (pf_vec_reserve((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v) != 0)
+		return -1;
+	frame_probe q = {s, f};
+	uint32_t at;
+	int r = pf_htab_intern(&s->index, frame_hash(f), frame_eq, &q, (uint32_t)s->n, &at);
+	if (r == 0)
+		s->v[s->n++] = *f;
+	return r < 0 ? -1 : 0;
+}
+
+/* Frame i of location l; a location without lines is one empty frame. */
+static frame frame_of(const pf_profile *p, const pf_location *l, uint32_t i)
+{
+	if (l->nlines == 0)
+		return (frame){0, 0, 0};
+	const pf_line *ln = &p->lines[l->lines + i];
+	const pf_function *fn = &p->functions[ln->function];
+	return (frame){fn->name, fn->start_line, ln->line};
+}
+
+static uint32_t nframes(const pf_location *l) { return l->nlines ? l->nlines : 1; }
+
+/* The frames both locations of a cut stack hold, at different addresses. */
+static int find_twice(trimmer *t, const cut *c)
+{
+	const pf_profile *p = t->p;
+	if (c->loc[1] == PF_NONE)
+		return 0;
+	const pf_location *a = &p->locations[c->loc[0]], *b = &p->locations[c->loc[1]];
+	if (a->address == b->address)
+		return 0;
+	for (uint32_t i = 0; i < nframes(a); i++) {
+		frame fa = frame_of(p, a, i);
+		for (uint32_t j = 0; j < nframes(b); j++) {
+			frame fb = frame_of(p, b, j);
+			if (fa.name == fb.name && fa.start_line == fb.start_line && fa.line == fb.line &&
+			    frame_add(&t->twice, &fa) != 0)
+				return oom(t);
+		}
+	}
+	return 0;
+}
+
+typedef struct {
+	const addr_set *s;
+	uint64_t a;
+} addr_probe;
+
+static bool addr_eq(const void *ctx, uint32_t v)
+{
+	const addr_probe *q = ctx;
+	return q->s->v[v] == q->a;
+}
+
+static bool addr_in(const addr_set *s, uint64_t a)
+{
+	addr_probe q = {s, a};
+	return pf_htab_find(&s->index, pf_hash_add(0, a), addr_eq, &q) != PF_HTAB_NONE;
+}
+
+static int addr_add(addr_set *s, uint64_t a)
+{
+	if (pf_vec_reserve((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v) != 0)
+		return -1;
+	addr_probe q = {s, a};
+	uint32_t at;
+	int r = pf_htab_intern(&s->index, pf_hash_add(0, a), addr_eq, &q, (uint32_t)s->n, &at);
+	if (r == 0)
+		s->v[s->n++] = a;
+	return r < 0 ? -1 : 0;
+}
+
+/* The addresses of every location that holds a frame seen twice. */
+static int find_kept_addresses(trimmer *t)
+{
+	for (size_t i = 0; i < t->cuts.n; i++)
+		if (find_twice(t, &t->cuts.v[i]) != 0)
+			return -1;
+	if (t->twice.n == 0)
+		return 0;
+	const pf_profile *p = t->p;
+	for (size_t i = 0; i < p->nlocations; i++) {
+		const pf_location *l = &p->locations[i];
+		for (uint32_t j = 0; j < nframes(l); j++) {
+			frame f = frame_of(p, l, j);
+			if (frame_in(&t->twice, &f)) {
+				if (addr_add(&t->keep, l->address) != 0)
+					return oom(t);
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+static uint64_t new_address(const trimmer *t, uint64_t a)
+{
+	return !t->positive || addr_in(&t->keep, a) ? a : 0;
+}
+
+/* ---- q's functions and locations ---- */
+
+typedef struct {
+	const pf_profile *q;
+	uint32_t name;
+	int64_t start_line;
+} fn_probe;
+
+static bool fn_eq(const void *ctx, uint32_t v)
+{
+	const fn_probe *f = ctx;
+	return f->q->functions[v].name == f->name && f->q->functions[v].start_line == f->start_line;
+}
+
+/* The q function of source function f: one per name and start_line. Each
+ * source function is looked up once: its name is hashed once, not at
+ * every line that names it. */
+static int map_function(trimmer *t, uint32_t f, uint32_t *out)
+{
+	if (t->fn_map[f]) {
+		*out = t->fn_map[f] - 1;
+		return 0;
+	}
+	const pf_function *src = &t->p->functions[f];
+	pf_profile *q = t->q;
+	size_t len;
+	const char *name = pf_profile_str(t->p, src->name, &len);
+	fn_probe probe = {q, 0, src->start_line};
+	if (pf_strpool_intern(&q->str, name, len, &probe.name) != 0 || PF_RESERVE(q, functions, 1) != 0)
+		return oom(t);
+	uint64_t h = pf_hash_add(pf_hash_add(0, probe.name), (uint64_t)src->start_line);
+	int r = pf_htab_intern(&t->functions, h, fn_eq, &probe, (uint32_t)q->nfunctions, out);
+	if (r < 0)
+		return oom(t);
+	if (r == 0) {
+		q->functions[q->nfunctions] = (pf_function){
+			.id = q->nfunctions + 1, .name = probe.name, .start_line = src->start_line};
+		q->nfunctions++;
+	}
+	t->fn_map[f] = *out + 1;
+	return 0;
+}
+
+typedef struct {
+	const pf_profile *q;
+	const pf_location *cand; /* its lines are at the end of q->lines, not yet counted */
+} loc_probe;
+
+static bool loc_eq(const void *ctx, uint32_t v)
+{
+	const loc_probe *c = ctx;
+	const pf_location *a = &c->q->locations[v], *b = c->cand;
+	if (a->address != b->address || a->nlines != b->nlines)
+		return false;
+	for (uint32_t i = 0; i < a->nlines; i++) {
+		const pf_line *x = &c->q->lines[a->lines + i], *y = &c->q->lines[b->lines + i];
+		if (x->function != y->function || x->line != y->line)
+			return false;
+	}
+	return true;
+}
+
+static uint64_t loc_hash(const pf_profile *q, const pf_location *l)
+{
+	uint64_t h = pf_hash_add(0, l->address);
+	for (uint32_t i = 0; i < l->nlines; i++) {
+		h = pf_hash_add(h, q->lines[l->lines + i].function);
+		h = pf_hash_add(h, (uint64_t)q->lines[l->lines + i].line);
+	}
+	return h;
+}
+
+/* The q location of source location l: one per address and lines. The
+ * candidate's lines are written after q's; they are kept only when new. */
+static int map_location(trimmer *t, uint32_t l, uint32_t *out)
+{
+	if (t->loc_map[l]) {
+		*out = t->loc_map[l] - 1;
+		return 0;
+	}
+	const pf_location *src = &t->p->locations[l];
+	pf_profile *q = t->q;
+	if (PF_RESERVE(q, locations, 1) != 0 || PF_RESERVE(q, lines, src->nlines) != 0)
+		return oom(t);
+	pf_location cand = {.id = q->nlocations + 1, .address = new_address(t, src->address),
+			    .mapping = PF_NONE, .nlines = src->nlines, .lines = q->nlines};
+	for (uint32_t i = 0; i < src->nlines; i++) {
+		const pf_line *ln = &t->p->lines[src->lines + i];
+		pf_line *dst = &q->lines[q->nlines + i];
+		*dst = (pf_line){.line = ln->line};
+		if (map_function(t, ln->function, &dst->function) != 0)
+			return -1;
+	}
+	loc_probe probe = {q, &cand};
+	int r = pf_htab_intern(&t->locations, loc_hash(q, &cand), loc_eq, &probe, (uint32_t)q->nlocations, out);
+	if (r < 0)
+		return oom(t);
+	if (r == 0) {
+		q->locations[q->nlocations++] = cand;
+		q->nlines += src->nlines;
+	}
+	t->loc_map[l] = *out + 1;
+	return 0;
+}
+
+/* ---- samples ---- */
+
+/* Folds the cut stacks onto q's locations, which may have merged some. */
+static int map_cuts(trimmer *t)
+{
+	for (size_t i = 0; i < t->cuts.n; i++) {
+		const cut *c = &t->cuts.v[i];
+		uint32_t loc[2] = {0, PF_NONE};
+		for (int k = 0; k < 2 && c->loc[k] != PF_NONE; k++)
+			if (map_location(t, c->loc[k], &loc[k]) != 0)
+				return -1;
+		if (add_cut(&t->out, loc, c->sum) != 0)
+			return oom(t);
+	}
+	return 0;
+}
+
+/* Appends a sample of value w on the cut stack c (of q's locations). */
+static int put_sample(trimmer *t, const cut *c, int64_t w)
+{
+	pf_profile *q = t->q;
+	uint32_t n = c->loc[1] == PF_NONE ? 1 : 2;
+	if (PF_RESERVE(q, samples, 1) != 0 || PF_RESERVE(q, sample_locs, 2) != 0 || PF_RESERVE(q, values, 1) != 0)
+		return oom(t);
+	q->samples[q->nsamples++] = (pf_sample){.locs = q->nsample_locs, .values = q->nvalues, .nlocs = n};
+	for (uint32_t i = 0; i < n; i++)
+		q->sample_locs[q->nsample_locs++] = c->loc[i];
+	q->values[q->nvalues++] = w;
+	return 0;
+}
+
+static int put_samples(trimmer *t)
+{
+	for (size_t i = 0; i < t->out.n; i++) {
+		const cut *c = &t->out.v[i];
+		int rc = c->sum != 0 ? put_sample(t, c, (int64_t)c->sum)
+				     : put_sample(t, c, 1) != 0 ? -1 : put_sample(t, c, -1);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- header ---- */
+
+/* The id in q of string id of p. */
+static int copy_str(trimmer *t, uint32_t id, uint32_t *out)
+{
+	size_t len;
+	const char *s = pf_profile_str(t->p, id, &len);
+	return pf_strpool_intern(&t->q->str, s, len, out) == 0 ? 0 : oom(t);
+}
+
+static int copy_value_type(trimmer *t, const pf_value_type *from, pf_value_type *to)
+{
+	return copy_str(t, from->type, &to->type) != 0 || copy_str(t, from->unit, &to->unit) != 0 ? -1 : 0;
+}
+
+static int copy_header(trimmer *t, long vi)
+{
+	const pf_profile *p = t->p;
+	pf_profile *q = t->q;
+	q->time_nanos = p->time_nanos;
+	q->duration_nanos = p->duration_nanos;
+	q->period = p->period;
+	if (copy_value_type(t, &p->period_type, &q->period_type) != 0)
+		return -1;
+	if (vi >= 0) {
+		if (PF_RESERVE(q, sample_types, 1) != 0)
+			return oom(t);
+		if (copy_value_type(t, &p->sample_types[vi], &q->sample_types[q->nsample_types++]) != 0)
+			return -1;
+		/* Kept only when it names the one type left. */
+		if (p->default_sample_type == p->sample_types[vi].type &&
+		    copy_str(t, p->default_sample_type, &q->default_sample_type) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < p->ncomments; i++) {
+		uint32_t id;
+		if (PF_RESERVE(q, comments, 1) != 0)
+			return oom(t);
+		if (copy_str(t, p->comments[i], &id) != 0)
+			return -1;
+		q->comments[q->ncomments++] = id;
+	}
+	return 0;
+}
+
+static int trim_into(trimmer *t)
+{
+	const pf_profile *p = t->p;
+	long vi = pf_pgo_value_index(p);
+	if (vi < 0 && p->nsamples > 0)
+		return pf_fail(t->e, PF_EXIT_DATA,
+			       "no samples/count or cpu/nanoseconds sample type: Go's compiler cannot use this profile");
+	t->loc_map = calloc(p->nlocations + 1, sizeof *t->loc_map);
+	t->fn_map = calloc(p->nfunctions + 1, sizeof *t->fn_map);
+	if (!t->loc_map || !t->fn_map)
+		return oom(t);
+	if (copy_header(t, vi) != 0)
+		return -1;
+	if (vi < 0)
+		return 0;
+	if (cut_samples(t, (size_t)vi) != 0)
+		return -1;
+	if (t->positive && find_kept_addresses(t) != 0)
+		return -1;
+	if (map_cuts(t) != 0)
+		return -1;
+	return put_samples(t);
+}
+
+pf_profile *pf_profile_trim(const pf_profile *p, pf_err *e)
+{
+	trimmer t = {.p = p, .e = e, .q = pf_profile_new()};
+	if (!t.q) {
+		oom(&t);
+		return NULL;
+	}
+	int rc = trim_into(&t);
+	cut_table_free(&t.cuts);
+	cut_table_free(&t.out);
+	free(t.twice.v);
+	pf_htab_free(&t.twice.index);
+	free(t.keep.v);
+	pf_htab_free(&t.keep.index);
+	free(t.loc_map);
+	free(t.fn_map);
+	pf_htab_free(&t.locations);
+	pf_htab_free(&t.functions);
+	if (rc == 0)
+		return t.q;
+	pf_profile_free(t.q);
+	return NULL;
+}

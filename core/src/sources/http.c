@@ -1,0 +1,493 @@
+/* http.c: single transfers over libcurl's easy interface. */
+#include "http.h"
+
+#include <curl/curl.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void pf_url_host(const char *url, char *out, size_t outsz)
+{
+	const char *p = strstr(url, "://");
+	p = p ? p + 3 : url;
+	size_t n = strcspn(p, "/?#");
+	const char *at = memchr(p, '@', n);
+	if (at) {
+		n -= (size_t)(at + 1 - p);
+		p = at + 1;
+	}
+	size_t hl;
+	if (*p == '[') {
+		const char *close = memchr(p, ']', n);
+		hl = close ? (size_t)(close - p) + 1 : n;
+	} else {
+		hl = strcspn(p, ":/?#");
+		if (hl > n)
+			hl = n;
+	}
+	snprintf(out, outsz, "%.*s", (int)hl, p);
+}
+
+const char *pf_http_reason(long status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Request Entity Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "";
+	}
+}
+
+struct pf_http_client {
+	bool started; /* curl_global_init succeeded: counted by libcurl, undone on free */
+	CURLM *multi;
+	const pf_log *trace; /* -v, else NULL */
+	bool progress;
+	int64_t shown; /* when the progress line was last drawn; 0 when none is */
+};
+
+typedef struct {
+	pf_http_client *client;
+	CURL *easy;
+	pf_http_response *res;
+	size_t max_bytes;
+	const pf_http_consumer *consumer;
+	bool decided, streaming; /* whether the body goes to the consumer, once known */
+	bool too_large, oom;
+} sink;
+
+static void erase_progress(pf_http_client *c)
+{
+	if (c->shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		c->shown = 0;
+	}
+}
+
+/* At the body's first byte: a 2xx body goes to the consumer, if any. */
+static int decide(sink *s)
+{
+	long status = 0;
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	s->decided = true;
+	s->streaming = s->consumer && status >= 200 && status <= 299;
+	return s->streaming ? s->consumer->begin(s->consumer->ctx) : 0;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	sink *s = ud;
+	size_t len = size * n;
+	if (s->res->body.len + s->res->consumed + len > s->max_bytes) {
+		s->too_large = true;
+		return 0;
+	}
+	if (!s->decided && decide(s) != 0) {
+		s->res->stopped = true;
+		return 0;
+	}
+	if (s->streaming) {
+		erase_progress(s->client); /* the consumer may log */
+		s->res->consumed += len;
+		if (s->consumer->take(s->consumer->ctx, (const uint8_t *)p, len) != 0) {
+			s->res->stopped = true;
+			return 0;
+		}
+		return len;
+	}
+	if (pf_buf_append(&s->res->body, p, len) != 0) {
+		s->oom = true;
+		return 0;
+	}
+	return len;
+}
+
+static int64_t header_int(const char *line, size_t len, const char *name)
+{
+	size_t nl = strlen(name);
+	if (len <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+		return -2;
+	char tmp[32];
+	size_t vl = len - nl - 1;
+	if (vl >= sizeof tmp)
+		vl = sizeof tmp - 1;
+	memcpy(tmp, line + nl + 1, vl);
+	tmp[vl] = '\0';
+	char *end;
+	long long v = strtoll(tmp, &end, 10);
+	return end == tmp || v < 0 ? -1 : (int64_t)v;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	pf_http_response *res = ud;
+	size_t len = size * n;
+	int64_t v;
+	if ((v = header_int(p, len, "Retry-After")) != -2)
+		res->retry_after_s = v;
+	else if ((v = header_int(p, len, "X-RateLimit-Reset")) != -2)
+		res->ratelimit_reset_s = v;
+	else if (len > 9 && strncasecmp(p, "Location:", 9) == 0) {
+		size_t s = 9;
+		while (s < len && (p[s] == ' ' || p[s] == '\t'))
+			s++;
+		size_t e = len;
+		while (e > s && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' '))
+			e--;
+		free(res->location);
+		res->location = strndup(p + s, e - s);
+	} else if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		/* a new response (after a redirect or 100 Continue) */
+		res->retry_after_s = res->ratelimit_reset_s = -1;
+	}
+	return len;
+}
+
+/* The options every transfer shares: TLS, CA bundle, protocols, user
+ * agent. 0, or -1 when libcurl runs out of memory. */
+static int setup_handle(CURL *c)
+{
+	const char *ca = getenv("SSL_CERT_FILE");
+	if (!ca || !*ca)
+		ca = getenv("CURL_CA_BUNDLE");
+	if (ca && *ca && curl_easy_setopt(c, CURLOPT_CAINFO, ca) != CURLE_OK)
+		return -1;
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	if (curl_easy_setopt(c, CURLOPT_USERAGENT, "pgofetch/" PGOFETCH_VERSION) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
+/* Says what failed, naming the host only (URLs may carry tokens), and
+ * what to check. */
+static void describe_failure(CURLcode rc, const char *url, const char *errbuf,
+			     pf_http_response *res)
+{
+	char host[256];
+	pf_url_host(url, host, sizeof host);
+	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+	const char *fmt;
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		fmt = "cannot resolve host %s (check the site or URL): %s";
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		fmt = "timed out talking to %s (raise -timeout?): %s";
+		break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+		fmt = "TLS with %s failed (check the site, and SSL_CERT_FILE for a custom CA): %s";
+		break;
+	default:
+		fmt = "cannot fetch from %s: %s";
+	}
+	res->exit_code = PF_EXIT_SOURCE;
+	if (snprintf(res->error, sizeof res->error, fmt, host, why) >= (int)sizeof res->error)
+		res->error[sizeof res->error - 1] = '\0';
+}
+
+static struct curl_slist *make_headers(const char *const *lines, bool *oom)
+{
+	struct curl_slist *list = NULL;
+	*oom = false;
+	for (size_t i = 0; lines && lines[i]; i++) {
+		struct curl_slist *next = curl_slist_append(list, lines[i]);
+		if (!next) {
+			*oom = true;
+			break;
+		}
+		list = next;
+	}
+	return list;
+}
+
+pf_http_client *pf_http_client_new(pf_err *e)
+{
+	pf_http_client *c = calloc(1, sizeof *c);
+	if (!c) {
+		pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+		return NULL;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		free(c);
+		pf_fail(e, PF_EXIT_INTERNAL, "cannot start libcurl (out of memory?)");
+		return NULL;
+	}
+	c->started = true;
+	c->multi = curl_multi_init();
+	if (!c->multi) {
+		pf_http_client_free(c);
+		pf_fail(e, PF_EXIT_INTERNAL, "out of memory starting libcurl");
+		return NULL;
+	}
+	return c;
+}
+
+void pf_http_client_free(pf_http_client *c)
+{
+	if (!c)
+		return;
+	if (c->multi)
+		curl_multi_cleanup(c->multi);
+	if (c->started)
+		curl_global_cleanup();
+	free(c);
+}
+
+void pf_http_client_trace(pf_http_client *c, const pf_log *log)
+{
+	c->trace = log;
+}
+
+void pf_http_client_progress(pf_http_client *c, bool on)
+{
+	c->progress = on;
+}
+
+/* Rewrites the progress line at most four times a second, once the
+ * transfers have taken more than a second. */
+static void show_progress(pf_http_client *c, const pf_http_response *res, size_t n, size_t running,
+			  int64_t start)
+{
+	int64_t now = pf_now_ns();
+	if (now - start < 1000000000LL || now - c->shown < 250000000LL)
+		return;
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < n; i++)
+		bytes += res[i].body.len + res[i].consumed;
+	fprintf(stderr, "\r\033[Kdownloading: %zu of %zu transfers running, %.1f MiB received", running, n,
+		(double)bytes / (1 << 20));
+	fflush(stderr);
+	c->shown = now;
+}
+
+/* One line of the trace: text as curl -v shows it, or with -json a DEBUG
+ * object (msg "curl", dir "*", ">" or "<", line). */
+static void trace_line(const pf_log *log, const char *mark, const char *line, int len)
+{
+	if (!log->json) {
+		fprintf(stderr, "curl %s %.*s\n", mark, len, line);
+		return;
+	}
+	char text[2048];
+	snprintf(text, sizeof text, "%.*s", len, line);
+	pf_debug(log, "curl", PF_STR("dir", mark), PF_STR("line", text));
+}
+
+/* The -v trace: curl's own text and the header lines sent and received,
+ * with the values of the key headers replaced, so -v never shows a key. */
+static int on_trace(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+{
+	(void)h;
+	const pf_log *log = ud;
+	const char *mark = type == CURLINFO_TEXT ? "*" : type == CURLINFO_HEADER_OUT ? ">" :
+			   type == CURLINFO_HEADER_IN ? "<" : NULL;
+	if (!mark)
+		return 0;
+	const char *p = data, *end = data + size;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		size_t shown = n;
+		while (shown > 0 && (p[shown - 1] == '\r'))
+			shown--;
+		if (shown > 11 && strncasecmp(p, "DD-API-KEY:", 11) == 0)
+			trace_line(log, mark, "DD-API-KEY: REDACTED", -1);
+		else if (shown > 19 && strncasecmp(p, "DD-APPLICATION-KEY:", 19) == 0)
+			trace_line(log, mark, "DD-APPLICATION-KEY: REDACTED", -1);
+		else if (shown > 0)
+			trace_line(log, mark, p, (int)shown);
+		p += n + (nl ? 1 : 0);
+	}
+	return 0;
+}
+
+typedef struct {
+	CURL *easy;
+	struct curl_slist *headers;
+	sink body;
+	char errbuf[CURL_ERROR_SIZE];
+	bool started, done;
+} transfer;
+
+static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http_response *res,
+			  transfer *t, pf_err *e)
+{
+	memset(res, 0, sizeof *res);
+	res->retry_after_s = res->ratelimit_reset_s = -1;
+	t->body = (sink){.client = c, .res = res, .max_bytes = req->max_bytes, .consumer = req->consumer};
+	int64_t left_ms = (req->deadline_ns - pf_now_ns()) / 1000000;
+	if (left_ms <= 0) {
+		char host[256];
+		pf_url_host(req->url, host, sizeof host);
+		res->exit_code = PF_EXIT_SOURCE;
+		snprintf(res->error, sizeof res->error, "timed out before fetching from %s (raise -timeout?)", host);
+		t->done = true;
+		return 0;
+	}
+	bool oom;
+	t->headers = make_headers(req->headers, &oom);
+	t->easy = curl_easy_init();
+	if (oom || !t->easy || setup_handle(t->easy) != 0)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory setting up libcurl");
+	CURL *h = t->easy;
+	t->body.easy = h;
+	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left_ms);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &t->body);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, res);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
+	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, t);
+	if (req->direct)
+		curl_easy_setopt(h, CURLOPT_PROXY, "");
+	if (c->trace) {
+		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_trace);
+		curl_easy_setopt(h, CURLOPT_DEBUGDATA, c->trace);
+		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+	}
+	if (strcmp(req->method, "POST") == 0) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	}
+	if (curl_multi_add_handle(c->multi, h) != CURLM_OK)
+		return pf_fail(e, PF_EXIT_INTERNAL, "libcurl refused a transfer");
+	t->started = true;
+	return 0;
+}
+
+static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc, pf_http_response *res,
+			    const char *url)
+{
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &res->status);
+	curl_multi_remove_handle(c->multi, t->easy);
+	res->curl_code = (int)rc;
+	if (t->body.too_large) {
+		res->exit_code = PF_EXIT_DATA;
+		snprintf(res->error, sizeof res->error, "answer is larger than %zu bytes (-limit source-bytes, json-bytes)",
+			 t->body.max_bytes);
+	} else if (res->stopped) {
+		/* the consumer's error says why */
+	} else if (rc != CURLE_OK) {
+		describe_failure(rc, url, t->errbuf, res);
+	}
+	t->done = true;
+}
+
+static void free_transfer(pf_http_client *c, transfer *t)
+{
+	if (t->easy) {
+		if (t->started && !t->done)
+			curl_multi_remove_handle(c->multi, t->easy);
+		curl_easy_cleanup(t->easy);
+	}
+	curl_slist_free_all(t->headers);
+}
+
+/* Drives the multi handle until every transfer is done, starting a new one
+ * whenever fewer than `parallel` run. */
+static int drive(pf_http_client *c, const pf_http_request *reqs, size_t n, size_t parallel,
+		 pf_http_response *res, transfer *ts, pf_err *e)
+{
+	size_t next = 0, running = 0, finished = 0;
+	int64_t start = pf_now_ns();
+	c->shown = 0;
+	while (finished < n) {
+		while (next < n && running < parallel) {
+			if (start_transfer(c, &reqs[next], &res[next], &ts[next], e) != 0)
+				return -1;
+			if (ts[next].done)
+				finished++;
+			else
+				running++;
+			next++;
+		}
+		int still;
+		if (curl_multi_perform(c->multi, &still) != CURLM_OK)
+			return pf_fail(e, PF_EXIT_INTERNAL, "libcurl failed");
+		CURLMsg *m;
+		int left;
+		while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			transfer *t;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+			size_t i = (size_t)(t - ts);
+			finish_transfer(c, t, m->data.result, &res[i], reqs[i].url);
+			if (t->body.oom)
+				return pf_fail(e, PF_EXIT_INTERNAL, "out of memory reading an answer");
+			running--;
+			finished++;
+		}
+		if (running > 0 && curl_multi_poll(c->multi, NULL, 0, 100, NULL) != CURLM_OK)
+			return pf_fail(e, PF_EXIT_INTERNAL, "libcurl failed");
+		if (c->progress)
+			show_progress(c, res, n, running, start);
+	}
+	erase_progress(c);
+	return 0;
+}
+
+int pf_http_run(pf_http_client *c, const pf_http_request *reqs, size_t n, size_t parallel,
+		pf_http_response *res, pf_err *e)
+{
+	transfer *ts = calloc(n ? n : 1, sizeof *ts);
+	if (!ts)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	int rc = drive(c, reqs, n, parallel ? parallel : 1, res, ts, e);
+	for (size_t i = 0; i < n; i++)
+		free_transfer(c, &ts[i]);
+	free(ts);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (res[i].error[0])
+			rc = pf_fail(e, res[i].exit_code, "%s", res[i].error);
+	return rc;
+}
+
+int pf_http_do(const pf_http_request *req, pf_http_response *res, pf_err *e)
+{
+	pf_http_client *c = pf_http_client_new(e);
+	if (!c) {
+		memset(res, 0, sizeof *res);
+		return -1;
+	}
+	int rc = pf_http_run(c, req, 1, 1, res, e);
+	pf_http_client_free(c);
+	return rc;
+}
+
+void pf_http_response_free(pf_http_response *res)
+{
+	pf_buf_free(&res->body);
+	free(res->location);
+	res->location = NULL;
+}
