@@ -580,7 +580,7 @@ func TestBazelRepositoryRule(t *testing.T) {
 		if !bytes.Equal(readFile(t, serverProfile), goodProfile) {
 			t.Error("@server_pgo//:default.pgo is not the last good profile after a fetch without keys")
 		}
-		oneWarning(t, out, "server_pgo", "exit code 7: DD_API_KEY is not set (needed for QUERY arguments); name a keys file with PGOFETCH_KEYS_FILE")
+		oneWarning(t, out, "server_pgo", "exit code 7: DD_API_KEY and DD_APP_KEY are not set (needed for QUERY arguments); name a keys file with PGOFETCH_KEYS_FILE")
 		// A key in Bazel's own environment (not a marker: Bazel writes it
 		// to java.log) draws a warning.
 		b.env["DD_API_KEY"] = "not-a-key-bazel-env-check"
