@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"debug/elf"
+	"debug/macho"
+	"debug/pe"
 	"fmt"
 	"io"
 	"os"
@@ -33,6 +36,8 @@ func goCmd(cfg *config, args ...string) *exec.Cmd {
 // buildPairs builds each package's test binary twice. `go test` would
 // default to -pgo=auto, which ignores a default.pgo outside a main package's
 // directory, so both sides are explicit: -pgo=off and -pgo=ABSOLUTE_PATH.
+// Packages whose code the profile does not change are left out; when that
+// leaves none, it is an error.
 func buildPairs(cfg *config) ([]*pkg, error) {
 	cmd := goCmd(cfg, append([]string{"list", "-f", "{{.ImportPath}}\t{{.Dir}}"}, cfg.patterns...)...)
 	out, err := cmd.Output()
@@ -41,6 +46,7 @@ func buildPairs(cfg *config) ([]*pkg, error) {
 	}
 	topBench, _, _ := strings.Cut(cfg.bench, "/")
 	var pkgs []*pkg
+	unchanged := 0
 	for i, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		path, dir, ok := strings.Cut(line, "\t")
 		if !ok {
@@ -71,42 +77,73 @@ func buildPairs(cfg *config) ([]*pkg, error) {
 		if err := goCmd(cfg, "test", "-c", "-pgo="+cfg.profile, "-o", p.pgo, path).Run(); err != nil {
 			return nil, fmt.Errorf("go test -c -pgo=%s %s: %v", cfg.profile, path, err)
 		}
-		// go version -m shows no -pgo= for test binaries: the hash is
-		// the check that the profile reached the compiler at all.
-		same, err := sameFile(p.off, p.pgo)
+		// go version -m shows no -pgo= for test binaries, and the files
+		// differ whenever the flag does (the build ID covers the
+		// profile): the machine code is what shows PGO changed anything.
+		same, err := sameCode(p.off, p.pgo)
 		if err != nil {
 			return nil, err
 		}
 		if same {
-			fmt.Fprintf(os.Stderr, "pgo-compare: %s: the test binaries with and without the profile are identical: PGO changed nothing here (is the profile of this code?)\n", path)
+			fmt.Fprintf(os.Stderr, "pgo-compare: %s: the profile changed no machine code in its test binary (is it a profile of this code?)\n", path)
+			unchanged++
 			continue
 		}
 		pkgs = append(pkgs, p)
 	}
+	if len(pkgs) == 0 && unchanged > 0 {
+		return nil, fmt.Errorf("nothing to compare: the profile changes no code in the packages with benchmarks")
+	}
+	if len(pkgs) == 0 {
+		return nil, fmt.Errorf("no benchmark matching -bench %q in %s", cfg.bench, strings.Join(cfg.patterns, " "))
+	}
 	return pkgs, nil
 }
 
-func sameFile(a, b string) (bool, error) {
-	ha, err := hashFile(a)
+// sameCode reports whether two binaries hold the same machine code: the
+// hashes of their text sections (ELF, Mach-O, PE), or of the whole files
+// for other formats.
+func sameCode(a, b string) (bool, error) {
+	ha, err := hashCode(a)
 	if err != nil {
 		return false, err
 	}
-	hb, err := hashFile(b)
+	hb, err := hashCode(b)
 	if err != nil {
 		return false, err
 	}
 	return bytes.Equal(ha, hb), nil
 }
 
-func hashFile(name string) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
+func hashCode(name string) ([]byte, error) {
+	var r io.Reader
+	if f, err := elf.Open(name); err == nil {
+		defer f.Close()
+		if s := f.Section(".text"); s != nil {
+			r = s.Open()
+		}
+	} else if f, err := macho.Open(name); err == nil {
+		defer f.Close()
+		if s := f.Section("__text"); s != nil {
+			r = s.Open()
+		}
+	} else if f, err := pe.Open(name); err == nil {
+		defer f.Close()
+		if s := f.Section(".text"); s != nil {
+			r = s.Open()
+		}
 	}
-	defer f.Close()
+	if r == nil {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return nil, err
+	if _, err := io.Copy(h, r); err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	return h.Sum(nil), nil
 }
@@ -136,9 +173,19 @@ type buildCost struct {
 // the coverage step wrote one), which recompiles every package.
 func measureBuildCost(cfg *config, cov *coverage) (*buildCost, error) {
 	c := &buildCost{pkgs: cfg.build}
-	outDir := filepath.Join(cfg.out, "build") + string(filepath.Separator)
+	// Binaries go to the scratch directory, not the module; go build
+	// refuses -o DIR/ when no package is a main one (and writes nothing
+	// for those anyway).
+	names, err := goCmd(cfg, append([]string{"list", "-f", "{{.Name}}"}, cfg.build...)...).Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list %s: %v", strings.Join(cfg.build, " "), err)
+	}
+	var output []string
+	if strings.Contains("\n"+string(names), "\nmain\n") {
+		output = []string{"-o", filepath.Join(cfg.out, "build") + string(filepath.Separator)}
+	}
 	build := func(args ...string) (timing, error) {
-		args = append(append([]string{"build", "-o", outDir}, args...), cfg.build...)
+		args = append(append(append([]string{"build"}, output...), args...), cfg.build...)
 		cmd := goCmd(cfg, args...)
 		start := time.Now()
 		if err := cmd.Run(); err != nil {
@@ -148,7 +195,6 @@ func measureBuildCost(cfg *config, cov *coverage) (*buildCost, error) {
 		return timing{time.Since(start), st.UserTime() + st.SystemTime()}, nil
 	}
 	fmt.Fprintf(os.Stderr, "pgo-compare: timing go build -a %s without and with the profile\n", strings.Join(cfg.build, " "))
-	var err error
 	if c.off, err = build("-a", "-pgo=off"); err != nil {
 		return nil, err
 	}

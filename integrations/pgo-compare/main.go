@@ -129,9 +129,6 @@ func run(cfg *config) error {
 	if err != nil {
 		return err
 	}
-	if len(pkgs) == 0 {
-		return fmt.Errorf("no benchmark matching -bench %q in %s", cfg.bench, strings.Join(cfg.patterns, " "))
-	}
 	if err := measure(cfg, pkgs); err != nil {
 		return err
 	}
