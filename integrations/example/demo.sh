@@ -14,8 +14,8 @@ port=${DEMO_PORT:-16060}
 # PGO needs a profile of some hundreds of samples to find the hot call
 # edges: 5 s of 2 workers gave under 100 on a busy machine and bought half
 # the gain. More workers than cores keep the service busy while others
-# compete for the CPU, and 15 s gave over 500 samples at load 16.
-seconds=${DEMO_SECONDS:-15}
+# compete for the CPU; 15 s gave 438 samples at load 18, 20 s aims past 500.
+seconds=${DEMO_SECONDS:-20}
 workers=$((4 * $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)))
 
 rm -rf "$work"
