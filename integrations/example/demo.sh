@@ -53,7 +53,9 @@ echo "$line"
 # The payoff, measured on the hot package's benchmark; the build cost on
 # cmd/batch, the smaller main package built from the same code (67 packages
 # to compile with its dependencies; cmd/server's net/http makes it 198).
-echo "demo: measuring what PGO bought: internal/work's benchmark, 10 rounds with and without the profile"
+# 20 rounds, not the tool's 10: at load 20 on 2 CPUs, 10 rounds twice left
+# a 3-5 % gap at p=0.052, and a round costs about a second of CPU.
+echo "demo: measuring what PGO bought: internal/work's benchmark, 20 rounds with and without the profile"
 go -C "$here/../pgo-compare" build -o "$work/pgo-compare" .
 "$work/pgo-compare" -dir "$work/example" -profile "$work/example/cmd/server/default.pgo" \
-	-build ./cmd/batch ./internal/work
+	-count 20 -build ./cmd/batch ./internal/work
