@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -97,12 +98,12 @@ func printProfile(info *profileInfo) {
 // calls, as pprof expands them into frames.
 type edge struct{ caller, callee string }
 
-// frames returns a sample's stack, innermost function first, inlined
-// frames included; runtime.asyncPreempt, where a preemption signal
+// frames returns the functions of a stack's locations, innermost first,
+// inlined frames included; runtime.asyncPreempt, where a preemption signal
 // interrupted the code, is left out: it is no call the code makes.
-func frames(s *profile.Sample) []string {
+func frames(locs []*profile.Location) []string {
 	var fs []string
-	for _, loc := range s.Location {
+	for _, loc := range locs {
 		for _, l := range loc.Line {
 			if l.Function != nil && l.Function.Name != "runtime.asyncPreempt" {
 				fs = append(fs, l.Function.Name)
@@ -110,6 +111,25 @@ func frames(s *profile.Sample) []string {
 		}
 	}
 	return fs
+}
+
+// pgoEdges returns the call edges Go's PGO weighs for a sample: those
+// between the frames of its two innermost locations, inlined frames
+// included, each once (cmd/internal/pgo builds its graph so).
+func pgoEdges(s *profile.Sample) []edge {
+	locs := s.Location
+	if len(locs) > 2 {
+		locs = locs[:2]
+	}
+	fs := frames(locs)
+	var es []edge
+	for k := 0; k+1 < len(fs); k++ {
+		e := edge{fs[k+1], fs[k]}
+		if e.caller != e.callee && !slices.Contains(es, e) {
+			es = append(es, e)
+		}
+	}
+	return es
 }
 
 type weighted struct {
@@ -129,8 +149,9 @@ type coverage struct {
 // benchCoverage profiles the benchmarks (the -pgo=off binaries, a few
 // times the iterations of a measured run) and returns how much of the
 // profile's hot call-edge weight they exercised. Hot edges are those PGO
-// acts on: Go's compiler weighs a sample's innermost call (caller to leaf)
-// and takes the heaviest edges up to 99 % of the total weight. An edge is
+// acts on: Go's compiler weighs the calls at a sample's innermost end
+// (pgoEdges) and takes the heaviest edges up to 99 % of the total weight
+// as hot call sites. An edge is
 // exercised when the benchmarks' profile shows that call anywhere on a
 // stack, not only at the leaf, so short benchmark profiles still count it.
 func benchCoverage(cfg *config, pkgs []*pkg) (*coverage, error) {
@@ -180,7 +201,7 @@ func benchCoverage(cfg *config, pkgs []*pkg) (*coverage, error) {
 		if si >= 0 {
 			c.benchSamples += s.Value[si]
 		}
-		fs := frames(s)
+		fs := frames(s.Location)
 		for k := 0; k+1 < len(fs); k++ {
 			ran[edge{fs[k+1], fs[k]}] = true
 		}
@@ -196,8 +217,8 @@ func benchCoverage(cfg *config, pkgs []*pkg) (*coverage, error) {
 	weights := map[edge]int64{}
 	var all int64
 	for _, s := range prod.Sample {
-		if fs := frames(s); len(fs) >= 2 {
-			weights[edge{fs[1], fs[0]}] += s.Value[vi]
+		for _, e := range pgoEdges(s) {
+			weights[e] += s.Value[vi]
 			all += s.Value[vi]
 		}
 	}
