@@ -62,14 +62,8 @@ func buildPairs(cfg *config) ([]*pkg, error) {
 		if _, err := os.Stat(p.off); err != nil {
 			continue // no test files
 		}
-		list, err := exec.Command(p.off, "-test.list", topBench).Output()
-		if err != nil {
-			return nil, fmt.Errorf("%s -test.list: %v", path, err)
-		}
-		for _, name := range strings.Fields(string(list)) {
-			if strings.HasPrefix(name, "Benchmark") {
-				p.benches = append(p.benches, name)
-			}
+		if err := listBenches(p, topBench); err != nil {
+			return nil, err
 		}
 		if len(p.benches) == 0 {
 			continue
@@ -98,6 +92,44 @@ func buildPairs(cfg *config) ([]*pkg, error) {
 		return nil, fmt.Errorf("no benchmark matching -bench %q in %s", cfg.bench, strings.Join(cfg.patterns, " "))
 	}
 	return pkgs, nil
+}
+
+// listBenches sets p.benches to the top-level benchmarks of its test
+// binary that match topBench.
+func listBenches(p *pkg, topBench string) error {
+	list, err := exec.Command(p.off, "-test.list", topBench).Output()
+	if err != nil {
+		return fmt.Errorf("%s -test.list: %v", p.off, err)
+	}
+	for _, name := range strings.Fields(string(list)) {
+		if strings.HasPrefix(name, "Benchmark") {
+			p.benches = append(p.benches, name)
+		}
+	}
+	return nil
+}
+
+// givenPair is the pair of test binaries given with -binaries, built by
+// another build system (Bazel's go_test with and without pgoprofile); they
+// run in -dir.
+func givenPair(cfg *config) ([]*pkg, error) {
+	p := &pkg{importPath: filepath.Base(cfg.dir),
+		dir: cfg.dir, off: cfg.binaries[0], pgo: cfg.binaries[1], iters: map[string]int{}}
+	topBench, _, _ := strings.Cut(cfg.bench, "/")
+	if err := listBenches(p, topBench); err != nil {
+		return nil, err
+	}
+	if len(p.benches) == 0 {
+		return nil, fmt.Errorf("no benchmark matching -bench %q in %s", cfg.bench, p.off)
+	}
+	same, err := sameCode(p.off, p.pgo)
+	if err != nil {
+		return nil, err
+	}
+	if same {
+		return nil, fmt.Errorf("nothing to compare: %s and %s hold the same machine code", p.off, p.pgo)
+	}
+	return []*pkg{p}, nil
 }
 
 // sameCode reports whether two binaries hold the same machine code: the

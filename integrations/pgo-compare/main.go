@@ -7,7 +7,8 @@
 //	go -C integrations/pgo-compare run . -dir MODULE_DIR -profile default.pgo [flags] [packages]
 //
 // Packages default to ./... (relative to -dir); packages without benchmarks
-// matching -bench are left out. The exit status is 0 when at least one
+// matching -bench are left out. With -binaries OFF,PGO it runs two test
+// binaries another build system made (Bazel) instead of building any. The exit status is 0 when at least one
 // benchmark was compared, 1 when none could be, 2 on a usage error.
 package main
 
@@ -33,6 +34,7 @@ type config struct {
 	rounds    int
 	build     []string // packages for the build-cost line; none: skipped
 	benchstat string   // benchstat binary; empty: installed on first use
+	binaries  []string // a prebuilt pair of test binaries: without, with PGO
 	out       string   // where the result files go
 	coverage  bool
 }
@@ -60,6 +62,7 @@ func parseFlags(args []string) (*config, error) {
 	build := fs.String("build", "", "packages the build-cost line builds (default: the benchmarked ones; \"none\" to skip)")
 	fs.StringVar(&cfg.benchstat, "benchstat", "", "benchstat `binary` (default: installed once from the Go module proxy)")
 	fs.StringVar(&cfg.out, "o", "", "`directory` to keep the binaries and result files in (default: a temporary one)")
+	binaries := fs.String("binaries", "", "`OFF,PGO`: two test binaries already built without and with the profile, run in -dir instead of building the packages")
 	fs.BoolVar(&cfg.coverage, "coverage", true, "report how much of the profile's hot call edges the benchmarks exercised")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -94,9 +97,27 @@ func parseFlags(args []string) (*config, error) {
 	if len(cfg.patterns) == 0 {
 		cfg.patterns = []string{"./..."}
 	}
+	if *binaries != "" {
+		off, pgo, ok := strings.Cut(*binaries, ",")
+		if !ok || off == "" || pgo == "" || len(fs.Args()) > 0 {
+			return nil, fmt.Errorf("-binaries wants OFF,PGO and no packages")
+		}
+		for _, b := range []string{off, pgo} {
+			abs, err := filepath.Abs(b)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := os.Stat(abs); err != nil {
+				return nil, fmt.Errorf("-binaries: %v", err)
+			}
+			cfg.binaries = append(cfg.binaries, abs)
+		}
+	}
 	switch *build {
 	case "":
-		cfg.build = cfg.patterns
+		if cfg.binaries == nil {
+			cfg.build = cfg.patterns
+		}
 	case "none":
 	default:
 		cfg.build = strings.Fields(*build)
@@ -125,7 +146,12 @@ func run(cfg *config) error {
 	}
 	loadStart := loadAverage()
 
-	pkgs, err := buildPairs(cfg)
+	var pkgs []*pkg
+	if cfg.binaries != nil {
+		pkgs, err = givenPair(cfg)
+	} else {
+		pkgs, err = buildPairs(cfg)
+	}
 	if err != nil {
 		return err
 	}

@@ -150,6 +150,24 @@ func TestCompareExample(t *testing.T) {
 	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "build cost: after a new profile") {
 		t.Errorf("the report ends with %q, not the build cost", last)
 	}
+
+	// Binaries another build system made (Bazel's go_test with and
+	// without pgoprofile) are run as given: here go test -c's own.
+	given := exec.Command(tool, "-dir", filepath.Join(example, "internal", "work"), "-profile", prof,
+		"-benchstat", benchstat, "-count", "6", "-benchtime", "0.05s", "-coverage=false",
+		"-binaries", ownOff+","+ownPgo)
+	stdout.Reset()
+	stderr.Reset()
+	given.Stdout, given.Stderr = &stdout, &stderr
+	if err := given.Run(); err != nil {
+		t.Fatalf("pgo-compare -binaries: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	if re := `(?m)^PGO: .* \(BenchmarkUnit(-\d+)? in work; p=[\d.]+, n=6\)$`; !regexp.MustCompile(re).MatchString(stdout.String()) {
+		t.Errorf("pgo-compare -binaries: no payoff line %s:\n%s", re, stdout.String())
+	}
+	if strings.Contains(stdout.String(), "build cost") || strings.Contains(stderr.String(), "building the test binary") {
+		t.Errorf("pgo-compare -binaries built something:\n%s%s", stdout.String(), stderr.String())
+	}
 }
 
 // text is a binary's machine code: what PGO changes (the files differ in
@@ -228,6 +246,8 @@ func TestCompareRejects(t *testing.T) {
 		{[]string{"-profile", "/nonexistent.pgo"}, "-profile: "},
 		{[]string{"-profile", tool, "-count", "5"}, "-count 5: benchstat needs at least 6 rounds"},
 		{[]string{"-profile", tool, "-benchtime", "fast"}, `-benchtime "fast"`},
+		{[]string{"-profile", tool, "-binaries", tool}, "-binaries wants OFF,PGO"},
+		{[]string{"-profile", tool, "-binaries", tool + ",/nonexistent.test"}, "-binaries: "},
 	} {
 		cmd := exec.Command(tool, tc.args...)
 		out, err := cmd.CombinedOutput()
