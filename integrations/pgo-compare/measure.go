@@ -76,6 +76,7 @@ func results(out []byte) (lines []string, minIters int, procs string) {
 // busy machine stretches, hence the second step. Both variants then run once
 // unmeasured (warm caches, page cache).
 func calibrate(cfg *config, p *pkg, subBench string) error {
+	var kept []string
 	for _, b := range p.benches {
 		n := cfg.iters
 		if n == 0 {
@@ -83,9 +84,9 @@ func calibrate(cfg *config, p *pkg, subBench string) error {
 			if err != nil {
 				return err
 			}
-			_, n, _ = results(out)
-			if n == 0 {
-				return fmt.Errorf("%s %s: no benchmark result in its output", p.importPath, b)
+			if _, n, _ = results(out); n == 0 {
+				skipped(p, b)
+				continue
 			}
 			_, cpu, err := runOnce(p, p.off, b, subBench, n, 0)
 			if err != nil {
@@ -95,12 +96,25 @@ func calibrate(cfg *config, p *pkg, subBench string) error {
 				n = max(1, int(float64(n)*float64(cfg.cpuPerRun)/float64(cpu)))
 			}
 		}
-		p.iters[b] = n
-		if _, _, err := runOnce(p, p.pgo, b, subBench, n, 0); err != nil {
+		out, _, err := runOnce(p, p.pgo, b, subBench, n, 0)
+		if err != nil {
 			return err
 		}
+		if lines, _, _ := results(out); len(lines) == 0 {
+			skipped(p, b)
+			continue
+		}
+		p.iters[b] = n
+		kept = append(kept, b)
 	}
+	p.benches = kept
 	return nil
+}
+
+// skipped says a benchmark is left out: it gave no result (b.Skip, or a
+// -bench sub-benchmark pattern that matches none of its sub-benchmarks).
+func skipped(p *pkg, bench string) {
+	fmt.Fprintf(os.Stderr, "pgo-compare: %s: %s gave no result (skipped?), left out\n", p.importPath, bench)
 }
 
 // measure runs every benchmark of both variants cfg.rounds times,
@@ -108,11 +122,16 @@ func calibrate(cfg *config, p *pkg, subBench string) error {
 // benchmarks' own lines plus a line with the measured CPU time per op.
 func measure(cfg *config, pkgs []*pkg) error {
 	_, subBench, _ := strings.Cut(cfg.bench, "/")
+	n := 0
 	for _, p := range pkgs {
 		fmt.Fprintf(os.Stderr, "pgo-compare: %s: calibrating %s\n", p.importPath, strings.Join(p.benches, " "))
 		if err := calibrate(cfg, p, subBench); err != nil {
 			return err
 		}
+		n += len(p.benches)
+	}
+	if n == 0 {
+		return fmt.Errorf("no benchmark gave a result")
 	}
 	files := map[string]*bytes.Buffer{"off": {}, "pgo": {}}
 	for r := 0; r < cfg.rounds; r++ {
