@@ -11,7 +11,8 @@ In MODULE.bazel:
     )
     use_repo(pgo, "foo_pgo")
 
-then `go_binary(name = "foo", pgoprofile = "@foo_pgo//:default.pgo", ...)`.
+then, in the go_binary, `pgoprofile = "@foo_pgo//:default.pgo",  # keep`
+(without "# keep", Gazelle deletes the label: see bazel/README.md).
 Every pgo.profile tag takes the attributes of pgofetch_profile.
 """
 
@@ -25,7 +26,7 @@ _profile_tag = tag_class(
         ),
         **TAG_ATTRS
     ),
-    doc = "A repository holding a Go CPU profile fetched by pgofetch: :default.pgo, :profile, :update.",
+    doc = "A repository holding a Go CPU profile fetched by pgofetch: :default.pgo, :update, :fetch.log.",
 )
 
 def _pgo_impl(module_ctx):
@@ -54,7 +55,7 @@ def _pgo_impl(module_ctx):
                 fetch_timeout = tag.timeout,
                 fail = tag.fail,
                 trim = tag.trim,
-                format = tag.format,
+                fallback = tag.fallback,
                 api_url = tag.api_url,
                 pgofetch = tag.pgofetch,
             )

@@ -7,7 +7,8 @@
         queries = ["service:foo env:prod"],
     )
 
-then `go_binary(name = "foo", pgoprofile = "@foo_pgo//:default.pgo", ...)`.
+then, in the go_binary, `pgoprofile = "@foo_pgo//:default.pgo",  # keep`
+(without "# keep", Gazelle deletes the label: see bazel/README.md).
 """
 
 load("//bazel/private:profile.bzl", _pgofetch_profile = "pgofetch_profile")

@@ -1,12 +1,14 @@
 package tests
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"pgofetch/tests/gen"
 )
@@ -69,6 +71,7 @@ func badCases() []badCase {
 		inZip("ZIP entry with corrupt deflate data", gen.ZipCorruptDeflate(good), `bad\.pprof`, `deflate|corrupt|invalid`),
 		inZip("ZIP entry failing its CRC", gen.ZipBadCRC(good), `bad\.pprof`, `crc|checksum`),
 		inZip("ZIP entry with unsupported method", gen.ZipUnsupportedMethod(good), `bad\.pprof`, `method|unsupported|compression`),
+		inZip("ZIP entry name holding a NUL", gen.Zip([]gen.ZipEntry{{Name: "a\x00b.pprof", Data: good}}), `the name of entry 0 holds a NUL byte`),
 		inZip("empty ZIP", gen.ZipEmpty(), `empty|no (profiles?|entries|files)`),
 		inZip("truncated ZIP", gen.ZipTruncated(good), `truncat|end of central|damaged|corrupt|not a valid|incomplete`),
 		inZip("ZIP entry that is not a profile", gen.Zip([]gen.ZipEntry{{Name: "good.pprof", Data: good}, {Name: "notes.txt", Data: gen.BadVarint()}}), `notes\.txt`, `varint`),
@@ -310,6 +313,15 @@ func TestUsageErrors(t *testing.T) {
 			[]string{`DEST|argument`}},
 		{"no arguments at all", func(src, dest string) []string { return nil },
 			[]string{`DEST|argument`}},
+		{"-limit json-depth beyond the JSON parser's", func(src, dest string) []string {
+			return []string{"-limit", "json-depth=5000", "-in", src, dest}
+		}, []string{`invalid value "json-depth=5000" for flag -limit: json-depth is at most 1000`}},
+		// A blank QUERY would be sent as " runtime:go", every Go profile
+		// of the organisation.
+		{"empty QUERY", func(src, dest string) []string { return []string{"", dest} },
+			[]string{`QUERY 1 is empty: it would match every Go profile`}},
+		{"blank QUERY after a good one", func(src, dest string) []string { return []string{"service:foo", "  \t ", dest} },
+			[]string{`QUERY 2 is empty`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -347,5 +359,62 @@ func TestUsageErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkJSONLines fails unless every line of a -json run's stderr is one
+// JSON object (valid UTF-8 too: a decoder would silently replace bad
+// bytes) with a level and a message, and returns the objects.
+func checkJSONLines(t *testing.T, stderr string) []map[string]any {
+	t.Helper()
+	var objs []map[string]any
+	for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+		var o map[string]any
+		if !utf8.ValidString(l) || !json.Valid([]byte(l)) || json.Unmarshal([]byte(l), &o) != nil ||
+			o["level"] == nil || o["msg"] == nil {
+			t.Errorf("not a JSON log line: %q", l)
+			continue
+		}
+		objs = append(objs, o)
+	}
+	return objs
+}
+
+// -json output is JSON whatever bytes a source's name holds: invalid
+// UTF-8 becomes U+FFFD, control characters and quotes are escaped, and a
+// message cut to its maximum length in the middle of a character stays
+// valid.
+func TestJSONLogsAlwaysValid(t *testing.T) {
+	requireBinary(t)
+	dir := t.TempDir()
+	good := gen.Gzipped(gen.Plain(gen.Minimal()))
+	odd := writeFile(t, filepath.Join(dir, "odd-\xff\xfe-\"q\"-\x01-\u00e9\xe2\x82.pprof"), good)
+	part := strings.Repeat("\u20ac", 80) // 240 bytes
+	long := filepath.Join(dir, part, part, part, part, part, "x.pprof")
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"good run, odd name", []string{"-in", odd}, 0},
+		{"missing file, odd name", []string{"-fail", "-in", odd + "\n-missing"}, exitSource},
+		{"message cut mid-character", []string{"-fail", "-in", long}, exitSource},
+		{"fail-open", []string{"-in", long}, exitOK},
+	} {
+		dest := filepath.Join(t.TempDir(), "default.pgo")
+		r := pgofetch(t, append(append([]string{"-json"}, c.args...), dest)...)
+		if r.code != c.code {
+			t.Errorf("%s: exit %d, want %d\n%s", c.name, r.code, c.code, r)
+		}
+		objs := checkJSONLines(t, r.stderr)
+		if len(objs) < 2 {
+			t.Errorf("%s: %d JSON lines\n%s", c.name, len(objs), r)
+		}
+		for _, o := range objs {
+			if o["level"] == "ERROR" && !strings.Contains(o["msg"].(string), "odd-\ufffd\ufffd-\"q\"-\x01-\u00e9\ufffd") &&
+				!strings.Contains(o["msg"].(string), "\u20ac\u20ac\u20ac") {
+				t.Errorf("%s: the error does not name the source: %q", c.name, o["msg"])
+			}
+		}
 	}
 }

@@ -2,14 +2,10 @@ package tests
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
-
-	"pgofetch/tests/internal/testenv"
 )
 
 // usageText runs pgofetch -h and returns the usage it prints (on stdout or
@@ -56,57 +52,6 @@ func TestVersion(t *testing.T) {
 		t.Errorf("-version printed %q, want one line \"pgofetch X.Y.Z ...\"", out)
 	}
 }
-
-// README's "Command line" section is exactly what -h prints.
-func TestReadmeUsage(t *testing.T) {
-	requireBinary(t)
-	path := filepath.Join(testenv.RepoRoot(t), "README.md")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("README.md: %v (its \"## Command line\" section must hold the -h text)", err)
-	}
-	readme := strings.ReplaceAll(string(data), "\r\n", "\n")
-	i := strings.Index(readme, "\n## Command line\n")
-	if i < 0 {
-		t.Fatalf("README.md has no \"## Command line\" heading")
-	}
-	rest := readme[i+len("\n## Command line\n"):]
-	if next := strings.Index(rest, "\n## "); next >= 0 {
-		rest = rest[:next] // the block must be in this section
-	}
-	open := strings.Index(rest, "```")
-	if open < 0 {
-		t.Fatalf("README.md: no ``` block in the \"Command line\" section")
-	}
-	body := rest[open+3:]
-	nl := strings.Index(body, "\n")
-	if nl < 0 {
-		t.Fatalf("README.md: unterminated ``` block")
-	}
-	body = body[nl+1:] // after the info string
-	end := strings.Index(body, "```")
-	if end < 0 {
-		t.Fatalf("README.md: unterminated ``` block")
-	}
-	block := body[:end]
-	usage := usageText(t, "-h")
-	if block != usage {
-		t.Errorf("README.md's Command line block differs from `pgofetch -h`:\n%s", lineDiff(block, usage))
-	}
-}
-
-// lineDiff shows the first line that differs.
-func lineDiff(readme, usage string) string {
-	a, b := strings.Split(readme, "\n"), strings.Split(usage, "\n")
-	for i := 0; i < len(a) && i < len(b); i++ {
-		if a[i] != b[i] {
-			return "line " + strconv.Itoa(i+1) + ":\n  README: " + quote(a[i]) + "\n  -h:     " + quote(b[i])
-		}
-	}
-	return "README has " + strconv.Itoa(len(a)) + " lines, -h " + strconv.Itoa(len(b))
-}
-
-func quote(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\t", "\\t"), " ", "·") }
 
 // Go's flag syntax: -x and --x, -x=v and -x v, booleans as -x or -x=false;
 // every spelling gives the same DEST.

@@ -2,44 +2,34 @@
 
 The repository runs pgofetch once, at fetch time, and exposes:
 
-    @<name>//:default.pgo   the merged pprof profile (empty when no profile was
-                            reachable and fail = False: Go then builds without PGO)
-    @<name>//:profile       default.pgo, or with format = "preprofile" Go's
-                            preprocessed form (default.preprofile)
+    @<name>//:default.pgo   the merged pprof profile: the one just fetched, else
+                            the last good one, else the fallback, else empty
+                            (Go then builds without PGO)
     @<name>//:update        `bazel run @<name>//:update -- DIR` copies default.pgo
                             into DIR (for teams that commit it)
     @<name>//:fetch.log     what pgofetch said (never a key)
 
 Bazel caches the repository: it is fetched again only when an attribute, the
 rule's code, a label input, or one of the variables in _ENVIRON changes, or on
-`bazel sync --only=<name>`. PGOFETCH_REFRESH is the variable callers bump to
-refresh. The Datadog keys come from the file named by PGOFETCH_KEYS_FILE (or
-from the environment, which Bazel logs) and are deliberately not in _ENVIRON,
-so rotating a key never refetches.
+`bazel sync --only=<name>`. Bazel deletes the repository before it fetches it
+again, so the last good profile is kept outside it, in the user's cache
+directory, and a failed fetch falls back to it.
 """
 
-# Variables whose value is part of the repository's identity: a change
-# refetches. DD_API_KEY and DD_APP_KEY must never be listed here (a key
-# rotation would refetch, and Bazel would hash the key into its marker file).
+# Variables that change the profile's content: a change refetches. Nothing
+# else is declared (a change of CC, PATH or a proxy must not cost a fetch,
+# nor in an outage the profile). DD_API_KEY and DD_APP_KEY must never be
+# listed here: a key rotation would refetch, and Bazel would hash the key
+# into its marker file.
 _ENVIRON = [
     "PGOFETCH_REFRESH",  # bump (e.g. to the date) to fetch a fresh profile
     "DD_SITE",  # which Datadog site the queries go to
     "PGOFETCH_API_URL",  # pgofetch's own override of the API base URL
-    "CC",  # the compiler used when pgofetch is built from source
 ]
 
-_FORMATS = ["pprof", "preprofile"]
-
-# What core/ builds against, for building pgofetch from source: the header
-# and library a probe compiles against, the pkg-config name, the
-# Debian/Ubuntu package that provides them, and whether pgofetch links it
-# (libcurl is opened at run time, by the first fetch: core/src/curl_load.h).
-_BUILD_DEPS = [
-    struct(name = "libcurl", header = "curl/curl.h", lib = "curl", pc = "libcurl", deb = "libcurl4-openssl-dev", link = False),
-    struct(name = "zlib", header = "zlib.h", lib = "z", pc = "zlib", deb = "zlib1g-dev", link = True),
-    struct(name = "zstd", header = "zstd.h", lib = "zstd", pc = "libzstd", deb = "libzstd-dev", link = True),
-    struct(name = "cJSON", header = "cjson/cJSON.h", lib = "cjson", pc = "libcjson", deb = "libcjson-dev", link = True),
-]
+# pgofetch bounds its fetching itself (-timeout, passed through as given);
+# this only stops a pgofetch that hangs.
+_EXECUTE_LIMIT_S = 24 * 3600
 
 # The pgofetch repository's own root, found through a file of this package.
 _ANCHOR = Label("//bazel:BUILD.bazel")
@@ -55,153 +45,102 @@ def _label_string(label):
 def _what(ctx):
     return "pgofetch_profile(name = \"%s\")" % ctx.attr.name
 
-# ---------------------------------------------------------------------------
-# Go durations (only to bound ctx.execute; pgofetch validates them itself).
+def _warn(ctx, text):
+    """One warning line (Bazel shows it as a DEBUG line)."""
+    print("WARNING: %s: %s" % (_what(ctx), text))
 
-_UNIT_MS = {"ns": 0, "us": 0, "µs": 0, "ms": 1, "s": 1000, "m": 60000, "h": 3600000}
-
-def _duration_ms(s):
-    """Milliseconds in a Go duration such as 1m30s, or None if malformed."""
-    if s in ("0", ""):
-        return 0
-    total = 0
-    i = 0
-    n = len(s)
-    for _ in range(n):
-        if i >= n:
-            break
-        j = i
-        for _ in range(n):
-            if j < n and (s[j].isdigit() or s[j] == "."):
-                j += 1
-            else:
-                break
-        number = s[i:j]
-        if not number or number.count(".") > 1:
-            return None
-        k = j
-        for _ in range(n):
-            if k < n and not (s[k].isdigit() or s[k] == "."):
-                k += 1
-            else:
-                break
-        unit = s[j:k]
-        if unit not in _UNIT_MS:
-            return None
-        whole, _, frac = number.partition(".")
-        ms = int(whole or "0") * _UNIT_MS[unit]
-        if frac:
-            ms += int(frac) * _UNIT_MS[unit] // _pow10(len(frac))
-        total += ms
-        i = k
-    return total
-
-def _pow10(n):
-    r = 1
-    for _ in range(n):
-        r *= 10
-    return r
+def _first_line(text, marks):
+    """The first line of text holding one of marks (else the last non-empty
+    line), trimmed: a tool's long output as one line."""
+    lines = [l.strip(" -\t") for l in text.splitlines() if l.strip(" -\t")]
+    for l in lines:
+        for m in marks:
+            if m in l:
+                return l
+    return lines[-1] if lines else "no output"
 
 # ---------------------------------------------------------------------------
-# Which pgofetch: the attribute, else PATH, else built from source.
+# Where the rule keeps what must outlive the repository: the user's cache
+# directory, one folder per repository of each workspace.
 
-def _find_pgofetch(ctx):
-    if ctx.attr.pgofetch:
-        return str(ctx.path(ctx.attr.pgofetch)), "the pgofetch attribute (%s)" % ctx.attr.pgofetch
+def _cache_dir(ctx):
+    base = ctx.os.environ.get("XDG_CACHE_HOME", "")
+    if not base:
+        home = ctx.os.environ.get("HOME", "")
+        if not home:
+            return None
+        base = home + "/.cache"
+
+    # The repository's own directory names the workspace (its output base)
+    # and the repository.
+    return ctx.path("%s/pgofetch/bazel/%s-%d" % (base, ctx.attr.name, _unsigned(hash(str(ctx.path("."))))))
+
+def _unsigned(n):
+    return n + 4294967296 if n < 0 else n
+
+def _mkdir(ctx, path):
+    return ctx.execute(["mkdir", "-p", str(path)]).return_code == 0
+
+def _copy(ctx, src, dst):
+    """Copies a file byte for byte (ctx.file would encode it as text)."""
+    res = ctx.execute(["cp", "-f", str(src), str(dst)])
+    if res.return_code != 0:
+        fail("%s: cannot copy %s to %s: %s" % (_what(ctx), src, dst, res.stderr.strip()))
+
+# ---------------------------------------------------------------------------
+# Which pgofetch: the attribute, else PATH, else built by the project's own
+# CMake build (the one description of how pgofetch is built).
+
+def _find_pgofetch(ctx, tool_attr, root, cache):
+    """(path, where it came from, None), or (None, None, why there is none)."""
+    if tool_attr:
+        return str(tool_attr), "the pgofetch attribute (%s)" % ctx.attr.pgofetch, None
     found = ctx.which("pgofetch")
     if found:
-        return str(found), "PATH"
-    return _build_pgofetch(ctx), "built from source"
+        return str(found), "PATH", None
+    cmake = ctx.which("cmake")
+    if not cmake:
+        return None, None, "no pgofetch: none on PATH, and no cmake to build it (install cmake or put pgofetch on PATH)"
+    if not cache:
+        return None, None, "no pgofetch: none on PATH, and neither HOME nor XDG_CACHE_HOME to build it in"
+    return _cmake_build(ctx, str(cmake), root, cache)
 
-def _find_cc(ctx):
-    """The host C compiler as an argv prefix: $CC, else cc, gcc or clang."""
-    cc = ctx.os.environ.get("CC", "").strip()
-    if cc:
-        words = [w for w in cc.split(" ") if w]
-        exe = words[0]
-        if "/" not in exe:
-            found = ctx.which(exe)
-            if not found:
-                fail(("%s: pgofetch must be built from source (no pgofetch attribute, none on PATH), " +
-                      "but the C compiler CC=%s was not found") % (_what(ctx), cc))
-            exe = str(found)
-        return [exe] + words[1:]
-    for name in ["cc", "gcc", "clang"]:
-        found = ctx.which(name)
-        if found:
-            return [str(found)]
-    fail(("%s: pgofetch must be built from source (no pgofetch attribute, none on PATH), " +
-          "but there is no C compiler: missing cc (Debian/Ubuntu package gcc); install one, " +
-          "set CC, put pgofetch on PATH, or set the pgofetch attribute") % _what(ctx))
+def _cmake_build(ctx, cmake, root, cache):
+    build = cache.get_child("build")
+    bindir = build.get_child("bin")
+    log = []
 
-def _pkg_config(ctx, modules, what = ["--cflags", "--libs"]):
-    """`pkg-config --cflags --libs MODULES` (or what else is asked) as a list, or None."""
-    pc = ctx.which("pkg-config")
-    if not pc:
-        return None
-    res = ctx.execute([pc] + what + modules)
-    if res.return_code != 0:
-        return None
-    return [w for w in res.stdout.strip().split(" ") if w]
-
-def _build_pgofetch(ctx):
-    root = ctx.path(_ANCHOR).dirname.dirname
-    src = root.get_child("core").get_child("src")
-    if not src.exists:
-        fail("%s: pgofetch must be built from source, but its sources are not at %s" % (_what(ctx), src))
-    sources = sorted([str(p) for p in src.readdir() if p.basename.endswith(".c")])
-    version = "unknown"
-    cmake = root.get_child("CMakeLists.txt")
-    if cmake.exists:
-        for line in ctx.read(cmake).splitlines():
-            if line.startswith("project(pgofetch VERSION "):
-                version = line[len("project(pgofetch VERSION "):].split(" ")[0].rstrip(")")
-    cc = _find_cc(ctx)
-    ctx.report_progress("Building pgofetch %s from source with %s" % (version, cc[0]))
-
-    # Probe the compiler, then every library, so that one failure names
-    # everything that is missing.
-    ctx.file("_build/probe_c.c", "#include <stdio.h>\nint main(void) { return 0; }\n")
-    res = ctx.execute(cc + ["-o", "_build/probe_c", "_build/probe_c.c"])
-    if res.return_code != 0:
-        fail(("%s: pgofetch must be built from source, but the C compiler %s cannot build a program " +
-              "(install gcc and libc6-dev, or set CC):\n%s") % (_what(ctx), " ".join(cc), res.stderr))
-    missing = []
-    for dep in _BUILD_DEPS:
-        probe = "_build/probe_%s" % dep.lib
-        ctx.file(probe + ".c", "#include <%s>\nint main(void) { return 0; }\n" % dep.header)
-        flags = _pkg_config(ctx, [dep.pc]) or ["-l" + dep.lib]
-        res = ctx.execute(cc + ["-o", probe, probe + ".c"] + flags)
+    # Configured once; `cmake --build` then redoes only what changed (and
+    # reconfigures by itself when a CMakeLists.txt changed).
+    if not build.get_child("CMakeCache.txt").exists:
+        ctx.report_progress("Configuring pgofetch's CMake build")
+        res = ctx.execute([
+            cmake,
+            "-S",
+            str(root),
+            "-B",
+            str(build),
+            "-DBUILD_TESTING=OFF",
+            "-DCMAKE_RUNTIME_OUTPUT_DIRECTORY=" + str(bindir),
+        ], timeout = 600)
+        log.append(res.stdout + res.stderr)
         if res.return_code != 0:
-            missing.append(dep)
-    if missing:
-        fail(("%s: pgofetch must be built from source (no pgofetch attribute, none on PATH), but " +
-              "its build dependencies are missing: %s. Install them (Debian/Ubuntu: apt-get install %s), " +
-              "put a pgofetch binary on PATH, or set the pgofetch attribute.") % (
-            _what(ctx),
-            ", ".join(["%s (<%s>, -l%s)" % (d.name, d.header, d.lib) for d in missing]),
-            " ".join([d.deb for d in missing]),
-        ))
-
-    linked = [d for d in _BUILD_DEPS if d.link]
-    flags = ((_pkg_config(ctx, [d.pc for d in _BUILD_DEPS if not d.link], ["--cflags"]) or []) +
-             (_pkg_config(ctx, [d.pc for d in linked]) or ["-l" + d.lib for d in linked]))
-    ctx.execute(["mkdir", "-p", "_tool"])
-    out = ctx.path("_tool/pgofetch")
-    cmd = cc + [
-        "-std=c11",
-        "-O2",
-        "-D_POSIX_C_SOURCE=200809L",
-        "-DPGOFETCH_VERSION=\"%s\"" % version,
-        "-I" + str(src),
-        "-o",
-        str(out),
-    ] + sources + flags + ["-pthread", "-lm", "-ldl"]
-    res = ctx.execute(cmd, timeout = 600)
-    if res.return_code != 0:
-        fail("%s: building pgofetch from %s failed:\n%s" % (_what(ctx), src, res.stderr))
-    ctx.delete("_build")
-    return str(out)
+            ctx.execute(["rm", "-rf", str(build)])
+            ctx.file("cmake.log", "".join(log), executable = False)
+            return None, None, "cannot build pgofetch: %s (install its build dependencies, core/install-deps.sh, or put pgofetch on PATH)" % (
+                _first_line(res.stdout + res.stderr, ["not found", "NOT found", "Could NOT", "CMake Error"]),
+            )
+    ctx.report_progress("Building pgofetch with CMake")
+    res = ctx.execute([cmake, "--build", str(build), "--target", "pgofetch"], timeout = 1800)
+    log.append(res.stdout + res.stderr)
+    ctx.file("cmake.log", "".join(log), executable = False)
+    tool = bindir.get_child("pgofetch")
+    if res.return_code != 0 or not tool.exists:
+        return None, None, "cannot build pgofetch: %s (see @%s//:cmake.log)" % (
+            _first_line(res.stdout + res.stderr, ["error", "Error"]),
+            ctx.attr.name,
+        )
+    return str(tool), "built by CMake in %s" % build, None
 
 # ---------------------------------------------------------------------------
 # Sources for -in.
@@ -245,9 +184,7 @@ def _in_sources(ctx):
     return out
 
 # ---------------------------------------------------------------------------
-
-def _size(ctx, path):
-    return len(ctx.read(path)) if path.exists else 0
+# Keys.
 
 # Runs "$@" with DD_API_KEY and DD_APP_KEY read from the file $1, so that the
 # keys never pass through Bazel: Bazel writes its whole client environment
@@ -276,37 +213,42 @@ def _key_runner(ctx):
     """The argv prefix that gives pgofetch the keys, and where they come from."""
     in_env = [k for k in ["DD_API_KEY", "DD_APP_KEY"] if k in ctx.os.environ]
     if in_env:
-        print(("WARNING: %s: %s in Bazel's environment: Bazel writes its whole environment into " +
-               "java.log in its output base. Put the keys in a file named by PGOFETCH_KEYS_FILE instead.") % (
-            _what(ctx),
+        _warn(ctx, "%s in Bazel's environment, which Bazel writes to java.log in its output base; name a keys file with PGOFETCH_KEYS_FILE instead" % (
             " and ".join(in_env) + (" is" if len(in_env) == 1 else " are"),
         ))
     keys_file = ctx.os.environ.get("PGOFETCH_KEYS_FILE", "")
     if not keys_file:
         return [], "the environment (DD_API_KEY, DD_APP_KEY)"
     if not ctx.path(keys_file).exists:
-        print("WARNING: %s: PGOFETCH_KEYS_FILE=%s does not exist; pgofetch gets no keys but the environment's" % (_what(ctx), keys_file))
+        _warn(ctx, "PGOFETCH_KEYS_FILE=%s does not exist; pgofetch gets only the environment's keys" % keys_file)
         return [], "the environment: PGOFETCH_KEYS_FILE=%s does not exist" % keys_file
     sh = ctx.which("sh")
     if not sh:
         fail("%s: PGOFETCH_KEYS_FILE needs a POSIX sh on PATH" % _what(ctx))
     return [str(sh), "-c", _WITH_KEYS, "pgofetch-keys", keys_file], "PGOFETCH_KEYS_FILE (%s)" % keys_file
 
-def _pgofetch_profile_impl(ctx):
-    attr = ctx.attr
-    if attr.format not in _FORMATS:
-        fail("%s: format must be one of %s, not %r" % (_what(ctx), _FORMATS, attr.format))
-    if not attr.queries and not attr.ins:
-        fail("%s: set queries (Datadog profile queries) or ins (profile files or pprof URLs), or both" % _what(ctx))
+# ---------------------------------------------------------------------------
 
-    tool, origin = _find_pgofetch(ctx)
-    dest = ctx.path("default.pgo")
+def _identity(ctx):
+    """What the profile is of: a last good profile of anything else is not
+    used (changing the queries in an outage gives no profile, not the old
+    service's)."""
+    env = ctx.os.environ
+    return "\n".join(["queries"] + ctx.attr.queries + ["ins"] + ctx.attr.ins + [
+        "api_url=" + ctx.attr.api_url,
+        "DD_SITE=" + env.get("DD_SITE", ""),
+        "PGOFETCH_API_URL=" + env.get("PGOFETCH_API_URL", ""),
+    ]) + "\n"
+
+def _fetch(ctx, tool, ins, last):
+    """Runs pgofetch into last; returns (ok, one line on failure, log)."""
+    attr = ctx.attr
     args = [
         tool,
         "-fail",  # the rule decides about failing open, from the exit code
         "-profiles=%d" % attr.profiles,
-        "-from=" + attr.from_,
-        "-timeout=" + attr.fetch_timeout,
+        "-from=" + attr.from_,  # durations go to pgofetch as given: it
+        "-timeout=" + attr.fetch_timeout,  # names a bad one in its usage error
     ]
     if not attr.trim:
         # trim = True leaves pgofetch its default (-trim), which older
@@ -314,56 +256,85 @@ def _pgofetch_profile_impl(ctx):
         args.append("-trim=false")
     if attr.api_url:
         args.append("-api-url=" + attr.api_url)
-    for s in _in_sources(ctx):
+    for s in ins:
         args += ["-in", s]
-    args += attr.queries + [str(dest)]
+    args += attr.queries + [str(last)]
 
-    ms = _duration_ms(attr.fetch_timeout)
-    limit = 600 if ms == None else ms // 1000 + 60
     what = ", ".join(["%d Datadog quer%s" % (len(attr.queries), "y" if len(attr.queries) == 1 else "ies")] +
                      (["%d -in source%s" % (len(attr.ins), "" if len(attr.ins) == 1 else "s")] if attr.ins else []))
     ctx.report_progress("Fetching Go CPU profiles with pgofetch (%s)" % what)
     runner, keys_from = _key_runner(ctx) if attr.queries else ([], "not needed")
-    res = ctx.execute(runner + args, timeout = limit)
 
-    # fetch.log holds pgofetch's own logs: pgofetch never logs a key.
-    log = "pgofetch: %s (%s)\nkeys: %s\nexit code: %d\n%s" % (tool, origin, keys_from, res.return_code, res.stderr)
-    failure = None
+    # pgofetch writes last only when the fetch succeeds, atomically: a failed
+    # fetch leaves the last good profile as it was.
+    res = ctx.execute(runner + args, timeout = _EXECUTE_LIMIT_S)
+    log = "keys: %s\nexit code: %d\n%s" % (keys_from, res.return_code, res.stderr)
     if res.return_code == 2:
-        fail("%s: pgofetch rejected its arguments (exit code 2):\n%s" % (_what(ctx), res.stderr))
-    elif res.return_code != 0:
-        failure = "pgofetch failed (exit code %d):\n%s" % (res.return_code, res.stderr)
-    elif not dest.exists:
-        failure = "pgofetch exited 0 but wrote no %s" % dest
+        fail("%s: pgofetch rejected its arguments: %s" % (_what(ctx), _first_line(res.stderr, ["pgofetch:"])))
+    if res.return_code != 0:
+        why = _first_line(res.stderr, ["ERR "])
+        if why.startswith("ERR "):
+            why = why[len("ERR "):]
+        if res.return_code == 7 and not runner:  # pgofetch's exit code for keys
+            why += "; name a keys file with PGOFETCH_KEYS_FILE"
+        return False, "fetch failed (pgofetch exit code %d: %s)" % (res.return_code, why), log
+    if not last.exists:
+        return False, "pgofetch exited 0 but wrote no profile", log
+    return True, None, log
 
-    if failure:
-        if attr.fail:
-            fail("%s: %s" % (_what(ctx), failure))
+def _pgofetch_profile_impl(ctx):
+    attr = ctx.attr
+    if not attr.queries and not attr.ins:
+        fail("%s: set queries (Datadog profile queries) or ins (profile files or pprof URLs), or both" % _what(ctx))
+
+    # Every label is resolved first: Bazel restarts the rule when one is not
+    # fetched yet, and what ran before a restart (pgofetch, a warning) would
+    # run twice.
+    root = ctx.path(_ANCHOR).dirname.dirname
+    tool_attr = ctx.path(attr.pgofetch) if attr.pgofetch else None
+    fallback = ctx.path(attr.fallback) if attr.fallback else None
+    ins = _in_sources(ctx)
+
+    cache = _cache_dir(ctx)
+    if cache and not _mkdir(ctx, cache):
+        cache = None
+    dest = ctx.path("default.pgo")
+
+    # The last good profile, and what it is of (a repository rule writes
+    # only inside its repository with ctx.file, so the key is copied out).
+    last = ctx.path("_last.pgo")
+    if cache:
+        last = cache.get_child("last.pgo")
+        key = cache.get_child("last.key")
+        identity = _identity(ctx)
+        if last.exists and (not key.exists or ctx.read(key) != identity):
+            ctx.execute(["rm", "-f", str(last)])
+        ctx.file("_last.key", identity, executable = False)
+        _copy(ctx, ctx.path("_last.key"), key)
+        ctx.delete("_last.key")
+
+    tool, origin, failure = _find_pgofetch(ctx, tool_attr, root, cache)
+    log = "pgofetch: %s (%s)\n" % (tool, origin) if tool else "pgofetch: none: %s\n" % failure
+    if tool:
+        ok, failure, fetch_log = _fetch(ctx, tool, ins, last)
+        log += fetch_log
+
+    if not failure:
+        _copy(ctx, last, dest)
+    elif attr.fail:
+        fail("%s: %s" % (_what(ctx), failure))
+    elif last.exists and len(ctx.read(last)) > 0:
+        _copy(ctx, last, dest)
+        log += "kept the last good profile\n"
+        _warn(ctx, "%s; building with the last good profile (details: @%s//:fetch.log)" % (failure, attr.name))
+    elif fallback:
+        _copy(ctx, fallback, dest)
+        log += "used the fallback %s\n" % attr.fallback
+        _warn(ctx, "%s; no earlier profile: building with the fallback %s" % (failure, attr.fallback))
+    else:
         ctx.file("default.pgo", "", executable = False)
-        log += "empty default.pgo: no profile was reachable; Go builds without PGO\n"
-        print(("WARNING: %s: %s\nUsing an empty profile: Go builds without PGO until the repository is " +
-               "fetched again (bump PGOFETCH_REFRESH, or bazel sync --only=%s).") % (_what(ctx), failure, attr.name))
-
-    profile_file = "default.pgo"
-    exports = ["default.pgo", "fetch.log"]
-    if attr.format == "preprofile":
-        profile_file = "default.preprofile"
-        exports.append(profile_file)
-        pre = ctx.path(profile_file)
-        if _size(ctx, dest) == 0:
-            ctx.file(profile_file, "", executable = False)
-        else:
-            ctx.report_progress("Preprocessing the profile for the Go compiler")
-            res = ctx.execute([tool, "-fail", "-format=preprofile", "-in", str(dest), str(pre)], timeout = limit)
-            log += "preprofile: exit code %d\n%s" % (res.return_code, res.stderr)
-            if res.return_code == 2:
-                fail(("%s: format = \"preprofile\": this pgofetch (%s) refused -format preprofile " +
-                      "(exit code 2); use format = \"pprof\" or a newer pgofetch:\n%s") % (_what(ctx), tool, res.stderr))
-            if res.return_code != 0 or not pre.exists:
-                if attr.fail:
-                    fail("%s: preprocessing the profile failed (exit code %d):\n%s" % (_what(ctx), res.return_code, res.stderr))
-                ctx.file(profile_file, "", executable = False)
-                print("WARNING: %s: preprocessing the profile failed; using an empty :profile:\n%s" % (_what(ctx), res.stderr))
+        log += "empty default.pgo: Go builds without PGO\n"
+        _warn(ctx, "%s; no earlier profile: Go builds without PGO until a fetch succeeds (details: @%s//:fetch.log)" % (failure, attr.name))
 
     ctx.file("fetch.log", log, executable = False)
     ctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % attr.name, executable = False)
@@ -372,20 +343,14 @@ load("{defs}", "pgofetch_update")
 
 package(default_visibility = ["//visibility:public"])
 
-exports_files({exports})
-
-# The file rules_go's pgoprofile wants: default.pgo, or the preprocessed form.
-alias(
-    name = "profile",
-    actual = ":{profile}",
-)
+exports_files(glob(["*.log"]) + ["default.pgo"])
 
 # bazel run @{name}//:update -- DIR  copies default.pgo into DIR.
 pgofetch_update(
     name = "update",
     profile = ":default.pgo",
 )
-""".format(defs = _label_string(_DEFS), exports = repr(exports), profile = profile_file, name = attr.name), executable = False)
+""".format(defs = _label_string(_DEFS), name = attr.name), executable = False)
 
 PROFILE_ATTRS = {
     "queries": attr.string_list(
@@ -412,19 +377,17 @@ PROFILE_ATTRS = {
     ),
     "fail": attr.bool(
         default = False,
-        doc = "Fail the fetch (and the build) when no profile is reachable, instead of an empty profile.",
+        doc = "Fail the fetch (and the build) when no profile is reachable, instead of falling back.",
+    ),
+    "fallback": attr.label(
+        allow_single_file = True,
+        doc = "A checked-in profile used when a fetch fails and this machine has no last good profile.",
     ),
     "trim": attr.bool(default = True, doc = "Keep only what the Go compiler reads (-trim)."),
-    "format": attr.string(
-        default = "pprof",
-        values = _FORMATS,
-        doc = "What :profile is: \"pprof\" (default.pgo) or \"preprofile\" (Go's preprocessed form, " +
-              "which rules_go hands to every compile action without parsing the pprof).",
-    ),
     "api_url": attr.string(doc = "Datadog API base URL (-api-url); default https://app.$DD_SITE."),
     "pgofetch": attr.label(
         allow_single_file = True,
-        doc = "The pgofetch binary; default: pgofetch on PATH, else built from this repository's sources.",
+        doc = "The pgofetch binary; default: pgofetch on PATH, else built by pgofetch's CMake build.",
     ),
 }
 
@@ -432,14 +395,14 @@ _pgofetch_profile = repository_rule(
     implementation = _pgofetch_profile_impl,
     attrs = PROFILE_ATTRS,
     environ = _ENVIRON,
-    doc = "Runs pgofetch at fetch time; exposes :default.pgo, :profile, :update and :fetch.log.",
+    doc = "Runs pgofetch at fetch time; exposes :default.pgo, :update and :fetch.log.",
 )
 
 def pgofetch_profile(name, timeout = None, **kwargs):
     """Declares @<name>, a repository holding a Go CPU profile fetched by pgofetch.
 
     Attributes: see PROFILE_ATTRS (queries, ins, profiles, from_, timeout,
-    fail, trim, format, api_url, pgofetch).
+    fail, fallback, trim, api_url, pgofetch).
     """
     if timeout != None:
         kwargs["fetch_timeout"] = timeout

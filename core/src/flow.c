@@ -194,11 +194,23 @@ static bool dest_is_fresh(const pf_options *o, const pf_log *log)
 	return true;
 }
 
+/* A run killed while writing DEST (SIGKILL, out of memory, a power cut)
+ * leaves its temporary file; the next run removes it once it is an hour
+ * old, long after any writer still at work would have finished. */
+static void remove_leftovers(const pf_options *o, const pf_log *log)
+{
+	size_t n = pf_remove_stale_tmps(o->dest, 3600);
+	if (n > 0)
+		pf_info(log, "removed temporary files an interrupted run left beside DEST", PF_STR("path", o->dest),
+			PF_INT("files", (int64_t)n));
+}
+
 int pf_run(const pf_options *o, const pf_log *log, pf_err *e)
 {
 	int64_t start = pf_now_ns(), deadline = start + o->timeout_ns;
 	pf_limits_bound_memory(&o->limits);
 	pf_info(log, "pgofetch", PF_STR("version", PGOFETCH_VERSION));
+	remove_leftovers(o, log);
 	if (dest_is_fresh(o, log))
 		return 0;
 	pf_limits lim = {.max = &o->limits};

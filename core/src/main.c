@@ -8,6 +8,7 @@
 #include "flow.h"
 
 #include <curl/curl.h>
+#include <signal.h>
 #include <stdio.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -28,9 +29,9 @@ static void print_version(void)
 	       curl_version_info(CURLVERSION_NOW)->version, zlibVersion(), ZSTD_versionString());
 }
 
-/* A failure while running (a configuration error found then, such as an
- * unknown DD_SITE, included) follows -fail; only a bad command line exits
- * 2 whatever -fail says. */
+/* A failure while running follows -fail; a bad command line or setting
+ * (-api-url, PGOFETCH_API_URL, DD_SITE: cli.c checks them) exits 2
+ * whatever -fail says, before this. */
 static int report_failure(const pf_options *o, const pf_log *log, const pf_err *e)
 {
 	pf_log_attrs(log, PF_ERROR, e->msg, NULL, 0);
@@ -55,8 +56,17 @@ static void keep_large_blocks_mmapped(void)
 #endif
 }
 
+/* A reader that closes stderr (pgofetch ... 2>&1 | head -1) must not kill
+ * pgofetch, perhaps halfway through writing DEST: as curl does, ignore
+ * SIGPIPE, so such a write fails with EPIPE, which logging ignores. */
+static void ignore_sigpipe(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+}
+
 int main(int argc, char **argv)
 {
+	ignore_sigpipe();
 	keep_large_blocks_mmapped();
 	pf_options o;
 	pf_err e = {0};

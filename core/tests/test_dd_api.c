@@ -4,41 +4,56 @@
 #include "dd_api.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static void base_urls(void)
 {
 	pf_err e = {0};
-	char *u = pf_dd_base_url(NULL, NULL, &e);
+	char *u = pf_dd_base_url(NULL, "-api-url", NULL, &e);
 	CHECK_EQ_STR(u, "https://app.datadoghq.com");
 	free(u);
-	u = pf_dd_base_url(NULL, "datadoghq.eu", &e);
+	u = pf_dd_base_url(NULL, "-api-url", "datadoghq.eu", &e);
 	CHECK_EQ_STR(u, "https://app.datadoghq.eu");
 	free(u);
-	u = pf_dd_base_url("https://api.example.test/", "nonsense", &e);
+	u = pf_dd_base_url("https://api.example.test/", "-api-url", "nonsense", &e);
 	CHECK_EQ_STR(u, "https://api.example.test");
 	free(u);
-	u = pf_dd_base_url("http://127.0.0.1:8080", NULL, &e);
+	u = pf_dd_base_url("http://127.0.0.1:8080", "-api-url", NULL, &e);
 	CHECK_EQ_STR(u, "http://127.0.0.1:8080");
 	free(u);
-	u = pf_dd_base_url("http://[::1]:8080", NULL, &e);
+	u = pf_dd_base_url("http://[::1]:8080", "-api-url", NULL, &e);
 	CHECK_EQ_STR(u, "http://[::1]:8080");
 	free(u);
 	CHECK_EQ_INT(e.code, 0);
 
-	CHECK(pf_dd_base_url(NULL, "datadoghq.example", &e) == NULL);
+	CHECK(pf_dd_base_url(NULL, "-api-url", "datadoghq.example", &e) == NULL);
 	CHECK_EQ_INT(e.code, PF_EXIT_USAGE);
 	CHECK(strstr(e.msg, "DD_SITE=datadoghq.example is not a known Datadog site") != NULL);
 	e = (pf_err){0};
-	CHECK(pf_dd_base_url("http://api.example.test", NULL, &e) == NULL);
+	CHECK(pf_dd_base_url("http://api.example.test", "-api-url", NULL, &e) == NULL);
 	CHECK(strstr(e.msg, "plain http") != NULL);
 	e = (pf_err){0};
-	CHECK(pf_dd_base_url("http://127.0.0.1.example.test", NULL, &e) == NULL);
+	CHECK(pf_dd_base_url("http://127.0.0.1.example.test", "-api-url", NULL, &e) == NULL);
 	CHECK(strstr(e.msg, "plain http") != NULL);
 	e = (pf_err){0};
-	CHECK(pf_dd_base_url("ftp://x", NULL, &e) == NULL);
+	CHECK(pf_dd_base_url("ftp://x", "-api-url", NULL, &e) == NULL);
 	e = (pf_err){0};
-	CHECK(pf_dd_base_url("https://user:pw@api.example.test", NULL, &e) == NULL);
+	CHECK(pf_dd_base_url("https://user:pw@api.example.test", "-api-url", NULL, &e) == NULL);
 	CHECK(strstr(e.msg, "user name or password") != NULL);
+	/* What libcurl would refuse only once the run has begun. */
+	static const char *const bad[] = {"not a url", "https://", "https://exa mple.com", "https://host\r\nX: y",
+					  "https://host:", "https://host:0", "https://host:65536", "https://host:8o",
+					  "https://[::1", "https://[]", "https://ho%st"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		e = (pf_err){0};
+		CHECK(pf_dd_base_url(bad[i], "PGOFETCH_API_URL", NULL, &e) == NULL);
+		CHECK_EQ_INT(e.code, PF_EXIT_USAGE);
+		CHECK(strncmp(e.msg, "PGOFETCH_API_URL ", 17) == 0);
+	}
+	e = (pf_err){0};
+	char *ok = pf_dd_base_url("https://h-1.example_2.test:443/api/", "-api-url", NULL, &e);
+	CHECK_EQ_STR(ok, "https://h-1.example_2.test:443/api");
+	free(ok);
 }
 
 static void queries(void)
@@ -131,6 +146,39 @@ static void lists(void)
 	CHECK_EQ_INT(pf_dd_parse_list("{\"data\":[]}", 11, 5, &l, &n, &e), 0);
 	CHECK_EQ_INT(n, 0);
 	pf_dd_listed_free(l, n);
+	/* Whitespace may follow the answer; nothing else may. */
+	CHECK_EQ_INT(pf_dd_parse_list("{\"data\":[]} \r\n", 14, 5, &l, &n, &e), 0);
+	pf_dd_listed_free(l, n);
+	CHECK_EQ_INT(pf_dd_parse_list("{\"data\":[]} {}", 14, 5, &l, &n, &e), -1);
+	CHECK(strstr(e.msg, "more bytes after its JSON value, from byte 12") != NULL);
+	/* \u0000 would cut a string short; an escaped backslash before u0000 is no NUL. */
+	e = (pf_err){0};
+	const char *nul = "{\"data\":[{\"id\":\"ev1\",\"attributes\":{\"id\":\"a\\u0000b\"}}]}";
+	CHECK_EQ_INT(pf_dd_parse_list(nul, strlen(nul), 5, &l, &n, &e), -1);
+	CHECK(strstr(e.msg, "a string holds \\u0000 (a NUL byte) at byte 42") != NULL);
+	e = (pf_err){0};
+	const char *notnul = "{\"data\":[{\"id\":\"ev1\",\"attributes\":{\"id\":\"a\\\\u0000b\"}}]}";
+	CHECK_EQ_INT(pf_dd_parse_list(notnul, strlen(notnul), 5, &l, &n, &e), 0);
+	CHECK_EQ_STR(l[0].profile_id, "a\\u0000b");
+	pf_dd_listed_free(l, n);
+}
+
+static void ids(void)
+{
+	char why[128], id[PF_DD_ID_MAX + 2];
+	memset(id, 'a', sizeof id - 1);
+	id[sizeof id - 1] = '\0';
+	CHECK_EQ_INT(pf_dd_check_id(id, why, sizeof why), -1);
+	CHECK_EQ_STR(why, "is 257 bytes long, more than 256");
+	id[PF_DD_ID_MAX] = '\0';
+	CHECK_EQ_INT(pf_dd_check_id(id, why, sizeof why), 0);
+	CHECK_EQ_INT(pf_dd_check_id("", why, sizeof why), -1);
+	CHECK_EQ_STR(why, "is empty");
+	CHECK_EQ_INT(pf_dd_check_id("ab\xc3\xa9", why, sizeof why), -1);
+	CHECK_EQ_STR(why, "holds byte 0xc3 at byte 2, where Datadog's ids are printable ASCII");
+	CHECK_EQ_INT(pf_dd_check_id("a\nb", why, sizeof why), -1);
+	CHECK_EQ_INT(pf_dd_check_id("a b", why, sizeof why), -1);
+	CHECK_EQ_INT(pf_dd_check_id("4d6c8e2a-0b1f-4c3d-9e7a-123456789abc", why, sizeof why), 0);
 }
 
 int main(void)
@@ -140,5 +188,6 @@ int main(void)
 	times();
 	bodies();
 	lists();
+	ids();
 	return check_report("test_dd_api");
 }

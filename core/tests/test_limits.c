@@ -31,6 +31,10 @@ int main(void)
 	CHECK_EQ_INT(l.json_bytes, 123);
 	set_ok(&l, "stack-depth=7");
 	CHECK_EQ_INT(l.stack_depth, 7);
+	set_ok(&l, "json-depth=1000");
+	CHECK_EQ_INT(l.json_depth, 1000);
+	/* cJSON refuses deeper nesting as invalid JSON, not as too deep. */
+	set_bad("json-depth=1001", "invalid value \"json-depth=1001\" for flag -limit: json-depth is at most 1000");
 	set_bad("stack-depth=7KiB", "want stack-depth=a positive count");
 	set_bad("bytes=0", "want bytes=SIZE");
 	set_bad("bytes=-1", "want bytes=SIZE");

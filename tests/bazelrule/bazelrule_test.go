@@ -1,22 +1,30 @@
-// Package bazelrule tests the Bazel integration (bazel/) with a real Bazel:
-// one test workspace (testdata/workspace) whose repositories are made by
+// Package bazelrule tests the Bazel integration (bazel/) with a real Bazel
+// and a real Gazelle: one test workspace (testdata/workspace, with
+// bazel/README.md's WORKSPACE snippet) whose repositories are made by
 // pgofetch_profile, against the fake Datadog API and -in sources, and a
 // genrule that builds the example's cmd/batch with the host Go toolchain and
-// -pgo=<the fetched profile>. The scenarios run in sequence on one Bazel
-// server (its output base in the test's temporary directory), because each
-// builds on the state the previous one left.
+// -pgo=<the fetched profile>, standing in for rules_go's go_binary (no
+// rules_go with pgoprofile runs on the Bazel here, 4.2.3). The scenarios run
+// in sequence on one Bazel server (its output base in the test's temporary
+// directory), because each builds on the state the previous one left.
 package bazelrule
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -214,7 +222,7 @@ func TestBazelRepositoryRule(t *testing.T) {
 		})
 	})
 
-	// The fake Datadog API with two profiles of the example service.
+	// The fake Datadog API with two profiles of README's service.
 	dd, err := fakedd.Start(fakedd.Options{APIKey: apiKey, AppKey: appKey, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
@@ -224,8 +232,8 @@ func TestBazelRepositoryRule(t *testing.T) {
 		err := dd.AddProfile(fakedd.Profile{
 			ID:      fmt.Sprintf("bazel-profile-%d", i),
 			Data:    fakedd.SyntheticCPUProfile(seed, 1.5+float64(i), time.Minute),
-			Service: "pgofetch-example",
-			Tags:    []string{"env:test"},
+			Service: "server",
+			Tags:    []string{"env:prod"},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -250,8 +258,9 @@ func TestBazelRepositoryRule(t *testing.T) {
 	}))
 	t.Cleanup(pprofSrv.Close)
 
-	// The workspace: testdata/workspace, the example, the binary under test
-	// and a real profile.
+	// The workspace: testdata/workspace with README's WORKSPACE snippet, its
+	// http_archive pointed at a tarball of this source tree; the example,
+	// the binary under test and a real profile.
 	ws := filepath.Join(tmp, "ws")
 	testenv.CopyTree(t, filepath.Join("testdata", "workspace"), ws)
 	testenv.CopyTree(t, testenv.Example(t), filepath.Join(ws, "example"))
@@ -261,22 +270,22 @@ func TestBazelRepositoryRule(t *testing.T) {
 	wsFile := filepath.Join(ws, "WORKSPACE")
 	text := string(readFile(t, wsFile))
 	for k, v := range map[string]string{
-		"@@PGOFETCH_REPO@@": repo,
-		"@@API_URL@@":       dd.URL(),
-		"@@PPROF_URL@@":     pprofSrv.URL + "/debug/pprof/profile?seconds=1",
+		"# @@README_WORKSPACE@@": readmeWorkspace(t, repo, tmp),
+		"@@PPROF_URL@@":          pprofSrv.URL + "/debug/pprof/profile?seconds=1",
 	} {
+		if !strings.Contains(text, k) {
+			t.Fatalf("%s lacks %s", wsFile, k)
+		}
 		text = strings.ReplaceAll(text, k, v)
 	}
-	if err := os.WriteFile(wsFile, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, wsFile, text)
 
-	// pgofetch on PATH (for @auto_pgo) only in pathBin.
+	// pgofetch on PATH (for @server_pgo and @auto_pgo) only in pathBin.
 	pathBin := filepath.Join(tmp, "pathbin")
 	copyFile(t, pgofetch, filepath.Join(pathBin, "pgofetch"), 0o755)
 	basePath := os.Getenv("PATH")
 	if p, err := exec.LookPath("pgofetch"); err == nil {
-		t.Fatalf("a pgofetch is on the test's PATH (%s): the build-from-source case needs a PATH without one", p)
+		t.Fatalf("a pgofetch is on the test's PATH (%s): the CMake build case needs a PATH without one", p)
 	}
 
 	goCache := strings.TrimSpace(string(mustOutput(t, "go", "env", "GOCACHE")))
@@ -297,12 +306,11 @@ func TestBazelRepositoryRule(t *testing.T) {
 		"sync --repo_env=SSL_CERT_FILE=" + caFile,
 		"",
 	}, "\n")
-	if err := os.WriteFile(filepath.Join(ws, ".bazelrc"), []byte(rc), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, filepath.Join(ws, ".bazelrc"), rc)
 
-	// The keys reach pgofetch through a keys file, never through Bazel's
-	// environment (Bazel logs its whole client environment in java.log).
+	// The keys reach pgofetch through a keys file, as bazel/README.md tells
+	// users, never through Bazel's environment (Bazel logs its whole client
+	// environment in java.log).
 	keysFile := filepath.Join(tmp, "datadog-keys.env")
 	writeKeys := func(api, app string) {
 		t.Helper()
@@ -323,6 +331,7 @@ func TestBazelRepositoryRule(t *testing.T) {
 			"HOME":               home,
 			"TMPDIR":             os.TempDir(),
 			"PGOFETCH_KEYS_FILE": keysFile,
+			"PGOFETCH_API_URL":   dd.URL(),
 			"PGOFETCH_REFRESH":   "1",
 		},
 	}
@@ -332,10 +341,10 @@ func TestBazelRepositoryRule(t *testing.T) {
 	t.Cleanup(func() { b.run("shutdown") })
 
 	ob := b.outputBase()
-	batchDD := filepath.Join(ws, "bazel-bin", "batch_dd")
-	ddProfile := b.repoFile(ob, "dd_pgo", "default.pgo")
+	batch := filepath.Join(ws, "bazel-bin", "batch")
+	serverProfile := b.repoFile(ob, "server_pgo", "default.pgo")
 	inProfile := b.repoFile(ob, "in_pgo", "default.pgo")
-	var firstDD []byte
+	var firstProfile, goodProfile []byte
 
 	step := func(name string, f func(t *testing.T)) {
 		if t.Failed() {
@@ -351,17 +360,20 @@ func TestBazelRepositoryRule(t *testing.T) {
 	}
 
 	step("first build fetches and builds with -pgo", func(t *testing.T) {
-		b.mustRun("build", "//:batch_dd", "@in_pgo//:default.pgo", "@auto_pgo//:default.pgo")
+		b.mustRun("build", "//:batch", "@in_pgo//:default.pgo", "@auto_pgo//:default.pgo")
 		if n := gopgoRequests(t, dd); n != 1 {
 			t.Errorf("fake Datadog got %d gopgo requests, want 1", n)
 		}
-		p := parseProfile(t, ddProfile)
+		p := parseProfile(t, serverProfile)
 		for _, fn := range []string{"example.com/synthetic1.parse", "example.com/synthetic2.parse"} {
 			if !hasFunction(p, fn) {
-				t.Errorf("@dd_pgo//:default.pgo lacks %s, a function of the served profiles", fn)
+				t.Errorf("@server_pgo//:default.pgo lacks %s, a function of the served profiles", fn)
 			}
 		}
-		firstDD = readFile(t, ddProfile)
+		firstProfile = readFile(t, serverProfile)
+		if log := string(readFile(t, b.repoFile(ob, "server_pgo", "fetch.log"))); !strings.Contains(log, "(PATH)") {
+			t.Errorf("@server_pgo did not use pgofetch from PATH; fetch.log:\n%s", log)
+		}
 
 		in := parseProfile(t, inProfile)
 		if !hasFunction(in, "example.com/synthetic7.parse") {
@@ -373,87 +385,109 @@ func TestBazelRepositoryRule(t *testing.T) {
 		if n := pprofHits.Load(); n != 1 {
 			t.Errorf("pprof endpoint got %d requests, want 1", n)
 		}
-		if got := goBuildPGO(t, batchDD); got != "default.pgo" {
-			t.Errorf("go version -m %s: -pgo=%q, want -pgo=default.pgo", batchDD, got)
+		if got := goBuildPGO(t, batch); got != "default.pgo" {
+			t.Errorf("go version -m %s: -pgo=%q, want -pgo=default.pgo", batch, got)
 		}
-		out, err := exec.Command(batchDD, "-iterations", "50").CombinedOutput()
+		out, err := exec.Command(batch, "-iterations", "50").CombinedOutput()
 		if err != nil || len(bytes.TrimSpace(out)) != 16 {
 			t.Errorf("the PGO build of batch does not run: %v\n%s", err, out)
-		}
-		if log := string(readFile(t, b.repoFile(ob, "auto_pgo", "fetch.log"))); !strings.Contains(log, "(PATH)") {
-			t.Errorf("@auto_pgo did not use pgofetch from PATH; fetch.log:\n%s", log)
 		}
 		parseProfile(t, b.repoFile(ob, "auto_pgo", "default.pgo"))
 	})
 
 	step("second build does not fetch again", func(t *testing.T) {
-		before, binTime := gopgoRequests(t, dd), mtime(t, batchDD)
-		out := b.mustRun("build", "//:batch_dd", "@in_pgo//:default.pgo")
+		before, binTime := gopgoRequests(t, dd), mtime(t, batch)
+		out := b.mustRun("build", "//:batch", "@in_pgo//:default.pgo")
 		if n := gopgoRequests(t, dd); n != before {
 			t.Errorf("a second build sent %d more gopgo requests, want none", n-before)
 		}
 		if n := pprofHits.Load(); n != 1 {
 			t.Errorf("pprof endpoint got %d requests in all, want still 1", n)
 		}
-		if !mtime(t, batchDD).Equal(binTime) {
-			t.Errorf("batch_dd was rebuilt by a build with nothing changed:\n%s", out)
+		if !mtime(t, batch).Equal(binTime) {
+			t.Errorf("batch was rebuilt by a build with nothing changed:\n%s", out)
 		}
 	})
 
 	step("rotating the keys does not fetch again", func(t *testing.T) {
-		before := gopgoRequests(t, dd)
+		before := len(dd.Requests())
 		writeKeys(rotatedAPIKey, rotatedAppKey)
 		defer writeKeys(apiKey, appKey)
-		b.mustRun("build", "//:batch_dd")
+		b.mustRun("build", "//:batch")
 		if n := len(dd.Requests()); n != before {
 			t.Errorf("a key rotation made %d requests, want none", n-before)
+		}
+	})
+
+	step("an unrelated variable does not fetch again", func(t *testing.T) {
+		// CC, in each way Bazel 4 hands it to repository rules, each time
+		// a new value. Only the profiles are built: --action_env rightly
+		// reruns actions.
+		targets := []string{"@server_pgo//:default.pgo", "@in_pgo//:default.pgo", "@auto_pgo//:default.pgo"}
+		defer delete(b.env, "CC")
+		for i, way := range []string{"--repo_env", "--action_env", "the client environment"} {
+			cc := filepath.Join(tmp, fmt.Sprintf("cc-%d", i))
+			args := []string{"build"}
+			if strings.HasPrefix(way, "--") {
+				args = append(args, way+"=CC="+cc)
+			} else {
+				b.env["CC"] = cc
+			}
+			before, hits := len(dd.Requests()), pprofHits.Load()
+			b.mustRun(append(args, targets...)...)
+			if n := len(dd.Requests()); n != before {
+				t.Errorf("CC in %s made %d Datadog requests, want none", way, n-before)
+			}
+			if n := pprofHits.Load(); n != hits {
+				t.Errorf("CC in %s fetched @in_pgo again (%d pprof requests)", way, n-hits)
+			}
 		}
 	})
 
 	step("changed profiles are not fetched without a refresh", func(t *testing.T) {
 		dd.SetGeneration(1)
 		before := gopgoRequests(t, dd)
-		b.mustRun("build", "//:batch_dd")
+		b.mustRun("build", "//:batch")
 		if n := gopgoRequests(t, dd); n != before {
 			t.Errorf("%d gopgo requests without a refresh, want none", n-before)
 		}
-		if !bytes.Equal(readFile(t, ddProfile), firstDD) {
-			t.Error("@dd_pgo//:default.pgo changed without a refresh")
+		if !bytes.Equal(readFile(t, serverProfile), firstProfile) {
+			t.Error("@server_pgo//:default.pgo changed without a refresh")
 		}
 	})
 
 	step("bumping PGOFETCH_REFRESH fetches again and rebuilds", func(t *testing.T) {
-		before, binTime := gopgoRequests(t, dd), mtime(t, batchDD)
+		before, binTime := gopgoRequests(t, dd), mtime(t, batch)
 		b.env["PGOFETCH_REFRESH"] = "2"
-		b.mustRun("build", "//:batch_dd", "@in_pgo//:default.pgo")
+		b.mustRun("build", "//:batch", "@in_pgo//:default.pgo")
 		if n := gopgoRequests(t, dd); n != before+1 {
 			t.Errorf("PGOFETCH_REFRESH bump: %d gopgo requests, want 1", n-before)
 		}
 		if n := pprofHits.Load(); n != 2 {
 			t.Errorf("PGOFETCH_REFRESH bump: the pprof endpoint got %d requests in all, want 2", n)
 		}
-		parseProfile(t, ddProfile)
-		if bytes.Equal(readFile(t, ddProfile), firstDD) {
-			t.Error("@dd_pgo//:default.pgo is unchanged after a refresh with changed profiles")
+		parseProfile(t, serverProfile)
+		if bytes.Equal(readFile(t, serverProfile), firstProfile) {
+			t.Error("@server_pgo//:default.pgo is unchanged after a refresh with changed profiles")
 		}
-		if mtime(t, batchDD).Equal(binTime) {
-			t.Error("batch_dd was not rebuilt with the new profile")
+		if mtime(t, batch).Equal(binTime) {
+			t.Error("batch was not rebuilt with the new profile")
 		}
-		if got := goBuildPGO(t, batchDD); got != "default.pgo" {
+		if got := goBuildPGO(t, batch); got != "default.pgo" {
 			t.Errorf("go version -m: -pgo=%q, want default.pgo", got)
 		}
 	})
 
 	step("bazel sync --only fetches one repository again", func(t *testing.T) {
 		before, hits := gopgoRequests(t, dd), pprofHits.Load()
-		b.mustRun("sync", "--only=dd_pgo")
+		b.mustRun("sync", "--only=server_pgo")
 		if n := gopgoRequests(t, dd); n != before+1 {
-			t.Errorf("bazel sync --only=dd_pgo: %d gopgo requests, want 1", n-before)
+			t.Errorf("bazel sync --only=server_pgo: %d gopgo requests, want 1", n-before)
 		}
 		if n := pprofHits.Load(); n != hits {
-			t.Errorf("bazel sync --only=dd_pgo fetched @in_pgo too (%d pprof requests)", n-hits)
+			t.Errorf("bazel sync --only=server_pgo fetched @in_pgo too (%d pprof requests)", n-hits)
 		}
-		b.mustRun("build", "//:batch_dd")
+		b.mustRun("build", "//:batch")
 		if n := gopgoRequests(t, dd); n != before+1 {
 			t.Errorf("the build after bazel sync fetched again (%d gopgo requests, want 1 in all)", n-before)
 		}
@@ -462,43 +496,66 @@ func TestBazelRepositoryRule(t *testing.T) {
 	step("update copies the profile into the source tree", func(t *testing.T) {
 		dir := filepath.Join(ws, "committed")
 		os.MkdirAll(dir, 0o755)
-		out := b.mustRun("run", "@dd_pgo//:update", "--", "committed")
+		out := b.mustRun("run", "@server_pgo//:update", "--", "committed")
 		dest := filepath.Join(dir, "default.pgo")
-		if !bytes.Equal(readFile(t, dest), readFile(t, ddProfile)) {
-			t.Fatalf("committed/default.pgo differs from @dd_pgo//:default.pgo:\n%s", out)
+		if !bytes.Equal(readFile(t, dest), readFile(t, serverProfile)) {
+			t.Fatalf("committed/default.pgo differs from @server_pgo//:default.pgo:\n%s", out)
 		}
 		old := time.Now().Add(-time.Hour).Truncate(time.Second)
 		os.Chtimes(dest, old, old)
-		out = b.mustRun("run", "@dd_pgo//:update", "--", "committed/default.pgo")
+		out = b.mustRun("run", "@server_pgo//:update", "--", "committed/default.pgo")
 		if !strings.Contains(out, "unchanged") || !mtime(t, dest).Equal(old) {
 			t.Errorf("an unchanged profile was rewritten (mtime %v, want %v):\n%s", mtime(t, dest), old, out)
 		}
 	})
 
-	step("an outage gives an empty profile and a passing build", func(t *testing.T) {
+	step("a refresh during an outage keeps the last good profile", func(t *testing.T) {
+		goodProfile = readFile(t, serverProfile)
+		binTime := mtime(t, batch)
 		dd.SetOutage(true)
 		b.env["PGOFETCH_REFRESH"] = "3"
-		out := b.mustRun("build", "//:batch_dd")
-		if data := readFile(t, ddProfile); len(data) != 0 {
-			t.Errorf("@dd_pgo//:default.pgo has %d bytes after an outage, want an empty file", len(data))
+		out := b.mustRun("build", "//:batch")
+		if !bytes.Equal(readFile(t, serverProfile), goodProfile) {
+			t.Errorf("@server_pgo//:default.pgo changed in an outage (%d bytes, want the %d of the last good one)",
+				len(readFile(t, serverProfile)), len(goodProfile))
 		}
-		if !strings.Contains(out, "WARNING") || !strings.Contains(out, `pgofetch_profile(name = "dd_pgo")`) {
-			t.Errorf("no warning about the failed fetch:\n%s", out)
-		}
-		log := string(readFile(t, b.repoFile(ob, "dd_pgo", "fetch.log")))
-		if !strings.Contains(log, "exit code: 3") {
+		oneWarning(t, out, "server_pgo", "building with the last good profile")
+		if log := string(readFile(t, b.repoFile(ob, "server_pgo", "fetch.log"))); !strings.Contains(log, "exit code: 3") {
 			t.Errorf("fetch.log does not report pgofetch's exit code 3 (network):\n%s", log)
 		}
-		if res, err := exec.Command(batchDD, "-iterations", "50").CombinedOutput(); err != nil {
+		if !mtime(t, batch).Equal(binTime) {
+			t.Error("batch was rebuilt, though its profile is the same bytes")
+		}
+		if got := goBuildPGO(t, batch); got != "default.pgo" {
+			t.Errorf("go version -m: -pgo=%q, want default.pgo", got)
+		}
+	})
+
+	step("a first fetch during an outage gives an empty profile", func(t *testing.T) {
+		first := filepath.Join(ws, "bazel-bin", "batch_first")
+		out := b.mustRun("build", "//:batch_first")
+		if data := readFile(t, b.repoFile(ob, "first_pgo", "default.pgo")); len(data) != 0 {
+			t.Errorf("@first_pgo//:default.pgo has %d bytes after a failed first fetch, want an empty file", len(data))
+		}
+		oneWarning(t, out, "first_pgo", "Go builds without PGO")
+		if res, err := exec.Command(first, "-iterations", "50").CombinedOutput(); err != nil {
 			t.Errorf("batch built without PGO does not run: %v\n%s", err, res)
 		}
 		// update refuses to replace a committed profile with an empty one.
 		dest := filepath.Join(ws, "committed", "default.pgo")
 		before := readFile(t, dest)
-		out, ok := b.run("run", "@dd_pgo//:update", "--", "committed")
+		out, ok := b.run("run", "@first_pgo//:update", "--", "committed")
 		if ok || !strings.Contains(out, "empty") || !bytes.Equal(readFile(t, dest), before) {
 			t.Errorf("update with an empty profile: ok=%v, committed file kept=%v\n%s", ok, bytes.Equal(readFile(t, dest), before), out)
 		}
+	})
+
+	step("fallback is used when there is no last good profile", func(t *testing.T) {
+		out := b.mustRun("build", "@fallback_pgo//:default.pgo")
+		if !bytes.Equal(readFile(t, b.repoFile(ob, "fallback_pgo", "default.pgo")), readFile(t, grpc)) {
+			t.Error("@fallback_pgo//:default.pgo is not the fallback profile, byte for byte")
+		}
+		oneWarning(t, out, "fallback_pgo", "building with the fallback //profiles:grpc.pprof")
 	})
 
 	step("fail = True fails the build on an outage", func(t *testing.T) {
@@ -506,102 +563,122 @@ func TestBazelRepositoryRule(t *testing.T) {
 		if ok {
 			t.Fatalf("the build passed with fail = True during an outage:\n%s", out)
 		}
-		if !strings.Contains(out, `pgofetch_profile(name = "dd_pgo_strict")`) || !strings.Contains(out, "exit code 3") {
+		if !strings.Contains(out, `pgofetch_profile(name = "strict_pgo")`) || !strings.Contains(out, "exit code 3") {
 			t.Errorf("the failure does not name the repository and pgofetch's exit code:\n%s", out)
 		}
 		dd.SetOutage(false)
 		b.env["PGOFETCH_REFRESH"] = "4"
-		b.mustRun("build", "@dd_pgo_strict//:default.pgo")
-		parseProfile(t, b.repoFile(ob, "dd_pgo_strict", "default.pgo"))
+		b.mustRun("build", "@strict_pgo//:default.pgo")
+		parseProfile(t, b.repoFile(ob, "strict_pgo", "default.pgo"))
 	})
 
-	step("without keys the fetch fails open", func(t *testing.T) {
+	step("without keys the last good profile is kept", func(t *testing.T) {
 		delete(b.env, "PGOFETCH_KEYS_FILE")
 		defer func() { b.env["PGOFETCH_KEYS_FILE"] = keysFile }()
 		b.env["PGOFETCH_REFRESH"] = "5"
-		b.mustRun("build", "@dd_pgo//:default.pgo")
-		if data := readFile(t, ddProfile); len(data) != 0 {
-			t.Errorf("@dd_pgo//:default.pgo has %d bytes without keys, want an empty file", len(data))
+		out := b.mustRun("build", "@server_pgo//:default.pgo")
+		if !bytes.Equal(readFile(t, serverProfile), goodProfile) {
+			t.Error("@server_pgo//:default.pgo is not the last good profile after a fetch without keys")
 		}
-		if log := string(readFile(t, b.repoFile(ob, "dd_pgo", "fetch.log"))); !strings.Contains(log, "exit code: 7") {
-			t.Errorf("fetch.log does not report pgofetch's exit code 7 (keys):\n%s", log)
-		}
+		oneWarning(t, out, "server_pgo", "exit code 7: DD_API_KEY is not set (needed for QUERY arguments); name a keys file with PGOFETCH_KEYS_FILE")
 		// A key in Bazel's own environment (not a marker: Bazel writes it
 		// to java.log) draws a warning.
 		b.env["DD_API_KEY"] = "not-a-key-bazel-env-check"
 		defer delete(b.env, "DD_API_KEY")
 		b.env["PGOFETCH_REFRESH"] = "6"
-		out := b.mustRun("build", "@dd_pgo//:default.pgo")
+		out = b.mustRun("build", "@server_pgo//:default.pgo")
 		if !strings.Contains(out, "DD_API_KEY is in Bazel's environment") {
 			t.Errorf("no warning about DD_API_KEY in Bazel's environment:\n%s", out)
 		}
 	})
 
-	step("format = preprofile", func(t *testing.T) {
-		// Whether this pgofetch writes Go's preprocessed profile decides
-		// what the rule must do: use it, or refuse clearly.
-		probe := exec.Command(pgofetch, "-format=preprofile", "-in", grpc, filepath.Join(tmp, "probe.preprofile"))
-		probeOut, err := probe.CombinedOutput()
-		supported := err == nil
-		out, ok := b.run("build", "@pre_pgo//:profile", "@pre_pgo//:default.pgo")
-		if !supported {
-			t.Logf("this pgofetch does not write -format preprofile (%s): checking that the rule refuses it clearly", bytes.TrimSpace(probeOut))
-			if ok || !strings.Contains(out, `format = "preprofile"`) || !strings.Contains(out, "refused -format preprofile") {
-				t.Errorf("format = \"preprofile\" with a pgofetch that lacks it: ok=%v, want a failure that says so:\n%s", ok, out)
-			}
-			return
+	step("a last good profile of other queries is not used", func(t *testing.T) {
+		fallbackProfile := b.repoFile(ob, "fallback_pgo", "default.pgo")
+		b.env["PGOFETCH_REFRESH"] = "7"
+		b.mustRun("build", "@fallback_pgo//:default.pgo")
+		if !hasFunction(parseProfile(t, fallbackProfile), "example.com/synthetic1.parse") {
+			t.Fatal("@fallback_pgo did not fetch the served profile once the outage was over")
 		}
-		if !ok {
-			t.Fatalf("bazel build @pre_pgo//:profile failed:\n%s", out)
+		// Another query, during an outage: the last good profile is of
+		// the old one, so the fallback is used.
+		dd.SetOutage(true)
+		defer dd.SetOutage(false)
+		old := `queries = ["service:server env:prod"],
+)
+
+# A duration`
+		text := string(readFile(t, wsFile))
+		if strings.Count(text, old) != 1 {
+			t.Fatalf("%s: cannot find @fallback_pgo's queries to change", wsFile)
 		}
-		pre := readFile(t, b.repoFile(ob, "pre_pgo", "default.preprofile"))
-		if !bytes.HasPrefix(pre, []byte("GO PREPROFILE V1\n")) {
-			t.Errorf("@pre_pgo//:default.preprofile does not start with GO PREPROFILE V1: %q", pre[:min(len(pre), 40)])
+		writeFile(t, wsFile, strings.Replace(text, old, strings.Replace(old, "env:prod", "env:staging", 1), 1))
+		out := b.mustRun("build", "@fallback_pgo//:default.pgo")
+		if !bytes.Equal(readFile(t, fallbackProfile), readFile(t, grpc)) {
+			t.Error("@fallback_pgo//:default.pgo is not the fallback after a failed fetch of new queries")
 		}
-		parseProfile(t, b.repoFile(ob, "pre_pgo", "default.pgo"))
-		if build := string(readFile(t, b.repoFile(ob, "pre_pgo", "BUILD.bazel"))); !strings.Contains(build, `actual = ":default.preprofile"`) {
-			t.Errorf(":profile is not the preprocessed file:\n%s", build)
+		oneWarning(t, out, "fallback_pgo", "building with the fallback")
+	})
+
+	step("a bad duration fails with pgofetch's usage error", func(t *testing.T) {
+		out, ok := b.run("build", "@bad_timeout_pgo//:default.pgo")
+		if ok {
+			t.Fatalf("timeout = \"ten seconds\" was accepted:\n%s", out)
+		}
+		if !strings.Contains(out, `pgofetch rejected its arguments: pgofetch: invalid value "ten seconds" for flag -timeout`) {
+			t.Errorf("the failure does not carry pgofetch's usage error naming the value:\n%s", out)
 		}
 	})
 
-	step("without pgofetch on PATH the rule builds it from source", func(t *testing.T) {
+	step("rules_go's go tool preprofile takes what the rule writes", func(t *testing.T) {
+		// rules_go since #4684 runs `go tool preprofile -i PROFILE -o OUT`
+		// on pgoprofile (Go ≥ 1.23): the trimmed, the full and the empty
+		// profile must pass it.
+		for _, repo := range []string{"server_pgo", "auto_pgo", "first_pgo"} {
+			out := filepath.Join(tmp, repo+".preprofile")
+			if res, err := exec.Command("go", "tool", "preprofile", "-i", b.repoFile(ob, repo, "default.pgo"), "-o", out).CombinedOutput(); err != nil {
+				t.Errorf("go tool preprofile on @%s//:default.pgo: %v\n%s", repo, err, res)
+			} else if !bytes.HasPrefix(readFile(t, out), []byte("GO PREPROFILE V1\n")) {
+				t.Errorf("go tool preprofile on @%s//:default.pgo wrote no GO PREPROFILE V1", repo)
+			}
+		}
+		// Why the rule offers no preprocessed output: given one, that call
+		// fails (the rules_go versions that do not pass it through).
+		pre := filepath.Join(tmp, "grpc.preprofile")
+		if res, err := exec.Command(pgofetch, "-fail", "-format=preprofile", "-in", grpc, pre).CombinedOutput(); err != nil {
+			t.Fatalf("pgofetch -format=preprofile: %v\n%s", err, res)
+		}
+		if res, err := exec.Command("go", "tool", "preprofile", "-i", pre, "-o", pre+".again").CombinedOutput(); err == nil {
+			t.Errorf("go tool preprofile took a preprocessed profile: bazel/README.md's reason for having no format attribute is stale\n%s", res)
+		}
+	})
+
+	step("without pgofetch on PATH the rule builds it with CMake", func(t *testing.T) {
 		b.env["PATH"] = basePath
 		out := b.mustRun("sync", "--only=auto_pgo")
 		log := string(readFile(t, b.repoFile(ob, "auto_pgo", "fetch.log")))
-		if !strings.Contains(log, "(built from source)") {
-			t.Errorf("@auto_pgo did not build pgofetch from source; fetch.log:\n%s\n%s", log, out)
-		}
-		if _, err := os.Stat(b.repoFile(ob, "auto_pgo", "_tool/pgofetch")); err != nil {
-			t.Error(err)
+		if !strings.Contains(log, "(built by CMake in "+filepath.Join(home, ".cache", "pgofetch", "bazel")) {
+			t.Errorf("@auto_pgo did not build pgofetch with CMake in the cache directory; fetch.log:\n%s\n%s", log, out)
 		}
 		parseProfile(t, b.repoFile(ob, "auto_pgo", "default.pgo"))
 	})
 
 	step("missing build dependencies are named", func(t *testing.T) {
-		// A compiler that cannot find zstd.h, as on a machine without
-		// libzstd-dev. CC is in the rule's environ: changing it refetches.
-		cc := filepath.Join(tmp, "cc-without-zstd")
-		script := "#!/bin/sh\nfor a in \"$@\"; do case $a in *probe_zstd*) echo \"$a: fatal error: zstd.h: No such file or directory\" >&2; exit 1;; esac; done\nexec cc \"$@\"\n"
-		if err := os.WriteFile(cc, []byte(script), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		b.env["CC"] = cc
-		defer delete(b.env, "CC")
-		out, ok := b.run("build", "@auto_pgo//:default.pgo")
-		if ok {
-			t.Fatalf("the build passed without zstd:\n%s", out)
-		}
-		for _, want := range []string{"build dependencies are missing: zstd", "libzstd-dev"} {
-			if !strings.Contains(out, want) {
-				t.Errorf("the failure does not say %q:\n%s", want, out)
-			}
-		}
-		if strings.Contains(out, "libcurl4-openssl-dev") {
-			t.Errorf("the failure names libcurl, which is present:\n%s", out)
+		// pkg-config that finds nothing, as on a machine without
+		// libzstd-dev and libcjson-dev, and a fresh cache directory (no
+		// build, no last good profile).
+		b.env["PKG_CONFIG_LIBDIR"] = filepath.Join(tmp, "no-pkgconfig")
+		b.env["XDG_CACHE_HOME"] = filepath.Join(tmp, "fresh-cache")
+		defer delete(b.env, "PKG_CONFIG_LIBDIR")
+		defer delete(b.env, "XDG_CACHE_HOME")
+		out := b.mustRun("sync", "--only=auto_pgo")
+		oneWarning(t, out, "auto_pgo", "cannot build pgofetch: Package 'libzstd'")
+		if data := readFile(t, b.repoFile(ob, "auto_pgo", "default.pgo")); len(data) != 0 {
+			t.Errorf("@auto_pgo//:default.pgo has %d bytes without a pgofetch and a last good profile, want none", len(data))
 		}
 	})
 
-	// Whatever happened above: no key anywhere Bazel wrote or printed.
+	// Whatever happened above: no key anywhere Bazel or the rule wrote, or
+	// Bazel printed.
 	t.Run("the keys appear nowhere", func(t *testing.T) {
 		b.t = t
 		keys := []string{apiKey, appKey, rotatedAPIKey, rotatedAppKey}
@@ -612,7 +689,7 @@ func TestBazelRepositoryRule(t *testing.T) {
 		}
 		var leaks []string
 		seen := map[string]int{}
-		for _, root := range []string{b.userDir, ws} {
+		for _, root := range []string{b.userDir, ws, home} {
 			filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 				if err != nil || !d.Type().IsRegular() {
 					return nil
@@ -636,10 +713,11 @@ func TestBazelRepositoryRule(t *testing.T) {
 		}
 		sort.Strings(leaks)
 		if len(leaks) > 0 {
-			t.Errorf("keys found in %d files under the output base or workspace:\n%s", len(leaks), strings.Join(leaks, "\n"))
+			t.Errorf("keys found in %d files under the output base, the workspace or the cache directory:\n%s", len(leaks), strings.Join(leaks, "\n"))
 		}
-		// The search must have read Bazel's logs and the repositories.
-		for _, name := range []string{"java.log", "command.log", "fetch.log", "default.pgo"} {
+		// The search must have read Bazel's logs, the repositories and the
+		// rule's cache.
+		for _, name := range []string{"java.log", "command.log", "fetch.log", "default.pgo", "last.pgo", "CMakeCache.txt"} {
 			if seen[name] == 0 {
 				t.Errorf("the search found no %s: it looked in the wrong place", name)
 			}
@@ -647,6 +725,89 @@ func TestBazelRepositoryRule(t *testing.T) {
 	})
 }
 
+// oneWarning checks that Bazel's output has exactly one line about the
+// repository, and that it says want.
+func oneWarning(t *testing.T, out, repo, want string) {
+	t.Helper()
+	lines := testenv.GrepLines(out, fmt.Sprintf(`pgofetch_profile(name = "%s")`, repo))
+	n := 0
+	if lines != "" {
+		n = len(strings.Split(lines, "\n"))
+	}
+	if n != 1 || !strings.Contains(lines, "WARNING") || !strings.Contains(lines, want) {
+		t.Errorf("want one warning line about @%s saying %q, got %d:\n%s\nall output:\n%s", repo, want, n, lines, out)
+	}
+}
+
+// readmeWorkspace is bazel/README.md's WORKSPACE snippet, its http_archive
+// pointed at a tarball of this source tree made as a release would be.
+func readmeWorkspace(t *testing.T, repo, tmp string) string {
+	t.Helper()
+	snippet := readmeSnippet(t, "WORKSPACE")
+	m := regexp.MustCompile(`strip_prefix = "([^"]+)"`).FindStringSubmatch(snippet)
+	if m == nil {
+		t.Fatalf("README's WORKSPACE snippet has no strip_prefix:\n%s", snippet)
+	}
+	archive := filepath.Join(tmp, m[1]+".tar.gz")
+	sum := sourceArchive(t, repo, m[1], archive)
+	for re, v := range map[string]string{
+		`sha256 = "[^"]*"`:  fmt.Sprintf("sha256 = %q", sum),
+		`urls = \[[^\]]*\]`: fmt.Sprintf("urls = [%q]", "file://"+archive),
+	} {
+		r := regexp.MustCompile(re)
+		if !r.MatchString(snippet) {
+			t.Fatalf("README's WORKSPACE snippet has no %s:\n%s", re, snippet)
+		}
+		snippet = r.ReplaceAllLiteralString(snippet, v)
+	}
+	return snippet
+}
+
+// sourceArchive writes a .tar.gz of what a release of pgofetch holds for
+// Bazel (its rules and its CMake build) under prefix/, and returns its
+// sha256.
+func sourceArchive(t *testing.T, repo, prefix, dst string) string {
+	t.Helper()
+	f, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sum := sha256.New()
+	gz := gzip.NewWriter(io.MultiWriter(f, sum))
+	tw := tar.NewWriter(gz)
+	for _, top := range []string{"CMakeLists.txt", "WORKSPACE.bazel", "MODULE.bazel", "bazel", "core", "cmake-module"} {
+		err := filepath.WalkDir(filepath.Join(repo, top), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return err
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(repo, p)
+			hdr := &tar.Header{Name: prefix + "/" + filepath.ToSlash(rel), Mode: int64(info.Mode().Perm()), Size: info.Size(), ModTime: info.ModTime()}
+			if err := tw.WriteHeader(hdr); err != nil {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err == nil {
+				_, err = tw.Write(data)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("archiving %s: %v", top, err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(sum.Sum(nil))
+}
 func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
 	t.Helper()
 	data := readFile(t, src)
@@ -654,6 +815,13 @@ func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(dst, data, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

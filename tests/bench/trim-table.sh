@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# trim-table.sh: the measurements in README's "PGO-minimal profiles" table.
+# trim-table.sh: the measurements in the table of docs/pgo-minimal.md.
 #
 #   tests/bench/trim-table.sh [PGOFETCH]     (default: build/core/pgofetch)
 #
@@ -66,8 +66,8 @@ for f in "$work"/gen/*; do gen_ins+=(-in "$f"); done
 
 names=(grpc compile gen)
 declare -A what ins
-what[grpc]="production profile (shared/testdata/grpc-anon.pprof)"
-ins[grpc]="-in $root/../shared/testdata/grpc-anon.pprof"
+what[grpc]="production profile (core/tests/data/pprof/grpc-anon.pprof)"
+ins[grpc]="-in $root/core/tests/data/pprof/grpc-anon.pprof"
 what[compile]="cmd/compile's own default.pgo ($(go env GOVERSION))"
 ins[compile]="-in $(go env GOROOT)/src/cmd/compile/default.pgo"
 what[gen]="generated: gen.NewSet(5003, Big), $((${#gen_ins[@]} / 2)) profiles merged"

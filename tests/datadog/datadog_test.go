@@ -1,5 +1,5 @@
 // Package datadog tests pgofetch's Datadog client against the fake API in
-// tests/fakedd, which is as strict as ../shared/datadog-api.md says the
+// tests/fakedd, which is as strict as docs/datadog-api.md says the
 // real one is: a request it accepts is one Datadog would accept.
 package datadog
 

@@ -176,6 +176,9 @@ func (s *Server) takeFault(body bool, kind string) string {
 	if f.name == FaultNotPprof && kind != "zip" {
 		return "" // a JSON answer has no profile to spoil
 	}
+	if (f.name == FaultTrailing || f.name == FaultBadUTF8) && kind != "json" {
+		return "" // they spoil JSON only
+	}
 	if f.remaining > 0 {
 		s.fault.remaining--
 		if s.fault.remaining == 0 {
@@ -272,6 +275,19 @@ func (s *Server) injectBodyFault(w http.ResponseWriter, r *http.Request, rec *Re
 			entries[0] = zipEntry{name: entries[0].name, data: bad, t: entries[0].t}
 		}
 		s.send(w, rec, s.zipAnswer(entries))
+	case FaultTrailing:
+		// Two answers run together, as a broken proxy might send them.
+		a.body = append(append([]byte(nil), a.body...), "\n{\"data\":[]}"...)
+		s.send(w, rec, a)
+	case FaultBadUTF8:
+		// Go's encoding/json writes only valid UTF-8, so the byte goes
+		// in afterwards: at the end of the first profile id.
+		at := []byte(`"attributes":{"id":"`)
+		if i := bytes.Index(a.body, at); i >= 0 {
+			j := i + len(at) + bytes.IndexByte(a.body[i+len(at):], '"')
+			a.body = append(append(append([]byte(nil), a.body[:j]...), 0xff), a.body[j:]...)
+		}
+		s.send(w, rec, a)
 	case FaultTruncate:
 		rec.Status = a.status
 		s.record(*rec)

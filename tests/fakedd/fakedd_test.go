@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -610,6 +611,33 @@ func TestConnectionFaults(t *testing.T) {
 		files = zipEntries(t, data)
 		if _, err := parseProfile(readEntry(t, files[0])); files[0].Name != "cpu.pprof" || err == nil {
 			t.Errorf("download's cpu.pprof still parses")
+		}
+	})
+
+	t.Run("trailing and badutf8", func(t *testing.T) {
+		for _, f := range []string{FaultTrailing, FaultBadUTF8} {
+			s.SetFault(f)
+			resp, data := call(t, s, "POST", PathList, mustJSON(query("runtime:go", 5)), nil)
+			wantStatus(t, resp, data, 200)
+			dec := json.NewDecoder(bytes.NewReader(data))
+			var first map[string]any
+			if err := dec.Decode(&first); err != nil {
+				t.Fatalf("%s: the answer does not start with a JSON value: %v", f, err)
+			}
+			_, err := dec.Token()
+			if trailing := err == nil; trailing != (f == FaultTrailing) {
+				t.Errorf("%s: a second value after the answer: %v", f, trailing)
+			}
+			if bad := !utf8.Valid(data); bad != (f == FaultBadUTF8) {
+				t.Errorf("%s: the answer is not UTF-8: %v", f, bad)
+			}
+			// ZIP answers pass through, and do not use up the fault.
+			resp, data = call(t, s, "POST", PathGoPGO, body, nil)
+			wantStatus(t, resp, data, 200)
+			if len(zipEntries(t, data)) != 3 || s.Fault() != f {
+				t.Errorf("%s: the gopgo answer was spoiled, or used up the fault (%s)", f, s.Fault())
+			}
+			s.SetFault(FaultNone)
 		}
 	})
 

@@ -25,6 +25,8 @@ const (
 	FaultEmptyZip  = "emptyzip" // 200, a valid ZIP with no entries (list: {"data":[]})
 	FaultNotPprof  = "notpprof" // 200, a ZIP whose first entry (download: cpu.pprof) is not a profile
 	FaultRedirect  = "redirect" // 302 to the same path on the redirect target (another host name and port)
+	FaultTrailing  = "trailing" // 200, a list answer followed by a second JSON value (ZIP answers: not affected)
+	FaultBadUTF8   = "badutf8"  // 200, a list answer whose first attributes.id ends in byte 0xff (ZIP answers: not affected)
 	faultCountOnce = 1
 )
 
@@ -35,6 +37,7 @@ var faultDefaults = map[string]int{
 	Fault429: faultCountOnce, Fault500: faultCountOnce, Fault503: 0,
 	FaultReset: 0, FaultTruncate: 0, FaultDrip: 0,
 	FaultBadZip: 0, FaultEmptyZip: 0, FaultNotPprof: 0, FaultRedirect: 0,
+	FaultTrailing: 0, FaultBadUTF8: 0,
 }
 
 // FaultNames lists the fault names SetFault accepts (besides "none").
@@ -92,7 +95,7 @@ func parseFault(spec string) (fault, error) {
 // in front of the API would).
 func isBodyFault(name string) bool {
 	switch name {
-	case FaultTruncate, FaultDrip, FaultBadZip, FaultEmptyZip, FaultNotPprof:
+	case FaultTruncate, FaultDrip, FaultBadZip, FaultEmptyZip, FaultNotPprof, FaultTrailing, FaultBadUTF8:
 		return true
 	}
 	return false

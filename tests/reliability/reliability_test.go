@@ -151,6 +151,27 @@ func TestFullAndReadOnlyFilesystem(t *testing.T) {
 	}
 }
 
+// startStalled starts pgofetch writing dest from a real profile, and
+// returns once the fault shim holds it in the middle of the write.
+func startStalled(t *testing.T, lib, dest string) *exec.Cmd {
+	t.Helper()
+	ready := filepath.Join(t.TempDir(), "ready")
+	cmd := exec.Command(testenv.Pgofetch(t), "-in", profile(t), dest)
+	cmd.Env = append(os.Environ(), "LD_PRELOAD="+lib, "PGOFETCH_SHIM=stall", "PGOFETCH_SHIM_READY="+ready)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(ready); err == nil {
+			return cmd
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("pgofetch never reached the write")
+		}
+	}
+}
+
 // SIGINT and SIGTERM while the temporary file is being written: pgofetch
 // dies of the signal, removes the temporary file, leaves DEST as it was.
 func TestSignalMidWrite(t *testing.T) {
@@ -158,24 +179,8 @@ func TestSignalMidWrite(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		dir := t.TempDir()
 		d := newOldDest(t, dir)
-		ready := filepath.Join(t.TempDir(), "ready")
-		cmd := exec.Command(testenv.Pgofetch(t), "-in", profile(t), d.path)
-		cmd.Env = append(os.Environ(), "LD_PRELOAD="+lib, "PGOFETCH_SHIM=stall", "PGOFETCH_SHIM_READY="+ready)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			if _, err := os.Stat(ready); err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				t.Fatalf("pgofetch never reached the write")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		tmps, _ := filepath.Glob(filepath.Join(dir, ".default.pgo.tmp-*"))
+		cmd := startStalled(t, lib, d.path)
+		tmps, _ := filepath.Glob(filepath.Join(dir, ".default.pgo.pgofetch.tmp-*"))
 		if len(tmps) != 1 {
 			t.Errorf("%v: want one temporary file while writing, got %v", sig, tmps)
 		}

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,11 +19,48 @@ void pf_log_init(pf_log *l, FILE *out, bool json, bool verbose)
 	l->color = !json && isatty(fileno(out)) && !(nc && *nc);
 }
 
+/* The length of the UTF-8 sequence at p (1 to 4), or 0 when the bytes
+ * there are not valid UTF-8 (a stray or missing continuation byte, an
+ * overlong form, a surrogate, beyond U+10FFFF). */
+static size_t utf8_len(const unsigned char *p)
+{
+	static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t n;
+	uint32_t c;
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xe0) == 0xc0)
+		n = 2, c = p[0] & 0x1f;
+	else if ((p[0] & 0xf0) == 0xe0)
+		n = 3, c = p[0] & 0x0f;
+	else if ((p[0] & 0xf8) == 0xf0)
+		n = 4, c = p[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80) /* the string's end, too */
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	return c < least[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ? 0 : n;
+}
+
 /* Writes s as a JSON string body (without quotes), escaping as encoding/json
- * does for control characters, quotes and backslashes. */
+ * does for control characters, quotes and backslashes, and as it does,
+ * each byte that is not valid UTF-8 as U+FFFD: a profile id or a file name
+ * from elsewhere may hold any bytes, and a -json line must stay JSON. */
 static void put_json_escaped(FILE *f, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p >= 0x80) {
+			size_t n = utf8_len(p);
+			if (n == 0)
+				fputs("\\ufffd", f);
+			else
+				fwrite(p, 1, n, f);
+			p += n ? n - 1 : 0;
+			continue;
+		}
 		switch (*p) {
 		case '"': fputs("\\\"", f); break;
 		case '\\': fputs("\\\\", f); break;
@@ -45,7 +83,7 @@ static bool needs_quote(const char *s)
 	if (*s == '\0')
 		return true;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f)
+		if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f || (*p >= 0x80 && !utf8_len(p)))
 			return true;
 	return false;
 }

@@ -2,8 +2,10 @@
  * non-flag argument or "--"; "-x" and "--x" are the same; "-x=v" and "-x v"
  * for values; booleans only as "-x" or "-x=v"; -h and -help ask for usage. */
 #include "cli.h"
+#include "dd_api.h"
 #include "duration.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -282,6 +284,49 @@ static int check_values(pf_options *o, pf_err *e)
 	return 0;
 }
 
+/* A blank QUERY would be sent as " runtime:go", which matches every Go
+ * profile of the organisation: surely not what was meant. */
+static int check_queries(const pf_options *o, pf_err *e)
+{
+	for (size_t i = 0; i < o->nqueries; i++) {
+		const char *q = o->queries[i];
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q == '\0')
+			return pf_fail(e, PF_EXIT_USAGE,
+				       "QUERY %zu is empty: it would match every Go profile of the organisation; "
+				       "give a query such as 'service:my-service env:prod'",
+				       i + 1);
+	}
+	return 0;
+}
+
+/* An empty -api-url (a wrapper passing -api-url="$URL" with URL unset)
+ * is no -api-url: PGOFETCH_API_URL, then DD_SITE, still apply. */
+static void resolve_api_url(pf_options *o)
+{
+	o->api_url_from = "-api-url";
+	if (o->api_url && *o->api_url)
+		return;
+	const char *env = getenv("PGOFETCH_API_URL");
+	o->api_url = env && *env ? env : NULL;
+	o->api_url_from = "PGOFETCH_API_URL";
+}
+
+/* A bad API location is a bad setting: a usage error, exit 2 whatever
+ * -fail says, found before anything runs, not a network failure later.
+ * The flag is checked whenever it is given; PGOFETCH_API_URL and DD_SITE
+ * only when QUERY arguments would use them. */
+static int check_api_location(const pf_options *o, pf_err *e)
+{
+	if (o->nqueries == 0 && (!o->api_url || strcmp(o->api_url_from, "-api-url") != 0))
+		return 0;
+	char *base = pf_dd_base_url(o->api_url, o->api_url_from, getenv("DD_SITE"), e);
+	bool ok = base != NULL;
+	free(base);
+	return ok ? 0 : -1;
+}
+
 int pf_cli_parse(int argc, char **argv, pf_options *o, pf_err *e)
 {
 	set_defaults(o);
@@ -292,11 +337,7 @@ int pf_cli_parse(int argc, char **argv, pf_options *o, pf_err *e)
 		return -1;
 	if (o->help || o->version)
 		return 0;
-	if (!o->api_url) {
-		const char *env = getenv("PGOFETCH_API_URL");
-		if (env && *env)
-			o->api_url = env;
-	}
+	resolve_api_url(o);
 	int npos = argc - i;
 	if (npos < 1 || (npos < 2 && o->nin == 0))
 		return pf_fail(e, PF_EXIT_USAGE,
@@ -306,6 +347,8 @@ int pf_cli_parse(int argc, char **argv, pf_options *o, pf_err *e)
 	o->dest = argv[argc - 1];
 	if (o->dest[0] == '\0')
 		return pf_fail(e, PF_EXIT_USAGE, "DEST must not be empty");
+	if (check_queries(o, e) != 0 || check_api_location(o, e) != 0)
+		return -1;
 	return check_values(o, e);
 }
 

@@ -18,7 +18,8 @@ typedef struct {
 	size_t nqueries;
 	const char *dest;
 
-	const char *api_url; /* -api-url, else $PGOFETCH_API_URL, else NULL */
+	const char *api_url; /* -api-url, else $PGOFETCH_API_URL, else NULL (empty is unset) */
+	const char *api_url_from; /* "-api-url" or "PGOFETCH_API_URL", for messages */
 	const char *endpoint;
 	const char *format;
 	int64_t from_ns;

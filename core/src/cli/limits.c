@@ -1,6 +1,7 @@
 /* limits.c: the -limit flag and the checks that need no profile model. */
 #include "limits.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -89,6 +90,11 @@ int pf_limits_set(pf_limit_set *l, const char *spec, pf_err *e)
 		if (!eq || parse_value(eq + 1, defs[i].is_size, field) != 0)
 			return pf_fail(e, PF_EXIT_USAGE, "invalid value \"%s\" for flag -limit: want %s=%s", spec,
 				       defs[i].name, defs[i].is_size ? "SIZE (e.g. 512MiB)" : "a positive count");
+		/* Deeper than cJSON parses, an answer would be refused as "not
+		 * valid JSON" rather than as too deep. */
+		if (field == &l->json_depth && l->json_depth > CJSON_NESTING_LIMIT)
+			return pf_fail(e, PF_EXIT_USAGE, "invalid value \"%s\" for flag -limit: json-depth is at most %d",
+				       spec, CJSON_NESTING_LIMIT);
 		return 0;
 	}
 	return pf_fail(e, PF_EXIT_USAGE, "invalid value \"%s\" for flag -limit: no limit \"%.*s\" (want one of %s)",

@@ -3,6 +3,7 @@
 #include "buf.h"
 #include "decompress.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -46,6 +47,48 @@ static void unguard_tmp(const struct sigaction old[3])
 	pending_set = 0;
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);
+}
+
+/* The temporary file is ".<DEST's name>" TMP_TAG and mkstemp's six
+ * letters and digits: a name only pgofetch makes, so that a later run may
+ * remove what a killed one left. */
+#define TMP_TAG ".pgofetch.tmp-"
+
+/* Whether name is a temporary file of DEST's (base) by that pattern. */
+static bool is_tmp_of(const char *name, const char *base)
+{
+	size_t blen = strlen(base), tlen = strlen(TMP_TAG);
+	if (name[0] != '.' || strncmp(name + 1, base, blen) != 0 || strncmp(name + 1 + blen, TMP_TAG, tlen) != 0)
+		return false;
+	const char *x = name + 1 + blen + tlen;
+	size_t i = 0;
+	while (i < 6 && ((x[i] >= 'a' && x[i] <= 'z') || (x[i] >= 'A' && x[i] <= 'Z') || (x[i] >= '0' && x[i] <= '9')))
+		i++;
+	return i == 6 && x[6] == '\0';
+}
+
+size_t pf_remove_stale_tmps(const char *dest, int64_t older_than_s)
+{
+	char *dcopy = strdup(dest), *bcopy = strdup(dest);
+	DIR *d = dcopy && bcopy ? opendir(dirname(dcopy)) : NULL;
+	size_t removed = 0;
+	const char *base = d ? basename(bcopy) : NULL;
+	time_t before = time(NULL) - (time_t)older_than_s;
+	for (struct dirent *ent; d && (ent = readdir(d)) != NULL;) {
+		struct stat st;
+		if (!is_tmp_of(ent->d_name, base) || fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		/* Our own regular files only, and none a running pgofetch may
+		 * still be writing. */
+		if (S_ISREG(st.st_mode) && st.st_uid == geteuid() && st.st_mtime < before &&
+		    unlinkat(dirfd(d), ent->d_name, 0) == 0)
+			removed++;
+	}
+	if (d)
+		closedir(d);
+	free(dcopy);
+	free(bcopy);
+	return removed;
 }
 
 int64_t pf_dest_age_ns(const char *dest)
@@ -170,7 +213,7 @@ int pf_write_dest(const char *dest, const uint8_t *data, size_t len,
 	char *base_copy = strdup(dest);
 	if (!base_copy)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	int n = snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", dir, basename(base_copy));
+	int n = snprintf(tmp, sizeof tmp, "%s/.%s" TMP_TAG "XXXXXX", dir, basename(base_copy));
 	free(base_copy);
 	if (n < 0 || (size_t)n >= sizeof tmp)
 		return pf_fail(e, PF_EXIT_OUTPUT, "cannot write %s: path too long", dest);

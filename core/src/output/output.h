@@ -17,6 +17,11 @@
 int pf_write_dest(const char *dest, const uint8_t *data, size_t len,
 		  const uint8_t *same_as, size_t same_len, bool *changed, pf_err *e);
 
+/* Removes the temporary files of dest a killed pgofetch left (SIGKILL,
+ * a power cut) that are older than older_than_s seconds; returns how many
+ * it removed. Best effort: whatever cannot be read or removed stays. */
+size_t pf_remove_stale_tmps(const char *dest, int64_t older_than_s);
+
 /* The age of dest in nanoseconds, or -1 when it does not exist. */
 int64_t pf_dest_age_ns(const char *dest);
 

@@ -45,13 +45,27 @@ static char *header_line(const char *name, const char *value)
 	return line;
 }
 
+/* A key is sent as a header's value: a CR or LF in it would end the
+ * header and start another (a trailing newline from a secrets file is the
+ * usual way one gets there). Refused, naming the variable, never showing
+ * the value. */
+static int check_key(const char *name, const char *key, pf_err *e)
+{
+	if (!key || !*key)
+		return pf_fail(e, PF_EXIT_AUTH, "%s is not set (needed for QUERY arguments)", name);
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return pf_fail(e, PF_EXIT_AUTH,
+				       "%s holds a control character (a line break?); nothing was sent: set it to the key alone",
+				       name);
+	return 0;
+}
+
 static int read_keys(dd_client *c, pf_err *e)
 {
 	const char *api = getenv("DD_API_KEY"), *app = getenv("DD_APP_KEY");
-	if (!api || !*api)
-		return pf_fail(e, PF_EXIT_AUTH, "DD_API_KEY is not set (needed for QUERY arguments)");
-	if (!app || !*app)
-		return pf_fail(e, PF_EXIT_AUTH, "DD_APP_KEY is not set (needed for QUERY arguments)");
+	if (check_key("DD_API_KEY", api, e) != 0 || check_key("DD_APP_KEY", app, e) != 0)
+		return -1;
 	c->headers[0] = header_line("DD-API-KEY", api);
 	c->headers[1] = header_line("DD-APPLICATION-KEY", app);
 	c->headers[2] = header_line("Content-Type", "application/json");
@@ -242,6 +256,9 @@ static int record_and_sink(void *ctx, const char *origin, const char *entry, pf_
 {
 	dd_client *c = ctx;
 	pf_dd_result *r = c->r;
+	char why[128];
+	if (pf_dd_check_id(entry ? entry : origin, why, sizeof why) != 0)
+		return pf_fail(e, PF_EXIT_DATA, "Datadog answer: profile %zu: its id %s", r->nids + 1, why);
 	char **ids = realloc(r->profile_ids, (r->nids + 1) * sizeof *ids);
 	if (!ids)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
@@ -453,7 +470,7 @@ int pf_datadog_fetch(const pf_options *o, const pf_log *log, int64_t deadline_ns
 	memset(r, 0, sizeof *r);
 	pf_dd_window(pf_wall_ns(), o->from_ns, &r->from, &r->to);
 	int rc = read_keys(&c, e);
-	if (rc == 0 && !(c.base = pf_dd_base_url(o->api_url, getenv("DD_SITE"), e)))
+	if (rc == 0 && !(c.base = pf_dd_base_url(o->api_url, o->api_url_from, getenv("DD_SITE"), e)))
 		rc = -1;
 	if (rc == 0 && !(c.http = pf_http_client_new(e)))
 		rc = -1;

@@ -28,28 +28,75 @@ static bool is_loopback(const char *host)
 	return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0;
 }
 
-static char *check_api_url(const char *url, pf_err *e)
+/* What a URL's authority may hold: a host name or IPv4 address (letters,
+ * digits, '-', '.', '_') or a bracketed IPv6 address, then an optional
+ * port. Anything else would be refused by libcurl only once the run has
+ * begun, as a network failure. */
+static bool valid_authority(const char *a, size_t n)
 {
+	size_t i = 0;
+	if (n > 0 && a[0] == '[') {
+		while (++i < n && a[i] != ']')
+			if (!isxdigit((unsigned char)a[i]) && a[i] != ':' && a[i] != '.')
+				return false;
+		if (i >= n || i == 1)
+			return false;
+		i++;
+	} else {
+		while (i < n && (isalnum((unsigned char)a[i]) || a[i] == '-' || a[i] == '.' || a[i] == '_'))
+			i++;
+	}
+	if (i < n && a[i] == ':') {
+		size_t digits = n - i - 1;
+		if (digits < 1 || digits > 5 || strspn(a + i + 1, "0123456789") < digits ||
+		    atol(a + i + 1) < 1 || atol(a + i + 1) > 65535)
+			return false;
+		i = n;
+	}
+	return i == n;
+}
+
+static char *check_api_url(const char *url, const char *what, pf_err *e)
+{
+	/* Before the URL is echoed in a message: no control character (a
+	 * line break would split the message), no password. */
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+		if (*p < ' ' || *p == 0x7f) {
+			pf_fail(e, PF_EXIT_USAGE, "%s holds a control character: want a URL such as https://api.example.com",
+				what);
+			return NULL;
+		}
+	}
+	const char *scheme_end = strstr(url, "://");
+	const char *authority = scheme_end ? scheme_end + 3 : url;
+	size_t alen = strcspn(authority, "/?#");
+	if (memchr(authority, '@', alen)) {
+		pf_fail(e, PF_EXIT_USAGE, "%s must not hold a user name or password", what);
+		return NULL;
+	}
 	bool https = strncmp(url, "https://", 8) == 0, http = strncmp(url, "http://", 7) == 0;
 	if (!https && !http) {
-		pf_fail(e, PF_EXIT_USAGE, "-api-url %s: want an http:// or https:// URL", url);
+		pf_fail(e, PF_EXIT_USAGE, "%s %s: want an http:// or https:// URL", what, url);
+		return NULL;
+	}
+	if (strchr(url, ' ')) {
+		pf_fail(e, PF_EXIT_USAGE, "%s %s: a URL holds no spaces", what, url);
 		return NULL;
 	}
 	char host[256];
 	pf_url_host(url, host, sizeof host);
 	if (host[0] == '\0') {
-		pf_fail(e, PF_EXIT_USAGE, "-api-url %s: no host", url);
+		pf_fail(e, PF_EXIT_USAGE, "%s %s: no host", what, url);
 		return NULL;
 	}
-	const char *authority = url + (https ? 8 : 7);
-	if (memchr(authority, '@', strcspn(authority, "/?#"))) {
-		pf_fail(e, PF_EXIT_USAGE, "-api-url must not hold a user name or password");
+	if (!valid_authority(authority, alen)) {
+		pf_fail(e, PF_EXIT_USAGE, "%s %s: not a valid host and port", what, url);
 		return NULL;
 	}
 	if (http && !is_loopback(host)) {
 		pf_fail(e, PF_EXIT_USAGE,
-			"-api-url %s: plain http would send the keys in the clear; use https (http is allowed only to loopback)",
-			url);
+			"%s %s: plain http would send the keys in the clear; use https (http is allowed only to loopback)",
+			what, url);
 		return NULL;
 	}
 	char *out = strdup(url);
@@ -63,10 +110,10 @@ static char *check_api_url(const char *url, pf_err *e)
 	return out;
 }
 
-char *pf_dd_base_url(const char *api_url, const char *site, pf_err *e)
+char *pf_dd_base_url(const char *api_url, const char *api_url_name, const char *site, pf_err *e)
 {
 	if (api_url && *api_url)
-		return check_api_url(api_url, e);
+		return check_api_url(api_url, api_url_name, e);
 	if (!site || !*site)
 		site = "datadoghq.com";
 	bool known = false;
@@ -203,6 +250,42 @@ char *pf_dd_request_body(const char *const *queries, size_t n, time_t from, time
 	return body;
 }
 
+int pf_dd_check_id(const char *id, char *why, size_t n)
+{
+	size_t len = strlen(id);
+	if (len == 0)
+		snprintf(why, n, "is empty");
+	else if (len > PF_DD_ID_MAX)
+		snprintf(why, n, "is %zu bytes long, more than %d", len, PF_DD_ID_MAX);
+	for (size_t i = 0; len <= PF_DD_ID_MAX && i < len; i++) {
+		unsigned char c = (unsigned char)id[i];
+		if (c <= ' ' || c >= 0x7f) {
+			snprintf(why, n, "holds byte 0x%02x at byte %zu, where Datadog's ids are printable ASCII", c, i);
+			return -1;
+		}
+	}
+	return len == 0 || len > PF_DD_ID_MAX ? -1 : 0;
+}
+
+/* cJSON turns \u0000 into a NUL that ends the string it is in, silently
+ * cutting an id short: the offset of the first one in a string, or -1. */
+static long nul_escape_at(const char *json, size_t len)
+{
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		if (!in_string) {
+			in_string = json[i] == '"';
+		} else if (json[i] == '"') {
+			in_string = false;
+		} else if (json[i] == '\\' && i + 1 < len) {
+			if (json[i + 1] == 'u' && len - i >= 6 && memcmp(json + i + 2, "0000", 4) == 0)
+				return (long)i;
+			i++;
+		}
+	}
+	return -1;
+}
+
 static char *dup_string(const cJSON *item)
 {
 	return cJSON_IsString(item) ? strdup(item->valuestring) : strdup("");
@@ -229,6 +312,11 @@ static int parse_listed(const cJSON *item, size_t i, pf_dd_listed *l, pf_err *e)
 	l->duration_ns = fits ? (int64_t)dur->valuedouble : 0;
 	if (!l->event_id || !l->profile_id || !l->service || !l->timestamp)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	char why[128];
+	if (pf_dd_check_id(l->profile_id, why, sizeof why) != 0)
+		return pf_fail(e, PF_EXIT_DATA, "list answer: data[%zu]: attributes.id %s", i, why);
+	if (pf_dd_check_id(l->event_id, why, sizeof why) != 0)
+		return pf_fail(e, PF_EXIT_DATA, "list answer: data[%zu]: id %s", i, why);
 	/* The ids go into a URL path and query: refuse what would change its shape. */
 	if (strpbrk(l->profile_id, "/?#&% ") || strpbrk(l->event_id, "/?#&% "))
 		return pf_fail(e, PF_EXIT_DATA, "list answer: data[%zu] has an id with URL characters", i);
@@ -241,10 +329,20 @@ int pf_dd_parse_list(const char *json, size_t len, int64_t limit, pf_dd_listed *
 	*out = NULL;
 	*n = 0;
 	const char *end = NULL;
+	long nul = nul_escape_at(json, len);
+	if (nul >= 0)
+		return pf_fail(e, PF_EXIT_DATA, "list answer: a string holds \\u0000 (a NUL byte) at byte %ld", nul);
 	cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
 	if (!root) {
 		size_t at = end && end >= json ? (size_t)(end - json) : 0;
 		return pf_fail(e, PF_EXIT_DATA, "list answer is not valid JSON (near byte %zu)", at);
+	}
+	while (end < json + len && isspace((unsigned char)*end))
+		end++;
+	if (end < json + len) {
+		cJSON_Delete(root);
+		return pf_fail(e, PF_EXIT_DATA, "list answer: more bytes after its JSON value, from byte %zu",
+			       (size_t)(end - json));
 	}
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
 	if (!cJSON_IsArray(data)) {

@@ -1,6 +1,6 @@
-/* dd_api.h: the shapes of Datadog's profiling API (../shared/datadog-api.md
- * in the project's docs): base URL, request bodies, the list answer. No
- * I/O here; datadog.c does the talking. */
+/* dd_api.h: the shapes of Datadog's profiling API (docs/datadog-api.md):
+ * base URL, request bodies, the list answer. No I/O here; datadog.c does
+ * the talking. */
 #ifndef PGOFETCH_DD_API_H
 #define PGOFETCH_DD_API_H
 
@@ -12,8 +12,10 @@
 
 /* The API base URL, without a trailing slash: api_url when given (only
  * http(s); plain http only to a loopback host), else https://app.<site>
- * for a known DD_SITE (default datadoghq.com). The caller frees it. */
-char *pf_dd_base_url(const char *api_url, const char *site, pf_err *e);
+ * for a known DD_SITE (default datadoghq.com). A bad one is a usage
+ * error naming api_url_name (the flag or variable it came from). The
+ * caller frees it. */
+char *pf_dd_base_url(const char *api_url, const char *api_url_name, const char *site, pf_err *e);
 
 /* A query as sent: " runtime:go" appended unless it names runtime:go or
  * language:go, as datadog-pgo does. The caller frees it. */
@@ -34,6 +36,12 @@ void pf_dd_window(int64_t now_unix_ns, int64_t window_ns, time_t *from, time_t *
  * single set, the bare query object the list endpoint takes. */
 char *pf_dd_request_body(const char *const *queries, size_t n, time_t from, time_t to,
 			 int64_t limit, int single, pf_err *e);
+
+/* Datadog's ids (a profile's, an event's) are short and printable ASCII;
+ * they go into URLs, logs and DEST's comments. 0 when id is one; else -1
+ * and, in why, what is wrong with it (never the id itself). */
+#define PF_DD_ID_MAX 256
+int pf_dd_check_id(const char *id, char *why, size_t n);
 
 /* One profile found by the list endpoint. */
 typedef struct {

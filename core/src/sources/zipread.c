@@ -76,6 +76,8 @@ static int read_central(const uint8_t *data, size_t len, size_t *pos, size_t idx
 	uint32_t csize = pf_le32(c + 20), usize = pf_le32(c + 24), off = pf_le32(c + 42);
 	if (csize == 0xffffffffu || usize == 0xffffffffu || off == 0xffffffffu)
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: entry %zu uses ZIP64, which is not supported", idx);
+	if (memchr(c + CENTRAL_SIZE, 0, namelen)) /* it would cut the name short */
+		return pf_fail(e, PF_EXIT_DATA, "ZIP: the name of entry %zu holds a NUL byte", idx);
 	entry->name = malloc((size_t)namelen + 1);
 	if (!entry->name)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");

@@ -1,8 +1,8 @@
 // Command fuzzseeds writes the seed corpora of pgofetch's fuzz targets
 // (core/fuzz) from generated profile sets (tests/gen) and the real profile
-// in ../shared/testdata:
+// in core/tests/data/pprof:
 //
-//	go run ./cmd/fuzzseeds -real ../../shared/testdata/grpc-anon.pprof -out fuzz/corpus
+//	go run ./cmd/fuzzseeds -real ../core/tests/data/pprof/grpc-anon.pprof -out fuzz/corpus
 //
 // from tests/. The output is deterministic; it is committed under
 // tests/fuzz/corpus, next to tests/fuzz/crashes (inputs that once crashed).
