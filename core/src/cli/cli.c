@@ -38,6 +38,10 @@ static const flag_def flags[] = {
 	{"format", F_STRING, OPT(format), "name",
 	 "output format: pprof, or preprofile (Go's preprocessed form, not for default.pgo)", "\"pprof\""},
 	{"from", F_DURATION, OPT(from_ns), "duration", "how far back to search for profiles", "72h0m0s"},
+	{"go", F_STRING, OPT(go), "path",
+	 "the go command that will build DEST's package; when its GOVERSION is newer\n"
+	 "than the Go versions -trim is proven for, the full profile is written\n"
+	 "(default: go on PATH, run in DEST's directory)", NULL},
 	{"in", F_LIST, OPT(ins), "source",
 	 "read profiles from a local file (pprof, gzip, zstd, or a ZIP of them) or an\n"
 	 "http(s) URL of a net/http/pprof endpoint; repeatable, no QUERY needed", NULL},

@@ -22,6 +22,7 @@ typedef struct {
 	const char *api_url_from; /* "-api-url" or "PGOFETCH_API_URL", for messages */
 	const char *endpoint;
 	const char *format;
+	const char *go; /* -go, else NULL: go on PATH */
 	int64_t from_ns;
 	int64_t timeout_ns;
 	int64_t max_age_ns;
