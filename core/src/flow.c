@@ -158,7 +158,14 @@ static int write_result(const pf_options *o, const pf_log *log, pf_profile **mer
 {
 	if (o->noinline && pf_profile_noinline(*merged, e) == (size_t)-1)
 		return -1;
-	if (o->comment && add_provenance(o, dd, *merged, e) != 0)
+	size_t listed = o->noinline_list.n ? pf_profile_noinline_list(*merged, &o->noinline_list, e) : 0;
+	if (listed == (size_t)-1)
+		return -1;
+	if (o->noinline_list.n)
+		pf_debug(log, "renamed the functions -noinline-func lists", PF_INT("regexps", o->noinline_list.n),
+			 PF_INT("functions", listed));
+	if (o->comment && (add_provenance(o, dd, *merged, e) != 0 ||
+			   pf_noinline_list_comment(*merged, &o->noinline_list, e) != 0))
 		return -1;
 	pf_buf raw = {0}, gz = {0};
 	bool changed = false;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum flag_kind { F_BOOL, F_INT, F_DURATION, F_STRING, F_LIST, F_LIMIT };
+enum flag_kind { F_BOOL, F_INT, F_DURATION, F_STRING, F_LIST, F_LIMIT, F_NOINLINE_FUNC, F_NOINLINE_FILE };
 
 typedef struct {
 	const char *name;
@@ -56,6 +56,13 @@ static const flag_def flags[] = {
 	 "do nothing when DEST exists and is younger than this (0: always fetch)", NULL},
 	{"noinline", F_BOOL, OPT(noinline), NULL,
 	 "rename functions the Go compiler must not inline (golang/go#65532, #74045)", "true"},
+	{"noinline-file", F_NOINLINE_FILE, OPT(noinline_list), "file",
+	 "add the regular expressions of a file to the -noinline-func list: one a\n"
+	 "line; blank lines and lines starting with # are skipped; repeatable", NULL},
+	{"noinline-func", F_NOINLINE_FUNC, OPT(noinline_list), "regexp",
+	 "rename, as -noinline does, each function whose whole name matches this\n"
+	 "POSIX extended regular expression (main\\.hot, example\\.com/pkg\\..*);\n"
+	 "repeatable, applied even with -noinline=false", NULL},
 	{"profiles", F_INT, OPT(profiles), "int", "the number of profiles to fetch per query", "5"},
 	{"timeout", F_DURATION, OPT(timeout_ns), "duration", "timeout for fetching PGO profile", "1m0s"},
 	{"trim", F_BOOL, OPT(trim), NULL,
@@ -201,6 +208,10 @@ static int set_flag(const flag_def *f, const char *value, pf_options *o, pf_err 
 		return push_list(&o->ins, &o->nin, value, e);
 	case F_LIMIT:
 		return pf_limits_set(&o->limits, value, e);
+	case F_NOINLINE_FUNC:
+		return pf_noinline_list_add(&o->noinline_list, value, "-noinline-func", e);
+	case F_NOINLINE_FILE:
+		return pf_noinline_list_add_file(&o->noinline_list, value, e);
 	}
 	return pf_fail(e, PF_EXIT_USAGE, "invalid value \"%s\" for flag -%s: parse error", value, f->name);
 }
@@ -361,4 +372,5 @@ void pf_cli_free(pf_options *o)
 	free(o->ins);
 	o->ins = NULL;
 	o->nin = 0;
+	pf_noinline_list_free(&o->noinline_list);
 }

@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "limits.h"
+#include "noinline.h"
 
 typedef struct {
 	const char **ins; /* -in SOURCE, in order */
@@ -29,6 +30,7 @@ typedef struct {
 	int64_t profiles;
 	bool fail, json, verbose, noinline, trim, comment;
 	pf_limit_set limits; /* -limit NAME=VALUE */
+	pf_noinline_list noinline_list; /* -noinline-func, -noinline-file */
 	bool help, version;
 } pf_options;
 
