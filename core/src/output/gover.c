@@ -1,17 +1,11 @@
 /* gover.c: `go env GOVERSION` of the go that will build, compared with
  * the Go versions -trim is proven for (see gover.h). */
 #include "gover.h"
-#include "clock.h"
+#include "run.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 const char *const pf_trim_proven[] = {"go1.26", "go1.27"};
@@ -52,80 +46,24 @@ int pf_gover_beyond_proven(const char *version)
 	return maj > pmaj || (maj == pmaj && min > pmin);
 }
 
-/* The child: stdout to the pipe, stderr to /dev/null, in dir. Exit 127
- * when GO cannot be executed, as a shell does. */
-static void run_child(const char *go, const char *dir, int out)
+int pf_go_version(const char *go, const char *dir, int64_t deadline, char *out, size_t n, pf_err *e)
 {
-	dup2(out, STDOUT_FILENO);
-	int null = open("/dev/null", O_WRONLY);
-	if (null >= 0)
-		dup2(null, STDERR_FILENO);
-	if (dir && chdir(dir) != 0)
-		_exit(126);
-	execlp(go, go, "env", "GOVERSION", (char *)NULL);
-	_exit(errno == ENOENT || errno == EACCES || errno == ENOTDIR ? 127 : 126);
-}
-
-/* Reads the child's stdout until EOF or the deadline; -1 at the deadline. */
-static int read_until(int fd, int64_t deadline, char *out, size_t n)
-{
-	size_t len = 0;
-	for (;;) {
-		int64_t left = (deadline - pf_now_ns()) / 1000000;
-		if (left <= 0)
-			return -1;
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		int r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			continue;
-		char buf[256];
-		ssize_t got = read(fd, buf, sizeof buf);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		for (ssize_t i = 0; i < got && len + 1 < n; i++)
-			out[len++] = buf[i];
-	}
+	char *argv[] = {(char *)go, "env", "GOVERSION", NULL};
+	pf_buf b = {0};
+	int status = pf_run_capture(argv, dir, deadline, 4096, &b, NULL, e);
+	size_t len = b.len < n ? b.len : n - 1;
+	if (len)
+		memcpy(out, b.data, len);
+	pf_buf_free(&b);
 	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r' || out[len - 1] == ' '))
 		len--;
 	out[len] = '\0';
-	return 0;
-}
-
-int pf_go_version(const char *go, const char *dir, int64_t deadline, char *out, size_t n, pf_err *e)
-{
-	int fds[2];
-	if (pipe(fds) != 0)
-		return pf_fail(e, PF_EXIT_INTERNAL, "cannot run %s: pipe: %s", go, strerror(errno));
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return pf_fail(e, PF_EXIT_INTERNAL, "cannot run %s: fork: %s", go, strerror(errno));
-	}
-	if (pid == 0) {
-		close(fds[0]);
-		run_child(go, dir, fds[1]);
-	}
-	close(fds[1]);
-	int timed_out = read_until(fds[0], deadline, out, n) != 0;
-	close(fds[0]);
-	if (timed_out)
-		kill(pid, SIGKILL);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (timed_out)
-		return pf_fail(e, PF_EXIT_SOURCE, "%s env GOVERSION did not answer before -timeout", go);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+	if (status == PF_RUN_NOT_FOUND)
 		return 1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return pf_fail(e, PF_EXIT_SOURCE, "%s env GOVERSION failed (exit status %d)", go,
-			       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (status < 0)
+		return -1;
+	if (status != 0)
+		return pf_fail(e, PF_EXIT_SOURCE, "%s env GOVERSION failed (exit status %d)", go, status);
 	int maj, min;
 	if (pf_gover_parse(out, &maj, &min) != 0)
 		return pf_fail(e, PF_EXIT_SOURCE, "%s env GOVERSION printed \"%s\", not a Go version", go, out);
