@@ -1,6 +1,7 @@
 /* main.c: parse the command line, run, turn failures into exit codes.
  * Fail-open as datadog-pgo: without -fail every failure but a usage error
  * exits 0, so the build goes on without a fresh profile. */
+#include "check.h"
 #include "cli.h"
 #include "err.h"
 #include "log.h"
@@ -10,6 +11,7 @@
 #include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -68,6 +70,8 @@ int main(int argc, char **argv)
 {
 	ignore_sigpipe();
 	keep_large_blocks_mmapped();
+	if (argc > 1 && strcmp(argv[1], "check") == 0)
+		return pf_check_main(argc - 1, argv + 1);
 	pf_options o;
 	pf_err e = {0};
 	if (pf_cli_parse(argc, argv, &o, &e) != 0) {
