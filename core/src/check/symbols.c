@@ -2,6 +2,7 @@
 #include "symbols.h"
 #include "run.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,8 +36,9 @@ int pf_func_key(const char *name, size_t len, pf_buf *out)
 	return pf_buf_putc(out, '\0');
 }
 
-static int add_name(pf_symbols *s, const char *name, size_t len)
+static int add_name(void *ctx, const char *name, size_t len)
 {
+	pf_symbols *s = ctx;
 	pf_buf key = {0};
 	if (pf_func_key(name, len, &key) != 0)
 		return -1;
@@ -90,10 +92,13 @@ static int go_failed(pf_err *e, const char *what, int status, pf_buf *err)
 /* The compiled archives of target and its dependencies, one per line. */
 static int export_files(const char *go, const char *target, int64_t deadline, pf_buf *files, pf_err *e)
 {
+	/* A directory is listed from inside, so that its own module decides. */
+	struct stat st;
+	bool is_dir = stat(target, &st) == 0 && S_ISDIR(st.st_mode);
 	char *argv[] = {(char *)go, "list", "-pgo=off", "-deps", "-export",
-			"-f", "{{if .Export}}{{.Export}}{{end}}", (char *)target, NULL};
+			"-f", "{{if .Export}}{{.Export}}{{end}}", is_dir ? "." : (char *)target, NULL};
 	pf_buf err = {0};
-	int status = pf_run_capture(argv, NULL, deadline, 64 << 20, files, &err, e);
+	int status = pf_run_capture(argv, is_dir ? target : NULL, deadline, 64 << 20, files, &err, e);
 	if (status == PF_RUN_NOT_FOUND)
 		status = pf_fail(e, PF_EXIT_SOURCE, "cannot run %s: not found", go);
 	else if (status > 0)
@@ -140,7 +145,11 @@ int pf_symbols_of(const char *go, const char *target, int64_t deadline, pf_symbo
 	int rc;
 	if (is_binary(target)) {
 		char *files[] = {(char *)target};
-		rc = nm(go, files, 1, deadline, out, e);
+		rc = pf_pclntab_names(target, add_name, out);
+		if (rc < 0)
+			rc = pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+		else if (rc > 0) /* not an ELF Go binary: its symbols, a lower bound */
+			rc = nm(go, files, 1, deadline, out, e);
 	} else {
 		pf_buf list = {0};
 		rc = export_files(go, target, deadline, &list, e);

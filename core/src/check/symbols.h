@@ -17,16 +17,22 @@ typedef struct {
 } pf_symbols;
 
 /* The function names of target, found with the go command go:
- *   - a built binary (an existing file that is not a .go file):
- *     `go tool nm BINARY`. The linker drops functions that were inlined
- *     everywhere, so a binary may lack names that the code still has;
+ *   - a built binary (an existing file that is not a .go file): the names
+ *     in its pclntab (pclntab.c), inlined functions included; for a binary
+ *     that is not ELF, `go tool nm BINARY`, which lacks the functions the
+ *     linker dropped after inlining them everywhere;
  *   - anything else is a package (a directory, ./cmd/x, an import path):
- *     `go list -deps -export` builds it and its dependencies (without PGO)
+ *     `go list -deps -export` builds it and its dependencies (without PGO; a directory from inside it, so
+ *     that its own go.mod decides)
  *     and `go tool nm` reads their compiled archives, which hold every
  *     function compiled, inlined ones too.
  * Fails with PF_EXIT_SOURCE (the go command's first line of error) or
  * PF_EXIT_INTERNAL. */
 int pf_symbols_of(const char *go, const char *target, int64_t deadline, pf_symbols *out, pf_err *e);
+/* Hands each function name of a Go ELF binary's pclntab to add. Returns
+ * 0, 1 when path is no Go ELF binary it can read, -1 when add fails. */
+int pf_pclntab_names(const char *path, int (*add)(void *ctx, const char *name, size_t len), void *ctx);
+
 bool pf_symbols_has(const pf_symbols *s, const char *key);
 void pf_symbols_free(pf_symbols *s);
 
