@@ -99,6 +99,9 @@ static const char usage_head[] =
 	"is set, pgofetch returns exit code 0 even when it fails (but for a usage\n"
 	"error, exit 2), leaving an existing DEST as it was, so the build goes on.\n"
 	"\n"
+	"pgofetch check PROFILE PKG_OR_BINARY tells how much of a profile still\n"
+	"matches the code (pgofetch check -h).\n"
+	"\n"
 	"OPTIONS\n";
 
 void pf_cli_usage(FILE *out)
