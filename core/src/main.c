@@ -1,7 +1,7 @@
 /* main.c: parse the command line, run, turn failures into exit codes.
  * Fail-open as datadog-pgo: without -fail every failure but a usage error
  * exits 0, so the build goes on without a fresh profile. */
-#include "check.h"
+#include "check_cmd.h"
 #include "cli.h"
 #include "err.h"
 #include "log.h"

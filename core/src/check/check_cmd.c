@@ -1,9 +1,9 @@
-/* check.c: pgofetch check. What share of the profile's call-edge weight,
+/* check_cmd.c: pgofetch check. What share of the profile's call-edge weight,
  * the compiler's whole PGO input (pgo.h), names functions that still
  * exist in the build, and which hot ones do not; the profile's age and
  * provenance. Go's compiler matches profile and code by function name: an
  * edge whose caller or callee was renamed, moved or deleted is wasted. */
-#include "check.h"
+#include "check_cmd.h"
 #include "clock.h"
 #include "decompress.h"
 #include "duration.h"
