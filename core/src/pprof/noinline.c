@@ -41,6 +41,17 @@ static int rename_function(pf_profile *p, pf_function *fn, pf_err *e)
 	return 0;
 }
 
+/* The function of sample i's leaf frame (its location's innermost line),
+ * or PF_NONE for an empty stack or a location without lines. */
+static uint32_t leaf_function(const pf_profile *p, size_t i)
+{
+	const pf_sample *s = &p->samples[i];
+	if (s->nlocs == 0)
+		return PF_NONE;
+	const pf_location *leaf = &p->locations[p->sample_locs[s->locs]];
+	return leaf->nlines ? p->lines[leaf->lines].function : PF_NONE;
+}
+
 size_t pf_profile_noinline(pf_profile *p, pf_err *e)
 {
 	/* The names as string ids; a name the profile lacks matches nothing. */
@@ -49,13 +60,10 @@ size_t pf_profile_noinline(pf_profile *p, pf_err *e)
 		targets[i] = pf_strpool_find(&p->str, no_inline_funcs[i], strlen(no_inline_funcs[i]));
 	size_t renamed = 0;
 	for (size_t i = 0; i < p->nsamples; i++) {
-		const pf_sample *s = &p->samples[i];
-		if (s->nlocs == 0)
+		uint32_t fi = leaf_function(p, i);
+		if (fi == PF_NONE)
 			continue;
-		const pf_location *leaf = &p->locations[p->sample_locs[s->locs]];
-		if (leaf->nlines == 0)
-			continue;
-		pf_function *fn = &p->functions[p->lines[leaf->lines].function];
+		pf_function *fn = &p->functions[fi];
 		for (size_t t = 0; t < N_NO_INLINE; t++) {
 			if (targets[t] != PF_NONE && fn->name == targets[t]) {
 				if (rename_function(p, fn, e) != 0)
@@ -173,14 +181,8 @@ size_t pf_profile_noinline_list(pf_profile *p, const pf_noinline_list *l, pf_err
 	}
 	size_t renamed = 0;
 	for (size_t i = 0; i < p->nsamples; i++) {
-		const pf_sample *s = &p->samples[i];
-		if (s->nlocs == 0)
-			continue;
-		const pf_location *leaf = &p->locations[p->sample_locs[s->locs]];
-		if (leaf->nlines == 0)
-			continue;
-		uint32_t fi = p->lines[leaf->lines].function;
-		if (seen[fi])
+		uint32_t fi = leaf_function(p, i);
+		if (fi == PF_NONE || seen[fi])
 			continue;
 		seen[fi] = 1;
 		pf_function *fn = &p->functions[fi];
