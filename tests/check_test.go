@@ -8,6 +8,7 @@ package tests
 import (
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -23,6 +24,8 @@ type checkReport struct {
 		Share    float64
 	}
 }
+
+var closureName = regexp.MustCompile(`\.func\d+$`)
 
 func runCheck(t *testing.T, args ...string) (checkReport, result) {
 	t.Helper()
@@ -73,13 +76,23 @@ func TestCheckRenamedHotFunction(t *testing.T) {
 	}
 	for _, target := range []string{dir, filepath.Join(dir, "workload"), stripped} {
 		rep, r := runCheck(t, "-fail-below", "90", pgo, target)
-		if r.code != 0 || rep.Matched < 0.97 || rep.Edges < 10 {
-			t.Fatalf("check of the profile against its own code %s: want exit 0 and matched >= 0.97 over 10+ edges\n%s", target, r)
+		if r.code != 0 || rep.Edges < 10 {
+			t.Fatalf("check of the profile against its own code %s: want exit 0 over 10+ edges\n%s", target, r)
 		}
+		// A binary lacks the closures of functions inlined everywhere: the
+		// linker drops the originals, and the inlined copies have other
+		// names (main.main.func1.sortWork.1 for main.sortWork.func1). A
+		// package has them all.
+		closures := 0.0
 		for _, m := range rep.Missing {
-			if strings.HasPrefix(m.Function, "main.") {
-				t.Errorf("%s: main function %s reported missing", target, m.Function)
+			if target != dir && closureName.MatchString(m.Function) {
+				closures += m.Share
+			} else if strings.HasPrefix(m.Function, "main.") {
+				t.Errorf("%s: main function %s reported missing\n%s", target, m.Function, r)
 			}
+		}
+		if rep.Matched+closures < 0.97 {
+			t.Errorf("%s: matched %.3f (+%.3f of closures): want 0.97 or more\n%s", target, rep.Matched, closures, r)
 		}
 		if rep.Time == nil || rep.AgeSeconds == nil || *rep.AgeSeconds < 0 || *rep.AgeSeconds > 3600 {
 			t.Errorf("want the profile's time and an age under an hour, got %v %v", rep.Time, rep.AgeSeconds)

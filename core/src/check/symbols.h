@@ -20,7 +20,9 @@ typedef struct {
  *   - a built binary (an existing file that is not a .go file): the names
  *     in its pclntab (pclntab.c), inlined functions included; for a binary
  *     that is not ELF, `go tool nm BINARY`, which lacks the functions the
- *     linker dropped after inlining them everywhere;
+ *     linker dropped after inlining them everywhere. Either way a binary
+ *     lacks the closures of functions inlined everywhere, whose inlined
+ *     copies are named after where they went (main.main.func1.sortWork.1);
  *   - anything else is a package (a directory, ./cmd/x, an import path):
  *     `go list -deps -export` builds it and its dependencies (without PGO; a directory from inside it, so
  *     that its own go.mod decides)
