@@ -265,7 +265,7 @@ static void print_text(const check_options *o, const pf_profile *p, const check_
 	printf("matched: %.1f%% of the call-edge weight names functions in %s\n", 100 * r->matched, o->target);
 	if (r->nmissing == 0)
 		return;
-	printf("missing: %zu functions; the hottest (share of the weight):\n", r->nmissing);
+	printf("missing: %zu function%s; the hottest (share of the weight):\n", r->nmissing, r->nmissing == 1 ? "" : "s");
 	for (size_t i = 0; i < r->nmissing && i < TEXT_MISSING; i++)
 		printf("  %6.2f%%  %.*s\n", 100 * share(r, &r->missing[i]), (int)r->missing[i].len, r->missing[i].name);
 }
