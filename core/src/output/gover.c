@@ -1,6 +1,7 @@
 /* gover.c: `go env GOVERSION` of the go that will build, compared with
  * the Go versions -trim is proven for (see gover.h). */
 #include "gover.h"
+#include "clock.h"
 #include "run.h"
 
 #include <stdio.h>
@@ -112,6 +113,10 @@ bool pf_trim_is_proven(const char *go_flag, const char *dest, int64_t deadline, 
 	if (go_flag && !*go_flag)
 		go_flag = NULL; /* -go="" from a wrapper with the setting unset */
 	const char *go = go_flag ? go_flag : "go";
+	/* A fetch that took most of -timeout still leaves go env its seconds. */
+	int64_t soonest = pf_now_ns() + 10 * 1000000000LL;
+	if (deadline < soonest)
+		deadline = soonest;
 	char *dir = dest_dir(dest), *path = absolute(go);
 	char version[128];
 	pf_err e = {0};
