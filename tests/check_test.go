@@ -165,6 +165,8 @@ func TestCheckErrors(t *testing.T) {
 		{[]string{"check"}, 2, "want two arguments"},
 		{[]string{"check", "-fail-below", "101", prof, dir}, 2, "-fail-below"},
 		{[]string{"check", "-nope", prof, dir}, 2, "flag provided but not defined"},
+		{[]string{"check", "-json=maybe", prof, dir}, 2, "-json"},
+		{[]string{"check", "-fail-below"}, 2, "flag needs an argument"},
 		{[]string{"check", filepath.Join(dir, "missing.pgo"), dir}, 3, "missing.pgo"},
 		{[]string{"check", prof, filepath.Join(dir, "no-such-package")}, 3, "go list"},
 		{[]string{"check", writeFile(t, filepath.Join(dir, "junk.pgo"), []byte("junk")), dir}, 4, "junk.pgo"},

@@ -92,6 +92,8 @@ static int parse(int argc, char **argv, check_options *o)
 		}
 		if (len == 4 && strncmp(name, "json", 4) == 0) {
 			o->json = !value || strcmp(value, "true") == 0 || strcmp(value, "1") == 0;
+			if (value && !o->json && strcmp(value, "false") != 0 && strcmp(value, "0") != 0)
+				return usage_error("invalid value \"%s\" for flag -json: want true or false", value);
 			continue;
 		}
 		bool fb = len == 10 && strncmp(name, "fail-below", 10) == 0, go = len == 2 && strncmp(name, "go", 2) == 0;
