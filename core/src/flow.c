@@ -1,6 +1,7 @@
 /* flow.c: read the sources, fold their profiles into one as datadog-pgo
  * does (collect.c), write DEST. */
 #include "flow.h"
+#include "gover.h"
 #include "buf.h"
 #include "datadog.h"
 #include "dd_api.h"
@@ -105,6 +106,8 @@ static int trim(const pf_log *log, pf_profile **merged, pf_buf *raw, pf_buf *gz,
 	if (rc == 0 && !(t = pf_profile_trim(full, e)))
 		rc = -1;
 	if (rc == 0)
+		rc = pf_trim_add_proven_comment(t, e);
+	if (rc == 0)
 		rc = pf_profile_encode(t, raw, e);
 	if (rc == 0)
 		rc = pf_pgo_edges_of(t, &got, e);
@@ -132,8 +135,8 @@ static int trim(const pf_log *log, pf_profile **merged, pf_buf *raw, pf_buf *gz,
 }
 
 /* DEST's bytes: gz, and raw (the protobuf inside it) for a pprof DEST. */
-static int render(const pf_options *o, const pf_log *log, pf_profile **merged, pf_buf *raw, pf_buf *gz,
-		  pf_err *e)
+static int render(const pf_options *o, const pf_log *log, pf_profile **merged, int64_t deadline, pf_buf *raw,
+		  pf_buf *gz, pf_err *e)
 {
 	if (strcmp(o->format, "preprofile") == 0) {
 		/* As `go tool preprofile` writes it: plain text. Trimming would not
@@ -145,22 +148,29 @@ static int render(const pf_options *o, const pf_log *log, pf_profile **merged, p
 		pf_pgo_edges_free(&g);
 		return rc;
 	}
-	if (o->trim)
+	if (o->trim && pf_trim_is_proven(o->go, o->dest, deadline, log))
 		return trim(log, merged, raw, gz, e);
 	int rc = pf_profile_encode(*merged, raw, e);
 	return rc == 0 ? pf_gzip(raw->data, raw->len, gz, e) : rc;
 }
 
 static int write_result(const pf_options *o, const pf_log *log, pf_profile **merged, const pf_dd_result *dd,
-			int64_t start, pf_err *e)
+			int64_t start, int64_t deadline, pf_err *e)
 {
 	if (o->noinline && pf_profile_noinline(*merged, e) == (size_t)-1)
 		return -1;
-	if (o->comment && add_provenance(o, dd, *merged, e) != 0)
+	size_t listed = o->noinline_list.n ? pf_profile_noinline_list(*merged, &o->noinline_list, e) : 0;
+	if (listed == (size_t)-1)
+		return -1;
+	if (o->noinline_list.n)
+		pf_debug(log, "renamed the functions -noinline-func lists", PF_INT("regexps", o->noinline_list.n),
+			 PF_INT("functions", listed));
+	if (o->comment && (add_provenance(o, dd, *merged, e) != 0 ||
+			   pf_noinline_list_comment(*merged, &o->noinline_list, e) != 0))
 		return -1;
 	pf_buf raw = {0}, gz = {0};
 	bool changed = false;
-	int rc = render(o, log, merged, &raw, &gz, e);
+	int rc = render(o, log, merged, deadline, &raw, &gz, e);
 	if (rc == 0)
 		rc = pf_write_dest(o->dest, gz.data, gz.len, raw.len ? raw.data : NULL, raw.len, &changed, e);
 	char *dq = rc == 0 && dd->nids ? pf_dd_debug_query(dd) : NULL;
@@ -242,7 +252,7 @@ int pf_run(const pf_options *o, const pf_log *log, pf_err *e)
 	if (rc == 0 && !merged)
 		rc = pf_fail(e, PF_EXIT_NOTFOUND, "no profiles found in the sources");
 	if (rc == 0)
-		rc = write_result(o, log, &merged, &dd, start, e);
+		rc = write_result(o, log, &merged, &dd, start, deadline, e);
 	pf_dd_result_free(&dd);
 	pf_profile_free(merged);
 	if (rc != 0)

@@ -1,6 +1,7 @@
 /* main.c: parse the command line, run, turn failures into exit codes.
  * Fail-open as datadog-pgo: without -fail every failure but a usage error
  * exits 0, so the build goes on without a fresh profile. */
+#include "check_cmd.h"
 #include "cli.h"
 #include "err.h"
 #include "log.h"
@@ -11,6 +12,7 @@
 #include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -78,6 +80,8 @@ static void ignore_sigpipe(void)
 int main(int argc, char **argv)
 {
 	ignore_sigpipe();
+	if (argc > 1 && strcmp(argv[1], "check") == 0)
+		return pf_check_main(argc - 1, argv + 1);
 	pf_options o;
 	pf_err e = {0};
 	pf_result res;

@@ -15,6 +15,7 @@ enum {
 	PF_EXIT_OUTPUT = 5,   /* DEST could not be written */
 	PF_EXIT_NOTFOUND = 6, /* the query matched no profile */
 	PF_EXIT_AUTH = 7,     /* Datadog refused the keys (401/403) or they are missing */
+	PF_EXIT_STALE = 8,    /* pgofetch check: less matches than -fail-below */
 };
 
 typedef struct {

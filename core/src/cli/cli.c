@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum flag_kind { F_BOOL, F_INT, F_DURATION, F_STRING, F_LIST, F_LIMIT };
+enum flag_kind { F_BOOL, F_INT, F_DURATION, F_STRING, F_LIST, F_LIMIT, F_NOINLINE_FUNC, F_NOINLINE_FILE };
 
 typedef struct {
 	const char *name;
@@ -38,6 +38,10 @@ static const flag_def flags[] = {
 	{"format", F_STRING, OPT(format), "name",
 	 "output format: pprof, or preprofile (Go's preprocessed form, not for default.pgo)", "\"pprof\""},
 	{"from", F_DURATION, OPT(from_ns), "duration", "how far back to search for profiles", "72h0m0s"},
+	{"go", F_STRING, OPT(go), "path",
+	 "the go command that will build DEST's package; when its GOVERSION is newer\n"
+	 "than the Go versions -trim is proven for, the full profile is written\n"
+	 "(default: go on PATH, run in DEST's directory)", NULL},
 	{"in", F_LIST, OPT(ins), "source",
 	 "read profiles from a local file (pprof, gzip, zstd, or a ZIP of them) or an\n"
 	 "http(s) URL of a net/http/pprof endpoint; repeatable, no QUERY needed", NULL},
@@ -52,6 +56,13 @@ static const flag_def flags[] = {
 	 "do nothing when DEST exists and is younger than this (0: always fetch)", NULL},
 	{"noinline", F_BOOL, OPT(noinline), NULL,
 	 "rename functions the Go compiler must not inline (golang/go#65532, #74045)", "true"},
+	{"noinline-file", F_NOINLINE_FILE, OPT(noinline_list), "file",
+	 "add the regular expressions of a file to the -noinline-func list: one a\n"
+	 "line; blank lines and lines starting with # are skipped; repeatable", NULL},
+	{"noinline-func", F_NOINLINE_FUNC, OPT(noinline_list), "regexp",
+	 "rename, as -noinline does, each function whose whole name matches this\n"
+	 "POSIX extended regular expression (main\\.hot, example\\.com/pkg\\..*);\n"
+	 "repeatable, applied even with -noinline=false", NULL},
 	{"profiles", F_INT, OPT(profiles), "int", "the number of profiles to fetch per query", "5"},
 	{"result", F_STRING, OPT(result), "file",
 	 "write what the run did to file, however it ends, as one JSON object: outcome,\n"
@@ -92,6 +103,9 @@ static const char usage_head[] =
 	"DEST is replaced atomically, and only when its content changes. Unless -fail\n"
 	"is set, pgofetch returns exit code 0 even when it fails (but for a usage\n"
 	"error, exit 2), leaving an existing DEST as it was, so the build goes on.\n"
+	"\n"
+	"pgofetch check PROFILE PKG_OR_BINARY tells how much of a profile still\n"
+	"matches the code (pgofetch check -h).\n"
 	"\n"
 	"OPTIONS\n";
 
@@ -202,6 +216,10 @@ static int set_flag(const flag_def *f, const char *value, pf_options *o, pf_err 
 		return push_list(&o->ins, &o->nin, value, e);
 	case F_LIMIT:
 		return pf_limits_set(&o->limits, value, e);
+	case F_NOINLINE_FUNC:
+		return pf_noinline_list_add(&o->noinline_list, value, "-noinline-func", e);
+	case F_NOINLINE_FILE:
+		return pf_noinline_list_add_file(&o->noinline_list, value, e);
 	}
 	return pf_fail(e, PF_EXIT_USAGE, "invalid value \"%s\" for flag -%s: parse error", value, f->name);
 }
@@ -366,4 +384,5 @@ void pf_cli_free(pf_options *o)
 	free(o->ins);
 	o->ins = NULL;
 	o->nin = 0;
+	pf_noinline_list_free(&o->noinline_list);
 }

@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "limits.h"
+#include "noinline.h"
 
 typedef struct {
 	const char **ins; /* -in SOURCE, in order */
@@ -24,12 +25,14 @@ typedef struct {
 	const char *format;
 	const char *result;        /* -result FILE, or NULL */
 	const char *result_format; /* -result-format: json or github */
+	const char *go;            /* -go, else NULL: go on PATH */
 	int64_t from_ns;
 	int64_t timeout_ns;
 	int64_t max_age_ns;
 	int64_t profiles;
 	bool fail, json, verbose, noinline, trim, comment;
 	pf_limit_set limits; /* -limit NAME=VALUE */
+	pf_noinline_list noinline_list; /* -noinline-func, -noinline-file */
 	bool help, version;
 } pf_options;
 

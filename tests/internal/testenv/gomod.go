@@ -179,3 +179,34 @@ func GoTool(t testing.TB, pkgVer string) string {
 	}
 	return bin
 }
+
+// GoToolchain returns the go command of Go release VERSION (e.g.
+// "go1.27.3"), which the go command downloads through the module proxy
+// with GOTOOLCHAIN=VERSION once per machine (then it is in the module
+// cache). It skips (loudly) when the toolchain cannot be had. Only the
+// versions the project names may be fetched: the installed Go and go1.27.3.
+func GoToolchain(t testing.TB, version string) string {
+	t.Helper()
+	var env []string
+	for _, kv := range goEnv(true) {
+		if !strings.HasPrefix(kv, "GOTOOLCHAIN=") {
+			env = append(env, kv)
+		}
+	}
+	cmd := exec.Command("go", "env", "GOROOT")
+	cmd.Dir = scratchModule(t)
+	cmd.Env = append(env, "GOTOOLCHAIN="+version)
+	out, err := cmd.Output()
+	if err != nil {
+		msg := ""
+		if ee, ok := err.(*exec.ExitError); ok {
+			msg = strings.TrimSpace(string(ee.Stderr))
+		}
+		Skip(t, "the go command cannot get %s through the module proxy (GOTOOLCHAIN=%s): %v %s", version, version, err, msg)
+	}
+	gobin := filepath.Join(strings.TrimSpace(string(out)), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		Skip(t, "%s: GOROOT %s has no bin/go: %v", version, strings.TrimSpace(string(out)), err)
+	}
+	return gobin
+}

@@ -1,0 +1,356 @@
+/* check_cmd.c: pgofetch check. What share of the profile's call-edge weight,
+ * the compiler's whole PGO input (pgo.h), names functions that still
+ * exist in the build, and which hot ones do not; the profile's age and
+ * provenance. Go's compiler matches profile and code by function name: an
+ * edge whose caller or callee was renamed, moved or deleted is wasted. */
+#include "check_cmd.h"
+#include "clock.h"
+#include "decompress.h"
+#include "duration.h"
+#include "limits.h"
+#include "pgo.h"
+#include "pprof.h"
+#include "source.h"
+#include "symbols.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Building a package's dependencies can take minutes on a cold cache. */
+#define CHECK_TIMEOUT_NS (30LL * 60 * 1000000000LL)
+/* The text report lists this many missing functions; -json lists all. */
+#define TEXT_MISSING 10
+
+typedef struct {
+	bool json, help;
+	double fail_below; /* percent; < 0: not given */
+	const char *go, *profile, *target;
+} check_options;
+
+typedef struct {
+	const char *name;
+	size_t len;
+	int64_t weight;
+} missing_fn;
+
+typedef struct {
+	double matched; /* 0..1 */
+	int64_t total;  /* the edges' weight */
+	size_t nedges;
+	missing_fn *missing;
+	size_t nmissing;
+} check_result;
+
+static const char usage[] =
+	"usage: pgofetch check [-json] [-fail-below PCT] [-go PATH] PROFILE PKG_OR_BINARY\n"
+	"\n"
+	"check reports what share of PROFILE's call-edge weight (what Go's compiler\n"
+	"uses for PGO) names functions that exist in PKG_OR_BINARY: a built binary,\n"
+	"or a main package (a directory or import path, built with go list -export),\n"
+	"then the hottest missing functions and the profile's age and provenance.\n"
+	"\n"
+	"  -fail-below pct\n"
+	"    \texit 8 when less than pct percent (0 to 100) of the weight matches\n"
+	"  -go path\n"
+	"    \tthe go command to build and read symbols with (default: go on PATH)\n"
+	"  -json\n"
+	"    \tprint one JSON object: matched (0 to 1), missing [{function, share}], ...\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("pgofetch check: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\n", stderr);
+	fputs(usage, stderr);
+	return PF_EXIT_USAGE;
+}
+
+/* Flags as Go's flag package takes them: -x, --x, -x=v, -x v. */
+static int parse(int argc, char **argv, check_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->fail_below = -1;
+	o->go = "go";
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *name = argv[i] + 1 + (argv[i][1] == '-');
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		const char *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		const char *value = eq ? eq + 1 : NULL;
+		if ((len == 1 && name[0] == 'h') || (len == 4 && strncmp(name, "help", 4) == 0)) {
+			o->help = true;
+			return 0;
+		}
+		if (len == 4 && strncmp(name, "json", 4) == 0) {
+			o->json = !value || strcmp(value, "true") == 0 || strcmp(value, "1") == 0;
+			if (value && !o->json && strcmp(value, "false") != 0 && strcmp(value, "0") != 0)
+				return usage_error("invalid value \"%s\" for flag -json: want true or false", value);
+			continue;
+		}
+		bool fb = len == 10 && strncmp(name, "fail-below", 10) == 0, go = len == 2 && strncmp(name, "go", 2) == 0;
+		if (!fb && !go)
+			return usage_error("flag provided but not defined: %s", argv[i]);
+		if (!value && ++i >= argc)
+			return usage_error("flag needs an argument: %s", argv[i - 1]);
+		if (!value)
+			value = argv[i];
+		if (go) {
+			o->go = *value ? value : "go";
+			continue;
+		}
+		char *end;
+		o->fail_below = strtod(value, &end);
+		if (*value == '\0' || *end != '\0' || !(o->fail_below >= 0 && o->fail_below <= 100))
+			return usage_error("invalid value \"%s\" for flag -fail-below: want a percentage, 0 to 100", value);
+	}
+	if (argc - i != 2)
+		return usage_error("%s", "want two arguments: PROFILE PKG_OR_BINARY");
+	o->profile = argv[i];
+	o->target = argv[i + 1];
+	return 0;
+}
+
+/* The sink for PROFILE: one profile, decompressed and decoded. */
+typedef struct {
+	const pf_limits *lim;
+	pf_profile *p;
+} reader;
+
+static int take_profile(void *ctx, const char *origin, const char *entry, pf_buf *data, pf_err *e)
+{
+	reader *r = ctx;
+	if (r->p)
+		return pf_fail(e, PF_EXIT_DATA, "%s: holds more than one profile; check one at a time", origin);
+	pf_buf raw = {0};
+	int rc = pf_profile_decompress(origin, entry, data->data, data->len, (size_t)r->lim->max->bytes, &raw, e);
+	if (rc == PF_TOO_LARGE)
+		rc = pf_fail(e, PF_EXIT_DATA, "%s: larger than -limit bytes once decompressed", origin);
+	if (rc == 0 && !(r->p = pf_profile_decode(raw.data, raw.len, e))) {
+		pf_err_prefix(e, origin);
+		rc = -1;
+	}
+	pf_buf_free(&raw);
+	return rc;
+}
+
+static pf_profile *read_profile(const char *path, pf_err *e)
+{
+	pf_limit_set set;
+	pf_limits_default(&set);
+	pf_limits lim = {.max = &set};
+	reader r = {.lim = &lim};
+	if (pf_read_source(path, &lim, pf_now_ns() + CHECK_TIMEOUT_NS, take_profile, &r, e) != 0) {
+		pf_profile_free(r.p);
+		return NULL;
+	}
+	if (!r.p)
+		pf_fail(e, PF_EXIT_DATA, "%s: holds no profile", path);
+	return r.p;
+}
+
+static bool exists(const pf_symbols *syms, const char *name, size_t len, pf_buf *key)
+{
+	key->len = 0;
+	return pf_func_key(name, len, key) == 0 && pf_symbols_has(syms, (const char *)key->data);
+}
+
+static int by_missing_name(const void *a, const void *b)
+{
+	const missing_fn *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->name, y->name, n);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int by_weight(const void *a, const void *b)
+{
+	const missing_fn *x = a, *y = b;
+	if (x->weight != y->weight)
+		return x->weight > y->weight ? -1 : 1;
+	return by_missing_name(a, b);
+}
+
+/* Sums the weight of each missing name, hottest first. */
+static void fold_missing(check_result *r)
+{
+	qsort(r->missing, r->nmissing, sizeof *r->missing, by_missing_name);
+	size_t n = 0;
+	for (size_t i = 0; i < r->nmissing; i++) {
+		if (n > 0 && by_missing_name(&r->missing[n - 1], &r->missing[i]) == 0)
+			r->missing[n - 1].weight += r->missing[i].weight;
+		else
+			r->missing[n++] = r->missing[i];
+	}
+	r->nmissing = n;
+	qsort(r->missing, r->nmissing, sizeof *r->missing, by_weight);
+}
+
+/* A missing function as the code named it: without "DO NOT INLINE: ". */
+static missing_fn missing_name(const char *name, size_t len, int64_t w)
+{
+	static const char prefix[] = "DO NOT INLINE: ";
+	if (len >= sizeof prefix - 1 && memcmp(name, prefix, sizeof prefix - 1) == 0)
+		name += sizeof prefix - 1, len -= sizeof prefix - 1;
+	return (missing_fn){name, len, w};
+}
+
+static int compare(const pf_pgo_edges *g, const pf_symbols *syms, check_result *r, pf_err *e)
+{
+	memset(r, 0, sizeof *r);
+	r->missing = malloc((2 * g->nedges + 1) * sizeof *r->missing);
+	pf_buf key = {0};
+	if (!r->missing)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	int64_t matched = 0;
+	for (size_t i = 0; i < g->nedges; i++) {
+		const pf_pgo_edge *ed = &g->edges[i];
+		int64_t w = ed->weight < 0 ? -ed->weight : ed->weight;
+		bool caller = exists(syms, ed->caller, ed->caller_len, &key);
+		bool callee = exists(syms, ed->callee, ed->callee_len, &key);
+		r->total += w;
+		if (caller && callee)
+			matched += w;
+		if (!caller)
+			r->missing[r->nmissing++] = missing_name(ed->caller, ed->caller_len, w);
+		if (!callee)
+			r->missing[r->nmissing++] = missing_name(ed->callee, ed->callee_len, w);
+	}
+	pf_buf_free(&key);
+	r->nedges = g->nedges;
+	r->matched = r->total > 0 ? (double)matched / (double)r->total : 0;
+	fold_missing(r);
+	return 0;
+}
+
+static double share(const check_result *r, const missing_fn *m)
+{
+	return r->total > 0 ? (double)m->weight / (double)r->total : 0;
+}
+
+/* The profile's time as UTC text, or "" when it has none. */
+static void profile_time(const pf_profile *p, char *out, size_t n)
+{
+	out[0] = '\0';
+	time_t t = (time_t)(pf_profile_time_nanos(p) / 1000000000LL);
+	struct tm tm;
+	if (t > 0 && gmtime_r(&t, &tm))
+		strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int64_t profile_age_ns(const pf_profile *p)
+{
+	int64_t t = pf_profile_time_nanos(p);
+	return t > 0 ? pf_wall_ns() - t : -1;
+}
+
+static void print_text(const check_options *o, const pf_profile *p, const check_result *r)
+{
+	char when[32], age[32];
+	profile_time(p, when, sizeof when);
+	int64_t a = profile_age_ns(p);
+	pf_duration_format(a - a % 1000000000LL, age, sizeof age);
+	if (when[0])
+		printf("profile %s: taken %s (%s ago), %zu call edges\n", o->profile, when, age, r->nedges);
+	else
+		printf("profile %s: time unknown, %zu call edges\n", o->profile, r->nedges);
+	for (size_t i = 0; i < p->ncomments; i++)
+		printf("  %s\n", pf_profile_str(p, p->comments[i], NULL));
+	printf("matched: %.1f%% of the call-edge weight names functions in %s\n", 100 * r->matched, o->target);
+	if (r->nmissing == 0)
+		return;
+	printf("missing: %zu function%s; the hottest (share of the weight):\n", r->nmissing, r->nmissing == 1 ? "" : "s");
+	for (size_t i = 0; i < r->nmissing && i < TEXT_MISSING; i++)
+		printf("  %6.2f%%  %.*s\n", 100 * share(r, &r->missing[i]), (int)r->missing[i].len, r->missing[i].name);
+}
+
+static int print_json(const check_options *o, const pf_profile *p, const check_result *r)
+{
+	cJSON *root = cJSON_CreateObject(), *comments = cJSON_CreateArray(), *missing = cJSON_CreateArray();
+	char when[32];
+	profile_time(p, when, sizeof when);
+	int64_t a = profile_age_ns(p);
+	bool ok = root && comments && missing && cJSON_AddStringToObject(root, "profile", o->profile) &&
+		  cJSON_AddStringToObject(root, "build", o->target) &&
+		  cJSON_AddNumberToObject(root, "matched", r->matched) &&
+		  cJSON_AddNumberToObject(root, "edges", (double)r->nedges) &&
+		  (when[0] ? cJSON_AddStringToObject(root, "time", when) : cJSON_AddNullToObject(root, "time")) &&
+		  (a >= 0 ? cJSON_AddNumberToObject(root, "age_seconds", (double)(a / 1000000000LL))
+			  : cJSON_AddNullToObject(root, "age_seconds"));
+	for (size_t i = 0; ok && i < p->ncomments; i++)
+		ok = cJSON_AddItemToArray(comments, cJSON_CreateString(pf_profile_str(p, p->comments[i], NULL)));
+	for (size_t i = 0; ok && i < r->nmissing; i++) {
+		cJSON *m = cJSON_CreateObject();
+		char *name = strndup(r->missing[i].name, r->missing[i].len);
+		ok = m && name && cJSON_AddStringToObject(m, "function", name) &&
+		     cJSON_AddNumberToObject(m, "share", share(r, &r->missing[i])) && cJSON_AddItemToArray(missing, m);
+		free(name);
+		if (!ok)
+			cJSON_Delete(m);
+	}
+	char *text = NULL;
+	if (ok && cJSON_AddItemToObject(root, "comments", comments)) {
+		comments = NULL;
+		ok = cJSON_AddItemToObject(root, "missing", missing);
+		missing = ok ? NULL : missing;
+	}
+	if (ok)
+		text = cJSON_PrintUnformatted(root);
+	if (text)
+		puts(text);
+	free(text);
+	cJSON_Delete(comments);
+	cJSON_Delete(missing);
+	cJSON_Delete(root);
+	return text ? 0 : -1;
+}
+
+static int fail(const pf_err *e)
+{
+	fprintf(stderr, "pgofetch check: %s\n", e->msg);
+	return e->code ? e->code : PF_EXIT_INTERNAL;
+}
+
+int pf_check_main(int argc, char **argv)
+{
+	check_options o;
+	int rc = parse(argc, argv, &o);
+	if (rc != 0 || o.help) {
+		if (o.help)
+			fputs(usage, stdout);
+		return rc;
+	}
+	pf_err e = {0};
+	pf_profile *p = read_profile(o.profile, &e);
+	pf_pgo_edges g = {0};
+	pf_symbols syms = {0};
+	check_result r = {0};
+	if (p && pf_pgo_edges_of(p, &g, &e) != 0)
+		pf_err_prefix(&e, o.profile);
+	if (!e.code)
+		pf_symbols_of(o.go, o.target, pf_now_ns() + CHECK_TIMEOUT_NS, &syms, &e);
+	if (!e.code)
+		compare(&g, &syms, &r, &e);
+	if (!e.code && (o.json ? print_json(&o, p, &r) : (print_text(&o, p, &r), 0)) != 0)
+		pf_fail(&e, PF_EXIT_INTERNAL, "out of memory");
+	rc = e.code ? fail(&e) : PF_EXIT_OK;
+	if (rc == PF_EXIT_OK && o.fail_below >= 0 && 100 * r.matched < o.fail_below) {
+		fprintf(stderr, "pgofetch check: only %.1f%% of %s's weight matches %s, below -fail-below %g: "
+				"fetch a fresh profile\n",
+			100 * r.matched, o.profile, o.target, o.fail_below);
+		rc = PF_EXIT_STALE;
+	}
+	free(r.missing);
+	pf_symbols_free(&syms);
+	pf_pgo_edges_free(&g);
+	pf_profile_free(p);
+	return rc;
+}
