@@ -399,7 +399,9 @@ func (e *sandboxEnv) run(t *testing.T, b block) {
 	script := "set -eu\n" + e.replacer.Replace(b.text)
 	runMu.Lock()
 	defer runMu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	// A bound for a block that hangs, not a speed check: README's make demo
+	// builds and measures for minutes, longer beside other test packages.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-c", script)
 	cmd.Dir = dir
