@@ -45,6 +45,10 @@
 #   pgo-clean  delete every declared default.pgo (committed ones too)
 #   pgo-check  fail unless every declared BINARY exists and shows -pgo= in
 #              go version -m
+#   pgo-compare  benchmark PGO_BENCH's packages without PGO and with the
+#              profile of PGO_COMPARE, alternating rounds on CPU time, and
+#              print benchstat's table, the load and advice (the pgo-compare
+#              tool of a pgofetch checkout: PGO_COMPARE_TOOL)
 #   pgo-help   this summary, the settings in effect and the declarations
 #
 # Variables (all ?=: set them before the include, on the make command line,
@@ -73,7 +77,14 @@
 #   PGO_ENDPOINT   -endpoint: gopgo or legacy (default: pgofetch's, gopgo)
 #   PGO_FLAGS      more pgofetch flags, as shell words (e.g. -v, -json)
 #   PGO_BINDIR     where default BINARY names point (default bin)
-#   PGO_GO         the go command pgo-check runs (default go)
+#   PGO_GO         the go command pgo-check and pgo-compare run (default go)
+#   PGO_COMPARE    the declared package whose profile pgo-compare measures
+#                  (default: the only one declared)
+#   PGO_COMPARE_TOOL the pgo-compare tool's directory (default
+#                  $(PGO_SRC)/integrations/pgo-compare)
+#   PGO_BENCH      the packages pgo-compare benchmarks (default ./...)
+#   PGO_BENCH_FLAGS pgo-compare's flags: -bench REGEXP, -benchtime 0.2s,
+#                  -count 10, -build none, -benchstat BIN, -o DIR
 #
 # Environment read by pgofetch: DD_API_KEY, DD_APP_KEY, DD_SITE,
 # PGOFETCH_API_URL, SSL_CERT_FILE, proxies. The keys never appear in what
@@ -119,6 +130,10 @@ PGO_ENDPOINT ?=
 PGO_FLAGS ?=
 PGO_BINDIR ?= bin
 PGO_GO ?= go
+PGO_COMPARE ?=
+PGO_COMPARE_TOOL ?= $(if $(PGO_SRC),$(PGO_SRC)/integrations/pgo-compare)
+PGO_BENCH ?= ./...
+PGO_BENCH_FLAGS ?=
 
 pgo_comma := ,
 _PGO_PKGS :=
@@ -295,14 +310,16 @@ endef
 # not know: a misspelt setting would otherwise be ignored in silence.
 _pgo_unknown = $(strip $(foreach v,$(filter PGO_%,$(.VARIABLES)),$(if $(filter $(v),$(_pgo_help_vars)),,$(if $(filter file command override,$(firstword $(origin $(v)))),$(v)))))
 
+_pgo_refuse_unknown = $(if $(_pgo_unknown),echo "pgo.mk: error: unknown setting $(_pgo_unknown) (the PGO_ names are pgo.mk's: $(_pgo_help_vars))" >&2; exit 2;)
+
 _pgo_any_sources = $(strip $(PGO_IN) $(foreach p,$(_PGO_PKGS),$(_pgo_in.$(p))))
 
-.PHONY: pgo pgo-clean pgo-check pgo-help _pgo-tool _pgo-always
+.PHONY: pgo pgo-clean pgo-check pgo-compare pgo-help _pgo-tool _pgo-always
 
 # One target for the binary, shared by every profile: under make -j it is
 # built (or reported missing) once.
 _pgo-tool:
-	@$(if $(_pgo_unknown),echo "pgo.mk: error: unknown setting $(_pgo_unknown) (the PGO_ names are pgo.mk's: $(_pgo_help_vars))" >&2; exit 2;) \
+	@$(_pgo_refuse_unknown) \
 	$(if $(_pgo_any_sources),,[ -n "$$DD_API_KEY" ] && [ -n "$$DD_APP_KEY" ] || exit 0;) \
 	$(if $(_pgo_from_src),$(_pgo_build_tool),$(_pgo_missing_tool))
 
@@ -333,6 +350,35 @@ pgo-check:
 	$(foreach p,$(_PGO_PKGS),$(foreach b,$(_pgo_bin.$(p)),$(call _pgo_check_one,$(b),$(p)))) \
 	exit $$st
 
+# pgo-compare: what the profile of PGO_COMPARE (default: the only declared
+# package) buys the benchmarks of PGO_BENCH, measured by the pgo-compare
+# tool of a pgofetch checkout (integrations/pgo-compare). The profiles are
+# refreshed first, as a build would.
+_pgo_cmp_pkg = $(if $(strip $(PGO_COMPARE)),$(call _pgo_norm,$(PGO_COMPARE)),$(if $(filter 1,$(words $(_PGO_PKGS))),$(_PGO_PKGS)))
+_pgo_cmp_error = $(if $(_PGO_PKGS),$(if $(strip $(PGO_COMPARE)),$(if $(filter $(_PGO_PKGS),$(_pgo_cmp_pkg)),,PGO_COMPARE=$(strip $(PGO_COMPARE)) is not a declared package (declared: $(_PGO_PKGS))),$(if $(_pgo_cmp_pkg),,several packages are declared: say whose profile to compare with PGO_COMPARE=PKG (one of: $(_PGO_PKGS)))),no package declared: declare one with pgo_profile)
+_pgo_cmp_file = $(abspath $(call _pgo_file,$(_pgo_cmp_pkg)))
+# The tool's arguments; its exit status tells a bad flag (2) from no
+# comparison (1), which go run would not pass on, so it is built (into a
+# temporary directory; the go build cache makes that quick) and run.
+_pgo_cmp_args = -dir $(call _pgo_sq,$(CURDIR)) -profile $(call _pgo_sq,$(_pgo_cmp_file)) \
+	-build ./$(patsubst ./%,%,$(_pgo_cmp_pkg)) $(PGO_BENCH_FLAGS) $(PGO_BENCH)
+
+pgo-compare: pgo
+	@$(_pgo_refuse_unknown) \
+	$(if $(_pgo_cmp_error),echo "pgo.mk: error: pgo-compare: $(_pgo_cmp_error)" >&2; exit 2;) \
+	t=$(call _pgo_sq,$(PGO_COMPARE_TOOL)); \
+	if [ -z "$$t" ] || [ ! -f "$$t/main.go" ]; then \
+		echo "pgo.mk: error: pgo-compare: no pgo-compare tool$${t:+ in $$t}: set PGO_COMPARE_TOOL=/path/to/pgofetch/integrations/pgo-compare (a pgofetch checkout's; a submodule gives it by itself)" >&2; exit 2; fi; \
+	f=$(call _pgo_sq,$(_pgo_cmp_file)); \
+	[ -f "$$f" ] || { echo "pgo.mk: error: pgo-compare: no $(call _pgo_file,$(_pgo_cmp_pkg)) to compare (make pgo says why above)" >&2; exit 1; }; \
+	d=$$(mktemp -d) || exit 1; trap 'rm -rf "$$d"' EXIT; \
+	$(call _pgo_sq,$(PGO_GO)) -C "$$t" build -o "$$d/pgo-compare" . || \
+		{ echo "pgo.mk: error: pgo-compare: cannot build the tool in $$t (go's message is above)" >&2; exit 1; }; \
+	echo "pgo.mk: comparing the benchmarks of $(strip $(PGO_BENCH)) without PGO and with $(call _pgo_file,$(_pgo_cmp_pkg))"; \
+	printf '%s\n' "$$t: pgo-compare "$(call _pgo_sq,$(strip $(_pgo_cmp_args))); \
+	rc=0; "$$d/pgo-compare" $(_pgo_cmp_args) || rc=$$?; \
+	case $$rc in 0) ;; 2) echo "pgo.mk: error: pgo-compare rejected PGO_BENCH_FLAGS or PGO_BENCH (its message is above)" >&2;; esac; exit $$rc
+
 # $(call _pgo_help_decl,PKG)
 _pgo_help_decl = printf '  %s\n      queries: %s\n      sources: %s\n      binary:  %s\n      max-age: %s\n' \
 	$(call _pgo_sq,$(call _pgo_file,$(1))) \
@@ -347,7 +393,8 @@ _pgo_isset = $(if $(call _pgo_env,$(1)),set,unset)
 
 _pgo_help_vars := PGO_PGOFETCH PGO_SRC PGO_SRC_BUILD PGO_CMAKE PGO_QUERIES PGO_IN \
 	PGO_PROFILES PGO_FROM PGO_TIMEOUT PGO_MAX_AGE PGO_TRIM PGO_FAIL PGO_API_URL \
-	PGO_ENDPOINT PGO_FLAGS PGO_BINDIR PGO_GO
+	PGO_ENDPOINT PGO_FLAGS PGO_BINDIR PGO_GO PGO_COMPARE PGO_COMPARE_TOOL \
+	PGO_BENCH PGO_BENCH_FLAGS
 
 pgo-help:
 	@printf '%s\n' \
@@ -361,6 +408,7 @@ pgo-help:
 	'  pgo        refresh every declared default.pgo' \
 	'  pgo-clean  delete every declared default.pgo' \
 	'  pgo-check  check that every declared binary was built with -pgo=' \
+	'  pgo-compare  benchmark PGO_BENCH without and with a profile (PGO_COMPARE)' \
 	'  pgo-help   this text' \
 	'' \
 	'Settings (override on the command line, e.g. make PGO_FAIL=1):'
