@@ -44,7 +44,9 @@
 #   pgo        refresh every declared default.pgo
 #   pgo-clean  delete every declared default.pgo (committed ones too)
 #   pgo-check  fail unless every declared BINARY exists and shows -pgo= in
-#              go version -m
+#              go version -m; and report, with pgofetch check, what share of
+#              each default.pgo's weight names functions the package still
+#              has, and the hottest missing ones (PGO_CHECK_BELOW: a floor)
 #   pgo-compare  benchmark PGO_BENCH's packages without PGO and with the
 #              profile of PGO_COMPARE, alternating rounds on CPU time, and
 #              print benchstat's table, the load and advice (the pgo-compare
@@ -78,6 +80,8 @@
 #   PGO_FLAGS      more pgofetch flags, as shell words (e.g. -v, -json)
 #   PGO_BINDIR     where default BINARY names point (default bin)
 #   PGO_GO         the go command pgo-check and pgo-compare run (default go)
+#   PGO_CHECK_BELOW pgo-check fails when less than this percentage of a
+#                  profile's weight matches the code (default: report only)
 #   PGO_COMPARE    the declared package whose profile pgo-compare measures
 #                  (default: the only one declared)
 #   PGO_COMPARE_TOOL the pgo-compare tool's directory (default
@@ -134,6 +138,7 @@ PGO_COMPARE ?=
 PGO_COMPARE_TOOL ?= $(if $(PGO_SRC),$(PGO_SRC)/integrations/pgo-compare)
 PGO_BENCH ?= ./...
 PGO_BENCH_FLAGS ?=
+PGO_CHECK_BELOW ?=
 
 pgo_comma := ,
 _PGO_PKGS :=
@@ -160,6 +165,8 @@ _pgo_from_src = $(and $(PGO_SRC),$(PGO_SRC_BUILD),$(filter $(_pgo_src_bin),$(PGO
 
 # PKG normalised: no ./ in front, no / behind.
 _pgo_norm = $(or $(patsubst ./%,%,$(patsubst %/,%,$(strip $(1)))),.)
+# $(call _pgo_pkgarg,PKG): PKG as a go command's package argument.
+_pgo_pkgarg = $(if $(filter .,$(1)),.,./$(1))
 # $(call _pgo_file,PKG): the profile of PKG.
 _pgo_file = $(if $(filter .,$(1)),default.pgo,$(1)/default.pgo)
 # The name go build gives PKG's binary: the directory's name, or for the
@@ -344,10 +351,31 @@ else pgo=$$($(PGO_GO) version -m "$$b" 2>/dev/null | sed -n 's/^[[:space:]]*buil
 fi;
 endef
 
+# $(call _pgo_match_one,PKG): pgofetch check of PKG/default.pgo against
+# the package's code as it is now: the share of the profile's weight whose
+# functions still exist, and the hottest missing ones.
+define _pgo_match_one
+f=$(call _pgo_sq,$(call _pgo_file,$(1))); \
+if [ ! -f "$$f" ]; then echo "pgo-check: FAIL $$f: not there, so its match with the code is not checked" >&2; st=1; \
+elif [ -z "$$pf" ]; then echo "pgo-check: FAIL $$f: no pgofetch to check its match with the code (PGO_PGOFETCH="$(call _pgo_sq,$(PGO_PGOFETCH))"; make pgo says how to get it)" >&2; st=1; \
+else rc=0; "$$pf" check $(call _pgo_opt,-fail-below,$(PGO_CHECK_BELOW)) -go $(call _pgo_sq,$(PGO_GO)) "$$f" $(call _pgo_pkgarg,$(1)) >"$$out" 2>"$$out.err" || rc=$$?; \
+	sed 's/^/  /' "$$out"; cat "$$out.err" >&2; m=$$(sed -n 's/^matched: \([0-9.]*%\).*/\1/p' "$$out"); \
+	case $$rc in \
+	0) echo "pgo-check: ok $$f: $$m of its weight names functions in $(call _pgo_pkgarg,$(1))";; \
+	8) echo "pgo-check: FAIL $$f: only $$m of its weight names functions in $(call _pgo_pkgarg,$(1)), below PGO_CHECK_BELOW=$(strip $(PGO_CHECK_BELOW)): refresh it (make pgo PGO_MAX_AGE=0)" >&2; st=1;; \
+	2) echo "pgo-check: FAIL $$f: pgofetch check refused PGO_CHECK_BELOW=$(strip $(PGO_CHECK_BELOW)) or PGO_GO (its message is above)" >&2; st=1;; \
+	*) echo "pgo-check: FAIL $$f: pgofetch check could not check it (exit $$rc; its message is above)" >&2; st=1;; \
+	esac; \
+fi;
+endef
+
 pgo-check:
-	@st=0; \
+	@$(_pgo_refuse_unknown) st=0; \
 	$(if $(strip $(foreach p,$(_PGO_PKGS),$(_pgo_bin.$(p)))),,echo "pgo-check: FAIL no binary declared: give pgo_profile a BINARY" >&2; st=1;) \
 	$(foreach p,$(_PGO_PKGS),$(foreach b,$(_pgo_bin.$(p)),$(call _pgo_check_one,$(b),$(p)))) \
+	pf=$$(command -v $(call _pgo_sq,$(PGO_PGOFETCH)) 2>/dev/null); \
+	out=$$(mktemp) || exit 1; trap 'rm -f "$$out" "$$out.err"' EXIT; \
+	$(foreach p,$(_PGO_PKGS),$(call _pgo_match_one,$(p))) \
 	exit $$st
 
 # pgo-compare: what the profile of PGO_COMPARE (default: the only declared
@@ -361,7 +389,7 @@ _pgo_cmp_file = $(abspath $(call _pgo_file,$(_pgo_cmp_pkg)))
 # comparison (1), which go run would not pass on, so it is built (into a
 # temporary directory; the go build cache makes that quick) and run.
 _pgo_cmp_args = -dir $(call _pgo_sq,$(CURDIR)) -profile $(call _pgo_sq,$(_pgo_cmp_file)) \
-	-build ./$(patsubst ./%,%,$(_pgo_cmp_pkg)) $(PGO_BENCH_FLAGS) $(PGO_BENCH)
+	-build $(call _pgo_pkgarg,$(_pgo_cmp_pkg)) $(PGO_BENCH_FLAGS) $(PGO_BENCH)
 
 pgo-compare: pgo
 	@$(_pgo_refuse_unknown) \
@@ -394,7 +422,7 @@ _pgo_isset = $(if $(call _pgo_env,$(1)),set,unset)
 _pgo_help_vars := PGO_PGOFETCH PGO_SRC PGO_SRC_BUILD PGO_CMAKE PGO_QUERIES PGO_IN \
 	PGO_PROFILES PGO_FROM PGO_TIMEOUT PGO_MAX_AGE PGO_TRIM PGO_FAIL PGO_API_URL \
 	PGO_ENDPOINT PGO_FLAGS PGO_BINDIR PGO_GO PGO_COMPARE PGO_COMPARE_TOOL \
-	PGO_BENCH PGO_BENCH_FLAGS
+	PGO_BENCH PGO_BENCH_FLAGS PGO_CHECK_BELOW
 
 pgo-help:
 	@printf '%s\n' \
@@ -407,7 +435,8 @@ pgo-help:
 	'Targets:' \
 	'  pgo        refresh every declared default.pgo' \
 	'  pgo-clean  delete every declared default.pgo' \
-	'  pgo-check  check that every declared binary was built with -pgo=' \
+	'  pgo-check  check that every declared binary was built with -pgo=, and how much' \
+	'             of each profile still matches the code (PGO_CHECK_BELOW: a floor)' \
 	'  pgo-compare  benchmark PGO_BENCH without and with a profile (PGO_COMPARE)' \
 	'  pgo-help   this text' \
 	'' \
