@@ -77,6 +77,10 @@
 #   PGO_API_URL    -api-url: Datadog API base URL (default: pgofetch's,
 #                  https://app.$DD_SITE or $PGOFETCH_API_URL)
 #   PGO_ENDPOINT   -endpoint: gopgo or legacy (default: pgofetch's, gopgo)
+#   PGO_NOINLINE_FUNC -noinline-func: regular expressions (POSIX ERE, each
+#                  matching a whole function name; space-separated, write $
+#                  as $$) of functions the compiler must not PGO-inline
+#   PGO_NOINLINE_FILE -noinline-file: files of such expressions, one a line
 #   PGO_FLAGS      more pgofetch flags, as shell words (e.g. -v, -json)
 #   PGO_BINDIR     where default BINARY names point (default bin)
 #   PGO_GO         the go command pgo-check and pgo-compare run (default go)
@@ -139,6 +143,8 @@ PGO_COMPARE_TOOL ?= $(if $(PGO_SRC),$(PGO_SRC)/integrations/pgo-compare)
 PGO_BENCH ?= ./...
 PGO_BENCH_FLAGS ?=
 PGO_CHECK_BELOW ?=
+PGO_NOINLINE_FUNC ?=
+PGO_NOINLINE_FILE ?=
 
 pgo_comma := ,
 _PGO_PKGS :=
@@ -214,6 +220,8 @@ _pgo_cmd_q = $(call _pgo_sq,$(PGO_PGOFETCH)) -fail $(2) \
 	$(call _pgo_opt,-endpoint,$(PGO_ENDPOINT)) \
 	$(if $(strip $(PGO_TRIM)),-trim=$(if $(call _pgo_true,$(PGO_TRIM)),true,false)) \
 	$(foreach _pgo_s,$(call _pgo_sources,$(1)),-in $(call _pgo_sq,$(_pgo_s))) \
+	$(foreach _pgo_r,$(PGO_NOINLINE_FUNC),-noinline-func $(call _pgo_sq,$(_pgo_r))) \
+	$(foreach _pgo_n,$(PGO_NOINLINE_FILE),-noinline-file $(call _pgo_sq,$(_pgo_n))) \
 	$(PGO_FLAGS) -- $(call _pgo_qargs,$(3)) $(call _pgo_sq,$(call _pgo_file,$(1)))
 
 # $(call _pgo_late,PKG): stops on a setting that changed after PKG's
@@ -236,9 +244,11 @@ $(if $(or $(call _pgo_queries,$(1)),$(call _pgo_sources,$(1))),,echo "pgo.mk: er
 f=$(call _pgo_sq,$(call _pgo_file,$(1))); w=$(call _pgo_sq,$(call _pgo_what,$(1))); \
 if command -v $(call _pgo_sq,$(PGO_PGOFETCH)) >/dev/null 2>&1 && \
 	! msg=$$($(call _pgo_cmd,$(1),-version) 2>&1 >/dev/null); then \
+	msg=$$(printf '%s\n' "$$msg" | sed 1q); \
 	case "$$msg" in *"flag -from"*) v=PGO_FROM;; *"flag -timeout"*) v=PGO_TIMEOUT;; \
-	*"flag -max-age"*) v=PGO_MAX_AGE;; *"flag -profiles"*) v=PGO_PROFILES;; *) v=PGO_FLAGS;; esac; \
-	echo "pgo.mk: error: bad setting $$v for $$f ($$(printf '%s\n' "$$msg" | sed 1q))" >&2; exit 2; \
+	*"flag -max-age"*) v=PGO_MAX_AGE;; *"flag -profiles"*) v=PGO_PROFILES;; \
+	*"-noinline-file"*) v=PGO_NOINLINE_FILE;; *"-noinline-func"*) v=PGO_NOINLINE_FUNC;; *) v=PGO_FLAGS;; esac; \
+	echo "pgo.mk: error: bad setting $$v for $$f ($$msg)" >&2; exit 2; \
 fi; \
 nq=; if [ -n "$(if $(call _pgo_queries,$(1)),q)" ] && { [ -z "$$DD_API_KEY" ] || [ -z "$$DD_APP_KEY" ]; }; then \
 	k="DD_API_KEY and DD_APP_KEY are"; [ -n "$$DD_API_KEY" ] && k="DD_APP_KEY is"; [ -n "$$DD_APP_KEY" ] && k="DD_API_KEY is"; \
@@ -422,7 +432,7 @@ _pgo_isset = $(if $(call _pgo_env,$(1)),set,unset)
 _pgo_help_vars := PGO_PGOFETCH PGO_SRC PGO_SRC_BUILD PGO_CMAKE PGO_QUERIES PGO_IN \
 	PGO_PROFILES PGO_FROM PGO_TIMEOUT PGO_MAX_AGE PGO_TRIM PGO_FAIL PGO_API_URL \
 	PGO_ENDPOINT PGO_FLAGS PGO_BINDIR PGO_GO PGO_COMPARE PGO_COMPARE_TOOL \
-	PGO_BENCH PGO_BENCH_FLAGS PGO_CHECK_BELOW
+	PGO_BENCH PGO_BENCH_FLAGS PGO_CHECK_BELOW PGO_NOINLINE_FUNC PGO_NOINLINE_FILE
 
 pgo-help:
 	@printf '%s\n' \
