@@ -392,8 +392,8 @@ pgo-check:
 # package) buys the benchmarks of PGO_BENCH, measured by the pgo-compare
 # tool of a pgofetch checkout (integrations/pgo-compare). The profiles are
 # refreshed first, as a build would.
-_pgo_cmp_pkg = $(if $(strip $(PGO_COMPARE)),$(call _pgo_norm,$(PGO_COMPARE)),$(if $(filter 1,$(words $(_PGO_PKGS))),$(_PGO_PKGS)))
-_pgo_cmp_error = $(if $(_PGO_PKGS),$(if $(strip $(PGO_COMPARE)),$(if $(filter $(_PGO_PKGS),$(_pgo_cmp_pkg)),,PGO_COMPARE=$(strip $(PGO_COMPARE)) is not a declared package (declared: $(_PGO_PKGS))),$(if $(_pgo_cmp_pkg),,several packages are declared: say whose profile to compare with PGO_COMPARE=PKG (one of: $(_PGO_PKGS)))),no package declared: declare one with pgo_profile)
+_pgo_cmp_pkg = $(if $(strip $(PGO_COMPARE)),$(call _pgo_norm,$(PGO_COMPARE)),$(if $(filter 1,$(words $(_PGO_PKGS))),$(strip $(_PGO_PKGS))))
+_pgo_cmp_error = $(if $(_PGO_PKGS),$(if $(strip $(PGO_COMPARE)),$(if $(filter $(_PGO_PKGS),$(_pgo_cmp_pkg)),,PGO_COMPARE=$(strip $(PGO_COMPARE)) is not a declared package (declared: $(strip $(_PGO_PKGS)))),$(if $(_pgo_cmp_pkg),,several packages are declared: say whose profile to compare with PGO_COMPARE=PKG (one of: $(strip $(_PGO_PKGS))))),no package declared: declare one with pgo_profile)
 _pgo_cmp_file = $(abspath $(call _pgo_file,$(_pgo_cmp_pkg)))
 # The tool's arguments; its exit status tells a bad flag (2) from no
 # comparison (1), which go run would not pass on, so it is built (into a
