@@ -44,7 +44,13 @@
 #   pgo        refresh every declared default.pgo
 #   pgo-clean  delete every declared default.pgo (committed ones too)
 #   pgo-check  fail unless every declared BINARY exists and shows -pgo= in
-#              go version -m
+#              go version -m; and report, with pgofetch check, what share of
+#              each default.pgo's weight names functions the package still
+#              has, and the hottest missing ones (PGO_CHECK_BELOW: a floor)
+#   pgo-compare  benchmark PGO_BENCH's packages without PGO and with the
+#              profile of PGO_COMPARE, alternating rounds on CPU time, and
+#              print benchstat's table, the load and advice (the pgo-compare
+#              tool of a pgofetch checkout: PGO_COMPARE_TOOL)
 #   pgo-help   this summary, the settings in effect and the declarations
 #
 # Variables (all ?=: set them before the include, on the make command line,
@@ -71,9 +77,22 @@
 #   PGO_API_URL    -api-url: Datadog API base URL (default: pgofetch's,
 #                  https://app.$DD_SITE or $PGOFETCH_API_URL)
 #   PGO_ENDPOINT   -endpoint: gopgo or legacy (default: pgofetch's, gopgo)
+#   PGO_NOINLINE_FUNC -noinline-func: regular expressions (POSIX ERE, each
+#                  matching a whole function name; space-separated, write $
+#                  as $$) of functions the compiler must not PGO-inline
+#   PGO_NOINLINE_FILE -noinline-file: files of such expressions, one a line
 #   PGO_FLAGS      more pgofetch flags, as shell words (e.g. -v, -json)
 #   PGO_BINDIR     where default BINARY names point (default bin)
-#   PGO_GO         the go command pgo-check runs (default go)
+#   PGO_GO         the go command pgo-check and pgo-compare run (default go)
+#   PGO_CHECK_BELOW pgo-check fails when less than this percentage of a
+#                  profile's weight matches the code (default: report only)
+#   PGO_COMPARE    the declared package whose profile pgo-compare measures
+#                  (default: the only one declared)
+#   PGO_COMPARE_TOOL the pgo-compare tool's directory (default
+#                  $(PGO_SRC)/integrations/pgo-compare)
+#   PGO_BENCH      the packages pgo-compare benchmarks (default ./...)
+#   PGO_BENCH_FLAGS pgo-compare's flags: -bench REGEXP, -benchtime 0.2s,
+#                  -count 10, -build none, -benchstat BIN, -o DIR
 #
 # Environment read by pgofetch: DD_API_KEY, DD_APP_KEY, DD_SITE,
 # PGOFETCH_API_URL, SSL_CERT_FILE, proxies. The keys never appear in what
@@ -119,6 +138,13 @@ PGO_ENDPOINT ?=
 PGO_FLAGS ?=
 PGO_BINDIR ?= bin
 PGO_GO ?= go
+PGO_COMPARE ?=
+PGO_COMPARE_TOOL ?= $(if $(PGO_SRC),$(PGO_SRC)/integrations/pgo-compare)
+PGO_BENCH ?= ./...
+PGO_BENCH_FLAGS ?=
+PGO_CHECK_BELOW ?=
+PGO_NOINLINE_FUNC ?=
+PGO_NOINLINE_FILE ?=
 
 pgo_comma := ,
 _PGO_PKGS :=
@@ -145,6 +171,8 @@ _pgo_from_src = $(and $(PGO_SRC),$(PGO_SRC_BUILD),$(filter $(_pgo_src_bin),$(PGO
 
 # PKG normalised: no ./ in front, no / behind.
 _pgo_norm = $(or $(patsubst ./%,%,$(patsubst %/,%,$(strip $(1)))),.)
+# $(call _pgo_pkgarg,PKG): PKG as a go command's package argument.
+_pgo_pkgarg = $(if $(filter .,$(1)),.,./$(1))
 # $(call _pgo_file,PKG): the profile of PKG.
 _pgo_file = $(if $(filter .,$(1)),default.pgo,$(1)/default.pgo)
 # The name go build gives PKG's binary: the directory's name, or for the
@@ -192,6 +220,8 @@ _pgo_cmd_q = $(call _pgo_sq,$(PGO_PGOFETCH)) -fail $(2) \
 	$(call _pgo_opt,-endpoint,$(PGO_ENDPOINT)) \
 	$(if $(strip $(PGO_TRIM)),-trim=$(if $(call _pgo_true,$(PGO_TRIM)),true,false)) \
 	$(foreach _pgo_s,$(call _pgo_sources,$(1)),-in $(call _pgo_sq,$(_pgo_s))) \
+	$(foreach _pgo_r,$(PGO_NOINLINE_FUNC),-noinline-func $(call _pgo_sq,$(_pgo_r))) \
+	$(foreach _pgo_n,$(PGO_NOINLINE_FILE),-noinline-file $(call _pgo_sq,$(_pgo_n))) \
 	$(PGO_FLAGS) -- $(call _pgo_qargs,$(3)) $(call _pgo_sq,$(call _pgo_file,$(1)))
 
 # $(call _pgo_late,PKG): stops on a setting that changed after PKG's
@@ -214,9 +244,11 @@ $(if $(or $(call _pgo_queries,$(1)),$(call _pgo_sources,$(1))),,echo "pgo.mk: er
 f=$(call _pgo_sq,$(call _pgo_file,$(1))); w=$(call _pgo_sq,$(call _pgo_what,$(1))); \
 if command -v $(call _pgo_sq,$(PGO_PGOFETCH)) >/dev/null 2>&1 && \
 	! msg=$$($(call _pgo_cmd,$(1),-version) 2>&1 >/dev/null); then \
+	msg=$$(printf '%s\n' "$$msg" | sed 1q); \
 	case "$$msg" in *"flag -from"*) v=PGO_FROM;; *"flag -timeout"*) v=PGO_TIMEOUT;; \
-	*"flag -max-age"*) v=PGO_MAX_AGE;; *"flag -profiles"*) v=PGO_PROFILES;; *) v=PGO_FLAGS;; esac; \
-	echo "pgo.mk: error: bad setting $$v for $$f ($$(printf '%s\n' "$$msg" | sed 1q))" >&2; exit 2; \
+	*"flag -max-age"*) v=PGO_MAX_AGE;; *"flag -profiles"*) v=PGO_PROFILES;; \
+	*"-noinline-file"*) v=PGO_NOINLINE_FILE;; *"-noinline-func"*) v=PGO_NOINLINE_FUNC;; *) v=PGO_FLAGS;; esac; \
+	echo "pgo.mk: error: bad setting $$v for $$f ($$msg)" >&2; exit 2; \
 fi; \
 nq=; if [ -n "$(if $(call _pgo_queries,$(1)),q)" ] && { [ -z "$$DD_API_KEY" ] || [ -z "$$DD_APP_KEY" ]; }; then \
 	k="DD_API_KEY and DD_APP_KEY are"; [ -n "$$DD_API_KEY" ] && k="DD_APP_KEY is"; [ -n "$$DD_APP_KEY" ] && k="DD_API_KEY is"; \
@@ -295,14 +327,16 @@ endef
 # not know: a misspelt setting would otherwise be ignored in silence.
 _pgo_unknown = $(strip $(foreach v,$(filter PGO_%,$(.VARIABLES)),$(if $(filter $(v),$(_pgo_help_vars)),,$(if $(filter file command override,$(firstword $(origin $(v)))),$(v)))))
 
+_pgo_refuse_unknown = $(if $(_pgo_unknown),echo "pgo.mk: error: unknown setting $(_pgo_unknown) (the PGO_ names are pgo.mk's: $(_pgo_help_vars))" >&2; exit 2;)
+
 _pgo_any_sources = $(strip $(PGO_IN) $(foreach p,$(_PGO_PKGS),$(_pgo_in.$(p))))
 
-.PHONY: pgo pgo-clean pgo-check pgo-help _pgo-tool _pgo-always
+.PHONY: pgo pgo-clean pgo-check pgo-compare pgo-help _pgo-tool _pgo-always
 
 # One target for the binary, shared by every profile: under make -j it is
 # built (or reported missing) once.
 _pgo-tool:
-	@$(if $(_pgo_unknown),echo "pgo.mk: error: unknown setting $(_pgo_unknown) (the PGO_ names are pgo.mk's: $(_pgo_help_vars))" >&2; exit 2;) \
+	@$(_pgo_refuse_unknown) \
 	$(if $(_pgo_any_sources),,[ -n "$$DD_API_KEY" ] && [ -n "$$DD_APP_KEY" ] || exit 0;) \
 	$(if $(_pgo_from_src),$(_pgo_build_tool),$(_pgo_missing_tool))
 
@@ -327,11 +361,61 @@ else pgo=$$($(PGO_GO) version -m "$$b" 2>/dev/null | sed -n 's/^[[:space:]]*buil
 fi;
 endef
 
+# $(call _pgo_match_one,PKG): pgofetch check of PKG/default.pgo against
+# the package's code as it is now: the share of the profile's weight whose
+# functions still exist, and the hottest missing ones.
+define _pgo_match_one
+f=$(call _pgo_sq,$(call _pgo_file,$(1))); \
+if [ ! -f "$$f" ]; then echo "pgo-check: FAIL $$f: not there, so its match with the code is not checked" >&2; st=1; \
+elif [ -z "$$pf" ]; then echo "pgo-check: FAIL $$f: no pgofetch to check its match with the code (PGO_PGOFETCH="$(call _pgo_sq,$(PGO_PGOFETCH))"; make pgo says how to get it)" >&2; st=1; \
+else rc=0; "$$pf" check $(call _pgo_opt,-fail-below,$(PGO_CHECK_BELOW)) -go $(call _pgo_sq,$(PGO_GO)) "$$f" $(call _pgo_pkgarg,$(1)) >"$$out" 2>"$$out.err" || rc=$$?; \
+	sed 's/^/  /' "$$out"; cat "$$out.err" >&2; m=$$(sed -n 's/^matched: \([0-9.]*%\).*/\1/p' "$$out"); \
+	case $$rc in \
+	0) echo "pgo-check: ok $$f: $$m of its weight names functions in $(call _pgo_pkgarg,$(1))";; \
+	8) echo "pgo-check: FAIL $$f: only $$m of its weight names functions in $(call _pgo_pkgarg,$(1)), below PGO_CHECK_BELOW=$(strip $(PGO_CHECK_BELOW)): refresh it (make pgo PGO_MAX_AGE=0)" >&2; st=1;; \
+	2) echo "pgo-check: FAIL $$f: pgofetch check refused PGO_CHECK_BELOW=$(strip $(PGO_CHECK_BELOW)) or PGO_GO (its message is above)" >&2; st=1;; \
+	*) echo "pgo-check: FAIL $$f: pgofetch check could not check it (exit $$rc; its message is above)" >&2; st=1;; \
+	esac; \
+fi;
+endef
+
 pgo-check:
-	@st=0; \
+	@$(_pgo_refuse_unknown) st=0; \
 	$(if $(strip $(foreach p,$(_PGO_PKGS),$(_pgo_bin.$(p)))),,echo "pgo-check: FAIL no binary declared: give pgo_profile a BINARY" >&2; st=1;) \
 	$(foreach p,$(_PGO_PKGS),$(foreach b,$(_pgo_bin.$(p)),$(call _pgo_check_one,$(b),$(p)))) \
+	pf=$$(command -v $(call _pgo_sq,$(PGO_PGOFETCH)) 2>/dev/null); \
+	out=$$(mktemp) || exit 1; trap 'rm -f "$$out" "$$out.err"' EXIT; \
+	$(foreach p,$(_PGO_PKGS),$(call _pgo_match_one,$(p))) \
 	exit $$st
+
+# pgo-compare: what the profile of PGO_COMPARE (default: the only declared
+# package) buys the benchmarks of PGO_BENCH, measured by the pgo-compare
+# tool of a pgofetch checkout (integrations/pgo-compare). The profiles are
+# refreshed first, as a build would.
+_pgo_cmp_pkg = $(if $(strip $(PGO_COMPARE)),$(call _pgo_norm,$(PGO_COMPARE)),$(if $(filter 1,$(words $(_PGO_PKGS))),$(strip $(_PGO_PKGS))))
+_pgo_cmp_error = $(if $(_PGO_PKGS),$(if $(strip $(PGO_COMPARE)),$(if $(filter $(_PGO_PKGS),$(_pgo_cmp_pkg)),,PGO_COMPARE=$(strip $(PGO_COMPARE)) is not a declared package (declared: $(strip $(_PGO_PKGS)))),$(if $(_pgo_cmp_pkg),,several packages are declared: say whose profile to compare with PGO_COMPARE=PKG (one of: $(strip $(_PGO_PKGS))))),no package declared: declare one with pgo_profile)
+_pgo_cmp_file = $(abspath $(call _pgo_file,$(_pgo_cmp_pkg)))
+# The tool's arguments; its exit status tells a bad flag (2) from no
+# comparison (1), which go run would not pass on, so it is built (into a
+# temporary directory; the go build cache makes that quick) and run.
+_pgo_cmp_args = -dir $(call _pgo_sq,$(CURDIR)) -profile $(call _pgo_sq,$(_pgo_cmp_file)) \
+	-build $(call _pgo_pkgarg,$(_pgo_cmp_pkg)) $(PGO_BENCH_FLAGS) $(PGO_BENCH)
+
+pgo-compare: pgo
+	@$(_pgo_refuse_unknown) \
+	$(if $(_pgo_cmp_error),echo "pgo.mk: error: pgo-compare: $(_pgo_cmp_error)" >&2; exit 2;) \
+	t=$(call _pgo_sq,$(PGO_COMPARE_TOOL)); \
+	if [ -z "$$t" ] || [ ! -f "$$t/main.go" ]; then \
+		echo "pgo.mk: error: pgo-compare: no pgo-compare tool$${t:+ in $$t}: set PGO_COMPARE_TOOL=/path/to/pgofetch/integrations/pgo-compare (a pgofetch checkout's; a submodule gives it by itself)" >&2; exit 2; fi; \
+	f=$(call _pgo_sq,$(_pgo_cmp_file)); \
+	[ -f "$$f" ] || { echo "pgo.mk: error: pgo-compare: no $(call _pgo_file,$(_pgo_cmp_pkg)) to compare (make pgo says why above)" >&2; exit 1; }; \
+	d=$$(mktemp -d) || exit 1; trap 'rm -rf "$$d"' EXIT; \
+	$(call _pgo_sq,$(PGO_GO)) -C "$$t" build -o "$$d/pgo-compare" . || \
+		{ echo "pgo.mk: error: pgo-compare: cannot build the tool in $$t (go's message is above)" >&2; exit 1; }; \
+	echo "pgo.mk: comparing the benchmarks of $(strip $(PGO_BENCH)) without PGO and with $(call _pgo_file,$(_pgo_cmp_pkg))"; \
+	printf '%s\n' "$$t: pgo-compare "$(call _pgo_sq,$(strip $(_pgo_cmp_args))); \
+	rc=0; "$$d/pgo-compare" $(_pgo_cmp_args) || rc=$$?; \
+	case $$rc in 0) ;; 2) echo "pgo.mk: error: pgo-compare rejected PGO_BENCH_FLAGS or PGO_BENCH (its message is above)" >&2;; esac; exit $$rc
 
 # $(call _pgo_help_decl,PKG)
 _pgo_help_decl = printf '  %s\n      queries: %s\n      sources: %s\n      binary:  %s\n      max-age: %s\n' \
@@ -347,7 +431,8 @@ _pgo_isset = $(if $(call _pgo_env,$(1)),set,unset)
 
 _pgo_help_vars := PGO_PGOFETCH PGO_SRC PGO_SRC_BUILD PGO_CMAKE PGO_QUERIES PGO_IN \
 	PGO_PROFILES PGO_FROM PGO_TIMEOUT PGO_MAX_AGE PGO_TRIM PGO_FAIL PGO_API_URL \
-	PGO_ENDPOINT PGO_FLAGS PGO_BINDIR PGO_GO
+	PGO_ENDPOINT PGO_FLAGS PGO_BINDIR PGO_GO PGO_COMPARE PGO_COMPARE_TOOL \
+	PGO_BENCH PGO_BENCH_FLAGS PGO_CHECK_BELOW PGO_NOINLINE_FUNC PGO_NOINLINE_FILE
 
 pgo-help:
 	@printf '%s\n' \
@@ -360,7 +445,9 @@ pgo-help:
 	'Targets:' \
 	'  pgo        refresh every declared default.pgo' \
 	'  pgo-clean  delete every declared default.pgo' \
-	'  pgo-check  check that every declared binary was built with -pgo=' \
+	'  pgo-check  check that every declared binary was built with -pgo=, and how much' \
+	'             of each profile still matches the code (PGO_CHECK_BELOW: a floor)' \
+	'  pgo-compare  benchmark PGO_BENCH without and with a profile (PGO_COMPARE)' \
 	'  pgo-help   this text' \
 	'' \
 	'Settings (override on the command line, e.g. make PGO_FAIL=1):'
