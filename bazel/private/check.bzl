@@ -6,8 +6,7 @@ functions exist there, the profile's age, and the hot functions missing.
 @<name>//:check of every pgofetch_profile repository is one.
 """
 
-def _shell_quote(s):
-    return "'" + s.replace("'", "'\\''") + "'"
+load(":shell.bzl", "shell_quote")
 
 def _pgofetch_check_impl(ctx):
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
@@ -20,10 +19,10 @@ def _pgofetch_check_impl(ctx):
         template = ctx.file._template,
         output = script,
         substitutions = {
-            "@@PROFILE@@": _shell_quote(ctx.file.profile.short_path),
-            "@@PGOFETCH@@": _shell_quote(tool),
-            "@@NO_PGOFETCH@@": _shell_quote(ctx.attr.no_pgofetch),
-            "@@TARGET@@": _shell_quote(str(ctx.label)),
+            "@@PROFILE@@": shell_quote(ctx.file.profile.short_path),
+            "@@PGOFETCH@@": shell_quote(tool),
+            "@@NO_PGOFETCH@@": shell_quote(ctx.attr.no_pgofetch),
+            "@@TARGET@@": shell_quote(str(ctx.label)),
         },
         is_executable = True,
     )

@@ -6,8 +6,7 @@ without and with the profile: their benchmarks in alternating rounds on CPU
 time, benchstat's table and the payoff line.
 """
 
-def _shell_quote(s):
-    return "'" + s.replace("'", "'\\''") + "'"
+load(":shell.bzl", "shell_quote")
 
 def _pgofetch_compare_impl(ctx):
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
@@ -17,12 +16,12 @@ def _pgofetch_compare_impl(ctx):
         template = ctx.file._template,
         output = script,
         substitutions = {
-            "@@OFF@@": _shell_quote(off.short_path),
-            "@@PGO@@": _shell_quote(pgo.short_path),
-            "@@PROFILE@@": _shell_quote(profile.short_path),
-            "@@DIR@@": _shell_quote(pkg),
-            "@@ANCHOR@@": _shell_quote(ctx.file._template.short_path),
-            "@@TARGET@@": _shell_quote(str(ctx.label)),
+            "@@OFF@@": shell_quote(off.short_path),
+            "@@PGO@@": shell_quote(pgo.short_path),
+            "@@PROFILE@@": shell_quote(profile.short_path),
+            "@@DIR@@": shell_quote(pkg),
+            "@@ANCHOR@@": shell_quote(ctx.file._template.short_path),
+            "@@TARGET@@": shell_quote(str(ctx.label)),
         },
         is_executable = True,
     )
