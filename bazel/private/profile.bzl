@@ -231,18 +231,20 @@ def _key_runner(ctx):
 
 # ---------------------------------------------------------------------------
 
-def _identity(ctx):
+def _identity(ctx, noinline_file):
     """What the profile is of: a last good profile of anything else is not
     used (changing the queries in an outage gives no profile, not the old
-    service's)."""
+    service's; changing the no-inline list gives none that inlines what it
+    names)."""
     env = ctx.os.environ
-    return "\n".join(["queries"] + ctx.attr.queries + ["ins"] + ctx.attr.ins + [
+    noinline = ctx.attr.noinline_funcs + ["file"] + ([ctx.read(noinline_file)] if noinline_file else [])
+    return "\n".join(["queries"] + ctx.attr.queries + ["ins"] + ctx.attr.ins + ["noinline"] + noinline + [
         "api_url=" + ctx.attr.api_url,
         "DD_SITE=" + env.get("DD_SITE", ""),
         "PGOFETCH_API_URL=" + env.get("PGOFETCH_API_URL", ""),
     ]) + "\n"
 
-def _fetch(ctx, tool, ins, last):
+def _fetch(ctx, tool, ins, noinline_file, last):
     """Runs pgofetch into last; returns (ok, one line on failure, log)."""
     attr = ctx.attr
     args = [
@@ -258,6 +260,9 @@ def _fetch(ctx, tool, ins, last):
         args.append("-trim=false")
     if attr.api_url:
         args.append("-api-url=" + attr.api_url)
+    args += ["-noinline-func=" + re for re in attr.noinline_funcs]
+    if noinline_file:
+        args.append("-noinline-file=%s" % noinline_file)
     for s in ins:
         args += ["-in", s]
     args += attr.queries + [str(last)]
@@ -295,6 +300,7 @@ def _pgofetch_profile_impl(ctx):
     root = ctx.path(_ANCHOR).dirname.dirname
     tool_attr = ctx.path(attr.pgofetch) if attr.pgofetch else None
     fallback = ctx.path(attr.fallback) if attr.fallback else None
+    noinline_file = ctx.path(attr.noinline_file) if attr.noinline_file else None
     ins = _in_sources(ctx)
 
     cache = _cache_dir(ctx)
@@ -308,7 +314,7 @@ def _pgofetch_profile_impl(ctx):
     if cache:
         last = cache.get_child("last.pgo")
         key = cache.get_child("last.key")
-        identity = _identity(ctx)
+        identity = _identity(ctx, noinline_file)
         if last.exists and (not key.exists or ctx.read(key) != identity):
             ctx.execute(["rm", "-f", str(last)])
         ctx.file("_last.key", identity, executable = False)
@@ -318,7 +324,7 @@ def _pgofetch_profile_impl(ctx):
     tool, origin, failure = _find_pgofetch(ctx, tool_attr, root, cache)
     log = "pgofetch: %s (%s)\n" % (tool, origin) if tool else "pgofetch: none: %s\n" % failure
     if tool:
-        ok, failure, fetch_log = _fetch(ctx, tool, ins, last)
+        ok, failure, fetch_log = _fetch(ctx, tool, ins, noinline_file, last)
         log += fetch_log
 
     if not failure:
@@ -402,6 +408,15 @@ PROFILE_ATTRS = {
         doc = "A checked-in profile used when a fetch fails and this machine has no last good profile.",
     ),
     "trim": attr.bool(default = True, doc = "Keep only what the Go compiler reads (-trim)."),
+    "noinline_funcs": attr.string_list(
+        doc = "Functions the compiler must not inline (pgofetch -noinline-func): POSIX extended " +
+              "regular expressions matching whole names, e.g. \"example\\.com/pkg\\.hot\".",
+    ),
+    "noinline_file": attr.label(
+        allow_single_file = True,
+        doc = "A file of such regular expressions, one a line (pgofetch -noinline-file); tracked: " +
+              "changing it refetches.",
+    ),
     "api_url": attr.string(doc = "Datadog API base URL (-api-url); default https://app.$DD_SITE."),
     "pgofetch": attr.label(
         allow_single_file = True,
@@ -420,7 +435,7 @@ def pgofetch_profile(name, timeout = None, **kwargs):
     """Declares @<name>, a repository holding a Go CPU profile fetched by pgofetch.
 
     Attributes: see PROFILE_ATTRS (queries, ins, profiles, from_, timeout,
-    fail, fallback, trim, api_url, pgofetch).
+    fail, fallback, trim, noinline_funcs, noinline_file, api_url, pgofetch).
     """
     if timeout != None:
         kwargs["fetch_timeout"] = timeout

@@ -6,7 +6,8 @@ package bazelrule
 // and with the profile (no rules_go with pgoprofile runs on Bazel 4), and
 // bazel/README.md's pgofetch_compare runs pgo-compare on them; then :check
 // of the profile's repository reports a hot function renamed after
-// profiling as missing. No speed-up is asserted: that is the measurement's.
+// profiling as missing; and noinline_funcs and noinline_file rename the
+// functions they name in the profile. No speed-up is asserted: that is the measurement's.
 
 import (
 	"bytes"
@@ -29,7 +30,7 @@ const (
 	renamedHot = "parseRecordRenamed"
 )
 
-func TestBazelCompareAndCheck(t *testing.T) {
+func TestBazelCompareCheckNoinline(t *testing.T) {
 	bazelBin, err := exec.LookPath("bazel")
 	if err != nil {
 		t.Fatal("bazel is not on PATH: install Debian's bazel-bootstrap (make test does), or any Bazel ≥ 4")
@@ -127,6 +128,7 @@ func TestBazelCompareAndCheck(t *testing.T) {
 			`(?m)│\s+cpu-sec/op\s+│\s+cpu-sec/op\s+vs base\s+│`,
 			`(?m)^Unit(-\d+)?\s+\S+ ± \S+\s+\S+ ± \S+\s+(~|[-+][\d.]+%) \(p=[\d.]+ n=6\)`,
 			`(?m)^profile: \d+ samples, `,
+			`(?m)^coverage: the benchmarks ran \d+ % of the profile's hot call-edge weight`,
 			`(?m)^PGO: ([-+][\d.]+% CPU per op|no significant difference in CPU per op) \(BenchmarkUnit(-\d+)? in work; p=[\d.]+, n=6\)$`,
 		} {
 			if !regexp.MustCompile(re).MatchString(stdout) {
@@ -161,6 +163,34 @@ func TestBazelCompareAndCheck(t *testing.T) {
 		}
 		if !found || rep.Matched > 0.99 {
 			st.Errorf("after renaming %s: matched %.3f, missing %v; want it missing", hotFunc, rep.Matched, rep.Missing)
+		}
+	})
+
+	t.Run("noinline_funcs and noinline_file rename their functions", func(st *testing.T) {
+		b.t = st
+		defer func() { b.t = t }()
+		list := filepath.Join(ws, "profiles", "noinline.txt")
+		prof := b.repoFile(b.outputBase(), "noinline_pgo", "default.pgo")
+		for _, tc := range []struct{ file, renamed, kept string }{
+			{"checksum", "checksum", "insertionSort"},
+			// A changed file is fetched again: Bazel tracks label inputs.
+			{"insertionSort", "insertionSort", "checksum"},
+		} {
+			writeFile(st, list, "# hot, but not to be inlined\n"+regexp.QuoteMeta(workPkg+"."+tc.file)+"\n")
+			b.mustRun("build", "@noinline_pgo//:default.pgo")
+			p := parseProfile(st, prof)
+			for fn, want := range map[string]bool{
+				"parseRecord": true, // noinline_funcs
+				tc.renamed:    true,
+				tc.kept:       false,
+			} {
+				if got := hasFunction(p, "DO NOT INLINE: "+workPkg+"."+fn); got != want {
+					st.Errorf("noinline.txt lists %s: %s renamed = %v, want %v", tc.file, fn, got, want)
+				}
+				if !hasFunction(p, workPkg+"."+fn) && !want {
+					st.Errorf("%s is not in the profile at all: the test proves nothing", fn)
+				}
+			}
 		}
 	})
 }
