@@ -55,6 +55,8 @@ def _pgo_impl(module_ctx):
                 fetch_timeout = tag.timeout,
                 fail = tag.fail,
                 trim = tag.trim,
+                noinline_funcs = tag.noinline_funcs,
+                noinline_file = tag.noinline_file,
                 fallback = tag.fallback,
                 api_url = tag.api_url,
                 pgofetch = tag.pgofetch,

@@ -1,7 +1,6 @@
 """pgofetch_update: `bazel run` it to copy a fetched profile into the source tree."""
 
-def _shell_quote(s):
-    return "'" + s.replace("'", "'\\''") + "'"
+load(":shell.bzl", "shell_quote")
 
 def _pgofetch_update_impl(ctx):
     profile = ctx.file.profile
@@ -10,8 +9,8 @@ def _pgofetch_update_impl(ctx):
         template = ctx.file._template,
         output = script,
         substitutions = {
-            "@@PROFILE@@": _shell_quote(profile.short_path),
-            "@@TARGET@@": _shell_quote(str(ctx.label)),
+            "@@PROFILE@@": shell_quote(profile.short_path),
+            "@@TARGET@@": shell_quote(str(ctx.label)),
         },
         is_executable = True,
     )

@@ -764,7 +764,7 @@ func readmeWorkspace(t *testing.T, repo, tmp string) string {
 }
 
 // sourceArchive writes a .tar.gz of what a release of pgofetch holds for
-// Bazel (its rules and its CMake build) under prefix/, and returns its
+// Bazel (its rules, its CMake build and pgo-compare) under prefix/, and returns its
 // sha256.
 func sourceArchive(t *testing.T, repo, prefix, dst string) string {
 	t.Helper()
@@ -776,7 +776,7 @@ func sourceArchive(t *testing.T, repo, prefix, dst string) string {
 	sum := sha256.New()
 	gz := gzip.NewWriter(io.MultiWriter(f, sum))
 	tw := tar.NewWriter(gz)
-	for _, top := range []string{"CMakeLists.txt", "WORKSPACE.bazel", "MODULE.bazel", "bazel", "core", "cmake-module"} {
+	for _, top := range []string{"CMakeLists.txt", "WORKSPACE.bazel", "MODULE.bazel", "bazel", "core", "cmake-module", "integrations/pgo-compare"} {
 		err := filepath.WalkDir(filepath.Join(repo, top), func(p string, d fs.DirEntry, err error) error {
 			if err != nil || !d.Type().IsRegular() {
 				return err

@@ -19,3 +19,25 @@ def host_go_pgo_binary(name, pgo, package = "./cmd/batch"):
         ]),
         message = "go build -pgo=%s %s" % (pgo, package),
     )
+
+def host_go_test_binary(name, package, pgo = None):
+    """go test -c of a package of the example: -pgo=off, or -pgo=PROFILE.
+
+    Stands in for rules_go's go_test: built without the profile, and with it.
+    """
+    setup = ["out=$$PWD/$@"]
+    flag = "-pgo=off"
+    if pgo:
+        setup.append("pgo=$$PWD/$(location %s)" % pgo)
+        flag = "-pgo=$$pgo"
+    native.genrule(
+        name = name,
+        srcs = native.glob(["example/**"]) + ([pgo] if pgo else []),
+        outs = [name + ".bin"],
+        executable = True,
+        cmd = " && ".join(setup + [
+            "cd example",
+            "GOTOOLCHAIN=local go test -c -trimpath -buildvcs=false %s -o $$out %s" % (flag, package),
+        ]),
+        message = "go test -c %s %s" % (flag, package),
+    )
