@@ -1,0 +1,169 @@
+package ghaction
+
+// What the action tells beyond fetching: compare (integrations/pgo-compare,
+// benchstat's table in the job summary), under act on the example
+// service's hot package.
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"pgofetch/tests/fakedd"
+	"pgofetch/tests/internal/testenv"
+)
+
+const workPkg = "example.com/pgofetch-example/internal/work"
+
+// benchProfile is a real CPU profile of the example's BenchmarkUnit: what
+// a production profile of the service weighs, its hot path.
+func benchProfile(t *testing.T) []byte {
+	t.Helper()
+	example := filepath.Join(t.TempDir(), "example")
+	testenv.CopyTree(t, testenv.Example(t), example)
+	prof := filepath.Join(t.TempDir(), "work.pprof")
+	cmd := exec.Command("go", "test", "-run=^$", "-bench=Unit", "-benchtime=1s", "-cpuprofile="+prof, "./internal/work")
+	cmd.Dir = example
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("profiling BenchmarkUnit: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// compareTools readies what the job's go run of pgo-compare needs offline
+// (act's steps run with GOPROXY=off): its module's dependencies in the
+// module cache, and the benchstat it pins where it looks first, the
+// private HOME's cache directory.
+func (w *world) compareTools(t *testing.T) {
+	t.Helper()
+	toolDir := filepath.Join(testenv.RepoRoot(t), "integrations", "pgo-compare")
+	src, err := os.ReadFile(filepath.Join(toolDir, "report.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`const benchstatVersion = "(v[^"]+)"`).FindSubmatch(src)
+	if m == nil {
+		t.Fatal("pgo-compare's report.go: no benchstatVersion constant")
+	}
+	benchstat := testenv.GoTool(t, "golang.org/x/perf/cmd/benchstat@"+string(m[1]))
+	dir := filepath.Join(w.home, ".cache", "pgofetch", "benchstat@"+string(m[1]))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(benchstat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "benchstat"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "mod", "download")
+	cmd.Dir = toolDir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		testenv.Skip(t, "pgo-compare's dependencies cannot be downloaded: %v\n%s", err, out)
+	}
+}
+
+func (w *world) compareScenario(t *testing.T) {
+	w.compareTools(t)
+	w.serve(fakedd.Profile{ID: "prof-work", Service: service, Data: benchProfile(t)})
+	defer w.serve(defaultProfiles(t)...)
+
+	j := w.run(jobOpts{workflow: "example-pgo-compare.yml"})
+	j.requireGreen(t)
+	out := j.outputs(t, "pgo")
+	want(t, out, map[string]string{"outcome": "written", "path": destPath, "profile-ids": "prof-work"})
+	if s := j.steps["pgo"]; s.Outcome != "success" {
+		t.Errorf("the action's step: %+v", s)
+	}
+	// The payoff line, whatever it says: a figure or no significant
+	// difference, for BenchmarkUnit over six rounds of each variant.
+	payoff := `^PGO: ([-+][\d.]+% CPU per op|no significant difference in CPU per op) \(BenchmarkUnit(-\d+)? in ` +
+		regexp.QuoteMeta(workPkg) + `; p=[\d.]+, n=6\)$`
+	if !regexp.MustCompile(payoff).MatchString(out["payoff"]) {
+		t.Errorf("output payoff = %q, want %s", out["payoff"], payoff)
+	}
+
+	// The summary: the heading, then pgo-compare's report fenced, holding
+	// benchstat's table with both variants as columns, each with its six
+	// CPU-time samples (n=6), and the payoff line.
+	start := strings.Index(j.summary, "### pgofetch: what PGO buys `./internal/work`\n\n````\n")
+	if start < 0 {
+		t.Fatalf("the job summary has no comparison heading and fence:\n%s", j.summary)
+	}
+	rest := j.summary[start:]
+	body, _, ok := strings.Cut(strings.SplitN(rest, "````\n", 2)[1], "\n````\n")
+	if !ok {
+		t.Fatalf("the comparison's fence is not closed:\n%s", rest)
+	}
+	t.Logf("the comparison in the job summary:\n%s", body)
+	for _, re := range []string{
+		`(?m)^pkg: ` + regexp.QuoteMeta(workPkg) + `$`,
+		`(?m)│\s+pgo-off\s+│\s+pgo-on\s+│`,
+		`(?m)│\s+cpu-sec/op\s+│\s+cpu-sec/op\s+vs base\s+│`,
+		`(?m)^Unit(-\d+)?\s+\S+ ± \S+\s+\S+ ± \S+\s+(~|[-+][\d.]+%) \(p=[\d.]+ n=6\)`,
+		`(?m)^coverage: the benchmarks ran \d+ % of the profile's hot call-edge weight`,
+		`(?m)` + strings.TrimPrefix(payoff, "^"),
+	} {
+		if !regexp.MustCompile(re).MatchString(body) {
+			t.Errorf("the fenced report lacks %s:\n%s", re, body)
+		}
+	}
+	if strings.Contains(body, "build cost") {
+		t.Errorf("the action measured the build cost:\n%s", body)
+	}
+}
+
+// TestCompareCannot: a comparison that cannot be made is one warning
+// annotation and a summary line that say why, and a green step; with
+// fail: true an error and a failed step. The script runs as the action's
+// step would, without act.
+func TestCompareCannot(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module m\n\ngo 1.21\n"), 0o644)
+	prof := filepath.Join(dir, "default.pgo")
+	os.WriteFile(prof, []byte("not read before the flags are"), 0o644)
+	goEnv := func(name string) string {
+		out, _ := exec.Command("go", "env", name).Output()
+		return name + "=" + strings.TrimSpace(string(out))
+	}
+	env := []string{"HOME=" + t.TempDir(), goEnv("GOCACHE"), goEnv("GOMODCACHE"), "GOPROXY=off", "GOTOOLCHAIN=local"}
+	for _, tc := range []struct {
+		name string
+		env  []string
+		code int
+		want string
+	}{
+		{"off", []string{"INPUT_COMPARE= \n", "PGOFETCH_PATH=" + prof}, 0, ""},
+		{"no profile", []string{"INPUT_COMPARE=./...", "INPUT_DEST=x/default.pgo", "PGOFETCH_PATH="}, 0,
+			"::warning title=pgofetch::no PGO comparison: there is no profile at x/default.pgo"},
+		{"no profile, fail: true", []string{"INPUT_COMPARE=./...", "INPUT_DEST=x/default.pgo", "PGOFETCH_PATH=", "INPUT_FAIL=true"}, 1,
+			"::error title=pgofetch::no PGO comparison: there is no profile at x/default.pgo"},
+		{"too few rounds", []string{"INPUT_COMPARE=./...", "INPUT_DEST=" + prof, "PGOFETCH_PATH=" + prof, "INPUT_COMPARE_COUNT=5"}, 0,
+			"::warning title=pgofetch::no PGO comparison: pgo-compare exited with code 2: pgo-compare: -count 5: benchstat needs at least 6 rounds"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, log, code := step(t, "compare.sh", append(env, tc.env...)...)
+			if code != tc.code || !strings.Contains(log, tc.want) {
+				t.Errorf("exit %d, want %d and %q:\n%s", code, tc.code, tc.want, log)
+			}
+			if tc.want == "" && strings.Contains(log, "pgofetch") {
+				t.Errorf("compare off did something:\n%s", log)
+			}
+			if tc.want != "" && !strings.Contains(log, "### pgofetch: what PGO buys `./...`") {
+				t.Errorf("no summary:\n%s", log)
+			}
+			if out["payoff"] != "" {
+				t.Errorf("payoff = %q without a comparison", out["payoff"])
+			}
+		})
+	}
+}
+
