@@ -36,15 +36,7 @@ summary() {
 
 # cannot WHY: no comparison; a warning (an error and exit 1 with fail: true).
 cannot() {
-	local note="no PGO comparison: $1"
-	if [[ $fail == true ]]; then
-		annotate error "$note"
-		summary "**failed: $note**"
-		exit 1
-	fi
-	annotate warning "$note"
-	summary "**$note**"
-	exit 0
+	give_up "$fail" "no PGO comparison: $1"
 }
 
 ((${#patterns[@]} > 0)) || exit 0

@@ -431,7 +431,7 @@ func want(t *testing.T, got map[string]string, want map[string]string) {
 var allOutputs = []string{"outcome", "path", "samples", "bytes", "profile-ids", "debug-query", "changed", "fallback", "error"}
 
 // insightOutputs: those of compare and check, empty when they are off.
-var insightOutputs = []string{"payoff"}
+var insightOutputs = []string{"matched", "top-missing", "payoff"}
 
 func (j *job) requireGreen(t *testing.T) {
 	t.Helper()

@@ -1,14 +1,17 @@
 package ghaction
 
-// What the action tells beyond fetching: compare (integrations/pgo-compare,
+// What the action tells beyond fetching: check (pgofetch check, a job
+// summary line and outputs) and compare (integrations/pgo-compare,
 // benchstat's table in the job summary), under act on the example
-// service's hot package.
+// service's hot package; and their failures, running the step's script.
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -83,6 +86,22 @@ func (w *world) compareScenario(t *testing.T) {
 	if s := j.steps["pgo"]; s.Outcome != "success" {
 		t.Errorf("the action's step: %+v", s)
 	}
+	// check: the outputs and the summary line say the same (whether the
+	// benchmark's own frames made the profile's hot edges is chance;
+	// TestCheckStep renames a hot package to be sure of a missing one).
+	if m, err := strconv.ParseFloat(out["matched"], 64); err != nil || m < 0 || m > 1 {
+		t.Errorf("output matched = %q, want a share from 0 to 1", out["matched"])
+	}
+	missing := "none missing"
+	if out["top-missing"] != "" {
+		missing = "the hottest missing: `" + regexp.QuoteMeta(out["top-missing"]) + "` \\([\\d.]+ %\\)"
+	}
+	checkLine := "### pgofetch check: `integrations/example/cmd/server`\n\n" +
+		"matched: [\\d.]+ % of the profile's call-edge weight names functions in the build; " + missing + "\n"
+	if !regexp.MustCompile(checkLine).MatchString(j.summary) {
+		t.Errorf("the job summary lacks %s:\n%s", checkLine, j.summary)
+	}
+
 	// The payoff line, whatever it says: a figure or no significant
 	// difference, for BenchmarkUnit over six rounds of each variant.
 	payoff := `^PGO: ([-+][\d.]+% CPU per op|no significant difference in CPU per op) \(BenchmarkUnit(-\d+)? in ` +
@@ -167,3 +186,101 @@ func TestCompareCannot(t *testing.T) {
 	}
 }
 
+// TestCheckStep: check.sh as the action's step runs it, with the real
+// pgofetch, on a real CPU profile of the example's benchmark and the
+// example's server (as a package directory and as a built binary) after
+// internal/work moved to internal/renamed: the profile's hot functions of
+// that package no longer exist, so part of its weight is missing and the
+// hottest missing function is one of them, absent from the binary.
+func TestCheckStep(t *testing.T) {
+	pgofetch := testenv.Pgofetch(t)
+	prof := filepath.Join(t.TempDir(), "default.pgo")
+	if err := os.WriteFile(prof, benchProfile(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	example := filepath.Join(t.TempDir(), "example")
+	testenv.CopyTree(t, testenv.Example(t), example)
+	if err := os.Rename(filepath.Join(example, "internal", "work"), filepath.Join(example, "internal", "renamed")); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"server", "batch"} {
+		main := filepath.Join(example, "cmd", cmd, "main.go")
+		src, err := os.ReadFile(main)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = bytes.ReplaceAll(src, []byte(`"`+workPkg+`"`), []byte(`work "example.com/pgofetch-example/internal/renamed"`))
+		if err := os.WriteFile(main, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	server := filepath.Join(t.TempDir(), "server")
+	build := exec.Command("go", "build", "-o", server, "./cmd/server")
+	build.Dir = example
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	nm, err := exec.Command("go", "tool", "nm", server).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"HOME=" + os.Getenv("HOME"), "PGOFETCH_BIN=" + pgofetch, "PGOFETCH_PATH=" + prof, "INPUT_DEST=" + prof}
+	if gc := os.Getenv("GOCACHE"); gc != "" {
+		env = append(env, "GOCACHE="+gc)
+	}
+
+	var matched string
+	for _, target := range []string{filepath.Join(example, "cmd", "server"), server} {
+		out, log, code := step(t, "check.sh", append(env, "INPUT_CHECK="+target)...)
+		if code != 0 {
+			t.Fatalf("check %s: exit %d\n%s", target, code, log)
+		}
+		m, err := strconv.ParseFloat(out["matched"], 64)
+		if err != nil || m < 0 || m >= 1 {
+			t.Errorf("check %s: matched = %q, want a share from 0 to under 1", target, out["matched"])
+		}
+		if matched != "" && out["matched"] != matched {
+			t.Errorf("the binary matches %s, its package %s", out["matched"], matched)
+		}
+		matched = out["matched"]
+		top := out["top-missing"]
+		if !strings.HasPrefix(top, workPkg+".") || regexp.MustCompile(`(?m) T `+regexp.QuoteMeta(top)+`$`).Match(nm) {
+			t.Errorf("top-missing = %q: want a function of %s, which the server no longer has", top, workPkg)
+		}
+		line := regexp.MustCompile("(?m)^matched: [\\d.]+ % of the profile's call-edge weight names functions in the build; " +
+			"the hottest missing: `" + regexp.QuoteMeta(top) + "` \\([\\d.]+ %\\)$")
+		if !strings.Contains(log, "### pgofetch check: `"+target+"`") || !line.MatchString(log) {
+			t.Errorf("check %s: no summary line %s:\n%s", target, line, log)
+		}
+	}
+
+	for _, tc := range []struct {
+		name string
+		env  []string
+		code int
+		want string
+	}{
+		{"below the threshold", []string{"INPUT_CHECK_FAIL_BELOW=100"}, 8,
+			"::error title=pgofetch::only "},
+		{"a bad threshold", []string{"INPUT_CHECK_FAIL_BELOW=lots"}, 2,
+			"::error title=pgofetch::check-fail-below or check: invalid value \"lots\" for flag -fail-below"},
+		{"no such package", []string{"INPUT_CHECK=" + filepath.Join(example, "nowhere")}, 0,
+			"::warning title=pgofetch::no profile check: pgofetch check exited with code "},
+		{"no such package, fail: true", []string{"INPUT_CHECK=" + filepath.Join(example, "nowhere"), "INPUT_FAIL=true"}, 1,
+			"::error title=pgofetch::no profile check: pgofetch check exited with code "},
+		{"no profile", []string{"PGOFETCH_PATH="}, 0, "::warning title=pgofetch::no profile check: there is no profile at "},
+		{"no profile, with a threshold", []string{"PGOFETCH_PATH=", "INPUT_CHECK_FAIL_BELOW=50"}, 1,
+			"::error title=pgofetch::no profile check: there is no profile at "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := append(append([]string{}, env...), "INPUT_CHECK="+filepath.Join(example, "cmd", "server"))
+			out, log, code := step(t, "check.sh", append(e, tc.env...)...)
+			if code != tc.code || !strings.Contains(log, tc.want) {
+				t.Errorf("exit %d, want %d and %q:\n%s", code, tc.code, tc.want, log)
+			}
+			if tc.code == 8 && out["matched"] != matched {
+				t.Errorf("below the threshold: matched = %q, want %s all the same", out["matched"], matched)
+			}
+		})
+	}
+}
