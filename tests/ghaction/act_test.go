@@ -676,6 +676,26 @@ func TestActionUnderAct(t *testing.T) {
 		if m, _ := filepath.Glob(filepath.Join(w.repo, "pwned-*")); len(m) > 0 {
 			t.Errorf("an input ran as a command: %v", m)
 		}
+		// noinline-func: each line one -noinline-func, as written, which
+		// the profile's comments record.
+		data, err := os.ReadFile(filepath.Join(j.record, "default.pgo"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := profile.ParseData(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, re := range []string{`example\.com/pgofetch-example/internal/work\.parseRecord`, `$(touch pwned-4).*`} {
+			c := "pgofetch: no-inline regexp \"" + re + "\""
+			found := false
+			for _, have := range p.Comments {
+				found = found || have == c
+			}
+			if !found {
+				t.Errorf("the profile's comments lack %s: %q", c, p.Comments)
+			}
+		}
 	})
 
 	t.Run("compare: benchstat's table in the job summary", func(t *testing.T) {
