@@ -109,7 +109,13 @@ for flag in profiles from timeout max-age api-url; do
 		args+=("-$flag=$value")
 	fi
 done
-# One source per line, one query per line.
+# One source per line, one query per line, one no-inline regexp per line.
+while IFS= read -r line || [[ -n $line ]]; do
+	line=$(trim "$line")
+	if [[ -n $line ]]; then
+		args+=("-noinline-func=$line")
+	fi
+done <<<"${INPUT_NOINLINE_FUNC:-}"
 nsources=0
 while IFS= read -r line || [[ -n $line ]]; do
 	line=$(trim "$line")

@@ -76,3 +76,17 @@ md_cell() {
 	s=${s//$'\n'/ }
 	printf '%s' "$s"
 }
+
+# give_up STRICT NOTE: the end of a step that could not do its job: a
+# warning annotation and summary line, exit 0; with STRICT true an error
+# and exit 1. The caller defines summary TEXT (its own heading).
+give_up() {
+	if [[ $1 == true ]]; then
+		annotate error "$2"
+		summary "**failed: $2**"
+		exit 1
+	fi
+	annotate warning "$2"
+	summary "**$2**"
+	exit 0
+}

@@ -38,7 +38,8 @@ const (
 )
 
 // The workflows README shows: best effort, and must have a fresh profile.
-var exampleWorkflows = []string{"example-pgo.yml", "example-pgo-required.yml"}
+// And what the profile buys (compare).
+var exampleWorkflows = []string{"example-pgo.yml", "example-pgo-required.yml", "example-pgo-compare.yml"}
 
 // recordStep is appended to a workflow's (last) job: it writes every step's
 // outputs and outcome, and copies what the job built, for the test.
@@ -81,25 +82,36 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	grpc, err := os.ReadFile(testenv.RealProfile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []fakedd.Profile{
-		{ID: "prof-a1", Service: service, Data: fakedd.SyntheticCPUProfile(1, 3.5, time.Minute)},
-		{ID: "prof-grpc", Service: service, Data: grpc},
-		{ID: "other-svc", Service: "other", Data: fakedd.SyntheticCPUProfile(3, 9, time.Minute)},
-	} {
-		if err := srv.AddProfile(p); err != nil {
-			t.Fatal(err)
-		}
-	}
 	w.srv = srv
+	w.serve(defaultProfiles(t)...)
 	w.ca = filepath.Join(w.home, "ca.pem")
 	if err := os.WriteFile(w.ca, srv.CAPEM(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return w
+}
+
+// defaultProfiles: what the fake serves the example's query and another.
+func defaultProfiles(t *testing.T) []fakedd.Profile {
+	grpc, err := os.ReadFile(testenv.RealProfile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []fakedd.Profile{
+		{ID: "prof-a1", Service: service, Data: fakedd.SyntheticCPUProfile(1, 3.5, time.Minute)},
+		{ID: "prof-grpc", Service: service, Data: grpc},
+		{ID: "other-svc", Service: "other", Data: fakedd.SyntheticCPUProfile(3, 9, time.Minute)},
+	}
+}
+
+// serve makes the fake serve these profiles alone.
+func (w *world) serve(profiles ...fakedd.Profile) {
+	w.srv.ClearProfiles()
+	for _, p := range profiles {
+		if err := w.srv.AddProfile(p); err != nil {
+			w.t.Fatal(err)
+		}
+	}
 }
 
 // servedIDs: the ids the fake answers the service's query with, most CPU
@@ -418,6 +430,9 @@ func want(t *testing.T, got map[string]string, want map[string]string) {
 // allOutputs: the action's outputs are all set, whatever the outcome.
 var allOutputs = []string{"outcome", "path", "samples", "bytes", "profile-ids", "debug-query", "changed", "fallback", "error"}
 
+// insightOutputs: those of compare and check, empty when they are off.
+var insightOutputs = []string{"matched", "top-missing", "payoff"}
+
 func (j *job) requireGreen(t *testing.T) {
 	t.Helper()
 	if j.code != 0 {
@@ -661,6 +676,31 @@ func TestActionUnderAct(t *testing.T) {
 		if m, _ := filepath.Glob(filepath.Join(w.repo, "pwned-*")); len(m) > 0 {
 			t.Errorf("an input ran as a command: %v", m)
 		}
+		// noinline-func: each line one -noinline-func, as written, which
+		// the profile's comments record.
+		data, err := os.ReadFile(filepath.Join(j.record, "default.pgo"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := profile.ParseData(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, re := range []string{`example\.com/pgofetch-example/internal/work\.parseRecord`, `$(touch pwned-4).*`} {
+			c := "pgofetch: no-inline regexp \"" + re + "\""
+			found := false
+			for _, have := range p.Comments {
+				found = found || have == c
+			}
+			if !found {
+				t.Errorf("the profile's comments lack %s: %q", c, p.Comments)
+			}
+		}
+	})
+
+	t.Run("compare: benchstat's table in the job summary", func(t *testing.T) {
+		w.t = t
+		w.compareScenario(t)
 	})
 
 	// Every job above had the keys, shown unmasked (--insecure-secrets),

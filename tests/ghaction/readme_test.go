@@ -38,10 +38,11 @@ func TestReadmeShowsTheWorkflows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(action.Outputs) != len(allOutputs) {
-		t.Errorf("action.yml has %d outputs, the tests know %d: %v", len(action.Outputs), len(allOutputs), allOutputs)
+	known := append(append([]string{}, allOutputs...), insightOutputs...)
+	if len(action.Outputs) != len(known) {
+		t.Errorf("action.yml has %d outputs, the tests know %d: %v", len(action.Outputs), len(known), known)
 	}
-	for _, out := range allOutputs {
+	for _, out := range known {
 		if action.Outputs[out] == nil {
 			t.Errorf("action.yml has no output %s", out)
 		}
