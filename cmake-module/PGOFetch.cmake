@@ -76,7 +76,9 @@ Commands
                            [WORKING_DIRECTORY <dir>]
                            [GOOS <os>] [GOARCH <arch>] [CGO_ENABLED <0|1>]
                            [GOFLAGS <flags>] [ENV <NAME=value>...]
-                           [DEPENDS <file>...] [GO_FLAGS <flag>...])
+                           [DEPENDS <file>...] [GO_FLAGS <flag>...]
+                           [COMPARE_PACKAGES <pattern>...]
+                           [COMPARE_FLAGS <flag>...])
 
   Creates the target ``<target>``, part of ``ALL``, that runs
   ``go build -o <OUTPUT> [-pgo=<profile>] <GO_FLAGS> <PACKAGE>`` in
@@ -94,6 +96,17 @@ Commands
   path; install it with
   ``install(PROGRAMS "$<TARGET_PROPERTY:<target>,PGOFETCH_OUTPUT>" TYPE BIN)``
   (``install(TARGETS)`` takes only targets CMake compiles itself).
+
+  It also creates ``<target>_pgo_compare``, not part of ``ALL``: the
+  benchmarks of ``COMPARE_PACKAGES`` (package patterns relative to the Go
+  module's root; default ``PGOFETCH_COMPARE_PACKAGES``) built with
+  ``-pgo=off`` and with the profile, compared by pgofetch's
+  ``integrations/pgo-compare`` with ``COMPARE_FLAGS`` (its flags, such as
+  ``-bench``, ``-benchtime``, ``-count``; default
+  ``PGOFETCH_COMPARE_FLAGS``), which prints benchstat's table, the load
+  average and the build cost. The profile is ``PROFILE``'s, otherwise the
+  main package's ``default.pgo``. Without the tool (see
+  ``PGOFETCH_SOURCE_DIR``) or a profile, that target fails saying so.
 
 Both commands reject, naming it, a word in capitals that is not one of
 their keywords (a misspelt ``TIMOUT`` would otherwise be read as a query), a
@@ -116,6 +129,12 @@ Variables
   with PGO whenever a new top profile arrives), ``0`` (fetch on every build)
   when the ``CI`` environment variable is set. In the build's environment
   it overrides for that build: ``PGOFETCH_MAX_AGE=0 cmake --build build``.
+``PGOFETCH_SOURCE_DIR``
+  A pgofetch checkout, for ``<target>_pgo_compare``; default: the checkout
+  this module is in (FetchContent, or the module used from a clone).
+``PGOFETCH_COMPARE_PACKAGES``, ``PGOFETCH_COMPARE_FLAGS``
+  ``COMPARE_PACKAGES`` and ``COMPARE_FLAGS`` of the targets without them,
+  as a command line: ``-DPGOFETCH_COMPARE_FLAGS="-bench Unit -count 10"``.
 ``PGOFETCH_FAIL``
   ``ON``: a profile that cannot be refreshed, or a missing pgofetch, fails
   the build (and configuring), as ``FAIL`` does for one profile.
@@ -134,6 +153,9 @@ cmake_policy(SET CMP0116 NEW)
 # The build steps (refreshing a profile, building a Go executable) live
 # beside this file.
 set_property(GLOBAL PROPERTY _PGOFETCH_STEPS "${CMAKE_CURRENT_LIST_DIR}/PGOFetch/go-build.cmake")
+# In a pgofetch checkout (FetchContent, add_subdirectory, or the module
+# used from a clone) the compare tool is beside the module.
+set_property(GLOBAL PROPERTY _PGOFETCH_MODULE_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
 set(PGOFETCH_FAIL OFF CACHE BOOL
   "Fail the build when a PGO profile cannot be refreshed or pgofetch is missing")
@@ -150,6 +172,12 @@ endif()
 set(PGOFETCH_MAX_AGE "${_pgofetch_default_max_age}" CACHE STRING
   "pgofetch -max-age of profiles without MAX_AGE: reuse a profile younger than this (0: fetch on every build)")
 unset(_pgofetch_default_max_age)
+set(PGOFETCH_SOURCE_DIR "" CACHE PATH
+  "A pgofetch checkout, for the <target>_pgo_compare targets (its integrations/pgo-compare); default: the checkout this module is in")
+set(PGOFETCH_COMPARE_PACKAGES "./..." CACHE STRING
+  "Package patterns (relative to the Go module's root) whose benchmarks <target>_pgo_compare runs, without COMPARE_PACKAGES")
+set(PGOFETCH_COMPARE_FLAGS "" CACHE STRING
+  "pgo-compare flags of <target>_pgo_compare without COMPARE_FLAGS, such as -bench Unit -benchtime 0.1s -count 10")
 
 # Checks the arguments as written, before cmake_parse_arguments, which takes
 # a misspelt keyword after QUERY (TIMOUT) for a query and lets a repeated
@@ -314,7 +342,7 @@ function(pgofetch_profile)
   set(one OUTPUT PROFILES FROM TIMEOUT MAX_AGE TRIM)
   set(multi QUERY IN)
   set(go_keywords PACKAGE PROFILE WORKING_DIRECTORY DEPENDS GO_FLAGS GOOS GOARCH
-    CGO_ENABLED GOFLAGS ENV)
+    CGO_ENABLED GOFLAGS ENV COMPARE_PACKAGES COMPARE_FLAGS)
   set(name "${ARGV0}")
   _pgofetch_check_name(pgofetch_profile "${ARGC}" "${name}" "${options};${one};${multi}")
   _pgofetch_check_keywords(pgofetch_profile "${name}" "${options}" "${one}" "${multi}"
@@ -449,10 +477,83 @@ function(_pgofetch_find_go cmd name out)
   set(${out} "${PGOFETCH_GO_EXECUTABLE}" PARENT_SCOPE)
 endfunction()
 
+# Where integrations/pgo-compare is, in <out> (empty when it is not found)
+# and <out>_why (why not). Not finding it only fails the compare targets,
+# when they run: most builds never run them.
+function(_pgofetch_find_compare out)
+  set(dir "")
+  set(why "")
+  if(PGOFETCH_SOURCE_DIR)
+    get_filename_component(src "${PGOFETCH_SOURCE_DIR}" ABSOLUTE)
+    if(EXISTS "${src}/integrations/pgo-compare/go.mod")
+      set(dir "${src}/integrations/pgo-compare")
+    else()
+      set(why "PGOFETCH_SOURCE_DIR is ${PGOFETCH_SOURCE_DIR}, which has no "
+        "integrations/pgo-compare: set it to a pgofetch checkout and re-run cmake")
+    endif()
+  else()
+    get_property(module GLOBAL PROPERTY _PGOFETCH_MODULE_DIR)
+    get_filename_component(src "${module}" DIRECTORY)
+    if(EXISTS "${src}/integrations/pgo-compare/go.mod")
+      set(dir "${src}/integrations/pgo-compare")
+    else()
+      set(why "the compare tool (integrations/pgo-compare of a pgofetch checkout) "
+        "is not beside this module: re-run cmake with "
+        "-DPGOFETCH_SOURCE_DIR=<a pgofetch checkout>")
+    endif()
+  endif()
+  string(CONCAT why ${why})
+  set(${out} "${dir}" PARENT_SCOPE)
+  set(${out}_why "${why}" PARENT_SCOPE)
+endfunction()
+
+# <target>_pgo_compare: the benchmarks of the package patterns built with
+# -pgo=off and with the profile, compared by pgo-compare, which prints
+# benchstat's table, the payoff line, the load and the build cost. The
+# patterns are relative to the Go module's root, the build-cost line
+# builds the main package. COMPARE_PACKAGES and COMPARE_FLAGS are read from
+# the caller's arg_ variables.
+function(_pgofetch_add_compare target go modroot workdir package profile profile_target hint goenv)
+  _pgofetch_find_compare(tool)
+  if(package MATCHES "^\\.\\.?(/|$)")
+    get_filename_component(abs "${package}" ABSOLUTE BASE_DIR "${workdir}")
+    file(RELATIVE_PATH rel "${modroot}" "${abs}")
+    set(package "./${rel}")
+  endif()
+  if(DEFINED arg_COMPARE_PACKAGES)
+    set(patterns ${arg_COMPARE_PACKAGES})
+  else()
+    separate_arguments(patterns UNIX_COMMAND "${PGOFETCH_COMPARE_PACKAGES}")
+  endif()
+  if(DEFINED arg_COMPARE_FLAGS)
+    set(flags ${arg_COMPARE_FLAGS})
+  else()
+    separate_arguments(flags UNIX_COMMAND "${PGOFETCH_COMPARE_FLAGS}")
+  endif()
+  set(env_command "")
+  if(goenv)
+    set(env_command "${CMAKE_COMMAND}" -E env ${goenv})
+  endif()
+  get_property(steps GLOBAL PROPERTY _PGOFETCH_STEPS)
+  add_custom_target("${target}_pgo_compare"
+    COMMAND ${env_command} "${CMAKE_COMMAND}" -DPGOFETCH_STEP=compare
+      "-DPGOFETCH_TOOL=${tool}" "-DPGOFETCH_WHY=${tool_why}" "-DPGOFETCH_PGO=${profile}"
+      "-DPGOFETCH_TARGET=${target}_pgo_compare" "-DPGOFETCH_HINT=${hint}"
+      "-DPGOFETCH_OUTPUT=${CMAKE_CURRENT_BINARY_DIR}/pgofetch/${target}_pgo_compare"
+      -P "${steps}" -- "${go}" -dir "${modroot}" -build "${package}" ${flags} ${patterns}
+    WORKING_DIRECTORY "${modroot}"
+    COMMENT "Comparing benchmarks built without and with ${profile}"
+    USES_TERMINAL
+    VERBATIM)
+  if(profile_target)
+    add_dependencies("${target}_pgo_compare" "${profile_target}")
+  endif()
+endfunction()
+
 function(pgofetch_go_executable)
   set(options "")
   set(one PACKAGE OUTPUT PROFILE WORKING_DIRECTORY GOOS GOARCH CGO_ENABLED GOFLAGS)
-  set(multi GO_FLAGS DEPENDS ENV)
+  set(multi GO_FLAGS DEPENDS ENV COMPARE_PACKAGES COMPARE_FLAGS)
   set(profile_keywords QUERY IN PROFILES FROM TIMEOUT MAX_AGE TRIM FAIL)
   set(target "${ARGV0}")
   _pgofetch_check_name(pgofetch_go_executable "${ARGC}" "${target}" "${one};${multi}")
@@ -578,4 +679,21 @@ function(pgofetch_go_executable)
     add_dependencies("${target}" "${arg_PROFILE}")
   endif()
   set_target_properties("${target}" PROPERTIES PGOFETCH_OUTPUT "${output}")
+
+  # The profile the extra targets read: PROFILE's, otherwise the main
+  # package's default.pgo, which Go's -pgo=auto reads.
+  set(profile "${pgo}")
+  if(NOT profile AND arg_PACKAGE MATCHES "^\\.\\.?(/|$)")
+    get_filename_component(profile "${arg_PACKAGE}/default.pgo" ABSOLUTE BASE_DIR "${workdir}")
+    set(hint "fetch one with pgofetch, or give pgofetch_go_executable(${target}) a PROFILE")
+  endif()
+  # The benchmarks run on this machine: no GOOS, GOARCH or ENV of a cross build.
+  set(hostenv "")
+  foreach(var CGO_ENABLED GOFLAGS)
+    if(DEFINED arg_${var})
+      list(APPEND hostenv "${var}=${arg_${var}}")
+    endif()
+  endforeach()
+  _pgofetch_add_compare("${target}" "${go}" "${modroot}" "${workdir}" "${arg_PACKAGE}"
+    "${profile}" "${arg_PROFILE}" "${hint}" "${hostenv}")
 endfunction()
