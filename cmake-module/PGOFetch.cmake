@@ -77,7 +77,7 @@ Commands
                            [GOOS <os>] [GOARCH <arch>] [CGO_ENABLED <0|1>]
                            [GOFLAGS <flags>] [ENV <NAME=value>...]
                            [DEPENDS <file>...] [GO_FLAGS <flag>...]
-                           [COMPARE_PACKAGES <pattern>...]
+                           [CHECK_BELOW <pct>] [COMPARE_PACKAGES <pattern>...]
                            [COMPARE_FLAGS <flag>...])
 
   Creates the target ``<target>``, part of ``ALL``, that runs
@@ -107,6 +107,11 @@ Commands
   average and the build cost. The profile is ``PROFILE``'s, otherwise the
   main package's ``default.pgo``. Without the tool (see
   ``PGOFETCH_SOURCE_DIR``) or a profile, that target fails saying so.
+
+  And ``<target>_pgo_check``, not part of ``ALL``: ``pgofetch check`` of the
+  profile against the built executable (how much of the profile's hot
+  weight names functions that still exist, the hottest missing ones);
+  with ``CHECK_BELOW <pct>`` it fails when less than that matches.
 
 Both commands reject, naming it, a word in capitals that is not one of
 their keywords (a misspelt ``TIMOUT`` would otherwise be read as a query), a
@@ -248,7 +253,7 @@ endfunction()
 # the settings; empty when there is none yet) and <out>_target (a target to
 # build first). Missing, it is a warning and the build goes on without PGO,
 # unless failing was asked for.
-function(_pgofetch_find_pgofetch cmd name fail out)
+function(_pgofetch_find_pgofetch cmd name fail out) # [QUIET]: no warning
   set(run "")
   set(file "")
   set(target "")
@@ -300,6 +305,11 @@ function(_pgofetch_find_pgofetch cmd name fail out)
     if(fail)
       message(FATAL_ERROR "${cmd}(${name}): ${why}. " ${how})
     endif()
+    if("QUIET" IN_LIST ARGN)
+      set(why "")
+    endif()
+  endif()
+  if(why)
     message(WARNING "${cmd}(${name}): ${why}: Go builds without PGO. " ${how}
       " (PGOFETCH_FAIL=ON makes this an error.)")
   endif()
@@ -342,7 +352,7 @@ function(pgofetch_profile)
   set(one OUTPUT PROFILES FROM TIMEOUT MAX_AGE TRIM)
   set(multi QUERY IN)
   set(go_keywords PACKAGE PROFILE WORKING_DIRECTORY DEPENDS GO_FLAGS GOOS GOARCH
-    CGO_ENABLED GOFLAGS ENV COMPARE_PACKAGES COMPARE_FLAGS)
+    CGO_ENABLED GOFLAGS ENV COMPARE_PACKAGES COMPARE_FLAGS CHECK_BELOW)
   set(name "${ARGV0}")
   _pgofetch_check_name(pgofetch_profile "${ARGC}" "${name}" "${options};${one};${multi}")
   _pgofetch_check_keywords(pgofetch_profile "${name}" "${options}" "${one}" "${multi}"
@@ -441,7 +451,8 @@ function(pgofetch_profile)
     add_dependencies("${name}" "${pgofetch_target}")
   endif()
   set_target_properties("${name}" PROPERTIES
-    PGOFETCH_OUTPUT "${output}" PGOFETCH_STATE "${stamp}" PGOFETCH_HINT "${hint}")
+    PGOFETCH_OUTPUT "${output}" PGOFETCH_STATE "${stamp}" PGOFETCH_HINT "${hint}"
+    PGOFETCH_PROGRAM "${pgofetch_run}" PGOFETCH_PROGRAM_TARGET "${pgofetch_target}")
 endfunction()
 
 # The go command: PGOFETCH_GO_EXECUTABLE, else find_program; Go 1.21+.
@@ -553,6 +564,7 @@ endfunction()
 function(pgofetch_go_executable)
   set(options "")
   set(one PACKAGE OUTPUT PROFILE WORKING_DIRECTORY GOOS GOARCH CGO_ENABLED GOFLAGS)
+  set(one ${one} CHECK_BELOW)
   set(multi GO_FLAGS DEPENDS ENV COMPARE_PACKAGES COMPARE_FLAGS)
   set(profile_keywords QUERY IN PROFILES FROM TIMEOUT MAX_AGE TRIM FAIL)
   set(target "${ARGV0}")
@@ -565,6 +577,11 @@ function(pgofetch_go_executable)
   if(NOT DEFINED arg_PACKAGE OR arg_PACKAGE STREQUAL "")
     message(FATAL_ERROR
       "pgofetch_go_executable(${target}): PACKAGE <./cmd/foo> is required")
+  endif()
+  if(DEFINED arg_CHECK_BELOW AND NOT (arg_CHECK_BELOW MATCHES "^([0-9]+(\\.[0-9]*)?|\\.[0-9]+)$"
+      AND arg_CHECK_BELOW LESS_EQUAL 100))
+    message(FATAL_ERROR
+      "pgofetch_go_executable(${target}): CHECK_BELOW must be a percentage, 0 to 100, not ${arg_CHECK_BELOW}")
   endif()
 
   set(pgo "")
@@ -696,4 +713,31 @@ function(pgofetch_go_executable)
   endforeach()
   _pgofetch_add_compare("${target}" "${go}" "${modroot}" "${workdir}" "${arg_PACKAGE}"
     "${profile}" "${arg_PROFILE}" "${hint}" "${hostenv}")
+
+  # <target>_pgo_check: pgofetch check of the profile against the built
+  # binary, the code that will run it.
+  if(DEFINED arg_PROFILE)
+    get_target_property(pgofetch "${arg_PROFILE}" PGOFETCH_PROGRAM)
+    get_target_property(pgofetch_target "${arg_PROFILE}" PGOFETCH_PROGRAM_TARGET)
+  else()
+    _pgofetch_find_pgofetch(pgofetch_go_executable "${target}" FALSE found QUIET)
+    set(pgofetch "${found_run}")
+    set(pgofetch_target "${found_target}")
+  endif()
+  set(below "")
+  if(DEFINED arg_CHECK_BELOW)
+    set(below -fail-below "${arg_CHECK_BELOW}")
+  endif()
+  add_custom_target("${target}_pgo_check"
+    COMMAND "${CMAKE_COMMAND}" -DPGOFETCH_STEP=check "-DPGOFETCH=${pgofetch}"
+      "-DPGOFETCH_PGO=${profile}" "-DPGOFETCH_TARGET=${target}_pgo_check"
+      "-DPGOFETCH_HINT=${hint}"
+      -P "${steps}" -- -go "${go}" ${below} "${profile}" "${output}"
+    COMMENT "Checking that ${profile} matches ${target}"
+    USES_TERMINAL
+    VERBATIM)
+  add_dependencies("${target}_pgo_check" "${target}")
+  if(pgofetch_target)
+    add_dependencies("${target}_pgo_check" "${pgofetch_target}")
+  endif()
 endfunction()

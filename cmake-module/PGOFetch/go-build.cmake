@@ -31,6 +31,13 @@
 #         -DPGOFETCH_OUTPUT=<directory for its files>
 #         -P go-build.cmake -- <go> <pgo-compare flags>... <packages>...
 #
+#   cmake -DPGOFETCH_STEP=check -DPGOFETCH=<pgofetch> -DPGOFETCH_PGO=<profile>
+#         -DPGOFETCH_TARGET=<target> -DPGOFETCH_HINT=<what to do without a profile>
+#         -P go-build.cmake -- <pgofetch check arguments>...
+#
+# check (a <target>_pgo_check target) runs pgofetch check; exit 8 (below
+# -fail-below) fails the target.
+#
 # compare (a <target>_pgo_compare target) builds pgo-compare and runs it on
 # the profile; without the tool or the profile it fails with one line.
 cmake_minimum_required(VERSION 3.20)
@@ -134,8 +141,22 @@ if(PGOFETCH_STEP STREQUAL "compare")
   return()
 endif()
 
+if(PGOFETCH_STEP STREQUAL "check")
+  if(NOT PGOFETCH OR NOT EXISTS "${PGOFETCH}")
+    message(FATAL_ERROR "pgofetch: ${PGOFETCH_TARGET}: pgofetch was not found when cmake ran, or is gone (${PGOFETCH}): install it and re-run cmake")
+  endif()
+  if(NOT PGOFETCH_PGO OR NOT EXISTS "${PGOFETCH_PGO}")
+    message(FATAL_ERROR "pgofetch: ${PGOFETCH_TARGET}: no profile ${PGOFETCH_PGO} to check yet (${PGOFETCH_HINT})")
+  endif()
+  execute_process(COMMAND "${PGOFETCH}" check ${args} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "pgofetch: ${PGOFETCH_TARGET}: pgofetch check failed (exit ${rc}; see above)")
+  endif()
+  return()
+endif()
+
 if(NOT PGOFETCH_STEP STREQUAL "build")
-  message(FATAL_ERROR "go-build.cmake: PGOFETCH_STEP must be refresh, build or compare, not ${PGOFETCH_STEP}")
+  message(FATAL_ERROR "go-build.cmake: PGOFETCH_STEP must be refresh, build, compare or check, not ${PGOFETCH_STEP}")
 endif()
 set(command ${args})
 list(LENGTH command n)

@@ -2,6 +2,7 @@ package cmakemodule
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,7 +16,7 @@ import (
 // benchmark run under -cpuprofile.
 func benchProfile(t *testing.T, example, dst string) {
 	t.Helper()
-	must(t, example, baseEnv(), "go", "test", "-run=^$", "-bench=Unit", "-benchtime=1s",
+	must(t, example, baseEnv(), "go", "test", "-run=^$", "-bench=Unit", "-benchtime=2s",
 		"-cpuprofile="+dst, "./internal/work")
 }
 
@@ -170,4 +171,79 @@ func generated(t *testing.T, g generator, bld, target string) string {
 		return string(read(t, filepath.Join(bld, "build.ninja")))
 	}
 	return string(read(t, filepath.Join(bld, "CMakeFiles", target+".dir", "build.make")))
+}
+
+// TestCheck: <target>_pgo_check runs pgofetch check on the profile (a real
+// one of the example's benchmark) and the built binary: it passes while
+// the code matches, names a hot function renamed after profiling as
+// missing, and with CHECK_BELOW above what still matches it fails.
+func TestCheck(t *testing.T) {
+	testenv.Pgofetch(t)
+	prof := filepath.Join(t.TempDir(), "work.pprof")
+	benchProfile(t, testenv.Example(t), prof)
+	matchedRe := regexp.MustCompile(`(?m)^matched: ([\d.]+)% of the call-edge weight names functions in (\S+)$`)
+	const hot = "example.com/pgofetch-example/internal/work.parseRecord"
+	eachGenerator(t, func(t *testing.T, g generator) {
+		work := t.TempDir()
+		pgofetch := pgofetchCopy(t, work)
+		src := filepath.Join(work, "src")
+		bld := filepath.Join(work, "build")
+		testenv.CopyTree(t, testenv.Example(t), src)
+		os.Remove(filepath.Join(src, "cmd", "batch", "default.pgo"))
+		write(t, filepath.Join(src, "CMakeLists.txt"), `cmake_minimum_required(VERSION 3.20)
+project(example LANGUAGES NONE)
+include(PGOFetch)
+pgofetch_profile(batch_pgo OUTPUT pgo/default.pgo IN "${PGO_IN}")
+pgofetch_go_executable(batch PACKAGE ./cmd/batch PROFILE batch_pgo CHECK_BELOW ${BELOW})
+`)
+		env := baseEnv()
+		configure := func(below string) {
+			must(t, work, env, "cmake", "-S", src, "-B", bld, "-G", g.name,
+				"-DCMAKE_MODULE_PATH="+moduleDir(t), "-DPGOFETCH_EXECUTABLE="+pgofetch,
+				"-DPGO_IN="+prof, "-DBELOW="+below)
+		}
+		matched := func(out string) float64 {
+			t.Helper()
+			m := matchedRe.FindStringSubmatch(out)
+			if m == nil {
+				t.Fatalf("no matched: line:\n%s", out)
+			}
+			if m[2] != filepath.Join(bld, "bin", "batch") {
+				t.Errorf("checked %s, not the built binary", m[2])
+			}
+			var f float64
+			if _, err := fmt.Sscan(m[1], &f); err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+
+		// Before building, the target builds the binary it checks.
+		configure("1")
+		out := must(t, work, env, "cmake", "--build", bld, "--target", "batch_pgo_check")
+		before := matched(out)
+		if strings.Contains(out, hot) {
+			t.Fatalf("%s reported missing from the code it was profiled on:\n%s", hot, out)
+		}
+
+		// The hot function renamed after profiling.
+		for _, f := range []string{"work.go", "work_test.go"} {
+			p := filepath.Join(src, "internal", "work", f)
+			write(t, p, strings.ReplaceAll(string(read(t, p)), "parseRecord(", "parseRecordRenamed("))
+		}
+		out = must(t, work, env, "cmake", "--build", bld, "--target", "batch_pgo_check")
+		after := matched(out)
+		if !regexp.MustCompile(`(?m)^\s+[\d.]+%\s+` + regexp.QuoteMeta(hot) + `$`).MatchString(out) || after >= before {
+			t.Fatalf("renamed: want %s among the missing and less matched than %.1f%%:\n%s", hot, before, out)
+		}
+
+		// A threshold between the two fails the check, naming it.
+		configure(fmt.Sprintf("%.1f", (before+after)/2))
+		out, err := run(t, work, env, "cmake", "--build", bld, "--target", "batch_pgo_check")
+		flat := strings.Join(strings.Fields(out), " ")
+		if err == nil || !strings.Contains(flat, "below -fail-below") ||
+			!strings.Contains(flat, "pgofetch: batch_pgo_check: pgofetch check failed (exit 8") {
+			t.Errorf("CHECK_BELOW %.1f: want the check to fail with exit 8: %v\n%s", (before+after)/2, err, out)
+		}
+	})
 }
