@@ -48,7 +48,8 @@ Commands
     pgofetch_profile(<name> OUTPUT <file>
                      [QUERY <query>...] [IN <source>...]
                      [PROFILES <n>] [FROM <duration>] [TIMEOUT <duration>]
-                     [MAX_AGE <duration>] [FAIL] [TRIM ON|OFF])
+                     [MAX_AGE <duration>] [FAIL] [TRIM ON|OFF]
+                     [NOINLINE_FUNC <regexp>...] [NOINLINE_FILE <file>...])
 
   Creates the target ``<name>``, part of ``ALL``, that runs ``pgofetch`` on
   every build to refresh ``OUTPUT`` (relative to the current binary
@@ -61,7 +62,10 @@ Commands
   by pgofetch when cmake runs (when the program exists then), so a bad one
   stops configuring with a message naming it. ``MAX_AGE`` defaults to
   ``PGOFETCH_MAX_AGE``. ``FAIL`` fails the build when the profile cannot be
-  refreshed or pgofetch is missing.
+  refreshed or pgofetch is missing. ``NOINLINE_FUNC`` and ``NOINLINE_FILE``
+  (relative to the current source directory) are pgofetch's
+  ``-noinline-func`` and ``-noinline-file``: functions PGO must not inline,
+  checked like the other values.
 
   The target has the properties ``PGOFETCH_OUTPUT`` (the profile's absolute
   path) and ``PGOFETCH_STATE`` (the file the Go builds depend on: the
@@ -339,7 +343,7 @@ function(_pgofetch_check_settings cmd name pgofetch flags keywords)
     string(REPLACE "=" ";" pair "${pair}")
     list(GET pair 0 kw)
     list(GET pair 1 flag)
-    if(line MATCHES "flag -${flag}([^a-z-]|$)")
+    if(line MATCHES "(flag |^)-${flag}([^a-z-]|$)")
       set(line "${kw}: ${line}")
       break()
     endif()
@@ -350,7 +354,7 @@ endfunction()
 function(pgofetch_profile)
   set(options FAIL)
   set(one OUTPUT PROFILES FROM TIMEOUT MAX_AGE TRIM)
-  set(multi QUERY IN)
+  set(multi QUERY IN NOINLINE_FUNC NOINLINE_FILE)
   set(go_keywords PACKAGE PROFILE WORKING_DIRECTORY DEPENDS GO_FLAGS GOOS GOARCH
     CGO_ENABLED GOFLAGS ENV COMPARE_PACKAGES COMPARE_FLAGS CHECK_BELOW)
   set(name "${ARGV0}")
@@ -407,6 +411,28 @@ function(pgofetch_profile)
     else()
       message(FATAL_ERROR "pgofetch_profile(${name}): TRIM must be ON or OFF, not ${arg_TRIM}")
     endif()
+  endif()
+  # The user's no-inline list: regular expressions, and files of them
+  # (relative to the current source directory); pgofetch checks both.
+  # A lone "" parses as defined and empty, which foreach does not visit.
+  if(DEFINED arg_NOINLINE_FUNC AND arg_NOINLINE_FUNC STREQUAL "")
+    set(arg_NOINLINE_FUNC ";")
+  endif()
+  foreach(re IN LISTS arg_NOINLINE_FUNC)
+    if(re STREQUAL "")
+      message(FATAL_ERROR "pgofetch_profile(${name}): NOINLINE_FUNC has an empty regular expression")
+    endif()
+    list(APPEND flags "-noinline-func=${re}")
+  endforeach()
+  if(arg_NOINLINE_FUNC)
+    list(APPEND keywords "NOINLINE_FUNC=noinline-func")
+  endif()
+  foreach(file IN LISTS arg_NOINLINE_FILE)
+    get_filename_component(file "${file}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    list(APPEND flags "-noinline-file=${file}")
+  endforeach()
+  if(arg_NOINLINE_FILE)
+    list(APPEND keywords "NOINLINE_FILE=noinline-file")
   endif()
   set(sources "")
   foreach(src IN LISTS arg_IN)
@@ -566,7 +592,8 @@ function(pgofetch_go_executable)
   set(one PACKAGE OUTPUT PROFILE WORKING_DIRECTORY GOOS GOARCH CGO_ENABLED GOFLAGS)
   set(one ${one} CHECK_BELOW)
   set(multi GO_FLAGS DEPENDS ENV COMPARE_PACKAGES COMPARE_FLAGS)
-  set(profile_keywords QUERY IN PROFILES FROM TIMEOUT MAX_AGE TRIM FAIL)
+  set(profile_keywords QUERY IN PROFILES FROM TIMEOUT MAX_AGE TRIM FAIL NOINLINE_FUNC
+    NOINLINE_FILE)
   set(target "${ARGV0}")
   _pgofetch_check_name(pgofetch_go_executable "${ARGC}" "${target}" "${one};${multi}")
   _pgofetch_check_keywords(pgofetch_go_executable "${target}" "${options}" "${one}" "${multi}"

@@ -233,7 +233,7 @@ pgofetch_go_executable(batch PACKAGE ./cmd/batch PROFILE batch_pgo CHECK_BELOW $
 		}
 		out = must(t, work, env, "cmake", "--build", bld, "--target", "batch_pgo_check")
 		after := matched(out)
-		if !regexp.MustCompile(`(?m)^\s+[\d.]+%\s+` + regexp.QuoteMeta(hot) + `$`).MatchString(out) || after >= before {
+		if !regexp.MustCompile(`(?m)^\s+[\d.]+%\s+`+regexp.QuoteMeta(hot)+`$`).MatchString(out) || after >= before {
 			t.Fatalf("renamed: want %s among the missing and less matched than %.1f%%:\n%s", hot, before, out)
 		}
 
