@@ -42,20 +42,12 @@ func TestCompare(t *testing.T) {
 	requireCMake(t)
 	bs := benchstat(t)
 	gen := availableGenerators(t)[0]
-	work := t.TempDir()
-	pgofetch := pgofetchCopy(t, work)
-	src := filepath.Join(work, "src")
-	bld := filepath.Join(work, "build")
-	testenv.CopyTree(t, testenv.Example(t), src)
-	os.Remove(filepath.Join(src, "cmd", "batch", "default.pgo"))
-	in := filepath.Join(work, "work.pprof")
-	benchProfile(t, src, in)
-	write(t, filepath.Join(src, "CMakeLists.txt"), `cmake_minimum_required(VERSION 3.20)
-project(example LANGUAGES NONE)
-include(PGOFetch)
+	work, src, bld, pgofetch := example(t, `include(PGOFetch)
 pgofetch_profile(batch_pgo OUTPUT pgo/default.pgo IN "${PGO_IN}")
 pgofetch_go_executable(batch PACKAGE ./cmd/batch PROFILE batch_pgo)
 `)
+	in := filepath.Join(work, "work.pprof")
+	benchProfile(t, src, in)
 	env := baseEnv()
 	// -build none: the build-cost lines are pgo-compare's own test's; here
 	// the flag given is checked to reach the tool after the module's own.
@@ -120,20 +112,12 @@ pgofetch_go_executable(batch PACKAGE ./cmd/batch PROFILE batch_pgo)
 func TestCompareNotFound(t *testing.T) {
 	testenv.Pgofetch(t)
 	eachGenerator(t, func(t *testing.T, g generator) {
-		work := t.TempDir()
-		pgofetch := pgofetchCopy(t, work)
-		src := filepath.Join(work, "src")
-		bld := filepath.Join(work, "build")
-		testenv.CopyTree(t, testenv.Example(t), src)
-		testenv.CopyTree(t, moduleDir(t), filepath.Join(src, "cmake"))
-		os.Remove(filepath.Join(src, "cmd", "batch", "default.pgo"))
-		write(t, filepath.Join(src, "CMakeLists.txt"), `cmake_minimum_required(VERSION 3.20)
-project(example LANGUAGES NONE)
-list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_SOURCE_DIR}/cmake")
+		work, src, bld, pgofetch := example(t, `list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_SOURCE_DIR}/cmake")
 include(PGOFetch)
 pgofetch_profile(batch_pgo OUTPUT pgo/default.pgo IN "${PGO_IN}")
 pgofetch_go_executable(batch PACKAGE ./cmd/batch PROFILE batch_pgo)
 `)
+		testenv.CopyTree(t, moduleDir(t), filepath.Join(src, "cmake"))
 		env := baseEnv()
 		in := filepath.Join(work, "in.pprof")
 		out := must(t, work, env, "cmake", "-S", src, "-B", bld, "-G", g.name,
@@ -164,6 +148,22 @@ pgofetch_go_executable(batch PACKAGE ./cmd/batch PROFILE batch_pgo)
 	})
 }
 
+// example is a copy of the example without its batch profile, in a new
+// work directory with a copy of the pgofetch under test, and the
+// CMakeLists.txt lists after the common head (module, project, include).
+func example(t *testing.T, lists string) (work, src, bld, pgofetch string) {
+	t.Helper()
+	work = t.TempDir()
+	pgofetch = pgofetchCopy(t, work)
+	src = filepath.Join(work, "src")
+	bld = filepath.Join(work, "build")
+	testenv.CopyTree(t, testenv.Example(t), src)
+	os.Remove(filepath.Join(src, "cmd", "batch", "default.pgo"))
+	write(t, filepath.Join(src, "CMakeLists.txt"),
+		"cmake_minimum_required(VERSION 3.20)\nproject(example LANGUAGES NONE)\n"+lists)
+	return work, src, bld, pgofetch
+}
+
 // generated is the command of a custom target as the generator wrote it.
 func generated(t *testing.T, g generator, bld, target string) string {
 	t.Helper()
@@ -184,15 +184,7 @@ func TestCheck(t *testing.T) {
 	matchedRe := regexp.MustCompile(`(?m)^matched: ([\d.]+)% of the call-edge weight names functions in (\S+)$`)
 	const hot = "example.com/pgofetch-example/internal/work.parseRecord"
 	eachGenerator(t, func(t *testing.T, g generator) {
-		work := t.TempDir()
-		pgofetch := pgofetchCopy(t, work)
-		src := filepath.Join(work, "src")
-		bld := filepath.Join(work, "build")
-		testenv.CopyTree(t, testenv.Example(t), src)
-		os.Remove(filepath.Join(src, "cmd", "batch", "default.pgo"))
-		write(t, filepath.Join(src, "CMakeLists.txt"), `cmake_minimum_required(VERSION 3.20)
-project(example LANGUAGES NONE)
-include(PGOFetch)
+		work, src, bld, pgofetch := example(t, `include(PGOFetch)
 pgofetch_profile(batch_pgo OUTPUT pgo/default.pgo IN "${PGO_IN}")
 pgofetch_go_executable(batch PACKAGE ./cmd/batch PROFILE batch_pgo CHECK_BELOW ${BELOW})
 `)

@@ -19,19 +19,12 @@ func TestNoInline(t *testing.T) {
 	testenv.Pgofetch(t)
 	grpc := testenv.RealProfile(t)
 	eachGenerator(t, func(t *testing.T, g generator) {
-		work := t.TempDir()
-		pgofetch := pgofetchCopy(t, work)
-		src := filepath.Join(work, "src")
-		bld := filepath.Join(work, "build")
-		testenv.CopyTree(t, testenv.Example(t), src)
-		write(t, filepath.Join(src, "pgo", "noinline.txt"), "# hot, but not to be inlined\ngoogle\\.golang\\.org/grpc\\..*\n")
-		write(t, filepath.Join(src, "CMakeLists.txt"), `cmake_minimum_required(VERSION 3.20)
-project(example LANGUAGES NONE)
-include(PGOFetch)
+		work, src, bld, pgofetch := example(t, `include(PGOFetch)
 pgofetch_profile(batch_pgo OUTPUT pgo/default.pgo IN "${PGO_IN}"
   NOINLINE_FUNC "example\\.com/pgofetch-example/internal/work\\.(parseRecord|checksum)" "main\\.[a-z]+ *"
   NOINLINE_FILE pgo/noinline.txt)
 `)
+		write(t, filepath.Join(src, "pgo", "noinline.txt"), "# hot, but not to be inlined\ngoogle\\.golang\\.org/grpc\\..*\n")
 		env := baseEnv()
 		must(t, work, env, "cmake", "-S", src, "-B", bld, "-G", g.name,
 			"-DCMAKE_MODULE_PATH="+moduleDir(t), "-DPGOFETCH_EXECUTABLE="+pgofetch, "-DPGO_IN="+grpc)
