@@ -13,7 +13,8 @@ import (
 )
 
 // benchProfile is a real CPU profile of the example's hot package: its
-// benchmark run under -cpuprofile.
+// benchmark run under -cpuprofile, in a copy of the example (the test
+// binary is left there).
 func benchProfile(t *testing.T, example, dst string) {
 	t.Helper()
 	must(t, example, baseEnv(), "go", "test", "-run=^$", "-bench=Unit", "-benchtime=2s",
@@ -179,8 +180,11 @@ func generated(t *testing.T, g generator, bld, target string) string {
 // missing, and with CHECK_BELOW above what still matches it fails.
 func TestCheck(t *testing.T) {
 	testenv.Pgofetch(t)
-	prof := filepath.Join(t.TempDir(), "work.pprof")
-	benchProfile(t, testenv.Example(t), prof)
+	// In a copy: go test -cpuprofile leaves its test binary where it runs.
+	scratch := t.TempDir()
+	testenv.CopyTree(t, testenv.Example(t), filepath.Join(scratch, "example"))
+	prof := filepath.Join(scratch, "work.pprof")
+	benchProfile(t, filepath.Join(scratch, "example"), prof)
 	matchedRe := regexp.MustCompile(`(?m)^matched: ([\d.]+)% of the call-edge weight names functions in (\S+)$`)
 	const hot = "example.com/pgofetch-example/internal/work.parseRecord"
 	eachGenerator(t, func(t *testing.T, g generator) {
