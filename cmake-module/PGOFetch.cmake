@@ -48,7 +48,8 @@ Commands
     pgofetch_profile(<name> OUTPUT <file>
                      [QUERY <query>...] [IN <source>...]
                      [PROFILES <n>] [FROM <duration>] [TIMEOUT <duration>]
-                     [MAX_AGE <duration>] [FAIL] [TRIM ON|OFF])
+                     [MAX_AGE <duration>] [FAIL] [TRIM ON|OFF]
+                     [NOINLINE_FUNC <regexp>...] [NOINLINE_FILE <file>...])
 
   Creates the target ``<name>``, part of ``ALL``, that runs ``pgofetch`` on
   every build to refresh ``OUTPUT`` (relative to the current binary
@@ -61,7 +62,10 @@ Commands
   by pgofetch when cmake runs (when the program exists then), so a bad one
   stops configuring with a message naming it. ``MAX_AGE`` defaults to
   ``PGOFETCH_MAX_AGE``. ``FAIL`` fails the build when the profile cannot be
-  refreshed or pgofetch is missing.
+  refreshed or pgofetch is missing. ``NOINLINE_FUNC`` and ``NOINLINE_FILE``
+  (relative to the current source directory) are pgofetch's
+  ``-noinline-func`` and ``-noinline-file``: functions PGO must not inline,
+  checked like the other values.
 
   The target has the properties ``PGOFETCH_OUTPUT`` (the profile's absolute
   path) and ``PGOFETCH_STATE`` (the file the Go builds depend on: the
@@ -76,7 +80,9 @@ Commands
                            [WORKING_DIRECTORY <dir>]
                            [GOOS <os>] [GOARCH <arch>] [CGO_ENABLED <0|1>]
                            [GOFLAGS <flags>] [ENV <NAME=value>...]
-                           [DEPENDS <file>...] [GO_FLAGS <flag>...])
+                           [DEPENDS <file>...] [GO_FLAGS <flag>...]
+                           [CHECK_BELOW <pct>] [COMPARE_PACKAGES <pattern>...]
+                           [COMPARE_FLAGS <flag>...])
 
   Creates the target ``<target>``, part of ``ALL``, that runs
   ``go build -o <OUTPUT> [-pgo=<profile>] <GO_FLAGS> <PACKAGE>`` in
@@ -94,6 +100,22 @@ Commands
   path; install it with
   ``install(PROGRAMS "$<TARGET_PROPERTY:<target>,PGOFETCH_OUTPUT>" TYPE BIN)``
   (``install(TARGETS)`` takes only targets CMake compiles itself).
+
+  It also creates ``<target>_pgo_compare``, not part of ``ALL``: the
+  benchmarks of ``COMPARE_PACKAGES`` (package patterns relative to the Go
+  module's root; default ``PGOFETCH_COMPARE_PACKAGES``) built with
+  ``-pgo=off`` and with the profile, compared by pgofetch's
+  ``integrations/pgo-compare`` with ``COMPARE_FLAGS`` (its flags, such as
+  ``-bench``, ``-benchtime``, ``-count``; default
+  ``PGOFETCH_COMPARE_FLAGS``), which prints benchstat's table, the load
+  average and the build cost. The profile is ``PROFILE``'s, otherwise the
+  main package's ``default.pgo``. Without the tool (see
+  ``PGOFETCH_SOURCE_DIR``) or a profile, that target fails saying so.
+
+  And ``<target>_pgo_check``, not part of ``ALL``: ``pgofetch check`` of the
+  profile against the built executable (how much of the profile's hot
+  weight names functions that still exist, the hottest missing ones);
+  with ``CHECK_BELOW <pct>`` it fails when less than that matches.
 
 Both commands reject, naming it, a word in capitals that is not one of
 their keywords (a misspelt ``TIMOUT`` would otherwise be read as a query), a
@@ -116,6 +138,12 @@ Variables
   with PGO whenever a new top profile arrives), ``0`` (fetch on every build)
   when the ``CI`` environment variable is set. In the build's environment
   it overrides for that build: ``PGOFETCH_MAX_AGE=0 cmake --build build``.
+``PGOFETCH_SOURCE_DIR``
+  A pgofetch checkout, for ``<target>_pgo_compare``; default: the checkout
+  this module is in (FetchContent, or the module used from a clone).
+``PGOFETCH_COMPARE_PACKAGES``, ``PGOFETCH_COMPARE_FLAGS``
+  ``COMPARE_PACKAGES`` and ``COMPARE_FLAGS`` of the targets without them,
+  as a command line: ``-DPGOFETCH_COMPARE_FLAGS="-bench Unit -count 10"``.
 ``PGOFETCH_FAIL``
   ``ON``: a profile that cannot be refreshed, or a missing pgofetch, fails
   the build (and configuring), as ``FAIL`` does for one profile.
@@ -134,6 +162,9 @@ cmake_policy(SET CMP0116 NEW)
 # The build steps (refreshing a profile, building a Go executable) live
 # beside this file.
 set_property(GLOBAL PROPERTY _PGOFETCH_STEPS "${CMAKE_CURRENT_LIST_DIR}/PGOFetch/go-build.cmake")
+# In a pgofetch checkout (FetchContent, add_subdirectory, or the module
+# used from a clone) the compare tool is beside the module.
+set_property(GLOBAL PROPERTY _PGOFETCH_MODULE_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
 set(PGOFETCH_FAIL OFF CACHE BOOL
   "Fail the build when a PGO profile cannot be refreshed or pgofetch is missing")
@@ -150,6 +181,12 @@ endif()
 set(PGOFETCH_MAX_AGE "${_pgofetch_default_max_age}" CACHE STRING
   "pgofetch -max-age of profiles without MAX_AGE: reuse a profile younger than this (0: fetch on every build)")
 unset(_pgofetch_default_max_age)
+set(PGOFETCH_SOURCE_DIR "" CACHE PATH
+  "A pgofetch checkout, for the <target>_pgo_compare targets (its integrations/pgo-compare); default: the checkout this module is in")
+set(PGOFETCH_COMPARE_PACKAGES "./..." CACHE STRING
+  "Package patterns (relative to the Go module's root) whose benchmarks <target>_pgo_compare runs, without COMPARE_PACKAGES")
+set(PGOFETCH_COMPARE_FLAGS "" CACHE STRING
+  "pgo-compare flags of <target>_pgo_compare without COMPARE_FLAGS, such as -bench Unit -benchtime 0.1s -count 10")
 
 # Checks the arguments as written, before cmake_parse_arguments, which takes
 # a misspelt keyword after QUERY (TIMOUT) for a query and lets a repeated
@@ -220,7 +257,7 @@ endfunction()
 # the settings; empty when there is none yet) and <out>_target (a target to
 # build first). Missing, it is a warning and the build goes on without PGO,
 # unless failing was asked for.
-function(_pgofetch_find_pgofetch cmd name fail out)
+function(_pgofetch_find_pgofetch cmd name fail out) # [QUIET]: no warning
   set(run "")
   set(file "")
   set(target "")
@@ -272,6 +309,11 @@ function(_pgofetch_find_pgofetch cmd name fail out)
     if(fail)
       message(FATAL_ERROR "${cmd}(${name}): ${why}. " ${how})
     endif()
+    if("QUIET" IN_LIST ARGN)
+      set(why "")
+    endif()
+  endif()
+  if(why)
     message(WARNING "${cmd}(${name}): ${why}: Go builds without PGO. " ${how}
       " (PGOFETCH_FAIL=ON makes this an error.)")
   endif()
@@ -301,7 +343,7 @@ function(_pgofetch_check_settings cmd name pgofetch flags keywords)
     string(REPLACE "=" ";" pair "${pair}")
     list(GET pair 0 kw)
     list(GET pair 1 flag)
-    if(line MATCHES "flag -${flag}([^a-z-]|$)")
+    if(line MATCHES "(flag |^)-${flag}([^a-z-]|$)")
       set(line "${kw}: ${line}")
       break()
     endif()
@@ -312,9 +354,9 @@ endfunction()
 function(pgofetch_profile)
   set(options FAIL)
   set(one OUTPUT PROFILES FROM TIMEOUT MAX_AGE TRIM)
-  set(multi QUERY IN)
+  set(multi QUERY IN NOINLINE_FUNC NOINLINE_FILE)
   set(go_keywords PACKAGE PROFILE WORKING_DIRECTORY DEPENDS GO_FLAGS GOOS GOARCH
-    CGO_ENABLED GOFLAGS ENV)
+    CGO_ENABLED GOFLAGS ENV COMPARE_PACKAGES COMPARE_FLAGS CHECK_BELOW)
   set(name "${ARGV0}")
   _pgofetch_check_name(pgofetch_profile "${ARGC}" "${name}" "${options};${one};${multi}")
   _pgofetch_check_keywords(pgofetch_profile "${name}" "${options}" "${one}" "${multi}"
@@ -370,6 +412,28 @@ function(pgofetch_profile)
       message(FATAL_ERROR "pgofetch_profile(${name}): TRIM must be ON or OFF, not ${arg_TRIM}")
     endif()
   endif()
+  # The user's no-inline list: regular expressions, and files of them
+  # (relative to the current source directory); pgofetch checks both.
+  # A lone "" parses as defined and empty, which foreach does not visit.
+  if(DEFINED arg_NOINLINE_FUNC AND arg_NOINLINE_FUNC STREQUAL "")
+    set(arg_NOINLINE_FUNC ";")
+  endif()
+  foreach(re IN LISTS arg_NOINLINE_FUNC)
+    if(re STREQUAL "")
+      message(FATAL_ERROR "pgofetch_profile(${name}): NOINLINE_FUNC has an empty regular expression")
+    endif()
+    list(APPEND flags "-noinline-func=${re}")
+  endforeach()
+  if(arg_NOINLINE_FUNC)
+    list(APPEND keywords "NOINLINE_FUNC=noinline-func")
+  endif()
+  foreach(file IN LISTS arg_NOINLINE_FILE)
+    get_filename_component(file "${file}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    list(APPEND flags "-noinline-file=${file}")
+  endforeach()
+  if(arg_NOINLINE_FILE)
+    list(APPEND keywords "NOINLINE_FILE=noinline-file")
+  endif()
   set(sources "")
   foreach(src IN LISTS arg_IN)
     if(src STREQUAL "")
@@ -413,7 +477,8 @@ function(pgofetch_profile)
     add_dependencies("${name}" "${pgofetch_target}")
   endif()
   set_target_properties("${name}" PROPERTIES
-    PGOFETCH_OUTPUT "${output}" PGOFETCH_STATE "${stamp}" PGOFETCH_HINT "${hint}")
+    PGOFETCH_OUTPUT "${output}" PGOFETCH_STATE "${stamp}" PGOFETCH_HINT "${hint}"
+    PGOFETCH_PROGRAM "${pgofetch_run}" PGOFETCH_PROGRAM_TARGET "${pgofetch_target}")
 endfunction()
 
 # The go command: PGOFETCH_GO_EXECUTABLE, else find_program; Go 1.21+.
@@ -449,11 +514,86 @@ function(_pgofetch_find_go cmd name out)
   set(${out} "${PGOFETCH_GO_EXECUTABLE}" PARENT_SCOPE)
 endfunction()
 
+# Where integrations/pgo-compare is, in <out> (empty when it is not found)
+# and <out>_why (why not). Not finding it only fails the compare targets,
+# when they run: most builds never run them.
+function(_pgofetch_find_compare out)
+  set(dir "")
+  set(why "")
+  if(PGOFETCH_SOURCE_DIR)
+    get_filename_component(src "${PGOFETCH_SOURCE_DIR}" ABSOLUTE)
+    if(EXISTS "${src}/integrations/pgo-compare/go.mod")
+      set(dir "${src}/integrations/pgo-compare")
+    else()
+      set(why "PGOFETCH_SOURCE_DIR is ${PGOFETCH_SOURCE_DIR}, which has no "
+        "integrations/pgo-compare: set it to a pgofetch checkout and re-run cmake")
+    endif()
+  else()
+    get_property(module GLOBAL PROPERTY _PGOFETCH_MODULE_DIR)
+    get_filename_component(src "${module}" DIRECTORY)
+    if(EXISTS "${src}/integrations/pgo-compare/go.mod")
+      set(dir "${src}/integrations/pgo-compare")
+    else()
+      set(why "the compare tool (integrations/pgo-compare of a pgofetch checkout) "
+        "is not beside this module: re-run cmake with "
+        "-DPGOFETCH_SOURCE_DIR=<a pgofetch checkout>")
+    endif()
+  endif()
+  string(CONCAT why ${why})
+  set(${out} "${dir}" PARENT_SCOPE)
+  set(${out}_why "${why}" PARENT_SCOPE)
+endfunction()
+
+# <target>_pgo_compare: the benchmarks of the package patterns built with
+# -pgo=off and with the profile, compared by pgo-compare, which prints
+# benchstat's table, the payoff line, the load and the build cost. The
+# patterns are relative to the Go module's root, the build-cost line
+# builds the main package. COMPARE_PACKAGES and COMPARE_FLAGS are read from
+# the caller's arg_ variables.
+function(_pgofetch_add_compare target go modroot workdir package profile profile_target hint goenv)
+  _pgofetch_find_compare(tool)
+  if(package MATCHES "^\\.\\.?(/|$)")
+    get_filename_component(abs "${package}" ABSOLUTE BASE_DIR "${workdir}")
+    file(RELATIVE_PATH rel "${modroot}" "${abs}")
+    set(package "./${rel}")
+  endif()
+  if(DEFINED arg_COMPARE_PACKAGES)
+    set(patterns ${arg_COMPARE_PACKAGES})
+  else()
+    separate_arguments(patterns UNIX_COMMAND "${PGOFETCH_COMPARE_PACKAGES}")
+  endif()
+  if(DEFINED arg_COMPARE_FLAGS)
+    set(flags ${arg_COMPARE_FLAGS})
+  else()
+    separate_arguments(flags UNIX_COMMAND "${PGOFETCH_COMPARE_FLAGS}")
+  endif()
+  set(env_command "")
+  if(goenv)
+    set(env_command "${CMAKE_COMMAND}" -E env ${goenv})
+  endif()
+  get_property(steps GLOBAL PROPERTY _PGOFETCH_STEPS)
+  add_custom_target("${target}_pgo_compare"
+    COMMAND ${env_command} "${CMAKE_COMMAND}" -DPGOFETCH_STEP=compare
+      "-DPGOFETCH_TOOL=${tool}" "-DPGOFETCH_WHY=${tool_why}" "-DPGOFETCH_PGO=${profile}"
+      "-DPGOFETCH_TARGET=${target}_pgo_compare" "-DPGOFETCH_HINT=${hint}"
+      "-DPGOFETCH_OUTPUT=${CMAKE_CURRENT_BINARY_DIR}/pgofetch/${target}_pgo_compare"
+      -P "${steps}" -- "${go}" -dir "${modroot}" -build "${package}" ${flags} ${patterns}
+    WORKING_DIRECTORY "${modroot}"
+    COMMENT "Comparing benchmarks built without and with ${profile}"
+    USES_TERMINAL
+    VERBATIM)
+  if(profile_target)
+    add_dependencies("${target}_pgo_compare" "${profile_target}")
+  endif()
+endfunction()
+
 function(pgofetch_go_executable)
   set(options "")
   set(one PACKAGE OUTPUT PROFILE WORKING_DIRECTORY GOOS GOARCH CGO_ENABLED GOFLAGS)
-  set(multi GO_FLAGS DEPENDS ENV)
-  set(profile_keywords QUERY IN PROFILES FROM TIMEOUT MAX_AGE TRIM FAIL)
+  set(one ${one} CHECK_BELOW)
+  set(multi GO_FLAGS DEPENDS ENV COMPARE_PACKAGES COMPARE_FLAGS)
+  set(profile_keywords QUERY IN PROFILES FROM TIMEOUT MAX_AGE TRIM FAIL NOINLINE_FUNC
+    NOINLINE_FILE)
   set(target "${ARGV0}")
   _pgofetch_check_name(pgofetch_go_executable "${ARGC}" "${target}" "${one};${multi}")
   _pgofetch_check_keywords(pgofetch_go_executable "${target}" "${options}" "${one}" "${multi}"
@@ -464,6 +604,11 @@ function(pgofetch_go_executable)
   if(NOT DEFINED arg_PACKAGE OR arg_PACKAGE STREQUAL "")
     message(FATAL_ERROR
       "pgofetch_go_executable(${target}): PACKAGE <./cmd/foo> is required")
+  endif()
+  if(DEFINED arg_CHECK_BELOW AND NOT (arg_CHECK_BELOW MATCHES "^([0-9]+(\\.[0-9]*)?|\\.[0-9]+)$"
+      AND arg_CHECK_BELOW LESS_EQUAL 100))
+    message(FATAL_ERROR
+      "pgofetch_go_executable(${target}): CHECK_BELOW must be a percentage, 0 to 100, not ${arg_CHECK_BELOW}")
   endif()
 
   set(pgo "")
@@ -578,4 +723,48 @@ function(pgofetch_go_executable)
     add_dependencies("${target}" "${arg_PROFILE}")
   endif()
   set_target_properties("${target}" PROPERTIES PGOFETCH_OUTPUT "${output}")
+
+  # The profile the extra targets read: PROFILE's, otherwise the main
+  # package's default.pgo, which Go's -pgo=auto reads.
+  set(profile "${pgo}")
+  if(NOT profile AND arg_PACKAGE MATCHES "^\\.\\.?(/|$)")
+    get_filename_component(profile "${arg_PACKAGE}/default.pgo" ABSOLUTE BASE_DIR "${workdir}")
+    set(hint "fetch one with pgofetch, or give pgofetch_go_executable(${target}) a PROFILE")
+  endif()
+  # The benchmarks run on this machine: no GOOS, GOARCH or ENV of a cross build.
+  set(hostenv "")
+  foreach(var CGO_ENABLED GOFLAGS)
+    if(DEFINED arg_${var})
+      list(APPEND hostenv "${var}=${arg_${var}}")
+    endif()
+  endforeach()
+  _pgofetch_add_compare("${target}" "${go}" "${modroot}" "${workdir}" "${arg_PACKAGE}"
+    "${profile}" "${arg_PROFILE}" "${hint}" "${hostenv}")
+
+  # <target>_pgo_check: pgofetch check of the profile against the built
+  # binary, the code that will run it.
+  if(DEFINED arg_PROFILE)
+    get_target_property(pgofetch "${arg_PROFILE}" PGOFETCH_PROGRAM)
+    get_target_property(pgofetch_target "${arg_PROFILE}" PGOFETCH_PROGRAM_TARGET)
+  else()
+    _pgofetch_find_pgofetch(pgofetch_go_executable "${target}" FALSE found QUIET)
+    set(pgofetch "${found_run}")
+    set(pgofetch_target "${found_target}")
+  endif()
+  set(below "")
+  if(DEFINED arg_CHECK_BELOW)
+    set(below -fail-below "${arg_CHECK_BELOW}")
+  endif()
+  add_custom_target("${target}_pgo_check"
+    COMMAND "${CMAKE_COMMAND}" -DPGOFETCH_STEP=check "-DPGOFETCH=${pgofetch}"
+      "-DPGOFETCH_PGO=${profile}" "-DPGOFETCH_TARGET=${target}_pgo_check"
+      "-DPGOFETCH_HINT=${hint}"
+      -P "${steps}" -- -go "${go}" ${below} "${profile}" "${output}"
+    COMMENT "Checking that ${profile} matches ${target}"
+    USES_TERMINAL
+    VERBATIM)
+  add_dependencies("${target}_pgo_check" "${target}")
+  if(pgofetch_target)
+    add_dependencies("${target}_pgo_check" "${pgofetch_target}")
+  endif()
 endfunction()

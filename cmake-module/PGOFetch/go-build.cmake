@@ -24,6 +24,22 @@
 # it was, and the build tool must see it newer than its inputs), then asks
 # Go what the binary was built from (go list -deps) and writes the depfile
 # the build tool reads.
+#
+#   cmake -DPGOFETCH_STEP=compare -DPGOFETCH_TOOL=<integrations/pgo-compare or empty>
+#         -DPGOFETCH_WHY=<why it is empty> -DPGOFETCH_PGO=<profile>
+#         -DPGOFETCH_TARGET=<target> -DPGOFETCH_HINT=<what to do without a profile>
+#         -DPGOFETCH_OUTPUT=<directory for its files>
+#         -P go-build.cmake -- <go> <pgo-compare flags>... <packages>...
+#
+#   cmake -DPGOFETCH_STEP=check -DPGOFETCH=<pgofetch> -DPGOFETCH_PGO=<profile>
+#         -DPGOFETCH_TARGET=<target> -DPGOFETCH_HINT=<what to do without a profile>
+#         -P go-build.cmake -- <pgofetch check arguments>...
+#
+# check (a <target>_pgo_check target) runs pgofetch check; exit 8 (below
+# -fail-below) fails the target.
+#
+# compare (a <target>_pgo_compare target) builds pgo-compare and runs it on
+# the profile; without the tool or the profile it fails with one line.
 cmake_minimum_required(VERSION 3.20)
 
 set(args "")
@@ -82,8 +98,65 @@ if(PGOFETCH_STEP STREQUAL "refresh")
   return()
 endif()
 
+if(PGOFETCH_STEP STREQUAL "compare")
+  # pgo-compare is built here rather than run with go run: its own module
+  # must not get the project's GOFLAGS (-mod=vendor, tags) or go.work,
+  # while the go commands it runs on the project must.
+  if(NOT PGOFETCH_TOOL)
+    message(FATAL_ERROR "pgofetch: ${PGOFETCH_TARGET}: ${PGOFETCH_WHY}")
+  endif()
+  if(NOT PGOFETCH_PGO OR NOT EXISTS "${PGOFETCH_PGO}")
+    message(FATAL_ERROR "pgofetch: ${PGOFETCH_TARGET}: no profile ${PGOFETCH_PGO} to compare with yet (${PGOFETCH_HINT})")
+  endif()
+  list(POP_FRONT args go)
+  # The go commands pgo-compare runs are this go's, as go run would have it.
+  execute_process(COMMAND "${go}" env GOROOT RESULT_VARIABLE rc
+    OUTPUT_VARIABLE goroot OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "pgofetch: ${PGOFETCH_TARGET}: ${go} env GOROOT failed")
+  endif()
+  set(tool "${PGOFETCH_OUTPUT}/pgo-compare${CMAKE_EXECUTABLE_SUFFIX}")
+  file(REMOVE_RECURSE "${PGOFETCH_OUTPUT}")
+  set(goflags "$ENV{GOFLAGS}")
+  set(gowork "$ENV{GOWORK}")
+  set(ENV{GOFLAGS} "")
+  set(ENV{GOWORK} "off")
+  execute_process(COMMAND "${go}" build -o "${tool}" .
+    WORKING_DIRECTORY "${PGOFETCH_TOOL}" RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "pgofetch: ${PGOFETCH_TARGET}: building ${PGOFETCH_TOOL} failed (offline? it needs github.com/google/pprof in the module cache)")
+  endif()
+  set(ENV{GOFLAGS} "${goflags}")
+  set(ENV{GOWORK} "${gowork}")
+  if(CMAKE_HOST_WIN32)
+    set(ENV{PATH} "${goroot}/bin;$ENV{PATH}")
+  else()
+    set(ENV{PATH} "${goroot}/bin:$ENV{PATH}")
+  endif()
+  execute_process(COMMAND "${tool}" -profile "${PGOFETCH_PGO}" -o "${PGOFETCH_OUTPUT}" ${args}
+    RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "pgofetch: ${PGOFETCH_TARGET}: pgo-compare made no comparison (exit ${rc}; see above)")
+  endif()
+  return()
+endif()
+
+if(PGOFETCH_STEP STREQUAL "check")
+  if(NOT PGOFETCH OR NOT EXISTS "${PGOFETCH}")
+    message(FATAL_ERROR "pgofetch: ${PGOFETCH_TARGET}: pgofetch was not found when cmake ran, or is gone (${PGOFETCH}): install it and re-run cmake")
+  endif()
+  if(NOT PGOFETCH_PGO OR NOT EXISTS "${PGOFETCH_PGO}")
+    message(FATAL_ERROR "pgofetch: ${PGOFETCH_TARGET}: no profile ${PGOFETCH_PGO} to check yet (${PGOFETCH_HINT})")
+  endif()
+  execute_process(COMMAND "${PGOFETCH}" check ${args} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "pgofetch: ${PGOFETCH_TARGET}: pgofetch check failed (exit ${rc}; see above)")
+  endif()
+  return()
+endif()
+
 if(NOT PGOFETCH_STEP STREQUAL "build")
-  message(FATAL_ERROR "go-build.cmake: PGOFETCH_STEP must be refresh or build, not ${PGOFETCH_STEP}")
+  message(FATAL_ERROR "go-build.cmake: PGOFETCH_STEP must be refresh, build, compare or check, not ${PGOFETCH_STEP}")
 endif()
 set(command ${args})
 list(LENGTH command n)

@@ -558,6 +558,14 @@ func TestBadArguments(t *testing.T) {
 			`pgofetch_profile\(p\): PGOFETCH_MAX_AGE: invalid value "2days" for flag -max-age`, false},
 		{"bad TRIM", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof TRIM maybe)",
 			`TRIM must be ON or OFF, not maybe`, false},
+		{"bad NOINLINE_FUNC", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof NOINLINE_FUNC main.ok \"main.(bad\")",
+			`pgofetch_profile\(p\): NOINLINE_FUNC: -noinline-func: invalid regular expression "main\.\(bad"`, false},
+		{"empty NOINLINE_FUNC", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof NOINLINE_FUNC \"\")",
+			`pgofetch_profile\(p\): NOINLINE_FUNC has an empty regular expression`, false},
+		{"missing NOINLINE_FILE", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof NOINLINE_FILE nope.txt)",
+			`pgofetch_profile\(p\): NOINLINE_FILE: -noinline-file .*/nope.txt: No such file or directory`, false},
+		{"go: NOINLINE_FUNC", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch NOINLINE_FUNC main\\.x)",
+			`pgofetch_go_executable\(g\): NOINLINE_FUNC is a keyword of pgofetch_profile\(\)`, false},
 		{"no name", "pgofetch_profile(OUTPUT p.pgo IN x.pprof)",
 			`pgofetch_profile: the first argument must be a target name, not the keyword OUTPUT`, false},
 		{"no arguments", "pgofetch_profile()",
@@ -574,6 +582,14 @@ func TestBadArguments(t *testing.T) {
 			`pgofetch_go_executable\(g\): TIMEOUT is a keyword of pgofetch_profile\(\), not of pgofetch_go_executable\(\)`, false},
 		{"go: bad ENV", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch ENV arm7)",
 			`pgofetch_go_executable\(g\): ENV arm7 is not NAME=value`, false},
+		{"go: CHECK_BELOW over 100", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch CHECK_BELOW 120)",
+			`pgofetch_go_executable\(g\): CHECK_BELOW must be a percentage, 0 to 100, not 120`, false},
+		{"go: CHECK_BELOW not a number", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch CHECK_BELOW 80%)",
+			`pgofetch_go_executable\(g\): CHECK_BELOW must be a percentage, 0 to 100, not 80%`, false},
+		{"go: COMPARE_FLAGS without a value", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch COMPARE_FLAGS)",
+			`pgofetch_go_executable\(g\): keyword\(s\) given without a value: COMPARE_FLAGS`, false},
+		{"go: misspelt keyword after COMPARE_PACKAGES", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch COMPARE_PACKAGES ./... CHECK_BELLOW 80)",
+			`pgofetch_go_executable\(g\): unknown keyword CHECK_BELLOW`, false},
 		{"go: undefined PROFILE", "pgofetch_go_executable(g PACKAGE ./cmd/batch PROFILE nope)",
 			`PROFILE nope is not a target; define it with pgofetch_profile\(\) first`, false},
 		{"go: PROFILE not a profile", "add_custom_target(other)\npgofetch_go_executable(g PACKAGE ./cmd/batch PROFILE other)",
@@ -652,7 +668,8 @@ func TestBadArguments(t *testing.T) {
 		write(t, filepath.Join(dir, "CMakeLists.txt"), "cmake_minimum_required(VERSION 3.20)\n"+
 			"project(good LANGUAGES NONE)\ninclude(PGOFetch)\n"+
 			"pgofetch_profile(p OUTPUT p.pgo QUERY \"service:x env:prod\" IN x.pprof PROFILES 2 FROM 1h30m TIMEOUT 500ms MAX_AGE 24h TRIM OFF FAIL)\n"+
-			"pgofetch_go_executable(g PACKAGE ./cmd/batch WORKING_DIRECTORY "+ex+" PROFILE p GO_FLAGS -trimpath -v)\n")
+			"pgofetch_go_executable(g PACKAGE ./cmd/batch WORKING_DIRECTORY "+ex+" PROFILE p GO_FLAGS -trimpath -v\n"+
+			"  CHECK_BELOW 80.5 COMPARE_PACKAGES ./internal/... COMPARE_FLAGS -bench Unit -count 8)\n")
 		must(t, dir, baseEnv(), "cmake", "-S", dir, "-B", filepath.Join(dir, "build"), "-G", gen,
 			"-DCMAKE_MODULE_PATH="+moduleDir(t), "-DPGOFETCH_EXECUTABLE="+pgofetch, "-DPGOFETCH_GO_EXECUTABLE="+goBin)
 		// The flags as pgofetch gets them, in the generated build file.
@@ -661,6 +678,22 @@ func TestBadArguments(t *testing.T) {
 			buildFile = read(t, filepath.Join(dir, "build", "build.ninja"))
 		} else {
 			buildFile = read(t, filepath.Join(dir, "build", "CMakeFiles", "p.dir", "build.make"))
+		}
+		// And those of the compare and check targets, in theirs.
+		var compare, check []byte
+		if gen == "Ninja" {
+			compare, check = buildFile, buildFile
+		} else {
+			compare = read(t, filepath.Join(dir, "build", "CMakeFiles", "g_pgo_compare.dir", "build.make"))
+			check = read(t, filepath.Join(dir, "build", "CMakeFiles", "g_pgo_check.dir", "build.make"))
+		}
+		for _, want := range []string{"-dir " + ex + " -build ./cmd/batch -bench Unit -count 8 ./internal/..."} {
+			if !bytes.Contains(compare, []byte(want)) {
+				t.Errorf("the compare command lacks %q", want)
+			}
+		}
+		if want := "-fail-below 80.5 " + filepath.Join(dir, "build", "p.pgo") + " " + filepath.Join(dir, "build", "bin", "g"); !bytes.Contains(check, []byte(want)) {
+			t.Errorf("the check command lacks %q", want)
 		}
 		for _, want := range []string{"-profiles=2", "-from=1h30m", "-timeout=500ms", "-max-age=24h",
 			"-trim=false", "-fail", "-in=" + filepath.Join(dir, "x.pprof"), "service:x env:prod"} {
