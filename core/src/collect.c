@@ -16,6 +16,8 @@ struct pf_collect {
 	pf_limits *lim;
 	size_t received; /* profiles handed to the sink */
 	pf_merger *merger;
+	double weight; /* -weight of the source being read */
+	bool normalize;
 };
 
 /* "file.zip:entry" for a ZIP's entry, the id for a Datadog profile (whose
@@ -112,8 +114,13 @@ int pf_collect_profile(void *ctx, const char *origin, const char *entry, pf_buf 
 	int rc = p ? 0 : -1;
 	if (rc == 0) {
 		log_profile(c->log, *origin == '\0', name, p);
-		rc = pf_merger_add(c->merger, p, name, e);
+		if ((rc = pf_profile_weigh(p, c->weight, c->normalize, e)) != 0) {
+			pf_err_prefix(e, name);
+			pf_profile_free(p);
+		}
 	}
+	if (rc == 0)
+		rc = pf_merger_add(c->merger, p, name, e);
 	const pf_profile *merged = pf_merger_result(c->merger);
 	if (rc == 0 && c->received > 1 && within_limits(merged, c->lim->max, e) != 0) {
 		pf_err_prefix(e, "the merged profile");
@@ -132,7 +139,14 @@ pf_collect *pf_collect_new(const pf_log *log, pf_limits *lim)
 	}
 	c->log = log;
 	c->lim = lim;
+	c->weight = 1;
 	return c;
+}
+
+void pf_collect_weigh(pf_collect *c, double weight, bool normalize)
+{
+	c->weight = weight;
+	c->normalize = normalize;
 }
 
 size_t pf_collect_received(const pf_collect *c) { return c->received; }

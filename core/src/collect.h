@@ -19,6 +19,10 @@ pf_collect *pf_collect_new(const pf_log *log, pf_limits *lim);
  * profile. After an error here, only pf_collect_free. */
 int pf_collect_profile(void *ctx, const char *origin, const char *entry, pf_buf *data, pf_err *e);
 
+/* -weight and -normalize for the profiles from now on (pf_profile_weigh);
+ * weight 1 without normalize until then. */
+void pf_collect_weigh(pf_collect *c, double weight, bool normalize);
+
 /* Profiles handed to the sink so far. */
 size_t pf_collect_received(const pf_collect *c);
 

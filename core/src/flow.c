@@ -38,6 +38,10 @@ static int add_comment(pf_profile *p, pf_err *e, const char *fmt, ...)
 	return pf_profile_add_comment(p, line, e);
 }
 
+/* ", weight W" after a source weighted other than 1, W as given. */
+static const char *weight_note(const pf_weight *w) { return w->value == 1 ? "" : ", weight "; }
+static const char *weight_text(const pf_weight *w) { return w->value == 1 ? "" : w->text; }
+
 /* Where the profile came from, for `go tool pprof -comments`. Only what is
  * stable from run to run goes in (the window as its length, not its
  * dates), so an unchanged set of profiles leaves DEST unchanged. */
@@ -50,8 +54,8 @@ static int add_provenance(const pf_options *o, const pf_dd_result *dd, pf_profil
 		char *q = pf_dd_query_text(o->queries[i]);
 		if (!q)
 			return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-		rc = add_comment(p, e, "pgofetch: Datadog query \"%s\", last %s, top %lld by CPU cores", q, window,
-				 (long long)o->profiles);
+		rc = add_comment(p, e, "pgofetch: Datadog query \"%s\", last %s, top %lld by CPU cores%s%s", q,
+				 window, (long long)o->profiles, weight_note(&o->weight), weight_text(&o->weight));
 		free(q);
 	}
 	if (rc == 0 && dd->nids > 0) {
@@ -61,9 +65,14 @@ static int add_provenance(const pf_options *o, const pf_dd_result *dd, pf_profil
 	}
 	for (size_t i = 0; rc == 0 && i < o->nin; i++) {
 		char *src = pf_redact_url(o->ins[i]);
-		rc = src ? add_comment(p, e, "pgofetch: source %s", src) : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+		rc = src ? add_comment(p, e, "pgofetch: source %s%s%s", src, weight_note(&o->in_weights[i]),
+				       weight_text(&o->in_weights[i]))
+			 : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 		free(src);
 	}
+	if (rc == 0 && o->normalize)
+		rc = add_comment(p, e, "pgofetch: -normalize: each profile scaled to a total of %.0f before its weight",
+				 PF_NORMALIZED_TOTAL);
 	return rc;
 }
 
@@ -233,10 +242,12 @@ int pf_run(const pf_options *o, const pf_log *log, pf_err *e)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	pf_dd_result dd = {0};
 	int rc = 0;
+	pf_collect_weigh(f, o->weight.value, o->normalize);
 	if (o->nqueries > 0)
 		rc = pf_datadog_fetch(o, log, deadline, &lim, pf_collect_profile, f, &dd, e);
 	for (size_t i = 0; rc == 0 && i < o->nin; i++) {
 		size_t before = pf_collect_received(f);
+		pf_collect_weigh(f, o->in_weights[i].value, o->normalize);
 		rc = pf_read_source(o->ins[i], &lim, deadline, pf_collect_profile, f, e);
 		if (rc == 0 && pf_collect_received(f) == before) { /* an empty ZIP */
 			char *name = pf_redact_url(o->ins[i]);

@@ -133,6 +133,42 @@ static void trim_and_format(void)
 		    ARGS("pgofetch", "-format", "text", "q", "d"));
 }
 
+/* -weight: each -in takes the weight in force where it stands, QUERY
+ * arguments the last one; bad weights are usage errors. */
+static void weights(void)
+{
+	pf_options o;
+	pf_err e;
+	PARSE_OK(&o, &e, "pgofetch", "-in", "a", "-weight", "0.5", "-in", "b", "--in=c", "-weight=2e0", "-in", "d",
+		 "-weight", "0x1p-2", "-normalize", "q", "dest");
+	CHECK_EQ_INT(o.nin, 4);
+	CHECK(o.in_weights[0].value == 1 && o.in_weights[1].value == 0.5 && o.in_weights[2].value == 0.5);
+	CHECK(o.in_weights[3].value == 2 && o.weight.value == 0.25 && o.normalize);
+	CHECK_EQ_STR(o.in_weights[1].text, "0.5");
+	CHECK_EQ_STR(o.weight.text, "0x1p-2");
+	pf_cli_free(&o);
+	PARSE_OK(&o, &e, "pgofetch", "-weight", "0", "-in", "a", "-weight", "1e-300", "-in", "b", "dest");
+	CHECK(o.in_weights[0].value == 0 && o.in_weights[1].value == 1e-300 && !o.normalize);
+	pf_cli_free(&o);
+	PARSE_OK(&o, &e, "pgofetch", "-weight", "0", "-in", "a", "-weight", "3", "q", "dest");
+	CHECK(o.in_weights[0].value == 0 && o.weight.value == 3);
+	pf_cli_free(&o);
+
+	const char *bad[] = {"-1", "-0.5", "nan", "NaN", "inf", "-Inf", "infinity", "1e400", "", " 1", "1 ", "2x", "x",
+			     "0x", "1,5"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		char want[128];
+		snprintf(want, sizeof want, "invalid value \"%s\" for flag -weight: want a number, 0 or more", bad[i]);
+		usage_error(want, ARGS("pgofetch", "-weight", bad[i], "-in", "a", "d"));
+	}
+	usage_error("every source has -weight 0: the merged profile would be empty",
+		    ARGS("pgofetch", "-weight", "0", "-in", "a", "-in", "b", "d"));
+	usage_error("every source has -weight 0: the merged profile would be empty",
+		    ARGS("pgofetch", "-weight", "0", "q", "d"));
+	usage_error("-weight 3 applies to no source: put it before the -in sources it weighs",
+		    ARGS("pgofetch", "-in", "a", "-weight", "3", "d"));
+}
+
 int main(void)
 {
 	unsetenv("PGOFETCH_API_URL");
@@ -140,5 +176,6 @@ int main(void)
 	go_syntax();
 	errors();
 	trim_and_format();
+	weights();
 	return check_report("test_cli");
 }

@@ -1,6 +1,7 @@
 /* pprof merging: what pprof's Merge refuses (different period types or
  * sample types), with messages naming both sources, header rules seen
- * through the model, and a merge begun ahead giving the same bytes.
+ * through the model, a merge begun ahead giving the same bytes, and the
+ * Scale that -weight applies first.
  * Byte-level agreement with pprof is test_pprof_diff's. */
 #include "check.h"
 #include "pprof.h"
@@ -166,8 +167,51 @@ static void test_merger_folds(void)
 	check_fold(wrap, 5, again, 2, c, 1);
 }
 
+/* The values of p's samples, in order, against want. */
+static void check_values(const pf_profile *p, const int64_t *want, size_t n)
+{
+	CHECK_EQ_INT(p->nsamples, n);
+	for (size_t i = 0; i < n && i < p->nsamples; i++)
+		CHECK_EQ_INT(p->values[p->samples[i].values], want[i]);
+}
+
+/* pprof's Scale: math.Round (half away from zero), all-zero samples
+ * dropped unless the ratio is 1; -normalize's total; values out of range
+ * refused. */
+static void test_scale(void)
+{
+	static const int64_t s[][2] = {{1, 5}, {2, 3}, {3, 0}, {1, -5}, {2, 1}};
+	pf_err e = {0};
+	pf_profile *p = with_samples(s, 5);
+	CHECK_EQ_INT(pf_profile_scale(p, 1, &e), 0);
+	check_values(p, (const int64_t[]){5, 3, 0, -5, 1}, 5);
+	CHECK_EQ_INT(pf_profile_scale(p, 0.5, &e), 0);
+	check_values(p, (const int64_t[]){3, 2, -3, 1}, 4);
+	CHECK_EQ_INT(pf_profile_scale(p, 0.1, &e), 0); /* 0.3, 0.2, -0.3, 0.1: all go */
+	CHECK_EQ_INT(p->nsamples, 0);
+	pf_profile_free(p);
+
+	p = with_samples(s, 5); /* total 4: scaled by 2 * 1e9 / 4 */
+	CHECK_EQ_INT(pf_profile_weigh(p, 2, true, &e), 0);
+	check_values(p, (const int64_t[]){2500000000, 1500000000, -2500000000, 500000000}, 4);
+	pf_profile_free(p);
+	static const int64_t neg[][2] = {{1, -5}, {2, 3}}; /* total -2: by the weight alone */
+	p = with_samples(neg, 2);
+	CHECK_EQ_INT(pf_profile_weigh(p, 3, true, &e), 0);
+	check_values(p, (const int64_t[]){-15, 9}, 2);
+	pf_profile_free(p);
+
+	static const int64_t big[][2] = {{1, INT64_C(1) << 62}};
+	p = with_samples(big, 1);
+	CHECK_EQ_INT(pf_profile_scale(p, 1.5, &e), 0);
+	CHECK_EQ_INT(pf_profile_scale(p, 2, &e), -1);
+	CHECK_EQ_INT(e.code, PF_EXIT_DATA);
+	pf_profile_free(p);
+}
+
 int main(void)
 {
+	test_scale();
 	test_incompatible();
 	test_header_rules();
 	test_merger_folds();

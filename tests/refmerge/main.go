@@ -2,11 +2,14 @@
 // profile files exactly what Datadog's datadog-pgo does after download, with
 // github.com/google/pprof/profile, and writes the result uncompressed.
 //
-//	refmerge [-noinline=false] [-gzip] FILE... > merged.pb
+//	refmerge [-noinline=false] [-gzip] [-weights W,...] [-normalize] FILE... > merged.pb
 //
 // Steps: parse each file (profile.ParseData: gzip or raw protobuf; zstd is
 // decompressed here first, as pgofetch accepts it), drop every sample's
-// string labels, fold the profiles in pairwise in argument order with
+// string labels, scale it with profile.Scale (by its weight, -weights
+// giving one per file; with -normalize by weight * 1e9 / total, total
+// being the sum of its values of samples/count or cpu/nanoseconds, else of
+// its first sample type, when positive), fold the profiles in pairwise in argument order with
 // profile.Merge (a single input is not re-merged), apply the no-inline
 // rename, write with profile.WriteUncompressed.
 package main
@@ -16,7 +19,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/google/pprof/profile"
 	"github.com/klauspost/compress/zstd"
@@ -30,13 +36,16 @@ var noInlineFuncs = []string{
 func main() {
 	noinline := flag.Bool("noinline", true, "apply the no-inline rename")
 	gz := flag.Bool("gzip", false, "write gzip-compressed, as profile.Write does")
+	weightList := flag.String("weights", "", "comma-separated weights, one per FILE (default all 1)")
+	normalize := flag.Bool("normalize", false, "scale each profile to a total of 1e9 before its weight")
 	flag.Parse()
-	if flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: refmerge [-noinline=false] [-gzip] FILE...")
+	weights, err := parseWeights(*weightList, flag.NArg())
+	if flag.NArg() == 0 || err != nil {
+		fmt.Fprintln(os.Stderr, "usage: refmerge [-noinline=false] [-gzip] [-weights W,...] [-normalize] FILE...", err)
 		os.Exit(2)
 	}
 	var merged *profile.Profile
-	for _, name := range flag.Args() {
+	for i, name := range flag.Args() {
 		p, err := parseFile(name)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "refmerge: %s: %v\n", name, err)
@@ -45,6 +54,12 @@ func main() {
 		for _, s := range p.Sample {
 			s.Label = nil
 		}
+		r := ratio(p, weights[i], *normalize)
+		if outOfRange(p, r) {
+			fmt.Fprintf(os.Stderr, "refmerge: %s: scaling by %v takes a value out of int64's range\n", name, r)
+			os.Exit(3)
+		}
+		p.Scale(r)
 		if merged == nil {
 			merged = p
 			continue
@@ -65,6 +80,64 @@ func main() {
 		fmt.Fprintf(os.Stderr, "refmerge: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+func parseWeights(list string, n int) ([]float64, error) {
+	ws := make([]float64, n)
+	for i := range ws {
+		ws[i] = 1
+	}
+	if list == "" {
+		return ws, nil
+	}
+	parts := strings.Split(list, ",")
+	if len(parts) != n {
+		return nil, fmt.Errorf("%d weights for %d files", len(parts), n)
+	}
+	for i, s := range parts {
+		w, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, err
+		}
+		ws[i] = w
+	}
+	return ws, nil
+}
+
+// ratio is what p is scaled by: its weight, or with normalize its weight
+// times 1e9 over its total (when positive), computed in that order.
+func ratio(p *profile.Profile, weight float64, normalize bool) float64 {
+	if !normalize || len(p.SampleType) == 0 {
+		return weight
+	}
+	idx := 0
+	for i, st := range p.SampleType {
+		if (st.Type == "samples" && st.Unit == "count") || (st.Type == "cpu" && st.Unit == "nanoseconds") {
+			idx = i
+			break
+		}
+	}
+	var total int64
+	for _, s := range p.Sample {
+		total += s.Value[idx]
+	}
+	if total <= 0 {
+		return weight
+	}
+	return weight * 1e9 / float64(total)
+}
+
+// outOfRange says whether Scale(r) would round a value out of int64's
+// range, where Go's conversion gives whatever the CPU does.
+func outOfRange(p *profile.Profile, r float64) bool {
+	for _, s := range p.Sample {
+		for _, v := range s.Value {
+			if x := math.Round(float64(v) * r); r != 1 && !(x >= -0x1p63 && x < 0x1p63) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func parseFile(name string) (*profile.Profile, error) {

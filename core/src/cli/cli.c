@@ -8,11 +8,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum flag_kind { F_BOOL, F_INT, F_DURATION, F_STRING, F_LIST, F_LIMIT, F_NOINLINE_FUNC, F_NOINLINE_FILE };
+enum flag_kind { F_BOOL, F_INT, F_DURATION, F_STRING, F_LIST, F_LIMIT, F_NOINLINE_FUNC, F_NOINLINE_FILE, F_WEIGHT };
 
 typedef struct {
 	const char *name;
@@ -63,6 +64,10 @@ static const flag_def flags[] = {
 	 "rename, as -noinline does, each function whose whole name matches this\n"
 	 "POSIX extended regular expression (main\\.hot, example\\.com/pkg\\..*);\n"
 	 "repeatable, applied even with -noinline=false", NULL},
+	{"normalize", F_BOOL, OPT(normalize), NULL,
+	 "scale each profile first so that its values of the sample type Go's compiler\n"
+	 "reads (samples/count, else cpu/nanoseconds, else the first) sum to 1e9,\n"
+	 "then by its -weight: one long profile no longer drowns the others", NULL},
 	{"profiles", F_INT, OPT(profiles), "int", "the number of profiles to fetch per query", "5"},
 	{"result", F_STRING, OPT(result), "file",
 	 "write what the run did to file, however it ends, as one JSON object: outcome,\n"
@@ -76,6 +81,10 @@ static const flag_def flags[] = {
 	 "same input; -trim=false writes the full merged profile", "true"},
 	{"v", F_BOOL, OPT(verbose), NULL, "verbose output", NULL},
 	{"version", F_BOOL, OPT(version), NULL, "print the version and exit", NULL},
+	{"weight", F_WEIGHT, OPT(weight), "w",
+	 "scale the profiles of the -in sources that follow, up to the next -weight,\n"
+	 "by w (a number, 0 or more) as pprof's Scale does, before merging; QUERY\n"
+	 "arguments take the last -weight; repeatable", "1"},
 };
 
 static const char usage_head[] =
@@ -193,6 +202,33 @@ static int push_list(const char ***list, size_t *n, const char *value, pf_err *e
 	return 0;
 }
 
+/* -in: the source, with the -weight in force. */
+static int push_in(pf_options *o, const char *value, pf_err *e)
+{
+	pf_weight *grown = realloc(o->in_weights, (o->nin + 1) * sizeof *grown);
+	if (!grown)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	o->in_weights = grown;
+	grown[o->nin] = o->weight;
+	o->weight_unused = false;
+	return push_list(&o->ins, &o->nin, value, e);
+}
+
+/* strtod's numbers (as strconv.ParseFloat reads them), finite and not
+ * negative. */
+static int parse_weight(const char *s, pf_weight *w)
+{
+	char *end;
+	errno = 0;
+	double x = strtod(s, &end);
+	if (*s == '\0' || isspace((unsigned char)*s) || *end != '\0' || errno == ERANGE || !isfinite(x) ||
+	    !(x >= 0))
+		return -1;
+	w->value = x;
+	w->text = s;
+	return 0;
+}
+
 static int set_flag(const flag_def *f, const char *value, pf_options *o, pf_err *e)
 {
 	char *field = (char *)o + f->offset;
@@ -213,13 +249,20 @@ static int set_flag(const flag_def *f, const char *value, pf_options *o, pf_err 
 		*(const char **)field = value;
 		return 0;
 	case F_LIST:
-		return push_list(&o->ins, &o->nin, value, e);
+		return push_in(o, value, e);
 	case F_LIMIT:
 		return pf_limits_set(&o->limits, value, e);
 	case F_NOINLINE_FUNC:
 		return pf_noinline_list_add(&o->noinline_list, value, "-noinline-func", e);
 	case F_NOINLINE_FILE:
 		return pf_noinline_list_add_file(&o->noinline_list, value, e);
+	case F_WEIGHT:
+		if (parse_weight(value, &o->weight) == 0) {
+			o->weight_unused = true;
+			return 0;
+		}
+		return pf_fail(e, PF_EXIT_USAGE, "invalid value \"%s\" for flag -weight: want a number, 0 or more",
+			       value);
 	}
 	return pf_fail(e, PF_EXIT_USAGE, "invalid value \"%s\" for flag -%s: parse error", value, f->name);
 }
@@ -233,6 +276,7 @@ static void set_defaults(pf_options *o)
 	o->from_ns = 72LL * 3600 * 1000000000LL;
 	o->timeout_ns = 60LL * 1000000000LL;
 	o->profiles = 5;
+	o->weight = (pf_weight){1, "1"};
 	o->noinline = true;
 	o->comment = true;
 	o->trim = true;
@@ -328,6 +372,21 @@ static int check_queries(const pf_options *o, pf_err *e)
 	return 0;
 }
 
+/* A -weight that weighs nothing, or weights that leave nothing. */
+static int check_weights(const pf_options *o, pf_err *e)
+{
+	if (o->weight_unused && o->nqueries == 0)
+		return pf_fail(e, PF_EXIT_USAGE, "-weight %s applies to no source: put it before the -in sources "
+						 "it weighs",
+			       o->weight.text);
+	bool any = o->nqueries > 0 && o->weight.value > 0;
+	for (size_t i = 0; i < o->nin; i++)
+		any = any || o->in_weights[i].value > 0;
+	if (!any)
+		return pf_fail(e, PF_EXIT_USAGE, "every source has -weight 0: the merged profile would be empty");
+	return 0;
+}
+
 /* An empty -api-url (a wrapper passing -api-url="$URL" with URL unset)
  * is no -api-url: PGOFETCH_API_URL, then DD_SITE, still apply. */
 static void resolve_api_url(pf_options *o)
@@ -374,7 +433,7 @@ int pf_cli_parse(int argc, char **argv, pf_options *o, pf_err *e)
 	o->dest = argv[argc - 1];
 	if (o->dest[0] == '\0')
 		return pf_fail(e, PF_EXIT_USAGE, "DEST must not be empty");
-	if (check_queries(o, e) != 0 || check_api_location(o, e) != 0)
+	if (check_queries(o, e) != 0 || check_api_location(o, e) != 0 || check_weights(o, e) != 0)
 		return -1;
 	return check_values(o, e);
 }
@@ -382,7 +441,9 @@ int pf_cli_parse(int argc, char **argv, pf_options *o, pf_err *e)
 void pf_cli_free(pf_options *o)
 {
 	free(o->ins);
+	free(o->in_weights);
 	o->ins = NULL;
+	o->in_weights = NULL;
 	o->nin = 0;
 	pf_noinline_list_free(&o->noinline_list);
 }

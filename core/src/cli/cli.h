@@ -12,9 +12,18 @@
 #include "limits.h"
 #include "noinline.h"
 
+/* A -weight: its value and its text as given (for -comment). */
+typedef struct {
+	double value;
+	const char *text;
+} pf_weight;
+
 typedef struct {
 	const char **ins; /* -in SOURCE, in order */
+	pf_weight *in_weights; /* each -in's weight, the -weight before it */
 	size_t nin;
+	pf_weight weight; /* in force after the flags: the QUERY arguments' */
+	bool weight_unused; /* a -weight no -in followed */
 	const char **queries; /* QUERY arguments */
 	size_t nqueries;
 	const char *dest;
@@ -30,7 +39,7 @@ typedef struct {
 	int64_t timeout_ns;
 	int64_t max_age_ns;
 	int64_t profiles;
-	bool fail, json, verbose, noinline, trim, comment;
+	bool fail, json, verbose, noinline, trim, comment, normalize;
 	pf_limit_set limits; /* -limit NAME=VALUE */
 	pf_noinline_list noinline_list; /* -noinline-func, -noinline-file */
 	bool help, version;

@@ -1,7 +1,9 @@
 /* profile.c: the profile's storage (arrays, string pool), freeing,
  * label order, comments, and the facts callers log. */
+#include "pgo.h"
 #include "pprof_internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -262,4 +264,48 @@ double pf_profile_cpu_cores(const pf_profile *p)
 	for (size_t i = 0; i < p->nsamples; i++)
 		sum += (uint64_t)p->values[p->samples[i].values + idx];
 	return (double)(int64_t)sum / (double)p->duration_nanos;
+}
+
+/* pprof's Scale: each value times ratio, rounded half away from zero
+ * (math.Round), samples left all zero dropped; nothing when ratio is 1. A
+ * value rounded out of int64's range is refused (Go would convert it to
+ * whatever its CPU gives). */
+int pf_profile_scale(pf_profile *p, double ratio, pf_err *e)
+{
+	if (ratio == 1)
+		return 0;
+	size_t kept = 0;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		int64_t *v = p->values + p->samples[i].values;
+		bool nonzero = false;
+		for (size_t j = 0; j < p->nsample_types; j++) {
+			double x = round((double)v[j] * ratio);
+			if (!(x >= -0x1p63 && x < 0x1p63))
+				return pf_fail(e, PF_EXIT_DATA, "scaling by %.17g takes sample %zu out of int64's range",
+					       ratio, i);
+			v[j] = (int64_t)x;
+			nonzero = nonzero || v[j] != 0;
+		}
+		if (nonzero)
+			p->samples[kept++] = p->samples[i];
+	}
+	p->nsamples = kept;
+	return 0;
+}
+
+int pf_profile_weigh(pf_profile *p, double weight, bool normalize, pf_err *e)
+{
+	double ratio = weight;
+	if (normalize && p->nsample_types > 0) {
+		long vi = pf_pgo_value_index(p);
+		size_t idx = vi < 0 ? 0 : (size_t)vi;
+		int64_t total = 0;
+		for (size_t i = 0; i < p->nsamples; i++)
+			if (__builtin_add_overflow(total, p->values[p->samples[i].values + idx], &total))
+				return pf_fail(e, PF_EXIT_DATA, "-normalize: the total of sample type %zu overflows int64",
+					       idx);
+		if (total > 0)
+			ratio = weight * PF_NORMALIZED_TOTAL / (double)total;
+	}
+	return pf_profile_scale(p, ratio, e);
 }
