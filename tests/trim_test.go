@@ -16,7 +16,6 @@ package tests
 
 import (
 	"bytes"
-	"debug/elf"
 	"fmt"
 	"net"
 	"os"
@@ -388,26 +387,6 @@ func TestTrimVerbose(t *testing.T) {
 	}
 }
 
-// textOf is the .text section of an ELF binary: the code, without the
-// build info (which names the profile and differs anyway).
-func textOf(t *testing.T, bin string) []byte {
-	t.Helper()
-	f, err := elf.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s := f.Section(".text")
-	if s == nil {
-		t.Fatalf("%s: no .text section", bin)
-	}
-	data, err := s.Data()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
 // goBuild builds the example's cmd/server reproducibly into out; cache is
 // its GOCACHE ("" for the default one).
 func goBuild(t *testing.T, dir, out, cache string, extra ...string) {
@@ -456,7 +435,7 @@ func TestTrimBuildsSameBinary(t *testing.T) {
 	if !bytes.Equal(readFile(t, bins["full"]), readFile(t, bins["trimmed"])) {
 		t.Errorf("the binaries built with the full and the trimmed profile differ")
 	}
-	if bytes.Equal(textOf(t, bins["full"]), textOf(t, plain)) {
+	if bytes.Equal(testenv.MachineCode(t, bins["full"]), testenv.MachineCode(t, plain)) {
 		t.Errorf("the PGO build's code is the same as the plain build's: the profile changed nothing")
 	}
 }

@@ -11,7 +11,6 @@ package bazelrule
 
 import (
 	"bytes"
-	"debug/elf"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -37,8 +36,7 @@ func TestBazelCompareCheckNoinline(t *testing.T) {
 	}
 	pgofetch := testenv.Pgofetch(t)
 	repo := testenv.RepoRoot(t)
-	toolDir := filepath.Join(repo, "integrations", "pgo-compare")
-	benchstat := testenv.GoTool(t, "golang.org/x/perf/cmd/benchstat@"+benchstatVersion(t, toolDir))
+	benchstat := testenv.Benchstat(t)
 
 	tmp := t.TempDir()
 	t.Cleanup(func() {
@@ -113,7 +111,7 @@ func TestBazelCompareCheckNoinline(t *testing.T) {
 
 		// The two stand-ins are the test binary without and with the
 		// profile: their machine code differs.
-		if bytes.Equal(textSection(st, offBin), textSection(st, pgoBin)) {
+		if bytes.Equal(testenv.MachineCode(st, offBin), testenv.MachineCode(st, pgoBin)) {
 			st.Error("work_test and work_pgo_test hold the same machine code: the profile was not used")
 		}
 		// Both variants ran every round.
@@ -231,16 +229,6 @@ func readmeCompare(t *testing.T) string {
 	return strings.Replace(call, "(\n", "(\n    dir = \"example/internal/work\",\n", 1)
 }
 
-// benchstatVersion is the benchstat pgo-compare pins, so that the test
-// builds the same one through testenv.GoTool (which skips loudly offline).
-func benchstatVersion(t *testing.T, toolDir string) string {
-	m := regexp.MustCompile(`const benchstatVersion = "(v[^"]+)"`).FindSubmatch(readFile(t, filepath.Join(toolDir, "report.go")))
-	if m == nil {
-		t.Fatal("integrations/pgo-compare/report.go: no benchstatVersion constant")
-	}
-	return string(m[1])
-}
-
 func substitute(t *testing.T, path string, subst map[string]string) {
 	t.Helper()
 	text := string(readFile(t, path))
@@ -264,23 +252,4 @@ func goIn(t *testing.T, dir string, args ...string) {
 
 func goEnv(t *testing.T, name string) string {
 	return strings.TrimSpace(string(mustOutput(t, "go", "env", name)))
-}
-
-// textSection is a binary's machine code: what PGO changes.
-func textSection(t *testing.T, bin string) []byte {
-	t.Helper()
-	f, err := elf.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s := f.Section(".text")
-	if s == nil {
-		t.Fatalf("%s: no .text section", bin)
-	}
-	data, err := s.Data()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
 }

@@ -21,17 +21,6 @@ func benchProfile(t *testing.T, example, dst string) {
 		"-cpuprofile="+dst, "./internal/work")
 }
 
-// benchstat is the benchstat pgo-compare pins, built through the Go module
-// proxy once (a loud skip offline).
-func benchstat(t *testing.T) string {
-	src := string(read(t, filepath.Join(testenv.RepoRoot(t), "integrations", "pgo-compare", "report.go")))
-	m := regexp.MustCompile(`const benchstatVersion = "(v[^"]+)"`).FindStringSubmatch(src)
-	if m == nil {
-		t.Fatal("pgo-compare's report.go: no benchstatVersion constant")
-	}
-	return testenv.GoTool(t, "golang.org/x/perf/cmd/benchstat@"+m[1])
-}
-
 // TestCompare: <target>_pgo_compare on the example, with the module used
 // from this checkout (the tool found beside it): it runs the benchmarks of
 // the default ./... built without and with the profile, prints benchstat's
@@ -41,7 +30,7 @@ func benchstat(t *testing.T) string {
 func TestCompare(t *testing.T) {
 	testenv.Pgofetch(t)
 	requireCMake(t)
-	bs := benchstat(t)
+	bs := testenv.Benchstat(t)
 	gen := availableGenerators(t)[0]
 	work, src, bld, pgofetch := example(t, `include(PGOFetch)
 pgofetch_profile(batch_pgo OUTPUT pgo/default.pgo IN "${PGO_IN}")

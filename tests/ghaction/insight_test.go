@@ -47,16 +47,9 @@ func benchProfile(t *testing.T) []byte {
 func (w *world) compareTools(t *testing.T) {
 	t.Helper()
 	toolDir := filepath.Join(testenv.RepoRoot(t), "integrations", "pgo-compare")
-	src, err := os.ReadFile(filepath.Join(toolDir, "report.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`const benchstatVersion = "(v[^"]+)"`).FindSubmatch(src)
-	if m == nil {
-		t.Fatal("pgo-compare's report.go: no benchstatVersion constant")
-	}
-	benchstat := testenv.GoTool(t, "golang.org/x/perf/cmd/benchstat@"+string(m[1]))
-	dir := filepath.Join(w.home, ".cache", "pgofetch", "benchstat@"+string(m[1]))
+	version := testenv.BenchstatVersion(t)
+	benchstat := testenv.Benchstat(t)
+	dir := filepath.Join(w.home, ".cache", "pgofetch", "benchstat@"+version)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

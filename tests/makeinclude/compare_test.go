@@ -2,7 +2,6 @@ package makeinclude
 
 import (
 	"bytes"
-	"debug/elf"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,46 +26,12 @@ func benchProfile(w *work) string {
 	return p
 }
 
-// benchstat is the benchstat pgo-compare pins, built through the module
-// proxy once (skipped loudly when it cannot be had).
-func benchstat(t *testing.T) string {
-	t.Helper()
-	src, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "integrations", "pgo-compare", "report.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`const benchstatVersion = "(v[^"]+)"`).FindSubmatch(src)
-	if m == nil {
-		t.Fatal("pgo-compare's report.go: no benchstatVersion constant")
-	}
-	return testenv.GoTool(t, "golang.org/x/perf/cmd/benchstat@"+string(m[1]))
-}
-
-// machineCode is a binary's .text: what -pgo changes.
-func machineCode(t *testing.T, bin string) []byte {
-	t.Helper()
-	f, err := elf.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s := f.Section(".text")
-	if s == nil {
-		t.Fatalf("%s: no .text section", bin)
-	}
-	b, err := s.Data()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // make pgo-compare on the example: the declared package's profile, given
 // to pgo-compare by its absolute path, is compared on the benchmarks of
 // PGO_BENCH; both variants ran every round; make prints benchstat's table,
 // the load and the payoff line. No speed-up figure is asserted.
 func TestCompare(t *testing.T) {
-	bs := benchstat(t)
+	bs := testenv.Benchstat(t)
 	w := newWorkWith(t, "")
 	w.writeMakefile(makefile("cmd/batch,,," + benchProfile(w)))
 	out := filepath.Join(t.TempDir(), "out")
@@ -115,10 +80,10 @@ func TestCompare(t *testing.T) {
 	if o, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go test -c: %v\n%s", err, o)
 	}
-	if !bytes.Equal(machineCode(t, bins[1]), machineCode(t, own)) {
+	if !bytes.Equal(testenv.MachineCode(t, bins[1]), testenv.MachineCode(t, own)) {
 		t.Errorf("%s is not go test -c -pgo=%s's build", bins[1], prof)
 	}
-	if bytes.Equal(machineCode(t, bins[0]), machineCode(t, bins[1])) {
+	if bytes.Equal(testenv.MachineCode(t, bins[0]), testenv.MachineCode(t, bins[1])) {
 		t.Errorf("the two variants hold the same machine code: off compared with off")
 	}
 }

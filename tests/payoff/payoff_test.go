@@ -8,7 +8,6 @@ package payoff
 
 import (
 	"bytes"
-	"debug/elf"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,20 +22,6 @@ import (
 )
 
 const workPkg = "example.com/pgofetch-example/internal/work"
-
-// benchstatVersion reads the version pgo-compare pins, so the test builds
-// the same benchstat through testenv.GoTool (which skips loudly offline).
-func benchstatVersion(t *testing.T, toolDir string) string {
-	src, err := os.ReadFile(filepath.Join(toolDir, "report.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`const benchstatVersion = "(v[^"]+)"`).FindSubmatch(src)
-	if m == nil {
-		t.Fatal("report.go: no benchstatVersion constant")
-	}
-	return string(m[1])
-}
 
 func run(t *testing.T, dir, name string, args ...string) []byte {
 	t.Helper()
@@ -53,7 +38,7 @@ func run(t *testing.T, dir, name string, args ...string) []byte {
 // the hot package's benchmark: a real CPU profile of the code under test.
 func setup(t *testing.T) (example, tool, benchstat, prof string) {
 	toolDir := filepath.Join(testenv.RepoRoot(t), "integrations", "pgo-compare")
-	benchstat = testenv.GoTool(t, "golang.org/x/perf/cmd/benchstat@"+benchstatVersion(t, toolDir))
+	benchstat = testenv.Benchstat(t)
 	tmp := t.TempDir()
 	example = filepath.Join(tmp, "example")
 	testenv.CopyTree(t, testenv.Example(t), example)
@@ -102,7 +87,7 @@ func TestCompareExample(t *testing.T) {
 	if !bytes.Equal(read(pgoBin), read(ownPgo)) {
 		t.Error("the PGO variant is not go test -c -pgo=PROFILE's binary")
 	}
-	if bytes.Equal(text(t, offBin), text(t, pgoBin)) {
+	if bytes.Equal(testenv.MachineCode(t, offBin), testenv.MachineCode(t, pgoBin)) {
 		t.Error("the two variants hold the same machine code")
 	}
 
@@ -168,26 +153,6 @@ func TestCompareExample(t *testing.T) {
 	if strings.Contains(stdout.String(), "build cost") || strings.Contains(stderr.String(), "building the test binary") {
 		t.Errorf("pgo-compare -binaries built something:\n%s%s", stdout.String(), stderr.String())
 	}
-}
-
-// text is a binary's machine code: what PGO changes (the files differ in
-// their build IDs whenever the -pgo flag does).
-func text(t *testing.T, bin string) []byte {
-	t.Helper()
-	f, err := elf.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s := f.Section(".text")
-	if s == nil {
-		t.Fatalf("%s: no .text section", bin)
-	}
-	b, err := s.Data()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // TestCompareUnchangedCode: a profile without samples changes no machine
