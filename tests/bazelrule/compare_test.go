@@ -17,8 +17,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
+
+	"github.com/google/pprof/profile"
 
 	"pgofetch/tests/internal/testenv"
 )
@@ -169,10 +172,20 @@ func TestBazelCompareCheckNoinline(t *testing.T) {
 		defer func() { b.t = t }()
 		list := filepath.Join(ws, "profiles", "noinline.txt")
 		prof := b.repoFile(b.outputBase(), "noinline_pgo", "default.pgo")
+		// Only a sample's leaf function is renamed, and which of the
+		// package's functions are leaves depends on the profile taken:
+		// the two the list names in turn are read from an unrenamed fetch.
+		writeFile(st, list, "# nothing yet\n")
+		b.mustRun("build", "@noinline_pgo//:default.pgo")
+		leaves := leafFunctions(parseProfile(st, prof), workPkg+".", hotFunc)
+		if len(leaves) < 2 {
+			st.Fatalf("the profile has %d leaf functions of %s besides %s; two are needed to see the list change", len(leaves), workPkg, hotFunc)
+		}
+		one, two := strings.TrimPrefix(leaves[0], workPkg+"."), strings.TrimPrefix(leaves[1], workPkg+".")
 		for _, tc := range []struct{ file, renamed, kept string }{
-			{"checksum", "checksum", "insertionSort"},
+			{one, one, two},
 			// A changed file is fetched again: Bazel tracks label inputs.
-			{"insertionSort", "insertionSort", "checksum"},
+			{two, two, one},
 		} {
 			writeFile(st, list, "# hot, but not to be inlined\n"+regexp.QuoteMeta(workPkg+"."+tc.file)+"\n")
 			b.mustRun("build", "@noinline_pgo//:default.pgo")
@@ -252,4 +265,25 @@ func goIn(t *testing.T, dir string, args ...string) {
 
 func goEnv(t *testing.T, name string) string {
 	return strings.TrimSpace(string(mustOutput(t, "go", "env", name)))
+}
+
+// leafFunctions are the functions named with prefix that are a sample's
+// leaf (the innermost frame of its first location), but for skip; sorted.
+func leafFunctions(p *profile.Profile, prefix, skip string) []string {
+	seen := map[string]bool{}
+	for _, smp := range p.Sample {
+		if len(smp.Location) == 0 || len(smp.Location[0].Line) == 0 || smp.Location[0].Line[0].Function == nil {
+			continue
+		}
+		name := smp.Location[0].Line[0].Function.Name
+		if strings.HasPrefix(name, prefix) && name != skip {
+			seen[name] = true
+		}
+	}
+	var out []string
+	for name := range seen {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }
