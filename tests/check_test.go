@@ -75,7 +75,13 @@ func TestCheckRenamedHotFunction(t *testing.T) {
 		t.Fatalf("building the stripped workload: %v\n%s", err, out)
 	}
 	for _, target := range []string{dir, filepath.Join(dir, "workload"), stripped} {
-		rep, r := runCheck(t, "-fail-below", "90", pgo, target)
+		// -fail-below on the package only: a binary may miss closures
+		// (below), more than 10 % of the weight in some profiles.
+		args := []string{pgo, target}
+		if target == dir {
+			args = append([]string{"-fail-below", "90"}, args...)
+		}
+		rep, r := runCheck(t, args...)
 		if r.code != 0 || rep.Edges < 10 {
 			t.Fatalf("check of the profile against its own code %s: want exit 0 over 10+ edges\n%s", target, r)
 		}
