@@ -455,11 +455,11 @@ pgofetch_go_executable(batch_arm64 PACKAGE ./cmd/batch PROFILE p
 			file string
 			want []string
 		}{
-			{"internal/work/nop_amd64.s", []string{"./cmd/batch"}}, // amd64 only: not the arm64 build's
+			{filepath.Join("internal", "work", "nop_amd64.s"), []string{"./cmd/batch"}}, // amd64 only: not the arm64 build's
 			{"cmd/cgotool/helper.h", []string{"./cmd/cgotool"}},
 			{"cmd/cgotool/helper.c", []string{"./cmd/cgotool"}},
 			{"go.work", []string{"./cmd/batch", "./cmd/cgotool", "./cmd/batch"}},
-			{"internal/work/work_test.go", nil},
+			{filepath.Join("internal", "work", "work_test.go"), nil},
 			{"README.md", nil},
 		}
 		for _, e := range edits {
