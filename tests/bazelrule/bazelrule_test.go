@@ -210,17 +210,7 @@ func TestBazelRepositoryRule(t *testing.T) {
 	pgofetch := testenv.Pgofetch(t)
 	repo := testenv.RepoRoot(t)
 
-	tmp := t.TempDir()
-	// Bazel leaves read-only files and directories; make them removable
-	// before TempDir's cleanup (cleanups run last-registered first).
-	t.Cleanup(func() {
-		filepath.WalkDir(tmp, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && d.IsDir() {
-				os.Chmod(p, 0o755)
-			}
-			return nil
-		})
-	})
+	tmp := bazelTempDir(t)
 
 	// The fake Datadog API with two profiles of README's service.
 	dd, err := fakedd.Start(fakedd.Options{APIKey: apiKey, AppKey: appKey, Logf: t.Logf})
@@ -833,4 +823,21 @@ func mustOutput(t *testing.T, name string, args ...string) []byte {
 		t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
 	}
 	return out
+}
+
+// bazelTempDir is a TempDir that Bazel may fill with read-only files and
+// directories: they are made removable before TempDir's own cleanup
+// (cleanups run last-registered first).
+func bazelTempDir(t *testing.T) string {
+	t.Helper()
+	tmp := t.TempDir()
+	t.Cleanup(func() {
+		filepath.WalkDir(tmp, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				os.Chmod(p, 0o755)
+			}
+			return nil
+		})
+	})
+	return tmp
 }

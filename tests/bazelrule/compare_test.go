@@ -12,7 +12,6 @@ package bazelrule
 import (
 	"bytes"
 	"encoding/json"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,15 +40,7 @@ func TestBazelCompareCheckNoinline(t *testing.T) {
 	repo := testenv.RepoRoot(t)
 	benchstat := testenv.Benchstat(t)
 
-	tmp := t.TempDir()
-	t.Cleanup(func() {
-		filepath.WalkDir(tmp, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && d.IsDir() {
-				os.Chmod(p, 0o755)
-			}
-			return nil
-		})
-	})
+	tmp := bazelTempDir(t)
 
 	// The workspace, as TestBazelRepositoryRule's (its fake-API
 	// repositories are never fetched here), with README's pgofetch_compare.
