@@ -52,6 +52,10 @@ void pf_result_wrote(pf_result *r, bool changed, int64_t samples, int64_t bytes,
 /* DEST is younger than -max-age: nothing fetched. */
 void pf_result_skipped(pf_result *r);
 
+/* Adds v to o as a JSON integer, exact beyond 2^53 (cJSON prints doubles
+ * in exponent form past 15 digits, which Go's int64 decoding refuses). */
+struct cJSON *pf_json_add_int(struct cJSON *o, const char *key, int64_t v);
+
 /* Writes o->result (atomically) in o->result_format; failure is the run's
  * error (code 0: none), exit_code what pgofetch exits with. Returns 0, or
  * -1 with e set. Once per run: the records move into what is written. */
