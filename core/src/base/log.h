@@ -21,6 +21,8 @@ typedef struct {
 	bool json;
 	bool verbose; /* shows PF_DEBUG lines */
 	bool color;   /* ANSI colours; only when out is a terminal */
+	bool quiet;   /* shows PF_INFO lines only when verbose (refresh's packages) */
+	const char *package; /* refresh: every line names its package, or NULL */
 	struct pf_result *result; /* -result: what the run did (result.h), or NULL */
 } pf_log;
 
