@@ -7,6 +7,7 @@
 #include "err.h"
 #include "log.h"
 #include "output.h"
+#include "refresh.h"
 #include "flow.h"
 #include "result.h"
 
@@ -85,6 +86,8 @@ int main(int argc, char **argv)
 		return pf_check_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "diff") == 0)
 		return pf_diff_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "refresh") == 0)
+		return pf_refresh_main(argc - 1, argv + 1);
 	pf_options o;
 	pf_err e = {0};
 	pf_result res;

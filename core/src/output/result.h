@@ -56,6 +56,10 @@ void pf_result_skipped(pf_result *r);
  * in exponent form past 15 digits, which Go's int64 decoding refuses). */
 struct cJSON *pf_json_add_int(struct cJSON *o, const char *key, int64_t v);
 
+/* The object -result writes; NULL when memory runs out. The records move
+ * into it: once per run, as pf_result_write. */
+struct cJSON *pf_result_json(pf_result *r, const pf_options *o, const pf_err *failure, int exit_code);
+
 /* Writes o->result (atomically) in o->result_format; failure is the run's
  * error (code 0: none), exit_code what pgofetch exits with. Returns 0, or
  * -1 with e set. Once per run: the records move into what is written. */
