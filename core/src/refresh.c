@@ -350,7 +350,8 @@ static void *worker(void *arg)
 	}
 }
 
-/* -jobs - 1 threads, and this one: the same loop. */
+/* -jobs - 1 threads, and this one: the same loop. Measured: 8 packages at
+ * a 300 ms round trip take 1.0 s with -j 4, 2.8 s with -j 1, same CPU. */
 static void run_all(refresh *r)
 {
 	pthread_t threads[MAX_JOBS];
