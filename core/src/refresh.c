@@ -1,23 +1,15 @@
 /* refresh.c: pgofetch refresh. Every main package of a list file in one
- * process, each package's whole flow (pf_run) as a single run would do it,
- * at most -j at once.
- *
- * Threads, because the time goes to waiting: each package is a few round
- * trips to the API (or to its -in endpoints), and N packages one after the
- * other wait N times as long (tests/refresh_test.go holds the fake API's
- * answers until -j requests are in flight at once: a sequential refresh
- * fails it). What the flow shares process-wide was made safe for it: the
- * logger writes whole lines (log.c), libcurl's global init is serialised
- * (http.c), the signal cleanup of temporary files holds one slot per
- * writer and umask is read once (output.c), child processes get only
- * their own pipes (run.c), and -limit memory bounds the process, so it is
- * set once, from refresh's own flags. */
+ * process: each package's whole flow (pf_run), as a run of its own would
+ * do it, on at most -j threads. Threads, because a package's time goes to
+ * waiting on the network (the tests hold the fake API's answers until -j
+ * requests are open: a sequential refresh fails them). What the flow
+ * shares process-wide is made safe for it where it lives: log.c, http.c,
+ * output.c, run.c; -limit memory bounds the process, so it is set once. */
 #include "refresh.h"
 #include "check_cmd.h"
 #include "cli.h"
 #include "diff_cmd.h"
 #include "flow.h"
-#include "log.h"
 #include "output.h"
 #include "result.h"
 
@@ -25,7 +17,6 @@
 #include <errno.h>
 #include <libgen.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,25 +25,27 @@
 #define MAX_JOBS 64 /* output.c guards this many writes at once */
 
 typedef struct {
-	char *text;   /* the list line, split in place: the words point into it */
-	char **argv;  /* "pgofetch", refresh's flags, the line's, "--", its other words, DEST */
+	char *text;  /* the list line, split in place: dir and argv point into it */
+	char **argv; /* "pgofetch", refresh's flags, the line's, "--", its other words, DEST */
 	char *dir, *dest;
 	pf_options o;
 	pf_err e;
 	pf_result res;
-	cJSON *json;   /* its -result object */
-	char *report;  /* its part of -diff, when it changed */
+	cJSON *json;  /* its -result object */
+	char *report; /* its part of -diff, when it changed */
 	size_t report_len;
 } package;
 
 typedef struct {
 	const char *list, *out, *diff, *result;
 	long jobs;
-	char **fwd; /* the flags for every package: refresh's own, but -list, -j, -out, -diff */
+	char **fwd; /* pgofetch's flags given to refresh, for every package */
 	int nfwd;
-	pf_options run; /* those parsed: -json, -v, -fail, -result, -limit memory */
+	pf_options run; /* those parsed: -json, -v, -fail, -result, -limit */
 	package *pkgs;
-	size_t n, next; /* next: the first package no thread took yet */
+	size_t n;
+	package **sel; /* the packages to refresh: all, or those named */
+	size_t nsel, next; /* next: the first no thread took yet */
 	pthread_mutex_t mu;
 } refresh;
 
@@ -80,21 +73,20 @@ static const char usage[] =
 int pf_list_split(char *line, char **words)
 {
 	int n = 0;
-	char *r = line, *w = line;
+	char *r = line, *w;
 	for (;;) {
-		while (*r == ' ' || *r == '\t' || *r == '\r' || *r == '\n')
-			r++;
+		r += strspn(r, " \t\r\n");
 		if (!*r)
 			return n;
 		words[n++] = w = r;
 		while (*r && !strchr(" \t\r\n", *r)) {
-			if (*r != '\'' && *r != '"') {
+			char *end = *r == '\'' || *r == '"' ? strchr(r + 1, *r) : NULL;
+			if (!end && (*r == '\'' || *r == '"'))
+				return -1;
+			if (!end) {
 				*w++ = *r++;
 				continue;
 			}
-			char *end = strchr(r + 1, *r);
-			if (!end)
-				return -1;
 			memmove(w, r + 1, (size_t)(end - r - 1));
 			w += end - r - 1;
 			r = end + 1;
@@ -114,18 +106,14 @@ static bool flag_is(const char *word, const char *name)
 	return strlen(name) == len && strncmp(s, name, len) == 0;
 }
 
-/* A line's flags that only refresh as a whole can take. */
-static bool run_wide(const char *word)
+static void trim_slashes(char *dir)
 {
-	static const char *const names[] = {"json", "v", "fail", "result", "result-format", "version", "h", "help"};
-	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-		if (flag_is(word, names[i]))
-			return true;
-	return false;
+	for (size_t len = strlen(dir); len > 1 && dir[len - 1] == '/';)
+		dir[--len] = '\0';
 }
 
-/* The package's command line: refresh's flags, the line's flags (a flag
- * may follow a QUERY on a line), "--", the line's other words, DEST. */
+/* The package's command line: refresh's flags, the line's flags (one may
+ * follow a QUERY on a line), "--", the line's other words, DEST. */
 static int build_argv(const refresh *r, package *pk, char **words, int n, pf_err *e)
 {
 	if (!(pk->argv = calloc((size_t)(r->nfwd + n + 4), sizeof *pk->argv)))
@@ -148,7 +136,8 @@ static int build_argv(const refresh *r, package *pk, char **words, int n, pf_err
 		int takes = pf_cli_flag_words(w);
 		if (takes < 0)
 			return pf_fail(e, PF_EXIT_USAGE, "flag provided but not defined: %s", w);
-		if (run_wide(w))
+		if (flag_is(w, "json") || flag_is(w, "v") || flag_is(w, "fail") || flag_is(w, "result") ||
+		    flag_is(w, "h") || flag_is(w, "help"))
 			return pf_fail(e, PF_EXIT_USAGE, "%s is for the whole refresh, not a line", w);
 		if (takes && i + 1 >= n)
 			return pf_fail(e, PF_EXIT_USAGE, "flag needs an argument: %s", w);
@@ -175,19 +164,17 @@ static int parse_line(refresh *r, package *pk, pf_err *e)
 	if (!words)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	int n = pf_list_split(pk->text, words), rc = 0;
-	pk->dir = n > 0 ? words[0] : NULL;
-	size_t len = pk->dir ? strlen(pk->dir) : 0;
-	while (len > 1 && pk->dir[len - 1] == '/')
-		pk->dir[--len] = '\0';
+	pk->dir = n > 0 ? words[0] : "";
+	trim_slashes(pk->dir);
 	if (n < 0)
 		rc = pf_fail(e, PF_EXIT_USAGE, "a quote is not closed");
 	else if (!*pk->dir || pk->dir[0] == '/' || pk->dir[0] == '-')
 		rc = pf_fail(e, PF_EXIT_USAGE, "\"%s\": want a main package's directory, relative to the list",
 			     pk->dir);
-	for (size_t i = 0; rc == 0 && i < r->n; i++)
-		if (strcmp(r->pkgs[i].dir, pk->dir) == 0)
+	for (const package *q = r->pkgs; rc == 0 && q < pk; q++)
+		if (strcmp(q->dir, pk->dir) == 0)
 			rc = pf_fail(e, PF_EXIT_USAGE, "%s is listed twice", pk->dir);
-	size_t size = (rc == 0 ? strlen(pk->dir) : 0) + (r->out ? strlen(r->out) : 0) + 16;
+	size_t size = strlen(pk->dir) + (r->out ? strlen(r->out) : 0) + 16;
 	if (rc == 0 && !(pk->dest = malloc(size)))
 		rc = pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	if (rc == 0) {
@@ -214,8 +201,7 @@ static int read_list(refresh *r, FILE *f, pf_err *e)
 			break;
 		}
 		r->pkgs = grown;
-		package *pk = memset(&r->pkgs[r->n], 0, sizeof *pk);
-		pf_result_init(&pk->res);
+		package *pk = memset(&r->pkgs[r->n++], 0, sizeof *pk);
 		if (!(pk->text = strdup(line)))
 			rc = pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 		else if ((rc = parse_line(r, pk, e)) != 0) {
@@ -223,7 +209,6 @@ static int read_list(refresh *r, FILE *f, pf_err *e)
 			snprintf(where, sizeof where, "%s:%ld", r->list, no);
 			pf_err_prefix(e, where);
 		}
-		r->n++;
 	}
 	free(line);
 	if (rc == 0 && ferror(f))
@@ -231,50 +216,43 @@ static int read_list(refresh *r, FILE *f, pf_err *e)
 	return rc;
 }
 
-/* Keeps only the packages named on the command line, in the list's order. */
+/* The packages to refresh, in the list's order: all, or those named. */
 static int select_packages(refresh *r, char **names, int n, pf_err *e)
 {
+	if (!(r->sel = calloc(r->n + 1, sizeof *r->sel)))
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	for (int i = 0; i < n; i++) {
-		size_t len = strlen(names[i]);
-		while (len > 1 && names[i][len - 1] == '/')
-			names[i][--len] = '\0';
-		bool found = false;
-		for (size_t j = 0; j < r->n && !found; j++)
-			found = strcmp(r->pkgs[j].dir, names[i]) == 0;
-		if (!found)
+		trim_slashes(names[i]);
+		size_t j = 0;
+		while (j < r->n && strcmp(r->pkgs[j].dir, names[i]) != 0)
+			j++;
+		if (j == r->n)
 			return pf_fail(e, PF_EXIT_USAGE, "%s is not in %s", names[i], r->list);
 	}
-	size_t kept = 0;
 	for (size_t j = 0; j < r->n; j++) {
 		bool named = n == 0;
 		for (int i = 0; i < n && !named; i++)
 			named = strcmp(r->pkgs[j].dir, names[i]) == 0;
-		if (named) {
-			package tmp = r->pkgs[kept];
-			r->pkgs[kept++] = r->pkgs[j];
-			r->pkgs[j] = tmp;
-		}
+		if (named)
+			r->sel[r->nsel++] = &r->pkgs[j];
 	}
-	return (int)kept; /* the others are freed at the end, as r->n was */
+	return 0;
 }
 
 /* mkdir -p of dest's directory, for -out. */
 static int make_dirs(const char *dest, pf_err *e)
 {
-	char *path = strdup(dest);
-	if (!path)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	char *slash = strrchr(path, '/');
-	for (char *p = path + 1; slash && p <= slash; p++) {
+	char *path = strdup(dest), *slash = path ? strrchr(path, '/') : NULL;
+	for (char *p = path ? path + 1 : NULL; p && p <= slash; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+		if (mkdir(path, 0777) != 0 && errno != EEXIST)
 			pf_fail(e, PF_EXIT_OUTPUT, "cannot write %s: creating %s: %s", dest, path, strerror(errno));
-			break;
-		}
 		*p = '/';
 	}
+	if (!path)
+		pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	free(path);
 	return e->code ? -1 : 0;
 }
@@ -297,7 +275,7 @@ static void report(package *pk, const pf_profile *old)
 /* The package's line on stderr: text, or with -json its -result object. */
 static void finish(const refresh *r, package *pk)
 {
-	const char *outcome = pk->e.code ? "failed" : !pk->res.outcome ? "failed" :
+	const char *outcome = pk->e.code || !pk->res.outcome ? "failed" :
 			      strcmp(pk->res.outcome, "written") == 0 ? "updated" : pk->res.outcome;
 	int profiles = cJSON_GetArraySize(pk->res.sources);
 	long long samples = (long long)pk->res.samples;
@@ -344,24 +322,34 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&r->mu);
 		size_t i = r->next++;
 		pthread_mutex_unlock(&r->mu);
-		if (i >= r->n)
+		if (i >= r->nsel)
 			return NULL;
-		run_one(r, &r->pkgs[i]);
+		run_one(r, r->sel[i]);
 	}
 }
 
-/* -jobs - 1 threads, and this one: the same loop. Measured: 8 packages at
- * a 300 ms round trip take 1.0 s with -j 4, 2.8 s with -j 1, same CPU. */
+/* -j - 1 threads, and this one: the same loop. Measured: 8 packages at a
+ * 300 ms round trip take 1.0 s with -j 4, 2.8 s with -j 1, same CPU. */
 static void run_all(refresh *r)
 {
 	pthread_t threads[MAX_JOBS];
 	size_t started = 0;
-	while (started + 1 < (size_t)r->jobs && started + 1 < r->n &&
+	while (started + 1 < (size_t)r->jobs && started + 1 < r->nsel &&
 	       pthread_create(&threads[started], NULL, worker, r) == 0)
 		started++;
 	worker(r);
 	for (size_t i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
+}
+
+/* Writes what open_memstream gathered to path (atomically); frees it. */
+static int write_text(const char *path, FILE *f, char **text, size_t *len, pf_err *e)
+{
+	bool changed;
+	int rc = fclose(f) != 0 ? pf_fail(e, PF_EXIT_INTERNAL, "out of memory")
+			      : pf_write_dest(path, (const uint8_t *)*text, *len, NULL, 0, &changed, e);
+	free(*text);
+	return rc;
 }
 
 /* -diff and -result, once every package is done. */
@@ -370,32 +358,26 @@ static int write_reports(refresh *r, size_t changed, size_t failed, pf_err *e)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = r->diff ? open_memstream(&text, &len) : NULL;
-	if (r->diff && !f)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	if (f && changed)
-		fprintf(f, "**pgofetch refresh**: %zu of %zu profiles changed%s.\n", changed, r->n,
+		fprintf(f, "**pgofetch refresh**: %zu of %zu profiles changed%s.\n", changed, r->nsel,
 			failed ? ", some packages failed (see the log)" : "");
-	for (size_t i = 0; f && changed && i < r->n; i++)
-		if (r->pkgs[i].report)
-			fwrite(r->pkgs[i].report, 1, r->pkgs[i].report_len, f);
-	bool dummy;
-	int rc = f && fclose(f) != 0 ? pf_fail(e, PF_EXIT_INTERNAL, "out of memory") : 0;
-	if (rc == 0 && r->diff)
-		rc = pf_write_dest(r->diff, (const uint8_t *)text, len, NULL, 0, &dummy, e);
-	free(text);
-	if (rc != 0 || !r->result)
-		return rc;
-	cJSON *root = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(root, "packages");
-	for (size_t i = 0; list && i < r->n; i++)
-		if (r->pkgs[i].json && cJSON_AddItemToArray(list, r->pkgs[i].json))
-			r->pkgs[i].json = NULL;
-	text = list && pf_json_add_int(root, "changed", (int64_t)changed) &&
-		       pf_json_add_int(root, "failed", (int64_t)failed) ? cJSON_PrintUnformatted(root) : NULL;
-	cJSON_Delete(root);
-	rc = text ? pf_write_dest(r->result, (const uint8_t *)text, strlen(text), NULL, 0, &dummy, e)
-		  : pf_fail(e, PF_EXIT_INTERNAL, "-result %s: out of memory", r->result);
-	free(text);
-	return rc;
+	for (size_t i = 0; f && i < r->nsel; i++)
+		if (r->sel[i]->report)
+			fwrite(r->sel[i]->report, 1, r->sel[i]->report_len, f);
+	if ((r->diff && !f) || (f && write_text(r->diff, f, &text, &len, e) != 0))
+		return e->code ? -1 : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	if (!r->result)
+		return 0;
+	if (!(f = open_memstream(&text, &len)))
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	fputs("{\"packages\":[", f);
+	for (size_t i = 0; i < r->nsel; i++) {
+		char *one = r->sel[i]->json ? cJSON_PrintUnformatted(r->sel[i]->json) : NULL;
+		fprintf(f, "%s%s", i ? "," : "", one ? one : "null");
+		free(one);
+	}
+	fprintf(f, "],\"changed\":%zu,\"failed\":%zu}\n", changed, failed);
+	return write_text(r->result, f, &text, &len, e);
 }
 
 /* A path given before chdir to the list's directory, as seen from there. */
@@ -412,84 +394,71 @@ static int absolute(const char **path, char **owned, pf_err *e)
 	return 0;
 }
 
-/* refresh's own flags; the others go to every package. Returns the index
+/* refresh's own flags; pgofetch's go to every package. Returns the index
  * of the first PKG, or -1. */
 static int parse_flags(refresh *r, int argc, char **argv, bool *help, pf_err *e)
 {
 	int i = 1;
-	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		char *w = argv[i], *eq = strchr(w, '=');
-		if (strcmp(w, "--") == 0)
-			return i + 1;
-		if (flag_is(w, "h") || flag_is(w, "help")) {
-			*help = true;
-			return i;
-		}
+	for (; i < argc && argv[i][0] == '-' && argv[i][1] && strcmp(argv[i], "--") != 0; i++) {
+		char *w = argv[i], *eq = strchr(w, '='), *end;
 		const char **own = flag_is(w, "list") ? &r->list : flag_is(w, "out") ? &r->out :
-				   flag_is(w, "diff") ? &r->diff : NULL;
-		const char *jobs = NULL;
+				   flag_is(w, "diff") ? &r->diff : NULL, *jobs = NULL;
+		if ((*help = flag_is(w, "h") || flag_is(w, "help")))
+			return i;
+		int takes = own || flag_is(w, "j") ? !eq : pf_cli_flag_words(w);
+		if (takes < 0)
+			return pf_fail(e, PF_EXIT_USAGE, "flag provided but not defined: %s", w);
+		if (takes && i + 1 >= argc)
+			return pf_fail(e, PF_EXIT_USAGE, "flag needs an argument: %s", w);
 		if (own || flag_is(w, "j")) {
-			if (!eq && i + 1 >= argc)
-				return pf_fail(e, PF_EXIT_USAGE, "flag needs an argument: %s", w);
 			*(own ? own : &jobs) = eq ? eq + 1 : argv[++i];
 		} else {
-			int takes = pf_cli_flag_words(w);
-			if (takes < 0)
-				return pf_fail(e, PF_EXIT_USAGE, "flag provided but not defined: %s", w);
-			if (takes && i + 1 >= argc)
-				return pf_fail(e, PF_EXIT_USAGE, "flag needs an argument: %s", w);
 			r->fwd[r->nfwd++] = w;
 			if (takes)
 				r->fwd[r->nfwd++] = argv[++i];
 		}
-		char *end = NULL;
-		if (jobs && ((r->jobs = strtol(jobs, &end, 10)) < 1 || r->jobs > MAX_JOBS || *end || !*jobs))
+		if (jobs && (!*jobs || (r->jobs = strtol(jobs, &end, 10)) < 1 || r->jobs > MAX_JOBS || *end))
 			return pf_fail(e, PF_EXIT_USAGE, "invalid value \"%s\" for flag -j: want 1 to %d", jobs, MAX_JOBS);
 		if (own && !**own)
 			return pf_fail(e, PF_EXIT_USAGE, "flag %s: want a path", w);
 	}
-	return i;
+	return i < argc && strcmp(argv[i], "--") == 0 ? i + 1 : i;
 }
 
-/* The run-wide flags, checked and read as a run of their own would be. */
+/* Checks refresh's pgofetch flags as a run of their own, and reads them. */
 static int parse_run_wide(refresh *r, pf_err *e)
 {
+	char *tail[] = {"-in", "-", "default.pgo"};
 	char **argv = calloc((size_t)r->nfwd + 5, sizeof *argv);
 	if (!argv)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	argv[0] = "pgofetch";
 	memcpy(argv + 1, r->fwd, (size_t)r->nfwd * sizeof *argv);
-	argv[r->nfwd + 1] = "-in";
-	argv[r->nfwd + 2] = "-";
-	argv[r->nfwd + 3] = "default.pgo";
+	memcpy(argv + 1 + r->nfwd, tail, sizeof tail);
 	int rc = pf_cli_parse(r->nfwd + 4, argv, &r->run, e);
 	free(argv);
+	r->result = r->run.result;
 	return rc;
 }
 
+/* Flags, then the list (paths on its lines are relative to it: refresh
+ * works from its directory), then the packages named. */
 static int setup(refresh *r, int argc, char **argv, bool *help, char *owned[3], pf_err *e)
 {
 	int first = parse_flags(r, argc, argv, help, e);
-	if (first < 0 || *help || parse_run_wide(r, e) != 0)
-		return -1;
-	r->result = r->run.result;
-	if (absolute(&r->out, &owned[0], e) || absolute(&r->diff, &owned[1], e) || absolute(&r->result, &owned[2], e))
+	if (first < 0 || *help || parse_run_wide(r, e) != 0 || absolute(&r->out, &owned[0], e) ||
+	    absolute(&r->diff, &owned[1], e) || absolute(&r->result, &owned[2], e))
 		return -1;
 	FILE *f = fopen(r->list, "r");
-	if (!f)
-		return pf_fail(e, PF_EXIT_USAGE, "cannot read %s: %s", r->list, strerror(errno));
-	/* Paths on a line, as the packages, are relative to the list. */
-	char *copy = strdup(r->list);
-	int rc = copy && chdir(dirname(copy)) != 0 ? pf_fail(e, PF_EXIT_USAGE, "%s: %s", r->list, strerror(errno))
-						  : copy ? read_list(r, f, e) : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	free(copy);
-	fclose(f);
-	int kept = rc == 0 ? select_packages(r, argv + first, argc - first, e) : -1;
-	if (kept < 0)
-		return -1;
-	size_t all = r->n;
-	r->n = (size_t)kept;
-	return (int)all;
+	char *dir = f ? strdup(r->list) : NULL;
+	int rc = !f ? pf_fail(e, PF_EXIT_USAGE, "cannot read %s: %s", r->list, strerror(errno))
+		 : !dir ? pf_fail(e, PF_EXIT_INTERNAL, "out of memory")
+		 : chdir(dirname(dir)) != 0 ? pf_fail(e, PF_EXIT_USAGE, "%s: %s", r->list, strerror(errno))
+					    : read_list(r, f, e);
+	free(dir);
+	if (f)
+		fclose(f);
+	return rc == 0 ? select_packages(r, argv + first, argc - first, e) : -1;
 }
 
 int pf_refresh_main(int argc, char **argv)
@@ -498,43 +467,43 @@ int pf_refresh_main(int argc, char **argv)
 	pf_err e = {0};
 	bool help = false;
 	char *owned[3] = {0};
-	int all = (r.fwd = calloc((size_t)argc, sizeof *r.fwd)) ? setup(&r, argc, argv, &help, owned, &e)
-								 : pf_fail(&e, PF_EXIT_INTERNAL, "out of memory");
+	int rc = (r.fwd = calloc((size_t)argc, sizeof *r.fwd)) ? setup(&r, argc, argv, &help, owned, &e)
+							       : pf_fail(&e, PF_EXIT_INTERNAL, "out of memory");
 	int code = PF_EXIT_OK;
 	if (help) {
 		fputs(usage, stdout);
-	} else if (all < 0) {
-		fprintf(stderr, "pgofetch refresh: %s\n", e.msg);
-		if (e.code == PF_EXIT_USAGE)
-			fputs("(pgofetch refresh -h lists the flags)\n", stderr);
+	} else if (rc != 0) {
+		fprintf(stderr, "pgofetch refresh: %s\n%s", e.msg,
+			e.code == PF_EXIT_USAGE ? "(pgofetch refresh -h lists the flags)\n" : "");
 		code = e.code;
 	} else {
 		pf_limits_bound_memory(&r.run.limits);
 		run_all(&r);
 		size_t changed = 0, failed = 0;
-		for (size_t i = 0; i < r.n; i++) {
-			changed += r.pkgs[i].res.changed;
-			failed += r.pkgs[i].e.code != 0;
-			if (r.run.fail && r.pkgs[i].e.code && code == PF_EXIT_OK)
-				code = r.pkgs[i].e.code;
+		for (size_t i = 0; i < r.nsel; i++) {
+			changed += r.sel[i]->res.changed;
+			failed += r.sel[i]->e.code != 0;
+			if (r.run.fail && r.sel[i]->e.code && code == PF_EXIT_OK)
+				code = r.sel[i]->e.code;
 		}
 		pf_err we = {0};
 		if (write_reports(&r, changed, failed, &we) != 0) {
 			fprintf(stderr, "pgofetch refresh: %s\n", we.msg);
 			code = code == PF_EXIT_OK && r.run.fail ? we.code : code;
 		}
-		r.n = (size_t)all;
 	}
 	for (size_t i = 0; i < r.n; i++) {
-		pf_cli_free(&r.pkgs[i].o);
-		pf_result_free(&r.pkgs[i].res);
-		cJSON_Delete(r.pkgs[i].json);
-		free(r.pkgs[i].report);
-		free(r.pkgs[i].argv);
-		free(r.pkgs[i].dest);
-		free(r.pkgs[i].text);
+		package *pk = &r.pkgs[i];
+		pf_cli_free(&pk->o);
+		pf_result_free(&pk->res);
+		cJSON_Delete(pk->json);
+		free(pk->report);
+		free(pk->argv);
+		free(pk->dest);
+		free(pk->text);
 	}
 	free(r.pkgs);
+	free(r.sel);
 	free(r.fwd);
 	pf_cli_free(&r.run);
 	for (int i = 0; i < 3; i++)

@@ -52,7 +52,7 @@ static size_t utf8_len(const unsigned char *p)
  * does for control characters, quotes and backslashes, and as it does,
  * each byte that is not valid UTF-8 as U+FFFD: a profile id or a file name
  * from elsewhere may hold any bytes, and a -json line must stay JSON. */
-static void put_json_escaped(FILE *f, const char *s)
+void pf_json_escaped(FILE *f, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p >= 0x80) {
@@ -98,7 +98,7 @@ static void put_text_value(FILE *f, const char *s)
 		return;
 	}
 	fputc('"', f);
-	put_json_escaped(f, s);
+	pf_json_escaped(f, s);
 	fputc('"', f);
 }
 
@@ -124,7 +124,7 @@ static void put_attr_value(const pf_log *l, const pf_attr *a)
 	case PF_A_STR:
 		if (l->json) {
 			fputc('"', l->out);
-			put_json_escaped(l->out, a->v.s ? a->v.s : "");
+			pf_json_escaped(l->out, a->v.s ? a->v.s : "");
 			fputc('"', l->out);
 		} else {
 			put_text_value(l->out, a->v.s ? a->v.s : "");
@@ -195,12 +195,12 @@ void pf_log_attrs(const pf_log *l, enum pf_level level, const char *msg,
 		fputc('{', f);
 		put_json_time(f);
 		fprintf(f, "\"level\":\"%s\",\"msg\":\"", level_name(level, true));
-		put_json_escaped(f, msg);
+		pf_json_escaped(f, msg);
 		fputc('"', f);
 		for (size_t i = l->package ? 0 : 1; i <= nattrs; i++) {
 			const pf_attr *a = i ? &attrs[i - 1] : &pkg;
 			fputs(",\"", f);
-			put_json_escaped(f, a->key);
+			pf_json_escaped(f, a->key);
 			fputs("\":", f);
 			put_attr_value(l, a);
 		}

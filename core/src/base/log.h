@@ -63,6 +63,10 @@ void pf_log_attrs(const pf_log *l, enum pf_level level, const char *msg,
 void pf_logf(const pf_log *l, enum pf_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Writes s as the body of a JSON string (no quotes), as encoding/json
+ * escapes it, each byte that is not UTF-8 as U+FFFD. */
+void pf_json_escaped(FILE *f, const char *s);
+
 /* Returns a copy of url with any user:password@ part replaced by "REDACTED@",
  * for logging; the caller frees it. NULL on OOM. */
 char *pf_redact_url(const char *url);

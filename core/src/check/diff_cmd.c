@@ -12,11 +12,10 @@
 #include "diff_cmd.h"
 #include "check_cmd.h"
 #include "duration.h"
-#include "output.h"
-#include "result.h"
+#include "log.h"
 #include "symbols.h"
 
-#include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +25,6 @@
 #define TOP 10               /* functions, then call edges, per list */
 
 enum { NONE, ENTERED, LEFT, MOVED };
-static const char *const list_names[] = {"", "entered", "left", "moved"};
 
 typedef struct {
 	const char *a, *b; /* a function (b NULL), or the call edge a -> b */
@@ -69,27 +67,17 @@ static int by_bytes(const char *x, size_t nx, const char *y, size_t ny)
 	return c ? c : (nx > ny) - (nx < ny);
 }
 
-/* Functions before edges, then by name. */
-static int by_key(const void *x, const void *y)
-{
-	const item *a = x, *b = y;
-	if (!a->b != !b->b)
-		return a->b ? 1 : -1;
-	int c = by_bytes(a->a, a->alen, b->a, b->alen);
-	return c || !a->b ? c : by_bytes(a->b, a->blen, b->b, b->blen);
-}
-
-/* By list, functions before edges, the largest key first, then by name. */
+/* By list, functions before edges, the largest key first, then by name
+ * (before classify() sets list and key: by function, then edge). */
 static int by_list(const void *x, const void *y)
 {
 	const item *a = x, *b = y;
-	if (a->list != b->list)
-		return a->list - b->list;
-	if (!a->b != !b->b)
-		return a->b ? 1 : -1;
+	if (a->list != b->list || !a->b != !b->b)
+		return a->list != b->list ? a->list - b->list : a->b ? 1 : -1;
 	if (a->key != b->key)
 		return a->key > b->key ? -1 : 1;
-	return by_key(x, y);
+	int c = by_bytes(a->a, a->alen, b->a, b->alen);
+	return c || !a->b ? c : by_bytes(a->b, a->blen, b->b, b->blen);
 }
 
 static void add_items(diff *d, int side)
@@ -111,11 +99,11 @@ static void add_items(diff *d, int side)
  * list it belongs to. */
 static void classify(diff *d)
 {
-	qsort(d->items, d->n, sizeof *d->items, by_key);
+	qsort(d->items, d->n, sizeof *d->items, by_list);
 	size_t n = 0;
 	for (size_t i = 0; i < d->n; i++) {
 		item *it = &d->items[i], *last = n ? &d->items[n - 1] : NULL;
-		if (!last || by_key(last, it) != 0) {
+		if (!last || by_list(last, it) != 0) {
 			d->items[n++] = *it;
 			continue;
 		}
@@ -193,166 +181,122 @@ typedef struct {
 	char time[32]; /* RFC 3339, or "" */
 } totals;
 
-static long type_index(const pf_profile *p, const char *type, const char *unit)
-{
-	for (size_t i = 0; i < p->nsample_types; i++)
-		if (strcmp(pf_profile_str(p, p->sample_types[i].type, NULL), type) == 0 &&
-		    strcmp(pf_profile_str(p, p->sample_types[i].unit, NULL), unit) == 0)
-			return (long)i;
-	return -1;
-}
-
-/* CPU time: the cpu/nanoseconds values, or (a -trim'd profile keeps only
- * samples/count) the counts times a cpu/nanoseconds period. */
+/* CPU time: the sum of the compiler's sample type, times the period when
+ * that counts samples (all a -trim'd profile keeps). */
 static totals totals_of(const pf_profile *p)
 {
 	totals t = {0};
-	if (!p)
-		return t;
-	long cpu = type_index(p, "cpu", "nanoseconds"), count = type_index(p, "samples", "count");
-	bool per_period = cpu < 0 && count >= 0 &&
-			  strcmp(pf_profile_str(p, p->period_type.type, NULL), "cpu") == 0 &&
-			  strcmp(pf_profile_str(p, p->period_type.unit, NULL), "nanoseconds") == 0;
-	for (size_t i = 0; i < p->nsamples && (cpu >= 0 || per_period); i++)
-		t.cpu_ns += cpu >= 0 ? p->values[p->samples[i].values + (size_t)cpu]
-				     : p->values[p->samples[i].values + (size_t)count] * p->period;
-	t.samples = (int64_t)p->nsamples;
-	t.duration_ns = p->duration_nanos;
-	time_t secs = (time_t)(p->time_nanos / 1000000000LL);
+	long vi = p ? pf_pgo_value_index(p) : -1;
+	for (size_t i = 0; vi >= 0 && i < p->nsamples; i++)
+		t.cpu_ns += p->values[p->samples[i].values + (size_t)vi];
+	if (vi >= 0 && strcmp(pf_profile_str(p, p->sample_types[vi].unit, NULL), "count") == 0)
+		t.cpu_ns *= strcmp(pf_profile_str(p, p->period_type.unit, NULL), "nanoseconds") == 0 ? p->period : 0;
+	time_t secs = p ? (time_t)(p->time_nanos / 1000000000LL) : 0;
 	struct tm tm;
 	if (secs > 0 && gmtime_r(&secs, &tm))
 		strftime(t.time, sizeof t.time, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	t.samples = p ? (int64_t)p->nsamples : 0;
+	t.duration_ns = p ? p->duration_nanos : 0;
 	return t;
 }
 
-static const char *dur(int64_t ns, char *buf, size_t n)
+static const char *dur(int64_t ns, char *buf)
 {
-	pf_duration_format(ns - ns % 1000000, buf, n);
+	pf_duration_format(ns - ns % 1000000, buf, 32);
 	return buf;
 }
 
-static void md_item(FILE *f, const diff *d, const item *it)
+/* One function or edge: a markdown table row (the header before the
+ * first), or a JSON object. */
+static void put_item(FILE *f, bool json, const diff *d, const item *it, bool first)
 {
-	if (it->b)
-		fprintf(f, "| `%.*s` → `%.*s` ", (int)it->alen, it->a, (int)it->blen, it->b);
-	else
-		fprintf(f, "| `%.*s` ", (int)it->alen, it->a);
-	fprintf(f, "| %.2f%% | %.2f%% |\n", 100 * share(d, it, 0), 100 * share(d, it, 1));
+	if (json) {
+		fprintf(f, "%s{\"%s\":\"", first ? "" : ",", it->b ? "caller" : "function");
+		pf_json_escaped(f, it->a);
+		if (it->b) {
+			fputs("\",\"callee\":\"", f);
+			pf_json_escaped(f, it->b);
+		}
+		fprintf(f, "\",\"old_share\":%.17g,\"new_share\":%.17g}", share(d, it, 0), share(d, it, 1));
+		return;
+	}
+	if (first)
+		fputs("| function or call edge | old share | new share |\n| --- | ---: | ---: |\n", f);
+	fprintf(f, "| `%.*s%s%.*s` | %.2f%% | %.2f%% |\n", (int)it->alen, it->a, it->b ? "` → `" : "",
+		(int)it->blen, it->b ? it->b : "", 100 * share(d, it, 0), 100 * share(d, it, 1));
 }
 
-/* Calls put for the first TOP functions, then the first TOP edges, of list. */
-static void each_top(const diff *d, int list, void (*put)(void *, const diff *, const item *), void *ctx)
+/* The first TOP functions, then the first TOP edges, of list; how many. */
+static size_t put_list(FILE *f, bool json, const diff *d, int list)
 {
-	size_t fns = 0, edges = 0;
+	size_t fns = 0, edges = 0, n = 0;
 	for (size_t i = 0; i < d->n; i++) {
 		const item *it = &d->items[i];
 		if (it->list == list && (it->b ? edges++ : fns++) < TOP)
-			put(ctx, d, it);
+			put_item(f, json, d, it, n++ == 0);
 	}
-}
-
-static void md_put(void *f, const diff *d, const item *it) { md_item(f, d, it); }
-
-static void md_list(FILE *f, const diff *d, int list, const char *title)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < d->n; i++)
-		n += d->items[i].list == list;
-	fprintf(f, "\n### %s\n\n", title);
-	if (n == 0) {
-		fputs("none\n", f);
-		return;
-	}
-	fputs("| function or call edge | old share | new share |\n| --- | ---: | ---: |\n", f);
-	each_top(d, list, md_put, f);
+	return n;
 }
 
 static void md_write(FILE *f, const diff *d)
 {
+	static const char *const titles[] = {"", "Entered: hot in the new profile only",
+					     "Left: hot in the old profile only",
+					     "Moved most: hot in both, largest change of share"};
 	totals t[2] = {totals_of(d->p[0]), totals_of(d->p[1])};
 	char a[32], b[32];
 	fputs("| | old | new |\n| --- | ---: | ---: |\n", f);
 	fprintf(f, "| samples | %lld | %lld |\n", (long long)t[0].samples, (long long)t[1].samples);
-	fprintf(f, "| CPU time | %s | %s |\n", dur(t[0].cpu_ns, a, sizeof a), dur(t[1].cpu_ns, b, sizeof b));
-	fprintf(f, "| profiled for | %s | %s |\n", dur(t[0].duration_ns, a, sizeof a),
-		dur(t[1].duration_ns, b, sizeof b));
+	fprintf(f, "| CPU time | %s | %s |\n", dur(t[0].cpu_ns, a), dur(t[1].cpu_ns, b));
+	fprintf(f, "| profiled for | %s | %s |\n", dur(t[0].duration_ns, a), dur(t[1].duration_ns, b));
 	fprintf(f, "| taken | %s | %s |\n", t[0].time[0] ? t[0].time : "-", t[1].time[0] ? t[1].time : "-");
 	fprintf(f, "| hot call sites | %zu of %zu | %zu of %zu |\n", d->nhot[0], d->g[0].nedges, d->nhot[1],
 		d->g[1].nedges);
 	if (d->matched >= 0)
 		fprintf(f, "\n**matched**: %.1f%% of the old profile's hot weight names functions of the new one\n",
 			100 * d->matched);
-	md_list(f, d, ENTERED, "Entered: hot in the new profile only");
-	md_list(f, d, LEFT, "Left: hot in the old profile only");
-	md_list(f, d, MOVED, "Moved most: hot in both, largest change of share");
+	for (int list = ENTERED; list <= MOVED; list++) {
+		fprintf(f, "\n### %s\n\n", titles[list]);
+		if (put_list(f, false, d, list) == 0)
+			fputs("none\n", f);
+	}
 }
 
-/* ---- JSON ---- */
-
-static cJSON *json_totals(const pf_profile *p)
+static void json_totals(FILE *f, const char *key, const pf_profile *p)
 {
 	totals t = totals_of(p);
-	cJSON *o = cJSON_CreateObject();
-	if (o && pf_json_add_int(o, "samples", t.samples) && pf_json_add_int(o, "cpu_ns", t.cpu_ns) &&
-	    pf_json_add_int(o, "duration_ns", t.duration_ns) &&
-	    (t.time[0] ? cJSON_AddStringToObject(o, "time", t.time) : cJSON_AddNullToObject(o, "time")))
-		return o;
-	cJSON_Delete(o);
-	return NULL;
+	fprintf(f, "\"%s\":{\"samples\":%lld,\"cpu_ns\":%lld,\"duration_ns\":%lld,\"time\":", key,
+		(long long)t.samples, (long long)t.cpu_ns, (long long)t.duration_ns);
+	if (t.time[0])
+		fprintf(f, "\"%s\"}", t.time);
+	else
+		fputs("null}", f);
 }
 
-static cJSON *add_name(cJSON *o, const char *key, const char *s, size_t len)
+static void json_write(FILE *f, const diff *d)
 {
-	char *name = strndup(s, len);
-	cJSON *r = name ? cJSON_AddStringToObject(o, key, name) : NULL;
-	free(name);
-	return r;
-}
-
-static void json_put(void *array, const diff *d, const item *it)
-{
-	cJSON *o = cJSON_CreateObject();
-	bool ok = o && (it->b ? add_name(o, "caller", it->a, it->alen) && add_name(o, "callee", it->b, it->blen)
-			      : add_name(o, "function", it->a, it->alen) != NULL) &&
-		  cJSON_AddNumberToObject(o, "old_share", share(d, it, 0)) &&
-		  cJSON_AddNumberToObject(o, "new_share", share(d, it, 1));
-	if (!ok || !cJSON_AddItemToArray(array, o)) {
-		cJSON_Delete(o);
-		cJSON_AddItemToArray(array, cJSON_CreateNull()); /* the print then fails below */
+	static const char *const names[] = {"", "entered", "left", "moved"};
+	fputc('{', f);
+	json_totals(f, "old", d->p[0]);
+	fputc(',', f);
+	json_totals(f, "new", d->p[1]);
+	for (int list = ENTERED; list <= MOVED; list++) {
+		fprintf(f, ",\"%s\":[", names[list]);
+		put_list(f, true, d, list);
+		fputc(']', f);
 	}
-}
-
-static int json_write(FILE *f, const diff *d)
-{
-	cJSON *root = cJSON_CreateObject();
-	bool ok = root && cJSON_AddItemToObject(root, "old", json_totals(d->p[0])) &&
-		  cJSON_AddItemToObject(root, "new", json_totals(d->p[1]));
-	for (int list = ENTERED; ok && list <= MOVED; list++) {
-		cJSON *a = cJSON_AddArrayToObject(root, list_names[list]);
-		ok = a != NULL;
-		if (ok)
-			each_top(d, list, json_put, a);
-		for (cJSON *it = a ? a->child : NULL; ok && it; it = it->next)
-			ok = !cJSON_IsNull(it);
-	}
-	ok = ok && (d->matched >= 0 ? cJSON_AddNumberToObject(root, "matched", d->matched)
-				    : cJSON_AddNullToObject(root, "matched"));
-	char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
-	if (text)
-		fprintf(f, "%s\n", text);
-	free(text);
-	cJSON_Delete(root);
-	return text ? 0 : -1;
+	if (d->matched >= 0)
+		fprintf(f, ",\"matched\":%.17g}\n", d->matched);
+	else
+		fputs(",\"matched\":null}\n", f);
 }
 
 int pf_diff_write(FILE *f, bool json, const pf_profile *old, const pf_profile *new, pf_err *e)
 {
 	diff d;
 	int rc = diff_init(&d, old, new, e);
-	if (rc == 0 && json && json_write(f, &d) != 0)
-		rc = pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	else if (rc == 0 && !json)
-		md_write(f, &d);
+	if (rc == 0)
+		(json ? json_write : md_write)(f, &d);
 	diff_free(&d);
 	return rc;
 }
@@ -370,32 +314,12 @@ static const char usage[] =
 	"  -json\n"
 	"    \tprint one JSON object: old, new, entered, left, moved, matched\n"
 	"  -o file\n"
-	"    \twrite the report to file (atomically) instead of stdout\n";
+	"    \twrite the report to file instead of stdout\n";
 
 static int usage_error(const char *what, const char *arg)
 {
 	fprintf(stderr, "pgofetch diff: %s%s\n%s", what, arg, usage);
 	return PF_EXIT_USAGE;
-}
-
-/* The report, then stdout or -o FILE. */
-static int report(bool json, const char *out, const pf_profile *old, const pf_profile *new, pf_err *e)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	if (!f)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	int rc = pf_diff_write(f, json, old, new, e);
-	if (fclose(f) != 0 && rc == 0)
-		rc = pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	bool changed;
-	if (rc == 0 && out)
-		rc = pf_write_dest(out, (const uint8_t *)text, len, NULL, 0, &changed, e);
-	else if (rc == 0)
-		fwrite(text, 1, len, stdout);
-	free(text);
-	return rc;
 }
 
 int pf_diff_main(int argc, char **argv)
@@ -415,23 +339,24 @@ int pf_diff_main(int argc, char **argv)
 		}
 		if (strcmp(name, "json") == 0 || strcmp(name, "json=true") == 0 || strcmp(name, "json=false") == 0)
 			json = strcmp(name, "json=false") != 0;
-		else if (strncmp(name, "o=", 2) == 0)
-			out = name + 2;
-		else if (strcmp(name, "o") == 0 && i + 1 < argc)
-			out = argv[++i];
+		else if (strncmp(name, "o=", 2) == 0 || (strcmp(name, "o") == 0 && i + 1 < argc))
+			out = name[1] ? name + 2 : argv[++i];
 		else
-			return usage_error(strcmp(name, "o") == 0 ? "flag needs an argument: " :
-				"flag provided but not defined: ", argv[i]);
+			return usage_error(strcmp(name, "o") == 0 ? "flag needs an argument: "
+								   : "flag provided but not defined: ", argv[i]);
 	}
-	if (argc - i != 2)
-		return usage_error("want two arguments: OLD NEW", "");
-	if (out && !*out)
-		return usage_error("-o: want a file name", "");
+	if (argc - i != 2 || (out && !*out))
+		return usage_error("want two arguments, OLD NEW, and a file name after -o", "");
 	pf_err e = {0};
 	pf_profile *old = pf_check_read_profile(argv[i], &e);
 	pf_profile *new = old ? pf_check_read_profile(argv[i + 1], &e) : NULL;
-	if (new && report(json, out, old, new, &e) != 0 && e.code == PF_EXIT_DATA)
+	FILE *f = !new ? NULL : out ? fopen(out, "w") : stdout;
+	if (new && !f)
+		pf_fail(&e, PF_EXIT_OUTPUT, "cannot write %s: %s", out, strerror(errno));
+	if (f && pf_diff_write(f, json, old, new, &e) != 0 && e.code == PF_EXIT_DATA)
 		pf_err_prefix(&e, "Go's compiler would refuse a profile");
+	if (f && f != stdout && fclose(f) != 0 && !e.code)
+		pf_fail(&e, PF_EXIT_OUTPUT, "cannot write %s: %s", out, strerror(errno));
 	pf_profile_free(old);
 	pf_profile_free(new);
 	if (e.code)

@@ -19,16 +19,14 @@
 
 /* Process-wide state, safe for refresh's threads, each writing its own
  * DEST: the temporary files being written, for the signal handler to
- * remove if pgofetch is interrupted mid-write. A slot is claimed under
- * the mutex; the handler reads only the atomic flags and the paths. What
- * stays open: a file one thread creates while another runs the handler,
- * in the microseconds before the process ends (the next run removes it
- * once it is an hour old). */
+ * remove if pgofetch is interrupted mid-write. A slot is 0 (free), 1
+ * (claimed) or 2 (its path is a file); the handler reads only those and
+ * the paths. What stays open: a file one thread creates while another runs
+ * the handler, in the microseconds before the process ends (the next run
+ * removes it once it is an hour old). */
 #define WRITERS 64 /* refresh's -j is at most this */
 static char pending[WRITERS][4200];
-static atomic_int pending_set[WRITERS];
-static bool slot_used[WRITERS];
-static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int pending_state[WRITERS];
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
 static mode_t umask_at_start; /* umask() only sets it: read once, not raced */
 static const int guarded[3] = {SIGINT, SIGTERM, SIGHUP};
@@ -36,7 +34,7 @@ static const int guarded[3] = {SIGINT, SIGTERM, SIGHUP};
 static void remove_pending_and_die(int sig)
 {
 	for (int i = 0; i < WRITERS; i++)
-		if (atomic_load(&pending_set[i]))
+		if (atomic_load(&pending_state[i]) == 2)
 			unlink(pending[i]);
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -60,23 +58,18 @@ static void setup(void)
 static int claim_slot(void)
 {
 	pthread_once(&setup_once, setup);
-	pthread_mutex_lock(&slots_mu);
-	int slot = -1;
-	for (int i = 0; slot < 0 && i < WRITERS; i++)
-		if (!slot_used[i])
-			slot_used[slot = i] = true;
-	pthread_mutex_unlock(&slots_mu);
-	return slot;
+	for (int i = 0; i < WRITERS; i++) {
+		int free_ = 0;
+		if (atomic_compare_exchange_strong(&pending_state[i], &free_, 1))
+			return i;
+	}
+	return -1;
 }
 
 static void release_slot(int slot)
 {
-	if (slot < 0)
-		return;
-	atomic_store(&pending_set[slot], 0);
-	pthread_mutex_lock(&slots_mu);
-	slot_used[slot] = false;
-	pthread_mutex_unlock(&slots_mu);
+	if (slot >= 0)
+		atomic_store(&pending_state[slot], 0);
 }
 
 /* The temporary file is ".<DEST's name>" TMP_TAG and mkstemp's six
@@ -259,7 +252,7 @@ int pf_write_dest(const char *dest, const uint8_t *data, size_t len,
 	int saved = errno;
 	if (fd >= 0 && slot >= 0) {
 		memcpy(pending[slot], tmp, sizeof tmp);
-		atomic_store(&pending_set[slot], 1);
+		atomic_store(&pending_state[slot], 2);
 	}
 	pthread_sigmask(SIG_SETMASK, &prev, NULL);
 	if (fd < 0) {

@@ -29,7 +29,7 @@ void pf_result_free(pf_result *r)
 /* An integer as JSON writes it: cJSON's numbers are doubles, printed in
  * exponent form past 15 digits (an age in nanoseconds), which integer
  * decoders (Go's into int64) refuse. */
-cJSON *pf_json_add_int(cJSON *o, const char *key, int64_t v)
+static cJSON *add_int(cJSON *o, const char *key, int64_t v)
 {
 	char num[32];
 	snprintf(num, sizeof num, "%lld", (long long)v);
@@ -53,9 +53,9 @@ void pf_result_source(pf_result *r, const char *key, const char *name, int64_t s
 	if (!r)
 		return;
 	cJSON *s = cJSON_CreateObject();
-	if (s && !(cJSON_AddStringToObject(s, key, name) && pf_json_add_int(s, "samples", samples) &&
+	if (s && !(cJSON_AddStringToObject(s, key, name) && add_int(s, "samples", samples) &&
 		   cJSON_AddNumberToObject(s, "cpu-cores", cpu_cores) &&
-		   pf_json_add_int(s, "age", age_ns))) {
+		   add_int(s, "age", age_ns))) {
 		cJSON_Delete(s);
 		s = NULL;
 	}
@@ -176,7 +176,7 @@ cJSON *pf_result_json(pf_result *r, const pf_options *o, const pf_err *failure, 
 		  cJSON_AddStringToObject(j, "dest", o->dest ? o->dest : "") &&
 		  cJSON_AddStringToObject(j, "path", path) &&
 		  cJSON_AddBoolToObject(j, "changed", r->changed && *path) &&
-		  pf_json_add_int(j, "samples", r->samples) && pf_json_add_int(j, "bytes", r->bytes);
+		  add_int(j, "samples", r->samples) && add_int(j, "bytes", r->bytes);
 	if (ok) {
 		if (!r->ids)
 			r->ids = cJSON_CreateArray();
@@ -186,7 +186,7 @@ cJSON *pf_result_json(pf_result *r, const pf_options *o, const pf_err *failure, 
 		     cJSON_AddStringToObject(j, "debug-query", r->debug_query ? r->debug_query : "") &&
 		     move_into(j, "sources", &r->sources) &&
 		     cJSON_AddStringToObject(j, "error", failure->code ? failure->msg : "") &&
-		     pf_json_add_int(j, "error-code", failure->code) && pf_json_add_int(j, "exit-code", exit_code);
+		     add_int(j, "error-code", failure->code) && add_int(j, "exit-code", exit_code);
 	}
 	if (!ok || r->oom) {
 		cJSON_Delete(j);

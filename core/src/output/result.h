@@ -52,12 +52,8 @@ void pf_result_wrote(pf_result *r, bool changed, int64_t samples, int64_t bytes,
 /* DEST is younger than -max-age: nothing fetched. */
 void pf_result_skipped(pf_result *r);
 
-/* Adds v to o as a JSON integer, exact beyond 2^53 (cJSON prints doubles
- * in exponent form past 15 digits, which Go's int64 decoding refuses). */
-struct cJSON *pf_json_add_int(struct cJSON *o, const char *key, int64_t v);
-
-/* The object -result writes; NULL when memory runs out. The records move
- * into it: once per run, as pf_result_write. */
+/* The object -result writes (NULL when memory runs out), the records
+ * moved into it: once per run, instead of pf_result_write. */
 struct cJSON *pf_result_json(pf_result *r, const pf_options *o, const pf_err *failure, int exit_code);
 
 /* Writes o->result (atomically) in o->result_format; failure is the run's
