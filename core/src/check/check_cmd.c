@@ -59,6 +59,17 @@ static int usage_error(const char *fmt, const char *arg)
 	return PF_EXIT_USAGE;
 }
 
+const char *pf_subcommand_flag(int argc, char **argv, int *i)
+{
+	if (*i >= argc || argv[*i][0] != '-' || !argv[*i][1])
+		return NULL;
+	if (strcmp(argv[*i], "--") == 0) {
+		(*i)++;
+		return NULL;
+	}
+	return argv[*i] + 1 + (argv[*i][1] == '-');
+}
+
 /* Flags as Go's flag package takes them: -x, --x, -x=v, -x v. */
 static int parse(int argc, char **argv, check_options *o)
 {
@@ -66,12 +77,7 @@ static int parse(int argc, char **argv, check_options *o)
 	o->fail_below = -1;
 	o->go = "go";
 	int i = 1;
-	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		const char *name = argv[i] + 1 + (argv[i][1] == '-');
-		if (strcmp(argv[i], "--") == 0) {
-			i++;
-			break;
-		}
+	for (const char *name; (name = pf_subcommand_flag(argc, argv, &i)); i++) {
 		const char *eq = strchr(name, '=');
 		size_t len = eq ? (size_t)(eq - name) : strlen(name);
 		const char *value = eq ? eq + 1 : NULL;

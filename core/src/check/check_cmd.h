@@ -14,6 +14,10 @@
  * PKG_OR_BINARY` (argv[0] is "check"); returns the exit code. */
 int pf_check_main(int argc, char **argv);
 
+/* The name of the flag at argv[*i] ("json", "o=x": without "-" or "--"),
+ * or NULL where the flags end (*i then past a "--"). */
+const char *pf_subcommand_flag(int argc, char **argv, int *i);
+
 /* The one profile at path (any encoding -in reads), decoded; NULL with e
  * set when it cannot be read (PF_EXIT_SOURCE) or is not one profile
  * (PF_EXIT_DATA). `pgofetch diff` reads its two profiles with it too. */

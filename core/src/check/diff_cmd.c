@@ -327,12 +327,7 @@ int pf_diff_main(int argc, char **argv)
 	bool json = false;
 	const char *out = NULL;
 	int i = 1;
-	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		const char *name = argv[i] + 1 + (argv[i][1] == '-');
-		if (strcmp(argv[i], "--") == 0) {
-			i++;
-			break;
-		}
+	for (const char *name; (name = pf_subcommand_flag(argc, argv, &i)); i++) {
 		if (strcmp(name, "h") == 0 || strcmp(name, "help") == 0) {
 			fputs(usage, stdout);
 			return PF_EXIT_OK;
