@@ -50,6 +50,8 @@ def _pgo_impl(module_ctx):
                 queries = tag.queries,
                 ins = tag.ins,
                 in_labels = in_labels(tag.ins),
+                weights = tag.weights,
+                normalize = tag.normalize,
                 profiles = tag.profiles,
                 from_ = tag.from_,
                 fetch_timeout = tag.timeout,

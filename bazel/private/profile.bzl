@@ -150,22 +150,23 @@ def _cmake_build(ctx, cmake, root, cache):
 def _is_label(s):
     return s.startswith("@") or s.startswith("//") or s.startswith(":")
 
+def _main_label(s):
+    """A label written in the main repository's WORKSPACE or MODULE.bazel, as
+    text that means the same inside this one."""
+    if s.startswith("//"):
+        return "@" + s
+    if s.startswith(":"):
+        return "@//" + s
+    return s
+
 def in_labels(ins):
     """The label entries of ins, as labels of the main repository unless they
     name one: the macro and the module extension pass them as in_labels, a
     label attribute, so that Bazel tracks the files (a change refetches)."""
-    labels = []
-    for s in ins:
-        if s.startswith("//"):
-            labels.append("@" + s)
-        elif s.startswith(":"):
-            labels.append("@//" + s)
-        elif s.startswith("@"):
-            labels.append(s)
-    return labels
+    return [_main_label(s) for s in ins if _is_label(s)]
 
 def _in_sources(ctx):
-    """The -in SOURCE arguments, in the order of ins."""
+    """The -in sources as pgofetch sees them, in the order of ins."""
     tracked = ctx.attr.in_labels
     labels = [s for s in ctx.attr.ins if _is_label(s)]
     if tracked and len(tracked) != len(labels):
@@ -184,6 +185,30 @@ def _in_sources(ctx):
             fail(("%s: ins entry %r is neither a URL, an absolute path nor a label " +
                   "(write a file of the main repository as \"//pkg:file\")") % (_what(ctx), s))
     return out
+
+# ---------------------------------------------------------------------------
+# Weights: pgofetch's -weight W sets the weight of the -in sources after it,
+# and QUERY arguments take the one in force after the last flag.
+
+def _source_args(ctx, ins):
+    """-in (and, with weights, -weight) arguments, and the -weight that the
+    queries take (an empty list without weights): weights go to pgofetch as
+    written, which names a bad one in its usage error."""
+    weights = ctx.attr.weights
+    for key in weights:
+        if key not in ctx.attr.ins and key not in ctx.attr.queries:
+            fail("%s: weights key %r is neither an entry of ins nor of queries" % (_what(ctx), key))
+    args = []
+    for entry, source in zip(ctx.attr.ins, ins):
+        if weights:
+            args.append("-weight=" + weights.get(entry, "1"))
+        args += ["-in", source]
+    query_weights = {weights.get(q, "1"): True for q in ctx.attr.queries}
+    if len(query_weights) > 1:
+        fail("%s: weights gives queries different weights; pgofetch merges all queries at one weight" % _what(ctx))
+    if weights and query_weights:
+        args.append("-weight=" + query_weights.keys()[0])
+    return args
 
 # ---------------------------------------------------------------------------
 # Keys.
@@ -238,19 +263,19 @@ def _identity(ctx, noinline_file):
     names)."""
     env = ctx.os.environ
     noinline = ctx.attr.noinline_funcs + ["file"] + ([ctx.read(noinline_file)] if noinline_file else [])
-    return "\n".join(["queries"] + ctx.attr.queries + ["ins"] + ctx.attr.ins + ["noinline"] + noinline + [
+    weights = ["%s=%s" % (k, v) for k, v in sorted(ctx.attr.weights.items())]
+    return "\n".join(["queries"] + ctx.attr.queries + ["ins"] + ctx.attr.ins + ["noinline"] + noinline + ["weights"] + weights + [
+        "normalize=%s" % ctx.attr.normalize,
         "api_url=" + ctx.attr.api_url,
         "DD_SITE=" + env.get("DD_SITE", ""),
         "PGOFETCH_API_URL=" + env.get("PGOFETCH_API_URL", ""),
     ]) + "\n"
 
-def _fetch(ctx, tool, ins, noinline_file, last):
-    """Runs pgofetch into last; returns (ok, one line on failure, log)."""
+def _run_args(ctx):
+    """The arguments that apply to the whole run."""
     attr = ctx.attr
     args = [
-        tool,
         "-fail",  # the rule decides about failing open, from the exit code
-        "-profiles=%d" % attr.profiles,
         "-from=" + attr.from_,  # durations go to pgofetch as given: it
         "-timeout=" + attr.fetch_timeout,  # names a bad one in its usage error
     ]
@@ -260,12 +285,18 @@ def _fetch(ctx, tool, ins, noinline_file, last):
         args.append("-trim=false")
     if attr.api_url:
         args.append("-api-url=" + attr.api_url)
+    return args
+
+def _fetch(ctx, tool, ins, noinline_file, last):
+    """Runs pgofetch into last; returns (ok, one line on failure, log)."""
+    attr = ctx.attr
+    args = [tool] + _run_args(ctx) + ["-profiles=%d" % attr.profiles]
     args += ["-noinline-func=" + re for re in attr.noinline_funcs]
     if noinline_file:
         args.append("-noinline-file=%s" % noinline_file)
-    for s in ins:
-        args += ["-in", s]
-    args += attr.queries + [str(last)]
+    if attr.normalize:
+        args.append("-normalize")
+    args += _source_args(ctx, ins) + attr.queries + [str(last)]
 
     what = ", ".join(["%d Datadog quer%s" % (len(attr.queries), "y" if len(attr.queries) == 1 else "ies")] +
                      (["%d -in source%s" % (len(attr.ins), "" if len(attr.ins) == 1 else "s")] if attr.ins else []))
@@ -389,6 +420,15 @@ PROFILE_ATTRS = {
         allow_files = True,
         doc = "Set by pgofetch_profile and the module extension: the label entries of ins.",
     ),
+    "weights": attr.string_dict(
+        doc = "Each source's weight (pgofetch -weight), by its entry of ins or queries, e.g. " +
+              "{\"//profiles:bench.pprof\": \"0.2\"}; a number as a string, 0 or more; unlisted " +
+              "sources weigh 1, and all queries take one weight.",
+    ),
+    "normalize": attr.bool(
+        default = False,
+        doc = "Scale each source to the same total before its weight (pgofetch -normalize).",
+    ),
     "profiles": attr.int(default = 5, doc = "Datadog: profiles per query (-profiles)."),
     "from_": attr.string(
         default = "72h",
@@ -434,8 +474,9 @@ _pgofetch_profile = repository_rule(
 def pgofetch_profile(name, timeout = None, **kwargs):
     """Declares @<name>, a repository holding a Go CPU profile fetched by pgofetch.
 
-    Attributes: see PROFILE_ATTRS (queries, ins, profiles, from_, timeout,
-    fail, fallback, trim, noinline_funcs, noinline_file, api_url, pgofetch).
+    Attributes: see PROFILE_ATTRS (queries, ins, weights, normalize, profiles,
+    from_, timeout, fail, fallback, trim, noinline_funcs, noinline_file,
+    api_url, pgofetch).
     """
     if timeout != None:
         kwargs["fetch_timeout"] = timeout
