@@ -259,9 +259,14 @@ func TestBazelRepositoryRule(t *testing.T) {
 	copyFile(t, grpc, filepath.Join(ws, "profiles", "grpc.pprof"), 0o644)
 	wsFile := filepath.Join(ws, "WORKSPACE")
 	text := string(readFile(t, wsFile))
+	bench := filepath.Join(ws, "profiles", "bench.pprof")
+	if err := os.WriteFile(bench, fakedd.SyntheticCPUProfile(5, 1, 20*time.Second), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for k, v := range map[string]string{
 		"# @@README_WORKSPACE@@": readmeWorkspace(t, repo, tmp),
 		"@@PPROF_URL@@":          pprofSrv.URL + "/debug/pprof/profile?seconds=1",
+		"# @@README_WEIGHTS@@":   renameRepo(t, readmeSnippet(t, "weights"), "server_pgo", "weighted_pgo"),
 	} {
 		if !strings.Contains(text, k) {
 			t.Fatalf("%s lacks %s", wsFile, k)
@@ -619,6 +624,34 @@ func TestBazelRepositoryRule(t *testing.T) {
 		}
 	})
 
+	step("weights and normalize are pgofetch's -weight and -normalize", func(t *testing.T) {
+		b.mustRun("build", "@weighted_pgo//:default.pgo")
+		got := readFile(t, b.repoFile(ob, "weighted_pgo", "default.pgo"))
+		// The oracle: pgofetch run by hand on the same sources (the same
+		// paths, as its comments name them) and the same fake API.
+		byHand := func(args ...string) []byte {
+			t.Helper()
+			dest := filepath.Join(t.TempDir(), "default.pgo")
+			cmd := exec.Command(pgofetch, append(append([]string{"-fail"}, args...), "service:server env:prod", dest)...)
+			cmd.Env = append(os.Environ(), "DD_API_KEY="+apiKey, "DD_APP_KEY="+appKey,
+				"PGOFETCH_API_URL="+dd.URL(), "SSL_CERT_FILE="+caFile)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("pgofetch %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+			return readFile(t, dest)
+		}
+		if want := byHand("-normalize", "-weight", "0.2", "-in", bench, "-weight", "1"); !bytes.Equal(got, want) {
+			t.Errorf("@weighted_pgo//:default.pgo (%d bytes) differs from pgofetch -normalize -weight 0.2 -in bench.pprof -weight 1 QUERY (%d bytes)", len(got), len(want))
+		}
+		if bytes.Equal(got, byHand("-in", bench)) {
+			t.Error("@weighted_pgo//:default.pgo equals the unweighted merge: the weights changed nothing")
+		}
+		out, ok := b.run("build", "@bad_weight_pgo//:default.pgo")
+		if ok || !strings.Contains(out, `pgofetch rejected its arguments: pgofetch: invalid value "heavy" for flag -weight`) {
+			t.Errorf("weight \"heavy\": want the fetch to fail with pgofetch's usage error naming it, ok=%v:\n%s", ok, out)
+		}
+	})
+
 	step("rules_go's go tool preprofile takes what the rule writes", func(t *testing.T) {
 		// rules_go since #4684 runs `go tool preprofile -i PROFILE -o OUT`
 		// on pgoprofile (Go ≥ 1.23): the trimmed, the full and the empty
@@ -727,6 +760,17 @@ func oneWarning(t *testing.T, out, repo, want string) {
 	if n != 1 || !strings.Contains(lines, "WARNING") || !strings.Contains(lines, want) {
 		t.Errorf("want one warning line about @%s saying %q, got %d:\n%s\nall output:\n%s", repo, want, n, lines, out)
 	}
+}
+
+// renameRepo is a README snippet declaring the repository from instead
+// under the name to, so that it can sit beside the WORKSPACE snippet's.
+func renameRepo(t *testing.T, snippet, from, to string) string {
+	t.Helper()
+	decl := fmt.Sprintf("name = %q,", from)
+	if strings.Count(snippet, decl) != 1 {
+		t.Fatalf("want one %s in the snippet:\n%s", decl, snippet)
+	}
+	return strings.Replace(snippet, decl, fmt.Sprintf("name = %q,", to), 1)
 }
 
 // readmeWorkspace is bazel/README.md's WORKSPACE snippet, its http_archive
