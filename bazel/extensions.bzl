@@ -16,7 +16,7 @@ then, in the go_binary, `pgoprofile = "@foo_pgo//:default.pgo",  # keep`
 Every pgo.profile tag takes the attributes of pgofetch_profile.
 """
 
-load("//bazel/private:profile.bzl", "TAG_ATTRS", "in_labels", "pgofetch_profile_rule")
+load("//bazel/private:profile.bzl", "TAG_ATTRS", "go_label", "in_labels", "pgofetch_profile_rule")
 
 _profile_tag = tag_class(
     attrs = dict(
@@ -61,6 +61,8 @@ def _pgo_impl(module_ctx):
                 noinline_file = tag.noinline_file,
                 fallback = tag.fallback,
                 api_url = tag.api_url,
+                go = tag.go,
+                go_label = go_label(tag.go),
                 pgofetch = tag.pgofetch,
             )
 

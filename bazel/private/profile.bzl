@@ -165,6 +165,10 @@ def in_labels(ins):
     label attribute, so that Bazel tracks the files (a change refetches)."""
     return [_main_label(s) for s in ins if _is_label(s)]
 
+def go_label(go):
+    """The go attribute as a label for go_label, or None when it is a path."""
+    return _main_label(go) if go and _is_label(go) else None
+
 def _in_sources(ctx):
     """The -in sources as pgofetch sees them, in the order of ins."""
     tracked = ctx.attr.in_labels
@@ -185,6 +189,18 @@ def _in_sources(ctx):
             fail(("%s: ins entry %r is neither a URL, an absolute path nor a label " +
                   "(write a file of the main repository as \"//pkg:file\")") % (_what(ctx), s))
     return out
+
+def _go_arg(ctx):
+    """pgofetch's -go argument: the go that will build, for -trim's guard."""
+    go = ctx.attr.go
+    if not go:
+        return []
+    if _is_label(go):
+        # Through the label attribute when there is one, as for ins.
+        return ["-go=%s" % ctx.path(ctx.attr.go_label or Label(go_label(go)))]
+    if not go.startswith("/"):
+        fail("%s: go %r is neither an absolute path nor a label" % (_what(ctx), go))
+    return ["-go=" + go]
 
 # ---------------------------------------------------------------------------
 # Weights: pgofetch's -weight W sets the weight of the -in sources after it,
@@ -271,7 +287,7 @@ def _identity(ctx, noinline_file):
         "PGOFETCH_API_URL=" + env.get("PGOFETCH_API_URL", ""),
     ]) + "\n"
 
-def _run_args(ctx):
+def _run_args(ctx, go):
     """The arguments that apply to the whole run."""
     attr = ctx.attr
     args = [
@@ -285,12 +301,12 @@ def _run_args(ctx):
         args.append("-trim=false")
     if attr.api_url:
         args.append("-api-url=" + attr.api_url)
-    return args
+    return args + go
 
-def _fetch(ctx, tool, ins, noinline_file, last):
+def _fetch(ctx, tool, go, ins, noinline_file, last):
     """Runs pgofetch into last; returns (ok, one line on failure, log)."""
     attr = ctx.attr
-    args = [tool] + _run_args(ctx) + ["-profiles=%d" % attr.profiles]
+    args = [tool] + _run_args(ctx, go) + ["-profiles=%d" % attr.profiles]
     args += ["-noinline-func=" + re for re in attr.noinline_funcs]
     if noinline_file:
         args.append("-noinline-file=%s" % noinline_file)
@@ -333,6 +349,7 @@ def _pgofetch_profile_impl(ctx):
     fallback = ctx.path(attr.fallback) if attr.fallback else None
     noinline_file = ctx.path(attr.noinline_file) if attr.noinline_file else None
     ins = _in_sources(ctx)
+    go = _go_arg(ctx)
 
     cache = _cache_dir(ctx)
     if cache and not _mkdir(ctx, cache):
@@ -355,7 +372,7 @@ def _pgofetch_profile_impl(ctx):
     tool, origin, failure = _find_pgofetch(ctx, tool_attr, root, cache)
     log = "pgofetch: %s (%s)\n" % (tool, origin) if tool else "pgofetch: none: %s\n" % failure
     if tool:
-        ok, failure, fetch_log = _fetch(ctx, tool, ins, noinline_file, last)
+        ok, failure, fetch_log = _fetch(ctx, tool, go, ins, noinline_file, last)
         log += fetch_log
 
     if not failure:
@@ -458,6 +475,15 @@ PROFILE_ATTRS = {
               "changing it refetches.",
     ),
     "api_url": attr.string(doc = "Datadog API base URL (-api-url); default https://app.$DD_SITE."),
+    "go": attr.string(
+        doc = "The go that will build (pgofetch -go): an absolute path or a label such as " +
+              "\"@go_sdk//:bin/go\"; when it is newer than the Go versions -trim is proven for, the " +
+              "full profile is written. Default: pgofetch's, go on PATH.",
+    ),
+    "go_label": attr.label(
+        allow_single_file = True,
+        doc = "Set by pgofetch_profile and the module extension: go when it is a label.",
+    ),
     "pgofetch": attr.label(
         allow_single_file = True,
         doc = "The pgofetch binary; default: pgofetch on PATH, else built by pgofetch's CMake build.",
@@ -476,12 +502,14 @@ def pgofetch_profile(name, timeout = None, **kwargs):
 
     Attributes: see PROFILE_ATTRS (queries, ins, weights, normalize, profiles,
     from_, timeout, fail, fallback, trim, noinline_funcs, noinline_file,
-    api_url, pgofetch).
+    api_url, go, pgofetch).
     """
     if timeout != None:
         kwargs["fetch_timeout"] = timeout
     if "in_labels" not in kwargs:
         kwargs["in_labels"] = in_labels(kwargs.get("ins", []))
+    if "go_label" not in kwargs:
+        kwargs["go_label"] = go_label(kwargs.get("go", ""))
     _pgofetch_profile(name = name, **kwargs)
 
 pgofetch_profile_rule = _pgofetch_profile
@@ -491,3 +519,4 @@ pgofetch_profile_rule = _pgofetch_profile
 TAG_ATTRS = dict(PROFILE_ATTRS)
 TAG_ATTRS["timeout"] = TAG_ATTRS.pop("fetch_timeout")
 TAG_ATTRS.pop("in_labels")
+TAG_ATTRS.pop("go_label")
