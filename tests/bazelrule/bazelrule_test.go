@@ -259,6 +259,9 @@ func TestBazelRepositoryRule(t *testing.T) {
 	copyFile(t, grpc, filepath.Join(ws, "profiles", "grpc.pprof"), 0o644)
 	wsFile := filepath.Join(ws, "WORKSPACE")
 	text := string(readFile(t, wsFile))
+	// A go newer than any Go -trim is proven for.
+	writeFile(t, filepath.Join(ws, "tools", "go"), "#!/bin/sh\necho "+newGo+"\n")
+	os.Chmod(filepath.Join(ws, "tools", "go"), 0o755)
 	bench := filepath.Join(ws, "profiles", "bench.pprof")
 	if err := os.WriteFile(bench, fakedd.SyntheticCPUProfile(5, 1, 20*time.Second), 0o644); err != nil {
 		t.Fatal(err)
@@ -267,6 +270,7 @@ func TestBazelRepositoryRule(t *testing.T) {
 		"# @@README_WORKSPACE@@": readmeWorkspace(t, repo, tmp),
 		"@@PPROF_URL@@":          pprofSrv.URL + "/debug/pprof/profile?seconds=1",
 		"# @@README_WEIGHTS@@":   renameRepo(t, readmeSnippet(t, "weights"), "server_pgo", "weighted_pgo"),
+		"# @@README_GO@@":        readmeGo(t),
 	} {
 		if !strings.Contains(text, k) {
 			t.Fatalf("%s lacks %s", wsFile, k)
@@ -624,12 +628,15 @@ func TestBazelRepositoryRule(t *testing.T) {
 		}
 	})
 
+	// byHand runs pgofetch by hand on README's query and the fake API.
+	var byHand func(args ...string) []byte
+
 	step("weights and normalize are pgofetch's -weight and -normalize", func(t *testing.T) {
 		b.mustRun("build", "@weighted_pgo//:default.pgo")
 		got := readFile(t, b.repoFile(ob, "weighted_pgo", "default.pgo"))
 		// The oracle: pgofetch run by hand on the same sources (the same
 		// paths, as its comments name them) and the same fake API.
-		byHand := func(args ...string) []byte {
+		byHand = func(args ...string) []byte {
 			t.Helper()
 			dest := filepath.Join(t.TempDir(), "default.pgo")
 			cmd := exec.Command(pgofetch, append(append([]string{"-fail"}, args...), "service:server env:prod", dest)...)
@@ -649,6 +656,21 @@ func TestBazelRepositoryRule(t *testing.T) {
 		out, ok := b.run("build", "@bad_weight_pgo//:default.pgo")
 		if ok || !strings.Contains(out, `pgofetch rejected its arguments: pgofetch: invalid value "heavy" for flag -weight`) {
 			t.Errorf("weight \"heavy\": want the fetch to fail with pgofetch's usage error naming it, ok=%v:\n%s", ok, out)
+		}
+	})
+
+	step("go names the go that builds: a newer one gets the full profile", func(t *testing.T) {
+		b.mustRun("build", "@newgo_pgo//:default.pgo")
+		got := readFile(t, b.repoFile(ob, "newgo_pgo", "default.pgo"))
+		if !bytes.Equal(got, byHand("-trim=false")) {
+			t.Errorf("@newgo_pgo//:default.pgo (%d bytes) is not what pgofetch -trim=false writes", len(got))
+		}
+		if bytes.Equal(got, byHand()) {
+			t.Error("@newgo_pgo//:default.pgo equals the trimmed profile made for the installed go: go was not used")
+		}
+		log := string(readFile(t, b.repoFile(ob, "newgo_pgo", "fetch.log")))
+		if lines := testenv.GrepLines(log, "writing the full profile"); !strings.Contains(lines, newGo) {
+			t.Errorf("fetch.log does not say why the full profile was written (for %s):\n%s", newGo, log)
 		}
 	})
 
@@ -760,6 +782,20 @@ func oneWarning(t *testing.T, out, repo, want string) {
 	if n != 1 || !strings.Contains(lines, "WARNING") || !strings.Contains(lines, want) {
 		t.Errorf("want one warning line about @%s saying %q, got %d:\n%s\nall output:\n%s", repo, want, n, lines, out)
 	}
+}
+
+// newGo is the fake go's GOVERSION, newer than any -trim is proven for.
+const newGo = "go1.99"
+
+// readmeGo is bazel/README.md's go snippet as @newgo_pgo, its go the fake
+// //tools:go.
+func readmeGo(t *testing.T) string {
+	t.Helper()
+	snippet := renameRepo(t, readmeSnippet(t, "go"), "server_pgo", "newgo_pgo")
+	if !strings.Contains(snippet, `go = "@go_sdk//:bin/go",`) {
+		t.Fatalf("README's go snippet names no @go_sdk//:bin/go:\n%s", snippet)
+	}
+	return strings.Replace(snippet, `"@go_sdk//:bin/go"`, `"//tools:go"`, 1)
 }
 
 // renameRepo is a README snippet declaring the repository from instead
