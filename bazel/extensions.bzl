@@ -47,6 +47,8 @@ def _pgo_impl(module_ctx):
                 root_names.append(tag.name)
             pgofetch_profile_rule(
                 name = tag.name,
+                mode = tag.mode,
+                profile = tag.profile,
                 queries = tag.queries,
                 ins = tag.ins,
                 in_labels = in_labels(tag.ins),
