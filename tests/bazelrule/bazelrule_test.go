@@ -493,16 +493,15 @@ func TestBazelRepositoryRule(t *testing.T) {
 	})
 
 	step("update copies the profile into the source tree", func(t *testing.T) {
-		dir := filepath.Join(ws, "committed")
-		os.MkdirAll(dir, 0o755)
-		out := b.mustRun("run", "@server_pgo//:update", "--", "committed")
+		dir := filepath.Join(ws, "cmd", "server")
+		out := b.mustRun("run", "@server_pgo//:update", "--", "cmd/server")
 		dest := filepath.Join(dir, "default.pgo")
 		if !bytes.Equal(readFile(t, dest), readFile(t, serverProfile)) {
-			t.Fatalf("committed/default.pgo differs from @server_pgo//:default.pgo:\n%s", out)
+			t.Fatalf("cmd/server/default.pgo differs from @server_pgo//:default.pgo:\n%s", out)
 		}
 		old := time.Now().Add(-time.Hour).Truncate(time.Second)
 		os.Chtimes(dest, old, old)
-		out = b.mustRun("run", "@server_pgo//:update", "--", "committed/default.pgo")
+		out = b.mustRun("run", "@server_pgo//:update", "--", "cmd/server/default.pgo")
 		if !strings.Contains(out, "unchanged") || !mtime(t, dest).Equal(old) {
 			t.Errorf("an unchanged profile was rewritten (mtime %v, want %v):\n%s", mtime(t, dest), old, out)
 		}
@@ -541,9 +540,9 @@ func TestBazelRepositoryRule(t *testing.T) {
 			t.Errorf("batch built without PGO does not run: %v\n%s", err, res)
 		}
 		// update refuses to replace a committed profile with an empty one.
-		dest := filepath.Join(ws, "committed", "default.pgo")
+		dest := filepath.Join(ws, "cmd", "server", "default.pgo")
 		before := readFile(t, dest)
-		out, ok := b.run("run", "@first_pgo//:update", "--", "committed")
+		out, ok := b.run("run", "@first_pgo//:update", "--", "cmd/server")
 		if ok || !strings.Contains(out, "empty") || !bytes.Equal(readFile(t, dest), before) {
 			t.Errorf("update with an empty profile: ok=%v, committed file kept=%v\n%s", ok, bytes.Equal(readFile(t, dest), before), out)
 		}
@@ -722,6 +721,57 @@ func TestBazelRepositoryRule(t *testing.T) {
 		}
 	})
 
+	step("committed mode takes the checked-in profile and runs nothing", func(t *testing.T) {
+		// README's committed snippet in place of its WORKSPACE snippet's
+		// declaration: no BUILD file changes. No pgofetch on PATH (the
+		// step above left it so), no keys, and the API down: nothing may
+		// be needed.
+		if b.env["PATH"] != basePath {
+			t.Fatal("Bazel's PATH is not the test's, which has no pgofetch")
+		}
+		delete(b.env, "PGOFETCH_KEYS_FILE")
+		dd.SetOutage(true)
+		defer dd.SetOutage(false)
+		before, hits := len(dd.Requests()), pprofHits.Load()
+		fetchDecl := readmeDecl(t, "WORKSPACE")
+		substitute(t, wsFile, map[string]string{fetchDecl: readmeDecl(t, "committed")})
+
+		committed := filepath.Join(ws, "cmd", "server", "default.pgo")
+		out := b.mustRun("build", "//:batch")
+		if !bytes.Equal(readFile(t, serverProfile), readFile(t, committed)) {
+			t.Error("@server_pgo//:default.pgo is not cmd/server/default.pgo, byte for byte")
+		}
+		if lines := testenv.GrepLines(out, `pgofetch_profile(name = "server_pgo")`); lines != "" {
+			t.Errorf("committed mode printed about @server_pgo:\n%s", lines)
+		}
+		if log := string(readFile(t, b.repoFile(ob, "server_pgo", "fetch.log"))); !strings.Contains(log, "pgofetch was not run") {
+			t.Errorf("fetch.log does not say pgofetch was not run:\n%s", log)
+		}
+		if got := goBuildPGO(t, batch); got != "default.pgo" {
+			t.Errorf("go version -m: -pgo=%q, want default.pgo", got)
+		}
+
+		// A newly committed profile rebuilds the binary with it.
+		binTime := mtime(t, batch)
+		copyFile(t, grpc, committed, 0o644)
+		b.mustRun("build", "//:batch")
+		if !bytes.Equal(readFile(t, serverProfile), readFile(t, grpc)) {
+			t.Error("after a new profile was committed, @server_pgo//:default.pgo is not it")
+		}
+		if mtime(t, batch).Equal(binTime) {
+			t.Error("batch was not rebuilt after a new profile was committed")
+		}
+		if n := len(dd.Requests()); n != before || pprofHits.Load() != hits {
+			t.Errorf("committed mode made %d Datadog and %d pprof requests, want none", n-before, pprofHits.Load()-hits)
+		}
+
+		out, ok := b.run("build", "@bad_mode_pgo//:default.pgo")
+		lines := testenv.GrepLines(out, `mode "comitted" is neither "fetch" nor "committed"`)
+		if ok || lines == "" {
+			t.Errorf("mode = \"comitted\": want the fetch to fail with one line naming it, ok=%v:\n%s", ok, out)
+		}
+	})
+
 	// Whatever happened above: no key anywhere Bazel or the rule wrote, or
 	// Bazel printed.
 	t.Run("the keys appear nowhere", func(t *testing.T) {
@@ -782,6 +832,17 @@ func oneWarning(t *testing.T, out, repo, want string) {
 	if n != 1 || !strings.Contains(lines, "WARNING") || !strings.Contains(lines, want) {
 		t.Errorf("want one warning line about @%s saying %q, got %d:\n%s\nall output:\n%s", repo, want, n, lines, out)
 	}
+}
+
+// readmeDecl is the pgofetch_profile(...) declaration of a README snippet.
+func readmeDecl(t *testing.T, snippet string) string {
+	t.Helper()
+	code := readmeSnippet(t, snippet)
+	decl := regexp.MustCompile(`(?ms)^pgofetch_profile\(\n.*?^\)\n`).FindString(code)
+	if decl == "" {
+		t.Fatalf("README's %s snippet has no pgofetch_profile(...):\n%s", snippet, code)
+	}
+	return decl
 }
 
 // newGo is the fake go's GOVERSION, newer than any -trim is proven for.
