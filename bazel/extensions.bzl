@@ -16,7 +16,7 @@ then, in the go_binary, `pgoprofile = "@foo_pgo//:default.pgo",  # keep`
 Every pgo.profile tag takes the attributes of pgofetch_profile.
 """
 
-load("//bazel/private:profile.bzl", "TAG_ATTRS", "go_label", "in_labels", "pgofetch_profile_rule")
+load("//bazel/private:profile.bzl", "TAG_ATTRS", "go_label", "in_labels", "list_profile", "pgofetch_profile_rule")
 
 _profile_tag = tag_class(
     attrs = dict(
@@ -49,6 +49,9 @@ def _pgo_impl(module_ctx):
                 name = tag.name,
                 mode = tag.mode,
                 profile = tag.profile,
+                list = tag.list,
+                package = tag.package,
+                list_profile = list_profile(tag.list, tag.package),
                 queries = tag.queries,
                 ins = tag.ins,
                 in_labels = in_labels(tag.ins),

@@ -273,12 +273,16 @@ def _key_runner(ctx):
 
 # ---------------------------------------------------------------------------
 
-def _identity(ctx, noinline_file):
+def _identity(ctx, noinline_file, list_line):
     """What the profile is of: a last good profile of anything else is not
     used (changing the queries in an outage gives no profile, not the old
     service's; changing the no-inline list gives none that inlines what it
-    names)."""
+    names). With a list, the package's line says it."""
     env = ctx.os.environ
+    if ctx.attr.list:
+        return "\n".join(["list", list_line, "api_url=" + ctx.attr.api_url,
+                          "DD_SITE=" + env.get("DD_SITE", ""),
+                          "PGOFETCH_API_URL=" + env.get("PGOFETCH_API_URL", "")]) + "\n"
     noinline = ctx.attr.noinline_funcs + ["file"] + ([ctx.read(noinline_file)] if noinline_file else [])
     weights = ["%s=%s" % (k, v) for k, v in sorted(ctx.attr.weights.items())]
     return "\n".join(["queries"] + ctx.attr.queries + ["ins"] + ctx.attr.ins + ["noinline"] + noinline + ["weights"] + weights + [
@@ -304,21 +308,32 @@ def _run_args(ctx, go):
         args.append("-api-url=" + attr.api_url)
     return args + go
 
-def _fetch(ctx, tool, go, ins, noinline_file, last):
-    """Runs pgofetch into last; returns (ok, one line on failure, log)."""
+def _single_args(ctx, go, ins, noinline_file, last):
+    """pgofetch's arguments for the sources of the attributes, and what they
+    fetch (for the progress line)."""
     attr = ctx.attr
-    args = [tool] + _run_args(ctx, go) + ["-profiles=%d" % attr.profiles]
+    args = _run_args(ctx, go) + ["-profiles=%d" % attr.profiles]
     args += ["-noinline-func=" + re for re in attr.noinline_funcs]
     if noinline_file:
         args.append("-noinline-file=%s" % noinline_file)
     if attr.normalize:
         args.append("-normalize")
     args += _source_args(ctx, ins) + attr.queries + [str(last)]
-
     what = ", ".join(["%d Datadog quer%s" % (len(attr.queries), "y" if len(attr.queries) == 1 else "ies")] +
                      (["%d -in source%s" % (len(attr.ins), "" if len(attr.ins) == 1 else "s")] if attr.ins else []))
+    return args, what
+
+def _list_args(ctx, go, list_file, out):
+    """pgofetch refresh's arguments for the package's line of the list: it
+    writes out/PACKAGE/default.pgo."""
+    args = ["refresh"] + _run_args(ctx, go) + ["-list", str(list_file), "-out", str(out), ctx.attr.package]
+    return args, "%s of %s" % (ctx.attr.package, ctx.attr.list)
+
+def _fetch(ctx, tool, args, what, keys, last):
+    """Runs pgofetch into last; returns (ok, one line on failure, log)."""
     ctx.report_progress("Fetching Go CPU profiles with pgofetch (%s)" % what)
-    runner, keys_from = _key_runner(ctx) if attr.queries else ([], "not needed")
+    runner, keys_from = _key_runner(ctx) if keys else ([], "not needed")
+    args = [tool] + args
 
     # pgofetch writes last only when the fetch succeeds, atomically: a failed
     # fetch leaves the last good profile as it was.
@@ -327,9 +342,10 @@ def _fetch(ctx, tool, go, ins, noinline_file, last):
     if res.return_code == 2:
         fail("%s: pgofetch rejected its arguments: %s" % (_what(ctx), _first_line(res.stderr, ["pgofetch:"])))
     if res.return_code != 0:
-        why = _first_line(res.stderr, ["ERR "])
-        if why.startswith("ERR "):
-            why = why[len("ERR "):]
+        why = _first_line(res.stderr, ["ERR ", ": failed: "])
+        for prefix in ["ERR ", "pgofetch: %s: failed: " % ctx.attr.package]:
+            if why.startswith(prefix):
+                why = why[len(prefix):]
         if res.return_code == 7 and not runner:  # pgofetch's exit code for keys
             why += "; name a keys file with PGOFETCH_KEYS_FILE"
         return False, "fetch failed (pgofetch exit code %d: %s)" % (res.return_code, why), log
@@ -337,28 +353,84 @@ def _fetch(ctx, tool, go, ins, noinline_file, last):
         return False, "pgofetch exited 0 but wrote no profile", log
     return True, None, log
 
+# ---------------------------------------------------------------------------
+# The list file (pgofetch.list): one main package a line, its directory
+# first, then pgofetch's arguments for it. The rule reads only the first
+# word; pgofetch refresh reads the rest.
+
+# What a line of the list holds instead of the rule's attributes.
+_LINE_ATTRS = ["queries", "ins", "weights", "normalize", "noinline_funcs", "noinline_file"]
+
+def _check_list_attrs(ctx):
+    attr = ctx.attr
+    if bool(attr.list) != bool(attr.package):
+        fail("%s: list and package go together: the list file and the package's directory in it" % _what(ctx))
+    if attr.list:
+        for name in _LINE_ATTRS:
+            if getattr(attr, name):
+                fail("%s: with list, %s goes on the package's line of %s, not in the rule" % (_what(ctx), name, attr.list))
+
+def _list_line(text, package):
+    """The list's line for package (its first word), trimmed, or ""."""
+    for line in text.splitlines():
+        words = [w for w in line.replace("\t", " ").split(" ") if w]
+        if words and words[0] == package:
+            return line.strip()
+    return ""
+
+def list_profile(list_label, package):
+    """The label of package's default.pgo beside the list (a list label
+    string or Label): the macro and the module extension pass it as
+    list_profile, so that Bazel tracks the committed file."""
+    if not list_label or not package:
+        return None
+    if type(list_label) == "Label":
+        repo = "@@" + list_label.workspace_name if list_label.workspace_name else "@"
+        pkg = list_label.package
+    else:
+        head = _main_label(list_label).partition(":")[0]
+        repo, _, pkg = head.partition("//")
+    return "%s//%s:default.pgo" % (repo, "/".join([p for p in [pkg, package.strip("/")] if p]))
+
 _MODES = ["fetch", "committed"]
 
 def _committed(ctx):
     """mode = "committed": default.pgo is the checked-in profile, and
     pgofetch never runs (no keys, no network, no pgofetch needed)."""
-    if not ctx.attr.profile:
-        fail("%s: mode = \"committed\" needs profile, the checked-in default.pgo (e.g. \"//cmd/server:default.pgo\")" % _what(ctx))
-
-    # Through the label attribute: Bazel tracks the file, so committing a
-    # new one fetches (copies) it again and rebuilds what uses it.
-    _copy(ctx, ctx.path(ctx.attr.profile), ctx.path("default.pgo"))
-    _write_repo(ctx, "mode: committed: default.pgo is %s; pgofetch was not run\n" % ctx.attr.profile, None, "mode = \"committed\" runs no pgofetch")
+    attr = ctx.attr
+    if not attr.profile and not attr.list:
+        fail("%s: mode = \"committed\" needs profile, the checked-in default.pgo (e.g. \"//cmd/server:default.pgo\"), or list and package" % _what(ctx))
+    dest = ctx.path("default.pgo")
+    if attr.profile:
+        src = ctx.path(attr.profile)
+    else:
+        # Beside the list: the label fails on a missing file, so the path
+        # is looked at first.
+        src = ctx.path("%s/%s/default.pgo" % (ctx.path(attr.list).dirname, attr.package))
+        if src.exists:
+            src = ctx.path(attr.list_profile or Label(list_profile(attr.list, attr.package)))
+    if src.exists:
+        # Through the label attribute: Bazel tracks the file, so committing
+        # a new one fetches (copies) it again and rebuilds what uses it.
+        _copy(ctx, src, dest)
+        log = "mode: committed: default.pgo is %s; pgofetch was not run\n" % src
+    else:
+        ctx.file("default.pgo", "", executable = False)
+        log = "mode: committed: no %s: empty default.pgo, Go builds without PGO\n" % src
+        _warn(ctx, ("no committed profile %s: Go builds without PGO; once one is committed, " +
+                    "`bazel sync --only=%s` takes it") % (src, attr.name))
+    _write_repo(ctx, log, None, "mode = \"committed\" runs no pgofetch")
 
 def _pgofetch_profile_impl(ctx):
     attr = ctx.attr
     if attr.mode not in _MODES:
         fail("%s: mode %r is neither \"fetch\" nor \"committed\"" % (_what(ctx), attr.mode))
+    _check_list_attrs(ctx)
     if attr.mode == "committed":
         _committed(ctx)
         return
-    if not attr.queries and not attr.ins:
-        fail("%s: set queries (Datadog profile queries) or ins (profile files or pprof URLs), or both" % _what(ctx))
+    if not attr.queries and not attr.ins and not attr.list:
+        fail("%s: set queries (Datadog profile queries) or ins (profile files or pprof URLs), or both; or list and package" % _what(ctx))
 
     # Every label is resolved first: Bazel restarts the rule when one is not
     # fetched yet, and what ran before a restart (pgofetch, a warning) would
@@ -370,6 +442,10 @@ def _pgofetch_profile_impl(ctx):
     ins = _in_sources(ctx)
     go = _go_arg(ctx)
 
+    # The list is read as a watched input: a change refetches.
+    list_file = ctx.path(attr.list) if attr.list else None
+    list_line = _list_line(ctx.read(list_file), attr.package) if list_file else None
+
     cache = _cache_dir(ctx)
     if cache and not _mkdir(ctx, cache):
         cache = None
@@ -378,10 +454,15 @@ def _pgofetch_profile_impl(ctx):
     # The last good profile, and what it is of (a repository rule writes
     # only inside its repository with ctx.file, so the key is copied out).
     last = ctx.path("_last.pgo")
-    if cache:
+    out = cache.get_child("out") if cache else ctx.path("_out")
+    if list_file:
+        # pgofetch refresh -out writes OUT/PACKAGE/default.pgo.
+        last = ctx.path("%s/%s/default.pgo" % (out, attr.package))
+    elif cache:
         last = cache.get_child("last.pgo")
+    if cache:
         key = cache.get_child("last.key")
-        identity = _identity(ctx, noinline_file)
+        identity = _identity(ctx, noinline_file, list_line)
         if last.exists and (not key.exists or ctx.read(key) != identity):
             ctx.execute(["rm", "-f", str(last)])
         ctx.file("_last.key", identity, executable = False)
@@ -391,7 +472,12 @@ def _pgofetch_profile_impl(ctx):
     tool, origin, failure = _find_pgofetch(ctx, tool_attr, root, cache)
     log = "pgofetch: %s (%s)\n" % (tool, origin) if tool else "pgofetch: none: %s\n" % failure
     if tool:
-        ok, failure, fetch_log = _fetch(ctx, tool, go, ins, noinline_file, last)
+        if list_file:
+            # Its lines may hold queries: keys as for queries.
+            args, what = _list_args(ctx, go, list_file, out)
+        else:
+            args, what = _single_args(ctx, go, ins, noinline_file, last)
+        ok, failure, fetch_log = _fetch(ctx, tool, args, what, attr.queries or list_file, last)
         log += fetch_log
 
     if not failure:
@@ -454,6 +540,18 @@ PROFILE_ATTRS = {
         default = "fetch",
         doc = "\"fetch\": run pgofetch at fetch time; \"committed\": never run it, default.pgo is " +
               "the checked-in profile.",
+    ),
+    "list": attr.label(
+        allow_single_file = True,
+        doc = "pgofetch's list file (pgofetch.list): with package, the rule runs " +
+              "`pgofetch refresh -list LIST PACKAGE` for that package's line; tracked: a change refetches.",
+    ),
+    "package": attr.string(
+        doc = "The package's directory as the list's line names it, e.g. \"cmd/server\".",
+    ),
+    "list_profile": attr.label(
+        allow_single_file = True,
+        doc = "Set by pgofetch_profile and the module extension: PACKAGE/default.pgo beside the list.",
     ),
     "profile": attr.label(
         allow_single_file = True,
@@ -535,9 +633,9 @@ _pgofetch_profile = repository_rule(
 def pgofetch_profile(name, timeout = None, **kwargs):
     """Declares @<name>, a repository holding a Go CPU profile fetched by pgofetch.
 
-    Attributes: see PROFILE_ATTRS (mode, profile, queries, ins, weights, normalize, profiles,
-    from_, timeout, fail, fallback, trim, noinline_funcs, noinline_file,
-    api_url, go, pgofetch).
+    Attributes: see PROFILE_ATTRS (mode, profile, list, package, queries,
+    ins, weights, normalize, profiles, from_, timeout, fail, fallback, trim,
+    noinline_funcs, noinline_file, api_url, go, pgofetch).
     """
     if timeout != None:
         kwargs["fetch_timeout"] = timeout
@@ -545,6 +643,8 @@ def pgofetch_profile(name, timeout = None, **kwargs):
         kwargs["in_labels"] = in_labels(kwargs.get("ins", []))
     if "go_label" not in kwargs:
         kwargs["go_label"] = go_label(kwargs.get("go", ""))
+    if "list_profile" not in kwargs:
+        kwargs["list_profile"] = list_profile(kwargs.get("list"), kwargs.get("package"))
     _pgofetch_profile(name = name, **kwargs)
 
 pgofetch_profile_rule = _pgofetch_profile
@@ -555,3 +655,4 @@ TAG_ATTRS = dict(PROFILE_ATTRS)
 TAG_ATTRS["timeout"] = TAG_ATTRS.pop("fetch_timeout")
 TAG_ATTRS.pop("in_labels")
 TAG_ATTRS.pop("go_label")
+TAG_ATTRS.pop("list_profile")
