@@ -259,6 +259,8 @@ func TestBazelRepositoryRule(t *testing.T) {
 	copyFile(t, grpc, filepath.Join(ws, "profiles", "grpc.pprof"), 0o644)
 	wsFile := filepath.Join(ws, "WORKSPACE")
 	text := string(readFile(t, wsFile))
+	listFile := filepath.Join(ws, "pgofetch.list")
+	writeFile(t, listFile, readmeSnippet(t, "pgofetch.list"))
 	// A go newer than any Go -trim is proven for.
 	writeFile(t, filepath.Join(ws, "tools", "go"), "#!/bin/sh\necho "+newGo+"\n")
 	os.Chmod(filepath.Join(ws, "tools", "go"), 0o755)
@@ -271,6 +273,7 @@ func TestBazelRepositoryRule(t *testing.T) {
 		"@@PPROF_URL@@":          pprofSrv.URL + "/debug/pprof/profile?seconds=1",
 		"# @@README_WEIGHTS@@":   renameRepo(t, readmeSnippet(t, "weights"), "server_pgo", "weighted_pgo"),
 		"# @@README_GO@@":        readmeGo(t),
+		"# @@README_LIST@@":      renameRepo(t, readmeSnippet(t, "list"), "server_pgo", "list_pgo"),
 	} {
 		if !strings.Contains(text, k) {
 			t.Fatalf("%s lacks %s", wsFile, k)
@@ -673,6 +676,45 @@ func TestBazelRepositoryRule(t *testing.T) {
 		}
 	})
 
+	step("list and package fetch the package's line of pgofetch.list", func(t *testing.T) {
+		listProfile := b.repoFile(ob, "list_pgo", "default.pgo")
+		before := gopgoRequests(t, dd)
+		b.mustRun("build", "@list_pgo//:default.pgo")
+		if n := gopgoRequests(t, dd); n != before+1 {
+			t.Errorf("@list_pgo sent %d gopgo requests, want 1 (cmd/server's query, not cmd/worker's)", n-before)
+		}
+		if got := readFile(t, listProfile); !bytes.Equal(got, byHand()) {
+			t.Errorf("@list_pgo//:default.pgo (%d bytes) is not what pgofetch does by hand with cmd/server's query\n%s",
+				len(got), readFile(t, b.repoFile(ob, "list_pgo", "fetch.log")))
+		}
+		// The list is a watched input: editing the line fetches again.
+		text := string(readFile(t, listFile))
+		line := "cmd/server  'service:server env:prod'"
+		if !strings.Contains(text, line+"\n") {
+			t.Fatalf("README's pgofetch.list has no line %q:\n%s", line, text)
+		}
+		writeFile(t, listFile, strings.Replace(text, line, line+" -profiles 1", 1))
+		defer writeFile(t, listFile, text)
+		before = gopgoRequests(t, dd)
+		b.mustRun("build", "@list_pgo//:default.pgo")
+		if n := gopgoRequests(t, dd); n != before+1 {
+			t.Errorf("editing pgofetch.list made %d gopgo requests, want 1", n-before)
+		}
+		if got := readFile(t, listProfile); !bytes.Equal(got, byHand("-profiles", "1")) {
+			t.Errorf("@list_pgo//:default.pgo after the edit is not what pgofetch -profiles 1 does by hand")
+		}
+		// An outage keeps the line's last good profile.
+		good := readFile(t, listProfile)
+		dd.SetOutage(true)
+		defer dd.SetOutage(false)
+		b.env["PGOFETCH_REFRESH"] = "8"
+		out := b.mustRun("build", "@list_pgo//:default.pgo")
+		if !bytes.Equal(readFile(t, listProfile), good) {
+			t.Error("@list_pgo//:default.pgo changed in an outage")
+		}
+		oneWarning(t, out, "list_pgo", "(pgofetch exit code 3: ")
+	})
+
 	step("rules_go's go tool preprofile takes what the rule writes", func(t *testing.T) {
 		// rules_go since #4684 runs `go tool preprofile -i PROFILE -o OUT`
 		// on pgoprofile (Go ≥ 1.23): the trimmed, the full and the empty
@@ -764,6 +806,17 @@ func TestBazelRepositoryRule(t *testing.T) {
 		if n := len(dd.Requests()); n != before || pprofHits.Load() != hits {
 			t.Errorf("committed mode made %d Datadog and %d pprof requests, want none", n-before, pprofHits.Load()-hits)
 		}
+
+		// The list's package names the committed file too.
+		b.mustRun("build", "@list_committed_pgo//:default.pgo")
+		if !bytes.Equal(readFile(t, b.repoFile(ob, "list_committed_pgo", "default.pgo")), readFile(t, grpc)) {
+			t.Error("@list_committed_pgo//:default.pgo is not cmd/server/default.pgo beside pgofetch.list")
+		}
+		out = b.mustRun("build", "@list_missing_pgo//:default.pgo")
+		if data := readFile(t, b.repoFile(ob, "list_missing_pgo", "default.pgo")); len(data) != 0 {
+			t.Errorf("@list_missing_pgo//:default.pgo has %d bytes with no cmd/worker/default.pgo committed, want none", len(data))
+		}
+		oneWarning(t, out, "list_missing_pgo", "no committed profile")
 
 		out, ok := b.run("build", "@bad_mode_pgo//:default.pgo")
 		lines := testenv.GrepLines(out, `mode "comitted" is neither "fetch" nor "committed"`)
