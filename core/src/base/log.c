@@ -3,7 +3,6 @@
 #include "duration.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,16 +213,6 @@ void pf_log_attrs(const pf_log *l, enum pf_level level, const char *msg,
 		fputc('\n', f);
 	}
 	fflush(f);
-}
-
-void pf_logf(const pf_log *l, enum pf_level level, const char *fmt, ...)
-{
-	char line[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	pf_log_attrs(l, level, line, NULL, 0);
 }
 
 char *pf_redact_url(const char *url)

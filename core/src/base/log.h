@@ -57,10 +57,6 @@ void pf_log_attrs(const pf_log *l, enum pf_level level, const char *msg,
 #define pf_info(l, msg, ...) pf_log_attrs((l), PF_INFO, (msg), PF_ATTRS_(__VA_ARGS__))
 #define pf_warn(l, msg, ...) pf_log_attrs((l), PF_WARN, (msg), PF_ATTRS_(__VA_ARGS__))
 
-/* A message built with printf formatting, without attributes. */
-void pf_logf(const pf_log *l, enum pf_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* Returns a copy of url with any user:password@ part replaced by "REDACTED@",
  * for logging; the caller frees it. NULL on OOM. */
 char *pf_redact_url(const char *url);

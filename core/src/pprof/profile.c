@@ -220,13 +220,6 @@ void pf_profile_free(pf_profile *p)
 	free(p);
 }
 
-void pf_profile_drop_string_labels(pf_profile *p)
-{
-	for (size_t i = 0; i < p->nsamples; i++)
-		p->samples[i].nlabels = 0;
-	p->nlabels = 0;
-}
-
 int pf_profile_add_comment(pf_profile *p, const char *comment, pf_err *e)
 {
 	uint32_t id;
