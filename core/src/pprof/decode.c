@@ -52,19 +52,18 @@ typedef struct {
 enum { WT_VARINT = 0, WT_FIXED64 = 1, WT_BYTES = 2, WT_FIXED32 = 5 };
 
 /* id -> index of mappings, functions or locations: a direct table for the
- * small ids profiles normally use (as pprof does), a hash for the others. */
+ * small ids profiles normally use (as pprof does), a set for the others. */
 typedef struct {
 	uint32_t *dense; /* dense[id] = index + 1, for id < ndense */
 	size_t ndense;
-	pf_htab sparse;
-	const unsigned char *items; /* the entity array; each starts with its uint64 id */
-	size_t stride;
+	pf_keyset sparse; /* of sparse_id */
 	const char *what;
 } idmap;
 
-_Static_assert(offsetof(pf_mapping, id) == 0, "id first");
-_Static_assert(offsetof(pf_function, id) == 0, "id first");
-_Static_assert(offsetof(pf_location, id) == 0, "id first");
+typedef struct {
+	uint64_t id;
+	uint64_t idx;
+} sparse_id;
 
 typedef struct {
 	int64_t type, unit;
@@ -313,28 +312,9 @@ static int add_string(dec *d, const field *f)
 	return 0;
 }
 
-static uint64_t id_at(const idmap *m, uint32_t idx)
+static int idmap_init(dec *d, idmap *m, size_t n, const char *what)
 {
-	uint64_t id;
-	memcpy(&id, m->items + (size_t)idx * m->stride, sizeof id);
-	return id;
-}
-
-typedef struct {
-	const idmap *m;
-	uint64_t id;
-} id_probe;
-
-static bool id_probe_eq(const void *ctx, uint32_t idx)
-{
-	const id_probe *q = ctx;
-	return id_at(q->m, idx) == q->id;
-}
-
-static int idmap_init(dec *d, idmap *m, const void *items, size_t stride, size_t n, const char *what)
-{
-	m->items = items;
-	m->stride = stride;
+	m->sparse = (pf_keyset){.size = sizeof(sparse_id), .key_size = sizeof(uint64_t)};
 	m->what = what;
 	m->ndense = n + 1; /* pprof's postDecode indexes ids up to len(list) directly */
 	m->dense = calloc(m->ndense, sizeof *m->dense);
@@ -344,13 +324,13 @@ static int idmap_init(dec *d, idmap *m, const void *items, size_t stride, size_t
 static void idmap_free(idmap *m)
 {
 	free(m->dense);
-	pf_htab_free(&m->sparse);
+	pf_keyset_free(&m->sparse);
 }
 
 static uint32_t idmap_get_sparse(const idmap *m, uint64_t id)
 {
-	id_probe q = {m, id};
-	return pf_htab_find(&m->sparse, pf_hash_add(0, id), id_probe_eq, &q);
+	uint32_t i = pf_keyset_find(&m->sparse, &id);
+	return i == PF_HTAB_NONE ? PF_NONE : (uint32_t)((const sparse_id *)m->sparse.v)[i].idx;
 }
 
 static inline uint32_t idmap_get(const idmap *m, uint64_t id)
@@ -360,10 +340,9 @@ static inline uint32_t idmap_get(const idmap *m, uint64_t id)
 	return idmap_get_sparse(m, id);
 }
 
-/* Registers entity idx (already stored in the items array) under its id. */
-static int idmap_add(dec *d, idmap *m, uint32_t idx, size_t at)
+/* Registers entity idx under its id. */
+static int idmap_add(dec *d, idmap *m, uint64_t id, uint32_t idx, size_t at)
 {
-	uint64_t id = id_at(m, idx);
 	if (id == 0)
 		return pf_fail(d->e, PF_EXIT_DATA, "%s at byte %zu has the reserved id 0", m->what, at);
 	if (idmap_get(m, id) != PF_NONE)
@@ -372,9 +351,8 @@ static int idmap_add(dec *d, idmap *m, uint32_t idx, size_t at)
 		m->dense[id] = idx + 1;
 		return 0;
 	}
-	id_probe q = {m, id};
 	uint32_t got;
-	return pf_htab_intern(&m->sparse, pf_hash_add(0, id), id_probe_eq, &q, idx, &got) < 0 ? oom(d) : 0;
+	return pf_keyset_add(&m->sparse, &(sparse_id){id, idx}, &got) < 0 ? oom(d) : 0;
 }
 
 /* ---- pass 1: header, sample types, string table, counts ---- */
@@ -519,7 +497,7 @@ static int decode_mapping(dec *d, span s, size_t at)
 		return -1;
 	pf_profile *p = d->p;
 	p->mappings[p->nmappings] = m;
-	if (idmap_add(d, &d->mappings, (uint32_t)p->nmappings, at) != 0)
+	if (idmap_add(d, &d->mappings, m.id, (uint32_t)p->nmappings, at) != 0)
 		return -1;
 	p->nmappings++;
 	return 0;
@@ -548,7 +526,7 @@ static int decode_function(dec *d, span s, size_t at)
 		return -1;
 	pf_profile *p = d->p;
 	p->functions[p->nfunctions] = fn;
-	if (idmap_add(d, &d->functions, (uint32_t)p->nfunctions, at) != 0)
+	if (idmap_add(d, &d->functions, fn.id, (uint32_t)p->nfunctions, at) != 0)
 		return -1;
 	p->nfunctions++;
 	return 0;
@@ -627,7 +605,7 @@ static int decode_location(dec *d, span s, size_t at)
 	if (resolve_lines(d, &loc, at) != 0)
 		return -1;
 	p->locations[p->nlocations] = loc;
-	if (idmap_add(d, &d->locations, (uint32_t)p->nlocations, at) != 0)
+	if (idmap_add(d, &d->locations, loc.id, (uint32_t)p->nlocations, at) != 0)
 		return -1;
 	p->nlocations++;
 	return 0;
@@ -851,9 +829,9 @@ static int alloc_entities(dec *d)
 	    pf_vec_reserve((void **)&p->functions, &p->cap_functions, d->nfunction_msgs, sizeof *p->functions) != 0 ||
 	    pf_vec_reserve((void **)&p->locations, &p->cap_locations, d->nlocation_msgs, sizeof *p->locations) != 0)
 		return oom(d);
-	if (idmap_init(d, &d->mappings, p->mappings, sizeof *p->mappings, d->nmapping_msgs, "mapping") != 0 ||
-	    idmap_init(d, &d->functions, p->functions, sizeof *p->functions, d->nfunction_msgs, "function") != 0 ||
-	    idmap_init(d, &d->locations, p->locations, sizeof *p->locations, d->nlocation_msgs, "location") != 0)
+	if (idmap_init(d, &d->mappings, d->nmapping_msgs, "mapping") != 0 ||
+	    idmap_init(d, &d->functions, d->nfunction_msgs, "function") != 0 ||
+	    idmap_init(d, &d->locations, d->nlocation_msgs, "location") != 0)
 		return -1;
 	return 0;
 }
