@@ -1,8 +1,10 @@
 /* buf.c: growable byte buffer. */
 #include "buf.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int pf_buf_reserve(pf_buf *b, size_t extra)
 {
@@ -35,6 +37,22 @@ int pf_buf_append(pf_buf *b, const void *p, size_t n)
 int pf_buf_putc(pf_buf *b, uint8_t c)
 {
 	return pf_buf_append(b, &c, 1);
+}
+
+int pf_buf_read_fd(pf_buf *b, int fd, size_t max)
+{
+	for (;;) {
+		if (b->len > max || pf_buf_reserve(b, 1 << 16) != 0) {
+			errno = b->len > max ? EFBIG : ENOMEM;
+			return -1;
+		}
+		ssize_t n = read(fd, b->data + b->len, b->cap - b->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (int)n;
+		b->len += (size_t)n;
+	}
 }
 
 void pf_buf_free(pf_buf *b)
