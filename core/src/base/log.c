@@ -148,25 +148,13 @@ static void put_attr_value(const pf_log *l, const pf_attr *a)
 	}
 }
 
-static const char *level_name(enum pf_level level, bool json)
-{
-	switch (level) {
-	case PF_DEBUG: return json ? "DEBUG" : "DBG";
-	case PF_INFO: return json ? "INFO" : "INF";
-	case PF_WARN: return json ? "WARN" : "WRN";
-	default: return json ? "ERROR" : "ERR";
-	}
-}
-
-static const char *level_color(enum pf_level level)
-{
-	switch (level) {
-	case PF_DEBUG: return "\033[2m";
-	case PF_INFO: return "\033[92m";
-	case PF_WARN: return "\033[93m";
-	default: return "\033[91m";
-	}
-}
+/* Each level's JSON name, text name and colour, by (level + 4) / 4. */
+static const char *const levels[4][3] = {
+	{"DEBUG", "DBG", "\033[2m"},
+	{"INFO", "INF", "\033[92m"},
+	{"WARN", "WRN", "\033[93m"},
+	{"ERROR", "ERR", "\033[91m"},
+};
 
 static void put_json_time(FILE *f)
 {
@@ -185,10 +173,11 @@ void pf_log_attrs(const pf_log *l, enum pf_level level, const char *msg,
 	if (level < PF_INFO && !l->verbose)
 		return;
 	FILE *f = l->out;
+	const char *const *lv = levels[(level + 4) / 4];
 	if (l->json) {
 		fputc('{', f);
 		put_json_time(f);
-		fprintf(f, "\"level\":\"%s\",\"msg\":\"", level_name(level, true));
+		fprintf(f, "\"level\":\"%s\",\"msg\":\"", lv[0]);
 		put_json_escaped(f, msg);
 		fputc('"', f);
 		for (size_t i = 0; i < nattrs; i++) {
@@ -200,9 +189,9 @@ void pf_log_attrs(const pf_log *l, enum pf_level level, const char *msg,
 		fputs("}\n", f);
 	} else {
 		if (l->color)
-			fprintf(f, "%s%s\033[0m %s", level_color(level), level_name(level, false), msg);
+			fprintf(f, "%s%s\033[0m %s", lv[2], lv[1], msg);
 		else
-			fprintf(f, "%s %s", level_name(level, false), msg);
+			fprintf(f, "%s %s", lv[1], msg);
 		for (size_t i = 0; i < nattrs; i++) {
 			if (l->color)
 				fprintf(f, " \033[2m%s=\033[0m", attrs[i].key);

@@ -50,10 +50,8 @@ typedef struct {
 	uint32_t *loc_nodes; /* each location's nodes, in line order */
 	size_t *loc_first;   /* location i's nodes: loc_nodes[loc_first[i] .. loc_first[i+1]) */
 	/* One sample's seen nodes and edges (NewGraph's seenNode, seenEdge). */
-	uint32_t *seen;
+	gedge *seen;
 	size_t nseen, cap_seen;
-	gedge *seen_edges;
-	size_t nseen_edges, cap_seen_edges;
 } graph;
 
 static const char no_type_msg[] = "profile does not contain a sample index with value/type "
@@ -136,55 +134,38 @@ static int add_to_edge(graph *g, uint32_t src, uint32_t dst, uint64_t w)
 	return 0;
 }
 
-/* Marks n seen in this sample; returns whether it already was. -1 on OOM. */
-static int see_node(graph *g, uint32_t n)
+/* Marks node a (b == PF_NONE) or the edge a -> b seen in this sample;
+ * returns whether it already was. -1 on OOM. */
+static int see(graph *g, uint32_t a, uint32_t b)
 {
 	for (size_t i = 0; i < g->nseen; i++)
-		if (g->seen[i] == n)
+		if (g->seen[i].src == a && g->seen[i].dst == b)
 			return 1;
 	if (pf_vec_reserve((void **)&g->seen, &g->cap_seen, g->nseen + 1, sizeof *g->seen) != 0)
 		return oom(g);
-	g->seen[g->nseen++] = n;
-	return 0;
-}
-
-static bool edge_seen(const graph *g, uint32_t src, uint32_t dst)
-{
-	for (size_t i = 0; i < g->nseen_edges; i++)
-		if (g->seen_edges[i].src == src && g->seen_edges[i].dst == dst)
-			return true;
-	return false;
-}
-
-static int see_edge(graph *g, uint32_t src, uint32_t dst)
-{
-	if (pf_vec_reserve((void **)&g->seen_edges, &g->cap_seen_edges, g->nseen_edges + 1,
-			   sizeof *g->seen_edges) != 0)
-		return oom(g);
-	g->seen_edges[g->nseen_edges++] = (gedge){src, dst, 0};
+	g->seen[g->nseen++] = (gedge){a, b, 0};
 	return 0;
 }
 
 /* One step of NewGraph's walk: node n after parent (PF_NONE at the start). */
 static int walk_node(graph *g, uint32_t n, uint32_t parent, uint64_t w)
 {
-	int saw = see_node(g, n);
+	int saw = see(g, n, PF_NONE);
 	if (saw < 0)
 		return -1;
 	if (!saw)
 		g->nodes[n].cum += w;
-	if ((!saw || !edge_seen(g, parent, n)) && parent != PF_NONE && n != parent) {
-		if (see_edge(g, parent, n) != 0 || add_to_edge(g, parent, n, w) != 0)
-			return -1;
-	}
-	return 0;
+	if (parent == PF_NONE || n == parent)
+		return 0;
+	int seen = see(g, parent, n);
+	return seen < 0 || (!seen && add_to_edge(g, parent, n, w) != 0) ? -1 : 0;
 }
 
 /* NewGraph's loop over one sample. */
 static int add_sample(graph *g, const pf_sample *s, uint64_t w)
 {
 	const pf_profile *p = g->p;
-	g->nseen = g->nseen_edges = 0;
+	g->nseen = 0;
 	uint32_t parent = PF_NONE;
 	/* "Count only the last two frames as a call edge." */
 	for (long i = s->nlocs < 2 ? (long)s->nlocs - 1 : 1; i >= 0; i--) {
@@ -304,7 +285,6 @@ static void graph_free(graph *g)
 	free(g->loc_nodes);
 	free(g->loc_first);
 	free(g->seen);
-	free(g->seen_edges);
 }
 
 static int compute(graph *g, size_t vi, pf_pgo_edges *out)
