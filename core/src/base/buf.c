@@ -2,6 +2,8 @@
 #include "buf.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,6 +39,21 @@ int pf_buf_append(pf_buf *b, const void *p, size_t n)
 int pf_buf_putc(pf_buf *b, uint8_t c)
 {
 	return pf_buf_append(b, &c, 1);
+}
+
+char *pf_strf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (s) {
+		va_start(ap, fmt);
+		vsnprintf(s, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	return s;
 }
 
 int pf_buf_read_fd(pf_buf *b, int fd, size_t max)

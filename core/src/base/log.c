@@ -1,5 +1,6 @@
 /* log.c: log lines in datadog-pgo's text form or slog's JSON form. */
 #include "log.h"
+#include "buf.h"
 #include "duration.h"
 
 #include <math.h>
@@ -215,11 +216,5 @@ char *pf_redact_url(const char *url)
 			at = p;
 	if (!at)
 		return strdup(url);
-	size_t pre = (size_t)(start - url);
-	size_t n = pre + strlen("REDACTED") + strlen(at) + 1;
-	char *out = malloc(n);
-	if (!out)
-		return NULL;
-	snprintf(out, n, "%.*sREDACTED%s", (int)pre, url, at);
-	return out;
+	return pf_strf("%.*sREDACTED%s", (int)(start - url), url, at);
 }

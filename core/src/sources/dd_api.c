@@ -127,13 +127,9 @@ char *pf_dd_base_url(const char *api_url, const char *api_url_name, const char *
 			site);
 		return NULL;
 	}
-	size_t n = strlen(site) + sizeof "https://app.";
-	char *out = malloc(n);
-	if (!out) {
+	char *out = pf_strf("https://app.%s", site);
+	if (!out)
 		pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-		return NULL;
-	}
-	snprintf(out, n, "https://app.%s", site);
 	return out;
 }
 
@@ -146,11 +142,7 @@ char *pf_dd_query_text(const char *query)
 	size_t n = strlen(query);
 	while (n > 0 && isspace((unsigned char)query[n - 1]))
 		n--;
-	size_t size = n + sizeof " runtime:go";
-	char *out = malloc(size);
-	if (out)
-		snprintf(out, size, "%.*s runtime:go", (int)n, query);
-	return out;
+	return pf_strf("%.*s runtime:go", (int)n, query);
 }
 
 void pf_dd_format_time(time_t t, char out[32])
