@@ -62,19 +62,12 @@ static const char no_start_line_msg[] =
 
 static int oom(graph *g) { return pf_fail(g->e, PF_EXIT_INTERNAL, "out of memory computing PGO edges"); }
 
-static bool str_is(const pf_profile *p, uint32_t id, const char *want)
-{
-	size_t len;
-	const char *s = pf_profile_str(p, id, &len);
-	return len == strlen(want) && memcmp(s, want, len) == 0;
-}
-
 long pf_pgo_value_index(const pf_profile *p)
 {
 	for (size_t i = 0; i < p->nsample_types; i++) {
 		const pf_value_type *vt = &p->sample_types[i];
-		if ((str_is(p, vt->type, "samples") && str_is(p, vt->unit, "count")) ||
-		    (str_is(p, vt->type, "cpu") && str_is(p, vt->unit, "nanoseconds")))
+		if ((pf_str_is(p, vt->type, "samples") && pf_str_is(p, vt->unit, "count")) ||
+		    (pf_str_is(p, vt->type, "cpu") && pf_str_is(p, vt->unit, "nanoseconds")))
 			return (long)i;
 	}
 	return -1;

@@ -234,8 +234,7 @@ size_t pf_profile_samples(const pf_profile *p) { return p->nsamples; }
 int64_t pf_profile_duration_nanos(const pf_profile *p) { return p->duration_nanos; }
 int64_t pf_profile_time_nanos(const pf_profile *p) { return p->time_nanos; }
 
-/* Whether string id is exactly the C string want (no embedded NULs). */
-static bool str_is(const pf_profile *p, uint32_t id, const char *want)
+bool pf_str_is(const pf_profile *p, uint32_t id, const char *want)
 {
 	size_t len;
 	const char *s = pf_profile_str(p, id, &len);
@@ -247,7 +246,7 @@ double pf_profile_cpu_cores(const pf_profile *p)
 	size_t idx = SIZE_MAX;
 	for (size_t i = 0; i < p->nsample_types && idx == SIZE_MAX; i++) {
 		const pf_value_type *vt = &p->sample_types[i];
-		if (str_is(p, vt->type, "cpu") && str_is(p, vt->unit, "nanoseconds"))
+		if (pf_str_is(p, vt->type, "cpu") && pf_str_is(p, vt->unit, "nanoseconds"))
 			idx = i;
 	}
 	if (idx == SIZE_MAX || p->duration_nanos == 0)
