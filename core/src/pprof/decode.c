@@ -217,14 +217,6 @@ static int get_u64(dec *d, const field *f, const char *what, uint64_t *v)
 	return 0;
 }
 
-static int get_i64(dec *d, const field *f, const char *what, int64_t *v)
-{
-	if (want_wt(d, f, WT_VARINT, what) != 0)
-		return -1;
-	*v = (int64_t)f->u64;
-	return 0;
-}
-
 static int get_bool(dec *d, const field *f, const char *what, bool *v)
 {
 	if (want_wt(d, f, WT_VARINT, what) != 0)
@@ -362,9 +354,9 @@ static int decode_raw_value_type(dec *d, span s, raw_value_type *vt)
 	field f;
 	int r;
 	while ((r = next_field(d, &s, &f)) > 0) {
-		if (f.num == 1 && get_i64(d, &f, "value type's type", &vt->type) != 0)
+		if (f.num == 1 && get_u64(d, &f, "value type's type", (uint64_t *)&vt->type) != 0)
 			return -1;
-		if (f.num == 2 && get_i64(d, &f, "value type's unit", &vt->unit) != 0)
+		if (f.num == 2 && get_u64(d, &f, "value type's unit", (uint64_t *)&vt->unit) != 0)
 			return -1;
 	}
 	return r;
@@ -411,23 +403,23 @@ static int scan_field(dec *d, const field *f)
 	case 4: return count_message(d, f, &d->nlocation_msgs, "location");
 	case 5: return count_message(d, f, &d->nfunction_msgs, "function");
 	case 6: return add_string(d, f);
-	case 7: return get_i64(d, f, "drop_frames", &d->raw_drop_frames);
-	case 8: return get_i64(d, f, "keep_frames", &d->raw_keep_frames);
+	case 7: return get_u64(d, f, "drop_frames", (uint64_t *)&d->raw_drop_frames);
+	case 8: return get_u64(d, f, "keep_frames", (uint64_t *)&d->raw_keep_frames);
 	case 9:
 		if (p->time_nanos != 0)
 			return pf_fail(d->e, PF_EXIT_DATA,
 				       "second time_nanos at byte %zu: concatenated profiles", f->at);
-		return get_i64(d, f, "time_nanos", &p->time_nanos);
-	case 10: return get_i64(d, f, "duration_nanos", &p->duration_nanos);
+		return get_u64(d, f, "time_nanos", (uint64_t *)&p->time_nanos);
+	case 10: return get_u64(d, f, "duration_nanos", (uint64_t *)&p->duration_nanos);
 	case 11:
 		if (want_wt(d, f, WT_BYTES, "period_type") != 0)
 			return -1;
 		d->raw_period_type = (raw_value_type){0, 0}; /* a later one replaces it whole */
 		return decode_raw_value_type(d, f->data, &d->raw_period_type);
-	case 12: return get_i64(d, f, "period", &p->period);
+	case 12: return get_u64(d, f, "period", (uint64_t *)&p->period);
 	case 13: return add_raw_comments(d, f);
-	case 14: return get_i64(d, f, "default_sample_type", &d->raw_default_sample_type);
-	case 15: return get_i64(d, f, "doc_url", &d->raw_doc_url);
+	case 14: return get_u64(d, f, "default_sample_type", (uint64_t *)&d->raw_default_sample_type);
+	case 15: return get_u64(d, f, "doc_url", (uint64_t *)&d->raw_doc_url);
 	default: return 0; /* unknown: skipped */
 	}
 }
@@ -482,8 +474,8 @@ static int decode_mapping(dec *d, span s, size_t at)
 		case 2: bad = get_u64(d, &f, "mapping memory_start", &m.start); break;
 		case 3: bad = get_u64(d, &f, "mapping memory_limit", &m.limit); break;
 		case 4: bad = get_u64(d, &f, "mapping file_offset", &m.offset); break;
-		case 5: bad = get_i64(d, &f, "mapping filename", &file); break;
-		case 6: bad = get_i64(d, &f, "mapping build_id", &build_id); break;
+		case 5: bad = get_u64(d, &f, "mapping filename", (uint64_t *)&file); break;
+		case 6: bad = get_u64(d, &f, "mapping build_id", (uint64_t *)&build_id); break;
 		case 7: bad = get_bool(d, &f, "mapping has_functions", &m.has_functions); break;
 		case 8: bad = get_bool(d, &f, "mapping has_filenames", &m.has_filenames); break;
 		case 9: bad = get_bool(d, &f, "mapping has_line_numbers", &m.has_line_numbers); break;
@@ -512,10 +504,10 @@ static int decode_function(dec *d, span s, size_t at)
 	while (!bad && (r = next_field(d, &s, &f)) > 0) {
 		switch (f.num) {
 		case 1: bad = get_u64(d, &f, "function id", &fn.id); break;
-		case 2: bad = get_i64(d, &f, "function name", &name); break;
-		case 3: bad = get_i64(d, &f, "function system_name", &system_name); break;
-		case 4: bad = get_i64(d, &f, "function filename", &filename); break;
-		case 5: bad = get_i64(d, &f, "function start_line", &fn.start_line); break;
+		case 2: bad = get_u64(d, &f, "function name", (uint64_t *)&name); break;
+		case 3: bad = get_u64(d, &f, "function system_name", (uint64_t *)&system_name); break;
+		case 4: bad = get_u64(d, &f, "function filename", (uint64_t *)&filename); break;
+		case 5: bad = get_u64(d, &f, "function start_line", (uint64_t *)&fn.start_line); break;
 		}
 	}
 	if (bad || r < 0)
@@ -543,8 +535,8 @@ static int decode_line(dec *d, span s, pf_line *ln, uint64_t *function_id)
 	while (!bad && (r = next_field(d, &s, &f)) > 0) {
 		switch (f.num) {
 		case 1: bad = get_u64(d, &f, "line function_id", function_id); break;
-		case 2: bad = get_i64(d, &f, "line line", &ln->line); break;
-		case 3: bad = get_i64(d, &f, "line column", &ln->column); break;
+		case 2: bad = get_u64(d, &f, "line line", (uint64_t *)&ln->line); break;
+		case 3: bad = get_u64(d, &f, "line column", (uint64_t *)&ln->column); break;
 		}
 	}
 	return bad || r < 0 ? -1 : 0;
@@ -668,10 +660,10 @@ static int read_label(dec *d, const field *f, raw_label *l)
 	int r, bad = 0;
 	while (!bad && (r = next_field(d, &s, &g)) > 0) {
 		switch (g.num) {
-		case 1: bad = get_i64(d, &g, "label key", &l->key); break;
-		case 2: bad = get_i64(d, &g, "label str", &l->str); break;
-		case 3: bad = get_i64(d, &g, "label num", &l->num); break;
-		case 4: bad = get_i64(d, &g, "label num_unit", &l->unit); break;
+		case 1: bad = get_u64(d, &g, "label key", (uint64_t *)&l->key); break;
+		case 2: bad = get_u64(d, &g, "label str", (uint64_t *)&l->str); break;
+		case 3: bad = get_u64(d, &g, "label num", (uint64_t *)&l->num); break;
+		case 4: bad = get_u64(d, &g, "label num_unit", (uint64_t *)&l->unit); break;
 		}
 	}
 	return bad || r < 0 ? -1 : 0;
