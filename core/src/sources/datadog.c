@@ -455,12 +455,11 @@ int pf_datadog_fetch(const pf_options *o, const pf_log *log, int64_t deadline_ns
 	int rc = read_keys(&c, e);
 	if (rc == 0 && !(c.base = pf_dd_base_url(o->api_url, o->api_url_from, getenv("DD_SITE"), e)))
 		rc = -1;
-	if (rc == 0 && !(c.http = pf_http_client_new(e)))
+	/* progress on a terminal only, not with -json */
+	if (rc == 0 && !(c.http = pf_http_client_new(o->verbose ? log : NULL, log->color, e)))
 		rc = -1;
 	if (rc == 0) {
 		pf_url_host(c.base, c.host, sizeof c.host);
-		pf_http_client_trace(c.http, o->verbose ? log : NULL);
-		pf_http_client_progress(c.http, log->color); /* a terminal, not -json */
 		size_t before = r->nids;
 		rc = strcmp(o->endpoint, "legacy") == 0 ? 1 : fetch_gopgo(&c, e);
 		if (rc == 1)

@@ -226,13 +226,15 @@ static struct curl_slist *make_headers(const char *const *lines, bool *oom)
 	return list;
 }
 
-pf_http_client *pf_http_client_new(pf_err *e)
+pf_http_client *pf_http_client_new(const pf_log *trace, bool progress, pf_err *e)
 {
 	pf_http_client *c = calloc(1, sizeof *c);
 	if (!c) {
 		pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 		return NULL;
 	}
+	c->trace = trace;
+	c->progress = progress;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		free(c);
 		pf_fail(e, PF_EXIT_INTERNAL, "cannot start libcurl (out of memory?)");
@@ -257,16 +259,6 @@ void pf_http_client_free(pf_http_client *c)
 	if (c->started)
 		curl_global_cleanup();
 	free(c);
-}
-
-void pf_http_client_trace(pf_http_client *c, const pf_log *log)
-{
-	c->trace = log;
-}
-
-void pf_http_client_progress(pf_http_client *c, bool on)
-{
-	c->progress = on;
 }
 
 /* Rewrites the progress line at most four times a second, once the
@@ -475,7 +467,7 @@ int pf_http_run(pf_http_client *c, const pf_http_request *reqs, size_t n, size_t
 
 int pf_http_do(const pf_http_request *req, pf_http_response *res, pf_err *e)
 {
-	pf_http_client *c = pf_http_client_new(e);
+	pf_http_client *c = pf_http_client_new(NULL, false, e);
 	if (!c) {
 		memset(res, 0, sizeof *res);
 		return -1;
