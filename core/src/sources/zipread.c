@@ -23,18 +23,6 @@ static inline uint32_t pf_le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* crc continued over p[0, n), however large n is (crc32 takes uInt lengths). */
-static inline uLong pf_zip_crc(uLong crc, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-		crc = crc32(crc, p, k);
-		p += k;
-		n -= k;
-	}
-	return crc;
-}
-
 #define END_SIZE 22
 #define CENTRAL_SIZE 46
 
@@ -187,7 +175,7 @@ int pf_zip_extract(const pf_zip_entry *entry, size_t max_out, pf_buf *out, pf_er
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: entry \"%s\" uses unsupported compression method %u",
 			       entry->name, entry->method);
 	}
-	if (pf_zip_crc(crc32(0L, Z_NULL, 0), out->data + start, entry->usize) != entry->crc) {
+	if (crc32_z(0L, out->data + start, entry->usize) != entry->crc) { /* crc32_z: any length */
 		out->len = start;
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: entry \"%s\" fails its CRC-32 check", entry->name);
 	}
