@@ -198,22 +198,14 @@ static cJSON *query_object(const char *query, time_t from, time_t to, int64_t li
 	pf_dd_format_time(from, f);
 	pf_dd_format_time(to, t);
 	char *text = pf_dd_query_text(query);
-	cJSON *q = cJSON_CreateObject(), *filter = cJSON_CreateObject(), *sort = cJSON_CreateObject();
-	bool ok = text && q && filter && sort;
-	if (ok) {
-		cJSON_AddItemToObject(q, "filter", filter);
-		cJSON_AddItemToObject(q, "sort", sort);
-		filter = sort = NULL;
-		cJSON *fobj = cJSON_GetObjectItem(q, "filter"), *sobj = cJSON_GetObjectItem(q, "sort");
-		ok = cJSON_AddStringToObject(fobj, "from", f) && cJSON_AddStringToObject(fobj, "to", t) &&
-		     cJSON_AddStringToObject(fobj, "query", text) &&
-		     cJSON_AddStringToObject(sobj, "order", "desc") &&
-		     cJSON_AddStringToObject(sobj, "field", "@metrics.core_cpu_cores") &&
-		     cJSON_AddNumberToObject(q, "limit", (double)limit);
-	}
+	cJSON *q = cJSON_CreateObject();
+	cJSON *filter = cJSON_AddObjectToObject(q, "filter"), *sort = cJSON_AddObjectToObject(q, "sort");
+	bool ok = text && filter && sort && cJSON_AddStringToObject(filter, "from", f) &&
+		  cJSON_AddStringToObject(filter, "to", t) && cJSON_AddStringToObject(filter, "query", text) &&
+		  cJSON_AddStringToObject(sort, "order", "desc") &&
+		  cJSON_AddStringToObject(sort, "field", "@metrics.core_cpu_cores") &&
+		  cJSON_AddNumberToObject(q, "limit", (double)limit);
 	free(text);
-	cJSON_Delete(filter);
-	cJSON_Delete(sort);
 	if (!ok) {
 		cJSON_Delete(q);
 		return NULL;
