@@ -28,9 +28,10 @@ static void remove_pending_and_die(int sig)
 	raise(sig);
 }
 
+static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+
 static void guard_tmp(const char *path, struct sigaction old[3])
 {
-	static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
 	snprintf(pending_tmp, sizeof pending_tmp, "%s", path);
 	pending_set = 1;
 	struct sigaction sa;
@@ -43,7 +44,6 @@ static void guard_tmp(const char *path, struct sigaction old[3])
 
 static void unguard_tmp(const struct sigaction old[3])
 {
-	static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
 	pending_set = 0;
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);

@@ -211,21 +211,6 @@ static void describe_failure(CURLcode rc, const char *url, const char *errbuf,
 		res->error[sizeof res->error - 1] = '\0';
 }
 
-static struct curl_slist *make_headers(const char *const *lines, bool *oom)
-{
-	struct curl_slist *list = NULL;
-	*oom = false;
-	for (size_t i = 0; lines && lines[i]; i++) {
-		struct curl_slist *next = curl_slist_append(list, lines[i]);
-		if (!next) {
-			*oom = true;
-			break;
-		}
-		list = next;
-	}
-	return list;
-}
-
 pf_http_client *pf_http_client_new(const pf_log *trace, bool progress, pf_err *e)
 {
 	pf_http_client *c = calloc(1, sizeof *c);
@@ -342,8 +327,12 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 		t->done = true;
 		return 0;
 	}
-	bool oom;
-	t->headers = make_headers(req->headers, &oom);
+	bool oom = false;
+	for (size_t i = 0; !oom && req->headers && req->headers[i]; i++) {
+		struct curl_slist *next = curl_slist_append(t->headers, req->headers[i]);
+		oom = !next;
+		t->headers = next ? next : t->headers;
+	}
 	t->easy = curl_easy_init();
 	if (oom || !t->easy || setup_handle(t->easy) != 0)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory setting up libcurl");
