@@ -20,7 +20,6 @@ int pf_vec_reserve(void **ptr, size_t *cap, size_t need, size_t elem);
 /* A new empty profile (its string pool holds ""), or NULL on OOM. */
 pf_profile *pf_profile_new(void);
 
-int pf_strpool_init(pf_strpool *sp);
 void pf_strpool_free(pf_strpool *sp);
 /* The id of the string s[0..n), adding it when new; -1 on OOM. */
 int pf_strpool_intern(pf_strpool *sp, const void *s, size_t n, uint32_t *id);

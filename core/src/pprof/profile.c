@@ -42,16 +42,6 @@ static bool str_probe_eq(const void *ctx, uint32_t id)
 	return e->len == q->n && memcmp(q->sp->bytes + e->off, q->s, q->n) == 0;
 }
 
-int pf_strpool_init(pf_strpool *sp)
-{
-	memset(sp, 0, sizeof *sp);
-	uint32_t id;
-	if (pf_strpool_intern(sp, "", 0, &id) == 0)
-		return 0;
-	pf_strpool_free(sp);
-	return -1;
-}
-
 void pf_strpool_free(pf_strpool *sp)
 {
 	free(sp->bytes);
@@ -192,13 +182,11 @@ void pf_sort_num_labels(const pf_profile *p, pf_num_label *l, size_t n, pf_num_l
 pf_profile *pf_profile_new(void)
 {
 	pf_profile *p = calloc(1, sizeof *p);
-	if (!p)
-		return NULL;
-	if (pf_strpool_init(&p->str) != 0) {
-		free(p);
-		return NULL;
-	}
-	return p;
+	uint32_t id;
+	if (p && pf_strpool_intern(&p->str, "", 0, &id) == 0) /* string id 0 is "" */
+		return p;
+	pf_profile_free(p);
+	return NULL;
 }
 
 void pf_profile_free(pf_profile *p)
