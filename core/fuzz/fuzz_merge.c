@@ -17,7 +17,7 @@ static pf_profile *decoded(const uint8_t *data, size_t len, bool to_merge, pf_er
 		return pf_profile_decode_without_string_labels(data, len, e);
 	pf_profile *p = pf_profile_decode(data, len, e);
 	if (p)
-		pf_profile_drop_string_labels(p);
+		pf_test_drop_string_labels(p);
 	return p;
 }
 

@@ -24,15 +24,7 @@ struct pf_collect {
  * origin is ""). */
 static char *profile_name(const char *origin, const char *entry)
 {
-	if (!entry)
-		return strdup(origin);
-	if (!*origin)
-		return strdup(entry);
-	size_t n = strlen(origin) + strlen(entry) + 2;
-	char *name = malloc(n);
-	if (name)
-		snprintf(name, n, "%s:%s", origin, entry);
-	return name;
+	return !entry ? strdup(origin) : !*origin ? strdup(entry) : pf_strf("%s:%s", origin, entry);
 }
 
 static void log_profile(const pf_log *log, bool datadog, const char *name, const pf_profile *p)

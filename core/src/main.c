@@ -71,17 +71,13 @@ static int report_failure(const pf_options *o, const pf_log *log, const pf_err *
 	return PF_EXIT_OK;
 }
 
-/* A reader that closes stderr (pgofetch ... 2>&1 | head -1) must not kill
- * pgofetch, perhaps halfway through writing DEST: as curl does, ignore
- * SIGPIPE, so such a write fails with EPIPE, which logging ignores. */
-static void ignore_sigpipe(void)
-{
-	signal(SIGPIPE, SIG_IGN);
-}
-
 int main(int argc, char **argv)
 {
-	ignore_sigpipe();
+	/* A reader that closes stderr (pgofetch ... 2>&1 | head -1) must not
+	 * kill pgofetch, perhaps halfway through writing DEST: as curl does,
+	 * ignore SIGPIPE, so such a write fails with EPIPE, which logging
+	 * ignores. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return pf_check_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "diff") == 0)

@@ -340,7 +340,7 @@ static void test_accepted_quirks(void)
 	CHECK_EQ_STR(pf_profile_str(p, n[0].unit, NULL), "count");
 	CHECK_EQ_INT(n[1].num, 8);
 	CHECK_EQ_INT(n[1].unit, 0);
-	pf_profile_drop_string_labels(p);
+	pf_test_drop_string_labels(p);
 	CHECK_EQ_INT(p->samples[0].nlabels, 0);
 	CHECK_EQ_INT(p->samples[0].nnum_labels, 2);
 	pf_profile_free(p);
@@ -441,7 +441,7 @@ static pf_profile *unlabelled(const pf_buf *b, bool while_decoding, pf_err *e)
 		return pf_profile_decode_without_string_labels(b->data, b->len, e);
 	pf_profile *p = pf_profile_decode(b->data, b->len, e);
 	if (p)
-		pf_profile_drop_string_labels(p);
+		pf_test_drop_string_labels(p);
 	return p;
 }
 

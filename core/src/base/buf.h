@@ -17,4 +17,11 @@ int pf_buf_append(pf_buf *b, const void *p, size_t n);
 int pf_buf_putc(pf_buf *b, uint8_t c);
 void pf_buf_free(pf_buf *b);
 
+/* A string printf formats, malloc'd; NULL when memory runs out. */
+char *pf_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Appends what fd holds, to its end: 0, or -1 with errno set (ENOMEM when
+ * memory runs out, EFBIG when b would pass max bytes). */
+int pf_buf_read_fd(pf_buf *b, int fd, size_t max);
+
 #endif

@@ -1,9 +1,9 @@
 /* log.c: log lines in datadog-pgo's text form or slog's JSON form. */
 #include "log.h"
+#include "buf.h"
 #include "duration.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,25 +151,13 @@ static void put_attr_value(const pf_log *l, const pf_attr *a)
 	}
 }
 
-static const char *level_name(enum pf_level level, bool json)
-{
-	switch (level) {
-	case PF_DEBUG: return json ? "DEBUG" : "DBG";
-	case PF_INFO: return json ? "INFO" : "INF";
-	case PF_WARN: return json ? "WARN" : "WRN";
-	default: return json ? "ERROR" : "ERR";
-	}
-}
-
-static const char *level_color(enum pf_level level)
-{
-	switch (level) {
-	case PF_DEBUG: return "\033[2m";
-	case PF_INFO: return "\033[92m";
-	case PF_WARN: return "\033[93m";
-	default: return "\033[91m";
-	}
-}
+/* Each level's JSON name, text name and colour, by (level + 4) / 4. */
+static const char *const levels[4][3] = {
+	{"DEBUG", "DBG", "\033[2m"},
+	{"INFO", "INF", "\033[92m"},
+	{"WARN", "WRN", "\033[93m"},
+	{"ERROR", "ERR", "\033[91m"},
+};
 
 static void put_json_time(FILE *f)
 {
@@ -188,13 +176,14 @@ void pf_log_attrs(const pf_log *l, enum pf_level level, const char *msg,
 	if ((level < PF_INFO || (level == PF_INFO && l->quiet)) && !l->verbose)
 		return;
 	FILE *f = l->out;
+	const char *const *lv = levels[(level + 4) / 4];
 	pf_attr pkg = PF_STR("package", l->package);
 	/* One line at a time: refresh's packages log from several threads. */
 	flockfile(f);
 	if (l->json) {
 		fputc('{', f);
 		put_json_time(f);
-		fprintf(f, "\"level\":\"%s\",\"msg\":\"", level_name(level, true));
+		fprintf(f, "\"level\":\"%s\",\"msg\":\"", lv[0]);
 		pf_json_escaped(f, msg);
 		fputc('"', f);
 		for (size_t i = l->package ? 0 : 1; i <= nattrs; i++) {
@@ -207,9 +196,9 @@ void pf_log_attrs(const pf_log *l, enum pf_level level, const char *msg,
 		fputs("}\n", f);
 	} else {
 		if (l->color)
-			fprintf(f, "%s%s\033[0m %s", level_color(level), level_name(level, false), msg);
+			fprintf(f, "%s%s\033[0m %s", lv[2], lv[1], msg);
 		else
-			fprintf(f, "%s %s", level_name(level, false), msg);
+			fprintf(f, "%s %s", lv[1], msg);
 		for (size_t i = l->package ? 0 : 1; i <= nattrs; i++) {
 			const pf_attr *a = i ? &attrs[i - 1] : &pkg;
 			if (l->color)
@@ -224,16 +213,6 @@ void pf_log_attrs(const pf_log *l, enum pf_level level, const char *msg,
 	funlockfile(f);
 }
 
-void pf_logf(const pf_log *l, enum pf_level level, const char *fmt, ...)
-{
-	char line[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	pf_log_attrs(l, level, line, NULL, 0);
-}
-
 char *pf_redact_url(const char *url)
 {
 	const char *scheme = strstr(url, "://");
@@ -245,11 +224,5 @@ char *pf_redact_url(const char *url)
 			at = p;
 	if (!at)
 		return strdup(url);
-	size_t pre = (size_t)(start - url);
-	size_t n = pre + strlen("REDACTED") + strlen(at) + 1;
-	char *out = malloc(n);
-	if (!out)
-		return NULL;
-	snprintf(out, n, "%.*sREDACTED%s", (int)pre, url, at);
-	return out;
+	return pf_strf("%.*sREDACTED%s", (int)(start - url), url, at);
 }

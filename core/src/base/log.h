@@ -59,10 +59,6 @@ void pf_log_attrs(const pf_log *l, enum pf_level level, const char *msg,
 #define pf_info(l, msg, ...) pf_log_attrs((l), PF_INFO, (msg), PF_ATTRS_(__VA_ARGS__))
 #define pf_warn(l, msg, ...) pf_log_attrs((l), PF_WARN, (msg), PF_ATTRS_(__VA_ARGS__))
 
-/* A message built with printf formatting, without attributes. */
-void pf_logf(const pf_log *l, enum pf_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* Writes s as the body of a JSON string (no quotes), as encoding/json
  * escapes it, each byte that is not UTF-8 as U+FFFD. */
 void pf_json_escaped(FILE *f, const char *s);

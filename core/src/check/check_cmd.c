@@ -269,41 +269,32 @@ static void print_text(const check_options *o, const pf_profile *p, const check_
 
 static int print_json(const check_options *o, const pf_profile *p, const check_result *r)
 {
-	cJSON *root = cJSON_CreateObject(), *comments = cJSON_CreateArray(), *missing = cJSON_CreateArray();
+	cJSON *root = cJSON_CreateObject(), *comments = NULL, *missing = NULL, *m;
 	char when[32];
 	profile_time(p, when, sizeof when);
 	int64_t a = profile_age_ns(p);
-	bool ok = root && comments && missing && cJSON_AddStringToObject(root, "profile", o->profile) &&
+	bool ok = root && cJSON_AddStringToObject(root, "profile", o->profile) &&
 		  cJSON_AddStringToObject(root, "build", o->target) &&
 		  cJSON_AddNumberToObject(root, "matched", r->matched) &&
 		  cJSON_AddNumberToObject(root, "edges", (double)r->nedges) &&
 		  (when[0] ? cJSON_AddStringToObject(root, "time", when) : cJSON_AddNullToObject(root, "time")) &&
 		  (a >= 0 ? cJSON_AddNumberToObject(root, "age_seconds", (double)(a / 1000000000LL))
-			  : cJSON_AddNullToObject(root, "age_seconds"));
+			  : cJSON_AddNullToObject(root, "age_seconds")) &&
+		  (comments = cJSON_AddArrayToObject(root, "comments")) &&
+		  (missing = cJSON_AddArrayToObject(root, "missing"));
 	for (size_t i = 0; ok && i < p->ncomments; i++)
 		ok = cJSON_AddItemToArray(comments, cJSON_CreateString(pf_profile_str(p, p->comments[i], NULL)));
 	for (size_t i = 0; ok && i < r->nmissing; i++) {
-		cJSON *m = cJSON_CreateObject();
 		char *name = strndup(r->missing[i].name, r->missing[i].len);
-		ok = m && name && cJSON_AddStringToObject(m, "function", name) &&
-		     cJSON_AddNumberToObject(m, "share", share(r, &r->missing[i])) && cJSON_AddItemToArray(missing, m);
+		ok = name && (m = cJSON_CreateObject()) && cJSON_AddItemToArray(missing, m) &&
+		     cJSON_AddStringToObject(m, "function", name) &&
+		     cJSON_AddNumberToObject(m, "share", share(r, &r->missing[i]));
 		free(name);
-		if (!ok)
-			cJSON_Delete(m);
 	}
-	char *text = NULL;
-	if (ok && cJSON_AddItemToObject(root, "comments", comments)) {
-		comments = NULL;
-		ok = cJSON_AddItemToObject(root, "missing", missing);
-		missing = ok ? NULL : missing;
-	}
-	if (ok)
-		text = cJSON_PrintUnformatted(root);
+	char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
 	if (text)
 		puts(text);
 	free(text);
-	cJSON_Delete(comments);
-	cJSON_Delete(missing);
 	cJSON_Delete(root);
 	return text ? 0 : -1;
 }

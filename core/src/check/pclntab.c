@@ -11,7 +11,8 @@
  * [funcnameOffset, cuOffset). Strip (-s -w) keeps the section. */
 #include "symbols.h"
 
-#include <stdio.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,17 +51,10 @@ static int find_section(const uint8_t *d, size_t n, uint64_t *off, uint64_t *siz
 
 static int read_all(const char *path, pf_buf *out)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	char buf[1 << 16];
-	size_t got;
-	int rc = 0;
-	while (rc == 0 && (got = fread(buf, 1, sizeof buf, f)) > 0)
-		rc = pf_buf_append(out, buf, got);
-	if (ferror(f))
-		rc = -1;
-	fclose(f);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = fd < 0 ? -1 : pf_buf_read_fd(out, fd, SIZE_MAX);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 

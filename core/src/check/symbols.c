@@ -107,22 +107,14 @@ static int export_files(const char *go, const char *target, int64_t deadline, pf
 	return status == 0 ? 0 : -1;
 }
 
-/* Runs go tool nm on files (NUL-separated in names, count of them). */
-static int nm(const char *go, char **files, size_t nfiles, int64_t deadline, pf_symbols *s, pf_err *e)
+/* Runs go tool nm: argv is {go, "tool", "nm", FILE..., NULL}. */
+static int nm(char **argv, int64_t deadline, pf_symbols *s, pf_err *e)
 {
-	char **argv = calloc(nfiles + 4, sizeof *argv);
-	if (!argv)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	argv[0] = (char *)go;
-	argv[1] = "tool";
-	argv[2] = "nm";
-	memcpy(argv + 3, files, nfiles * sizeof *files);
 	pf_buf out = {0}, err = {0};
 	int status = pf_run_capture(argv, NULL, deadline, MAX_NM_OUTPUT, &out, &err, e);
-	free(argv);
 	int rc = 0;
 	if (status == PF_RUN_NOT_FOUND)
-		rc = pf_fail(e, PF_EXIT_SOURCE, "cannot run %s: not found", go);
+		rc = pf_fail(e, PF_EXIT_SOURCE, "cannot run %s: not found", argv[0]);
 	else if (status != 0)
 		rc = status < 0 ? -1 : go_failed(e, "go tool nm", status, &err);
 	else if (add_nm_output(s, (char *)out.data, out.len) != 0)
@@ -144,32 +136,29 @@ int pf_symbols_of(const char *go, const char *target, int64_t deadline, pf_symbo
 	memset(out, 0, sizeof *out);
 	int rc;
 	if (is_binary(target)) {
-		char *files[] = {(char *)target};
+		char *argv[] = {(char *)go, "tool", "nm", (char *)target, NULL};
 		rc = pf_pclntab_names(target, pf_symbols_add, out);
 		if (rc < 0)
 			rc = pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 		else if (rc > 0) /* not an ELF Go binary: its symbols, a lower bound */
-			rc = nm(go, files, 1, deadline, out, e);
+			rc = nm(argv, deadline, out, e);
 	} else {
 		pf_buf list = {0};
 		rc = export_files(go, target, deadline, &list, e);
-		char **files = NULL;
-		size_t nfiles = 0;
-		if (rc == 0 && (pf_buf_putc(&list, '\0') != 0 || !(files = calloc(list.len, sizeof *files))))
+		char **argv = NULL, *save;
+		size_t n = 3;
+		if (rc == 0 && (pf_buf_putc(&list, '\0') != 0 || !(argv = calloc(list.len + 4, sizeof *argv))))
 			rc = pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-		for (char *p = rc == 0 ? (char *)list.data : NULL; p && *p;) {
-			char *nl = strchr(p, '\n');
-			if (nl)
-				*nl = '\0';
-			if (*p)
-				files[nfiles++] = p;
-			p = nl ? nl + 1 : NULL;
-		}
-		if (rc == 0 && nfiles == 0)
+		char *p = rc == 0 ? strtok_r((char *)list.data, "\n", &save) : NULL;
+		for (; p; p = strtok_r(NULL, "\n", &save))
+			argv[n++] = p;
+		if (rc == 0 && n == 3)
 			rc = pf_fail(e, PF_EXIT_SOURCE, "go list -deps -export %s named no compiled package", target);
-		if (rc == 0)
-			rc = nm(go, files, nfiles, deadline, out, e);
-		free(files);
+		if (rc == 0) {
+			memcpy(argv, (char *[]){(char *)go, "tool", "nm"}, 3 * sizeof *argv);
+			rc = nm(argv, deadline, out, e);
+		}
+		free(argv);
 		pf_buf_free(&list);
 	}
 	if (rc == 0)

@@ -204,26 +204,20 @@ static int parse_int(const char *s, int64_t *v)
 	return 0;
 }
 
-static int push_list(const char ***list, size_t *n, const char *value, pf_err *e)
-{
-	const char **grown = realloc(*list, (*n + 1) * sizeof **list);
-	if (!grown)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	grown[(*n)++] = value;
-	*list = grown;
-	return 0;
-}
-
 /* -in: the source, with the -weight in force. */
 static int push_in(pf_options *o, const char *value, pf_err *e)
 {
-	pf_weight *grown = realloc(o->in_weights, (o->nin + 1) * sizeof *grown);
-	if (!grown)
+	pf_weight *weights = realloc(o->in_weights, (o->nin + 1) * sizeof *weights);
+	if (weights)
+		o->in_weights = weights;
+	const char **ins = weights ? realloc(o->ins, (o->nin + 1) * sizeof *ins) : NULL;
+	if (!ins)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	o->in_weights = grown;
-	grown[o->nin] = o->weight;
+	o->ins = ins;
+	weights[o->nin] = o->weight;
+	ins[o->nin++] = value;
 	o->weight_unused = false;
-	return push_list(&o->ins, &o->nin, value, e);
+	return 0;
 }
 
 /* strtod's numbers (as strconv.ParseFloat reads them), finite and not

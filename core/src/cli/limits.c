@@ -48,12 +48,6 @@ void pf_limits_default(pf_limit_set *l)
 	l->memory = (uint64_t)384 << 20;
 }
 
-const char *pf_limits_names(void)
-{
-	return "bytes, source-bytes, zip-entries, profiles, strings, locations, stack-depth, json-bytes, json-depth, "
-	       "memory";
-}
-
 /* "123", "64KiB", "512MiB", "2GiB", "1TiB" (also KB/MB/GB as powers of 1000). */
 static int parse_value(const char *s, bool is_size, uint64_t *out)
 {
@@ -99,7 +93,9 @@ int pf_limits_set(pf_limit_set *l, const char *spec, pf_err *e)
 		return 0;
 	}
 	return pf_fail(e, PF_EXIT_USAGE, "invalid value \"%s\" for flag -limit: no limit \"%.*s\" (want one of %s)",
-		       spec, (int)n, spec, pf_limits_names());
+		       spec, (int)n, spec,
+		       "bytes, source-bytes, zip-entries, profiles, strings, locations, stack-depth, json-bytes, "
+		       "json-depth, memory");
 }
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)

@@ -31,9 +31,6 @@ void pf_limits_default(pf_limit_set *l);
  * limits a size like 512MiB or 2GiB. Returns 0, or -1 with a usage error. */
 int pf_limits_set(pf_limit_set *l, const char *spec, pf_err *e);
 
-/* The names, comma-separated, for the usage text. */
-const char *pf_limits_names(void);
-
 /* Bounds the process's data (its heap, every allocation) to l->memory,
  * or less when the environment's hard limit is lower: whatever input
  * needs more fails with "out of memory" (pf_limits_name_memory) instead

@@ -100,10 +100,7 @@ static char *absolute(const char *go)
 {
 	if (!strchr(go, '/') || go[0] == '/')
 		return strdup(go);
-	char *cwd = getcwd(NULL, 0);
-	char *abs = cwd ? malloc(strlen(cwd) + strlen(go) + 2) : NULL;
-	if (abs)
-		sprintf(abs, "%s/%s", cwd, go);
+	char *cwd = getcwd(NULL, 0), *abs = cwd ? pf_strf("%s/%s", cwd, go) : NULL;
 	free(cwd);
 	return abs;
 }

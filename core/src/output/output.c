@@ -126,22 +126,6 @@ int64_t pf_dest_age_ns(const char *dest)
 	return age < 0 ? 0 : age;
 }
 
-static int read_all(int fd, pf_buf *out)
-{
-	for (;;) {
-		if (pf_buf_reserve(out, 65536) != 0)
-			return -1;
-		ssize_t n = read(fd, out->data + out->len, out->cap - out->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			return 0;
-		out->len += (size_t)n;
-	}
-}
-
 /* True when the existing dest already holds data (or decompresses to
  * same_as). Unreadable or missing dest: false. */
 static bool dest_holds(const char *dest, const uint8_t *data, size_t len,
@@ -157,7 +141,7 @@ static bool dest_holds(const char *dest, const uint8_t *data, size_t len,
 		return false;
 	pf_buf old = {0};
 	bool same = false;
-	if (read_all(fd, &old) == 0) {
+	if (pf_buf_read_fd(&old, fd, SIZE_MAX) == 0) {
 		same = old.len == len && memcmp(old.data, data, len) == 0;
 		if (!same && same_as && pf_detect_compression(old.data, old.len) == PF_GZIP) {
 			pf_buf raw = {0};

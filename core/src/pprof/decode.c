@@ -52,19 +52,18 @@ typedef struct {
 enum { WT_VARINT = 0, WT_FIXED64 = 1, WT_BYTES = 2, WT_FIXED32 = 5 };
 
 /* id -> index of mappings, functions or locations: a direct table for the
- * small ids profiles normally use (as pprof does), a hash for the others. */
+ * small ids profiles normally use (as pprof does), a set for the others. */
 typedef struct {
 	uint32_t *dense; /* dense[id] = index + 1, for id < ndense */
 	size_t ndense;
-	pf_htab sparse;
-	const unsigned char *items; /* the entity array; each starts with its uint64 id */
-	size_t stride;
+	pf_keyset sparse; /* of sparse_id */
 	const char *what;
 } idmap;
 
-_Static_assert(offsetof(pf_mapping, id) == 0, "id first");
-_Static_assert(offsetof(pf_function, id) == 0, "id first");
-_Static_assert(offsetof(pf_location, id) == 0, "id first");
+typedef struct {
+	uint64_t id;
+	uint64_t idx;
+} sparse_id;
 
 typedef struct {
 	int64_t type, unit;
@@ -218,14 +217,6 @@ static int get_u64(dec *d, const field *f, const char *what, uint64_t *v)
 	return 0;
 }
 
-static int get_i64(dec *d, const field *f, const char *what, int64_t *v)
-{
-	if (want_wt(d, f, WT_VARINT, what) != 0)
-		return -1;
-	*v = (int64_t)f->u64;
-	return 0;
-}
-
 static int get_bool(dec *d, const field *f, const char *what, bool *v)
 {
 	if (want_wt(d, f, WT_VARINT, what) != 0)
@@ -313,28 +304,9 @@ static int add_string(dec *d, const field *f)
 	return 0;
 }
 
-static uint64_t id_at(const idmap *m, uint32_t idx)
+static int idmap_init(dec *d, idmap *m, size_t n, const char *what)
 {
-	uint64_t id;
-	memcpy(&id, m->items + (size_t)idx * m->stride, sizeof id);
-	return id;
-}
-
-typedef struct {
-	const idmap *m;
-	uint64_t id;
-} id_probe;
-
-static bool id_probe_eq(const void *ctx, uint32_t idx)
-{
-	const id_probe *q = ctx;
-	return id_at(q->m, idx) == q->id;
-}
-
-static int idmap_init(dec *d, idmap *m, const void *items, size_t stride, size_t n, const char *what)
-{
-	m->items = items;
-	m->stride = stride;
+	m->sparse = (pf_keyset){.size = sizeof(sparse_id), .key_size = sizeof(uint64_t)};
 	m->what = what;
 	m->ndense = n + 1; /* pprof's postDecode indexes ids up to len(list) directly */
 	m->dense = calloc(m->ndense, sizeof *m->dense);
@@ -344,13 +316,13 @@ static int idmap_init(dec *d, idmap *m, const void *items, size_t stride, size_t
 static void idmap_free(idmap *m)
 {
 	free(m->dense);
-	pf_htab_free(&m->sparse);
+	pf_keyset_free(&m->sparse);
 }
 
 static uint32_t idmap_get_sparse(const idmap *m, uint64_t id)
 {
-	id_probe q = {m, id};
-	return pf_htab_find(&m->sparse, pf_hash_add(0, id), id_probe_eq, &q);
+	uint32_t i = pf_keyset_find(&m->sparse, &id);
+	return i == PF_HTAB_NONE ? PF_NONE : (uint32_t)((const sparse_id *)m->sparse.v)[i].idx;
 }
 
 static inline uint32_t idmap_get(const idmap *m, uint64_t id)
@@ -360,10 +332,9 @@ static inline uint32_t idmap_get(const idmap *m, uint64_t id)
 	return idmap_get_sparse(m, id);
 }
 
-/* Registers entity idx (already stored in the items array) under its id. */
-static int idmap_add(dec *d, idmap *m, uint32_t idx, size_t at)
+/* Registers entity idx under its id. */
+static int idmap_add(dec *d, idmap *m, uint64_t id, uint32_t idx, size_t at)
 {
-	uint64_t id = id_at(m, idx);
 	if (id == 0)
 		return pf_fail(d->e, PF_EXIT_DATA, "%s at byte %zu has the reserved id 0", m->what, at);
 	if (idmap_get(m, id) != PF_NONE)
@@ -372,9 +343,8 @@ static int idmap_add(dec *d, idmap *m, uint32_t idx, size_t at)
 		m->dense[id] = idx + 1;
 		return 0;
 	}
-	id_probe q = {m, id};
 	uint32_t got;
-	return pf_htab_intern(&m->sparse, pf_hash_add(0, id), id_probe_eq, &q, idx, &got) < 0 ? oom(d) : 0;
+	return pf_keyset_add(&m->sparse, &(sparse_id){id, idx}, &got) < 0 ? oom(d) : 0;
 }
 
 /* ---- pass 1: header, sample types, string table, counts ---- */
@@ -384,9 +354,9 @@ static int decode_raw_value_type(dec *d, span s, raw_value_type *vt)
 	field f;
 	int r;
 	while ((r = next_field(d, &s, &f)) > 0) {
-		if (f.num == 1 && get_i64(d, &f, "value type's type", &vt->type) != 0)
+		if (f.num == 1 && get_u64(d, &f, "value type's type", (uint64_t *)&vt->type) != 0)
 			return -1;
-		if (f.num == 2 && get_i64(d, &f, "value type's unit", &vt->unit) != 0)
+		if (f.num == 2 && get_u64(d, &f, "value type's unit", (uint64_t *)&vt->unit) != 0)
 			return -1;
 	}
 	return r;
@@ -433,23 +403,23 @@ static int scan_field(dec *d, const field *f)
 	case 4: return count_message(d, f, &d->nlocation_msgs, "location");
 	case 5: return count_message(d, f, &d->nfunction_msgs, "function");
 	case 6: return add_string(d, f);
-	case 7: return get_i64(d, f, "drop_frames", &d->raw_drop_frames);
-	case 8: return get_i64(d, f, "keep_frames", &d->raw_keep_frames);
+	case 7: return get_u64(d, f, "drop_frames", (uint64_t *)&d->raw_drop_frames);
+	case 8: return get_u64(d, f, "keep_frames", (uint64_t *)&d->raw_keep_frames);
 	case 9:
 		if (p->time_nanos != 0)
 			return pf_fail(d->e, PF_EXIT_DATA,
 				       "second time_nanos at byte %zu: concatenated profiles", f->at);
-		return get_i64(d, f, "time_nanos", &p->time_nanos);
-	case 10: return get_i64(d, f, "duration_nanos", &p->duration_nanos);
+		return get_u64(d, f, "time_nanos", (uint64_t *)&p->time_nanos);
+	case 10: return get_u64(d, f, "duration_nanos", (uint64_t *)&p->duration_nanos);
 	case 11:
 		if (want_wt(d, f, WT_BYTES, "period_type") != 0)
 			return -1;
 		d->raw_period_type = (raw_value_type){0, 0}; /* a later one replaces it whole */
 		return decode_raw_value_type(d, f->data, &d->raw_period_type);
-	case 12: return get_i64(d, f, "period", &p->period);
+	case 12: return get_u64(d, f, "period", (uint64_t *)&p->period);
 	case 13: return add_raw_comments(d, f);
-	case 14: return get_i64(d, f, "default_sample_type", &d->raw_default_sample_type);
-	case 15: return get_i64(d, f, "doc_url", &d->raw_doc_url);
+	case 14: return get_u64(d, f, "default_sample_type", (uint64_t *)&d->raw_default_sample_type);
+	case 15: return get_u64(d, f, "doc_url", (uint64_t *)&d->raw_doc_url);
 	default: return 0; /* unknown: skipped */
 	}
 }
@@ -504,8 +474,8 @@ static int decode_mapping(dec *d, span s, size_t at)
 		case 2: bad = get_u64(d, &f, "mapping memory_start", &m.start); break;
 		case 3: bad = get_u64(d, &f, "mapping memory_limit", &m.limit); break;
 		case 4: bad = get_u64(d, &f, "mapping file_offset", &m.offset); break;
-		case 5: bad = get_i64(d, &f, "mapping filename", &file); break;
-		case 6: bad = get_i64(d, &f, "mapping build_id", &build_id); break;
+		case 5: bad = get_u64(d, &f, "mapping filename", (uint64_t *)&file); break;
+		case 6: bad = get_u64(d, &f, "mapping build_id", (uint64_t *)&build_id); break;
 		case 7: bad = get_bool(d, &f, "mapping has_functions", &m.has_functions); break;
 		case 8: bad = get_bool(d, &f, "mapping has_filenames", &m.has_filenames); break;
 		case 9: bad = get_bool(d, &f, "mapping has_line_numbers", &m.has_line_numbers); break;
@@ -519,7 +489,7 @@ static int decode_mapping(dec *d, span s, size_t at)
 		return -1;
 	pf_profile *p = d->p;
 	p->mappings[p->nmappings] = m;
-	if (idmap_add(d, &d->mappings, (uint32_t)p->nmappings, at) != 0)
+	if (idmap_add(d, &d->mappings, m.id, (uint32_t)p->nmappings, at) != 0)
 		return -1;
 	p->nmappings++;
 	return 0;
@@ -534,10 +504,10 @@ static int decode_function(dec *d, span s, size_t at)
 	while (!bad && (r = next_field(d, &s, &f)) > 0) {
 		switch (f.num) {
 		case 1: bad = get_u64(d, &f, "function id", &fn.id); break;
-		case 2: bad = get_i64(d, &f, "function name", &name); break;
-		case 3: bad = get_i64(d, &f, "function system_name", &system_name); break;
-		case 4: bad = get_i64(d, &f, "function filename", &filename); break;
-		case 5: bad = get_i64(d, &f, "function start_line", &fn.start_line); break;
+		case 2: bad = get_u64(d, &f, "function name", (uint64_t *)&name); break;
+		case 3: bad = get_u64(d, &f, "function system_name", (uint64_t *)&system_name); break;
+		case 4: bad = get_u64(d, &f, "function filename", (uint64_t *)&filename); break;
+		case 5: bad = get_u64(d, &f, "function start_line", (uint64_t *)&fn.start_line); break;
 		}
 	}
 	if (bad || r < 0)
@@ -548,7 +518,7 @@ static int decode_function(dec *d, span s, size_t at)
 		return -1;
 	pf_profile *p = d->p;
 	p->functions[p->nfunctions] = fn;
-	if (idmap_add(d, &d->functions, (uint32_t)p->nfunctions, at) != 0)
+	if (idmap_add(d, &d->functions, fn.id, (uint32_t)p->nfunctions, at) != 0)
 		return -1;
 	p->nfunctions++;
 	return 0;
@@ -565,8 +535,8 @@ static int decode_line(dec *d, span s, pf_line *ln, uint64_t *function_id)
 	while (!bad && (r = next_field(d, &s, &f)) > 0) {
 		switch (f.num) {
 		case 1: bad = get_u64(d, &f, "line function_id", function_id); break;
-		case 2: bad = get_i64(d, &f, "line line", &ln->line); break;
-		case 3: bad = get_i64(d, &f, "line column", &ln->column); break;
+		case 2: bad = get_u64(d, &f, "line line", (uint64_t *)&ln->line); break;
+		case 3: bad = get_u64(d, &f, "line column", (uint64_t *)&ln->column); break;
 		}
 	}
 	return bad || r < 0 ? -1 : 0;
@@ -627,7 +597,7 @@ static int decode_location(dec *d, span s, size_t at)
 	if (resolve_lines(d, &loc, at) != 0)
 		return -1;
 	p->locations[p->nlocations] = loc;
-	if (idmap_add(d, &d->locations, (uint32_t)p->nlocations, at) != 0)
+	if (idmap_add(d, &d->locations, loc.id, (uint32_t)p->nlocations, at) != 0)
 		return -1;
 	p->nlocations++;
 	return 0;
@@ -690,10 +660,10 @@ static int read_label(dec *d, const field *f, raw_label *l)
 	int r, bad = 0;
 	while (!bad && (r = next_field(d, &s, &g)) > 0) {
 		switch (g.num) {
-		case 1: bad = get_i64(d, &g, "label key", &l->key); break;
-		case 2: bad = get_i64(d, &g, "label str", &l->str); break;
-		case 3: bad = get_i64(d, &g, "label num", &l->num); break;
-		case 4: bad = get_i64(d, &g, "label num_unit", &l->unit); break;
+		case 1: bad = get_u64(d, &g, "label key", (uint64_t *)&l->key); break;
+		case 2: bad = get_u64(d, &g, "label str", (uint64_t *)&l->str); break;
+		case 3: bad = get_u64(d, &g, "label num", (uint64_t *)&l->num); break;
+		case 4: bad = get_u64(d, &g, "label num_unit", (uint64_t *)&l->unit); break;
 		}
 	}
 	return bad || r < 0 ? -1 : 0;
@@ -851,9 +821,9 @@ static int alloc_entities(dec *d)
 	    pf_vec_reserve((void **)&p->functions, &p->cap_functions, d->nfunction_msgs, sizeof *p->functions) != 0 ||
 	    pf_vec_reserve((void **)&p->locations, &p->cap_locations, d->nlocation_msgs, sizeof *p->locations) != 0)
 		return oom(d);
-	if (idmap_init(d, &d->mappings, p->mappings, sizeof *p->mappings, d->nmapping_msgs, "mapping") != 0 ||
-	    idmap_init(d, &d->functions, p->functions, sizeof *p->functions, d->nfunction_msgs, "function") != 0 ||
-	    idmap_init(d, &d->locations, p->locations, sizeof *p->locations, d->nlocation_msgs, "location") != 0)
+	if (idmap_init(d, &d->mappings, d->nmapping_msgs, "mapping") != 0 ||
+	    idmap_init(d, &d->functions, d->nfunction_msgs, "function") != 0 ||
+	    idmap_init(d, &d->locations, d->nlocation_msgs, "location") != 0)
 		return -1;
 	return 0;
 }

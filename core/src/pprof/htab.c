@@ -92,6 +92,48 @@ int pf_htab_intern(pf_htab *t, uint64_t hash, pf_htab_eq eq, const void *ctx, ui
 	return 0;
 }
 
+typedef struct {
+	const pf_keyset *s;
+	const void *key;
+} key_probe;
+
+static bool key_eq(const void *ctx, uint32_t v)
+{
+	const key_probe *q = ctx;
+	return memcmp(q->s->v + (size_t)v * q->s->size, q->key, q->s->key_size) == 0;
+}
+
+int pf_keyset_add(pf_keyset *s, const void *rec, uint32_t *at)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		unsigned char *v = cap < SIZE_MAX / 2 / s->size ? realloc(s->v, cap * s->size) : NULL;
+		if (!v)
+			return -1;
+		s->v = v;
+		s->cap = cap;
+	}
+	key_probe q = {s, rec};
+	int r = pf_htab_intern(&s->index, pf_hash_bytes(rec, s->key_size), key_eq, &q, (uint32_t)s->n, at);
+	if (r == 0)
+		memcpy(s->v + s->n++ * s->size, rec, s->size);
+	return r;
+}
+
+uint32_t pf_keyset_find(const pf_keyset *s, const void *key)
+{
+	key_probe q = {s, key};
+	return pf_htab_find(&s->index, pf_hash_bytes(key, s->key_size), key_eq, &q);
+}
+
+void pf_keyset_free(pf_keyset *s)
+{
+	free(s->v);
+	pf_htab_free(&s->index);
+	s->v = NULL;
+	s->n = s->cap = 0;
+}
+
 uint64_t pf_hash_bytes(const void *p, size_t n)
 {
 	const unsigned char *s = p;

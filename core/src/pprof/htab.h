@@ -42,6 +42,24 @@ uint32_t pf_htab_find(const pf_htab *t, uint64_t hash, pf_htab_eq eq, const void
 int pf_htab_intern(pf_htab *t, uint64_t hash, pf_htab_eq eq, const void *ctx, uint32_t value,
 		   uint32_t *out);
 
+/* Records of one fixed size in one array, numbered in order of insertion
+ * and found by their first key_size bytes, compared and hashed as bytes:
+ * a key must hold no padding. A zeroed set with size and key_size set is
+ * empty. */
+typedef struct {
+	unsigned char *v;
+	size_t n, cap, size, key_size;
+	pf_htab index;
+} pf_keyset;
+
+/* Finds the record whose key is rec's and stores its number in *at; when
+ * there is none, appends a copy of rec. 1 when found, 0 when appended, -1
+ * when memory runs out. */
+int pf_keyset_add(pf_keyset *s, const void *rec, uint32_t *at);
+/* The number of the record whose key is key's, or PF_HTAB_NONE. */
+uint32_t pf_keyset_find(const pf_keyset *s, const void *key);
+void pf_keyset_free(pf_keyset *s);
+
 /* Hashing: feed values into a running state, then finish. */
 static inline uint64_t pf_hash_add(uint64_t h, uint64_t v)
 {

@@ -46,7 +46,8 @@ struct pf_merger {
 	char *first_name;  /* names the result in errors */
 	pf_profile *p;     /* the result, from the second profile on */
 	pf_err *e;
-	pf_htab samples, locations, functions, mappings, comments;
+	pf_htab samples, locations;
+	pf_keyset functions, mappings, comments; /* of function_key, mapping_key, uint32_t */
 
 	/* The source being merged, and what its entities became in p. */
 	const pf_profile *src;
@@ -99,6 +100,7 @@ typedef struct {
 	uint64_t size, offset;
 	uint32_t name; /* build id, else file */
 } mapping_key;
+#define MAPPING_KEY_SIZE (offsetof(mapping_key, name) + sizeof(uint32_t))
 
 static mapping_key key_of_mapping(const pf_mapping *mp)
 {
@@ -108,18 +110,6 @@ static mapping_key key_of_mapping(const pf_mapping *mp)
 	size -= size % rounding;
 	/* string id 0 is "" in every pool */
 	return (mapping_key){size, mp->offset, mp->build_id != 0 ? mp->build_id : mp->file};
-}
-
-typedef struct {
-	const merger *m;
-	mapping_key k;
-} mapping_probe;
-
-static bool mapping_eq(const void *ctx, uint32_t idx)
-{
-	const mapping_probe *q = ctx;
-	mapping_key k = key_of_mapping(&q->m->p->mappings[idx]);
-	return k.size == q->k.size && k.offset == q->k.offset && k.name == q->k.name;
 }
 
 /* pprof's mapMapping: *idx is the p mapping (PF_NONE for none), *offset the
@@ -140,9 +130,8 @@ static int map_mapping(merger *m, uint32_t si, uint32_t *idx, uint64_t *offset)
 	if (tr(m, sm->file, &c.file) != 0 || tr(m, sm->build_id, &c.build_id) != 0 ||
 	    ROOM(m, mappings, 1) != 0)
 		return -1;
-	mapping_probe q = {m, key_of_mapping(&c)};
-	uint64_t h = pf_hash_add(pf_hash_add(pf_hash_add(1, q.k.size), q.k.offset), q.k.name);
-	int found = pf_htab_intern(&m->mappings, h, mapping_eq, &q, (uint32_t)m->p->nmappings, idx);
+	mapping_key k = key_of_mapping(&c);
+	int found = pf_keyset_add(&m->mappings, &k, idx);
 	if (found < 0)
 		return oom(m);
 	if (found) {
@@ -159,17 +148,10 @@ static int map_mapping(merger *m, uint32_t si, uint32_t *idx, uint64_t *offset)
 /* ---- functions ---- */
 
 typedef struct {
-	const merger *m;
-	const pf_function *c;
-} function_probe;
-
-static bool function_eq(const void *ctx, uint32_t idx)
-{
-	const function_probe *q = ctx;
-	const pf_function *f = &q->m->p->functions[idx];
-	return f->start_line == q->c->start_line && f->name == q->c->name &&
-	       f->system_name == q->c->system_name && f->filename == q->c->filename;
-}
+	int64_t start_line;
+	uint32_t name, system_name, filename;
+} function_key;
+#define FUNCTION_KEY_SIZE (offsetof(function_key, filename) + sizeof(uint32_t))
 
 static int map_function(merger *m, uint32_t si, uint32_t *idx)
 {
@@ -182,11 +164,8 @@ static int map_function(merger *m, uint32_t si, uint32_t *idx)
 	if (tr(m, sf->name, &c.name) != 0 || tr(m, sf->system_name, &c.system_name) != 0 ||
 	    tr(m, sf->filename, &c.filename) != 0 || ROOM(m, functions, 1) != 0)
 		return -1;
-	function_probe q = {m, &c};
-	uint64_t h = pf_hash_add(pf_hash_add(pf_hash_add(pf_hash_add(2, (uint64_t)c.start_line), c.name),
-					     c.system_name),
-				 c.filename);
-	int found = pf_htab_intern(&m->functions, h, function_eq, &q, (uint32_t)m->p->nfunctions, idx);
+	function_key k = {c.start_line, c.name, c.system_name, c.filename};
+	int found = pf_keyset_add(&m->functions, &k, idx);
 	if (found < 0)
 		return oom(m);
 	if (!found) {
@@ -415,31 +394,18 @@ static int map_sample(merger *m, const pf_sample *ss)
 
 /* ---- header ---- */
 
-typedef struct {
-	const merger *m;
-	uint32_t id;
-} comment_probe;
-
-static bool comment_eq(const void *ctx, uint32_t idx)
-{
-	const comment_probe *q = ctx;
-	return q->m->p->comments[idx] == q->id;
-}
-
 static int add_comments(merger *m)
 {
 	pf_profile *p = m->p;
 	for (size_t i = 0; i < m->src->ncomments; i++) {
-		comment_probe q = {m, 0};
-		uint32_t got;
-		if (tr(m, m->src->comments[i], &q.id) != 0 || ROOM(m, comments, 1) != 0)
+		uint32_t id, got;
+		if (tr(m, m->src->comments[i], &id) != 0 || ROOM(m, comments, 1) != 0)
 			return -1;
-		int found = pf_htab_intern(&m->comments, pf_hash_add(5, q.id), comment_eq, &q,
-					   (uint32_t)p->ncomments, &got);
+		int found = pf_keyset_add(&m->comments, &id, &got);
 		if (found < 0)
 			return oom(m);
 		if (!found)
-			p->comments[p->ncomments++] = q.id;
+			p->comments[p->ncomments++] = id;
 	}
 	return 0;
 }
@@ -582,9 +548,9 @@ static void free_tables(merger *m)
 	end_source(m);
 	pf_htab_free(&m->samples);
 	pf_htab_free(&m->locations);
-	pf_htab_free(&m->functions);
-	pf_htab_free(&m->mappings);
-	pf_htab_free(&m->comments);
+	pf_keyset_free(&m->functions);
+	pf_keyset_free(&m->mappings);
+	pf_keyset_free(&m->comments);
 }
 
 static bool has_zero_sample(const pf_profile *p)
@@ -607,8 +573,8 @@ static int start(merger *m, pf_profile *src)
 		memset(&src->str, 0, sizeof src->str);
 		if (pf_htab_reserve(&m->samples, src->nsamples) != 0 ||
 		    pf_htab_reserve(&m->locations, src->nlocations) != 0 ||
-		    pf_htab_reserve(&m->functions, src->nfunctions) != 0 ||
-		    pf_htab_reserve(&m->mappings, src->nmappings) != 0)
+		    pf_htab_reserve(&m->functions.index, src->nfunctions) != 0 ||
+		    pf_htab_reserve(&m->mappings.index, src->nmappings) != 0)
 			rc = oom(m);
 	}
 	if (rc == 0)
@@ -628,7 +594,16 @@ static int drop_zero_samples(merger *m)
 	return start(m, p);
 }
 
-pf_merger *pf_merger_new(void) { return calloc(1, sizeof(merger)); }
+pf_merger *pf_merger_new(void)
+{
+	merger *m = calloc(1, sizeof(merger));
+	if (m) {
+		m->functions = (pf_keyset){.size = sizeof(function_key), .key_size = FUNCTION_KEY_SIZE};
+		m->mappings = (pf_keyset){.size = sizeof(mapping_key), .key_size = MAPPING_KEY_SIZE};
+		m->comments = (pf_keyset){.size = sizeof(uint32_t), .key_size = sizeof(uint32_t)};
+	}
+	return m;
+}
 
 int pf_merger_add(pf_merger *m, pf_profile *p, const char *name, pf_err *e)
 {

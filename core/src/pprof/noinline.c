@@ -202,12 +202,9 @@ size_t pf_profile_noinline_list(pf_profile *p, const pf_noinline_list *l, pf_err
 int pf_noinline_list_comment(pf_profile *p, const pf_noinline_list *l, pf_err *e)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		const char *head = "pgofetch: no-inline regexp \"";
-		size_t n = strlen(head) + strlen(l->patterns[i]) + 2;
-		char *c = malloc(n);
+		char *c = pf_strf("pgofetch: no-inline regexp \"%s\"", l->patterns[i]);
 		if (!c)
 			return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-		snprintf(c, n, "%s%s\"", head, l->patterns[i]);
 		int rc = pf_profile_add_comment(p, c, e);
 		free(c);
 		if (rc != 0)

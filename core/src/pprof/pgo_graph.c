@@ -23,10 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Graph records: a key (no padding in it), then what is summed. */
 typedef struct {
-	uint32_t name;
 	uint64_t address;
 	int64_t start_line, lineno;
+	uint32_t name;
 	uint64_t cum, flat;
 } gnode;
 
@@ -44,22 +45,13 @@ typedef struct {
 typedef struct {
 	const pf_profile *p;
 	pf_err *e;
-	gnode *nodes;
-	size_t nnodes, cap_nodes;
-	pf_htab node_index;
+	pf_keyset node_set, edge_set, named_set; /* of gnode, gedge, named_edge */
+	gnode *nodes;        /* node_set's records */
 	uint32_t *loc_nodes; /* each location's nodes, in line order */
 	size_t *loc_first;   /* location i's nodes: loc_nodes[loc_first[i] .. loc_first[i+1]) */
-	gedge *edges;
-	size_t nedges, cap_edges;
-	pf_htab edge_index;
-	named_edge *named;
-	size_t nnamed, cap_named;
-	pf_htab named_index;
 	/* One sample's seen nodes and edges (NewGraph's seenNode, seenEdge). */
-	uint32_t *seen;
+	gedge *seen;
 	size_t nseen, cap_seen;
-	gedge *seen_edges;
-	size_t nseen_edges, cap_seen_edges;
 } graph;
 
 static const char no_type_msg[] = "profile does not contain a sample index with value/type "
@@ -70,19 +62,12 @@ static const char no_start_line_msg[] =
 
 static int oom(graph *g) { return pf_fail(g->e, PF_EXIT_INTERNAL, "out of memory computing PGO edges"); }
 
-static bool str_is(const pf_profile *p, uint32_t id, const char *want)
-{
-	size_t len;
-	const char *s = pf_profile_str(p, id, &len);
-	return len == strlen(want) && memcmp(s, want, len) == 0;
-}
-
 long pf_pgo_value_index(const pf_profile *p)
 {
 	for (size_t i = 0; i < p->nsample_types; i++) {
 		const pf_value_type *vt = &p->sample_types[i];
-		if ((str_is(p, vt->type, "samples") && str_is(p, vt->unit, "count")) ||
-		    (str_is(p, vt->type, "cpu") && str_is(p, vt->unit, "nanoseconds")))
+		if ((pf_str_is(p, vt->type, "samples") && pf_str_is(p, vt->unit, "count")) ||
+		    (pf_str_is(p, vt->type, "cpu") && pf_str_is(p, vt->unit, "nanoseconds")))
 			return (long)i;
 	}
 	return -1;
@@ -90,40 +75,11 @@ long pf_pgo_value_index(const pf_profile *p)
 
 /* ---- nodes ---- */
 
-typedef struct {
-	const graph *g;
-	const gnode *key;
-} node_probe;
-
-static bool node_eq(const void *ctx, uint32_t v)
-{
-	const node_probe *q = ctx;
-	const gnode *a = &q->g->nodes[v], *b = q->key;
-	return a->name == b->name && a->address == b->address && a->start_line == b->start_line &&
-	       a->lineno == b->lineno;
-}
-
-static uint64_t node_hash(const gnode *n)
-{
-	uint64_t h = pf_hash_add(0, n->name);
-	h = pf_hash_add(h, n->address);
-	h = pf_hash_add(h, (uint64_t)n->start_line);
-	return pf_hash_add(h, (uint64_t)n->lineno);
-}
-
 /* NodeMap.FindOrInsertNode: the node of key, added when new. String ids
  * stand for names: the pool holds each distinct string once. */
 static int find_or_insert_node(graph *g, const gnode *key, uint32_t *out)
 {
-	if (pf_vec_reserve((void **)&g->nodes, &g->cap_nodes, g->nnodes + 1, sizeof *g->nodes) != 0)
-		return oom(g);
-	node_probe q = {g, key};
-	int r = pf_htab_intern(&g->node_index, node_hash(key), node_eq, &q, (uint32_t)g->nnodes, out);
-	if (r < 0)
-		return oom(g);
-	if (r == 0)
-		g->nodes[g->nnodes++] = *key;
-	return 0;
+	return pf_keyset_add(&g->node_set, key, out) < 0 ? oom(g) : 0;
 }
 
 /* CreateNodes: every location's nodes, one per line. */
@@ -135,7 +91,7 @@ static int create_nodes(graph *g)
 		total += p->locations[i].nlines ? p->locations[i].nlines : 1;
 	g->loc_first = malloc((p->nlocations + 1) * sizeof *g->loc_first);
 	g->loc_nodes = malloc((total ? total : 1) * sizeof *g->loc_nodes);
-	if (!g->loc_first || !g->loc_nodes || pf_htab_reserve(&g->node_index, total) != 0)
+	if (!g->loc_first || !g->loc_nodes || pf_htab_reserve(&g->node_set.index, total) != 0)
 		return oom(g);
 	size_t k = 0;
 	for (size_t i = 0; i < p->nlocations; i++) {
@@ -155,88 +111,54 @@ static int create_nodes(graph *g)
 		}
 	}
 	g->loc_first[p->nlocations] = k;
+	g->nodes = (gnode *)g->node_set.v;
 	return 0;
 }
 
 /* ---- edges ---- */
 
-typedef struct {
-	const graph *g;
-	uint32_t src, dst;
-} edge_probe;
-
-static bool edge_eq(const void *ctx, uint32_t v)
-{
-	const edge_probe *q = ctx;
-	return q->g->edges[v].src == q->src && q->g->edges[v].dst == q->dst;
-}
-
 /* Node.AddToEdge */
 static int add_to_edge(graph *g, uint32_t src, uint32_t dst, uint64_t w)
 {
-	if (pf_vec_reserve((void **)&g->edges, &g->cap_edges, g->nedges + 1, sizeof *g->edges) != 0)
-		return oom(g);
-	edge_probe q = {g, src, dst};
 	uint32_t at;
-	int r = pf_htab_intern(&g->edge_index, pf_hash_add(pf_hash_add(0, src), dst), edge_eq, &q,
-			       (uint32_t)g->nedges, &at);
-	if (r < 0)
+	if (pf_keyset_add(&g->edge_set, &(gedge){src, dst, 0}, &at) < 0)
 		return oom(g);
-	if (r == 0)
-		g->edges[g->nedges++] = (gedge){src, dst, 0};
-	g->edges[at].weight += w;
+	((gedge *)g->edge_set.v)[at].weight += w;
 	return 0;
 }
 
-/* Marks n seen in this sample; returns whether it already was. -1 on OOM. */
-static int see_node(graph *g, uint32_t n)
+/* Marks node a (b == PF_NONE) or the edge a -> b seen in this sample;
+ * returns whether it already was. -1 on OOM. */
+static int see(graph *g, uint32_t a, uint32_t b)
 {
 	for (size_t i = 0; i < g->nseen; i++)
-		if (g->seen[i] == n)
+		if (g->seen[i].src == a && g->seen[i].dst == b)
 			return 1;
 	if (pf_vec_reserve((void **)&g->seen, &g->cap_seen, g->nseen + 1, sizeof *g->seen) != 0)
 		return oom(g);
-	g->seen[g->nseen++] = n;
-	return 0;
-}
-
-static bool edge_seen(const graph *g, uint32_t src, uint32_t dst)
-{
-	for (size_t i = 0; i < g->nseen_edges; i++)
-		if (g->seen_edges[i].src == src && g->seen_edges[i].dst == dst)
-			return true;
-	return false;
-}
-
-static int see_edge(graph *g, uint32_t src, uint32_t dst)
-{
-	if (pf_vec_reserve((void **)&g->seen_edges, &g->cap_seen_edges, g->nseen_edges + 1,
-			   sizeof *g->seen_edges) != 0)
-		return oom(g);
-	g->seen_edges[g->nseen_edges++] = (gedge){src, dst, 0};
+	g->seen[g->nseen++] = (gedge){a, b, 0};
 	return 0;
 }
 
 /* One step of NewGraph's walk: node n after parent (PF_NONE at the start). */
 static int walk_node(graph *g, uint32_t n, uint32_t parent, uint64_t w)
 {
-	int saw = see_node(g, n);
+	int saw = see(g, n, PF_NONE);
 	if (saw < 0)
 		return -1;
 	if (!saw)
 		g->nodes[n].cum += w;
-	if ((!saw || !edge_seen(g, parent, n)) && parent != PF_NONE && n != parent) {
-		if (see_edge(g, parent, n) != 0 || add_to_edge(g, parent, n, w) != 0)
-			return -1;
-	}
-	return 0;
+	if (parent == PF_NONE || n == parent)
+		return 0;
+	int seen = see(g, parent, n);
+	return seen < 0 || (!seen && add_to_edge(g, parent, n, w) != 0) ? -1 : 0;
 }
 
 /* NewGraph's loop over one sample. */
 static int add_sample(graph *g, const pf_sample *s, uint64_t w)
 {
 	const pf_profile *p = g->p;
-	g->nseen = g->nseen_edges = 0;
+	g->nseen = 0;
 	uint32_t parent = PF_NONE;
 	/* "Count only the last two frames as a call edge." */
 	for (long i = s->nlocs < 2 ? (long)s->nlocs - 1 : 1; i >= 0; i--) {
@@ -255,31 +177,12 @@ static int add_sample(graph *g, const pf_sample *s, uint64_t w)
 
 /* ---- named edges ---- */
 
-typedef struct {
-	const graph *g;
-	const named_edge *key;
-} named_probe;
-
-static bool named_eq(const void *ctx, uint32_t v)
-{
-	const named_probe *q = ctx;
-	const named_edge *a = &q->g->named[v], *b = q->key;
-	return a->caller == b->caller && a->callee == b->callee && a->offset == b->offset;
-}
-
 static int add_named(graph *g, const named_edge *key)
 {
-	if (pf_vec_reserve((void **)&g->named, &g->cap_named, g->nnamed + 1, sizeof *g->named) != 0)
-		return oom(g);
-	uint64_t h = pf_hash_add(pf_hash_add(pf_hash_add(0, key->caller), key->callee), (uint64_t)key->offset);
-	named_probe q = {g, key};
 	uint32_t at;
-	int r = pf_htab_intern(&g->named_index, h, named_eq, &q, (uint32_t)g->nnamed, &at);
-	if (r < 0)
+	if (pf_keyset_add(&g->named_set, &(named_edge){key->caller, key->callee, key->offset, 0}, &at) < 0)
 		return oom(g);
-	if (r == 0)
-		g->named[g->nnamed++] = (named_edge){key->caller, key->callee, key->offset, 0};
-	g->named[at].weight += key->weight;
+	((named_edge *)g->named_set.v)[at].weight += key->weight;
 	return 0;
 }
 
@@ -290,11 +193,11 @@ static int name_edges(graph *g, uint64_t *total, bool *seen_start_line)
 {
 	*total = 0;
 	*seen_start_line = false;
-	for (size_t i = 0; i < g->nnodes; i++)
+	for (size_t i = 0; i < g->node_set.n; i++)
 		if (kept(&g->nodes[i]) && g->nodes[i].start_line != 0)
 			*seen_start_line = true;
-	for (size_t i = 0; i < g->nedges; i++) {
-		const gedge *ed = &g->edges[i];
+	for (size_t i = 0; i < g->edge_set.n; i++) {
+		const gedge *ed = (const gedge *)g->edge_set.v + i;
 		const gnode *src = &g->nodes[ed->src];
 		if (!kept(src)) /* dropped with its out edges; an edge into a dropped node stays */
 			continue;
@@ -343,41 +246,38 @@ static uint64_t name_hash(const pf_profile *p, uint64_t *memo, uint32_t id)
 
 static int build_result(graph *g, uint64_t total, pf_pgo_edges *out)
 {
-	out->edges = malloc((g->nnamed ? g->nnamed : 1) * sizeof *out->edges);
+	size_t n = g->named_set.n;
+	out->edges = malloc((n ? n : 1) * sizeof *out->edges);
 	uint64_t *memo = calloc(g->p->str.nstrs + 1, sizeof *memo);
 	if (!out->edges || !memo) {
 		free(memo);
 		return oom(g);
 	}
-	for (size_t i = 0; i < g->nnamed; i++) {
-		const named_edge *n = &g->named[i];
+	for (size_t i = 0; i < n; i++) {
+		const named_edge *ne = (const named_edge *)g->named_set.v + i;
 		pf_pgo_edge *ed = &out->edges[i];
-		ed->caller = pf_profile_str(g->p, n->caller, &ed->caller_len);
-		ed->callee = pf_profile_str(g->p, n->callee, &ed->callee_len);
-		ed->offset = n->offset;
-		ed->weight = (int64_t)n->weight;
-		ed->key_hash = pf_hash_add(pf_hash_add(name_hash(g->p, memo, n->caller), (uint64_t)n->offset),
-					   name_hash(g->p, memo, n->callee));
+		ed->caller = pf_profile_str(g->p, ne->caller, &ed->caller_len);
+		ed->callee = pf_profile_str(g->p, ne->callee, &ed->callee_len);
+		ed->offset = ne->offset;
+		ed->weight = (int64_t)ne->weight;
+		ed->key_hash = pf_hash_add(pf_hash_add(name_hash(g->p, memo, ne->caller), (uint64_t)ne->offset),
+					   name_hash(g->p, memo, ne->callee));
 	}
 	free(memo);
-	qsort(out->edges, g->nnamed, sizeof *out->edges, by_weight);
-	out->nedges = g->nnamed;
+	qsort(out->edges, n, sizeof *out->edges, by_weight);
+	out->nedges = n;
 	out->total_weight = (int64_t)total;
 	return 0;
 }
 
 static void graph_free(graph *g)
 {
-	free(g->nodes);
-	pf_htab_free(&g->node_index);
+	pf_keyset_free(&g->node_set);
+	pf_keyset_free(&g->edge_set);
+	pf_keyset_free(&g->named_set);
 	free(g->loc_nodes);
 	free(g->loc_first);
-	free(g->edges);
-	pf_htab_free(&g->edge_index);
-	free(g->named);
-	pf_htab_free(&g->named_index);
 	free(g->seen);
-	free(g->seen_edges);
 }
 
 static int compute(graph *g, size_t vi, pf_pgo_edges *out)
@@ -410,7 +310,9 @@ int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e)
 	long vi = pf_pgo_value_index(p);
 	if (vi < 0)
 		return pf_fail(e, PF_EXIT_DATA, "%s", no_type_msg);
-	graph g = {.p = p, .e = e};
+	graph g = {.p = p, .e = e, .node_set = {.size = sizeof(gnode), .key_size = offsetof(gnode, name) + sizeof(uint32_t)},
+		   .edge_set = {.size = sizeof(gedge), .key_size = sizeof(uint32_t[2])},
+		   .named_set = {.size = sizeof(named_edge), .key_size = offsetof(named_edge, weight)}};
 	int rc = compute(&g, (size_t)vi, out);
 	graph_free(&g);
 	if (rc != 0)

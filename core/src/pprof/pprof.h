@@ -136,12 +136,10 @@ const char *pf_profile_str(const pf_profile *p, uint32_t id, size_t *len);
 pf_profile *pf_profile_decode(const uint8_t *data, size_t len, pf_err *e);
 void pf_profile_free(pf_profile *p);
 
-/* pf_profile_decode, then pf_profile_drop_string_labels, but faster: string
- * labels are checked as pprof checks them and never stored or sorted. */
+/* pf_profile_decode without the string labels (numeric labels stay), as
+ * datadog-pgo drops them: they are checked as pprof checks them and never
+ * stored, so their strings stay out of the pool. */
 pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t len, pf_err *e);
-
-/* Drops every sample's string labels (numeric labels stay), as datadog-pgo does. */
-void pf_profile_drop_string_labels(pf_profile *p);
 
 /* pprof's Scale(ratio): values times ratio, rounded (math.Round); samples
  * left all zero dropped; nothing at all when ratio is 1. */

@@ -42,16 +42,6 @@ static bool str_probe_eq(const void *ctx, uint32_t id)
 	return e->len == q->n && memcmp(q->sp->bytes + e->off, q->s, q->n) == 0;
 }
 
-int pf_strpool_init(pf_strpool *sp)
-{
-	memset(sp, 0, sizeof *sp);
-	uint32_t id;
-	if (pf_strpool_intern(sp, "", 0, &id) == 0)
-		return 0;
-	pf_strpool_free(sp);
-	return -1;
-}
-
 void pf_strpool_free(pf_strpool *sp)
 {
 	free(sp->bytes);
@@ -192,13 +182,11 @@ void pf_sort_num_labels(const pf_profile *p, pf_num_label *l, size_t n, pf_num_l
 pf_profile *pf_profile_new(void)
 {
 	pf_profile *p = calloc(1, sizeof *p);
-	if (!p)
-		return NULL;
-	if (pf_strpool_init(&p->str) != 0) {
-		free(p);
-		return NULL;
-	}
-	return p;
+	uint32_t id;
+	if (p && pf_strpool_intern(&p->str, "", 0, &id) == 0) /* string id 0 is "" */
+		return p;
+	pf_profile_free(p);
+	return NULL;
 }
 
 void pf_profile_free(pf_profile *p)
@@ -220,13 +208,6 @@ void pf_profile_free(pf_profile *p)
 	free(p);
 }
 
-void pf_profile_drop_string_labels(pf_profile *p)
-{
-	for (size_t i = 0; i < p->nsamples; i++)
-		p->samples[i].nlabels = 0;
-	p->nlabels = 0;
-}
-
 int pf_profile_add_comment(pf_profile *p, const char *comment, pf_err *e)
 {
 	uint32_t id;
@@ -241,8 +222,7 @@ size_t pf_profile_samples(const pf_profile *p) { return p->nsamples; }
 int64_t pf_profile_duration_nanos(const pf_profile *p) { return p->duration_nanos; }
 int64_t pf_profile_time_nanos(const pf_profile *p) { return p->time_nanos; }
 
-/* Whether string id is exactly the C string want (no embedded NULs). */
-static bool str_is(const pf_profile *p, uint32_t id, const char *want)
+bool pf_str_is(const pf_profile *p, uint32_t id, const char *want)
 {
 	size_t len;
 	const char *s = pf_profile_str(p, id, &len);
@@ -254,7 +234,7 @@ double pf_profile_cpu_cores(const pf_profile *p)
 	size_t idx = SIZE_MAX;
 	for (size_t i = 0; i < p->nsample_types && idx == SIZE_MAX; i++) {
 		const pf_value_type *vt = &p->sample_types[i];
-		if (str_is(p, vt->type, "cpu") && str_is(p, vt->unit, "nanoseconds"))
+		if (pf_str_is(p, vt->type, "cpu") && pf_str_is(p, vt->unit, "nanoseconds"))
 			idx = i;
 	}
 	if (idx == SIZE_MAX || p->duration_nanos == 0)

@@ -47,81 +47,46 @@ typedef struct {
 	uint64_t sum;    /* wraps, as Go's int64 sums do */
 } cut;
 
-typedef struct {
-	cut *v;
-	size_t n, cap;
-	pf_htab index;
-} cut_table;
-
 /* A frame without its address: what a graph node is besides the address. */
 typedef struct {
-	uint32_t name;
 	int64_t start_line, line;
+	uint32_t name;
 } frame;
 
+/* A function of the trimmed profile, as it is found. */
 typedef struct {
-	frame *v;
-	size_t n, cap;
-	pf_htab index;
-} frame_set;
-
-typedef struct {
-	uint64_t *v;
-	size_t n, cap;
-	pf_htab index;
-} addr_set;
+	int64_t start_line;
+	uint32_t name;
+} fn_key;
 
 typedef struct {
 	const pf_profile *p; /* the source */
 	pf_profile *q;       /* the trimmed profile */
 	pf_err *e;
-	cut_table cuts;     /* by source locations */
-	cut_table out;      /* by q's locations */
+	pf_keyset cuts;     /* of cut: by source locations */
+	pf_keyset out;      /* of cut: by q's locations */
 	bool positive;      /* every value > 0, and their sum fits an int64 */
-	frame_set twice;    /* frames some cut stack holds at two addresses */
-	addr_set keep;      /* the addresses that stay */
+	pf_keyset twice;    /* of frame: frames some cut stack holds at two addresses */
+	pf_keyset keep;     /* of uint64_t: the addresses that stay */
 	uint32_t *loc_map;  /* source location index -> q index + 1; 0: not yet */
 	uint32_t *fn_map;   /* source function index -> q index + 1; 0: not yet */
 	pf_htab locations;  /* q's locations by content */
-	pf_htab functions;  /* q's functions by name and start_line */
+	pf_keyset functions; /* of fn_key: q's functions, in q's order */
 } trimmer;
 
 static int oom(trimmer *t) { return pf_fail(t->e, PF_EXIT_INTERNAL, "out of memory trimming the profile"); }
 
 /* ---- cut stacks ---- */
 
-typedef struct {
-	const cut_table *c;
-	const uint32_t *loc;
-} cut_probe;
-
-static bool cut_eq(const void *ctx, uint32_t v)
-{
-	const cut_probe *q = ctx;
-	return q->c->v[v].loc[0] == q->loc[0] && q->c->v[v].loc[1] == q->loc[1];
-}
-
 /* Adds w to the cut stack loc, appending it when new. -1 on OOM. */
-static int add_cut(cut_table *c, const uint32_t loc[2], uint64_t w)
+static int add_cut(pf_keyset *c, const uint32_t loc[2], uint64_t w)
 {
-	if (pf_vec_reserve((void **)&c->v, &c->cap, c->n + 1, sizeof *c->v) != 0)
-		return -1;
-	cut_probe q = {c, loc};
+	cut k = {{loc[0], loc[1]}, 0};
 	uint32_t at;
-	int r = pf_htab_intern(&c->index, pf_hash_add(pf_hash_add(0, loc[0]), loc[1]), cut_eq, &q,
-			       (uint32_t)c->n, &at);
-	if (r < 0)
+	if (pf_keyset_add(c, &k, &at) < 0)
 		return -1;
-	if (r == 0)
-		c->v[c->n++] = (cut){{loc[0], loc[1]}, 0};
-	c->v[at].sum += w;
+	((cut *)c->v)[at].sum += w;
 	return 0;
-}
-
-static void cut_table_free(cut_table *c)
-{
-	free(c->v);
-	pf_htab_free(&c->index);
 }
 
 /* Sums the chosen value of every sample by cut stack, in order of first
@@ -149,41 +114,6 @@ static int cut_samples(trimmer *t, size_t vi)
 
 /* ---- the addresses that stay ---- */
 
-typedef struct {
-	const frame_set *s;
-	const frame *f;
-} frame_probe;
-
-static bool frame_eq(const void *ctx, uint32_t v)
-{
-	const frame_probe *q = ctx;
-	const frame *a = &q->s->v[v];
-	return a->name == q->f->name && a->start_line == q->f->start_line && a->line == q->f->line;
-}
-
-static uint64_t frame_hash(const frame *f)
-{
-	return pf_hash_add(pf_hash_add(pf_hash_add(0, f->name), (uint64_t)f->start_line), (uint64_t)f->line);
-}
-
-static bool frame_in(const frame_set *s, const frame *f)
-{
-	frame_probe q = {s, f};
-	return pf_htab_find(&s->index, frame_hash(f), frame_eq, &q) != PF_HTAB_NONE;
-}
-
-static int frame_add(frame_set *s, const frame *f)
-{
-	if (pf_vec_reserve((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v) != 0)
-		return -1;
-	frame_probe q = {s, f};
-	uint32_t at;
-	int r = pf_htab_intern(&s->index, frame_hash(f), frame_eq, &q, (uint32_t)s->n, &at);
-	if (r == 0)
-		s->v[s->n++] = *f;
-	return r < 0 ? -1 : 0;
-}
-
 /* Frame i of location l; a location without lines is one empty frame. */
 static frame frame_of(const pf_profile *p, const pf_location *l, uint32_t i)
 {
@@ -191,7 +121,7 @@ static frame frame_of(const pf_profile *p, const pf_location *l, uint32_t i)
 		return (frame){0, 0, 0};
 	const pf_line *ln = &p->lines[l->lines + i];
 	const pf_function *fn = &p->functions[ln->function];
-	return (frame){fn->name, fn->start_line, ln->line};
+	return (frame){fn->start_line, ln->line, fn->name};
 }
 
 static uint32_t nframes(const pf_location *l) { return l->nlines ? l->nlines : 1; }
@@ -205,52 +135,24 @@ static int find_twice(trimmer *t, const cut *c)
 	const pf_location *a = &p->locations[c->loc[0]], *b = &p->locations[c->loc[1]];
 	if (a->address == b->address)
 		return 0;
+	uint32_t at;
 	for (uint32_t i = 0; i < nframes(a); i++) {
 		frame fa = frame_of(p, a, i);
 		for (uint32_t j = 0; j < nframes(b); j++) {
 			frame fb = frame_of(p, b, j);
 			if (fa.name == fb.name && fa.start_line == fb.start_line && fa.line == fb.line &&
-			    frame_add(&t->twice, &fa) != 0)
+			    pf_keyset_add(&t->twice, &fa, &at) < 0)
 				return oom(t);
 		}
 	}
 	return 0;
 }
 
-typedef struct {
-	const addr_set *s;
-	uint64_t a;
-} addr_probe;
-
-static bool addr_eq(const void *ctx, uint32_t v)
-{
-	const addr_probe *q = ctx;
-	return q->s->v[v] == q->a;
-}
-
-static bool addr_in(const addr_set *s, uint64_t a)
-{
-	addr_probe q = {s, a};
-	return pf_htab_find(&s->index, pf_hash_add(0, a), addr_eq, &q) != PF_HTAB_NONE;
-}
-
-static int addr_add(addr_set *s, uint64_t a)
-{
-	if (pf_vec_reserve((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v) != 0)
-		return -1;
-	addr_probe q = {s, a};
-	uint32_t at;
-	int r = pf_htab_intern(&s->index, pf_hash_add(0, a), addr_eq, &q, (uint32_t)s->n, &at);
-	if (r == 0)
-		s->v[s->n++] = a;
-	return r < 0 ? -1 : 0;
-}
-
 /* The addresses of every location that holds a frame seen twice. */
 static int find_kept_addresses(trimmer *t)
 {
 	for (size_t i = 0; i < t->cuts.n; i++)
-		if (find_twice(t, &t->cuts.v[i]) != 0)
+		if (find_twice(t, (const cut *)t->cuts.v + i) != 0)
 			return -1;
 	if (t->twice.n == 0)
 		return 0;
@@ -259,8 +161,9 @@ static int find_kept_addresses(trimmer *t)
 		const pf_location *l = &p->locations[i];
 		for (uint32_t j = 0; j < nframes(l); j++) {
 			frame f = frame_of(p, l, j);
-			if (frame_in(&t->twice, &f)) {
-				if (addr_add(&t->keep, l->address) != 0)
+			uint32_t at;
+			if (pf_keyset_find(&t->twice, &f) != PF_HTAB_NONE) {
+				if (pf_keyset_add(&t->keep, &l->address, &at) < 0)
 					return oom(t);
 				break;
 			}
@@ -271,22 +174,10 @@ static int find_kept_addresses(trimmer *t)
 
 static uint64_t new_address(const trimmer *t, uint64_t a)
 {
-	return !t->positive || addr_in(&t->keep, a) ? a : 0;
+	return !t->positive || pf_keyset_find(&t->keep, &a) != PF_HTAB_NONE ? a : 0;
 }
 
 /* ---- q's functions and locations ---- */
-
-typedef struct {
-	const pf_profile *q;
-	uint32_t name;
-	int64_t start_line;
-} fn_probe;
-
-static bool fn_eq(const void *ctx, uint32_t v)
-{
-	const fn_probe *f = ctx;
-	return f->q->functions[v].name == f->name && f->q->functions[v].start_line == f->start_line;
-}
 
 /* The q function of source function f: one per name and start_line. Each
  * source function is looked up once: its name is hashed once, not at
@@ -301,16 +192,14 @@ static int map_function(trimmer *t, uint32_t f, uint32_t *out)
 	pf_profile *q = t->q;
 	size_t len;
 	const char *name = pf_profile_str(t->p, src->name, &len);
-	fn_probe probe = {q, 0, src->start_line};
-	if (pf_strpool_intern(&q->str, name, len, &probe.name) != 0 || PF_RESERVE(q, functions, 1) != 0)
-		return oom(t);
-	uint64_t h = pf_hash_add(pf_hash_add(0, probe.name), (uint64_t)src->start_line);
-	int r = pf_htab_intern(&t->functions, h, fn_eq, &probe, (uint32_t)q->nfunctions, out);
-	if (r < 0)
+	fn_key k = {src->start_line, 0};
+	int r = -1;
+	if (pf_strpool_intern(&q->str, name, len, &k.name) != 0 || PF_RESERVE(q, functions, 1) != 0 ||
+	    (r = pf_keyset_add(&t->functions, &k, out)) < 0)
 		return oom(t);
 	if (r == 0) {
 		q->functions[q->nfunctions] = (pf_function){
-			.id = q->nfunctions + 1, .name = probe.name, .start_line = src->start_line};
+			.id = q->nfunctions + 1, .name = k.name, .start_line = src->start_line};
 		q->nfunctions++;
 	}
 	t->fn_map[f] = *out + 1;
@@ -385,7 +274,7 @@ static int map_location(trimmer *t, uint32_t l, uint32_t *out)
 static int map_cuts(trimmer *t)
 {
 	for (size_t i = 0; i < t->cuts.n; i++) {
-		const cut *c = &t->cuts.v[i];
+		const cut *c = (const cut *)t->cuts.v + i;
 		uint32_t loc[2] = {0, PF_NONE};
 		for (int k = 0; k < 2 && c->loc[k] != PF_NONE; k++)
 			if (map_location(t, c->loc[k], &loc[k]) != 0)
@@ -413,7 +302,7 @@ static int put_sample(trimmer *t, const cut *c, int64_t w)
 static int put_samples(trimmer *t)
 {
 	for (size_t i = 0; i < t->out.n; i++) {
-		const cut *c = &t->out.v[i];
+		const cut *c = (const cut *)t->out.v + i;
 		int rc = c->sum != 0 ? put_sample(t, c, (int64_t)c->sum)
 				     : put_sample(t, c, 1) != 0 ? -1 : put_sample(t, c, -1);
 		if (rc != 0)
@@ -493,22 +382,25 @@ static int trim_into(trimmer *t)
 
 pf_profile *pf_profile_trim(const pf_profile *p, pf_err *e)
 {
-	trimmer t = {.p = p, .e = e, .q = pf_profile_new()};
+	trimmer t = {.p = p, .e = e, .q = pf_profile_new(),
+		     .cuts = {.size = sizeof(cut), .key_size = sizeof(uint32_t[2])},
+		     .out = {.size = sizeof(cut), .key_size = sizeof(uint32_t[2])},
+		     .twice = {.size = sizeof(frame), .key_size = offsetof(frame, name) + sizeof(uint32_t)},
+		     .keep = {.size = sizeof(uint64_t), .key_size = sizeof(uint64_t)},
+		     .functions = {.size = sizeof(fn_key), .key_size = offsetof(fn_key, name) + sizeof(uint32_t)}};
 	if (!t.q) {
 		oom(&t);
 		return NULL;
 	}
 	int rc = trim_into(&t);
-	cut_table_free(&t.cuts);
-	cut_table_free(&t.out);
-	free(t.twice.v);
-	pf_htab_free(&t.twice.index);
-	free(t.keep.v);
-	pf_htab_free(&t.keep.index);
+	pf_keyset_free(&t.cuts);
+	pf_keyset_free(&t.out);
+	pf_keyset_free(&t.twice);
+	pf_keyset_free(&t.keep);
+	pf_keyset_free(&t.functions);
 	free(t.loc_map);
 	free(t.fn_map);
 	pf_htab_free(&t.locations);
-	pf_htab_free(&t.functions);
 	if (rc == 0)
 		return t.q;
 	pf_profile_free(t.q);

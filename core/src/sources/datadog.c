@@ -36,15 +36,6 @@ typedef struct {
 	pf_dd_result *r;
 } dd_client;
 
-static char *header_line(const char *name, const char *value)
-{
-	size_t n = strlen(name) + strlen(value) + 3;
-	char *line = malloc(n);
-	if (line)
-		snprintf(line, n, "%s: %s", name, value);
-	return line;
-}
-
 /* A key is sent as a header's value: a CR or LF in it would end the
  * header and start another (a trailing newline from a secrets file is the
  * usual way one gets there). Refused, naming the variable, never showing
@@ -68,10 +59,10 @@ static int read_keys(dd_client *c, pf_err *e)
 		return pf_fail(e, PF_EXIT_AUTH, "DD_API_KEY and DD_APP_KEY are not set (needed for QUERY arguments)");
 	if (check_key("DD_API_KEY", api, e) != 0 || check_key("DD_APP_KEY", app, e) != 0)
 		return -1;
-	c->headers[0] = header_line("DD-API-KEY", api);
-	c->headers[1] = header_line("DD-APPLICATION-KEY", app);
-	c->headers[2] = header_line("Content-Type", "application/json");
-	c->headers[3] = header_line("Accept", "*/*");
+	c->headers[0] = pf_strf("DD-API-KEY: %s", api);
+	c->headers[1] = pf_strf("DD-APPLICATION-KEY: %s", app);
+	c->headers[2] = strdup("Content-Type: application/json");
+	c->headers[3] = strdup("Accept: */*");
 	for (int i = 0; i < 4; i++)
 		if (!c->headers[i])
 			return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
@@ -227,15 +218,6 @@ static int answer_error(dd_client *c, const char *what, const pf_http_response *
 	return pf_fail(e, PF_EXIT_SOURCE, "%s: HTTP %ld %s from %s", what, s, reason, c->host);
 }
 
-static char *url_of(const dd_client *c, const char *path)
-{
-	size_t n = strlen(c->base) + strlen(path) + 1;
-	char *url = malloc(n);
-	if (url)
-		snprintf(url, n, "%s%s", c->base, path);
-	return url;
-}
-
 static pf_http_request api_request(const dd_client *c, const char *method, const char *url,
 				   const char *body, size_t max_bytes)
 {
@@ -306,7 +288,7 @@ static int fetch_gopgo(dd_client *c, pf_err *e)
 {
 	char *body = pf_dd_request_body(c->o->queries, c->o->nqueries, c->r->from, c->r->to,
 					c->o->profiles, 0, e);
-	char *url = url_of(c, "/api/unstable/profiles/gopgo");
+	char *url = pf_strf("%s/api/unstable/profiles/gopgo", c->base);
 	if (!body || !url) {
 		free(body), free(url);
 		return e->code ? -1 : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
@@ -341,7 +323,7 @@ static int fetch_gopgo(dd_client *c, pf_err *e)
 static int list_query(dd_client *c, const char *query, pf_dd_listed **l, size_t *n, pf_err *e)
 {
 	char *body = pf_dd_request_body(&query, 1, c->r->from, c->r->to, c->o->profiles, 1, e);
-	char *url = url_of(c, "/api/unstable/profiles/list");
+	char *url = pf_strf("%s/api/unstable/profiles/list", c->base);
 	if (!body || !url) {
 		free(body), free(url);
 		return e->code ? -1 : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
@@ -418,13 +400,12 @@ static int download_all(dd_client *c, const pf_dd_listed *l, size_t n, pf_err *e
 	int rc = reqs && res && urls ? 0 : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		log_listed(c, &l[i]);
-		size_t len = strlen(c->base) + strlen(l[i].profile_id) + strlen(l[i].event_id) + 64;
-		if (!(urls[i] = malloc(len))) {
+		urls[i] = pf_strf("%s/api/ui/profiling/profiles/%s/download?eventId=%s", c->base, l[i].profile_id,
+				  l[i].event_id);
+		if (!urls[i]) {
 			rc = pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 			break;
 		}
-		snprintf(urls[i], len, "%s/api/ui/profiling/profiles/%s/download?eventId=%s", c->base,
-			 l[i].profile_id, l[i].event_id);
 		reqs[i] = api_request(c, "GET", urls[i], NULL, pf_source_max(c->lim));
 	}
 	if (rc == 0)
@@ -474,12 +455,11 @@ int pf_datadog_fetch(const pf_options *o, const pf_log *log, int64_t deadline_ns
 	int rc = read_keys(&c, e);
 	if (rc == 0 && !(c.base = pf_dd_base_url(o->api_url, o->api_url_from, getenv("DD_SITE"), e)))
 		rc = -1;
-	if (rc == 0 && !(c.http = pf_http_client_new(e)))
+	/* progress on a terminal only, not with -json */
+	if (rc == 0 && !(c.http = pf_http_client_new(o->verbose ? log : NULL, log->color, e)))
 		rc = -1;
 	if (rc == 0) {
 		pf_url_host(c.base, c.host, sizeof c.host);
-		pf_http_client_trace(c.http, o->verbose ? log : NULL);
-		pf_http_client_progress(c.http, log->color); /* a terminal, not -json */
 		size_t before = r->nids;
 		rc = strcmp(o->endpoint, "legacy") == 0 ? 1 : fetch_gopgo(&c, e);
 		if (rc == 1)

@@ -127,13 +127,9 @@ char *pf_dd_base_url(const char *api_url, const char *api_url_name, const char *
 			site);
 		return NULL;
 	}
-	size_t n = strlen(site) + sizeof "https://app.";
-	char *out = malloc(n);
-	if (!out) {
+	char *out = pf_strf("https://app.%s", site);
+	if (!out)
 		pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-		return NULL;
-	}
-	snprintf(out, n, "https://app.%s", site);
 	return out;
 }
 
@@ -146,11 +142,7 @@ char *pf_dd_query_text(const char *query)
 	size_t n = strlen(query);
 	while (n > 0 && isspace((unsigned char)query[n - 1]))
 		n--;
-	size_t size = n + sizeof " runtime:go";
-	char *out = malloc(size);
-	if (out)
-		snprintf(out, size, "%.*s runtime:go", (int)n, query);
-	return out;
+	return pf_strf("%.*s runtime:go", (int)n, query);
 }
 
 void pf_dd_format_time(time_t t, char out[32])
@@ -206,22 +198,14 @@ static cJSON *query_object(const char *query, time_t from, time_t to, int64_t li
 	pf_dd_format_time(from, f);
 	pf_dd_format_time(to, t);
 	char *text = pf_dd_query_text(query);
-	cJSON *q = cJSON_CreateObject(), *filter = cJSON_CreateObject(), *sort = cJSON_CreateObject();
-	bool ok = text && q && filter && sort;
-	if (ok) {
-		cJSON_AddItemToObject(q, "filter", filter);
-		cJSON_AddItemToObject(q, "sort", sort);
-		filter = sort = NULL;
-		cJSON *fobj = cJSON_GetObjectItem(q, "filter"), *sobj = cJSON_GetObjectItem(q, "sort");
-		ok = cJSON_AddStringToObject(fobj, "from", f) && cJSON_AddStringToObject(fobj, "to", t) &&
-		     cJSON_AddStringToObject(fobj, "query", text) &&
-		     cJSON_AddStringToObject(sobj, "order", "desc") &&
-		     cJSON_AddStringToObject(sobj, "field", "@metrics.core_cpu_cores") &&
-		     cJSON_AddNumberToObject(q, "limit", (double)limit);
-	}
+	cJSON *q = cJSON_CreateObject();
+	cJSON *filter = cJSON_AddObjectToObject(q, "filter"), *sort = cJSON_AddObjectToObject(q, "sort");
+	bool ok = text && filter && sort && cJSON_AddStringToObject(filter, "from", f) &&
+		  cJSON_AddStringToObject(filter, "to", t) && cJSON_AddStringToObject(filter, "query", text) &&
+		  cJSON_AddStringToObject(sort, "order", "desc") &&
+		  cJSON_AddStringToObject(sort, "field", "@metrics.core_cpu_cores") &&
+		  cJSON_AddNumberToObject(q, "limit", (double)limit);
 	free(text);
-	cJSON_Delete(filter);
-	cJSON_Delete(sort);
 	if (!ok) {
 		cJSON_Delete(q);
 		return NULL;

@@ -120,48 +120,27 @@ static int unzstd(const uint8_t *data, size_t len, sink *k)
 	if (!ds)
 		return pf_fail(k->e, PF_EXIT_INTERNAL, "out of memory starting zstd");
 	size_t hint = 1, room;
-	int rc = -1;
+	int rc = 0;
 	ZSTD_inBuffer in = {data, len, 0};
-	while (in.pos < in.size) {
-		if ((rc = make_room(k, &room)) != 0)
-			goto fail;
+	/* Until the input is read and the decoder holds nothing more: a hint
+	 * left non-zero when nothing more comes out means the last frame did
+	 * not end. */
+	while (rc == 0 && (in.pos < in.size || hint != 0) && (rc = make_room(k, &room)) == 0) {
+		size_t had = in.pos;
 		ZSTD_outBuffer ob = {k->out->data + k->out->len, room, 0};
 		hint = ZSTD_decompressStream(ds, &ob, &in);
-		if (ZSTD_isError(hint)) {
+		if (ZSTD_isError(hint) && had < in.size)
 			rc = pf_fail(k->e, PF_EXIT_DATA, "corrupt zstd data near byte %zu: %s", in.pos,
 				     ZSTD_getErrorName(hint));
-			goto fail;
-		}
-		wrote(k, ob.pos);
-		if (k->produced > k->max_out) {
-			rc = too_large(k->e, PF_ZSTD, k->max_out);
-			goto fail;
-		}
-		if (ob.pos == 0 && in.pos == in.size)
-			break;
-	}
-	/* Flush what the decoder still holds; a non-zero hint means the last
-	 * frame did not end. */
-	while (hint != 0) {
-		if ((rc = make_room(k, &room)) != 0)
-			goto fail;
-		ZSTD_outBuffer ob = {k->out->data + k->out->len, room, 0};
-		hint = ZSTD_decompressStream(ds, &ob, &in);
-		if (ZSTD_isError(hint)) {
+		else if (ZSTD_isError(hint))
 			rc = pf_fail(k->e, PF_EXIT_DATA, "corrupt zstd data: %s", ZSTD_getErrorName(hint));
-			goto fail;
-		}
-		wrote(k, ob.pos);
-		if (ob.pos == 0 && hint != 0) {
+		else if (wrote(k, ob.pos), k->produced > k->max_out)
+			rc = too_large(k->e, PF_ZSTD, k->max_out);
+		else if (ob.pos == 0 && had == in.size && hint != 0)
 			rc = pf_fail(k->e, PF_EXIT_DATA, "truncated zstd data at byte %zu", len);
-			goto fail;
-		}
 	}
 	ZSTD_freeDStream(ds);
-	return 0;
-fail:
-	ZSTD_freeDStream(ds);
-	return rc != 0 ? rc : -1;
+	return rc;
 }
 
 static int copy_raw(const uint8_t *data, size_t len, sink *k)

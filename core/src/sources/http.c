@@ -216,28 +216,15 @@ static void describe_failure(CURLcode rc, const char *url, const char *errbuf,
 		res->error[sizeof res->error - 1] = '\0';
 }
 
-static struct curl_slist *make_headers(const char *const *lines, bool *oom)
-{
-	struct curl_slist *list = NULL;
-	*oom = false;
-	for (size_t i = 0; lines && lines[i]; i++) {
-		struct curl_slist *next = curl_slist_append(list, lines[i]);
-		if (!next) {
-			*oom = true;
-			break;
-		}
-		list = next;
-	}
-	return list;
-}
-
-pf_http_client *pf_http_client_new(pf_err *e)
+pf_http_client *pf_http_client_new(const pf_log *trace, bool progress, pf_err *e)
 {
 	pf_http_client *c = calloc(1, sizeof *c);
 	if (!c) {
 		pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 		return NULL;
 	}
+	c->trace = trace;
+	c->progress = progress;
 	pthread_mutex_lock(&global_init);
 	CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
 	pthread_mutex_unlock(&global_init);
@@ -268,16 +255,6 @@ void pf_http_client_free(pf_http_client *c)
 		pthread_mutex_unlock(&global_init);
 	}
 	free(c);
-}
-
-void pf_http_client_trace(pf_http_client *c, const pf_log *log)
-{
-	c->trace = log;
-}
-
-void pf_http_client_progress(pf_http_client *c, bool on)
-{
-	c->progress = on;
 }
 
 /* Rewrites the progress line at most four times a second, once the
@@ -362,8 +339,12 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 		t->done = true;
 		return 0;
 	}
-	bool oom;
-	t->headers = make_headers(req->headers, &oom);
+	bool oom = false;
+	for (size_t i = 0; !oom && req->headers && req->headers[i]; i++) {
+		struct curl_slist *next = curl_slist_append(t->headers, req->headers[i]);
+		oom = !next;
+		t->headers = next ? next : t->headers;
+	}
 	t->easy = curl_easy_init();
 	if (oom || !t->easy || setup_handle(t->easy) != 0)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory setting up libcurl");
@@ -487,7 +468,7 @@ int pf_http_run(pf_http_client *c, const pf_http_request *reqs, size_t n, size_t
 
 int pf_http_do(const pf_http_request *req, pf_http_response *res, pf_err *e)
 {
-	pf_http_client *c = pf_http_client_new(e);
+	pf_http_client *c = pf_http_client_new(NULL, false, e);
 	if (!c) {
 		memset(res, 0, sizeof *res);
 		return -1;

@@ -54,17 +54,13 @@ typedef struct {
  * requests run through one client reuse its connections. */
 typedef struct pf_http_client pf_http_client;
 
-pf_http_client *pf_http_client_new(pf_err *e);
+/* trace (for -v; NULL: none) gets a curl trace of every request, secret
+ * headers blanked out: as text lines on stderr, or with trace->json as
+ * DEBUG objects, so that every line stays JSON. With progress, a line on
+ * stderr reports transfers that last longer than a second (for
+ * terminals; the line is erased after). */
+pf_http_client *pf_http_client_new(const pf_log *trace, bool progress, pf_err *e);
 void pf_http_client_free(pf_http_client *c);
-
-/* Sends a curl trace of every request to stderr with the secret headers
- * blanked out (for -v): as text lines, or with log->json as DEBUG objects
- * through log, so that every line stays JSON. NULL: no trace. */
-void pf_http_client_trace(pf_http_client *c, const pf_log *log);
-
-/* Shows a one-line progress report on stderr while transfers that last
- * longer than a second run (for terminals; the line is erased after). */
-void pf_http_client_progress(pf_http_client *c, bool on);
 
 /* Performs the n requests, at most `parallel` at once, filling res[i].
  * Returns 0 when every request got an HTTP answer (whatever its status);

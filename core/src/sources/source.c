@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 size_t pf_source_max(const pf_limits *lim)
@@ -92,34 +91,17 @@ static int read_file(const char *path, size_t max, pf_buf *out, pf_err *e)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return pf_fail(e, PF_EXIT_SOURCE, "cannot open: %s", strerror(errno));
-	struct stat st;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
-		return pf_fail(e, PF_EXIT_SOURCE, "is a directory, not a profile");
-	}
-	for (;;) {
-		if (out->len > max) {
-			close(fd);
-			return pf_fail(e, PF_EXIT_DATA, "file is larger than %zu bytes (-limit source-bytes)", max);
-		}
-		if (pf_buf_reserve(out, 1 << 16) != 0) {
-			close(fd);
-			return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-		}
-		ssize_t n = read(fd, out->data + out->len, out->cap - out->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-			close(fd);
-			return pf_fail(e, PF_EXIT_SOURCE, "cannot read: %s", strerror(saved));
-		}
-		if (n == 0)
-			break;
-		out->len += (size_t)n;
-	}
+	int rc = pf_buf_read_fd(out, fd, max), err = errno;
 	close(fd);
-	return 0;
+	if (rc == 0)
+		return 0;
+	if (err == EISDIR) /* a directory opens, and fails to read */
+		return pf_fail(e, PF_EXIT_SOURCE, "is a directory, not a profile");
+	if (err == EFBIG)
+		return pf_fail(e, PF_EXIT_DATA, "file is larger than %zu bytes (-limit source-bytes)", max);
+	if (err == ENOMEM)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	return pf_fail(e, PF_EXIT_SOURCE, "cannot read: %s", strerror(err));
 }
 
 static int fetch_url(const char *url, size_t max, int64_t deadline_ns, pf_buf *out, pf_err *e)

@@ -23,24 +23,6 @@ static inline uint32_t pf_le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* A local header's whole size, name and extra field included. */
-static inline size_t pf_zip_local_size(const uint8_t *h)
-{
-	return (size_t)PF_ZIP_LOCAL_SIZE + pf_le16(h + 26) + pf_le16(h + 28);
-}
-
-/* crc continued over p[0, n), however large n is (crc32 takes uInt lengths). */
-static inline uLong pf_zip_crc(uLong crc, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-		crc = crc32(crc, p, k);
-		p += k;
-		n -= k;
-	}
-	return crc;
-}
-
 #define END_SIZE 22
 #define CENTRAL_SIZE 46
 
@@ -96,7 +78,7 @@ static int read_central(const uint8_t *data, size_t len, size_t *pos, size_t idx
 	if (off > len || len - off < PF_ZIP_LOCAL_SIZE || pf_le32(data + off) != PF_ZIP_SIG_LOCAL)
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: local header of \"%s\" is damaged (byte %llu)", entry->name,
 			       (unsigned long long)entry->offset);
-	size_t start = (size_t)off + pf_zip_local_size(data + off);
+	size_t start = (size_t)off + PF_ZIP_LOCAL_SIZE + pf_le16(data + off + 26) + pf_le16(data + off + 28);
 	if (start > len || len - start < csize)
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: entry \"%s\" runs past the end of the archive", entry->name);
 	entry->data = data + start;
@@ -193,7 +175,7 @@ int pf_zip_extract(const pf_zip_entry *entry, size_t max_out, pf_buf *out, pf_er
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: entry \"%s\" uses unsupported compression method %u",
 			       entry->name, entry->method);
 	}
-	if (pf_zip_crc(crc32(0L, Z_NULL, 0), out->data + start, entry->usize) != entry->crc) {
+	if (crc32_z(0L, out->data + start, entry->usize) != entry->crc) { /* crc32_z: any length */
 		out->len = start;
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: entry \"%s\" fails its CRC-32 check", entry->name);
 	}
