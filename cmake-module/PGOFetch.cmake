@@ -46,7 +46,9 @@ Commands
   .. code-block:: cmake
 
     pgofetch_profile(<name> OUTPUT <file>
-                     [QUERY <query>...] [IN <source>...]
+                     [QUERY [WEIGHT <w>] <query>...]
+                     [IN [WEIGHT <w>] <source>... [WEIGHT <w> <source>...]...]
+                     [NORMALIZE]
                      [PROFILES <n>] [FROM <duration>] [TIMEOUT <duration>]
                      [MAX_AGE <duration>] [FAIL] [TRIM ON|OFF]
                      [NOINLINE_FUNC <regexp>...] [NOINLINE_FILE <file>...])
@@ -66,6 +68,13 @@ Commands
   (relative to the current source directory) are pgofetch's
   ``-noinline-func`` and ``-noinline-file``: functions PGO must not inline,
   checked like the other values.
+
+  ``WEIGHT <w>`` in the ``IN`` list is pgofetch's ``-weight``: it weighs
+  the sources after it, up to the next ``WEIGHT`` (default 1); opening the
+  ``QUERY`` list it weighs all the queries, which share one weight.
+  ``NORMALIZE`` is ``-normalize``: each profile is scaled to the same total
+  before its weight. pgofetch checks the weights (a number, 0 or more, not
+  0 for every source).
 
   The target has the properties ``PGOFETCH_OUTPUT`` (the profile's absolute
   path) and ``PGOFETCH_STATE`` (the file the Go builds depend on: the
@@ -351,31 +360,120 @@ function(_pgofetch_check_settings cmd name pgofetch flags keywords)
   message(FATAL_ERROR "${cmd}(${name}): ${line}")
 endfunction()
 
+# The IN sources as pgofetch's arguments, in <out>: each -in=<source>, a
+# -weight=<w> before those a WEIGHT <w> in the list weighs, as pgofetch
+# reads them (a -weight sets the weight of the -in sources after it). In
+# <out>_check the same with every source replaced by one that does not
+# exist, for _pgofetch_check_settings; <out>_weighted is TRUE when a
+# WEIGHT was given.
+function(_pgofetch_weighted_sources name out)
+  set(args "")
+  set(check "")
+  set(weighted FALSE)
+  set(pending "")    # a weight that has no source after it yet
+  set(want_value FALSE)
+  foreach(word IN LISTS arg_IN)
+    if(want_value)
+      list(APPEND args "-weight=${word}")
+      list(APPEND check "-weight=${word}")
+      set(pending "${word}")
+      set(want_value FALSE)
+      set(weighted TRUE)
+    elseif(word STREQUAL "WEIGHT")
+      set(want_value TRUE)
+    elseif(word STREQUAL "")
+      message(FATAL_ERROR "pgofetch_profile(${name}): IN has an empty source")
+    else()
+      if(NOT word MATCHES "^[A-Za-z][A-Za-z0-9+.-]*://")
+        get_filename_component(word "${word}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+      endif()
+      list(APPEND args "-in=${word}")
+      list(APPEND check "-in=${CMAKE_CURRENT_BINARY_DIR}/CMakeFiles/pgofetch-check/no-such-profile")
+      set(pending "")
+    endif()
+  endforeach()
+  if(want_value)
+    message(FATAL_ERROR "pgofetch_profile(${name}): IN ends with WEIGHT and no value")
+  endif()
+  if(NOT pending STREQUAL "")
+    message(FATAL_ERROR "pgofetch_profile(${name}): IN: WEIGHT ${pending} is followed by "
+      "no source; put it before the sources it weighs")
+  endif()
+  set(${out} "${args}" PARENT_SCOPE)
+  set(${out}_check "${check}" PARENT_SCOPE)
+  set(${out}_weighted ${weighted} PARENT_SCOPE)
+endfunction()
+
+# The queries, in <out>, without the WEIGHT <w> that may open the QUERY
+# list; the weight of the queries (empty when not given) in <out>_weight.
+# pgofetch gives every query one weight, the -weight in force after the
+# last -in: a WEIGHT after the first query is a mistake.
+function(_pgofetch_weighted_queries name out)
+  set(queries "")
+  set(weight "")
+  set(want_value FALSE)
+  foreach(word IN LISTS arg_QUERY)
+    if(want_value)
+      set(weight "${word}")
+      set(want_value FALSE)
+    elseif(word STREQUAL "WEIGHT")
+      if(NOT queries STREQUAL "")
+        message(FATAL_ERROR "pgofetch_profile(${name}): QUERY: WEIGHT must come before "
+          "the first query (the queries share one weight)")
+      endif()
+      set(want_value TRUE)
+    elseif(word STREQUAL "")
+      message(FATAL_ERROR "pgofetch_profile(${name}): QUERY has an empty query")
+    else()
+      list(APPEND queries "${word}")
+    endif()
+  endforeach()
+  if(want_value OR (queries STREQUAL "" AND NOT weight STREQUAL ""))
+    message(FATAL_ERROR "pgofetch_profile(${name}): QUERY: WEIGHT must be followed by its value and the queries")
+  endif()
+  set(${out} "${queries}" PARENT_SCOPE)
+  set(${out}_weight "${weight}" PARENT_SCOPE)
+endfunction()
+
 function(pgofetch_profile)
-  set(options FAIL)
+  set(options FAIL NORMALIZE)
   set(one OUTPUT PROFILES FROM TIMEOUT MAX_AGE TRIM)
   set(multi QUERY IN NOINLINE_FUNC NOINLINE_FILE)
   set(go_keywords PACKAGE PROFILE WORKING_DIRECTORY DEPENDS GO_FLAGS GOOS GOARCH
     CGO_ENABLED GOFLAGS ENV COMPARE_PACKAGES COMPARE_FLAGS CHECK_BELOW)
   set(name "${ARGV0}")
   _pgofetch_check_name(pgofetch_profile "${ARGC}" "${name}" "${options};${one};${multi}")
-  _pgofetch_check_keywords(pgofetch_profile "${name}" "${options}" "${one}" "${multi}"
+  # WEIGHT is a word of the QUERY and IN lists, not a keyword of its own.
+  _pgofetch_check_keywords(pgofetch_profile "${name}" "${options}" "${one}" "${multi};WEIGHT"
     pgofetch_go_executable "${go_keywords}" ${ARGN})
   cmake_parse_arguments(PARSE_ARGV 1 arg "${options}" "${one}" "${multi}")
+  foreach(list UNPARSED_ARGUMENTS NOINLINE_FUNC NOINLINE_FILE)
+    if("WEIGHT" IN_LIST arg_${list})
+      message(FATAL_ERROR "pgofetch_profile(${name}): WEIGHT belongs in the IN or QUERY list, "
+        "before the sources it weighs")
+    endif()
+  endforeach()
   _pgofetch_check_parsed(pgofetch_profile "${name}" arg)
 
   if(NOT DEFINED arg_OUTPUT)
     message(FATAL_ERROR "pgofetch_profile(${name}): OUTPUT <file> is required")
   endif()
-  if(NOT arg_QUERY AND NOT arg_IN)
+  _pgofetch_weighted_queries("${name}" queries)
+  _pgofetch_weighted_sources("${name}" sources)
+  if(queries STREQUAL "" AND sources STREQUAL "")
     message(FATAL_ERROR
       "pgofetch_profile(${name}): give at least one QUERY <query> or IN <source>")
   endif()
-  foreach(query IN LISTS arg_QUERY)
-    if(query STREQUAL "")
-      message(FATAL_ERROR "pgofetch_profile(${name}): QUERY has an empty query")
+  # The queries take the -weight in force after the last -in source: once
+  # any weight is given, theirs is said after the sources (1 by default).
+  if(NOT queries STREQUAL "" AND (sources_weighted OR NOT queries_weight STREQUAL ""))
+    if(queries_weight STREQUAL "")
+      set(queries_weight 1)
     endif()
-  endforeach()
+    list(APPEND sources "-weight=${queries_weight}")
+    list(APPEND sources_check "-weight=${queries_weight}"
+      "-in=${CMAKE_CURRENT_BINARY_DIR}/CMakeFiles/pgofetch-check/no-such-profile")
+  endif()
 
   # The values go to pgofetch as they are: it parses them, and its usage
   # error names a bad one (checked below, at configure time).
@@ -434,27 +532,22 @@ function(pgofetch_profile)
   if(arg_NOINLINE_FILE)
     list(APPEND keywords "NOINLINE_FILE=noinline-file")
   endif()
-  set(sources "")
-  foreach(src IN LISTS arg_IN)
-    if(src STREQUAL "")
-      message(FATAL_ERROR "pgofetch_profile(${name}): IN has an empty source")
-    endif()
-    if(NOT src MATCHES "^[A-Za-z][A-Za-z0-9+.-]*://")
-      get_filename_component(src "${src}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
-    endif()
-    list(APPEND sources "-in=${src}")
-  endforeach()
+  if(arg_NORMALIZE)
+    list(APPEND flags "-normalize")
+  endif()
+  list(APPEND keywords "WEIGHT=weight")
 
   get_filename_component(output "${arg_OUTPUT}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
   set(stamp "${CMAKE_CURRENT_BINARY_DIR}/pgofetch/${name}.state")
   _pgofetch_find_pgofetch(pgofetch_profile "${name}" ${fail} pgofetch)
   if(pgofetch_file)
-    _pgofetch_check_settings(pgofetch_profile "${name}" "${pgofetch_file}" "${flags}" "${keywords}")
+    _pgofetch_check_settings(pgofetch_profile "${name}" "${pgofetch_file}" "${flags};${sources_check}"
+      "${keywords}")
   endif()
 
   if(NOT pgofetch_run)
     set(hint "install pgofetch and re-run cmake")
-  elseif(arg_QUERY)
+  elseif(NOT queries STREQUAL "")
     set(hint "set DD_API_KEY and DD_APP_KEY in the build's environment")
   else()
     set(hint "make the IN sources readable")
@@ -469,7 +562,7 @@ function(pgofetch_profile)
   add_custom_target("${name}" ALL
     COMMAND "${CMAKE_COMMAND}" -DPGOFETCH_STEP=refresh "-DPGOFETCH=${pgofetch_run}"
       "-DPGOFETCH_FAIL=${fail}" "-DPGOFETCH_OUTPUT=${output}" "-DPGOFETCH_STATE=${stamp}"
-      -P "${steps}" -- ${flags} ${sources} -- ${arg_QUERY} "${output}"
+      -P "${steps}" -- ${flags} ${sources} -- ${queries} "${output}"
     BYPRODUCTS "${stamp}"
     COMMENT "Refreshing Go PGO profile ${output}"
     VERBATIM)
