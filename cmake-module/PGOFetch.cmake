@@ -140,7 +140,8 @@ Variables
   the Go builds go on without PGO.
 ``PGOFETCH_GO_EXECUTABLE``
   The ``go`` command; otherwise ``find_program(go)`` (``$GOROOT/bin``, then
-  ``PATH``).
+  ``PATH``). The profiles get it as pgofetch's ``-go``: a ``go`` newer than
+  the Go versions pgofetch's trim is proven for gets the full profile.
 ``PGOFETCH_MAX_AGE``
   The ``-max-age`` of profiles without ``MAX_AGE``: ``24h`` (a developer's
   build reuses a profile up to a day old rather than rebuilding everything
@@ -535,6 +536,13 @@ function(pgofetch_profile)
   if(arg_NORMALIZE)
     list(APPEND flags "-normalize")
   endif()
+  # The go the Go builds use judges -trim: a go newer than those the trim
+  # is proven for gets the full profile. Without one, pgofetch's default
+  # (go on PATH) stands.
+  _pgofetch_go_program(go)
+  if(go)
+    list(APPEND flags "-go=${go}")
+  endif()
   list(APPEND keywords "WEIGHT=weight")
 
   get_filename_component(output "${arg_OUTPUT}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
@@ -574,14 +582,25 @@ function(pgofetch_profile)
     PGOFETCH_PROGRAM "${pgofetch_run}" PGOFETCH_PROGRAM_TARGET "${pgofetch_target}")
 endfunction()
 
-# The go command: PGOFETCH_GO_EXECUTABLE, else find_program; Go 1.21+.
-function(_pgofetch_find_go cmd name out)
+# The go command in <out>: PGOFETCH_GO_EXECUTABLE, else find_program;
+# empty when there is none.
+function(_pgofetch_go_program out)
   if(NOT PGOFETCH_GO_EXECUTABLE)
     find_program(PGOFETCH_GO_EXECUTABLE NAMES go
       HINTS ENV GOROOT PATH_SUFFIXES bin
-      DOC "The go command, for pgofetch_go_executable()")
+      DOC "The go command, for pgofetch_go_executable() and pgofetch's -go")
   endif()
-  if(NOT PGOFETCH_GO_EXECUTABLE)
+  if(PGOFETCH_GO_EXECUTABLE)
+    set(${out} "${PGOFETCH_GO_EXECUTABLE}" PARENT_SCOPE)
+  else()
+    set(${out} "" PARENT_SCOPE)
+  endif()
+endfunction()
+
+# The go command, as _pgofetch_go_program finds it; Go 1.21+.
+function(_pgofetch_find_go cmd name out)
+  _pgofetch_go_program(go)
+  if(NOT go)
     message(FATAL_ERROR
       "${cmd}(${name}): the Go toolchain (go) was not found. Install Go 1.21 "
       "or newer and put it on PATH, or set PGOFETCH_GO_EXECUTABLE to the go command.")
