@@ -51,7 +51,8 @@ Commands
                      [NORMALIZE]
                      [PROFILES <n>] [FROM <duration>] [TIMEOUT <duration>]
                      [MAX_AGE <duration>] [FAIL] [TRIM ON|OFF]
-                     [NOINLINE_FUNC <regexp>...] [NOINLINE_FILE <file>...])
+                     [NOINLINE_FUNC <regexp>...] [NOINLINE_FILE <file>...]
+                     [MODE fetch|committed])
 
   Creates the target ``<name>``, part of ``ALL``, that runs ``pgofetch`` on
   every build to refresh ``OUTPUT`` (relative to the current binary
@@ -75,6 +76,15 @@ Commands
   ``NORMALIZE`` is ``-normalize``: each profile is scaled to the same total
   before its weight. pgofetch checks the weights (a number, 0 or more, not
   0 for every source).
+
+  ``MODE`` (default ``PGOFETCH_MODE``): ``fetch`` as above, or
+  ``committed``: the profile is checked in, never fetched. The Go builds
+  with this ``PROFILE`` then use their main package's ``default.pgo`` (the
+  file Go's ``-pgo=auto`` reads and ``pgofetch refresh`` writes) as it is,
+  or build without PGO while there is none; pgofetch is neither looked for
+  nor run, no keys or network are needed, and a changed committed profile
+  rebuilds once. ``OUTPUT``, the sources and their settings are still
+  checked but not used.
 
   The target has the properties ``PGOFETCH_OUTPUT`` (the profile's absolute
   path) and ``PGOFETCH_STATE`` (the file the Go builds depend on: the
@@ -142,6 +152,10 @@ Variables
   The ``go`` command; otherwise ``find_program(go)`` (``$GOROOT/bin``, then
   ``PATH``). The profiles get it as pgofetch's ``-go``: a ``go`` newer than
   the Go versions pgofetch's trim is proven for gets the full profile.
+``PGOFETCH_MODE``
+  ``fetch`` (the default) or ``committed``, for the profiles without
+  ``MODE``: ``-DPGOFETCH_MODE=committed`` builds with the checked-in
+  profiles, reproducibly and offline. Another value stops configuring.
 ``PGOFETCH_MAX_AGE``
   The ``-max-age`` of profiles without ``MAX_AGE``: ``24h`` (a developer's
   build reuses a profile up to a day old rather than rebuilding everything
@@ -191,6 +205,12 @@ endif()
 set(PGOFETCH_MAX_AGE "${_pgofetch_default_max_age}" CACHE STRING
   "pgofetch -max-age of profiles without MAX_AGE: reuse a profile younger than this (0: fetch on every build)")
 unset(_pgofetch_default_max_age)
+# fetch: the profiles are fetched at build time; committed: they are
+# checked in beside each main package, never fetched (reproducible,
+# offline builds; pgofetch refresh updates them in a reviewed change).
+set(PGOFETCH_MODE fetch CACHE STRING
+  "fetch: pgofetch refreshes the profiles at build time; committed: the Go builds use each main package's checked-in default.pgo and never run pgofetch")
+set_property(CACHE PGOFETCH_MODE PROPERTY STRINGS fetch committed)
 set(PGOFETCH_SOURCE_DIR "" CACHE PATH
   "A pgofetch checkout, for the <target>_pgo_compare targets (its integrations/pgo-compare); default: the checkout this module is in")
 set(PGOFETCH_COMPARE_PACKAGES "./..." CACHE STRING
@@ -436,9 +456,25 @@ function(_pgofetch_weighted_queries name out)
   set(${out}_weight "${weight}" PARENT_SCOPE)
 endfunction()
 
+# The mode of a pgofetch_profile(): MODE, else PGOFETCH_MODE; fetch or
+# committed, anything else stops configuring.
+function(_pgofetch_mode cmd name out)
+  if(DEFINED arg_MODE)
+    set(mode "${arg_MODE}")
+    set(from MODE)
+  else()
+    set(mode "${PGOFETCH_MODE}")
+    set(from PGOFETCH_MODE)
+  endif()
+  if(NOT mode MATCHES "^(fetch|committed)$")
+    message(FATAL_ERROR "${cmd}(${name}): ${from} must be fetch or committed, not \"${mode}\"")
+  endif()
+  set(${out} "${mode}" PARENT_SCOPE)
+endfunction()
+
 function(pgofetch_profile)
   set(options FAIL NORMALIZE)
-  set(one OUTPUT PROFILES FROM TIMEOUT MAX_AGE TRIM)
+  set(one OUTPUT PROFILES FROM TIMEOUT MAX_AGE TRIM MODE)
   set(multi QUERY IN NOINLINE_FUNC NOINLINE_FILE)
   set(go_keywords PACKAGE PROFILE WORKING_DIRECTORY DEPENDS GO_FLAGS GOOS GOARCH
     CGO_ENABLED GOFLAGS ENV COMPARE_PACKAGES COMPARE_FLAGS CHECK_BELOW)
@@ -547,6 +583,32 @@ function(pgofetch_profile)
 
   get_filename_component(output "${arg_OUTPUT}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
   set(stamp "${CMAKE_CURRENT_BINARY_DIR}/pgofetch/${name}.state")
+  get_property(steps GLOBAL PROPERTY _PGOFETCH_STEPS)
+
+  # Committed mode: the Go builds take their main package's checked-in
+  # default.pgo as it is; pgofetch is neither looked for nor run. This
+  # target records the state of those files, which each
+  # pgofetch_go_executable() adds to PGOFETCH_COMMITTED, so that a changed
+  # committed profile rebuilds once, as a fetched one does.
+  _pgofetch_mode(pgofetch_profile "${name}" mode)
+  if(mode STREQUAL "committed")
+    # A state file of its own: switching modes changes what the Go builds
+    # depend on, so they rebuild with the other profile even under Make,
+    # which does not compare command lines.
+    set(stamp "${CMAKE_CURRENT_BINARY_DIR}/pgofetch/${name}.committed.state")
+    add_custom_target("${name}" ALL
+      COMMAND "${CMAKE_COMMAND}" -DPGOFETCH_STEP=committed
+        "-DPGOFETCH_OUTPUT=$<TARGET_PROPERTY:${name},PGOFETCH_COMMITTED>"
+        "-DPGOFETCH_STATE=${stamp}" -P "${steps}"
+      BYPRODUCTS "${stamp}"
+      COMMENT "Reading the committed Go PGO profiles of ${name}"
+      VERBATIM)
+    set_target_properties("${name}" PROPERTIES
+      PGOFETCH_OUTPUT "${output}" PGOFETCH_STATE "${stamp}" PGOFETCH_MODE committed
+      PGOFETCH_COMMITTED "" PGOFETCH_PROGRAM "" PGOFETCH_PROGRAM_TARGET "")
+    return()
+  endif()
+
   _pgofetch_find_pgofetch(pgofetch_profile "${name}" ${fail} pgofetch)
   if(pgofetch_file)
     _pgofetch_check_settings(pgofetch_profile "${name}" "${pgofetch_file}" "${flags};${sources_check}"
@@ -566,7 +628,6 @@ function(pgofetch_profile)
   # BYPRODUCT), Make reads its mtime after this target ran. A missing
   # profile is a state too ("none"), so a build without one runs go build
   # once, not on every build.
-  get_property(steps GLOBAL PROPERTY _PGOFETCH_STEPS)
   add_custom_target("${name}" ALL
     COMMAND "${CMAKE_COMMAND}" -DPGOFETCH_STEP=refresh "-DPGOFETCH=${pgofetch_run}"
       "-DPGOFETCH_FAIL=${fail}" "-DPGOFETCH_OUTPUT=${output}" "-DPGOFETCH_STATE=${stamp}"
@@ -578,7 +639,7 @@ function(pgofetch_profile)
     add_dependencies("${name}" "${pgofetch_target}")
   endif()
   set_target_properties("${name}" PROPERTIES
-    PGOFETCH_OUTPUT "${output}" PGOFETCH_STATE "${stamp}" PGOFETCH_HINT "${hint}"
+    PGOFETCH_OUTPUT "${output}" PGOFETCH_STATE "${stamp}" PGOFETCH_HINT "${hint}" PGOFETCH_MODE fetch
     PGOFETCH_PROGRAM "${pgofetch_run}" PGOFETCH_PROGRAM_TARGET "${pgofetch_target}")
 endfunction()
 
@@ -705,7 +766,7 @@ function(pgofetch_go_executable)
   set(one ${one} CHECK_BELOW)
   set(multi GO_FLAGS DEPENDS ENV COMPARE_PACKAGES COMPARE_FLAGS)
   set(profile_keywords QUERY IN PROFILES FROM TIMEOUT MAX_AGE TRIM FAIL NOINLINE_FUNC
-    NOINLINE_FILE)
+    NOINLINE_FILE NORMALIZE WEIGHT MODE)
   set(target "${ARGV0}")
   _pgofetch_check_name(pgofetch_go_executable "${ARGC}" "${target}" "${one};${multi}")
   _pgofetch_check_keywords(pgofetch_go_executable "${target}" "${options}" "${one}" "${multi}"
@@ -726,6 +787,7 @@ function(pgofetch_go_executable)
   set(pgo "")
   set(state "")
   set(hint "")
+  set(mode "")
   if(DEFINED arg_PROFILE)
     if(NOT TARGET "${arg_PROFILE}")
       message(FATAL_ERROR
@@ -740,6 +802,7 @@ function(pgofetch_go_executable)
     endif()
     get_target_property(state "${arg_PROFILE}" PGOFETCH_STATE)
     get_target_property(hint "${arg_PROFILE}" PGOFETCH_HINT)
+    get_target_property(mode "${arg_PROFILE}" PGOFETCH_MODE)
   endif()
 
   set(workdir "${CMAKE_CURRENT_SOURCE_DIR}")
@@ -750,6 +813,20 @@ function(pgofetch_go_executable)
   if(NOT IS_DIRECTORY "${workdir}")
     message(FATAL_ERROR
       "pgofetch_go_executable(${target}): WORKING_DIRECTORY ${workdir} is not a directory")
+  endif()
+
+  # Committed mode: the profile is the main package's checked-in
+  # default.pgo, the file Go's -pgo=auto reads and pgofetch refresh writes;
+  # the PROFILE target records its state.
+  if(DEFINED arg_PROFILE AND mode STREQUAL "committed")
+    if(NOT arg_PACKAGE MATCHES "^\\.\\.?(/|$)")
+      message(FATAL_ERROR
+        "pgofetch_go_executable(${target}): PROFILE ${arg_PROFILE} is committed, read from "
+        "the main package's default.pgo: give PACKAGE as a path (./cmd/foo), not ${arg_PACKAGE}")
+    endif()
+    get_filename_component(pgo "${arg_PACKAGE}/default.pgo" ABSOLUTE BASE_DIR "${workdir}")
+    set_property(TARGET "${arg_PROFILE}" APPEND PROPERTY PGOFETCH_COMMITTED "${pgo}")
+    set(hint "commit one there, as pgofetch refresh writes it, or configure with -DPGOFETCH_MODE=fetch")
   endif()
   # The Go module: the nearest go.mod at or above the working directory.
   set(modroot "${workdir}")
@@ -819,11 +896,16 @@ function(pgofetch_go_executable)
     set(env_command "${CMAKE_COMMAND}" -E env ${goenv})
   endif()
 
+  # Without a profile the build says why; pgofetch said more just before.
+  set(build_hint "${hint}")
+  if(pgo AND NOT mode STREQUAL "committed")
+    string(APPEND build_hint "; see the lines above")
+  endif()
   get_property(steps GLOBAL PROPERTY _PGOFETCH_STEPS)
   add_custom_command(OUTPUT "${output}"
     COMMAND ${env_command} "${CMAKE_COMMAND}" -DPGOFETCH_STEP=build "-DPGOFETCH_PGO=${pgo}"
       "-DPGOFETCH_OUTPUT=${output}" "-DPGOFETCH_DEPFILE=${depfile}"
-      "-DPGOFETCH_TARGET=${target}" "-DPGOFETCH_HINT=${hint}"
+      "-DPGOFETCH_TARGET=${target}" "-DPGOFETCH_HINT=${build_hint}"
       -P "${steps}" -- "${go}" ${arg_GO_FLAGS} "${arg_PACKAGE}"
     DEPENDS ${depends}
     DEPFILE "${depfile}"
@@ -855,7 +937,7 @@ function(pgofetch_go_executable)
 
   # <target>_pgo_check: pgofetch check of the profile against the built
   # binary, the code that will run it.
-  if(DEFINED arg_PROFILE)
+  if(DEFINED arg_PROFILE AND NOT mode STREQUAL "committed")
     get_target_property(pgofetch "${arg_PROFILE}" PGOFETCH_PROGRAM)
     get_target_property(pgofetch_target "${arg_PROFILE}" PGOFETCH_PROGRAM_TARGET)
   else()
