@@ -574,6 +574,13 @@ func TestBadArguments(t *testing.T) {
 			`pgofetch_profile\(p\): IN: WEIGHT 2 is followed by no source`, false},
 		{"WEIGHT outside IN", "pgofetch_profile(p OUTPUT p.pgo WEIGHT 2 IN x.pprof)",
 			`pgofetch_profile\(p\): WEIGHT belongs in the IN or QUERY list`, false},
+		{"bad PGOFETCH_MODE", "set(PGOFETCH_MODE fetched)\n" + profile,
+			`pgofetch_profile\(p\): PGOFETCH_MODE must be fetch or committed, not "fetched"`, false},
+		{"bad MODE", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof MODE commited)",
+			`pgofetch_profile\(p\): MODE must be fetch or committed, not "commited"`, false},
+		{"go: committed import path", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof MODE committed)\n" +
+			"pgofetch_go_executable(g PACKAGE example.com/pgofetch-example/cmd/batch PROFILE p WORKING_DIRECTORY " + ex + ")",
+			`pgofetch_go_executable\(g\): PROFILE p is committed, read from the main package's default.pgo: give PACKAGE as a path`, false},
 		{"go: NOINLINE_FUNC", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch NOINLINE_FUNC main\\.x)",
 			`pgofetch_go_executable\(g\): NOINLINE_FUNC is a keyword of pgofetch_profile\(\)`, false},
 		{"no name", "pgofetch_profile(OUTPUT p.pgo IN x.pprof)",
