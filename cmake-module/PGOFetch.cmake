@@ -53,6 +53,10 @@ Commands
                      [MAX_AGE <duration>] [FAIL] [TRIM ON|OFF]
                      [NOINLINE_FUNC <regexp>...] [NOINLINE_FILE <file>...]
                      [MODE fetch|committed])
+    pgofetch_profile(<name> LIST <file> LIST_PACKAGE <dir>
+                     [FROM <duration>] [TIMEOUT <duration>]
+                     [MAX_AGE <duration>] [FAIL] [TRIM ON|OFF]
+                     [MODE fetch|committed])
 
   Creates the target ``<name>``, part of ``ALL``, that runs ``pgofetch`` on
   every build to refresh ``OUTPUT`` (relative to the current binary
@@ -76,6 +80,18 @@ Commands
   ``NORMALIZE`` is ``-normalize``: each profile is scaled to the same total
   before its weight. pgofetch checks the weights (a number, 0 or more, not
   0 for every source).
+
+  ``LIST`` (relative to the current source directory) is a
+  ``pgofetch.list`` that gives each main package its sources, one line a
+  package (its directory relative to the list, then pgofetch's arguments):
+  the target runs ``pgofetch refresh -list <file> <dir>`` for
+  ``LIST_PACKAGE`` alone (``cmd/api``, as the list names it), which writes
+  ``<dir>/default.pgo`` beside the list; the other settings apply to the
+  whole run, the line's own arguments win. ``OUTPUT``, ``QUERY``, ``IN``,
+  ``PROFILES``, ``NORMALIZE`` and the no-inline settings belong in the line.
+  The list is read when cmake runs, for its packages only, and is a
+  configure dependency: a package not in it stops configuring, naming the
+  list and its packages.
 
   ``MODE`` (default ``PGOFETCH_MODE``): ``fetch`` as above, or
   ``committed``: the profile is checked in, never fetched. The Go builds
@@ -456,6 +472,71 @@ function(_pgofetch_weighted_queries name out)
   set(${out}_weight "${weight}" PARENT_SCOPE)
 endfunction()
 
+# A package of a pgofetch.list (LIST <file> LIST_PACKAGE <dir>): in
+# <out>_file the list's absolute path, in <out>_package the package as the
+# list spells it, in <out>_output its profile, <dir>/default.pgo beside
+# the list, where pgofetch refresh writes it. The list is read here, only
+# for its packages (the first word of each line that is not blank or a #
+# comment), so it is a configure dependency: an edit re-runs cmake, which
+# checks the package again. The rest of the line is pgofetch's.
+# cmd/api, ./cmd/api and cmd/api/ name one directory, in <out> as cmd/api;
+# ., ./ and the empty string as ".".
+function(_pgofetch_list_dir dir out)
+  string(REGEX REPLACE "^(\\./)+" "" dir "${dir}")
+  string(REGEX REPLACE "/+$" "" dir "${dir}")
+  if(dir STREQUAL "")
+    set(dir ".")
+  endif()
+  set(${out} "${dir}" PARENT_SCOPE)
+endfunction()
+
+function(_pgofetch_list_package name out)
+  if(DEFINED arg_OUTPUT)
+    message(FATAL_ERROR "pgofetch_profile(${name}): OUTPUT does not go with LIST: the "
+      "profile is <package>/default.pgo beside the list, where pgofetch refresh writes it")
+  endif()
+  foreach(kw IN ITEMS QUERY IN PROFILES NOINLINE_FUNC NOINLINE_FILE NORMALIZE)
+    if((NOT kw STREQUAL "NORMALIZE" AND DEFINED arg_${kw}) OR (kw STREQUAL "NORMALIZE" AND arg_NORMALIZE))
+      message(FATAL_ERROR "pgofetch_profile(${name}): ${kw} does not go with LIST: "
+        "the list's line for the package says it")
+    endif()
+  endforeach()
+  if(NOT DEFINED arg_LIST_PACKAGE)
+    message(FATAL_ERROR "pgofetch_profile(${name}): LIST needs LIST_PACKAGE <dir>, "
+      "the package's directory as the list names it")
+  endif()
+  get_filename_component(file "${arg_LIST}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+  if(NOT EXISTS "${file}" OR IS_DIRECTORY "${file}")
+    message(FATAL_ERROR "pgofetch_profile(${name}): LIST ${file} is not a file")
+  endif()
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${file}")
+  file(STRINGS "${file}" lines)
+  _pgofetch_list_dir("${arg_LIST_PACKAGE}" want)
+  set(found "")
+  set(packages "")
+  foreach(line IN LISTS lines)
+    if(NOT line MATCHES "^[ \t]*([^ \t\r#][^ \t\r]*)")
+      continue()
+    endif()
+    set(pkg "${CMAKE_MATCH_1}")
+    list(APPEND packages "${pkg}")
+    _pgofetch_list_dir("${pkg}" norm)
+    if(norm STREQUAL want)
+      set(found "${pkg}")
+    endif()
+  endforeach()
+  if(found STREQUAL "")
+    list(JOIN packages " " packages)
+    message(FATAL_ERROR "pgofetch_profile(${name}): LIST_PACKAGE ${arg_LIST_PACKAGE} is not in "
+      "${file} (its packages: ${packages})")
+  endif()
+  get_filename_component(dir "${file}" DIRECTORY)
+  get_filename_component(output "${found}/default.pgo" ABSOLUTE BASE_DIR "${dir}")
+  set(${out}_file "${file}" PARENT_SCOPE)
+  set(${out}_package "${found}" PARENT_SCOPE)
+  set(${out}_output "${output}" PARENT_SCOPE)
+endfunction()
+
 # The mode of a pgofetch_profile(): MODE, else PGOFETCH_MODE; fetch or
 # committed, anything else stops configuring.
 function(_pgofetch_mode cmd name out)
@@ -474,7 +555,7 @@ endfunction()
 
 function(pgofetch_profile)
   set(options FAIL NORMALIZE)
-  set(one OUTPUT PROFILES FROM TIMEOUT MAX_AGE TRIM MODE)
+  set(one OUTPUT PROFILES FROM TIMEOUT MAX_AGE TRIM MODE LIST LIST_PACKAGE)
   set(multi QUERY IN NOINLINE_FUNC NOINLINE_FILE)
   set(go_keywords PACKAGE PROFILE WORKING_DIRECTORY DEPENDS GO_FLAGS GOOS GOARCH
     CGO_ENABLED GOFLAGS ENV COMPARE_PACKAGES COMPARE_FLAGS CHECK_BELOW)
@@ -492,14 +573,23 @@ function(pgofetch_profile)
   endforeach()
   _pgofetch_check_parsed(pgofetch_profile "${name}" arg)
 
-  if(NOT DEFINED arg_OUTPUT)
+  set(queries "")
+  set(sources "")
+  set(sources_check "")
+  if(DEFINED arg_LIST)
+    _pgofetch_list_package("${name}" list)
+    set(arg_OUTPUT "${list_output}")
+  elseif(DEFINED arg_LIST_PACKAGE)
+    message(FATAL_ERROR "pgofetch_profile(${name}): LIST_PACKAGE goes with LIST <file>")
+  elseif(NOT DEFINED arg_OUTPUT)
     message(FATAL_ERROR "pgofetch_profile(${name}): OUTPUT <file> is required")
-  endif()
-  _pgofetch_weighted_queries("${name}" queries)
-  _pgofetch_weighted_sources("${name}" sources)
-  if(queries STREQUAL "" AND sources STREQUAL "")
-    message(FATAL_ERROR
-      "pgofetch_profile(${name}): give at least one QUERY <query> or IN <source>")
+  else()
+    _pgofetch_weighted_queries("${name}" queries)
+    _pgofetch_weighted_sources("${name}" sources)
+    if(queries STREQUAL "" AND sources STREQUAL "")
+      message(FATAL_ERROR
+        "pgofetch_profile(${name}): give at least one QUERY <query> or IN <source>, or a LIST")
+    endif()
   endif()
   # The queries take the -weight in force after the last -in source: once
   # any weight is given, theirs is said after the sources (1 by default).
@@ -617,10 +707,21 @@ function(pgofetch_profile)
 
   if(NOT pgofetch_run)
     set(hint "install pgofetch and re-run cmake")
+  elseif(DEFINED arg_LIST)
+    set(hint "set DD_API_KEY and DD_APP_KEY in the build's environment, or make the "
+      "sources of ${list_package} in ${list_file} readable")
+    string(CONCAT hint ${hint})
   elseif(NOT queries STREQUAL "")
     set(hint "set DD_API_KEY and DD_APP_KEY in the build's environment")
   else()
     set(hint "make the IN sources readable")
+  endif()
+  # The list's line gives the package's sources: pgofetch refresh reads it,
+  # with the run-wide flags given here.
+  if(DEFINED arg_LIST)
+    set(command refresh "-list=${list_file}" ${flags} -- "${list_package}")
+  else()
+    set(command ${flags} ${sources} -- ${queries} "${output}")
   endif()
   # Runs on every build (a custom target is always out of date). The
   # dependents depend on the state file, which records the profile's hash
@@ -631,7 +732,7 @@ function(pgofetch_profile)
   add_custom_target("${name}" ALL
     COMMAND "${CMAKE_COMMAND}" -DPGOFETCH_STEP=refresh "-DPGOFETCH=${pgofetch_run}"
       "-DPGOFETCH_FAIL=${fail}" "-DPGOFETCH_OUTPUT=${output}" "-DPGOFETCH_STATE=${stamp}"
-      -P "${steps}" -- ${flags} ${sources} -- ${queries} "${output}"
+      -P "${steps}" -- ${command}
     BYPRODUCTS "${stamp}"
     COMMENT "Refreshing Go PGO profile ${output}"
     VERBATIM)
@@ -766,7 +867,7 @@ function(pgofetch_go_executable)
   set(one ${one} CHECK_BELOW)
   set(multi GO_FLAGS DEPENDS ENV COMPARE_PACKAGES COMPARE_FLAGS)
   set(profile_keywords QUERY IN PROFILES FROM TIMEOUT MAX_AGE TRIM FAIL NOINLINE_FUNC
-    NOINLINE_FILE NORMALIZE WEIGHT MODE)
+    NOINLINE_FILE NORMALIZE WEIGHT MODE LIST LIST_PACKAGE)
   set(target "${ARGV0}")
   _pgofetch_check_name(pgofetch_go_executable "${ARGC}" "${target}" "${one};${multi}")
   _pgofetch_check_keywords(pgofetch_go_executable "${target}" "${options}" "${one}" "${multi}"
