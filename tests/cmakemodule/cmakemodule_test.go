@@ -581,6 +581,17 @@ func TestBadArguments(t *testing.T) {
 		{"go: committed import path", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof MODE committed)\n" +
 			"pgofetch_go_executable(g PACKAGE example.com/pgofetch-example/cmd/batch PROFILE p WORKING_DIRECTORY " + ex + ")",
 			`pgofetch_go_executable\(g\): PROFILE p is committed, read from the main package's default.pgo: give PACKAGE as a path`, false},
+		{"LIST without the package", "file(WRITE ${CMAKE_CURRENT_SOURCE_DIR}/pgofetch.list \"# packages\\n\\ncmd/api -in a.pprof\\n  ./cmd/worker/ svc:w\\n\")\n" +
+			"pgofetch_profile(p LIST pgofetch.list LIST_PACKAGE cmd/batch)",
+			`pgofetch_profile\(p\): LIST_PACKAGE cmd/batch is not in .*/pgofetch.list \(its packages: cmd/api ./cmd/worker/\)`, false},
+		{"LIST missing", "pgofetch_profile(p LIST nope.list LIST_PACKAGE cmd/batch)",
+			`pgofetch_profile\(p\): LIST .*/nope.list is not a file`, false},
+		{"LIST without LIST_PACKAGE", "pgofetch_profile(p LIST nope.list)",
+			`pgofetch_profile\(p\): LIST needs LIST_PACKAGE <dir>`, false},
+		{"LIST with QUERY", "pgofetch_profile(p LIST nope.list LIST_PACKAGE cmd/batch QUERY svc:x)",
+			`pgofetch_profile\(p\): QUERY does not go with LIST: the list's line for the package says it`, false},
+		{"LIST with OUTPUT", "pgofetch_profile(p LIST nope.list LIST_PACKAGE cmd/batch OUTPUT p.pgo)",
+			`pgofetch_profile\(p\): OUTPUT does not go with LIST: the profile is <package>/default.pgo beside the list`, false},
 		{"go: NOINLINE_FUNC", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch NOINLINE_FUNC main\\.x)",
 			`pgofetch_go_executable\(g\): NOINLINE_FUNC is a keyword of pgofetch_profile\(\)`, false},
 		{"no name", "pgofetch_profile(OUTPUT p.pgo IN x.pprof)",
