@@ -472,13 +472,6 @@ function(_pgofetch_weighted_queries name out)
   set(${out}_weight "${weight}" PARENT_SCOPE)
 endfunction()
 
-# A package of a pgofetch.list (LIST <file> LIST_PACKAGE <dir>): in
-# <out>_file the list's absolute path, in <out>_package the package as the
-# list spells it, in <out>_output its profile, <dir>/default.pgo beside
-# the list, where pgofetch refresh writes it. The list is read here, only
-# for its packages (the first word of each line that is not blank or a #
-# comment), so it is a configure dependency: an edit re-runs cmake, which
-# checks the package again. The rest of the line is pgofetch's.
 # cmd/api, ./cmd/api and cmd/api/ name one directory, in <out> as cmd/api;
 # ., ./ and the empty string as ".".
 function(_pgofetch_list_dir dir out)
@@ -490,6 +483,13 @@ function(_pgofetch_list_dir dir out)
   set(${out} "${dir}" PARENT_SCOPE)
 endfunction()
 
+# A package of a pgofetch.list (LIST <file> LIST_PACKAGE <dir>): in
+# <out>_file the list's absolute path, in <out>_package the package as the
+# list spells it, in <out>_output its profile, <dir>/default.pgo beside
+# the list, where pgofetch refresh writes it. The list is read here, only
+# for its packages (the first word of each line that is not blank or a #
+# comment), so it is a configure dependency: an edit re-runs cmake, which
+# checks the package again. The rest of the line is pgofetch's.
 function(_pgofetch_list_package name out)
   if(DEFINED arg_OUTPUT)
     message(FATAL_ERROR "pgofetch_profile(${name}): OUTPUT does not go with LIST: the "
@@ -510,7 +510,11 @@ function(_pgofetch_list_package name out)
     message(FATAL_ERROR "pgofetch_profile(${name}): LIST ${file} is not a file")
   endif()
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${file}")
-  file(STRINGS "${file}" lines)
+  # Lines, first words only: ; [ and ] (a URL's query, a regular
+  # expression) would split or join CMake list elements.
+  file(READ "${file}" text)
+  string(REGEX REPLACE "[][;]" " " text "${text}")
+  string(REPLACE "\n" ";" lines "${text}")
   _pgofetch_list_dir("${arg_LIST_PACKAGE}" want)
   set(found "")
   set(packages "")
