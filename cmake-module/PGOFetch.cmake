@@ -46,10 +46,17 @@ Commands
   .. code-block:: cmake
 
     pgofetch_profile(<name> OUTPUT <file>
-                     [QUERY <query>...] [IN <source>...]
+                     [QUERY [WEIGHT <w>] <query>...]
+                     [IN [WEIGHT <w>] <source>... [WEIGHT <w> <source>...]...]
+                     [NORMALIZE]
                      [PROFILES <n>] [FROM <duration>] [TIMEOUT <duration>]
                      [MAX_AGE <duration>] [FAIL] [TRIM ON|OFF]
-                     [NOINLINE_FUNC <regexp>...] [NOINLINE_FILE <file>...])
+                     [NOINLINE_FUNC <regexp>...] [NOINLINE_FILE <file>...]
+                     [MODE fetch|committed])
+    pgofetch_profile(<name> LIST <file> LIST_PACKAGE <dir>
+                     [FROM <duration>] [TIMEOUT <duration>]
+                     [MAX_AGE <duration>] [FAIL] [TRIM ON|OFF]
+                     [MODE fetch|committed])
 
   Creates the target ``<name>``, part of ``ALL``, that runs ``pgofetch`` on
   every build to refresh ``OUTPUT`` (relative to the current binary
@@ -66,6 +73,34 @@ Commands
   (relative to the current source directory) are pgofetch's
   ``-noinline-func`` and ``-noinline-file``: functions PGO must not inline,
   checked like the other values.
+
+  ``WEIGHT <w>`` in the ``IN`` list is pgofetch's ``-weight``: it weighs
+  the sources after it, up to the next ``WEIGHT`` (default 1); opening the
+  ``QUERY`` list it weighs all the queries, which share one weight.
+  ``NORMALIZE`` is ``-normalize``: each profile is scaled to the same total
+  before its weight. pgofetch checks the weights (a number, 0 or more, not
+  0 for every source).
+
+  ``LIST`` (relative to the current source directory) is a
+  ``pgofetch.list`` that gives each main package its sources, one line a
+  package (its directory relative to the list, then pgofetch's arguments):
+  the target runs ``pgofetch refresh -list <file> <dir>`` for
+  ``LIST_PACKAGE`` alone (``cmd/api``, as the list names it), which writes
+  ``<dir>/default.pgo`` beside the list; the other settings apply to the
+  whole run, the line's own arguments win. ``OUTPUT``, ``QUERY``, ``IN``,
+  ``PROFILES``, ``NORMALIZE`` and the no-inline settings belong in the line.
+  The list is read when cmake runs, for its packages only, and is a
+  configure dependency: a package not in it stops configuring, naming the
+  list and its packages.
+
+  ``MODE`` (default ``PGOFETCH_MODE``): ``fetch`` as above, or
+  ``committed``: the profile is checked in, never fetched. The Go builds
+  with this ``PROFILE`` then use their main package's ``default.pgo`` (the
+  file Go's ``-pgo=auto`` reads and ``pgofetch refresh`` writes) as it is,
+  or build without PGO while there is none; pgofetch is neither looked for
+  nor run, no keys or network are needed, and a changed committed profile
+  rebuilds once. ``OUTPUT``, the sources and their settings are still
+  checked but not used.
 
   The target has the properties ``PGOFETCH_OUTPUT`` (the profile's absolute
   path) and ``PGOFETCH_STATE`` (the file the Go builds depend on: the
@@ -131,7 +166,12 @@ Variables
   the Go builds go on without PGO.
 ``PGOFETCH_GO_EXECUTABLE``
   The ``go`` command; otherwise ``find_program(go)`` (``$GOROOT/bin``, then
-  ``PATH``).
+  ``PATH``). The profiles get it as pgofetch's ``-go``: a ``go`` newer than
+  the Go versions pgofetch's trim is proven for gets the full profile.
+``PGOFETCH_MODE``
+  ``fetch`` (the default) or ``committed``, for the profiles without
+  ``MODE``: ``-DPGOFETCH_MODE=committed`` builds with the checked-in
+  profiles, reproducibly and offline. Another value stops configuring.
 ``PGOFETCH_MAX_AGE``
   The ``-max-age`` of profiles without ``MAX_AGE``: ``24h`` (a developer's
   build reuses a profile up to a day old rather than rebuilding everything
@@ -181,6 +221,12 @@ endif()
 set(PGOFETCH_MAX_AGE "${_pgofetch_default_max_age}" CACHE STRING
   "pgofetch -max-age of profiles without MAX_AGE: reuse a profile younger than this (0: fetch on every build)")
 unset(_pgofetch_default_max_age)
+# fetch: the profiles are fetched at build time; committed: they are
+# checked in beside each main package, never fetched (reproducible,
+# offline builds; pgofetch refresh updates them in a reviewed change).
+set(PGOFETCH_MODE fetch CACHE STRING
+  "fetch: pgofetch refreshes the profiles at build time; committed: the Go builds use each main package's checked-in default.pgo and never run pgofetch")
+set_property(CACHE PGOFETCH_MODE PROPERTY STRINGS fetch committed)
 set(PGOFETCH_SOURCE_DIR "" CACHE PATH
   "A pgofetch checkout, for the <target>_pgo_compare targets (its integrations/pgo-compare); default: the checkout this module is in")
 set(PGOFETCH_COMPARE_PACKAGES "./..." CACHE STRING
@@ -351,31 +397,214 @@ function(_pgofetch_check_settings cmd name pgofetch flags keywords)
   message(FATAL_ERROR "${cmd}(${name}): ${line}")
 endfunction()
 
+# The IN sources as pgofetch's arguments, in <out>: each -in=<source>, a
+# -weight=<w> before those a WEIGHT <w> in the list weighs, as pgofetch
+# reads them (a -weight sets the weight of the -in sources after it). In
+# <out>_check the same with every source replaced by one that does not
+# exist, for _pgofetch_check_settings; <out>_weighted is TRUE when a
+# WEIGHT was given.
+function(_pgofetch_weighted_sources name out)
+  set(args "")
+  set(check "")
+  set(weighted FALSE)
+  set(pending "")    # a weight that has no source after it yet
+  set(want_value FALSE)
+  foreach(word IN LISTS arg_IN)
+    if(want_value)
+      list(APPEND args "-weight=${word}")
+      list(APPEND check "-weight=${word}")
+      set(pending "${word}")
+      set(want_value FALSE)
+      set(weighted TRUE)
+    elseif(word STREQUAL "WEIGHT")
+      set(want_value TRUE)
+    elseif(word STREQUAL "")
+      message(FATAL_ERROR "pgofetch_profile(${name}): IN has an empty source")
+    else()
+      if(NOT word MATCHES "^[A-Za-z][A-Za-z0-9+.-]*://")
+        get_filename_component(word "${word}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+      endif()
+      list(APPEND args "-in=${word}")
+      list(APPEND check "-in=${CMAKE_CURRENT_BINARY_DIR}/CMakeFiles/pgofetch-check/no-such-profile")
+      set(pending "")
+    endif()
+  endforeach()
+  if(want_value)
+    message(FATAL_ERROR "pgofetch_profile(${name}): IN ends with WEIGHT and no value")
+  endif()
+  if(NOT pending STREQUAL "")
+    message(FATAL_ERROR "pgofetch_profile(${name}): IN: WEIGHT ${pending} is followed by "
+      "no source; put it before the sources it weighs")
+  endif()
+  set(${out} "${args}" PARENT_SCOPE)
+  set(${out}_check "${check}" PARENT_SCOPE)
+  set(${out}_weighted ${weighted} PARENT_SCOPE)
+endfunction()
+
+# The queries, in <out>, without the WEIGHT <w> that may open the QUERY
+# list; the weight of the queries (empty when not given) in <out>_weight.
+# pgofetch gives every query one weight, the -weight in force after the
+# last -in: a WEIGHT after the first query is a mistake.
+function(_pgofetch_weighted_queries name out)
+  set(queries "")
+  set(weight "")
+  set(want_value FALSE)
+  foreach(word IN LISTS arg_QUERY)
+    if(want_value)
+      set(weight "${word}")
+      set(want_value FALSE)
+    elseif(word STREQUAL "WEIGHT")
+      if(NOT queries STREQUAL "")
+        message(FATAL_ERROR "pgofetch_profile(${name}): QUERY: WEIGHT must come before "
+          "the first query (the queries share one weight)")
+      endif()
+      set(want_value TRUE)
+    elseif(word STREQUAL "")
+      message(FATAL_ERROR "pgofetch_profile(${name}): QUERY has an empty query")
+    else()
+      list(APPEND queries "${word}")
+    endif()
+  endforeach()
+  if(want_value OR (queries STREQUAL "" AND NOT weight STREQUAL ""))
+    message(FATAL_ERROR "pgofetch_profile(${name}): QUERY: WEIGHT must be followed by its value and the queries")
+  endif()
+  set(${out} "${queries}" PARENT_SCOPE)
+  set(${out}_weight "${weight}" PARENT_SCOPE)
+endfunction()
+
+# cmd/api, ./cmd/api and cmd/api/ name one directory, in <out> as cmd/api;
+# ., ./ and the empty string as ".".
+function(_pgofetch_list_dir dir out)
+  string(REGEX REPLACE "^(\\./)+" "" dir "${dir}")
+  string(REGEX REPLACE "/+$" "" dir "${dir}")
+  if(dir STREQUAL "")
+    set(dir ".")
+  endif()
+  set(${out} "${dir}" PARENT_SCOPE)
+endfunction()
+
+# A package of a pgofetch.list (LIST <file> LIST_PACKAGE <dir>): in
+# <out>_file the list's absolute path, in <out>_package the package as the
+# list spells it, in <out>_output its profile, <dir>/default.pgo beside
+# the list, where pgofetch refresh writes it. The list is read here, only
+# for its packages (the first word of each line that is not blank or a #
+# comment), so it is a configure dependency: an edit re-runs cmake, which
+# checks the package again. The rest of the line is pgofetch's.
+function(_pgofetch_list_package name out)
+  if(DEFINED arg_OUTPUT)
+    message(FATAL_ERROR "pgofetch_profile(${name}): OUTPUT does not go with LIST: the "
+      "profile is <package>/default.pgo beside the list, where pgofetch refresh writes it")
+  endif()
+  foreach(kw IN ITEMS QUERY IN PROFILES NOINLINE_FUNC NOINLINE_FILE NORMALIZE)
+    if((NOT kw STREQUAL "NORMALIZE" AND DEFINED arg_${kw}) OR (kw STREQUAL "NORMALIZE" AND arg_NORMALIZE))
+      message(FATAL_ERROR "pgofetch_profile(${name}): ${kw} does not go with LIST: "
+        "the list's line for the package says it")
+    endif()
+  endforeach()
+  if(NOT DEFINED arg_LIST_PACKAGE)
+    message(FATAL_ERROR "pgofetch_profile(${name}): LIST needs LIST_PACKAGE <dir>, "
+      "the package's directory as the list names it")
+  endif()
+  get_filename_component(file "${arg_LIST}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+  if(NOT EXISTS "${file}" OR IS_DIRECTORY "${file}")
+    message(FATAL_ERROR "pgofetch_profile(${name}): LIST ${file} is not a file")
+  endif()
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${file}")
+  # Lines, first words only: ; [ and ] (a URL's query, a regular
+  # expression) would split or join CMake list elements.
+  file(READ "${file}" text)
+  string(REGEX REPLACE "[][;]" " " text "${text}")
+  string(REPLACE "\n" ";" lines "${text}")
+  _pgofetch_list_dir("${arg_LIST_PACKAGE}" want)
+  set(found "")
+  set(packages "")
+  foreach(line IN LISTS lines)
+    if(NOT line MATCHES "^[ \t]*([^ \t\r#][^ \t\r]*)")
+      continue()
+    endif()
+    set(pkg "${CMAKE_MATCH_1}")
+    list(APPEND packages "${pkg}")
+    _pgofetch_list_dir("${pkg}" norm)
+    if(norm STREQUAL want)
+      set(found "${pkg}")
+    endif()
+  endforeach()
+  if(found STREQUAL "")
+    list(JOIN packages " " packages)
+    message(FATAL_ERROR "pgofetch_profile(${name}): LIST_PACKAGE ${arg_LIST_PACKAGE} is not in "
+      "${file} (its packages: ${packages})")
+  endif()
+  get_filename_component(dir "${file}" DIRECTORY)
+  get_filename_component(output "${found}/default.pgo" ABSOLUTE BASE_DIR "${dir}")
+  set(${out}_file "${file}" PARENT_SCOPE)
+  set(${out}_package "${found}" PARENT_SCOPE)
+  set(${out}_output "${output}" PARENT_SCOPE)
+endfunction()
+
+# The mode of a pgofetch_profile(): MODE, else PGOFETCH_MODE; fetch or
+# committed, anything else stops configuring.
+function(_pgofetch_mode cmd name out)
+  if(DEFINED arg_MODE)
+    set(mode "${arg_MODE}")
+    set(from MODE)
+  else()
+    set(mode "${PGOFETCH_MODE}")
+    set(from PGOFETCH_MODE)
+  endif()
+  if(NOT mode MATCHES "^(fetch|committed)$")
+    message(FATAL_ERROR "${cmd}(${name}): ${from} must be fetch or committed, not \"${mode}\"")
+  endif()
+  set(${out} "${mode}" PARENT_SCOPE)
+endfunction()
+
 function(pgofetch_profile)
-  set(options FAIL)
-  set(one OUTPUT PROFILES FROM TIMEOUT MAX_AGE TRIM)
+  set(options FAIL NORMALIZE)
+  set(one OUTPUT PROFILES FROM TIMEOUT MAX_AGE TRIM MODE LIST LIST_PACKAGE)
   set(multi QUERY IN NOINLINE_FUNC NOINLINE_FILE)
   set(go_keywords PACKAGE PROFILE WORKING_DIRECTORY DEPENDS GO_FLAGS GOOS GOARCH
     CGO_ENABLED GOFLAGS ENV COMPARE_PACKAGES COMPARE_FLAGS CHECK_BELOW)
   set(name "${ARGV0}")
   _pgofetch_check_name(pgofetch_profile "${ARGC}" "${name}" "${options};${one};${multi}")
-  _pgofetch_check_keywords(pgofetch_profile "${name}" "${options}" "${one}" "${multi}"
+  # WEIGHT is a word of the QUERY and IN lists, not a keyword of its own.
+  _pgofetch_check_keywords(pgofetch_profile "${name}" "${options}" "${one}" "${multi};WEIGHT"
     pgofetch_go_executable "${go_keywords}" ${ARGN})
   cmake_parse_arguments(PARSE_ARGV 1 arg "${options}" "${one}" "${multi}")
-  _pgofetch_check_parsed(pgofetch_profile "${name}" arg)
-
-  if(NOT DEFINED arg_OUTPUT)
-    message(FATAL_ERROR "pgofetch_profile(${name}): OUTPUT <file> is required")
-  endif()
-  if(NOT arg_QUERY AND NOT arg_IN)
-    message(FATAL_ERROR
-      "pgofetch_profile(${name}): give at least one QUERY <query> or IN <source>")
-  endif()
-  foreach(query IN LISTS arg_QUERY)
-    if(query STREQUAL "")
-      message(FATAL_ERROR "pgofetch_profile(${name}): QUERY has an empty query")
+  foreach(list UNPARSED_ARGUMENTS NOINLINE_FUNC NOINLINE_FILE)
+    if("WEIGHT" IN_LIST arg_${list})
+      message(FATAL_ERROR "pgofetch_profile(${name}): WEIGHT belongs in the IN or QUERY list, "
+        "before the sources it weighs")
     endif()
   endforeach()
+  _pgofetch_check_parsed(pgofetch_profile "${name}" arg)
+
+  set(queries "")
+  set(sources "")
+  set(sources_check "")
+  if(DEFINED arg_LIST)
+    _pgofetch_list_package("${name}" list)
+    set(arg_OUTPUT "${list_output}")
+  elseif(DEFINED arg_LIST_PACKAGE)
+    message(FATAL_ERROR "pgofetch_profile(${name}): LIST_PACKAGE goes with LIST <file>")
+  elseif(NOT DEFINED arg_OUTPUT)
+    message(FATAL_ERROR "pgofetch_profile(${name}): OUTPUT <file> is required")
+  else()
+    _pgofetch_weighted_queries("${name}" queries)
+    _pgofetch_weighted_sources("${name}" sources)
+    if(queries STREQUAL "" AND sources STREQUAL "")
+      message(FATAL_ERROR
+        "pgofetch_profile(${name}): give at least one QUERY <query> or IN <source>, or a LIST")
+    endif()
+  endif()
+  # The queries take the -weight in force after the last -in source: once
+  # any weight is given, theirs is said after the sources (1 by default).
+  if(NOT queries STREQUAL "" AND (sources_weighted OR NOT queries_weight STREQUAL ""))
+    if(queries_weight STREQUAL "")
+      set(queries_weight 1)
+    endif()
+    list(APPEND sources "-weight=${queries_weight}")
+    list(APPEND sources_check "-weight=${queries_weight}"
+      "-in=${CMAKE_CURRENT_BINARY_DIR}/CMakeFiles/pgofetch-check/no-such-profile")
+  endif()
 
   # The values go to pgofetch as they are: it parses them, and its usage
   # error names a bad one (checked below, at configure time).
@@ -434,30 +663,69 @@ function(pgofetch_profile)
   if(arg_NOINLINE_FILE)
     list(APPEND keywords "NOINLINE_FILE=noinline-file")
   endif()
-  set(sources "")
-  foreach(src IN LISTS arg_IN)
-    if(src STREQUAL "")
-      message(FATAL_ERROR "pgofetch_profile(${name}): IN has an empty source")
-    endif()
-    if(NOT src MATCHES "^[A-Za-z][A-Za-z0-9+.-]*://")
-      get_filename_component(src "${src}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
-    endif()
-    list(APPEND sources "-in=${src}")
-  endforeach()
+  if(arg_NORMALIZE)
+    list(APPEND flags "-normalize")
+  endif()
+  # The go the Go builds use judges -trim: a go newer than those the trim
+  # is proven for gets the full profile. Without one, pgofetch's default
+  # (go on PATH) stands.
+  _pgofetch_go_program(go)
+  if(go)
+    list(APPEND flags "-go=${go}")
+  endif()
+  list(APPEND keywords "WEIGHT=weight")
 
   get_filename_component(output "${arg_OUTPUT}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
   set(stamp "${CMAKE_CURRENT_BINARY_DIR}/pgofetch/${name}.state")
+  get_property(steps GLOBAL PROPERTY _PGOFETCH_STEPS)
+
+  # Committed mode: the Go builds take their main package's checked-in
+  # default.pgo as it is; pgofetch is neither looked for nor run. This
+  # target records the state of those files, which each
+  # pgofetch_go_executable() adds to PGOFETCH_COMMITTED, so that a changed
+  # committed profile rebuilds once, as a fetched one does.
+  _pgofetch_mode(pgofetch_profile "${name}" mode)
+  if(mode STREQUAL "committed")
+    # A state file of its own: switching modes changes what the Go builds
+    # depend on, so they rebuild with the other profile even under Make,
+    # which does not compare command lines.
+    set(stamp "${CMAKE_CURRENT_BINARY_DIR}/pgofetch/${name}.committed.state")
+    add_custom_target("${name}" ALL
+      COMMAND "${CMAKE_COMMAND}" -DPGOFETCH_STEP=committed
+        "-DPGOFETCH_OUTPUT=$<TARGET_PROPERTY:${name},PGOFETCH_COMMITTED>"
+        "-DPGOFETCH_STATE=${stamp}" -P "${steps}"
+      BYPRODUCTS "${stamp}"
+      COMMENT "Reading the committed Go PGO profiles of ${name}"
+      VERBATIM)
+    set_target_properties("${name}" PROPERTIES
+      PGOFETCH_OUTPUT "${output}" PGOFETCH_STATE "${stamp}" PGOFETCH_MODE committed
+      PGOFETCH_COMMITTED "" PGOFETCH_PROGRAM "" PGOFETCH_PROGRAM_TARGET "")
+    return()
+  endif()
+
   _pgofetch_find_pgofetch(pgofetch_profile "${name}" ${fail} pgofetch)
   if(pgofetch_file)
-    _pgofetch_check_settings(pgofetch_profile "${name}" "${pgofetch_file}" "${flags}" "${keywords}")
+    _pgofetch_check_settings(pgofetch_profile "${name}" "${pgofetch_file}" "${flags};${sources_check}"
+      "${keywords}")
   endif()
 
   if(NOT pgofetch_run)
     set(hint "install pgofetch and re-run cmake")
-  elseif(arg_QUERY)
+  elseif(DEFINED arg_LIST)
+    set(hint "set DD_API_KEY and DD_APP_KEY in the build's environment, or make the "
+      "sources of ${list_package} in ${list_file} readable")
+    string(CONCAT hint ${hint})
+  elseif(NOT queries STREQUAL "")
     set(hint "set DD_API_KEY and DD_APP_KEY in the build's environment")
   else()
     set(hint "make the IN sources readable")
+  endif()
+  # The list's line gives the package's sources: pgofetch refresh reads it,
+  # with the run-wide flags given here.
+  if(DEFINED arg_LIST)
+    set(command refresh "-list=${list_file}" ${flags} -- "${list_package}")
+  else()
+    set(command ${flags} ${sources} -- ${queries} "${output}")
   endif()
   # Runs on every build (a custom target is always out of date). The
   # dependents depend on the state file, which records the profile's hash
@@ -465,11 +733,10 @@ function(pgofetch_profile)
   # BYPRODUCT), Make reads its mtime after this target ran. A missing
   # profile is a state too ("none"), so a build without one runs go build
   # once, not on every build.
-  get_property(steps GLOBAL PROPERTY _PGOFETCH_STEPS)
   add_custom_target("${name}" ALL
     COMMAND "${CMAKE_COMMAND}" -DPGOFETCH_STEP=refresh "-DPGOFETCH=${pgofetch_run}"
       "-DPGOFETCH_FAIL=${fail}" "-DPGOFETCH_OUTPUT=${output}" "-DPGOFETCH_STATE=${stamp}"
-      -P "${steps}" -- ${flags} ${sources} -- ${arg_QUERY} "${output}"
+      -P "${steps}" -- ${command}
     BYPRODUCTS "${stamp}"
     COMMENT "Refreshing Go PGO profile ${output}"
     VERBATIM)
@@ -477,18 +744,29 @@ function(pgofetch_profile)
     add_dependencies("${name}" "${pgofetch_target}")
   endif()
   set_target_properties("${name}" PROPERTIES
-    PGOFETCH_OUTPUT "${output}" PGOFETCH_STATE "${stamp}" PGOFETCH_HINT "${hint}"
+    PGOFETCH_OUTPUT "${output}" PGOFETCH_STATE "${stamp}" PGOFETCH_HINT "${hint}" PGOFETCH_MODE fetch
     PGOFETCH_PROGRAM "${pgofetch_run}" PGOFETCH_PROGRAM_TARGET "${pgofetch_target}")
 endfunction()
 
-# The go command: PGOFETCH_GO_EXECUTABLE, else find_program; Go 1.21+.
-function(_pgofetch_find_go cmd name out)
+# The go command in <out>: PGOFETCH_GO_EXECUTABLE, else find_program;
+# empty when there is none.
+function(_pgofetch_go_program out)
   if(NOT PGOFETCH_GO_EXECUTABLE)
     find_program(PGOFETCH_GO_EXECUTABLE NAMES go
       HINTS ENV GOROOT PATH_SUFFIXES bin
-      DOC "The go command, for pgofetch_go_executable()")
+      DOC "The go command, for pgofetch_go_executable() and pgofetch's -go")
   endif()
-  if(NOT PGOFETCH_GO_EXECUTABLE)
+  if(PGOFETCH_GO_EXECUTABLE)
+    set(${out} "${PGOFETCH_GO_EXECUTABLE}" PARENT_SCOPE)
+  else()
+    set(${out} "" PARENT_SCOPE)
+  endif()
+endfunction()
+
+# The go command, as _pgofetch_go_program finds it; Go 1.21+.
+function(_pgofetch_find_go cmd name out)
+  _pgofetch_go_program(go)
+  if(NOT go)
     message(FATAL_ERROR
       "${cmd}(${name}): the Go toolchain (go) was not found. Install Go 1.21 "
       "or newer and put it on PATH, or set PGOFETCH_GO_EXECUTABLE to the go command.")
@@ -593,7 +871,7 @@ function(pgofetch_go_executable)
   set(one ${one} CHECK_BELOW)
   set(multi GO_FLAGS DEPENDS ENV COMPARE_PACKAGES COMPARE_FLAGS)
   set(profile_keywords QUERY IN PROFILES FROM TIMEOUT MAX_AGE TRIM FAIL NOINLINE_FUNC
-    NOINLINE_FILE)
+    NOINLINE_FILE NORMALIZE WEIGHT MODE LIST LIST_PACKAGE)
   set(target "${ARGV0}")
   _pgofetch_check_name(pgofetch_go_executable "${ARGC}" "${target}" "${one};${multi}")
   _pgofetch_check_keywords(pgofetch_go_executable "${target}" "${options}" "${one}" "${multi}"
@@ -614,6 +892,7 @@ function(pgofetch_go_executable)
   set(pgo "")
   set(state "")
   set(hint "")
+  set(mode "")
   if(DEFINED arg_PROFILE)
     if(NOT TARGET "${arg_PROFILE}")
       message(FATAL_ERROR
@@ -628,6 +907,7 @@ function(pgofetch_go_executable)
     endif()
     get_target_property(state "${arg_PROFILE}" PGOFETCH_STATE)
     get_target_property(hint "${arg_PROFILE}" PGOFETCH_HINT)
+    get_target_property(mode "${arg_PROFILE}" PGOFETCH_MODE)
   endif()
 
   set(workdir "${CMAKE_CURRENT_SOURCE_DIR}")
@@ -638,6 +918,20 @@ function(pgofetch_go_executable)
   if(NOT IS_DIRECTORY "${workdir}")
     message(FATAL_ERROR
       "pgofetch_go_executable(${target}): WORKING_DIRECTORY ${workdir} is not a directory")
+  endif()
+
+  # Committed mode: the profile is the main package's checked-in
+  # default.pgo, the file Go's -pgo=auto reads and pgofetch refresh writes;
+  # the PROFILE target records its state.
+  if(DEFINED arg_PROFILE AND mode STREQUAL "committed")
+    if(NOT arg_PACKAGE MATCHES "^\\.\\.?(/|$)")
+      message(FATAL_ERROR
+        "pgofetch_go_executable(${target}): PROFILE ${arg_PROFILE} is committed, read from "
+        "the main package's default.pgo: give PACKAGE as a path (./cmd/foo), not ${arg_PACKAGE}")
+    endif()
+    get_filename_component(pgo "${arg_PACKAGE}/default.pgo" ABSOLUTE BASE_DIR "${workdir}")
+    set_property(TARGET "${arg_PROFILE}" APPEND PROPERTY PGOFETCH_COMMITTED "${pgo}")
+    set(hint "commit one there, as pgofetch refresh writes it, or configure with -DPGOFETCH_MODE=fetch")
   endif()
   # The Go module: the nearest go.mod at or above the working directory.
   set(modroot "${workdir}")
@@ -707,11 +1001,16 @@ function(pgofetch_go_executable)
     set(env_command "${CMAKE_COMMAND}" -E env ${goenv})
   endif()
 
+  # Without a profile the build says why; pgofetch said more just before.
+  set(build_hint "${hint}")
+  if(pgo AND NOT mode STREQUAL "committed")
+    string(APPEND build_hint "; see the lines above")
+  endif()
   get_property(steps GLOBAL PROPERTY _PGOFETCH_STEPS)
   add_custom_command(OUTPUT "${output}"
     COMMAND ${env_command} "${CMAKE_COMMAND}" -DPGOFETCH_STEP=build "-DPGOFETCH_PGO=${pgo}"
       "-DPGOFETCH_OUTPUT=${output}" "-DPGOFETCH_DEPFILE=${depfile}"
-      "-DPGOFETCH_TARGET=${target}" "-DPGOFETCH_HINT=${hint}"
+      "-DPGOFETCH_TARGET=${target}" "-DPGOFETCH_HINT=${build_hint}"
       -P "${steps}" -- "${go}" ${arg_GO_FLAGS} "${arg_PACKAGE}"
     DEPENDS ${depends}
     DEPFILE "${depfile}"
@@ -743,7 +1042,7 @@ function(pgofetch_go_executable)
 
   # <target>_pgo_check: pgofetch check of the profile against the built
   # binary, the code that will run it.
-  if(DEFINED arg_PROFILE)
+  if(DEFINED arg_PROFILE AND NOT mode STREQUAL "committed")
     get_target_property(pgofetch "${arg_PROFILE}" PGOFETCH_PROGRAM)
     get_target_property(pgofetch_target "${arg_PROFILE}" PGOFETCH_PROGRAM_TARGET)
   else()

@@ -9,6 +9,12 @@
 #         -DPGOFETCH_TARGET=<target> -DPGOFETCH_HINT=<what to do without a profile>
 #         -P go-build.cmake -- <go> <build flags>... <package>
 #
+#   cmake -DPGOFETCH_STEP=committed -DPGOFETCH_OUTPUT=<profiles> -DPGOFETCH_STATE=<state file>
+#         -P go-build.cmake
+#
+# committed (a pgofetch_profile() target in committed mode) only records the
+# state of the checked-in profiles, as refresh does after pgofetch.
+#
 # refresh (a pgofetch_profile() target) runs pgofetch unless it is missing
 # (then warns, or fails when failing was asked for), then records the
 # profile's state (its SHA-256, or "none") in the state file, rewritten only
@@ -53,7 +59,13 @@ foreach(i RANGE 1 ${last})
   endif()
 endforeach()
 
-if(PGOFETCH_STEP STREQUAL "refresh")
+if(PGOFETCH_STEP STREQUAL "committed")
+  # Committed mode: nothing is fetched; the state of the checked-in
+  # profiles is recorded as refresh records a fetched one.
+  if(NOT PGOFETCH_STATE)
+    message(FATAL_ERROR "go-build.cmake: usage: cmake -DPGOFETCH_STEP=committed -DPGOFETCH_OUTPUT=<profiles> -DPGOFETCH_STATE=... -P go-build.cmake")
+  endif()
+elseif(PGOFETCH_STEP STREQUAL "refresh")
   if(NOT PGOFETCH_OUTPUT OR NOT PGOFETCH_STATE)
     message(FATAL_ERROR "go-build.cmake: usage: cmake -DPGOFETCH_STEP=refresh -DPGOFETCH_OUTPUT=... -DPGOFETCH_STATE=... -P go-build.cmake -- <pgofetch arguments>...")
   endif()
@@ -83,16 +95,22 @@ if(PGOFETCH_STEP STREQUAL "refresh")
       message(FATAL_ERROR "pgofetch failed (exit ${rc}): ${PGOFETCH_OUTPUT} not refreshed")
     endif()
   endif()
-
-  set(state "none")
-  if(EXISTS "${PGOFETCH_OUTPUT}")
-    file(SHA256 "${PGOFETCH_OUTPUT}" state)
-  endif()
+endif()
+if(PGOFETCH_STEP STREQUAL "committed" OR PGOFETCH_STEP STREQUAL "refresh")
+  # One line per profile: its SHA-256, or none.
+  set(state "")
+  foreach(profile IN LISTS PGOFETCH_OUTPUT)
+    set(hash "none")
+    if(EXISTS "${profile}")
+      file(SHA256 "${profile}" hash)
+    endif()
+    string(APPEND state "${hash}\n")
+  endforeach()
   set(old "")
   if(EXISTS "${PGOFETCH_STATE}")
     file(READ "${PGOFETCH_STATE}" old)
   endif()
-  if(NOT old STREQUAL state)
+  if(NOT old STREQUAL state OR NOT EXISTS "${PGOFETCH_STATE}")
     file(WRITE "${PGOFETCH_STATE}" "${state}")
   endif()
   return()
@@ -171,7 +189,7 @@ set(pgo "")
 if(PGOFETCH_PGO AND EXISTS "${PGOFETCH_PGO}")
   set(pgo "-pgo=${PGOFETCH_PGO}")
 elseif(PGOFETCH_PGO)
-  message("pgofetch: building ${PGOFETCH_TARGET} without PGO: no profile ${PGOFETCH_PGO} yet (${PGOFETCH_HINT}; see the lines above)")
+  message("pgofetch: building ${PGOFETCH_TARGET} without PGO: no profile ${PGOFETCH_PGO} yet (${PGOFETCH_HINT})")
 endif()
 
 execute_process(COMMAND "${go}" build -o "${PGOFETCH_OUTPUT}" ${pgo} ${command}

@@ -564,6 +564,34 @@ func TestBadArguments(t *testing.T) {
 			`pgofetch_profile\(p\): NOINLINE_FUNC has an empty regular expression`, false},
 		{"missing NOINLINE_FILE", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof NOINLINE_FILE nope.txt)",
 			`pgofetch_profile\(p\): NOINLINE_FILE: -noinline-file .*/nope.txt: No such file or directory`, false},
+		{"bad WEIGHT", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof WEIGHT -1 y.pprof)",
+			`pgofetch_profile\(p\): WEIGHT: invalid value "-1" for flag -weight: want a number, 0 or more`, false},
+		{"every WEIGHT 0", "pgofetch_profile(p OUTPUT p.pgo QUERY WEIGHT 0 service:x IN WEIGHT 0 x.pprof)",
+			`pgofetch_profile\(p\): every source has -weight 0`, false},
+		{"WEIGHT after a query", "pgofetch_profile(p OUTPUT p.pgo QUERY service:x WEIGHT 2 service:y)",
+			`pgofetch_profile\(p\): QUERY: WEIGHT must come before the first query`, false},
+		{"WEIGHT weighing nothing", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof WEIGHT 2)",
+			`pgofetch_profile\(p\): IN: WEIGHT 2 is followed by no source`, false},
+		{"WEIGHT outside IN", "pgofetch_profile(p OUTPUT p.pgo WEIGHT 2 IN x.pprof)",
+			`pgofetch_profile\(p\): WEIGHT belongs in the IN or QUERY list`, false},
+		{"bad PGOFETCH_MODE", "set(PGOFETCH_MODE fetched)\n" + profile,
+			`pgofetch_profile\(p\): PGOFETCH_MODE must be fetch or committed, not "fetched"`, false},
+		{"bad MODE", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof MODE commited)",
+			`pgofetch_profile\(p\): MODE must be fetch or committed, not "commited"`, false},
+		{"go: committed import path", "pgofetch_profile(p OUTPUT p.pgo IN x.pprof MODE committed)\n" +
+			"pgofetch_go_executable(g PACKAGE example.com/pgofetch-example/cmd/batch PROFILE p WORKING_DIRECTORY " + ex + ")",
+			`pgofetch_go_executable\(g\): PROFILE p is committed, read from the main package's default.pgo: give PACKAGE as a path`, false},
+		{"LIST without the package", "file(WRITE ${CMAKE_CURRENT_SOURCE_DIR}/pgofetch.list \"# packages\\n\\ncmd/api -in a.pprof\\n  ./cmd/worker/ svc:w\\n\")\n" +
+			"pgofetch_profile(p LIST pgofetch.list LIST_PACKAGE cmd/batch)",
+			`pgofetch_profile\(p\): LIST_PACKAGE cmd/batch is not in .*/pgofetch.list \(its packages: cmd/api ./cmd/worker/\)`, false},
+		{"LIST missing", "pgofetch_profile(p LIST nope.list LIST_PACKAGE cmd/batch)",
+			`pgofetch_profile\(p\): LIST .*/nope.list is not a file`, false},
+		{"LIST without LIST_PACKAGE", "pgofetch_profile(p LIST nope.list)",
+			`pgofetch_profile\(p\): LIST needs LIST_PACKAGE <dir>`, false},
+		{"LIST with QUERY", "pgofetch_profile(p LIST nope.list LIST_PACKAGE cmd/batch QUERY svc:x)",
+			`pgofetch_profile\(p\): QUERY does not go with LIST: the list's line for the package says it`, false},
+		{"LIST with OUTPUT", "pgofetch_profile(p LIST nope.list LIST_PACKAGE cmd/batch OUTPUT p.pgo)",
+			`pgofetch_profile\(p\): OUTPUT does not go with LIST: the profile is <package>/default.pgo beside the list`, false},
 		{"go: NOINLINE_FUNC", profile + "pgofetch_go_executable(g PACKAGE ./cmd/batch NOINLINE_FUNC main\\.x)",
 			`pgofetch_go_executable\(g\): NOINLINE_FUNC is a keyword of pgofetch_profile\(\)`, false},
 		{"no name", "pgofetch_profile(OUTPUT p.pgo IN x.pprof)",
@@ -667,7 +695,7 @@ func TestBadArguments(t *testing.T) {
 		dir := filepath.Join(work, "good")
 		write(t, filepath.Join(dir, "CMakeLists.txt"), "cmake_minimum_required(VERSION 3.20)\n"+
 			"project(good LANGUAGES NONE)\ninclude(PGOFetch)\n"+
-			"pgofetch_profile(p OUTPUT p.pgo QUERY \"service:x env:prod\" IN x.pprof PROFILES 2 FROM 1h30m TIMEOUT 500ms MAX_AGE 24h TRIM OFF FAIL)\n"+
+			"pgofetch_profile(p OUTPUT p.pgo QUERY WEIGHT 2 \"service:x env:prod\" IN WEIGHT 0.5 x.pprof PROFILES 2 FROM 1h30m TIMEOUT 500ms MAX_AGE 24h TRIM OFF FAIL NORMALIZE)\n"+
 			"pgofetch_go_executable(g PACKAGE ./cmd/batch WORKING_DIRECTORY "+ex+" PROFILE p GO_FLAGS -trimpath -v\n"+
 			"  CHECK_BELOW 80.5 COMPARE_PACKAGES ./internal/... COMPARE_FLAGS -bench Unit -count 8)\n")
 		must(t, dir, baseEnv(), "cmake", "-S", dir, "-B", filepath.Join(dir, "build"), "-G", gen,
@@ -696,7 +724,8 @@ func TestBadArguments(t *testing.T) {
 			t.Errorf("the check command lacks %q", want)
 		}
 		for _, want := range []string{"-profiles=2", "-from=1h30m", "-timeout=500ms", "-max-age=24h",
-			"-trim=false", "-fail", "-in=" + filepath.Join(dir, "x.pprof"), "service:x env:prod"} {
+			"-trim=false", "-fail", "-normalize", "-weight=0.5 -in=" + filepath.Join(dir, "x.pprof") + " -weight=2 --",
+			"service:x env:prod"} {
 			if !bytes.Contains(buildFile, []byte(want)) {
 				t.Errorf("the pgofetch command lacks %q", want)
 			}

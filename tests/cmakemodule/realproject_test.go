@@ -137,7 +137,7 @@ func fakeAPI(t *testing.T, work, id, service string, data []byte) (*fakedd.Serve
 // a contributor without keys or network, keys and the API up, an outage
 // after a good fetch, a changed profile, the local freshness window, the
 // inputs Go reports (an embedded file rebuilds, a test file does not),
-// install, and the keys nowhere.
+// install, committed mode, and the keys nowhere.
 func TestRealProject(t *testing.T) {
 	cache := realSource(t)
 	grpc := read(t, testenv.RealProfile(t))
@@ -270,6 +270,42 @@ func TestRealProject(t *testing.T) {
 		must(t, work, withKeys, "cmake", "--install", bld, "--prefix", prefix)
 		if info := buildInfo(t, filepath.Join(prefix, "bin", "server")); !strings.Contains(info, "-pgo=") {
 			t.Errorf("the installed binary has no -pgo=:\n%s", info)
+		}
+
+		// 7. Committed mode, in the same tree: pgofetch gone, no keys. With
+		// nothing committed the build goes without PGO, once, and says so;
+		// a committed profile (a change of its state, as any edit) rebuilds
+		// exactly once with the main package's default.pgo as it is, and a
+		// build after that nothing. pgofetch and the API are never asked.
+		os.Remove(filepath.Join(pgofetchDir, "pgofetch"))
+		committed := filepath.Join(src, "default.pgo")
+		offline = userEnv(goDir, "")
+		reqs = len(s.Requests())
+		out = must(t, work, offline, "cmake", "-DPGOFETCH_MODE=committed", bld)
+		if strings.Contains(out, "pgofetch") || strings.Contains(out, "Warning") {
+			t.Errorf("committed: configuring spoke of pgofetch or warned:\n%s", out)
+		}
+		const noCommitted = `^pgofetch: building server without PGO: no profile .*/default\.pgo yet \(commit one there`
+		out = build("committed, nothing committed", offline)
+		if n := goBuildsNow(); n != 5 || countLines(out, noCommitted) != 1 || strings.Contains(buildInfo(t, bin), "-pgo=") {
+			t.Errorf("committed, nothing committed: go builds %d (want 5), want no -pgo= and one line matching %q:\n%s", n, noCommitted, out)
+		}
+		for i, profile := range [][]byte{read(t, pgo), good} {
+			write(t, committed, string(profile))
+			out = build("committed profile", offline)
+			out += build("committed profile, again", offline)
+			if n := goBuildsNow(); n != 6+i {
+				t.Errorf("committed profile %d: %d go builds, want %d\n%s", i, n, 6+i, out)
+			}
+			if info := buildInfo(t, bin); !strings.Contains(info, "-pgo="+committed) {
+				t.Errorf("committed profile %d: go version -m has no -pgo=%s:\n%s", i, committed, info)
+			}
+			if countLines(out, `^pgofetch: `) != 0 || !bytes.Equal(read(t, committed), profile) {
+				t.Errorf("committed profile %d: pgofetch spoke, or the profile changed:\n%s", i, out)
+			}
+		}
+		if len(s.Requests()) != reqs {
+			t.Errorf("committed mode asked the API")
 		}
 
 		noSecrets(t, []string{s.APIKey(), s.AppKey()}, outputs, src, bld)
