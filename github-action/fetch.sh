@@ -116,14 +116,28 @@ while IFS= read -r line || [[ -n $line ]]; do
 		args+=("-noinline-func=$line")
 	fi
 done <<<"${INPUT_NOINLINE_FUNC:-}"
+# A "-weight W" line weighs the sources on the lines after it, up to the
+# next one, as -weight does on pgofetch's command line.
 nsources=0
+weighted=false
+weighs=""
 while IFS= read -r line || [[ -n $line ]]; do
 	line=$(trim "$line")
-	if [[ -n $line ]]; then
+	if [[ $line == -weight || $line == -weight[[:space:]=]* ]]; then
+		weight=$(trim "${line#-weight}")
+		args+=("-weight=$(trim "${weight#=}")")
+		weighs=$line
+		weighted=true
+	elif [[ -n $line ]]; then
 		args+=("-in=$line")
 		nsources=$((nsources + 1))
+		weighs=""
 	fi
 done <<<"${INPUT_IN:-}"
+if [[ -n $weighs ]]; then
+	annotate error "the in input ends with \"$weighs\": a -weight line weighs the sources on the lines after it"
+	exit 2
+fi
 queries=()
 while IFS= read -r line || [[ -n $line ]]; do
 	line=$(trim "$line")
@@ -134,6 +148,28 @@ done <<<"${INPUT_QUERY:-}"
 if ((${#queries[@]} == 0 && nsources == 0)); then
 	annotate error "set the query input (Datadog queries, one per line) or the in input (profile files or pprof URLs, one per line)"
 	exit 2
+fi
+# The queries weigh query-weight (default 1), whatever in's last -weight.
+query_weight=$(trim "${INPUT_QUERY_WEIGHT:-}")
+if [[ -n $query_weight ]] && ((${#queries[@]} == 0)); then
+	annotate error "query-weight is set but the query input is empty"
+	exit 2
+fi
+if ((${#queries[@]})) && [[ -n $query_weight || $weighted == true ]]; then
+	args+=("-weight=${query_weight:-1}")
+fi
+if [[ -n $(trim "${INPUT_NORMALIZE:-}") ]]; then
+	bool normalize "$INPUT_NORMALIZE"
+	args+=("-normalize=$BOOL")
+fi
+# The go that builds dest's package: a newer one than -trim is proven for
+# gets the full profile.
+go_cmd=$(trim "${INPUT_GO:-}")
+if [[ -z $go_cmd ]]; then
+	go_cmd=$(command -v go || true)
+fi
+if [[ -n $go_cmd ]]; then
+	args+=("-go=$go_cmd")
 fi
 # After --, a query or DEST that starts with - is not taken for a flag.
 args+=(-- "${queries[@]}" "$dest")
