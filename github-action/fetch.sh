@@ -83,32 +83,61 @@ if [[ $dest == *$'\n'* ]]; then
 	annotate error "the dest input holds a line break"
 	exit 2
 fi
-if [[ -z $dest ]]; then
-	annotate error "the dest input is required: the default.pgo to write, e.g. cmd/server/default.pgo"
+refresh=$(trim "${INPUT_REFRESH:-}")
+if [[ -z $dest && -z $refresh ]]; then
+	annotate error "the dest input is required: the default.pgo to write, e.g. cmd/server/default.pgo (or refresh: a pgofetch.list)"
+	exit 2
+fi
+if [[ -n $dest && -n $refresh ]]; then
+	annotate error "set dest or refresh, not both: refresh writes the default.pgo of every package its list names"
 	exit 2
 fi
 bool fail "${INPUT_FAIL:-}"
 fail=$BOOL
 
-# ---- the command line ------------------------------------------------------
+# ---- the flags a run and a refresh share ----------------------------------------
 
-result=${RUNNER_TEMP:?}/pgofetch-result
-args=(-json -result "$result" -result-format github)
+flags=()
 if [[ $fail == true ]]; then
-	args+=(-fail)
+	flags+=(-fail)
 fi
 if [[ -n $(trim "${INPUT_TRIM:-}") ]]; then
 	bool trim "$INPUT_TRIM"
-	args+=("-trim=$BOOL")
+	flags+=("-trim=$BOOL")
 fi
-for flag in profiles from timeout max-age api-url; do
+for flag in from timeout max-age api-url; do
 	var=INPUT_${flag//-/_}
 	var=${var^^}
 	value=$(trim "${!var:-}")
 	if [[ -n $value ]]; then
-		args+=("-$flag=$value")
+		flags+=("-$flag=$value")
 	fi
 done
+# The go that builds: a newer one than -trim is proven for gets the full
+# profile.
+go_cmd=$(trim "${INPUT_GO:-}")
+if [[ -z $go_cmd ]]; then
+	go_cmd=$(command -v go || true)
+fi
+if [[ -n $go_cmd ]]; then
+	flags+=("-go=$go_cmd")
+fi
+site=$(trim "${INPUT_SITE:-}")
+if [[ -n $site ]]; then
+	export DD_SITE="$site"
+fi
+if [[ -n $refresh ]]; then
+	exec bash "$here/refresh.sh" "${flags[@]}"
+fi
+
+# ---- the command line of a run ---------------------------------------------------
+
+result=${RUNNER_TEMP:?}/pgofetch-result
+args=(-json -result "$result" -result-format github "${flags[@]}")
+profiles=$(trim "${INPUT_PROFILES:-}")
+if [[ -n $profiles ]]; then
+	args+=("-profiles=$profiles")
+fi
 # One source per line, one query per line, one no-inline regexp per line.
 while IFS= read -r line || [[ -n $line ]]; do
 	line=$(trim "$line")
@@ -162,21 +191,8 @@ if [[ -n $(trim "${INPUT_NORMALIZE:-}") ]]; then
 	bool normalize "$INPUT_NORMALIZE"
 	args+=("-normalize=$BOOL")
 fi
-# The go that builds dest's package: a newer one than -trim is proven for
-# gets the full profile.
-go_cmd=$(trim "${INPUT_GO:-}")
-if [[ -z $go_cmd ]]; then
-	go_cmd=$(command -v go || true)
-fi
-if [[ -n $go_cmd ]]; then
-	args+=("-go=$go_cmd")
-fi
 # After --, a query or DEST that starts with - is not taken for a flag.
 args+=(-- "${queries[@]}" "$dest")
-site=$(trim "${INPUT_SITE:-}")
-if [[ -n $site ]]; then
-	export DD_SITE="$site"
-fi
 
 if [[ -z $bin ]]; then
 	no_pgofetch "${PGOFETCH_BUILD_ERROR:-pgofetch is not available}"
@@ -200,17 +216,13 @@ fi
 # ---- the run -------------------------------------------------------------------
 
 rm -f "$result"
-# What pgofetch prints may echo an input (a bad flag value, say): no line
-# of it may be taken for a workflow command, so commands are off meanwhile.
-token=pgofetch-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-echo "::stop-commands::$token"
-# (user:password@ in a URL is not shown)
-printf 'pgofetch %s\n' "${args[*]}" | sed -E 's#://[^/@ ]*@#://REDACTED@#g'
+commands_off
+show_command "${args[@]}"
 set +e
 "$bin" "${args[@]}" >/dev/null
 code=$?
 set -e
-echo "::$token::"
+commands_on
 
 # ---- what it did ---------------------------------------------------------------
 
