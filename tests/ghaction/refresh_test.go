@@ -87,15 +87,8 @@ func (w *world) commitProfiles(t *testing.T) {
 			t.Fatalf("the refresh by hand wrote no profile for %s: %v", pkg, err)
 		}
 	}
-	for _, args := range [][]string{{"add", "-A", "--", "*default.pgo"}, {"commit", "-q", "-m", "profiles"}} {
-		git := exec.Command("git", args...)
-		git.Dir = w.repo
-		git.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-		if out, err := git.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	git(t, w.repo, "add", "-A", "--", "*default.pgo")
+	git(t, w.repo, "commit", "-q", "-m", "profiles")
 }
 
 func TestRefreshUnderAct(t *testing.T) {
