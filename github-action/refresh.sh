@@ -67,10 +67,10 @@ set -e
 cat "$log"
 commands_on
 
-# count NAME: the number NAME holds in the result's top level (a package's
-# own "changed" is true or false).
+# count NAME: the number NAME holds in the result's top level, after the
+# packages (whose own "changed" is true or false).
 count() {
-	{ grep -oE "\"$1\":[[:space:]]*[0-9]+" "$result" 2>/dev/null || echo 0; } | head -n 1 | grep -oE '[0-9]+$'
+	{ grep -oE "\"$1\":[[:space:]]*[0-9]+" "$result" 2>/dev/null || echo 0; } | tail -n 1 | grep -oE '[0-9]+$'
 }
 changed=$(count changed)
 failed=$(count failed)
@@ -80,7 +80,11 @@ if [[ -s $report ]]; then
 fi
 
 if ((code != 0)); then
-	why="pgofetch refresh exited with code $code: $(tail -n 1 "$log")"
+	# The refresh's own error (a bad list line, say), else the first
+	# package's failure (-fail), else the last line.
+	reason=$(grep -m 1 -E '^pgofetch refresh: |: failed: ' "$log" || tail -n 1 "$log")
+	reason=${reason#pgofetch refresh: }
+	why="pgofetch refresh exited with code $code: ${reason#pgofetch: }"
 	finish failed "$changed" "$diff" "$why"
 	annotate error "$why"
 	summary "**failed: $why**"
