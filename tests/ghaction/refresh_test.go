@@ -119,6 +119,30 @@ func TestRefreshUnderAct(t *testing.T) {
 		}
 	})
 
+	t.Run("no keys: every package fails, no pull request, green", func(t *testing.T) {
+		w.t = t
+		j := w.run(jobOpts{workflow: refreshWorkflow, job: "refresh", noKeys: true})
+		j.requireGreen(t)
+		out := j.steps["pgo"].Outputs
+		want(t, out, map[string]string{"outcome": "failed", "changed": "0", "diff": ""})
+		if !strings.HasPrefix(out["error"], "2 of the listed packages failed and keep their profiles as they are; ") {
+			t.Errorf("error output %q: want how many failed and why", out["error"])
+		}
+		if !strings.Contains(j.text, out["error"]) || !strings.Contains(j.summary, out["error"]) {
+			t.Errorf("the warning and the summary should say %q:\n%s", out["error"], j.summary)
+		}
+		if s := j.steps["pr"]; s.Outcome != "skipped" {
+			t.Errorf("the pull request step: %+v, want skipped", s)
+		}
+		for _, pkg := range []string{serverPkg, batchPkg} {
+			cmd := exec.Command("git", "diff", "--quiet", "HEAD", "--", pkg+"/default.pgo")
+			cmd.Dir = w.repo
+			if err := cmd.Run(); err != nil {
+				t.Errorf("%s/default.pgo is not the committed one: %v", pkg, err)
+			}
+		}
+	})
+
 	t.Run("one profile changed: a pull request with its diff", func(t *testing.T) {
 		w.t = t
 		w.serve(append(batch, fakedd.Profile{ID: "server-2", Service: "svc-server", Data: withHotFunction(t, server, hotFunc)})...)
@@ -161,4 +185,40 @@ func TestRefreshUnderAct(t *testing.T) {
 			t.Errorf("add-paths selects %q, want the server's default.pgo alone", files)
 		}
 	})
+}
+
+// TestRefreshStep: the refresh input's errors, the step's script run as the
+// action runs it, with the real pgofetch: inputs that belong to a package's
+// line, and a bad line of the list, fail the step (exit code 2) with one
+// annotation that says what and where.
+func TestRefreshStep(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "pgofetch.list")
+	if err := os.WriteFile(list, []byte("cmd/a -in a.pprof\ncmd/b -foo\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PGOFETCH_SUPPORTED=true", "PGOFETCH_PGO_DIR=" + t.TempDir(), "PGOFETCH_BIN=" + testenv.Pgofetch(t),
+		"INPUT_REFRESH=" + list}
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"dest too", []string{"INPUT_DEST=cmd/a/default.pgo"},
+			"::error title=pgofetch::set dest or refresh, not both"},
+		{"a query", []string{"INPUT_QUERY=service:a"},
+			"::error title=pgofetch::the query input applies to dest; with refresh, each line of " + list + " holds its package's arguments"},
+		{"a bad list line", nil,
+			"::error title=pgofetch::pgofetch refresh exited with code 2: " + list + ":2: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, log, code := step(t, "fetch.sh", append(env, tc.env...)...)
+			if code != 2 || !strings.Contains(log, tc.want) {
+				t.Errorf("exit %d, want 2 and %q:\n%s", code, tc.want, log)
+			}
+			if tc.env == nil && (out["outcome"] != "failed" || out["changed"] != "0" || out["diff"] != "") {
+				t.Errorf("outputs %v: want outcome failed, changed 0, no diff", out)
+			}
+		})
+	}
 }
