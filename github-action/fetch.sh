@@ -83,32 +83,61 @@ if [[ $dest == *$'\n'* ]]; then
 	annotate error "the dest input holds a line break"
 	exit 2
 fi
-if [[ -z $dest ]]; then
-	annotate error "the dest input is required: the default.pgo to write, e.g. cmd/server/default.pgo"
+refresh=$(trim "${INPUT_REFRESH:-}")
+if [[ -z $dest && -z $refresh ]]; then
+	annotate error "the dest input is required: the default.pgo to write, e.g. cmd/server/default.pgo (or refresh: a pgofetch.list)"
+	exit 2
+fi
+if [[ -n $dest && -n $refresh ]]; then
+	annotate error "set dest or refresh, not both: refresh writes the default.pgo of every package its list names"
 	exit 2
 fi
 bool fail "${INPUT_FAIL:-}"
 fail=$BOOL
 
-# ---- the command line ------------------------------------------------------
+# ---- the flags a run and a refresh share ----------------------------------------
 
-result=${RUNNER_TEMP:?}/pgofetch-result
-args=(-json -result "$result" -result-format github)
+flags=()
 if [[ $fail == true ]]; then
-	args+=(-fail)
+	flags+=(-fail)
 fi
 if [[ -n $(trim "${INPUT_TRIM:-}") ]]; then
 	bool trim "$INPUT_TRIM"
-	args+=("-trim=$BOOL")
+	flags+=("-trim=$BOOL")
 fi
-for flag in profiles from timeout max-age api-url; do
+for flag in from timeout max-age api-url; do
 	var=INPUT_${flag//-/_}
 	var=${var^^}
 	value=$(trim "${!var:-}")
 	if [[ -n $value ]]; then
-		args+=("-$flag=$value")
+		flags+=("-$flag=$value")
 	fi
 done
+# The go that builds: a newer one than -trim is proven for gets the full
+# profile.
+go_cmd=$(trim "${INPUT_GO:-}")
+if [[ -z $go_cmd ]]; then
+	go_cmd=$(command -v go || true)
+fi
+if [[ -n $go_cmd ]]; then
+	flags+=("-go=$go_cmd")
+fi
+site=$(trim "${INPUT_SITE:-}")
+if [[ -n $site ]]; then
+	export DD_SITE="$site"
+fi
+if [[ -n $refresh ]]; then
+	exec bash "$here/refresh.sh" "${flags[@]}"
+fi
+
+# ---- the command line of a run ---------------------------------------------------
+
+result=${RUNNER_TEMP:?}/pgofetch-result
+args=(-json -result "$result" -result-format github "${flags[@]}")
+profiles=$(trim "${INPUT_PROFILES:-}")
+if [[ -n $profiles ]]; then
+	args+=("-profiles=$profiles")
+fi
 # One source per line, one query per line, one no-inline regexp per line.
 while IFS= read -r line || [[ -n $line ]]; do
 	line=$(trim "$line")
@@ -116,14 +145,28 @@ while IFS= read -r line || [[ -n $line ]]; do
 		args+=("-noinline-func=$line")
 	fi
 done <<<"${INPUT_NOINLINE_FUNC:-}"
+# A "-weight W" line weighs the sources on the lines after it, up to the
+# next one, as -weight does on pgofetch's command line.
 nsources=0
+weighted=false
+weighs=""
 while IFS= read -r line || [[ -n $line ]]; do
 	line=$(trim "$line")
-	if [[ -n $line ]]; then
+	if [[ $line == -weight || $line == -weight[[:space:]=]* ]]; then
+		weight=$(trim "${line#-weight}")
+		args+=("-weight=$(trim "${weight#=}")")
+		weighs=$line
+		weighted=true
+	elif [[ -n $line ]]; then
 		args+=("-in=$line")
 		nsources=$((nsources + 1))
+		weighs=""
 	fi
 done <<<"${INPUT_IN:-}"
+if [[ -n $weighs ]]; then
+	annotate error "the in input ends with \"$weighs\": a -weight line weighs the sources on the lines after it"
+	exit 2
+fi
 queries=()
 while IFS= read -r line || [[ -n $line ]]; do
 	line=$(trim "$line")
@@ -135,12 +178,21 @@ if ((${#queries[@]} == 0 && nsources == 0)); then
 	annotate error "set the query input (Datadog queries, one per line) or the in input (profile files or pprof URLs, one per line)"
 	exit 2
 fi
+# The queries weigh query-weight (default 1), whatever in's last -weight.
+query_weight=$(trim "${INPUT_QUERY_WEIGHT:-}")
+if [[ -n $query_weight ]] && ((${#queries[@]} == 0)); then
+	annotate error "query-weight is set but the query input is empty"
+	exit 2
+fi
+if ((${#queries[@]})) && [[ -n $query_weight || $weighted == true ]]; then
+	args+=("-weight=${query_weight:-1}")
+fi
+if [[ -n $(trim "${INPUT_NORMALIZE:-}") ]]; then
+	bool normalize "$INPUT_NORMALIZE"
+	args+=("-normalize=$BOOL")
+fi
 # After --, a query or DEST that starts with - is not taken for a flag.
 args+=(-- "${queries[@]}" "$dest")
-site=$(trim "${INPUT_SITE:-}")
-if [[ -n $site ]]; then
-	export DD_SITE="$site"
-fi
 
 if [[ -z $bin ]]; then
 	no_pgofetch "${PGOFETCH_BUILD_ERROR:-pgofetch is not available}"
@@ -164,17 +216,13 @@ fi
 # ---- the run -------------------------------------------------------------------
 
 rm -f "$result"
-# What pgofetch prints may echo an input (a bad flag value, say): no line
-# of it may be taken for a workflow command, so commands are off meanwhile.
-token=pgofetch-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-echo "::stop-commands::$token"
-# (user:password@ in a URL is not shown)
-printf 'pgofetch %s\n' "${args[*]}" | sed -E 's#://[^/@ ]*@#://REDACTED@#g'
+commands_off
+show_command "${args[@]}"
 set +e
 "$bin" "${args[@]}" >/dev/null
 code=$?
 set -e
-echo "::$token::"
+commands_on
 
 # ---- what it did ---------------------------------------------------------------
 

@@ -90,3 +90,21 @@ give_up() {
 	summary "**$2**"
 	exit 0
 }
+
+# commands_off: what pgofetch prints may echo an input (a bad flag value,
+# say): no line of it may be taken for a workflow command, so commands are
+# off until commands_on.
+commands_off() {
+	COMMANDS_TOKEN=pgofetch-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	echo "::stop-commands::$COMMANDS_TOKEN"
+}
+
+commands_on() {
+	echo "::$COMMANDS_TOKEN::"
+}
+
+# show_command ARGS...: the pgofetch command line, with no user:password@
+# of a URL.
+show_command() {
+	printf 'pgofetch %s\n' "$*" | sed -E 's#://[^/@ ]*@#://REDACTED@#g'
+}

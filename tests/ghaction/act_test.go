@@ -41,6 +41,13 @@ const (
 // And what the profile buys (compare).
 var exampleWorkflows = []string{"example-pgo.yml", "example-pgo-required.yml", "example-pgo-compare.yml"}
 
+// refreshWorkflow is a template to copy, not a workflow of this
+// repository: it would open pull requests here on its schedule.
+const refreshWorkflow = "github-action/examples/refresh-profiles.yml"
+
+// stubOwners: whose actions have a stand-in in stubs/ (named by repo).
+var stubOwners = map[string]bool{"actions": true, "peter-evans": true}
+
 // recordStep is appended to a workflow's (last) job: it writes every step's
 // outputs and outcome, and copies what the job built, for the test.
 const recordStep = `
@@ -158,16 +165,22 @@ func snapshotRepo(t *testing.T, extra map[string][]byte) string {
 			t.Fatal(err)
 		}
 	}
-	for _, args := range [][]string{{"init", "-q"}, {"add", "-A"}, {"commit", "-q", "-m", "snapshot"}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dst
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	git(t, dst, "init", "-q")
+	git(t, dst, "add", "-A")
+	git(t, dst, "commit", "-q", "-m", "snapshot")
 	return dst
+}
+
+// git runs git in dir, as a committer of its own.
+func git(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
 }
 
 // stubMappings maps every owner/repo@ref the example workflows and the
@@ -180,6 +193,7 @@ func stubMappings(t *testing.T) []string {
 	for _, wf := range exampleWorkflows {
 		files = append(files, filepath.Join(root, ".github", "workflows", wf))
 	}
+	files = append(files, filepath.Join(root, refreshWorkflow))
 	testdata, _ := filepath.Glob(filepath.Join(root, "tests", "ghaction", "testdata", "*.yml"))
 	files = append(files, testdata...)
 	uses := regexp.MustCompile(`(?m)^\s*(?:-\s+)?uses:\s*([\w.-]+)/([\w.-]+)(?:/[\w./-]+)?@([\w.-]+)`)
@@ -197,7 +211,7 @@ func stubMappings(t *testing.T) []string {
 			}
 			seen[ref] = true
 			dir := filepath.Join(stubs, m[2])
-			if _, err := os.Stat(filepath.Join(dir, "action.yml")); m[1] != "actions" || err != nil {
+			if _, err := os.Stat(filepath.Join(dir, "action.yml")); !stubOwners[m[1]] || err != nil {
 				t.Fatalf("%s uses %s, which has no stand-in in %s", f, ref, stubs)
 			}
 			maps = append(maps, "--local-repository", ref+"="+dir)
@@ -223,7 +237,8 @@ type stepRecord struct {
 }
 
 type jobOpts struct {
-	workflow string // a file of .github/workflows, or of testdata/
+	workflow string // a file of .github/workflows, or testdata/..., or github-action/...
+	job      string // the job to run (default build)
 	repo     string // the repository to run in (default w.repo)
 	path     string // PATH (default the caller's)
 	noKeys   bool
@@ -236,6 +251,12 @@ func (w *world) run(o jobOpts) *job {
 	src := filepath.Join(testenv.RepoRoot(t), ".github", "workflows", o.workflow)
 	if strings.HasPrefix(o.workflow, "testdata/") {
 		src = filepath.Join(testenv.RepoRoot(t), "tests", "ghaction", o.workflow)
+	} else if strings.HasPrefix(o.workflow, "github-action/") {
+		src = filepath.Join(testenv.RepoRoot(t), o.workflow)
+	}
+	jobName := o.job
+	if jobName == "" {
+		jobName = "build"
 	}
 	data, err := os.ReadFile(src)
 	if err != nil {
@@ -268,7 +289,7 @@ func (w *world) run(o jobOpts) *job {
 		path = os.Getenv("PATH")
 	}
 	missing := filepath.Join(wfDir, "none")
-	args := []string{"workflow_dispatch", "-W", wf, "-j", "build", "-C", repo,
+	args := []string{"workflow_dispatch", "-W", wf, "-j", jobName, "-C", repo,
 		"-P", "ubuntu-24.04=-self-hosted", "--action-offline-mode", "--no-cache-server",
 		"--action-cache-path", filepath.Join(w.home, "act"), "--secret-file", secrets,
 		"--env-file", missing, "--var-file", missing, "--input-file", missing,
@@ -432,6 +453,9 @@ var allOutputs = []string{"outcome", "path", "samples", "bytes", "profile-ids", 
 
 // insightOutputs: those of compare and check, empty when they are off.
 var insightOutputs = []string{"matched", "top-missing", "payoff"}
+
+// refreshOutputs: those of refresh alone.
+var refreshOutputs = []string{"diff"}
 
 func (j *job) requireGreen(t *testing.T) {
 	t.Helper()

@@ -39,6 +39,7 @@ func TestActionlint(t *testing.T) {
 	for _, wf := range exampleWorkflows {
 		actionlint(t, root, filepath.Join(".github", "workflows", wf))
 	}
+	actionlint(t, root, refreshWorkflow)
 
 	// The action's steps as a reusable workflow's job: its inputs become
 	// workflow_call inputs, so that inputs.*, steps.* and the uses: of
@@ -139,6 +140,7 @@ func TestNoExpressionsInScripts(t *testing.T) {
 	for _, name := range exampleWorkflows {
 		checkExampleWorkflow(t, filepath.Join(root, ".github", "workflows", name))
 	}
+	checkExampleWorkflow(t, filepath.Join(root, refreshWorkflow))
 }
 
 func checkExampleWorkflow(t *testing.T, file string) {

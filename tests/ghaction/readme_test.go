@@ -19,7 +19,7 @@ func TestReadmeShowsTheWorkflows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, wf := range exampleWorkflows {
+	for _, wf := range append(exampleWorkflows, "../../"+refreshWorkflow) {
 		data, err := os.ReadFile(filepath.Join(root, ".github", "workflows", wf))
 		if err != nil {
 			t.Fatal(err)
@@ -38,7 +38,7 @@ func TestReadmeShowsTheWorkflows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	known := append(append([]string{}, allOutputs...), insightOutputs...)
+	known := append(append(append([]string{}, allOutputs...), insightOutputs...), refreshOutputs...)
 	if len(action.Outputs) != len(known) {
 		t.Errorf("action.yml has %d outputs, the tests know %d: %v", len(action.Outputs), len(known), known)
 	}
