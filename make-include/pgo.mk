@@ -35,7 +35,8 @@
 #            gets the stamp as a prerequisite, and pgo-check inspects it
 #   SOURCES  -in sources for this package only: profile files (pprof, gzip,
 #            zstd, ZIP) or http(s) URLs of net/http/pprof endpoints,
-#            space-separated
+#            space-separated; a word -weight=W weighs the sources after it
+#            (pgofetch's -weight W), up to the next -weight=
 #   Declare each package once, after the variables its arguments use. The
 #   profile's settings can also be given per package as target-specific
 #   variables: cmd/foo/default.pgo: PGO_PROFILES = 10
@@ -65,7 +66,12 @@
 #                  $(PGO_SRC_BUILD)/core/pgofetch, brought up to date every run
 #   PGO_CMAKE      cmake (default cmake)
 #   PGO_QUERIES    Datadog queries, ';'-separated, for declarations that give none
-#   PGO_IN         -in sources added to every declaration, space-separated
+#   PGO_IN         -in sources added to every declaration, space-separated,
+#                  before its own; -weight=W words as in SOURCES (each of
+#                  the two lists starts at weight 1)
+#   PGO_WEIGHT     -weight of the Datadog queries (default 1)
+#   PGO_NORMALIZE  1: -normalize, each profile scaled to the same total
+#                  before its weight
 #   PGO_PROFILES   -profiles: profiles per query (default 5)
 #   PGO_FROM       -from: how far back to search (default 72h)
 #   PGO_TIMEOUT    -timeout: bound on all fetching, per profile (default 1m)
@@ -127,6 +133,8 @@ PGO_PGOFETCH ?= $(_pgo_default_pgofetch)
 PGO_CMAKE ?= cmake
 PGO_QUERIES ?=
 PGO_IN ?=
+PGO_WEIGHT ?=
+PGO_NORMALIZE ?=
 PGO_PROFILES ?= 5
 PGO_FROM ?= 72h
 PGO_TIMEOUT ?= 1m
@@ -196,7 +204,20 @@ _pgo_trimsemi = $(subst ;$(_pgo_sp),;,$(subst ;$(_pgo_sp),;,$(subst $(_pgo_sp);,
 _pgo_qargs = $(if $(strip $(1)),'$(subst ;,' ',$(call _pgo_trimsemi,$(subst ','\'',$(strip $(1)))))')
 
 _pgo_queries = $(or $(strip $(_pgo_q.$(1))),$(strip $(PGO_QUERIES)))
-_pgo_sources = $(strip $(PGO_IN) $(_pgo_in.$(1)))
+# PKG's -in words as written, -weight=W among them, and its sources alone.
+_pgo_inlist = $(strip $(PGO_IN) $(_pgo_in.$(1)))
+_pgo_sources = $(filter-out -weight=%,$(call _pgo_inlist,$(1)))
+# $(call _pgo_inword,WORD): -weight W for -weight=W, else -in WORD.
+_pgo_inword = $(if $(filter -weight=%,$(1)),-weight $(call _pgo_sq,$(patsubst -weight=%,%,$(1))),-in $(call _pgo_sq,$(1)))
+# PKG's -in arguments: PGO_IN's, then its own, which start again at
+# weight 1 when PGO_IN weighed its sources.
+_pgo_in_args = $(foreach _pgo_s,$(PGO_IN),$(call _pgo_inword,$(_pgo_s))) \
+	$(if $(and $(filter -weight=%,$(PGO_IN)),$(_pgo_in.$(1))),$(if $(filter -weight=%,$(firstword $(_pgo_in.$(1)))),,-weight 1)) \
+	$(foreach _pgo_s,$(_pgo_in.$(1)),$(call _pgo_inword,$(_pgo_s)))
+# The queries' -weight, after the -in arguments (pgofetch gives QUERY
+# arguments the weight in force after the last flag): PGO_WEIGHT, or 1
+# when an -in source was weighed.
+_pgo_qweight = $(if $(or $(strip $(PGO_WEIGHT)),$(filter -weight=%,$(call _pgo_inlist,$(1)))),-weight $(call _pgo_sq,$(or $(strip $(PGO_WEIGHT)),1)))
 _pgo_opt = $(if $(strip $(2)),$(1)=$(call _pgo_sq,$(strip $(2))))
 # Non-empty when PKG's profile comes over the network, where PGO_MAX_AGE applies.
 _pgo_urls = $(filter http://% https://%,$(call _pgo_sources,$(1)))
@@ -219,7 +240,8 @@ _pgo_cmd_q = $(call _pgo_sq,$(PGO_PGOFETCH)) -fail $(2) \
 	$(call _pgo_opt,-api-url,$(PGO_API_URL)) \
 	$(call _pgo_opt,-endpoint,$(PGO_ENDPOINT)) \
 	$(if $(strip $(PGO_TRIM)),-trim=$(if $(call _pgo_true,$(PGO_TRIM)),true,false)) \
-	$(foreach _pgo_s,$(call _pgo_sources,$(1)),-in $(call _pgo_sq,$(_pgo_s))) \
+	$(if $(call _pgo_true,$(PGO_NORMALIZE)),-normalize) \
+	$(call _pgo_in_args,$(1)) $(if $(3),$(call _pgo_qweight,$(1))) \
 	$(foreach _pgo_r,$(PGO_NOINLINE_FUNC),-noinline-func $(call _pgo_sq,$(_pgo_r))) \
 	$(foreach _pgo_n,$(PGO_NOINLINE_FILE),-noinline-file $(call _pgo_sq,$(_pgo_n))) \
 	$(PGO_FLAGS) -- $(call _pgo_qargs,$(3)) $(call _pgo_sq,$(call _pgo_file,$(1)))
@@ -241,13 +263,16 @@ endef
 define _pgo_fetch
 @$(call _pgo_late,$(1)) \
 $(if $(or $(call _pgo_queries,$(1)),$(call _pgo_sources,$(1))),,echo "pgo.mk: error: $(1): no Datadog query and no -in source: give them to pgo_profile or set PGO_QUERIES or PGO_IN" >&2; exit 2;) \
+$(if $(filter -weight=%,$(lastword $(PGO_IN))),echo "pgo.mk: error: PGO_IN ends in $(lastword $(PGO_IN)): a -weight= weighs the sources after it$(pgo_comma) and none follows" >&2; exit 2;) \
 f=$(call _pgo_sq,$(call _pgo_file,$(1))); w=$(call _pgo_sq,$(call _pgo_what,$(1))); \
 if command -v $(call _pgo_sq,$(PGO_PGOFETCH)) >/dev/null 2>&1 && \
 	! msg=$$($(call _pgo_cmd,$(1),-version) 2>&1 >/dev/null); then \
 	msg=$$(printf '%s\n' "$$msg" | sed 1q); \
 	case "$$msg" in *"flag -from"*) v=PGO_FROM;; *"flag -timeout"*) v=PGO_TIMEOUT;; \
 	*"flag -max-age"*) v=PGO_MAX_AGE;; *"flag -profiles"*) v=PGO_PROFILES;; \
-	*"-noinline-file"*) v=PGO_NOINLINE_FILE;; *"-noinline-func"*) v=PGO_NOINLINE_FUNC;; *) v=PGO_FLAGS;; esac; \
+	*"-noinline-file"*) v=PGO_NOINLINE_FILE;; *"-noinline-func"*) v=PGO_NOINLINE_FUNC;; \
+	*'"'$(call _pgo_sq,$(strip $(PGO_WEIGHT)))'" for flag -weight'*) v=PGO_WEIGHT;; \
+	*"flag -weight"*) v="-weight= in PGO_IN or SOURCES";; *) v=PGO_FLAGS;; esac; \
 	echo "pgo.mk: error: bad setting $$v for $$f ($$msg)" >&2; exit 2; \
 fi; \
 nq=; if [ -n "$(if $(call _pgo_queries,$(1)),q)" ] && { [ -z "$$DD_API_KEY" ] || [ -z "$$DD_APP_KEY" ]; }; then \
@@ -329,7 +354,7 @@ _pgo_unknown = $(strip $(foreach v,$(filter PGO_%,$(.VARIABLES)),$(if $(filter $
 
 _pgo_refuse_unknown = $(if $(_pgo_unknown),echo "pgo.mk: error: unknown setting $(_pgo_unknown) (the PGO_ names are pgo.mk's: $(_pgo_help_vars))" >&2; exit 2;)
 
-_pgo_any_sources = $(strip $(PGO_IN) $(foreach p,$(_PGO_PKGS),$(_pgo_in.$(p))))
+_pgo_any_sources = $(strip $(filter-out -weight=%,$(PGO_IN) $(foreach p,$(_PGO_PKGS),$(_pgo_in.$(p)))))
 
 .PHONY: pgo pgo-clean pgo-check pgo-compare pgo-help _pgo-tool _pgo-always
 
@@ -421,7 +446,7 @@ pgo-compare: pgo
 _pgo_help_decl = printf '  %s\n      queries: %s\n      sources: %s\n      binary:  %s\n      max-age: %s\n' \
 	$(call _pgo_sq,$(call _pgo_file,$(1))) \
 	$(call _pgo_sq,$(or $(call _pgo_queries,$(1)),(none))) \
-	$(call _pgo_sq,$(or $(call _pgo_sources,$(1)),(none))) \
+	$(call _pgo_sq,$(or $(call _pgo_inlist,$(1)),(none))) \
 	$(call _pgo_sq,$(if $(_pgo_bin.$(1)),$(_pgo_bin.$(1)) (stamp $(call _pgo_stamp_of,$(_pgo_bin.$(1)))),(none))) \
 	$(call _pgo_sq,$(if $(call _pgo_remote,$(1)),$(or $(strip $(PGO_MAX_AGE)),0),0 (profile files only: read on every run)));
 
@@ -430,6 +455,7 @@ _pgo_env = $(if $(filter undefined,$(origin $(1))),,$(value $(1)))
 _pgo_isset = $(if $(call _pgo_env,$(1)),set,unset)
 
 _pgo_help_vars := PGO_PGOFETCH PGO_SRC PGO_SRC_BUILD PGO_CMAKE PGO_QUERIES PGO_IN \
+	PGO_WEIGHT PGO_NORMALIZE \
 	PGO_PROFILES PGO_FROM PGO_TIMEOUT PGO_MAX_AGE PGO_TRIM PGO_FAIL PGO_API_URL \
 	PGO_ENDPOINT PGO_FLAGS PGO_BINDIR PGO_GO PGO_COMPARE PGO_COMPARE_TOOL \
 	PGO_BENCH PGO_BENCH_FLAGS PGO_CHECK_BELOW PGO_NOINLINE_FUNC PGO_NOINLINE_FILE
@@ -471,6 +497,7 @@ $(if $(wildcard $(1)/*.go),,$(call _pgo_decl_error,$(1),no .go files in $(CURDIR
 $(if $(findstring :,$(3)),$(call _pgo_decl_error,$(1),BINARY '$(3)' looks like part of a query: separate queries with ; and write a comma as $$(pgo_comma)))
 $(if $(filter %/,$(3)),$(call _pgo_decl_error,$(1),BINARY '$(3)' ends in /: is a variable in it set only after this declaration?))
 $(if $(wildcard $(addsuffix /.,$(3))),$(call _pgo_decl_error,$(1),BINARY '$(3)' is a directory: give the file your Makefile builds))
+$(if $(filter -weight=%,$(lastword $(4))),$(call _pgo_decl_error,$(1),SOURCES end in $(lastword $(4)): a -weight= weighs the sources after it$(pgo_comma) and none follows))
 $(if $(or $(3),$(call _pgo_default_bin,$(1))),,$(call _pgo_decl_error,$(1),give BINARY, the file your Makefile builds from it (no module path in ./go.mod to name it after)))
 $(eval _PGO_PKGS += $(1))
 $(eval _pgo_q.$(1) := $(call _pgo_mkesc,$(2)))
