@@ -89,7 +89,11 @@
 #   PGO_NOINLINE_FILE -noinline-file: files of such expressions, one a line
 #   PGO_FLAGS      more pgofetch flags, as shell words (e.g. -v, -json)
 #   PGO_BINDIR     where default BINARY names point (default bin)
-#   PGO_GO         the go command pgo-check and pgo-compare run (default go)
+#   PGO_GO         the go command that builds: pgo-check and pgo-compare run
+#                  it (default go), and each fetch passes it as -go, by which
+#                  pgofetch writes the full profile, not a -trim one, for a Go
+#                  newer than those its trim is proven for (default: none
+#                  given, pgofetch asks the go on PATH)
 #   PGO_CHECK_BELOW pgo-check fails when less than this percentage of a
 #                  profile's weight matches the code (default: report only)
 #   PGO_COMPARE    the declared package whose profile pgo-compare measures
@@ -145,7 +149,7 @@ PGO_API_URL ?=
 PGO_ENDPOINT ?=
 PGO_FLAGS ?=
 PGO_BINDIR ?= bin
-PGO_GO ?= go
+PGO_GO ?=
 PGO_COMPARE ?=
 PGO_COMPARE_TOOL ?= $(if $(PGO_SRC),$(PGO_SRC)/integrations/pgo-compare)
 PGO_BENCH ?= ./...
@@ -155,6 +159,7 @@ PGO_NOINLINE_FUNC ?=
 PGO_NOINLINE_FILE ?=
 
 pgo_comma := ,
+_pgo_go = $(or $(strip $(PGO_GO)),go)
 _PGO_PKGS :=
 _pgo_empty :=
 _pgo_sp := $(_pgo_empty) $(_pgo_empty)
@@ -239,6 +244,7 @@ _pgo_cmd_q = $(call _pgo_sq,$(PGO_PGOFETCH)) -fail $(2) \
 	$(if $(or $(3),$(call _pgo_urls,$(1))),$(call _pgo_opt,-max-age,$(PGO_MAX_AGE))) \
 	$(call _pgo_opt,-api-url,$(PGO_API_URL)) \
 	$(call _pgo_opt,-endpoint,$(PGO_ENDPOINT)) \
+	$(call _pgo_opt,-go,$(PGO_GO)) \
 	$(if $(strip $(PGO_TRIM)),-trim=$(if $(call _pgo_true,$(PGO_TRIM)),true,false)) \
 	$(if $(call _pgo_true,$(PGO_NORMALIZE)),-normalize) \
 	$(call _pgo_in_args,$(1)) $(if $(3),$(call _pgo_qweight,$(1))) \
@@ -376,7 +382,7 @@ pgo-clean:
 define _pgo_check_one
 b=$(call _pgo_sq,$(1)); want=$(call _pgo_sq,$(call _pgo_file,$(2))); \
 if [ ! -f "$$b" ]; then echo "pgo-check: FAIL $$b: not built; build it, then run make pgo-check" >&2; st=1; \
-else pgo=$$($(PGO_GO) version -m "$$b" 2>/dev/null | sed -n 's/^[[:space:]]*build[[:space:]]*-pgo=//p'); \
+else pgo=$$($(call _pgo_sq,$(_pgo_go)) version -m "$$b" 2>/dev/null | sed -n 's/^[[:space:]]*build[[:space:]]*-pgo=//p'); \
 	case "$$pgo" in \
 	"") if [ -f "$$want" ]; then echo "pgo-check: FAIL $$b: built without PGO (no -pgo= in go version -m), though $$want is there: rebuild it" >&2; \
 		else echo "pgo-check: FAIL $$b: built without PGO: there is no $$want (make says why; if it said nothing$(pgo_comma) make never built $$b as a file: give your build rule pgo as a prerequisite)" >&2; fi; st=1;; \
@@ -393,7 +399,7 @@ define _pgo_match_one
 f=$(call _pgo_sq,$(call _pgo_file,$(1))); \
 if [ ! -f "$$f" ]; then echo "pgo-check: FAIL $$f: not there, so its match with the code is not checked" >&2; st=1; \
 elif [ -z "$$pf" ]; then echo "pgo-check: FAIL $$f: no pgofetch to check its match with the code (PGO_PGOFETCH="$(call _pgo_sq,$(PGO_PGOFETCH))"; make pgo says how to get it)" >&2; st=1; \
-else rc=0; "$$pf" check $(call _pgo_opt,-fail-below,$(PGO_CHECK_BELOW)) -go $(call _pgo_sq,$(PGO_GO)) "$$f" $(call _pgo_pkgarg,$(1)) >"$$out" 2>"$$out.err" || rc=$$?; \
+else rc=0; "$$pf" check $(call _pgo_opt,-fail-below,$(PGO_CHECK_BELOW)) -go $(call _pgo_sq,$(_pgo_go)) "$$f" $(call _pgo_pkgarg,$(1)) >"$$out" 2>"$$out.err" || rc=$$?; \
 	sed 's/^/  /' "$$out"; cat "$$out.err" >&2; m=$$(sed -n 's/^matched: \([0-9.]*%\).*/\1/p' "$$out"); \
 	case $$rc in \
 	0) echo "pgo-check: ok $$f: $$m of its weight names functions in $(call _pgo_pkgarg,$(1))";; \
@@ -435,7 +441,7 @@ pgo-compare: pgo
 	f=$(call _pgo_sq,$(_pgo_cmp_file)); \
 	[ -f "$$f" ] || { echo "pgo.mk: error: pgo-compare: no $(call _pgo_file,$(_pgo_cmp_pkg)) to compare (make pgo says why above)" >&2; exit 1; }; \
 	d=$$(mktemp -d) || exit 1; trap 'rm -rf "$$d"' EXIT; \
-	$(call _pgo_sq,$(PGO_GO)) -C "$$t" build -o "$$d/pgo-compare" . || \
+	$(call _pgo_sq,$(_pgo_go)) -C "$$t" build -o "$$d/pgo-compare" . || \
 		{ echo "pgo.mk: error: pgo-compare: cannot build the tool in $$t (go's message is above)" >&2; exit 1; }; \
 	echo "pgo.mk: comparing the benchmarks of $(strip $(PGO_BENCH)) without PGO and with $(call _pgo_file,$(_pgo_cmp_pkg))"; \
 	printf '%s\n' "$$t: pgo-compare "$(call _pgo_sq,$(strip $(_pgo_cmp_args))); \
