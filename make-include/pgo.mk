@@ -75,6 +75,10 @@
 #   PGO_PROFILES   -profiles: profiles per query (default 5)
 #   PGO_FROM       -from: how far back to search (default 72h)
 #   PGO_TIMEOUT    -timeout: bound on all fetching, per profile (default 1m)
+#   PGO_MODE       fetch (default): run pgofetch as above; committed: never
+#                  run it, use each checked-in default.pgo as it is (no keys,
+#                  no network, no pgofetch binary); the stamps still rebuild
+#                  a binary once when its default.pgo changes (a git pull)
 #   PGO_MAX_AGE    -max-age for declarations that fetch over the network (a
 #                  query or an http(s) source): no fetch while default.pgo is
 #                  younger. Default 24h, or 0 (fetch every run) when CI is set
@@ -143,6 +147,7 @@ PGO_PROFILES ?= 5
 PGO_FROM ?= 72h
 PGO_TIMEOUT ?= 1m
 PGO_MAX_AGE ?= $(if $(_pgo_ci),0,24h)
+PGO_MODE ?= fetch
 PGO_TRIM ?=
 PGO_FAIL ?= 0
 PGO_API_URL ?=
@@ -160,6 +165,9 @@ PGO_NOINLINE_FILE ?=
 
 pgo_comma := ,
 _pgo_go = $(or $(strip $(PGO_GO)),go)
+_pgo_committed = $(filter committed,$(strip $(PGO_MODE)))
+# Non-empty unless PGO_MODE is fetch, committed or empty (fetch).
+_pgo_bad_mode = $(or $(filter-out fetch committed,$(PGO_MODE)),$(filter-out 0 1,$(words $(PGO_MODE))))
 _PGO_PKGS :=
 _pgo_empty :=
 _pgo_sp := $(_pgo_empty) $(_pgo_empty)
@@ -264,9 +272,13 @@ if [ -f "$$f" ]; then what="$$w builds with the $$f already there"; else what="$
 echo "pgo.mk: $${sev:-warning}: $$what; $$why" >&2; exit 0
 endef
 
-# $(call _pgo_fetch,PKG): the recipe of PKG's default.pgo. A usage error (2)
-# always stops the build: it is a mistake in the settings, not an outage.
-define _pgo_fetch
+# $(call _pgo_fetch,PKG): the recipe of PKG's default.pgo: nothing in
+# committed mode, where the checked-in file is used as it is.
+_pgo_fetch = $(if $(_pgo_committed),@$(call _pgo_late,$(1)) :,$(call _pgo_fetch_run,$(1)))
+
+# $(call _pgo_fetch_run,PKG): the fetch. A usage error (2) always stops the
+# build: it is a mistake in the settings, not an outage.
+define _pgo_fetch_run
 @$(call _pgo_late,$(1)) \
 $(if $(or $(call _pgo_queries,$(1)),$(call _pgo_sources,$(1))),,echo "pgo.mk: error: $(1): no Datadog query and no -in source: give them to pgo_profile or set PGO_QUERIES or PGO_IN" >&2; exit 2;) \
 $(if $(filter -weight=%,$(lastword $(PGO_IN))),echo "pgo.mk: error: PGO_IN ends in $(lastword $(PGO_IN)): a -weight= weighs the sources after it$(pgo_comma) and none follows" >&2; exit 2;) \
@@ -316,7 +328,7 @@ mkdir -p "$$(dirname "$$s")" && printf '%s\n' "$$now" >"$$s" || exit 1; \
 [ -n "$$was" ] || exit 0; \
 case "$$now" in \
 *" none") echo "pgo.mk: $$f is gone: $(_pgo_bin.$(1)) is rebuilt without PGO";; \
-*) echo "pgo.mk: $$f changed: $(_pgo_bin.$(1)) is rebuilt with it, and so is every package it imports$(if $(call _pgo_remote,$(1)),$(if $(filter-out 0 0s,$(strip $(PGO_MAX_AGE))),; the next fetch is after PGO_MAX_AGE=$(strip $(PGO_MAX_AGE))))";; \
+*) echo "pgo.mk: $$f changed: $(_pgo_bin.$(1)) is rebuilt with it, and so is every package it imports$(if $(and $(call _pgo_remote,$(1)),$(if $(_pgo_committed),,x)),$(if $(filter-out 0 0s,$(strip $(PGO_MAX_AGE))),; the next fetch is after PGO_MAX_AGE=$(strip $(PGO_MAX_AGE))))";; \
 esac
 endef
 
@@ -368,7 +380,9 @@ _pgo_any_sources = $(strip $(filter-out -weight=%,$(PGO_IN) $(foreach p,$(_PGO_P
 # built (or reported missing) once.
 _pgo-tool:
 	@$(_pgo_refuse_unknown) \
-	$(if $(_pgo_any_sources),,[ -n "$$DD_API_KEY" ] && [ -n "$$DD_APP_KEY" ] || exit 0;) \
+	$(if $(_pgo_committed),:,$(_pgo_tool_run))
+
+_pgo_tool_run = $(if $(_pgo_any_sources),,[ -n "$$DD_API_KEY" ] && [ -n "$$DD_APP_KEY" ] || exit 0;) \
 	$(if $(_pgo_from_src),$(_pgo_build_tool),$(_pgo_missing_tool))
 
 _pgo-always:
@@ -454,14 +468,14 @@ _pgo_help_decl = printf '  %s\n      queries: %s\n      sources: %s\n      binar
 	$(call _pgo_sq,$(or $(call _pgo_queries,$(1)),(none))) \
 	$(call _pgo_sq,$(or $(call _pgo_inlist,$(1)),(none))) \
 	$(call _pgo_sq,$(if $(_pgo_bin.$(1)),$(_pgo_bin.$(1)) (stamp $(call _pgo_stamp_of,$(_pgo_bin.$(1)))),(none))) \
-	$(call _pgo_sq,$(if $(call _pgo_remote,$(1)),$(or $(strip $(PGO_MAX_AGE)),0),0 (profile files only: read on every run)));
+	$(call _pgo_sq,$(if $(_pgo_committed),never fetched (PGO_MODE=committed),$(if $(call _pgo_remote,$(1)),$(or $(strip $(PGO_MAX_AGE)),0),0 (profile files only: read on every run))));
 
 # Environment variables, read without a warning when undefined.
 _pgo_env = $(if $(filter undefined,$(origin $(1))),,$(value $(1)))
 _pgo_isset = $(if $(call _pgo_env,$(1)),set,unset)
 
 _pgo_help_vars := PGO_PGOFETCH PGO_SRC PGO_SRC_BUILD PGO_CMAKE PGO_QUERIES PGO_IN \
-	PGO_WEIGHT PGO_NORMALIZE \
+	PGO_MODE PGO_WEIGHT PGO_NORMALIZE \
 	PGO_PROFILES PGO_FROM PGO_TIMEOUT PGO_MAX_AGE PGO_TRIM PGO_FAIL PGO_API_URL \
 	PGO_ENDPOINT PGO_FLAGS PGO_BINDIR PGO_GO PGO_COMPARE PGO_COMPARE_TOOL \
 	PGO_BENCH PGO_BENCH_FLAGS PGO_CHECK_BELOW PGO_NOINLINE_FUNC PGO_NOINLINE_FILE
@@ -484,7 +498,8 @@ pgo-help:
 	'' \
 	'Settings (override on the command line, e.g. make PGO_FAIL=1):'
 	@$(foreach v,$(_pgo_help_vars),printf '  %-14s %s\n' $(v) $(call _pgo_sq,$($(v)));)
-	@printf '  %-14s %s\n' pgofetch $(call _pgo_sq,$(if $(_pgo_from_src),built from PGO_SRC,$(if $(shell command -v $(call _pgo_sq,$(PGO_PGOFETCH)) 2>/dev/null),found,NOT FOUND: make pgo says how to get it)))
+	@printf '  %-14s %s\n' mode $(call _pgo_sq,$(if $(_pgo_committed),committed: each default.pgo is the checked-in file$(pgo_comma) used as it is; pgofetch never runs (no keys$(pgo_comma) no network),fetch: pgofetch refreshes each default.pgo on make runs (PGO_MODE=committed: never)))
+	@printf '  %-14s %s\n' pgofetch $(call _pgo_sq,$(if $(_pgo_committed),not needed (PGO_MODE=committed),$(if $(_pgo_from_src),built from PGO_SRC,$(if $(shell command -v $(call _pgo_sq,$(PGO_PGOFETCH)) 2>/dev/null),found,NOT FOUND: make pgo says how to get it))))
 	@printf '  %-14s %s\n' DD_API_KEY $(call _pgo_isset,DD_API_KEY) DD_APP_KEY $(call _pgo_isset,DD_APP_KEY) DD_SITE $(call _pgo_sq,$(or $(call _pgo_env,DD_SITE),(unset: datadoghq.com))) CI $(call _pgo_sq,$(if $(_pgo_ci),set: PGO_MAX_AGE defaults to 0,unset: PGO_MAX_AGE defaults to 24h))
 	@echo ''
 	@echo 'Declarations:'
@@ -498,6 +513,7 @@ _pgo_decl_error = $(error pgo.mk: pgo_profile $(1): $(2))
 # never parsed as make syntax twice. What would wire it wrongly in silence
 # stops make here, naming the declaration.
 define _pgo_decl
+$(if $(_pgo_bad_mode),$(error pgo.mk: error: bad setting PGO_MODE='$(PGO_MODE)': want fetch (pgofetch refreshes default.pgo on make runs) or committed (the checked-in default.pgo as it is; pgofetch never runs)))
 $(if $(filter $(1),$(_PGO_PKGS)),$(call _pgo_decl_error,$(1),declared twice))
 $(if $(wildcard $(1)/*.go),,$(call _pgo_decl_error,$(1),no .go files in $(CURDIR)/$(1): give the main package's directory relative to the Makefile's))
 $(if $(findstring :,$(3)),$(call _pgo_decl_error,$(1),BINARY '$(3)' looks like part of a query: separate queries with ; and write a comma as $$(pgo_comma)))
