@@ -37,6 +37,14 @@
 #            zstd, ZIP) or http(s) URLs of net/http/pprof endpoints,
 #            space-separated; a word -weight=W weighs the sources after it
 #            (pgofetch's -weight W), up to the next -weight=
+#   $(eval $(call pgo_list,FILE[,BINARIES]))
+#   declares each main package of a pgofetch list file (the first word of
+#   each line that is not blank or a # comment: its directory, relative to
+#   FILE's), whose fetch is pgofetch refresh -list FILE PKG: the queries,
+#   sources and weights are on its line, and PGO_QUERIES, PGO_IN,
+#   PGO_PROFILES, PGO_WEIGHT, PGO_NORMALIZE and PGO_NOINLINE_* do not apply.
+#   BINARIES: PKG=BINARY words for binaries not at the default place (PKG
+#   relative to the Makefile; repeat PKG for several; PKG=- for none)
 #   Declare each package once, after the variables its arguments use. The
 #   profile's settings can also be given per package as target-specific
 #   variables: cmd/foo/default.pgo: PGO_PROFILES = 10
@@ -234,7 +242,7 @@ _pgo_qweight = $(if $(or $(strip $(PGO_WEIGHT)),$(filter -weight=%,$(call _pgo_i
 _pgo_opt = $(if $(strip $(2)),$(1)=$(call _pgo_sq,$(strip $(2))))
 # Non-empty when PKG's profile comes over the network, where PGO_MAX_AGE applies.
 _pgo_urls = $(filter http://% https://%,$(call _pgo_sources,$(1)))
-_pgo_remote = $(or $(call _pgo_queries,$(1)),$(call _pgo_urls,$(1)))
+_pgo_remote = $(or $(_pgo_list.$(1)),$(call _pgo_queries,$(1)),$(call _pgo_urls,$(1)))
 # What builds with PKG's profile, for messages.
 _pgo_what = $(or $(_pgo_bin.$(1)),the main package in $(1))
 
@@ -247,18 +255,27 @@ _pgo_cmd = $(call _pgo_cmd_q,$(1),$(2),$(call _pgo_queries,$(1)))
 # the -in sources alone).
 _pgo_cmd_q = $(call _pgo_sq,$(PGO_PGOFETCH)) -fail $(2) \
 	$(call _pgo_opt,-profiles,$(PGO_PROFILES)) \
-	$(call _pgo_opt,-from,$(PGO_FROM)) \
-	$(call _pgo_opt,-timeout,$(PGO_TIMEOUT)) \
-	$(if $(or $(3),$(call _pgo_urls,$(1))),$(call _pgo_opt,-max-age,$(PGO_MAX_AGE))) \
-	$(call _pgo_opt,-api-url,$(PGO_API_URL)) \
-	$(call _pgo_opt,-endpoint,$(PGO_ENDPOINT)) \
-	$(call _pgo_opt,-go,$(PGO_GO)) \
-	$(if $(strip $(PGO_TRIM)),-trim=$(if $(call _pgo_true,$(PGO_TRIM)),true,false)) \
+	$(call _pgo_run_opts,$(if $(or $(3),$(call _pgo_urls,$(1))),x)) \
 	$(if $(call _pgo_true,$(PGO_NORMALIZE)),-normalize) \
 	$(call _pgo_in_args,$(1)) $(if $(3),$(call _pgo_qweight,$(1))) \
 	$(foreach _pgo_r,$(PGO_NOINLINE_FUNC),-noinline-func $(call _pgo_sq,$(_pgo_r))) \
 	$(foreach _pgo_n,$(PGO_NOINLINE_FILE),-noinline-file $(call _pgo_sq,$(_pgo_n))) \
 	$(PGO_FLAGS) -- $(call _pgo_qargs,$(3)) $(call _pgo_sq,$(call _pgo_file,$(1)))
+
+# $(call _pgo_run_opts,MAXAGE): the flags of a whole run, the same for a
+# single fetch and for pgofetch refresh; -max-age when MAXAGE is non-empty.
+_pgo_run_opts = $(call _pgo_opt,-from,$(PGO_FROM)) \
+	$(call _pgo_opt,-timeout,$(PGO_TIMEOUT)) \
+	$(if $(1),$(call _pgo_opt,-max-age,$(PGO_MAX_AGE))) \
+	$(call _pgo_opt,-api-url,$(PGO_API_URL)) \
+	$(call _pgo_opt,-endpoint,$(PGO_ENDPOINT)) \
+	$(call _pgo_opt,-go,$(PGO_GO)) \
+	$(if $(strip $(PGO_TRIM)),-trim=$(if $(call _pgo_true,$(PGO_TRIM)),true,false))
+
+# $(call _pgo_refresh_cmd,PKG): the command line of a listed package's
+# profile: the list holds its queries and sources.
+_pgo_refresh_cmd = $(call _pgo_sq,$(PGO_PGOFETCH)) refresh -fail -list $(call _pgo_sq,$(_pgo_list.$(1))) \
+	$(call _pgo_run_opts,x) $(PGO_FLAGS) $(call _pgo_sq,$(_pgo_lword.$(1)))
 
 # $(call _pgo_late,PKG): stops on a setting that changed after PKG's
 # declaration had used it (the declaration would silently use the old one).
@@ -274,7 +291,7 @@ endef
 
 # $(call _pgo_fetch,PKG): the recipe of PKG's default.pgo: nothing in
 # committed mode, where the checked-in file is used as it is.
-_pgo_fetch = $(if $(_pgo_committed),@$(call _pgo_late,$(1)) :,$(call _pgo_fetch_run,$(1)))
+_pgo_fetch = $(if $(_pgo_committed),@$(call _pgo_late,$(1)) :,$(if $(_pgo_list.$(1)),$(call _pgo_refresh_run,$(1)),$(call _pgo_fetch_run,$(1))))
 
 # $(call _pgo_fetch_run,PKG): the fetch. A usage error (2) always stops the
 # build: it is a mistake in the settings, not an outage.
@@ -307,9 +324,31 @@ rc=0; if [ -n "$$nq" ]; then \
 else \
 	printf '%s\n' $(call _pgo_sq,$(strip $(call _pgo_cmd,$(1)))); $(call _pgo_cmd,$(1)) || rc=$$?; \
 fi; \
+$(call _pgo_outcome,a setting)
+endef
+
+# $(call _pgo_refresh_run,PKG): the fetch of a listed package, by pgofetch
+# refresh. Without keys it runs all the same (make does not read what the
+# line holds): a line of -in sources needs none.
+define _pgo_refresh_run
+@$(call _pgo_late,$(1)) \
+f=$(call _pgo_sq,$(call _pgo_file,$(1))); w=$(call _pgo_sq,$(call _pgo_what,$(1))); \
+if ! command -v $(call _pgo_sq,$(PGO_PGOFETCH)) >/dev/null 2>&1; then \
+	why="no pgofetch binary to fetch one (see above)"; $(_pgo_say); \
+fi; \
+rc=0; printf '%s\n' $(call _pgo_sq,$(strip $(call _pgo_refresh_cmd,$(1)))); $(call _pgo_refresh_cmd,$(1)) || rc=$$?; \
+if [ $$rc = 7 ] && { [ -z "$$DD_API_KEY" ] || [ -z "$$DD_APP_KEY" ]; }; then \
+	sev=note; why="DD_API_KEY and DD_APP_KEY are not both set to fetch one"; $(_pgo_say); \
+fi; \
+$(call _pgo_outcome,a setting or $(_pgo_list.$(1))'s line)
+endef
+
+# $(call _pgo_outcome,WHAT): the end of a fetch's recipe: what pgofetch's
+# exit status $$rc means for the build. Exit 2 means WHAT was rejected.
+define _pgo_outcome
 case $$rc in \
 0) exit 0;; \
-2) echo "pgo.mk: error: pgofetch rejected a setting for $$f (its message is above)" >&2; exit 2;; \
+2) echo "pgo.mk: error: pgofetch rejected $(1) for $$f (its message is above)" >&2; exit 2;; \
 3) why="a source could not be read";; 4) why="a source is not a usable profile";; \
 5) why="$$f could not be written";; 6) why="no profile matched the query";; \
 7) why="Datadog refused the keys, or one is missing";; *) why="pgofetch failed";; \
@@ -372,7 +411,7 @@ _pgo_unknown = $(strip $(foreach v,$(filter PGO_%,$(.VARIABLES)),$(if $(filter $
 
 _pgo_refuse_unknown = $(if $(_pgo_unknown),echo "pgo.mk: error: unknown setting $(_pgo_unknown) (the PGO_ names are pgo.mk's: $(_pgo_help_vars))" >&2; exit 2;)
 
-_pgo_any_sources = $(strip $(filter-out -weight=%,$(PGO_IN) $(foreach p,$(_PGO_PKGS),$(_pgo_in.$(p)))))
+_pgo_any_sources = $(strip $(filter-out -weight=%,$(PGO_IN) $(foreach p,$(_PGO_PKGS),$(_pgo_in.$(p) $(_pgo_list.$(p))))))
 
 .PHONY: pgo pgo-clean pgo-check pgo-compare pgo-help _pgo-tool _pgo-always
 
@@ -465,8 +504,8 @@ pgo-compare: pgo
 # $(call _pgo_help_decl,PKG)
 _pgo_help_decl = printf '  %s\n      queries: %s\n      sources: %s\n      binary:  %s\n      max-age: %s\n' \
 	$(call _pgo_sq,$(call _pgo_file,$(1))) \
-	$(call _pgo_sq,$(or $(call _pgo_queries,$(1)),(none))) \
-	$(call _pgo_sq,$(or $(call _pgo_inlist,$(1)),(none))) \
+	$(call _pgo_sq,$(if $(_pgo_list.$(1)),(its line in $(_pgo_list.$(1))),$(or $(call _pgo_queries,$(1)),(none)))) \
+	$(call _pgo_sq,$(if $(_pgo_list.$(1)),(its line in $(_pgo_list.$(1))),$(or $(call _pgo_inlist,$(1)),(none)))) \
 	$(call _pgo_sq,$(if $(_pgo_bin.$(1)),$(_pgo_bin.$(1)) (stamp $(call _pgo_stamp_of,$(_pgo_bin.$(1)))),(none))) \
 	$(call _pgo_sq,$(if $(_pgo_committed),never fetched (PGO_MODE=committed),$(if $(call _pgo_remote,$(1)),$(or $(strip $(PGO_MAX_AGE)),0),0 (profile files only: read on every run))));
 
@@ -487,6 +526,8 @@ pgo-help:
 	'' \
 	'Declare each main package (QUERIES ;-separated, BINARY - for none, SOURCES are -in sources):' \
 	'  $$(eval $$(call pgo_profile,PKG[,QUERIES[,BINARY[,SOURCES]]]))' \
+	'or every package of a pgofetch list file, fetched with pgofetch refresh:' \
+	'  $$(eval $$(call pgo_list,FILE[,PKG=BINARY ...]))' \
 	'' \
 	'Targets:' \
 	'  pgo        refresh every declared default.pgo' \
@@ -537,6 +578,28 @@ $(if $(_pgo_bin.$(1)),$(call _pgo_stamp_of,$(_pgo_bin.$(1))): $(call _pgo_file,$
 $(if $(_pgo_bin.$(1)),$(_pgo_bin.$(1)): $(call _pgo_stamp_of,$(_pgo_bin.$(1))))
 .DEFAULT_GOAL := $$(_pgo_saved_goal)
 endef
+
+# $(call pgo_list,FILE[,BINARIES]): pgo_profile for each main package of a
+# pgofetch list file (its directory is the first word of each line that is
+# not blank or a comment; the rest of the line is pgofetch's, never read
+# here), whose fetch is pgofetch refresh -list FILE PKG. BINARIES: words
+# PKG=BINARY for packages whose binary is not the default (PKG as the
+# Makefile sees it; repeat a PKG for several binaries; PKG=- for none).
+pgo_list = $(if $(strip $(value 3)),$(error pgo.mk: pgo_list $(value 1): more than 2 arguments ('$(value 3)'...)))$(call _pgo_list,$(strip $(value 1)),$(strip $(value 2)))
+
+_pgo_list_dir = $(patsubst %/,%,$(dir $(1)))
+# $(call _pgo_list_pkg,FILE,DIR): DIR of FILE's line, seen from the Makefile.
+_pgo_list_pkg = $(call _pgo_norm,$(if $(filter .,$(call _pgo_list_dir,$(1))),$(2),$(call _pgo_list_dir,$(1))/$(2)))
+_pgo_list_dirs = $(shell sed -n 's/^[[:space:]]*\([^$(_pgo_hash)[:space:]][^[:space:]]*\).*/\1/p' $(call _pgo_sq,$(1)))
+# $(call _pgo_bin_pkg,WORD): the PKG of a PKG=BINARY word.
+_pgo_bin_pkg = $(call _pgo_norm,$(firstword $(subst =, ,$(1))))
+# $(call _pgo_list_bins,PKG,BINARIES): the binaries BINARIES names for PKG.
+_pgo_list_bins = $(strip $(foreach _pgo_b,$(2),$(if $(filter $(1),$(call _pgo_bin_pkg,$(_pgo_b))),$(patsubst $(firstword $(subst =, ,$(_pgo_b)))=%,%,$(_pgo_b)))))
+
+_pgo_list = $(if $(1),,$(error pgo.mk: pgo_list: give the list file: $$(eval $$(call pgo_list,pgofetch.list))))$(if $(wildcard $(1)),,$(error pgo.mk: pgo_list $(1): no such file in $(CURDIR)))$(foreach _pgo_d,$(call _pgo_list_dirs,$(1)),$(call _pgo_list_one,$(1),$(_pgo_d),$(call _pgo_list_pkg,$(1),$(_pgo_d)),$(2)))$(foreach _pgo_b,$(2),$(if $(findstring =,$(_pgo_b)),,$(error pgo.mk: pgo_list $(1): '$(_pgo_b)' is not PKG=BINARY))$(if $(filter $(call _pgo_bin_pkg,$(_pgo_b)),$(foreach _pgo_d,$(call _pgo_list_dirs,$(1)),$(call _pgo_list_pkg,$(1),$(_pgo_d)))),,$(error pgo.mk: pgo_list $(1): '$(_pgo_b)' names a package the list does not have)))
+
+# $(call _pgo_list_one,FILE,DIR,PKG,BINARIES): one package of the list.
+_pgo_list_one = $(eval $(call _pgo_decl,$(3),,$(call _pgo_list_bins,$(3),$(4)),))$(eval _pgo_list.$(3) := $(call _pgo_mkesc,$(1)))$(eval _pgo_lword.$(3) := $(call _pgo_mkesc,$(2)))
 
 pgo_profile = $(if $(strip $(value 5)),$(error pgo.mk: pgo_profile $(value 1): more than 4 arguments ('$(value 5)'...): write a comma in a query as $$(pgo_comma)))$(call _pgo_decl,$(call _pgo_norm,$(value 1)),$(strip $(value 2)),$(strip $(value 3)),$(strip $(value 4)))
 
