@@ -44,14 +44,7 @@ func (w *work) writeFile(rel, text string) {
 // reaches the API; committed mode runs nothing; mistakes stop make.
 func TestFzfList(t *testing.T) {
 	requireRefresh(t)
-	w := newFzfWired(t, fzfListed)
-	w.withServer()
-	for name, data := range map[string][]byte{"prod.pprof": profileA(t), "bench.pprof": profileSkewed(t)} {
-		if err := os.WriteFile(filepath.Join(w.dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.env = append(w.env, "PATH="+pathWith(t))
+	w := fzfWithProfiles(t, fzfListed)
 	w.writeFile("pgofetch.list", "# fzf's main package\n.   -in prod.pprof -weight 3 -in bench.pprof\n")
 
 	// No keys; files only: refreshed, built once with the profile.

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/pprof/profile"
-
 	"pgofetch/tests/internal/testenv"
 )
 
@@ -17,22 +15,25 @@ import (
 // another shape, so that how two profiles are weighed shows in the merge.
 func profileSkewed(t *testing.T) []byte {
 	t.Helper()
-	p, err := profile.ParseData(profileA(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, s := range p.Sample {
+	return profileScaled(t, func(i int) int64 {
 		if i%3 == 0 {
-			for j := range s.Value {
-				s.Value[j] *= 7
-			}
+			return 7
 		}
-	}
-	var buf bytes.Buffer
-	if err := p.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+		return 1
+	})
+}
+
+// fzfWithProfiles is newFzfWired with prod.pprof (profile A) and
+// bench.pprof (skewed) in fzf's directory, the fake API, and the pgofetch
+// under test on PATH.
+func fzfWithProfiles(t *testing.T, wiring string) *work {
+	t.Helper()
+	w := newFzfWired(t, wiring)
+	w.withServer()
+	w.writeFile("prod.pprof", string(profileA(t)))
+	w.writeFile("bench.pprof", string(profileSkewed(t)))
+	w.env = append(w.env, "PATH="+pathWith(t))
+	return w
 }
 
 // pgofetch runs the binary under test by hand in the work directory, with
@@ -69,14 +70,7 @@ const fzfWeighted = "include pgo.mk\n" +
 // the profile pgofetch writes by hand with the same -weight flags, and
 // one that differs from the unweighted merge.
 func TestFzfWeights(t *testing.T) {
-	w := newFzfWired(t, fzfWeighted)
-	w.withServer()
-	for name, data := range map[string][]byte{"prod.pprof": profileA(t), "bench.pprof": profileSkewed(t)} {
-		if err := os.WriteFile(filepath.Join(w.dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.env = append(w.env, "PATH="+pathWith(t))
+	w := fzfWithProfiles(t, fzfWeighted)
 
 	// No keys: the files alone, each with its weight; the comments (which
 	// name each source and weight) included.
