@@ -451,7 +451,7 @@ endef
 define _pgo_match_one
 f=$(call _pgo_sq,$(call _pgo_file,$(1))); \
 if [ ! -f "$$f" ]; then echo "pgo-check: FAIL $$f: not there, so its match with the code is not checked" >&2; st=1; \
-elif [ -z "$$pf" ]; then echo "pgo-check: FAIL $$f: no pgofetch to check its match with the code (PGO_PGOFETCH="$(call _pgo_sq,$(PGO_PGOFETCH))"; make pgo says how to get it)" >&2; st=1; \
+elif [ -z "$$pf" ]; then echo "pgo-check: FAIL $$f: no pgofetch to check its match with the code (PGO_PGOFETCH="$(call _pgo_sq,$(PGO_PGOFETCH))"; $(if $(_pgo_committed),PGO_MODE=committed builds need none$(pgo_comma) this check does: put pgofetch on PATH,make pgo says how to get it))" >&2; st=1; \
 else rc=0; "$$pf" check $(call _pgo_opt,-fail-below,$(PGO_CHECK_BELOW)) -go $(call _pgo_sq,$(_pgo_go)) "$$f" $(call _pgo_pkgarg,$(1)) >"$$out" 2>"$$out.err" || rc=$$?; \
 	sed 's/^/  /' "$$out"; cat "$$out.err" >&2; m=$$(sed -n 's/^matched: \([0-9.]*%\).*/\1/p' "$$out"); \
 	case $$rc in \
