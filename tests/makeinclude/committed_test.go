@@ -71,8 +71,16 @@ func TestFzfCommitted(t *testing.T) {
 		t.Errorf("pgo-help does not show the committed mode")
 	}
 
+	// pgo-check vouches for the binary; its match report needs pgofetch,
+	// which committed builds do not, and says so.
+	out, ok := w.make("pgo-check")
+	if ok || !strings.Contains(out, "pgo-check: ok "+bin+": -pgo=") ||
+		!strings.Contains(out, "PGO_MODE=committed builds need none, this check does: put pgofetch on PATH") {
+		t.Errorf("pgo-check without pgofetch in committed mode: want the binary ok and the match check failing, saying why")
+	}
+
 	// A bad mode stops make in one line, before anything is built.
-	out, ok := w.make("PGO_MODE=comitted")
+	out, ok = w.make("PGO_MODE=comitted")
 	var said []string
 	for _, l := range strings.Split(out, "\n") {
 		if strings.Contains(l, "PGO_MODE") {
