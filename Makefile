@@ -75,7 +75,7 @@ test-go:
 # The C unit tests, the corpus replays and a representative end-to-end
 # subset again, built with AddressSanitizer and UndefinedBehaviorSanitizer:
 # any report fails the run (exit code 86 matches no expected code).
-ASAN_E2E := TestMergeGenerated|TestMergeReal|TestMergeZip|TestMergeEncodings|TestBadInputs|TestDestRewriteOnlyOnChange|TestHTTPSource|TestUsageErrors|TestJSONLogsAlwaysValid|TestNoInlineList|TestCheck|TestTrimGoVersions
+ASAN_E2E := TestRefresh|TestDiff|TestMergeGenerated|TestMergeReal|TestMergeZip|TestMergeEncodings|TestBadInputs|TestDestRewriteOnlyOnChange|TestHTTPSource|TestUsageErrors|TestJSONLogsAlwaysValid|TestNoInlineList|TestCheck|TestTrimGoVersions
 test-asan:
 	@$(call configure,build-asan,-DPGOFETCH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DPGOFETCH_WERROR=ON) >/dev/null
 	cmake --build build-asan

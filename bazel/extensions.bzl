@@ -16,7 +16,7 @@ then, in the go_binary, `pgoprofile = "@foo_pgo//:default.pgo",  # keep`
 Every pgo.profile tag takes the attributes of pgofetch_profile.
 """
 
-load("//bazel/private:profile.bzl", "TAG_ATTRS", "in_labels", "pgofetch_profile_rule")
+load("//bazel/private:profile.bzl", "TAG_ATTRS", "go_label", "in_labels", "list_profile", "pgofetch_profile_rule")
 
 _profile_tag = tag_class(
     attrs = dict(
@@ -47,9 +47,16 @@ def _pgo_impl(module_ctx):
                 root_names.append(tag.name)
             pgofetch_profile_rule(
                 name = tag.name,
+                mode = tag.mode,
+                profile = tag.profile,
+                list = tag.list,
+                package = tag.package,
+                list_profile = list_profile(tag.list, tag.package),
                 queries = tag.queries,
                 ins = tag.ins,
                 in_labels = in_labels(tag.ins),
+                weights = tag.weights,
+                normalize = tag.normalize,
                 profiles = tag.profiles,
                 from_ = tag.from_,
                 fetch_timeout = tag.timeout,
@@ -59,6 +66,8 @@ def _pgo_impl(module_ctx):
                 noinline_file = tag.noinline_file,
                 fallback = tag.fallback,
                 api_url = tag.api_url,
+                go = tag.go,
+                go_label = go_label(tag.go),
                 pgofetch = tag.pgofetch,
             )
 

@@ -1,6 +1,7 @@
 """The pgofetch_profile repository rule: a fresh Go CPU profile as a label.
 
-The repository runs pgofetch once, at fetch time, and exposes:
+The repository runs pgofetch once, at fetch time (or, with mode =
+"committed", takes the checked-in profile and runs nothing), and exposes:
 
     @<name>//:default.pgo   the merged pprof profile: the one just fetched, else
                             the last good one, else the fallback, else empty
@@ -150,22 +151,27 @@ def _cmake_build(ctx, cmake, root, cache):
 def _is_label(s):
     return s.startswith("@") or s.startswith("//") or s.startswith(":")
 
+def _main_label(s):
+    """A label written in the main repository's WORKSPACE or MODULE.bazel, as
+    text that means the same inside this one."""
+    if s.startswith("//"):
+        return "@" + s
+    if s.startswith(":"):
+        return "@//" + s
+    return s
+
 def in_labels(ins):
     """The label entries of ins, as labels of the main repository unless they
     name one: the macro and the module extension pass them as in_labels, a
     label attribute, so that Bazel tracks the files (a change refetches)."""
-    labels = []
-    for s in ins:
-        if s.startswith("//"):
-            labels.append("@" + s)
-        elif s.startswith(":"):
-            labels.append("@//" + s)
-        elif s.startswith("@"):
-            labels.append(s)
-    return labels
+    return [_main_label(s) for s in ins if _is_label(s)]
+
+def go_label(go):
+    """The go attribute as a label for go_label, or None when it is a path."""
+    return _main_label(go) if go and _is_label(go) else None
 
 def _in_sources(ctx):
-    """The -in SOURCE arguments, in the order of ins."""
+    """The -in sources as pgofetch sees them, in the order of ins."""
     tracked = ctx.attr.in_labels
     labels = [s for s in ctx.attr.ins if _is_label(s)]
     if tracked and len(tracked) != len(labels):
@@ -184,6 +190,42 @@ def _in_sources(ctx):
             fail(("%s: ins entry %r is neither a URL, an absolute path nor a label " +
                   "(write a file of the main repository as \"//pkg:file\")") % (_what(ctx), s))
     return out
+
+def _go_arg(ctx):
+    """pgofetch's -go argument: the go that will build, for -trim's guard."""
+    go = ctx.attr.go
+    if not go:
+        return []
+    if _is_label(go):
+        # Through the label attribute when there is one, as for ins.
+        return ["-go=%s" % ctx.path(ctx.attr.go_label or Label(go_label(go)))]
+    if not go.startswith("/"):
+        fail("%s: go %r is neither an absolute path nor a label" % (_what(ctx), go))
+    return ["-go=" + go]
+
+# ---------------------------------------------------------------------------
+# Weights: pgofetch's -weight W sets the weight of the -in sources after it,
+# and QUERY arguments take the one in force after the last flag.
+
+def _source_args(ctx, ins):
+    """-in (and, with weights, -weight) arguments, and the -weight that the
+    queries take (an empty list without weights): weights go to pgofetch as
+    written, which names a bad one in its usage error."""
+    weights = ctx.attr.weights
+    for key in weights:
+        if key not in ctx.attr.ins and key not in ctx.attr.queries:
+            fail("%s: weights key %r is neither an entry of ins nor of queries" % (_what(ctx), key))
+    args = []
+    for entry, source in zip(ctx.attr.ins, ins):
+        if weights:
+            args.append("-weight=" + weights.get(entry, "1"))
+        args += ["-in", source]
+    query_weights = {weights.get(q, "1"): True for q in ctx.attr.queries}
+    if len(query_weights) > 1:
+        fail("%s: weights gives queries different weights; pgofetch merges all queries at one weight" % _what(ctx))
+    if weights and query_weights:
+        args.append("-weight=" + query_weights.keys()[0])
+    return args
 
 # ---------------------------------------------------------------------------
 # Keys.
@@ -231,26 +273,30 @@ def _key_runner(ctx):
 
 # ---------------------------------------------------------------------------
 
-def _identity(ctx, noinline_file):
+def _identity(ctx, noinline_file, list_line):
     """What the profile is of: a last good profile of anything else is not
     used (changing the queries in an outage gives no profile, not the old
     service's; changing the no-inline list gives none that inlines what it
-    names)."""
+    names). With a list, the package's line says it."""
     env = ctx.os.environ
+    if ctx.attr.list:
+        return "\n".join(["list", list_line, "api_url=" + ctx.attr.api_url,
+                          "DD_SITE=" + env.get("DD_SITE", ""),
+                          "PGOFETCH_API_URL=" + env.get("PGOFETCH_API_URL", "")]) + "\n"
     noinline = ctx.attr.noinline_funcs + ["file"] + ([ctx.read(noinline_file)] if noinline_file else [])
-    return "\n".join(["queries"] + ctx.attr.queries + ["ins"] + ctx.attr.ins + ["noinline"] + noinline + [
+    weights = ["%s=%s" % (k, v) for k, v in sorted(ctx.attr.weights.items())]
+    return "\n".join(["queries"] + ctx.attr.queries + ["ins"] + ctx.attr.ins + ["noinline"] + noinline + ["weights"] + weights + [
+        "normalize=%s" % ctx.attr.normalize,
         "api_url=" + ctx.attr.api_url,
         "DD_SITE=" + env.get("DD_SITE", ""),
         "PGOFETCH_API_URL=" + env.get("PGOFETCH_API_URL", ""),
     ]) + "\n"
 
-def _fetch(ctx, tool, ins, noinline_file, last):
-    """Runs pgofetch into last; returns (ok, one line on failure, log)."""
+def _run_args(ctx, go):
+    """The arguments that apply to the whole run."""
     attr = ctx.attr
     args = [
-        tool,
         "-fail",  # the rule decides about failing open, from the exit code
-        "-profiles=%d" % attr.profiles,
         "-from=" + attr.from_,  # durations go to pgofetch as given: it
         "-timeout=" + attr.fetch_timeout,  # names a bad one in its usage error
     ]
@@ -260,17 +306,34 @@ def _fetch(ctx, tool, ins, noinline_file, last):
         args.append("-trim=false")
     if attr.api_url:
         args.append("-api-url=" + attr.api_url)
+    return args + go
+
+def _single_args(ctx, go, ins, noinline_file, last):
+    """pgofetch's arguments for the sources of the attributes, and what they
+    fetch (for the progress line)."""
+    attr = ctx.attr
+    args = _run_args(ctx, go) + ["-profiles=%d" % attr.profiles]
     args += ["-noinline-func=" + re for re in attr.noinline_funcs]
     if noinline_file:
         args.append("-noinline-file=%s" % noinline_file)
-    for s in ins:
-        args += ["-in", s]
-    args += attr.queries + [str(last)]
-
+    if attr.normalize:
+        args.append("-normalize")
+    args += _source_args(ctx, ins) + attr.queries + [str(last)]
     what = ", ".join(["%d Datadog quer%s" % (len(attr.queries), "y" if len(attr.queries) == 1 else "ies")] +
                      (["%d -in source%s" % (len(attr.ins), "" if len(attr.ins) == 1 else "s")] if attr.ins else []))
+    return args, what
+
+def _list_args(ctx, go, list_file, out):
+    """pgofetch refresh's arguments for the package's line of the list: it
+    writes out/PACKAGE/default.pgo."""
+    args = ["refresh"] + _run_args(ctx, go) + ["-list", str(list_file), "-out", str(out), ctx.attr.package]
+    return args, "%s of %s" % (ctx.attr.package, ctx.attr.list)
+
+def _fetch(ctx, tool, args, what, keys, last):
+    """Runs pgofetch into last; returns (ok, one line on failure, log)."""
     ctx.report_progress("Fetching Go CPU profiles with pgofetch (%s)" % what)
-    runner, keys_from = _key_runner(ctx) if attr.queries else ([], "not needed")
+    runner, keys_from = _key_runner(ctx) if keys else ([], "not needed")
+    args = [tool] + args
 
     # pgofetch writes last only when the fetch succeeds, atomically: a failed
     # fetch leaves the last good profile as it was.
@@ -279,9 +342,10 @@ def _fetch(ctx, tool, ins, noinline_file, last):
     if res.return_code == 2:
         fail("%s: pgofetch rejected its arguments: %s" % (_what(ctx), _first_line(res.stderr, ["pgofetch:"])))
     if res.return_code != 0:
-        why = _first_line(res.stderr, ["ERR "])
-        if why.startswith("ERR "):
-            why = why[len("ERR "):]
+        why = _first_line(res.stderr, ["ERR ", ": failed: "])
+        for prefix in ["ERR ", "pgofetch: %s: failed: " % ctx.attr.package]:
+            if why.startswith(prefix):
+                why = why[len(prefix):]
         if res.return_code == 7 and not runner:  # pgofetch's exit code for keys
             why += "; name a keys file with PGOFETCH_KEYS_FILE"
         return False, "fetch failed (pgofetch exit code %d: %s)" % (res.return_code, why), log
@@ -289,10 +353,84 @@ def _fetch(ctx, tool, ins, noinline_file, last):
         return False, "pgofetch exited 0 but wrote no profile", log
     return True, None, log
 
+# ---------------------------------------------------------------------------
+# The list file (pgofetch.list): one main package a line, its directory
+# first, then pgofetch's arguments for it. The rule reads only the first
+# word; pgofetch refresh reads the rest.
+
+# What a line of the list holds instead of the rule's attributes.
+_LINE_ATTRS = ["queries", "ins", "weights", "normalize", "noinline_funcs", "noinline_file"]
+
+def _check_list_attrs(ctx):
+    attr = ctx.attr
+    if bool(attr.list) != bool(attr.package):
+        fail("%s: list and package go together: the list file and the package's directory in it" % _what(ctx))
+    if attr.list:
+        for name in _LINE_ATTRS:
+            if getattr(attr, name):
+                fail("%s: with list, %s goes on the package's line of %s, not in the rule" % (_what(ctx), name, attr.list))
+
+def _list_line(text, package):
+    """The list's line for package (its first word), trimmed, or ""."""
+    for line in text.splitlines():
+        words = [w for w in line.replace("\t", " ").split(" ") if w]
+        if words and words[0] == package:
+            return line.strip()
+    return ""
+
+def list_profile(list_label, package):
+    """The label of package's default.pgo beside the list (a list label
+    string or Label): the macro and the module extension pass it as
+    list_profile, so that Bazel tracks the committed file."""
+    if not list_label or not package:
+        return None
+    if type(list_label) == "Label":
+        repo = "@@" + list_label.workspace_name if list_label.workspace_name else "@"
+        pkg = list_label.package
+    else:
+        head = _main_label(list_label).partition(":")[0]
+        repo, _, pkg = head.partition("//")
+    return "%s//%s:default.pgo" % (repo, "/".join([p for p in [pkg, package.strip("/")] if p]))
+
+_MODES = ["fetch", "committed"]
+
+def _committed(ctx):
+    """mode = "committed": default.pgo is the checked-in profile, and
+    pgofetch never runs (no keys, no network, no pgofetch needed)."""
+    attr = ctx.attr
+    if not attr.profile and not attr.list:
+        fail("%s: mode = \"committed\" needs profile, the checked-in default.pgo (e.g. \"//cmd/server:default.pgo\"), or list and package" % _what(ctx))
+    dest = ctx.path("default.pgo")
+    if attr.profile:
+        src = ctx.path(attr.profile)
+    else:
+        # Beside the list: the label fails on a missing file, so the path
+        # is looked at first.
+        src = ctx.path("%s/%s/default.pgo" % (ctx.path(attr.list).dirname, attr.package))
+        if src.exists:
+            src = ctx.path(attr.list_profile or Label(list_profile(attr.list, attr.package)))
+    if src.exists:
+        # Through the label attribute: Bazel tracks the file, so committing
+        # a new one fetches (copies) it again and rebuilds what uses it.
+        _copy(ctx, src, dest)
+        log = "mode: committed: default.pgo is %s; pgofetch was not run\n" % src
+    else:
+        ctx.file("default.pgo", "", executable = False)
+        log = "mode: committed: no %s: empty default.pgo, Go builds without PGO\n" % src
+        _warn(ctx, ("no committed profile %s: Go builds without PGO; once one is committed, " +
+                    "`bazel sync --only=%s` takes it") % (src, attr.name))
+    _write_repo(ctx, log, None, "mode = \"committed\" runs no pgofetch")
+
 def _pgofetch_profile_impl(ctx):
     attr = ctx.attr
-    if not attr.queries and not attr.ins:
-        fail("%s: set queries (Datadog profile queries) or ins (profile files or pprof URLs), or both" % _what(ctx))
+    if attr.mode not in _MODES:
+        fail("%s: mode %r is neither \"fetch\" nor \"committed\"" % (_what(ctx), attr.mode))
+    _check_list_attrs(ctx)
+    if attr.mode == "committed":
+        _committed(ctx)
+        return
+    if not attr.queries and not attr.ins and not attr.list:
+        fail("%s: set queries (Datadog profile queries) or ins (profile files or pprof URLs), or both; or list and package" % _what(ctx))
 
     # Every label is resolved first: Bazel restarts the rule when one is not
     # fetched yet, and what ran before a restart (pgofetch, a warning) would
@@ -302,6 +440,11 @@ def _pgofetch_profile_impl(ctx):
     fallback = ctx.path(attr.fallback) if attr.fallback else None
     noinline_file = ctx.path(attr.noinline_file) if attr.noinline_file else None
     ins = _in_sources(ctx)
+    go = _go_arg(ctx)
+
+    # The list is read as a watched input: a change refetches.
+    list_file = ctx.path(attr.list) if attr.list else None
+    list_line = _list_line(ctx.read(list_file), attr.package) if list_file else None
 
     cache = _cache_dir(ctx)
     if cache and not _mkdir(ctx, cache):
@@ -311,10 +454,15 @@ def _pgofetch_profile_impl(ctx):
     # The last good profile, and what it is of (a repository rule writes
     # only inside its repository with ctx.file, so the key is copied out).
     last = ctx.path("_last.pgo")
-    if cache:
+    out = cache.get_child("out") if cache else ctx.path("_out")
+    if list_file:
+        # pgofetch refresh -out writes OUT/PACKAGE/default.pgo.
+        last = ctx.path("%s/%s/default.pgo" % (out, attr.package))
+    elif cache:
         last = cache.get_child("last.pgo")
+    if cache:
         key = cache.get_child("last.key")
-        identity = _identity(ctx, noinline_file)
+        identity = _identity(ctx, noinline_file, list_line)
         if last.exists and (not key.exists or ctx.read(key) != identity):
             ctx.execute(["rm", "-f", str(last)])
         ctx.file("_last.key", identity, executable = False)
@@ -324,7 +472,12 @@ def _pgofetch_profile_impl(ctx):
     tool, origin, failure = _find_pgofetch(ctx, tool_attr, root, cache)
     log = "pgofetch: %s (%s)\n" % (tool, origin) if tool else "pgofetch: none: %s\n" % failure
     if tool:
-        ok, failure, fetch_log = _fetch(ctx, tool, ins, noinline_file, last)
+        if list_file:
+            # Its lines may hold queries: keys as for queries.
+            args, what = _list_args(ctx, go, list_file, out)
+        else:
+            args, what = _single_args(ctx, go, ins, noinline_file, last)
+        ok, failure, fetch_log = _fetch(ctx, tool, args, what, attr.queries or list_file, last)
         log += fetch_log
 
     if not failure:
@@ -348,13 +501,19 @@ def _pgofetch_profile_impl(ctx):
     # outside the repository, but a PATH or cache may change).
     if tool:
         _copy(ctx, tool, ctx.path("pgofetch"))
+    _write_repo(ctx, log, tool, failure)
+
+def _write_repo(ctx, log, tool, no_tool):
+    """fetch.log, and the repository's WORKSPACE and BUILD files: the same
+    targets in every mode, so BUILD files need not change with it. tool is
+    whether ./pgofetch is there for :check; no_tool says why not."""
+    if tool:
         check_tool = "pgofetch = \":pgofetch\","
     else:
-        check_tool = "no_pgofetch = %r," % failure
-
+        check_tool = "no_pgofetch = %r," % no_tool
     ctx.file("fetch.log", log, executable = False)
-    ctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % attr.name, executable = False)
-    ctx.file("BUILD.bazel", """# Generated by pgofetch_profile: a Go CPU profile fetched by pgofetch.
+    ctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % ctx.attr.name, executable = False)
+    ctx.file("BUILD.bazel", """# Generated by pgofetch_profile: a Go CPU profile for PGO.
 load("{defs}", "pgofetch_check", "pgofetch_update")
 
 package(default_visibility = ["//visibility:public"])
@@ -374,9 +533,31 @@ pgofetch_check(
     profile = ":default.pgo",
     {check_tool}
 )
-""".format(defs = _label_string(_DEFS), name = attr.name, check_tool = check_tool), executable = False)
+""".format(defs = _label_string(_DEFS), name = ctx.attr.name, check_tool = check_tool), executable = False)
 
 PROFILE_ATTRS = {
+    "mode": attr.string(
+        default = "fetch",
+        doc = "\"fetch\": run pgofetch at fetch time; \"committed\": never run it, default.pgo is " +
+              "the checked-in profile.",
+    ),
+    "list": attr.label(
+        allow_single_file = True,
+        doc = "pgofetch's list file (pgofetch.list): with package, the rule runs " +
+              "`pgofetch refresh -list LIST PACKAGE` for that package's line; tracked: a change refetches.",
+    ),
+    "package": attr.string(
+        doc = "The package's directory as the list's line names it, e.g. \"cmd/server\".",
+    ),
+    "list_profile": attr.label(
+        allow_single_file = True,
+        doc = "Set by pgofetch_profile and the module extension: PACKAGE/default.pgo beside the list.",
+    ),
+    "profile": attr.label(
+        allow_single_file = True,
+        doc = "The checked-in profile that mode = \"committed\" uses, e.g. \"//cmd/server:default.pgo\"; " +
+              "tracked: committing a new one rebuilds.",
+    ),
     "queries": attr.string_list(
         doc = "Datadog profile queries, e.g. \"service:foo env:prod\"; one merged profile for all.",
     ),
@@ -388,6 +569,15 @@ PROFILE_ATTRS = {
     "in_labels": attr.label_list(
         allow_files = True,
         doc = "Set by pgofetch_profile and the module extension: the label entries of ins.",
+    ),
+    "weights": attr.string_dict(
+        doc = "Each source's weight (pgofetch -weight), by its entry of ins or queries, e.g. " +
+              "{\"//profiles:bench.pprof\": \"0.2\"}; a number as a string, 0 or more; unlisted " +
+              "sources weigh 1, and all queries take one weight.",
+    ),
+    "normalize": attr.bool(
+        default = False,
+        doc = "Scale each source to the same total before its weight (pgofetch -normalize).",
     ),
     "profiles": attr.int(default = 5, doc = "Datadog: profiles per query (-profiles)."),
     "from_": attr.string(
@@ -418,6 +608,15 @@ PROFILE_ATTRS = {
               "changing it refetches.",
     ),
     "api_url": attr.string(doc = "Datadog API base URL (-api-url); default https://app.$DD_SITE."),
+    "go": attr.string(
+        doc = "The go that will build (pgofetch -go): an absolute path or a label such as " +
+              "\"@go_sdk//:bin/go\"; when it is newer than the Go versions -trim is proven for, the " +
+              "full profile is written. Default: pgofetch's, go on PATH.",
+    ),
+    "go_label": attr.label(
+        allow_single_file = True,
+        doc = "Set by pgofetch_profile and the module extension: go when it is a label.",
+    ),
     "pgofetch": attr.label(
         allow_single_file = True,
         doc = "The pgofetch binary; default: pgofetch on PATH, else built by pgofetch's CMake build.",
@@ -434,13 +633,18 @@ _pgofetch_profile = repository_rule(
 def pgofetch_profile(name, timeout = None, **kwargs):
     """Declares @<name>, a repository holding a Go CPU profile fetched by pgofetch.
 
-    Attributes: see PROFILE_ATTRS (queries, ins, profiles, from_, timeout,
-    fail, fallback, trim, noinline_funcs, noinline_file, api_url, pgofetch).
+    Attributes: see PROFILE_ATTRS (mode, profile, list, package, queries,
+    ins, weights, normalize, profiles, from_, timeout, fail, fallback, trim,
+    noinline_funcs, noinline_file, api_url, go, pgofetch).
     """
     if timeout != None:
         kwargs["fetch_timeout"] = timeout
     if "in_labels" not in kwargs:
         kwargs["in_labels"] = in_labels(kwargs.get("ins", []))
+    if "go_label" not in kwargs:
+        kwargs["go_label"] = go_label(kwargs.get("go", ""))
+    if "list_profile" not in kwargs:
+        kwargs["list_profile"] = list_profile(kwargs.get("list"), kwargs.get("package"))
     _pgofetch_profile(name = name, **kwargs)
 
 pgofetch_profile_rule = _pgofetch_profile
@@ -450,3 +654,5 @@ pgofetch_profile_rule = _pgofetch_profile
 TAG_ATTRS = dict(PROFILE_ATTRS)
 TAG_ATTRS["timeout"] = TAG_ATTRS.pop("fetch_timeout")
 TAG_ATTRS.pop("in_labels")
+TAG_ATTRS.pop("go_label")
+TAG_ATTRS.pop("list_profile")

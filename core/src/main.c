@@ -3,9 +3,11 @@
  * exits 0, so the build goes on without a fresh profile. */
 #include "check_cmd.h"
 #include "cli.h"
+#include "diff_cmd.h"
 #include "err.h"
 #include "log.h"
 #include "output.h"
+#include "refresh.h"
 #include "flow.h"
 #include "result.h"
 
@@ -82,6 +84,10 @@ int main(int argc, char **argv)
 	ignore_sigpipe();
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return pf_check_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "diff") == 0)
+		return pf_diff_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "refresh") == 0)
+		return pf_refresh_main(argc - 1, argv + 1);
 	pf_options o;
 	pf_err e = {0};
 	pf_result res;

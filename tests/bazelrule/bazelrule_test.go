@@ -259,9 +259,21 @@ func TestBazelRepositoryRule(t *testing.T) {
 	copyFile(t, grpc, filepath.Join(ws, "profiles", "grpc.pprof"), 0o644)
 	wsFile := filepath.Join(ws, "WORKSPACE")
 	text := string(readFile(t, wsFile))
+	listFile := filepath.Join(ws, "pgofetch.list")
+	writeFile(t, listFile, readmeSnippet(t, "pgofetch.list"))
+	// A go newer than any Go -trim is proven for.
+	writeFile(t, filepath.Join(ws, "tools", "go"), "#!/bin/sh\necho "+newGo+"\n")
+	os.Chmod(filepath.Join(ws, "tools", "go"), 0o755)
+	bench := filepath.Join(ws, "profiles", "bench.pprof")
+	if err := os.WriteFile(bench, fakedd.SyntheticCPUProfile(5, 1, 20*time.Second), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for k, v := range map[string]string{
 		"# @@README_WORKSPACE@@": readmeWorkspace(t, repo, tmp),
 		"@@PPROF_URL@@":          pprofSrv.URL + "/debug/pprof/profile?seconds=1",
+		"# @@README_WEIGHTS@@":   renameRepo(t, readmeSnippet(t, "weights"), "server_pgo", "weighted_pgo"),
+		"# @@README_GO@@":        readmeGo(t),
+		"# @@README_LIST@@":      renameRepo(t, readmeSnippet(t, "list"), "server_pgo", "list_pgo"),
 	} {
 		if !strings.Contains(text, k) {
 			t.Fatalf("%s lacks %s", wsFile, k)
@@ -484,16 +496,15 @@ func TestBazelRepositoryRule(t *testing.T) {
 	})
 
 	step("update copies the profile into the source tree", func(t *testing.T) {
-		dir := filepath.Join(ws, "committed")
-		os.MkdirAll(dir, 0o755)
-		out := b.mustRun("run", "@server_pgo//:update", "--", "committed")
+		dir := filepath.Join(ws, "cmd", "server")
+		out := b.mustRun("run", "@server_pgo//:update", "--", "cmd/server")
 		dest := filepath.Join(dir, "default.pgo")
 		if !bytes.Equal(readFile(t, dest), readFile(t, serverProfile)) {
-			t.Fatalf("committed/default.pgo differs from @server_pgo//:default.pgo:\n%s", out)
+			t.Fatalf("cmd/server/default.pgo differs from @server_pgo//:default.pgo:\n%s", out)
 		}
 		old := time.Now().Add(-time.Hour).Truncate(time.Second)
 		os.Chtimes(dest, old, old)
-		out = b.mustRun("run", "@server_pgo//:update", "--", "committed/default.pgo")
+		out = b.mustRun("run", "@server_pgo//:update", "--", "cmd/server/default.pgo")
 		if !strings.Contains(out, "unchanged") || !mtime(t, dest).Equal(old) {
 			t.Errorf("an unchanged profile was rewritten (mtime %v, want %v):\n%s", mtime(t, dest), old, out)
 		}
@@ -532,9 +543,9 @@ func TestBazelRepositoryRule(t *testing.T) {
 			t.Errorf("batch built without PGO does not run: %v\n%s", err, res)
 		}
 		// update refuses to replace a committed profile with an empty one.
-		dest := filepath.Join(ws, "committed", "default.pgo")
+		dest := filepath.Join(ws, "cmd", "server", "default.pgo")
 		before := readFile(t, dest)
-		out, ok := b.run("run", "@first_pgo//:update", "--", "committed")
+		out, ok := b.run("run", "@first_pgo//:update", "--", "cmd/server")
 		if ok || !strings.Contains(out, "empty") || !bytes.Equal(readFile(t, dest), before) {
 			t.Errorf("update with an empty profile: ok=%v, committed file kept=%v\n%s", ok, bytes.Equal(readFile(t, dest), before), out)
 		}
@@ -619,6 +630,91 @@ func TestBazelRepositoryRule(t *testing.T) {
 		}
 	})
 
+	// byHand runs pgofetch by hand on README's query and the fake API.
+	var byHand func(args ...string) []byte
+
+	step("weights and normalize are pgofetch's -weight and -normalize", func(t *testing.T) {
+		b.mustRun("build", "@weighted_pgo//:default.pgo")
+		got := readFile(t, b.repoFile(ob, "weighted_pgo", "default.pgo"))
+		// The oracle: pgofetch run by hand on the same sources (the same
+		// paths, as its comments name them) and the same fake API.
+		byHand = func(args ...string) []byte {
+			t.Helper()
+			dest := filepath.Join(t.TempDir(), "default.pgo")
+			cmd := exec.Command(pgofetch, append(append([]string{"-fail"}, args...), "service:server env:prod", dest)...)
+			cmd.Env = append(os.Environ(), "DD_API_KEY="+apiKey, "DD_APP_KEY="+appKey,
+				"PGOFETCH_API_URL="+dd.URL(), "SSL_CERT_FILE="+caFile)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("pgofetch %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+			return readFile(t, dest)
+		}
+		if want := byHand("-normalize", "-weight", "0.2", "-in", bench, "-weight", "1"); !bytes.Equal(got, want) {
+			t.Errorf("@weighted_pgo//:default.pgo (%d bytes) differs from pgofetch -normalize -weight 0.2 -in bench.pprof -weight 1 QUERY (%d bytes)", len(got), len(want))
+		}
+		if bytes.Equal(got, byHand("-in", bench)) {
+			t.Error("@weighted_pgo//:default.pgo equals the unweighted merge: the weights changed nothing")
+		}
+		out, ok := b.run("build", "@bad_weight_pgo//:default.pgo")
+		if ok || !strings.Contains(out, `pgofetch rejected its arguments: pgofetch: invalid value "heavy" for flag -weight`) {
+			t.Errorf("weight \"heavy\": want the fetch to fail with pgofetch's usage error naming it, ok=%v:\n%s", ok, out)
+		}
+	})
+
+	step("go names the go that builds: a newer one gets the full profile", func(t *testing.T) {
+		b.mustRun("build", "@newgo_pgo//:default.pgo")
+		got := readFile(t, b.repoFile(ob, "newgo_pgo", "default.pgo"))
+		if !bytes.Equal(got, byHand("-trim=false")) {
+			t.Errorf("@newgo_pgo//:default.pgo (%d bytes) is not what pgofetch -trim=false writes", len(got))
+		}
+		if bytes.Equal(got, byHand()) {
+			t.Error("@newgo_pgo//:default.pgo equals the trimmed profile made for the installed go: go was not used")
+		}
+		log := string(readFile(t, b.repoFile(ob, "newgo_pgo", "fetch.log")))
+		if lines := testenv.GrepLines(log, "writing the full profile"); !strings.Contains(lines, newGo) {
+			t.Errorf("fetch.log does not say why the full profile was written (for %s):\n%s", newGo, log)
+		}
+	})
+
+	step("list and package fetch the package's line of pgofetch.list", func(t *testing.T) {
+		listProfile := b.repoFile(ob, "list_pgo", "default.pgo")
+		before := gopgoRequests(t, dd)
+		b.mustRun("build", "@list_pgo//:default.pgo")
+		if n := gopgoRequests(t, dd); n != before+1 {
+			t.Errorf("@list_pgo sent %d gopgo requests, want 1 (cmd/server's query, not cmd/worker's)", n-before)
+		}
+		if got := readFile(t, listProfile); !bytes.Equal(got, byHand()) {
+			t.Errorf("@list_pgo//:default.pgo (%d bytes) is not what pgofetch does by hand with cmd/server's query\n%s",
+				len(got), readFile(t, b.repoFile(ob, "list_pgo", "fetch.log")))
+		}
+		// The list is a watched input: editing the line fetches again.
+		text := string(readFile(t, listFile))
+		line := "cmd/server  'service:server env:prod'"
+		if !strings.Contains(text, line+"\n") {
+			t.Fatalf("README's pgofetch.list has no line %q:\n%s", line, text)
+		}
+		writeFile(t, listFile, strings.Replace(text, line, line+" -profiles 1", 1))
+		defer writeFile(t, listFile, text)
+		before = gopgoRequests(t, dd)
+		b.mustRun("build", "@list_pgo//:default.pgo")
+		if n := gopgoRequests(t, dd); n != before+1 {
+			t.Errorf("editing pgofetch.list made %d gopgo requests, want 1", n-before)
+		}
+		if got := readFile(t, listProfile); !bytes.Equal(got, byHand("-profiles", "1")) {
+			t.Errorf("@list_pgo//:default.pgo after the edit is not what pgofetch -profiles 1 does by hand")
+		}
+		// An outage keeps the line's last good profile.
+		good := readFile(t, listProfile)
+		dd.SetOutage(true)
+		defer dd.SetOutage(false)
+		b.env["PGOFETCH_REFRESH"] = "8"
+		out := b.mustRun("build", "@list_pgo//:default.pgo")
+		if !bytes.Equal(readFile(t, listProfile), good) {
+			t.Error("@list_pgo//:default.pgo changed in an outage")
+		}
+		oneWarning(t, out, "list_pgo", "(pgofetch exit code 3: ")
+	})
+
 	step("rules_go's go tool preprofile takes what the rule writes", func(t *testing.T) {
 		// rules_go since #4684 runs `go tool preprofile -i PROFILE -o OUT`
 		// on pgoprofile (Go ≥ 1.23): the trimmed, the full and the empty
@@ -664,6 +760,68 @@ func TestBazelRepositoryRule(t *testing.T) {
 		oneWarning(t, out, "auto_pgo", "cannot build pgofetch: Package 'libzstd'")
 		if data := readFile(t, b.repoFile(ob, "auto_pgo", "default.pgo")); len(data) != 0 {
 			t.Errorf("@auto_pgo//:default.pgo has %d bytes without a pgofetch and a last good profile, want none", len(data))
+		}
+	})
+
+	step("committed mode takes the checked-in profile and runs nothing", func(t *testing.T) {
+		// README's committed snippet in place of its WORKSPACE snippet's
+		// declaration: no BUILD file changes. No pgofetch on PATH (the
+		// step above left it so), no keys, and the API down: nothing may
+		// be needed.
+		if b.env["PATH"] != basePath {
+			t.Fatal("Bazel's PATH is not the test's, which has no pgofetch")
+		}
+		delete(b.env, "PGOFETCH_KEYS_FILE")
+		dd.SetOutage(true)
+		defer dd.SetOutage(false)
+		before, hits := len(dd.Requests()), pprofHits.Load()
+		fetchDecl := readmeDecl(t, "WORKSPACE")
+		substitute(t, wsFile, map[string]string{fetchDecl: readmeDecl(t, "committed")})
+
+		committed := filepath.Join(ws, "cmd", "server", "default.pgo")
+		out := b.mustRun("build", "//:batch")
+		if !bytes.Equal(readFile(t, serverProfile), readFile(t, committed)) {
+			t.Error("@server_pgo//:default.pgo is not cmd/server/default.pgo, byte for byte")
+		}
+		if lines := testenv.GrepLines(out, `pgofetch_profile(name = "server_pgo")`); lines != "" {
+			t.Errorf("committed mode printed about @server_pgo:\n%s", lines)
+		}
+		if log := string(readFile(t, b.repoFile(ob, "server_pgo", "fetch.log"))); !strings.Contains(log, "pgofetch was not run") {
+			t.Errorf("fetch.log does not say pgofetch was not run:\n%s", log)
+		}
+		if got := goBuildPGO(t, batch); got != "default.pgo" {
+			t.Errorf("go version -m: -pgo=%q, want default.pgo", got)
+		}
+
+		// A newly committed profile rebuilds the binary with it.
+		binTime := mtime(t, batch)
+		copyFile(t, grpc, committed, 0o644)
+		b.mustRun("build", "//:batch")
+		if !bytes.Equal(readFile(t, serverProfile), readFile(t, grpc)) {
+			t.Error("after a new profile was committed, @server_pgo//:default.pgo is not it")
+		}
+		if mtime(t, batch).Equal(binTime) {
+			t.Error("batch was not rebuilt after a new profile was committed")
+		}
+		if n := len(dd.Requests()); n != before || pprofHits.Load() != hits {
+			t.Errorf("committed mode made %d Datadog and %d pprof requests, want none", n-before, pprofHits.Load()-hits)
+		}
+
+		// The list's package names the committed file too.
+		b.mustRun("build", "@list_committed_pgo//:default.pgo")
+		if !bytes.Equal(readFile(t, b.repoFile(ob, "list_committed_pgo", "default.pgo")), readFile(t, grpc)) {
+			t.Error("@list_committed_pgo//:default.pgo is not cmd/server/default.pgo beside pgofetch.list")
+		}
+		out = b.mustRun("build", "@list_missing_pgo//:default.pgo")
+		if data := readFile(t, b.repoFile(ob, "list_missing_pgo", "default.pgo")); len(data) != 0 {
+			t.Errorf("@list_missing_pgo//:default.pgo has %d bytes with no cmd/worker/default.pgo committed, want none", len(data))
+		}
+		oneWarning(t, out, "list_missing_pgo", "no committed profile")
+
+		out, ok := b.run("build", "@bad_mode_pgo//:default.pgo")
+		lines := testenv.GrepLines(out, `mode "comitted" is neither "fetch" nor "committed"`)
+		if ok || lines == "" {
+			t.Errorf("mode = \"comitted\": want the fetch to fail with one line naming it, ok=%v:\n%s", ok, out)
 		}
 	})
 
@@ -727,6 +885,42 @@ func oneWarning(t *testing.T, out, repo, want string) {
 	if n != 1 || !strings.Contains(lines, "WARNING") || !strings.Contains(lines, want) {
 		t.Errorf("want one warning line about @%s saying %q, got %d:\n%s\nall output:\n%s", repo, want, n, lines, out)
 	}
+}
+
+// readmeDecl is the pgofetch_profile(...) declaration of a README snippet.
+func readmeDecl(t *testing.T, snippet string) string {
+	t.Helper()
+	code := readmeSnippet(t, snippet)
+	decl := regexp.MustCompile(`(?ms)^pgofetch_profile\(\n.*?^\)\n`).FindString(code)
+	if decl == "" {
+		t.Fatalf("README's %s snippet has no pgofetch_profile(...):\n%s", snippet, code)
+	}
+	return decl
+}
+
+// newGo is the fake go's GOVERSION, newer than any -trim is proven for.
+const newGo = "go1.99"
+
+// readmeGo is bazel/README.md's go snippet as @newgo_pgo, its go the fake
+// //tools:go.
+func readmeGo(t *testing.T) string {
+	t.Helper()
+	snippet := renameRepo(t, readmeSnippet(t, "go"), "server_pgo", "newgo_pgo")
+	if !strings.Contains(snippet, `go = "@go_sdk//:bin/go",`) {
+		t.Fatalf("README's go snippet names no @go_sdk//:bin/go:\n%s", snippet)
+	}
+	return strings.Replace(snippet, `"@go_sdk//:bin/go"`, `"//tools:go"`, 1)
+}
+
+// renameRepo is a README snippet declaring the repository from instead
+// under the name to, so that it can sit beside the WORKSPACE snippet's.
+func renameRepo(t *testing.T, snippet, from, to string) string {
+	t.Helper()
+	decl := fmt.Sprintf("name = %q,", from)
+	if strings.Count(snippet, decl) != 1 {
+		t.Fatalf("want one %s in the snippet:\n%s", decl, snippet)
+	}
+	return strings.Replace(snippet, decl, fmt.Sprintf("name = %q,", to), 1)
 }
 
 // readmeWorkspace is bazel/README.md's WORKSPACE snippet, its http_archive

@@ -76,3 +76,23 @@ func TestReadmeModuleSnippet(t *testing.T) {
 		t.Errorf("MODULE.bazel does not declare the module pgofetch 0.1.0 that the snippet depends on:\n%s", top)
 	}
 }
+
+// Switching to committed mode adds mode and profile to the declaration
+// and changes nothing else: README's committed snippet is its WORKSPACE
+// one with those two lines.
+func TestReadmeCommittedSnippet(t *testing.T) {
+	fetch := starlarkCall(t, readmeSnippet(t, "WORKSPACE"), "pgofetch_profile")
+	committed := starlarkCall(t, readmeSnippet(t, "committed"), "pgofetch_profile")
+	var rest []string
+	added := 0
+	for _, l := range strings.Split(committed, "\n") {
+		if l == `mode = "committed",` || strings.HasPrefix(l, "profile = ") {
+			added++
+			continue
+		}
+		rest = append(rest, l)
+	}
+	if added != 2 || strings.Join(rest, "\n") != fetch {
+		t.Errorf("the committed snippet declares\n%s\nwhich is not the WORKSPACE snippet's\n%s\nwith mode and profile added", committed, fetch)
+	}
+}

@@ -120,6 +120,7 @@ func buildZip(entries []zipEntry, method string) ([]byte, error) {
 // that alter a successful answer.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	rec, body, readErr := s.newRecord(r, "api")
+	defer s.enter()()
 	if s.opts.Latency > 0 {
 		select {
 		case <-time.After(s.opts.Latency):

@@ -76,6 +76,11 @@ type Options struct {
 	// Latency delays every API answer by this much once the request is
 	// read, as a distant server would (a round trip); 0: none.
 	Latency time.Duration
+	// Gate, when above 1, holds every API request until Gate requests
+	// are in flight at once (then lets all through, and every later one),
+	// or 10 s have passed: a client that sends them one after the other
+	// waits, and MaxInFlight says how many it ever had open at once.
+	Gate int
 	// Logf receives diagnostics (never a key); default: discarded.
 	Logf func(format string, args ...any)
 	// Setup, when set, runs once the server listens and before the state
@@ -110,6 +115,9 @@ type Server struct {
 	ctrlErr    map[string]error    // control file name -> why its content is invalid
 	requests   []Request
 	redirected []Request
+	inFlight   int           // API requests being answered
+	maxFlight  int           // the most at once
+	gateOpen   chan struct{} // closed once Gate requests were in flight
 	logFile    *os.File
 	redirLog   *os.File
 }
@@ -154,6 +162,7 @@ func Start(opts Options) (*Server, error) {
 		ctrlSeen: map[string]string{},
 		ctrlErr:  map[string]error{},
 		heap:     syntheticHeapProfile(),
+		gateOpen: make(chan struct{}),
 	}
 	if opts.ProfilesDir != "" {
 		if st, err := os.Stat(opts.ProfilesDir); err != nil || !st.IsDir() {
@@ -425,6 +434,41 @@ func (s *Server) ResetRequests() {
 	s.mu.Lock()
 	s.requests, s.redirected = nil, nil
 	s.mu.Unlock()
+}
+
+// MaxInFlight is the most API requests the server was answering at once.
+func (s *Server) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxFlight
+}
+
+// enter counts a request in flight and holds it at the gate; the caller
+// calls the function it returns when the answer is sent.
+func (s *Server) enter() func() {
+	s.mu.Lock()
+	s.inFlight++
+	s.maxFlight = max(s.maxFlight, s.inFlight)
+	if s.opts.Gate > 1 && s.inFlight >= s.opts.Gate {
+		select {
+		case <-s.gateOpen:
+		default:
+			close(s.gateOpen)
+		}
+	}
+	s.mu.Unlock()
+	if s.opts.Gate > 1 {
+		select {
+		case <-s.gateOpen:
+		case <-time.After(10 * time.Second):
+		case <-s.closing:
+		}
+	}
+	return func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}
 }
 
 // Close stops both listeners, ends drips in progress and closes the logs.

@@ -16,6 +16,8 @@ void pf_log_init(pf_log *l, FILE *out, bool json, bool verbose)
 	l->json = json;
 	l->verbose = verbose;
 	l->result = NULL;
+	l->quiet = false;
+	l->package = NULL;
 	const char *nc = getenv("NO_COLOR");
 	l->color = !json && isatty(fileno(out)) && !(nc && *nc);
 }
@@ -50,7 +52,7 @@ static size_t utf8_len(const unsigned char *p)
  * does for control characters, quotes and backslashes, and as it does,
  * each byte that is not valid UTF-8 as U+FFFD: a profile id or a file name
  * from elsewhere may hold any bytes, and a -json line must stay JSON. */
-static void put_json_escaped(FILE *f, const char *s)
+void pf_json_escaped(FILE *f, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p >= 0x80) {
@@ -96,7 +98,7 @@ static void put_text_value(FILE *f, const char *s)
 		return;
 	}
 	fputc('"', f);
-	put_json_escaped(f, s);
+	pf_json_escaped(f, s);
 	fputc('"', f);
 }
 
@@ -122,7 +124,7 @@ static void put_attr_value(const pf_log *l, const pf_attr *a)
 	case PF_A_STR:
 		if (l->json) {
 			fputc('"', l->out);
-			put_json_escaped(l->out, a->v.s ? a->v.s : "");
+			pf_json_escaped(l->out, a->v.s ? a->v.s : "");
 			fputc('"', l->out);
 		} else {
 			put_text_value(l->out, a->v.s ? a->v.s : "");
@@ -183,20 +185,24 @@ static void put_json_time(FILE *f)
 void pf_log_attrs(const pf_log *l, enum pf_level level, const char *msg,
 		  const pf_attr *attrs, size_t nattrs)
 {
-	if (level < PF_INFO && !l->verbose)
+	if ((level < PF_INFO || (level == PF_INFO && l->quiet)) && !l->verbose)
 		return;
 	FILE *f = l->out;
+	pf_attr pkg = PF_STR("package", l->package);
+	/* One line at a time: refresh's packages log from several threads. */
+	flockfile(f);
 	if (l->json) {
 		fputc('{', f);
 		put_json_time(f);
 		fprintf(f, "\"level\":\"%s\",\"msg\":\"", level_name(level, true));
-		put_json_escaped(f, msg);
+		pf_json_escaped(f, msg);
 		fputc('"', f);
-		for (size_t i = 0; i < nattrs; i++) {
+		for (size_t i = l->package ? 0 : 1; i <= nattrs; i++) {
+			const pf_attr *a = i ? &attrs[i - 1] : &pkg;
 			fputs(",\"", f);
-			put_json_escaped(f, attrs[i].key);
+			pf_json_escaped(f, a->key);
 			fputs("\":", f);
-			put_attr_value(l, &attrs[i]);
+			put_attr_value(l, a);
 		}
 		fputs("}\n", f);
 	} else {
@@ -204,16 +210,18 @@ void pf_log_attrs(const pf_log *l, enum pf_level level, const char *msg,
 			fprintf(f, "%s%s\033[0m %s", level_color(level), level_name(level, false), msg);
 		else
 			fprintf(f, "%s %s", level_name(level, false), msg);
-		for (size_t i = 0; i < nattrs; i++) {
+		for (size_t i = l->package ? 0 : 1; i <= nattrs; i++) {
+			const pf_attr *a = i ? &attrs[i - 1] : &pkg;
 			if (l->color)
-				fprintf(f, " \033[2m%s=\033[0m", attrs[i].key);
+				fprintf(f, " \033[2m%s=\033[0m", a->key);
 			else
-				fprintf(f, " %s=", attrs[i].key);
-			put_attr_value(l, &attrs[i]);
+				fprintf(f, " %s=", a->key);
+			put_attr_value(l, a);
 		}
 		fputc('\n', f);
 	}
 	fflush(f);
+	funlockfile(f);
 }
 
 void pf_logf(const pf_log *l, enum pf_level level, const char *fmt, ...)

@@ -21,6 +21,8 @@ typedef struct {
 	bool json;
 	bool verbose; /* shows PF_DEBUG lines */
 	bool color;   /* ANSI colours; only when out is a terminal */
+	bool quiet;   /* shows PF_INFO lines only when verbose (refresh's packages) */
+	const char *package; /* refresh: every line names its package, or NULL */
 	struct pf_result *result; /* -result: what the run did (result.h), or NULL */
 } pf_log;
 
@@ -60,6 +62,10 @@ void pf_log_attrs(const pf_log *l, enum pf_level level, const char *msg,
 /* A message built with printf formatting, without attributes. */
 void pf_logf(const pf_log *l, enum pf_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Writes s as the body of a JSON string (no quotes), as encoding/json
+ * escapes it, each byte that is not UTF-8 as U+FFFD. */
+void pf_json_escaped(FILE *f, const char *s);
 
 /* Returns a copy of url with any user:password@ part replaced by "REDACTED@",
  * for logging; the caller frees it. NULL on OOM. */

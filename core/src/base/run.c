@@ -74,6 +74,13 @@ int pf_run_capture(char *const argv[], const char *dir, int64_t deadline, size_t
 	int o[2], x[2] = {-1, -1};
 	if (pipe(o) != 0 || (errout && pipe(x) != 0))
 		return pf_fail(e, PF_EXIT_INTERNAL, "cannot run %s: pipe: %s", argv[0], strerror(errno));
+	/* Only this child gets the pipes (its dup2 copies keep no flag):
+	 * refresh forks from several threads, and a pipe another child held
+	 * open would hold back this one's end of file. */
+	int ends[4] = {o[0], o[1], x[0], x[1]};
+	for (int i = 0; i < 4; i++)
+		if (ends[i] >= 0)
+			fcntl(ends[i], F_SETFD, FD_CLOEXEC);
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {

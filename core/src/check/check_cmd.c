@@ -32,19 +32,8 @@ typedef struct {
 	const char *go, *profile, *target;
 } check_options;
 
-typedef struct {
-	const char *name;
-	size_t len;
-	int64_t weight;
-} missing_fn;
-
-typedef struct {
-	double matched; /* 0..1 */
-	int64_t total;  /* the edges' weight */
-	size_t nedges;
-	missing_fn *missing;
-	size_t nmissing;
-} check_result;
+typedef pf_missing_fn missing_fn;
+typedef pf_check_result check_result;
 
 static const char usage[] =
 	"usage: pgofetch check [-json] [-fail-below PCT] [-go PATH] PROFILE PKG_OR_BINARY\n"
@@ -70,6 +59,17 @@ static int usage_error(const char *fmt, const char *arg)
 	return PF_EXIT_USAGE;
 }
 
+const char *pf_subcommand_flag(int argc, char **argv, int *i)
+{
+	if (*i >= argc || argv[*i][0] != '-' || !argv[*i][1])
+		return NULL;
+	if (strcmp(argv[*i], "--") == 0) {
+		(*i)++;
+		return NULL;
+	}
+	return argv[*i] + 1 + (argv[*i][1] == '-');
+}
+
 /* Flags as Go's flag package takes them: -x, --x, -x=v, -x v. */
 static int parse(int argc, char **argv, check_options *o)
 {
@@ -77,12 +77,7 @@ static int parse(int argc, char **argv, check_options *o)
 	o->fail_below = -1;
 	o->go = "go";
 	int i = 1;
-	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		const char *name = argv[i] + 1 + (argv[i][1] == '-');
-		if (strcmp(argv[i], "--") == 0) {
-			i++;
-			break;
-		}
+	for (const char *name; (name = pf_subcommand_flag(argc, argv, &i)); i++) {
 		const char *eq = strchr(name, '=');
 		size_t len = eq ? (size_t)(eq - name) : strlen(name);
 		const char *value = eq ? eq + 1 : NULL;
@@ -142,7 +137,7 @@ static int take_profile(void *ctx, const char *origin, const char *entry, pf_buf
 	return rc;
 }
 
-static pf_profile *read_profile(const char *path, pf_err *e)
+pf_profile *pf_check_read_profile(const char *path, pf_err *e)
 {
 	pf_limit_set set;
 	pf_limits_default(&set);
@@ -203,7 +198,7 @@ static missing_fn missing_name(const char *name, size_t len, int64_t w)
 	return (missing_fn){name, len, w};
 }
 
-static int compare(const pf_pgo_edges *g, const pf_symbols *syms, check_result *r, pf_err *e)
+int pf_check_compare(const pf_pgo_edges *g, const pf_symbols *syms, check_result *r, pf_err *e)
 {
 	memset(r, 0, sizeof *r);
 	r->missing = malloc((2 * g->nedges + 1) * sizeof *r->missing);
@@ -329,7 +324,7 @@ int pf_check_main(int argc, char **argv)
 		return rc;
 	}
 	pf_err e = {0};
-	pf_profile *p = read_profile(o.profile, &e);
+	pf_profile *p = pf_check_read_profile(o.profile, &e);
 	pf_pgo_edges g = {0};
 	pf_symbols syms = {0};
 	check_result r = {0};
@@ -338,7 +333,7 @@ int pf_check_main(int argc, char **argv)
 	if (!e.code)
 		pf_symbols_of(o.go, o.target, pf_now_ns() + CHECK_TIMEOUT_NS, &syms, &e);
 	if (!e.code)
-		compare(&g, &syms, &r, &e);
+		pf_check_compare(&g, &syms, &r, &e);
 	if (!e.code && (o.json ? print_json(&o, p, &r) : (print_text(&o, p, &r), 0)) != 0)
 		pf_fail(&e, PF_EXIT_INTERNAL, "out of memory");
 	rc = e.code ? fail(&e) : PF_EXIT_OK;

@@ -36,7 +36,7 @@ int pf_func_key(const char *name, size_t len, pf_buf *out)
 	return pf_buf_putc(out, '\0');
 }
 
-static int add_name(void *ctx, const char *name, size_t len)
+int pf_symbols_add(void *ctx, const char *name, size_t len)
 {
 	pf_symbols *s = ctx;
 	pf_buf key = {0};
@@ -67,7 +67,7 @@ static int add_nm_output(pf_symbols *s, char *text, size_t len)
 		char *t = strstr(line, " T ");
 		if (!t)
 			t = strstr(line, " t ");
-		if (t && add_name(s, t + 3, strlen(t + 3)) != 0)
+		if (t && pf_symbols_add(s, t + 3, strlen(t + 3)) != 0)
 			return -1;
 		line = stop + 1;
 	}
@@ -145,7 +145,7 @@ int pf_symbols_of(const char *go, const char *target, int64_t deadline, pf_symbo
 	int rc;
 	if (is_binary(target)) {
 		char *files[] = {(char *)target};
-		rc = pf_pclntab_names(target, add_name, out);
+		rc = pf_pclntab_names(target, pf_symbols_add, out);
 		if (rc < 0)
 			rc = pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 		else if (rc > 0) /* not an ELF Go binary: its symbols, a lower bound */
@@ -173,8 +173,13 @@ int pf_symbols_of(const char *go, const char *target, int64_t deadline, pf_symbo
 		pf_buf_free(&list);
 	}
 	if (rc == 0)
-		qsort(out->names, out->n, sizeof *out->names, by_name);
+		pf_symbols_sort(out);
 	return rc;
+}
+
+void pf_symbols_sort(pf_symbols *s)
+{
+	qsort(s->names, s->n, sizeof *s->names, by_name);
 }
 
 bool pf_symbols_has(const pf_symbols *s, const char *key)

@@ -35,6 +35,11 @@ int pf_symbols_of(const char *go, const char *target, int64_t deadline, pf_symbo
  * 0, 1 when path is no Go ELF binary it can read, -1 when add fails. */
 int pf_pclntab_names(const char *path, int (*add)(void *ctx, const char *name, size_t len), void *ctx);
 
+/* Adds name (as pf_func_key makes it) to s (a pf_symbols *); then, before
+ * pf_symbols_has, pf_symbols_sort. Returns 0, or -1 when memory runs out. */
+int pf_symbols_add(void *s, const char *name, size_t len);
+void pf_symbols_sort(pf_symbols *s);
+
 bool pf_symbols_has(const pf_symbols *s, const char *key);
 void pf_symbols_free(pf_symbols *s);
 

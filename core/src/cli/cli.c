@@ -114,7 +114,9 @@ static const char usage_head[] =
 	"error, exit 2), leaving an existing DEST as it was, so the build goes on.\n"
 	"\n"
 	"pgofetch check PROFILE PKG_OR_BINARY tells how much of a profile still\n"
-	"matches the code (pgofetch check -h).\n"
+	"matches the code (pgofetch check -h); pgofetch diff OLD NEW what changed for\n"
+	"the compiler between two profiles (pgofetch diff -h); pgofetch refresh\n"
+	"refreshes every main package of pgofetch.list at once (pgofetch refresh -h).\n"
 	"\n"
 	"OPTIONS\n";
 
@@ -146,6 +148,16 @@ static const flag_def *find_flag(const char *name, size_t len)
 		if (strlen(flags[i].name) == len && strncmp(flags[i].name, name, len) == 0)
 			return &flags[i];
 	return NULL;
+}
+
+int pf_cli_flag_words(const char *arg)
+{
+	const char *name = arg + 1 + (arg[1] == '-');
+	size_t len = strcspn(name, "=");
+	const flag_def *f = find_flag(name, len);
+	if (!f)
+		return (len == 1 && name[0] == 'h') || (len == 4 && strncmp(name, "help", 4) == 0) ? 0 : -1;
+	return name[len] == '=' || f->kind == F_BOOL ? 0 : 1;
 }
 
 /* strconv.ParseBool */

@@ -50,6 +50,10 @@ typedef struct {
 int pf_cli_parse(int argc, char **argv, pf_options *o, pf_err *e);
 void pf_cli_free(pf_options *o);
 
+/* How many words the flag word arg ("-x", "--x=v") takes after it: 0 (a
+ * boolean, -x=v, -h), 1, or -1 when pgofetch has no such flag. */
+int pf_cli_flag_words(const char *arg);
+
 /* Prints the usage text (README's "Command line" section is this text). */
 void pf_cli_usage(FILE *out);
 

@@ -38,7 +38,8 @@ const char *pf_limits_names(void);
  * or less when the environment's hard limit is lower: whatever input
  * needs more fails with "out of memory" (pf_limits_name_memory) instead
  * of growing until a container's memory limit kills the process. Not
- * under AddressSanitizer, whose shadow memory counts as data. */
+ * under AddressSanitizer or ThreadSanitizer, whose shadow memory counts
+ * as data. */
 void pf_limits_bound_memory(const pf_limit_set *l);
 
 /* Rewords an "out of memory" failure as -limit memory's (PF_EXIT_DATA,

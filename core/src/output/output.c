@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,38 +17,59 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The one piece of global state: the temporary file's path, for the signal
- * handler to remove it if pgofetch is interrupted mid-write. */
-static char pending_tmp[4200];
-static volatile sig_atomic_t pending_set;
+/* Process-wide state, safe for refresh's threads, each writing its own
+ * DEST: the temporary files being written, for the signal handler to
+ * remove if pgofetch is interrupted mid-write. A slot is 0 (free), 1
+ * (claimed) or 2 (its path is a file); the handler reads only those and
+ * the paths. What stays open: a file one thread creates while another runs
+ * the handler, in the microseconds before the process ends (the next run
+ * removes it once it is an hour old). */
+#define WRITERS 64 /* refresh's -j is at most this */
+static char pending[WRITERS][4200];
+static atomic_int pending_state[WRITERS];
+static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
+static mode_t umask_at_start; /* umask() only sets it: read once, not raced */
+static const int guarded[3] = {SIGINT, SIGTERM, SIGHUP};
 
 static void remove_pending_and_die(int sig)
 {
-	if (pending_set)
-		unlink(pending_tmp);
+	for (int i = 0; i < WRITERS; i++)
+		if (atomic_load(&pending_state[i]) == 2)
+			unlink(pending[i]);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
-static void guard_tmp(const char *path, struct sigaction old[3])
+/* Once: the handler stays for the rest of the run (with nothing pending it
+ * dies as the default action would); a signal ignored (nohup) stays so. */
+static void setup(void)
 {
-	static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
-	snprintf(pending_tmp, sizeof pending_tmp, "%s", path);
-	pending_set = 1;
-	struct sigaction sa;
+	umask_at_start = umask(0);
+	umask(umask_at_start);
+	struct sigaction sa, old;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = remove_pending_and_die;
 	sigemptyset(&sa.sa_mask);
 	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &sa, &old[i]);
+		if (sigaction(guarded[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(guarded[i], &sa, NULL);
 }
 
-static void unguard_tmp(const struct sigaction old[3])
+static int claim_slot(void)
 {
-	static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
-	pending_set = 0;
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &old[i], NULL);
+	pthread_once(&setup_once, setup);
+	for (int i = 0; i < WRITERS; i++) {
+		int free_ = 0;
+		if (atomic_compare_exchange_strong(&pending_state[i], &free_, 1))
+			return i;
+	}
+	return -1;
+}
+
+static void release_slot(int slot)
+{
+	if (slot >= 0)
+		atomic_store(&pending_state[slot], 0);
 }
 
 /* The temporary file is ".<DEST's name>" TMP_TAG and mkstemp's six
@@ -170,9 +193,8 @@ static mode_t dest_mode(const char *dest)
 	struct stat st;
 	if (stat(dest, &st) == 0)
 		return st.st_mode & 07777;
-	mode_t mask = umask(0);
-	umask(mask);
-	return 0666 & ~mask;
+	pthread_once(&setup_once, setup);
+	return 0666 & ~umask_at_start;
 }
 
 static int check_dir(const char *dest, char *dir, size_t dirsz, pf_err *e)
@@ -218,23 +240,26 @@ int pf_write_dest(const char *dest, const uint8_t *data, size_t len,
 	if (n < 0 || (size_t)n >= sizeof tmp)
 		return pf_fail(e, PF_EXIT_OUTPUT, "cannot write %s: path too long", dest);
 
-	struct sigaction old[3];
 	sigset_t block, prev;
 	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
+	for (int i = 0; i < 3; i++)
+		sigaddset(&block, guarded[i]);
 	/* Create the file and arm the handler with signals held, so no signal
 	 * can land between the two and leave the file behind. */
-	sigprocmask(SIG_BLOCK, &block, &prev);
+	int slot = claim_slot(); /* none free: unguarded, cleaned up an hour later */
+	pthread_sigmask(SIG_BLOCK, &block, &prev);
 	int fd = mkstemp(tmp);
 	int saved = errno;
-	if (fd >= 0)
-		guard_tmp(tmp, old);
-	sigprocmask(SIG_SETMASK, &prev, NULL);
-	if (fd < 0)
+	if (fd >= 0 && slot >= 0) {
+		memcpy(pending[slot], tmp, sizeof tmp);
+		atomic_store(&pending_state[slot], 2);
+	}
+	pthread_sigmask(SIG_SETMASK, &prev, NULL);
+	if (fd < 0) {
+		release_slot(slot);
 		return pf_fail(e, PF_EXIT_OUTPUT, "cannot write %s: creating a temporary file in %s: %s",
 			       dest, dir, strerror(saved));
+	}
 
 	const char *step = "writing";
 	if (write_all(fd, data, len) != 0)
@@ -253,7 +278,7 @@ int pf_write_dest(const char *dest, const uint8_t *data, size_t len,
 	step = "renaming";
 	if (rename(tmp, dest) != 0)
 		goto fail;
-	unguard_tmp(old);
+	release_slot(slot);
 	sync_dir(dir);
 	*changed = true;
 	return 0;
@@ -262,7 +287,7 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
-	unguard_tmp(old);
+	release_slot(slot);
 	return pf_fail(e, PF_EXIT_OUTPUT, "cannot write %s: %s the temporary file: %s", dest, step,
 		       strerror(saved));
 }

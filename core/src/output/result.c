@@ -162,7 +162,7 @@ static bool move_into(cJSON *o, const char *key, cJSON **item)
 	return true;
 }
 
-static cJSON *build(pf_result *r, const pf_options *o, const pf_err *failure, int exit_code)
+cJSON *pf_result_json(pf_result *r, const pf_options *o, const pf_err *failure, int exit_code)
 {
 	const char *outcome = failure->code ? "failed" : r->outcome ? r->outcome : "failed";
 	const char *path = "";
@@ -237,7 +237,7 @@ static int render_github(const cJSON *j, pf_buf *b)
 
 int pf_result_write(pf_result *r, const pf_options *o, const pf_err *failure, int exit_code, pf_err *e)
 {
-	cJSON *j = build(r, o, failure, exit_code);
+	cJSON *j = pf_result_json(r, o, failure, exit_code);
 	pf_buf b = {0};
 	int rc = 0;
 	if (!j) {

@@ -52,6 +52,10 @@ void pf_result_wrote(pf_result *r, bool changed, int64_t samples, int64_t bytes,
 /* DEST is younger than -max-age: nothing fetched. */
 void pf_result_skipped(pf_result *r);
 
+/* The object -result writes (NULL when memory runs out), the records
+ * moved into it: once per run, instead of pf_result_write. */
+struct cJSON *pf_result_json(pf_result *r, const pf_options *o, const pf_err *failure, int exit_code);
+
 /* Writes o->result (atomically) in o->result_format; failure is the run's
  * error (code 0: none), exit_code what pgofetch exits with. Returns 0, or
  * -1 with e set. Once per run: the records move into what is written. */

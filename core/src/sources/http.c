@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,10 @@ const char *pf_http_reason(long status)
 	default: return "";
 	}
 }
+
+/* curl_global_init and _cleanup count their calls, but only libcurl 7.84
+ * and later do it thread-safely; refresh starts clients from threads. */
+static pthread_mutex_t global_init = PTHREAD_MUTEX_INITIALIZER;
 
 struct pf_http_client {
 	bool started; /* curl_global_init succeeded: counted by libcurl, undone on free */
@@ -233,7 +238,10 @@ pf_http_client *pf_http_client_new(pf_err *e)
 		pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 		return NULL;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	pthread_mutex_lock(&global_init);
+	CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
+	pthread_mutex_unlock(&global_init);
+	if (init != CURLE_OK) {
 		free(c);
 		pf_fail(e, PF_EXIT_INTERNAL, "cannot start libcurl (out of memory?)");
 		return NULL;
@@ -254,8 +262,11 @@ void pf_http_client_free(pf_http_client *c)
 		return;
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
-	if (c->started)
+	if (c->started) {
+		pthread_mutex_lock(&global_init);
 		curl_global_cleanup();
+		pthread_mutex_unlock(&global_init);
+	}
 	free(c);
 }
 
@@ -290,8 +301,9 @@ static void show_progress(pf_http_client *c, const pf_http_response *res, size_t
  * object (msg "curl", dir "*", ">" or "<", line). */
 static void trace_line(const pf_log *log, const char *mark, const char *line, int len)
 {
-	if (!log->json) {
-		fprintf(stderr, "curl %s %.*s\n", mark, len, line);
+	if (!log->json) { /* one call: one line, whole, among refresh's threads */
+		fprintf(stderr, "%s%scurl %s %.*s\n", log->package ? log->package : "", log->package ? ": " : "",
+			mark, len, line);
 		return;
 	}
 	char text[2048];
