@@ -35,7 +35,16 @@
 #            gets the stamp as a prerequisite, and pgo-check inspects it
 #   SOURCES  -in sources for this package only: profile files (pprof, gzip,
 #            zstd, ZIP) or http(s) URLs of net/http/pprof endpoints,
-#            space-separated
+#            space-separated; a word -weight=W weighs the sources after it
+#            (pgofetch's -weight W), up to the next -weight=
+#   $(eval $(call pgo_list,FILE[,BINARIES]))
+#   declares each main package of a pgofetch list file (the first word of
+#   each line that is not blank or a # comment: its directory, relative to
+#   FILE's), whose fetch is pgofetch refresh -list FILE PKG: the queries,
+#   sources and weights are on its line, and PGO_QUERIES, PGO_IN,
+#   PGO_PROFILES, PGO_WEIGHT, PGO_NORMALIZE and PGO_NOINLINE_* do not apply.
+#   BINARIES: PKG=BINARY words for binaries not at the default place (PKG
+#   relative to the Makefile; repeat PKG for several; PKG=- for none)
 #   Declare each package once, after the variables its arguments use. The
 #   profile's settings can also be given per package as target-specific
 #   variables: cmd/foo/default.pgo: PGO_PROFILES = 10
@@ -65,10 +74,19 @@
 #                  $(PGO_SRC_BUILD)/core/pgofetch, brought up to date every run
 #   PGO_CMAKE      cmake (default cmake)
 #   PGO_QUERIES    Datadog queries, ';'-separated, for declarations that give none
-#   PGO_IN         -in sources added to every declaration, space-separated
+#   PGO_IN         -in sources added to every declaration, space-separated,
+#                  before its own; -weight=W words as in SOURCES (each of
+#                  the two lists starts at weight 1)
+#   PGO_WEIGHT     -weight of the Datadog queries (default 1)
+#   PGO_NORMALIZE  1: -normalize, each profile scaled to the same total
+#                  before its weight
 #   PGO_PROFILES   -profiles: profiles per query (default 5)
 #   PGO_FROM       -from: how far back to search (default 72h)
 #   PGO_TIMEOUT    -timeout: bound on all fetching, per profile (default 1m)
+#   PGO_MODE       fetch (default): run pgofetch as above; committed: never
+#                  run it, use each checked-in default.pgo as it is (no keys,
+#                  no network, no pgofetch binary); the stamps still rebuild
+#                  a binary once when its default.pgo changes (a git pull)
 #   PGO_MAX_AGE    -max-age for declarations that fetch over the network (a
 #                  query or an http(s) source): no fetch while default.pgo is
 #                  younger. Default 24h, or 0 (fetch every run) when CI is set
@@ -83,7 +101,11 @@
 #   PGO_NOINLINE_FILE -noinline-file: files of such expressions, one a line
 #   PGO_FLAGS      more pgofetch flags, as shell words (e.g. -v, -json)
 #   PGO_BINDIR     where default BINARY names point (default bin)
-#   PGO_GO         the go command pgo-check and pgo-compare run (default go)
+#   PGO_GO         the go command that builds: pgo-check and pgo-compare run
+#                  it (default go), and each fetch passes it as -go, by which
+#                  pgofetch writes the full profile, not a -trim one, for a Go
+#                  newer than those its trim is proven for (default: none
+#                  given, pgofetch asks the go on PATH)
 #   PGO_CHECK_BELOW pgo-check fails when less than this percentage of a
 #                  profile's weight matches the code (default: report only)
 #   PGO_COMPARE    the declared package whose profile pgo-compare measures
@@ -127,17 +149,20 @@ PGO_PGOFETCH ?= $(_pgo_default_pgofetch)
 PGO_CMAKE ?= cmake
 PGO_QUERIES ?=
 PGO_IN ?=
+PGO_WEIGHT ?=
+PGO_NORMALIZE ?=
 PGO_PROFILES ?= 5
 PGO_FROM ?= 72h
 PGO_TIMEOUT ?= 1m
 PGO_MAX_AGE ?= $(if $(_pgo_ci),0,24h)
+PGO_MODE ?= fetch
 PGO_TRIM ?=
 PGO_FAIL ?= 0
 PGO_API_URL ?=
 PGO_ENDPOINT ?=
 PGO_FLAGS ?=
 PGO_BINDIR ?= bin
-PGO_GO ?= go
+PGO_GO ?=
 PGO_COMPARE ?=
 PGO_COMPARE_TOOL ?= $(if $(PGO_SRC),$(PGO_SRC)/integrations/pgo-compare)
 PGO_BENCH ?= ./...
@@ -147,6 +172,10 @@ PGO_NOINLINE_FUNC ?=
 PGO_NOINLINE_FILE ?=
 
 pgo_comma := ,
+_pgo_go = $(or $(strip $(PGO_GO)),go)
+_pgo_committed = $(filter committed,$(strip $(PGO_MODE)))
+# Non-empty unless PGO_MODE is fetch, committed or empty (fetch).
+_pgo_bad_mode = $(or $(filter-out fetch committed,$(PGO_MODE)),$(filter-out 0 1,$(words $(PGO_MODE))))
 _PGO_PKGS :=
 _pgo_empty :=
 _pgo_sp := $(_pgo_empty) $(_pgo_empty)
@@ -196,11 +225,24 @@ _pgo_trimsemi = $(subst ;$(_pgo_sp),;,$(subst ;$(_pgo_sp),;,$(subst $(_pgo_sp);,
 _pgo_qargs = $(if $(strip $(1)),'$(subst ;,' ',$(call _pgo_trimsemi,$(subst ','\'',$(strip $(1)))))')
 
 _pgo_queries = $(or $(strip $(_pgo_q.$(1))),$(strip $(PGO_QUERIES)))
-_pgo_sources = $(strip $(PGO_IN) $(_pgo_in.$(1)))
+# PKG's -in words as written, -weight=W among them, and its sources alone.
+_pgo_inlist = $(strip $(PGO_IN) $(_pgo_in.$(1)))
+_pgo_sources = $(filter-out -weight=%,$(call _pgo_inlist,$(1)))
+# $(call _pgo_inword,WORD): -weight W for -weight=W, else -in WORD.
+_pgo_inword = $(if $(filter -weight=%,$(1)),-weight $(call _pgo_sq,$(patsubst -weight=%,%,$(1))),-in $(call _pgo_sq,$(1)))
+# PKG's -in arguments: PGO_IN's, then its own, which start again at
+# weight 1 when PGO_IN weighed its sources.
+_pgo_in_args = $(foreach _pgo_s,$(PGO_IN),$(call _pgo_inword,$(_pgo_s))) \
+	$(if $(and $(filter -weight=%,$(PGO_IN)),$(_pgo_in.$(1))),$(if $(filter -weight=%,$(firstword $(_pgo_in.$(1)))),,-weight 1)) \
+	$(foreach _pgo_s,$(_pgo_in.$(1)),$(call _pgo_inword,$(_pgo_s)))
+# The queries' -weight, after the -in arguments (pgofetch gives QUERY
+# arguments the weight in force after the last flag): PGO_WEIGHT, or 1
+# when an -in source was weighed.
+_pgo_qweight = $(if $(or $(strip $(PGO_WEIGHT)),$(filter -weight=%,$(call _pgo_inlist,$(1)))),-weight $(call _pgo_sq,$(or $(strip $(PGO_WEIGHT)),1)))
 _pgo_opt = $(if $(strip $(2)),$(1)=$(call _pgo_sq,$(strip $(2))))
 # Non-empty when PKG's profile comes over the network, where PGO_MAX_AGE applies.
 _pgo_urls = $(filter http://% https://%,$(call _pgo_sources,$(1)))
-_pgo_remote = $(or $(call _pgo_queries,$(1)),$(call _pgo_urls,$(1)))
+_pgo_remote = $(or $(_pgo_list.$(1)),$(call _pgo_queries,$(1)),$(call _pgo_urls,$(1)))
 # What builds with PKG's profile, for messages.
 _pgo_what = $(or $(_pgo_bin.$(1)),the main package in $(1))
 
@@ -213,16 +255,27 @@ _pgo_cmd = $(call _pgo_cmd_q,$(1),$(2),$(call _pgo_queries,$(1)))
 # the -in sources alone).
 _pgo_cmd_q = $(call _pgo_sq,$(PGO_PGOFETCH)) -fail $(2) \
 	$(call _pgo_opt,-profiles,$(PGO_PROFILES)) \
-	$(call _pgo_opt,-from,$(PGO_FROM)) \
-	$(call _pgo_opt,-timeout,$(PGO_TIMEOUT)) \
-	$(if $(or $(3),$(call _pgo_urls,$(1))),$(call _pgo_opt,-max-age,$(PGO_MAX_AGE))) \
-	$(call _pgo_opt,-api-url,$(PGO_API_URL)) \
-	$(call _pgo_opt,-endpoint,$(PGO_ENDPOINT)) \
-	$(if $(strip $(PGO_TRIM)),-trim=$(if $(call _pgo_true,$(PGO_TRIM)),true,false)) \
-	$(foreach _pgo_s,$(call _pgo_sources,$(1)),-in $(call _pgo_sq,$(_pgo_s))) \
+	$(call _pgo_run_opts,$(if $(or $(3),$(call _pgo_urls,$(1))),x)) \
+	$(if $(call _pgo_true,$(PGO_NORMALIZE)),-normalize) \
+	$(call _pgo_in_args,$(1)) $(if $(3),$(call _pgo_qweight,$(1))) \
 	$(foreach _pgo_r,$(PGO_NOINLINE_FUNC),-noinline-func $(call _pgo_sq,$(_pgo_r))) \
 	$(foreach _pgo_n,$(PGO_NOINLINE_FILE),-noinline-file $(call _pgo_sq,$(_pgo_n))) \
 	$(PGO_FLAGS) -- $(call _pgo_qargs,$(3)) $(call _pgo_sq,$(call _pgo_file,$(1)))
+
+# $(call _pgo_run_opts,MAXAGE): the flags of a whole run, the same for a
+# single fetch and for pgofetch refresh; -max-age when MAXAGE is non-empty.
+_pgo_run_opts = $(call _pgo_opt,-from,$(PGO_FROM)) \
+	$(call _pgo_opt,-timeout,$(PGO_TIMEOUT)) \
+	$(if $(1),$(call _pgo_opt,-max-age,$(PGO_MAX_AGE))) \
+	$(call _pgo_opt,-api-url,$(PGO_API_URL)) \
+	$(call _pgo_opt,-endpoint,$(PGO_ENDPOINT)) \
+	$(call _pgo_opt,-go,$(PGO_GO)) \
+	$(if $(strip $(PGO_TRIM)),-trim=$(if $(call _pgo_true,$(PGO_TRIM)),true,false))
+
+# $(call _pgo_refresh_cmd,PKG): the command line of a listed package's
+# profile: the list holds its queries and sources.
+_pgo_refresh_cmd = $(call _pgo_sq,$(PGO_PGOFETCH)) refresh -fail -list $(call _pgo_sq,$(_pgo_list.$(1))) \
+	$(call _pgo_run_opts,x) $(PGO_FLAGS) $(call _pgo_sq,$(_pgo_lword.$(1)))
 
 # $(call _pgo_late,PKG): stops on a setting that changed after PKG's
 # declaration had used it (the declaration would silently use the old one).
@@ -236,18 +289,25 @@ if [ -f "$$f" ]; then what="$$w builds with the $$f already there"; else what="$
 echo "pgo.mk: $${sev:-warning}: $$what; $$why" >&2; exit 0
 endef
 
-# $(call _pgo_fetch,PKG): the recipe of PKG's default.pgo. A usage error (2)
-# always stops the build: it is a mistake in the settings, not an outage.
-define _pgo_fetch
+# $(call _pgo_fetch,PKG): the recipe of PKG's default.pgo: nothing in
+# committed mode, where the checked-in file is used as it is.
+_pgo_fetch = $(if $(_pgo_committed),@$(call _pgo_late,$(1)) :,$(if $(_pgo_list.$(1)),$(call _pgo_refresh_run,$(1)),$(call _pgo_fetch_run,$(1))))
+
+# $(call _pgo_fetch_run,PKG): the fetch. A usage error (2) always stops the
+# build: it is a mistake in the settings, not an outage.
+define _pgo_fetch_run
 @$(call _pgo_late,$(1)) \
 $(if $(or $(call _pgo_queries,$(1)),$(call _pgo_sources,$(1))),,echo "pgo.mk: error: $(1): no Datadog query and no -in source: give them to pgo_profile or set PGO_QUERIES or PGO_IN" >&2; exit 2;) \
+$(if $(filter -weight=%,$(lastword $(PGO_IN))),echo "pgo.mk: error: PGO_IN ends in $(lastword $(PGO_IN)): a -weight= weighs the sources after it$(pgo_comma) and none follows" >&2; exit 2;) \
 f=$(call _pgo_sq,$(call _pgo_file,$(1))); w=$(call _pgo_sq,$(call _pgo_what,$(1))); \
 if command -v $(call _pgo_sq,$(PGO_PGOFETCH)) >/dev/null 2>&1 && \
 	! msg=$$($(call _pgo_cmd,$(1),-version) 2>&1 >/dev/null); then \
 	msg=$$(printf '%s\n' "$$msg" | sed 1q); \
 	case "$$msg" in *"flag -from"*) v=PGO_FROM;; *"flag -timeout"*) v=PGO_TIMEOUT;; \
 	*"flag -max-age"*) v=PGO_MAX_AGE;; *"flag -profiles"*) v=PGO_PROFILES;; \
-	*"-noinline-file"*) v=PGO_NOINLINE_FILE;; *"-noinline-func"*) v=PGO_NOINLINE_FUNC;; *) v=PGO_FLAGS;; esac; \
+	*"-noinline-file"*) v=PGO_NOINLINE_FILE;; *"-noinline-func"*) v=PGO_NOINLINE_FUNC;; \
+	*'"'$(call _pgo_sq,$(strip $(PGO_WEIGHT)))'" for flag -weight'*) v=PGO_WEIGHT;; \
+	*"flag -weight"*) v="-weight= in PGO_IN or SOURCES";; *) v=PGO_FLAGS;; esac; \
 	echo "pgo.mk: error: bad setting $$v for $$f ($$msg)" >&2; exit 2; \
 fi; \
 nq=; if [ -n "$(if $(call _pgo_queries,$(1)),q)" ] && { [ -z "$$DD_API_KEY" ] || [ -z "$$DD_APP_KEY" ]; }; then \
@@ -264,9 +324,31 @@ rc=0; if [ -n "$$nq" ]; then \
 else \
 	printf '%s\n' $(call _pgo_sq,$(strip $(call _pgo_cmd,$(1)))); $(call _pgo_cmd,$(1)) || rc=$$?; \
 fi; \
+$(call _pgo_outcome,a setting)
+endef
+
+# $(call _pgo_refresh_run,PKG): the fetch of a listed package, by pgofetch
+# refresh. Without keys it runs all the same (make does not read what the
+# line holds): a line of -in sources needs none.
+define _pgo_refresh_run
+@$(call _pgo_late,$(1)) \
+f=$(call _pgo_sq,$(call _pgo_file,$(1))); w=$(call _pgo_sq,$(call _pgo_what,$(1))); \
+if ! command -v $(call _pgo_sq,$(PGO_PGOFETCH)) >/dev/null 2>&1; then \
+	why="no pgofetch binary to fetch one (see above)"; $(_pgo_say); \
+fi; \
+rc=0; printf '%s\n' $(call _pgo_sq,$(strip $(call _pgo_refresh_cmd,$(1)))); $(call _pgo_refresh_cmd,$(1)) || rc=$$?; \
+if [ $$rc = 7 ] && { [ -z "$$DD_API_KEY" ] || [ -z "$$DD_APP_KEY" ]; }; then \
+	sev=note; why="DD_API_KEY and DD_APP_KEY are not both set to fetch one"; $(_pgo_say); \
+fi; \
+$(call _pgo_outcome,a setting or $(_pgo_list.$(1))'s line)
+endef
+
+# $(call _pgo_outcome,WHAT): the end of a fetch's recipe: what pgofetch's
+# exit status $$rc means for the build. Exit 2 means WHAT was rejected.
+define _pgo_outcome
 case $$rc in \
 0) exit 0;; \
-2) echo "pgo.mk: error: pgofetch rejected a setting for $$f (its message is above)" >&2; exit 2;; \
+2) echo "pgo.mk: error: pgofetch rejected $(1) for $$f (its message is above)" >&2; exit 2;; \
 3) why="a source could not be read";; 4) why="a source is not a usable profile";; \
 5) why="$$f could not be written";; 6) why="no profile matched the query";; \
 7) why="Datadog refused the keys, or one is missing";; *) why="pgofetch failed";; \
@@ -285,7 +367,7 @@ mkdir -p "$$(dirname "$$s")" && printf '%s\n' "$$now" >"$$s" || exit 1; \
 [ -n "$$was" ] || exit 0; \
 case "$$now" in \
 *" none") echo "pgo.mk: $$f is gone: $(_pgo_bin.$(1)) is rebuilt without PGO";; \
-*) echo "pgo.mk: $$f changed: $(_pgo_bin.$(1)) is rebuilt with it, and so is every package it imports$(if $(call _pgo_remote,$(1)),$(if $(filter-out 0 0s,$(strip $(PGO_MAX_AGE))),; the next fetch is after PGO_MAX_AGE=$(strip $(PGO_MAX_AGE))))";; \
+*) echo "pgo.mk: $$f changed: $(_pgo_bin.$(1)) is rebuilt with it, and so is every package it imports$(if $(and $(call _pgo_remote,$(1)),$(if $(_pgo_committed),,x)),$(if $(filter-out 0 0s,$(strip $(PGO_MAX_AGE))),; the next fetch is after PGO_MAX_AGE=$(strip $(PGO_MAX_AGE))))";; \
 esac
 endef
 
@@ -329,7 +411,7 @@ _pgo_unknown = $(strip $(foreach v,$(filter PGO_%,$(.VARIABLES)),$(if $(filter $
 
 _pgo_refuse_unknown = $(if $(_pgo_unknown),echo "pgo.mk: error: unknown setting $(_pgo_unknown) (the PGO_ names are pgo.mk's: $(_pgo_help_vars))" >&2; exit 2;)
 
-_pgo_any_sources = $(strip $(PGO_IN) $(foreach p,$(_PGO_PKGS),$(_pgo_in.$(p))))
+_pgo_any_sources = $(strip $(filter-out -weight=%,$(PGO_IN) $(foreach p,$(_PGO_PKGS),$(_pgo_in.$(p) $(_pgo_list.$(p))))))
 
 .PHONY: pgo pgo-clean pgo-check pgo-compare pgo-help _pgo-tool _pgo-always
 
@@ -337,7 +419,9 @@ _pgo_any_sources = $(strip $(PGO_IN) $(foreach p,$(_PGO_PKGS),$(_pgo_in.$(p))))
 # built (or reported missing) once.
 _pgo-tool:
 	@$(_pgo_refuse_unknown) \
-	$(if $(_pgo_any_sources),,[ -n "$$DD_API_KEY" ] && [ -n "$$DD_APP_KEY" ] || exit 0;) \
+	$(if $(_pgo_committed),:,$(_pgo_tool_run))
+
+_pgo_tool_run = $(if $(_pgo_any_sources),,[ -n "$$DD_API_KEY" ] && [ -n "$$DD_APP_KEY" ] || exit 0;) \
 	$(if $(_pgo_from_src),$(_pgo_build_tool),$(_pgo_missing_tool))
 
 _pgo-always:
@@ -351,7 +435,7 @@ pgo-clean:
 define _pgo_check_one
 b=$(call _pgo_sq,$(1)); want=$(call _pgo_sq,$(call _pgo_file,$(2))); \
 if [ ! -f "$$b" ]; then echo "pgo-check: FAIL $$b: not built; build it, then run make pgo-check" >&2; st=1; \
-else pgo=$$($(PGO_GO) version -m "$$b" 2>/dev/null | sed -n 's/^[[:space:]]*build[[:space:]]*-pgo=//p'); \
+else pgo=$$($(call _pgo_sq,$(_pgo_go)) version -m "$$b" 2>/dev/null | sed -n 's/^[[:space:]]*build[[:space:]]*-pgo=//p'); \
 	case "$$pgo" in \
 	"") if [ -f "$$want" ]; then echo "pgo-check: FAIL $$b: built without PGO (no -pgo= in go version -m), though $$want is there: rebuild it" >&2; \
 		else echo "pgo-check: FAIL $$b: built without PGO: there is no $$want (make says why; if it said nothing$(pgo_comma) make never built $$b as a file: give your build rule pgo as a prerequisite)" >&2; fi; st=1;; \
@@ -367,8 +451,8 @@ endef
 define _pgo_match_one
 f=$(call _pgo_sq,$(call _pgo_file,$(1))); \
 if [ ! -f "$$f" ]; then echo "pgo-check: FAIL $$f: not there, so its match with the code is not checked" >&2; st=1; \
-elif [ -z "$$pf" ]; then echo "pgo-check: FAIL $$f: no pgofetch to check its match with the code (PGO_PGOFETCH="$(call _pgo_sq,$(PGO_PGOFETCH))"; make pgo says how to get it)" >&2; st=1; \
-else rc=0; "$$pf" check $(call _pgo_opt,-fail-below,$(PGO_CHECK_BELOW)) -go $(call _pgo_sq,$(PGO_GO)) "$$f" $(call _pgo_pkgarg,$(1)) >"$$out" 2>"$$out.err" || rc=$$?; \
+elif [ -z "$$pf" ]; then echo "pgo-check: FAIL $$f: no pgofetch to check its match with the code (PGO_PGOFETCH="$(call _pgo_sq,$(PGO_PGOFETCH))"; $(if $(_pgo_committed),PGO_MODE=committed builds need none$(pgo_comma) this check does: put pgofetch on PATH,make pgo says how to get it))" >&2; st=1; \
+else rc=0; "$$pf" check $(call _pgo_opt,-fail-below,$(PGO_CHECK_BELOW)) -go $(call _pgo_sq,$(_pgo_go)) "$$f" $(call _pgo_pkgarg,$(1)) >"$$out" 2>"$$out.err" || rc=$$?; \
 	sed 's/^/  /' "$$out"; cat "$$out.err" >&2; m=$$(sed -n 's/^matched: \([0-9.]*%\).*/\1/p' "$$out"); \
 	case $$rc in \
 	0) echo "pgo-check: ok $$f: $$m of its weight names functions in $(call _pgo_pkgarg,$(1))";; \
@@ -410,7 +494,7 @@ pgo-compare: pgo
 	f=$(call _pgo_sq,$(_pgo_cmp_file)); \
 	[ -f "$$f" ] || { echo "pgo.mk: error: pgo-compare: no $(call _pgo_file,$(_pgo_cmp_pkg)) to compare (make pgo says why above)" >&2; exit 1; }; \
 	d=$$(mktemp -d) || exit 1; trap 'rm -rf "$$d"' EXIT; \
-	$(call _pgo_sq,$(PGO_GO)) -C "$$t" build -o "$$d/pgo-compare" . || \
+	$(call _pgo_sq,$(_pgo_go)) -C "$$t" build -o "$$d/pgo-compare" . || \
 		{ echo "pgo.mk: error: pgo-compare: cannot build the tool in $$t (go's message is above)" >&2; exit 1; }; \
 	echo "pgo.mk: comparing the benchmarks of $(strip $(PGO_BENCH)) without PGO and with $(call _pgo_file,$(_pgo_cmp_pkg))"; \
 	printf '%s\n' "$$t: pgo-compare "$(call _pgo_sq,$(strip $(_pgo_cmp_args))); \
@@ -420,16 +504,17 @@ pgo-compare: pgo
 # $(call _pgo_help_decl,PKG)
 _pgo_help_decl = printf '  %s\n      queries: %s\n      sources: %s\n      binary:  %s\n      max-age: %s\n' \
 	$(call _pgo_sq,$(call _pgo_file,$(1))) \
-	$(call _pgo_sq,$(or $(call _pgo_queries,$(1)),(none))) \
-	$(call _pgo_sq,$(or $(call _pgo_sources,$(1)),(none))) \
+	$(call _pgo_sq,$(if $(_pgo_list.$(1)),(its line in $(_pgo_list.$(1))),$(or $(call _pgo_queries,$(1)),(none)))) \
+	$(call _pgo_sq,$(if $(_pgo_list.$(1)),(its line in $(_pgo_list.$(1))),$(or $(call _pgo_inlist,$(1)),(none)))) \
 	$(call _pgo_sq,$(if $(_pgo_bin.$(1)),$(_pgo_bin.$(1)) (stamp $(call _pgo_stamp_of,$(_pgo_bin.$(1)))),(none))) \
-	$(call _pgo_sq,$(if $(call _pgo_remote,$(1)),$(or $(strip $(PGO_MAX_AGE)),0),0 (profile files only: read on every run)));
+	$(call _pgo_sq,$(if $(_pgo_committed),never fetched (PGO_MODE=committed),$(if $(call _pgo_remote,$(1)),$(or $(strip $(PGO_MAX_AGE)),0),0 (profile files only: read on every run))));
 
 # Environment variables, read without a warning when undefined.
 _pgo_env = $(if $(filter undefined,$(origin $(1))),,$(value $(1)))
 _pgo_isset = $(if $(call _pgo_env,$(1)),set,unset)
 
 _pgo_help_vars := PGO_PGOFETCH PGO_SRC PGO_SRC_BUILD PGO_CMAKE PGO_QUERIES PGO_IN \
+	PGO_MODE PGO_WEIGHT PGO_NORMALIZE \
 	PGO_PROFILES PGO_FROM PGO_TIMEOUT PGO_MAX_AGE PGO_TRIM PGO_FAIL PGO_API_URL \
 	PGO_ENDPOINT PGO_FLAGS PGO_BINDIR PGO_GO PGO_COMPARE PGO_COMPARE_TOOL \
 	PGO_BENCH PGO_BENCH_FLAGS PGO_CHECK_BELOW PGO_NOINLINE_FUNC PGO_NOINLINE_FILE
@@ -441,6 +526,8 @@ pgo-help:
 	'' \
 	'Declare each main package (QUERIES ;-separated, BINARY - for none, SOURCES are -in sources):' \
 	'  $$(eval $$(call pgo_profile,PKG[,QUERIES[,BINARY[,SOURCES]]]))' \
+	'or every package of a pgofetch list file, fetched with pgofetch refresh:' \
+	'  $$(eval $$(call pgo_list,FILE[,PKG=BINARY ...]))' \
 	'' \
 	'Targets:' \
 	'  pgo        refresh every declared default.pgo' \
@@ -452,7 +539,8 @@ pgo-help:
 	'' \
 	'Settings (override on the command line, e.g. make PGO_FAIL=1):'
 	@$(foreach v,$(_pgo_help_vars),printf '  %-14s %s\n' $(v) $(call _pgo_sq,$($(v)));)
-	@printf '  %-14s %s\n' pgofetch $(call _pgo_sq,$(if $(_pgo_from_src),built from PGO_SRC,$(if $(shell command -v $(call _pgo_sq,$(PGO_PGOFETCH)) 2>/dev/null),found,NOT FOUND: make pgo says how to get it)))
+	@printf '  %-14s %s\n' mode $(call _pgo_sq,$(if $(_pgo_committed),committed: each default.pgo is the checked-in file$(pgo_comma) used as it is; pgofetch never runs (no keys$(pgo_comma) no network),fetch: pgofetch refreshes each default.pgo on make runs (PGO_MODE=committed: never)))
+	@printf '  %-14s %s\n' pgofetch $(call _pgo_sq,$(if $(_pgo_committed),not needed (PGO_MODE=committed),$(if $(_pgo_from_src),built from PGO_SRC,$(if $(shell command -v $(call _pgo_sq,$(PGO_PGOFETCH)) 2>/dev/null),found,NOT FOUND: make pgo says how to get it))))
 	@printf '  %-14s %s\n' DD_API_KEY $(call _pgo_isset,DD_API_KEY) DD_APP_KEY $(call _pgo_isset,DD_APP_KEY) DD_SITE $(call _pgo_sq,$(or $(call _pgo_env,DD_SITE),(unset: datadoghq.com))) CI $(call _pgo_sq,$(if $(_pgo_ci),set: PGO_MAX_AGE defaults to 0,unset: PGO_MAX_AGE defaults to 24h))
 	@echo ''
 	@echo 'Declarations:'
@@ -466,11 +554,13 @@ _pgo_decl_error = $(error pgo.mk: pgo_profile $(1): $(2))
 # never parsed as make syntax twice. What would wire it wrongly in silence
 # stops make here, naming the declaration.
 define _pgo_decl
+$(if $(_pgo_bad_mode),$(error pgo.mk: error: bad setting PGO_MODE='$(PGO_MODE)': want fetch (pgofetch refreshes default.pgo on make runs) or committed (the checked-in default.pgo as it is; pgofetch never runs)))
 $(if $(filter $(1),$(_PGO_PKGS)),$(call _pgo_decl_error,$(1),declared twice))
 $(if $(wildcard $(1)/*.go),,$(call _pgo_decl_error,$(1),no .go files in $(CURDIR)/$(1): give the main package's directory relative to the Makefile's))
 $(if $(findstring :,$(3)),$(call _pgo_decl_error,$(1),BINARY '$(3)' looks like part of a query: separate queries with ; and write a comma as $$(pgo_comma)))
 $(if $(filter %/,$(3)),$(call _pgo_decl_error,$(1),BINARY '$(3)' ends in /: is a variable in it set only after this declaration?))
 $(if $(wildcard $(addsuffix /.,$(3))),$(call _pgo_decl_error,$(1),BINARY '$(3)' is a directory: give the file your Makefile builds))
+$(if $(filter -weight=%,$(lastword $(4))),$(call _pgo_decl_error,$(1),SOURCES end in $(lastword $(4)): a -weight= weighs the sources after it$(pgo_comma) and none follows))
 $(if $(or $(3),$(call _pgo_default_bin,$(1))),,$(call _pgo_decl_error,$(1),give BINARY, the file your Makefile builds from it (no module path in ./go.mod to name it after)))
 $(eval _PGO_PKGS += $(1))
 $(eval _pgo_q.$(1) := $(call _pgo_mkesc,$(2)))
@@ -488,6 +578,28 @@ $(if $(_pgo_bin.$(1)),$(call _pgo_stamp_of,$(_pgo_bin.$(1))): $(call _pgo_file,$
 $(if $(_pgo_bin.$(1)),$(_pgo_bin.$(1)): $(call _pgo_stamp_of,$(_pgo_bin.$(1))))
 .DEFAULT_GOAL := $$(_pgo_saved_goal)
 endef
+
+# $(call pgo_list,FILE[,BINARIES]): pgo_profile for each main package of a
+# pgofetch list file (its directory is the first word of each line that is
+# not blank or a comment; the rest of the line is pgofetch's, never read
+# here), whose fetch is pgofetch refresh -list FILE PKG. BINARIES: words
+# PKG=BINARY for packages whose binary is not the default (PKG as the
+# Makefile sees it; repeat a PKG for several binaries; PKG=- for none).
+pgo_list = $(if $(strip $(value 3)),$(error pgo.mk: pgo_list $(value 1): more than 2 arguments ('$(value 3)'...)))$(call _pgo_list,$(strip $(value 1)),$(strip $(value 2)))
+
+_pgo_list_dir = $(patsubst %/,%,$(dir $(1)))
+# $(call _pgo_list_pkg,FILE,DIR): DIR of FILE's line, seen from the Makefile.
+_pgo_list_pkg = $(call _pgo_norm,$(if $(filter .,$(call _pgo_list_dir,$(1))),$(2),$(call _pgo_list_dir,$(1))/$(2)))
+_pgo_list_dirs = $(shell sed -n 's/^[[:space:]]*\([^$(_pgo_hash)[:space:]][^[:space:]]*\).*/\1/p' $(call _pgo_sq,$(1)))
+# $(call _pgo_bin_pkg,WORD): the PKG of a PKG=BINARY word.
+_pgo_bin_pkg = $(call _pgo_norm,$(firstword $(subst =, ,$(1))))
+# $(call _pgo_list_bins,PKG,BINARIES): the binaries BINARIES names for PKG.
+_pgo_list_bins = $(strip $(foreach _pgo_b,$(2),$(if $(filter $(1),$(call _pgo_bin_pkg,$(_pgo_b))),$(patsubst $(firstword $(subst =, ,$(_pgo_b)))=%,%,$(_pgo_b)))))
+
+_pgo_list = $(if $(1),,$(error pgo.mk: pgo_list: give the list file: $$(eval $$(call pgo_list,pgofetch.list))))$(if $(wildcard $(1)),,$(error pgo.mk: pgo_list $(1): no such file in $(CURDIR)))$(foreach _pgo_d,$(call _pgo_list_dirs,$(1)),$(call _pgo_list_one,$(1),$(_pgo_d),$(call _pgo_list_pkg,$(1),$(_pgo_d)),$(2)))$(foreach _pgo_b,$(2),$(if $(findstring =,$(_pgo_b)),,$(error pgo.mk: pgo_list $(1): '$(_pgo_b)' is not PKG=BINARY))$(if $(filter $(call _pgo_bin_pkg,$(_pgo_b)),$(foreach _pgo_d,$(call _pgo_list_dirs,$(1)),$(call _pgo_list_pkg,$(1),$(_pgo_d)))),,$(error pgo.mk: pgo_list $(1): '$(_pgo_b)' names a package the list does not have)))
+
+# $(call _pgo_list_one,FILE,DIR,PKG,BINARIES): one package of the list.
+_pgo_list_one = $(eval $(call _pgo_decl,$(3),,$(call _pgo_list_bins,$(3),$(4)),))$(eval _pgo_list.$(3) := $(call _pgo_mkesc,$(1)))$(eval _pgo_lword.$(3) := $(call _pgo_mkesc,$(2)))
 
 pgo_profile = $(if $(strip $(value 5)),$(error pgo.mk: pgo_profile $(value 1): more than 4 arguments ('$(value 5)'...): write a comma in a query as $$(pgo_comma)))$(call _pgo_decl,$(call _pgo_norm,$(value 1)),$(strip $(value 2)),$(strip $(value 3)),$(strip $(value 4)))
 

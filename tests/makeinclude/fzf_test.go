@@ -30,6 +30,12 @@ const fzfWiring = "include pgo.mk\n$(eval $(call pgo_profile,.,service:fzf env:p
 // given PATH.
 func newFzf(t *testing.T) *work {
 	t.Helper()
+	return newFzfWired(t, fzfWiring)
+}
+
+// newFzfWired is newFzf with these lines in place of fzfWiring.
+func newFzfWired(t *testing.T, wiring string) *work {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "fzf")
 	testenv.ModuleSource(t, fzfModule, dir)
 	pgomk, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "make-include", "pgo.mk"))
@@ -48,7 +54,7 @@ func newFzf(t *testing.T) *work {
 		t.Fatalf("fzf's Makefile has no %q to wire pgo.mk in before", strings.TrimSpace(fzfAnchor))
 	}
 	w := &work{t: t, dir: dir}
-	w.writeMakefile(string(mk[:i+1]) + fzfWiring + string(mk[i+1:]))
+	w.writeMakefile(string(mk[:i+1]) + wiring + string(mk[i+1:]))
 	w.env = []string{
 		// fzf's Makefile reads its version from git, or from these.
 		"FZF_VERSION=0.65.2", "FZF_REVISION=pgotest",

@@ -41,13 +41,20 @@ func profileA(t *testing.T) []byte {
 
 func profileB(t *testing.T) []byte {
 	t.Helper()
+	return profileScaled(t, func(int) int64 { return 2 })
+}
+
+// profileScaled is profile A with the values of its i-th sample times
+// factor(i).
+func profileScaled(t *testing.T, factor func(i int) int64) []byte {
+	t.Helper()
 	p, err := profile.ParseData(profileA(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range p.Sample {
-		for i := range s.Value {
-			s.Value[i] *= 2
+	for i, s := range p.Sample {
+		for j := range s.Value {
+			s.Value[j] *= factor(i)
 		}
 	}
 	var buf bytes.Buffer
