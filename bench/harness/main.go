@@ -400,6 +400,17 @@ func beforeProg(p prog) []prog {
 	return []prog{b}
 }
 
+// sizeOf says how many bytes the files hold in all, for a title.
+func sizeOf(files []string) string {
+	var n int64
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil {
+			n += st.Size()
+		}
+	}
+	return fmt.Sprintf("%.0f KB", float64(n)/1e3)
+}
+
 func gunzipFile(src, dst string) error {
 	f, err := os.Open(src)
 	if err != nil {
@@ -442,7 +453,8 @@ func (e *env) local(name string, files []string) (*group, error) {
 	case "real":
 		g.title = "local file, the real profile (grpc-anon.pprof, one input)"
 	case "gobench":
-		g.title = fmt.Sprintf("local files, Go's own benchmark CPU profiles (go test -cpuprofile of %s)", strings.Join(goBenchPackages, ", "))
+		g.title = fmt.Sprintf("local files, Go's own benchmark CPU profiles (go test -bench . -cpuprofile of %s; %s)",
+			strings.Join(goBenchPackages, ", "), sizeOf(files))
 	}
 	for _, t := range e.trims() {
 		dest := filepath.Join(e.out, "local-"+name+"-pgofetch"+t+".pgo")

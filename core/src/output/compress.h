@@ -8,7 +8,7 @@
 #include "buf.h"
 #include "err.h"
 
-/* Appends a gzip stream of data to out: zlib's, at level 6 with a zero
+/* Appends a gzip stream of data to out: zlib's, at level 1 with a zero
  * mtime, so equal profiles give equal files. */
 int pf_gzip(const uint8_t *data, size_t len, pf_buf *out, pf_err *e);
 
