@@ -411,7 +411,7 @@ _pgo_unknown = $(strip $(foreach v,$(filter PGO_%,$(.VARIABLES)),$(if $(filter $
 
 _pgo_refuse_unknown = $(if $(_pgo_unknown),echo "pgo.mk: error: unknown setting $(_pgo_unknown) (the PGO_ names are pgo.mk's: $(_pgo_help_vars))" >&2; exit 2;)
 
-_pgo_any_sources = $(strip $(filter-out -weight=%,$(PGO_IN) $(foreach p,$(_PGO_PKGS),$(_pgo_in.$(p) $(_pgo_list.$(p))))))
+_pgo_any_sources = $(strip $(filter-out -weight=%,$(PGO_IN) $(foreach p,$(_PGO_PKGS),$(_pgo_in.$(p)) $(_pgo_list.$(p)))))
 
 .PHONY: pgo pgo-clean pgo-check pgo-compare pgo-help _pgo-tool _pgo-always
 

@@ -24,9 +24,8 @@
 # (PGOFETCH_MAX_AGE=0 cmake --build ... fetches whatever the age).
 #
 # build (a pgofetch_go_executable() target) runs `go build -o <executable>
-# [-pgo=<profile>] <build flags> <package>`, -pgo only when the profile
-# exists (without one, one line says so and Go's default -pgo=auto
-# applies), touches the executable (go build leaves an up-to-date binary as
+# -pgo=<profile> <build flags> <package>` (without the profile, -pgo=off
+# and one line saying so; without PROFILE, Go's default -pgo=auto), touches the executable (go build leaves an up-to-date binary as
 # it was, and the build tool must see it newer than its inputs), then asks
 # Go what the binary was built from (go list -deps) and writes the depfile
 # the build tool reads.
@@ -189,6 +188,9 @@ set(pgo "")
 if(PGOFETCH_PGO AND EXISTS "${PGOFETCH_PGO}")
   set(pgo "-pgo=${PGOFETCH_PGO}")
 elseif(PGOFETCH_PGO)
+  # Off, not Go's default -pgo=auto: that would take a default.pgo in the
+  # package's directory, which this build neither tracks nor names.
+  set(pgo "-pgo=off")
   message("pgofetch: building ${PGOFETCH_TARGET} without PGO: no profile ${PGOFETCH_PGO} yet (${PGOFETCH_HINT})")
 endif()
 

@@ -171,8 +171,15 @@ func TestRealProject(t *testing.T) {
 		// 1. A contributor: no keys, no network (the API URL is a closed
 		// port), no profile. One build without PGO, one line says so and
 		// what to do; the next build does nothing.
+		// A default.pgo in the package's directory, which Go's -pgo=auto
+		// would take, is not the declared profile: still no PGO.
+		stray := filepath.Join(src, "default.pgo")
+		write(t, stray, string(grpc))
 		offline := userEnv(goDir, pgofetchDir, "PGOFETCH_API_URL=https://127.0.0.1:1")
 		out := build("no keys", offline)
+		if err := os.Remove(stray); err != nil {
+			t.Fatal(err)
+		}
 		if n := goBuildsNow(); n != 1 {
 			t.Fatalf("no keys: %d go builds, want 1", n)
 		}

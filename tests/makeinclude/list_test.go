@@ -125,4 +125,11 @@ func TestListTwoPackages(t *testing.T) {
 	if help := w.mustMake("pgo-help"); !strings.Contains(help, "queries: (its line in pgofetch.list)") {
 		t.Errorf("pgo-help does not say where a listed package's queries are")
 	}
+	// A list of files needs pgofetch without keys: a missing one is
+	// explained once, before each package's "(see above)".
+	w.env = nil
+	out = w.mustMake("PGO_PGOFETCH=" + filepath.Join(t.TempDir(), "no", "pgofetch"))
+	if strings.Count(out, "pgo.mk: warning: pgofetch not found") != 1 || !strings.Contains(out, "no pgofetch binary to fetch one (see above)") {
+		t.Errorf("a missing pgofetch with a listed package is not explained once:\n%s", out)
+	}
 }
