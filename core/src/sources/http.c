@@ -125,45 +125,16 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
-static int64_t header_int(const char *line, size_t len, const char *name)
+/* A header of the last answer (libcurl keeps them): an integer, -1 when
+ * absent or not one; Location a copy, NULL when absent. */
+static int64_t header_int(CURL *h, const char *name)
 {
-	size_t nl = strlen(name);
-	if (len <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
-		return -2;
-	char tmp[32];
-	size_t vl = len - nl - 1;
-	if (vl >= sizeof tmp)
-		vl = sizeof tmp - 1;
-	memcpy(tmp, line + nl + 1, vl);
-	tmp[vl] = '\0';
+	struct curl_header *hd;
 	char *end;
-	long long v = strtoll(tmp, &end, 10);
-	return end == tmp || v < 0 ? -1 : (int64_t)v;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
-{
-	pf_http_response *res = ud;
-	size_t len = size * n;
-	int64_t v;
-	if ((v = header_int(p, len, "Retry-After")) != -2)
-		res->retry_after_s = v;
-	else if ((v = header_int(p, len, "X-RateLimit-Reset")) != -2)
-		res->ratelimit_reset_s = v;
-	else if (len > 9 && strncasecmp(p, "Location:", 9) == 0) {
-		size_t s = 9;
-		while (s < len && (p[s] == ' ' || p[s] == '\t'))
-			s++;
-		size_t e = len;
-		while (e > s && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' '))
-			e--;
-		free(res->location);
-		res->location = strndup(p + s, e - s);
-	} else if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
-		/* a new response (after a redirect or 100 Continue) */
-		res->retry_after_s = res->ratelimit_reset_s = -1;
-	}
-	return len;
+	if (curl_easy_header(h, name, 0, CURLH_HEADER, -1, &hd) != CURLHE_OK)
+		return -1;
+	long long v = strtoll(hd->value, &end, 10);
+	return end == hd->value || v < 0 ? -1 : (int64_t)v;
 }
 
 /* The options every transfer shares: TLS, CA bundle, protocols, user
@@ -356,8 +327,6 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left_ms);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &t->body);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, res);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, t);
@@ -381,7 +350,12 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc, pf_http_response *res,
 			    const char *url)
 {
+	struct curl_header *loc;
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &res->status);
+	res->retry_after_s = header_int(t->easy, "Retry-After");
+	res->ratelimit_reset_s = header_int(t->easy, "X-RateLimit-Reset");
+	if (curl_easy_header(t->easy, "Location", 0, CURLH_HEADER, -1, &loc) == CURLHE_OK)
+		res->location = strdup(loc->value);
 	curl_multi_remove_handle(c->multi, t->easy);
 	res->curl_code = (int)rc;
 	if (t->body.too_large) {
