@@ -316,32 +316,16 @@ static const char usage[] =
 	"  -o file\n"
 	"    \twrite the report to file instead of stdout\n";
 
-static int usage_error(const char *what, const char *arg)
-{
-	fprintf(stderr, "pgofetch diff: %s%s\n%s", what, arg, usage);
-	return PF_EXIT_USAGE;
-}
-
 int pf_diff_main(int argc, char **argv)
 {
 	bool json = false;
 	const char *out = NULL;
-	int i = 1;
-	for (const char *name; (name = pf_subcommand_flag(argc, argv, &i)); i++) {
-		if (strcmp(name, "h") == 0 || strcmp(name, "help") == 0) {
-			fputs(usage, stdout);
-			return PF_EXIT_OK;
-		}
-		if (strcmp(name, "json") == 0 || strcmp(name, "json=true") == 0 || strcmp(name, "json=false") == 0)
-			json = strcmp(name, "json=false") != 0;
-		else if (strncmp(name, "o=", 2) == 0 || (strcmp(name, "o") == 0 && i + 1 < argc))
-			out = name[1] ? name + 2 : argv[++i];
-		else
-			return usage_error(strcmp(name, "o") == 0 ? "flag needs an argument: "
-								   : "flag provided but not defined: ", argv[i]);
-	}
+	pf_sub_flag flags[] = {{"json", &json, NULL}, {"o", NULL, &out}, {0}};
+	int i = pf_subcommand_flags(argc, argv, flags, "diff", usage);
+	if (i <= 0)
+		return -i;
 	if (argc - i != 2 || (out && !*out))
-		return usage_error("want two arguments, OLD NEW, and a file name after -o", "");
+		return pf_subcommand_usage("diff", usage, "want two arguments, OLD NEW, and a file name after -o");
 	pf_err e = {0};
 	pf_profile *old = pf_check_read_profile(argv[i], &e);
 	pf_profile *new = old ? pf_check_read_profile(argv[i + 1], &e) : NULL;
