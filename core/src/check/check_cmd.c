@@ -5,6 +5,7 @@
  * edge whose caller or callee was renamed, moved or deleted is wasted. */
 #include "check_cmd.h"
 #include "clock.h"
+#include "dd_api.h"
 #include "decompress.h"
 #include "duration.h"
 #include "limits.h"
@@ -136,12 +137,16 @@ static bool exists(const pf_symbols *syms, const char *name, size_t len, pf_buf 
 	return pf_func_key(name, len, key) == 0 && pf_symbols_has(syms, (const char *)key->data);
 }
 
+int pf_bytes_cmp(const char *x, size_t nx, const char *y, size_t ny)
+{
+	int c = memcmp(x, y, nx < ny ? nx : ny);
+	return c ? c : (nx > ny) - (nx < ny);
+}
+
 static int by_missing_name(const void *a, const void *b)
 {
 	const missing_fn *x = a, *y = b;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->name, y->name, n);
-	return c ? c : (x->len > y->len) - (x->len < y->len);
+	return pf_bytes_cmp(x->name, x->len, y->name, y->len);
 }
 
 static int by_weight(const void *a, const void *b)
@@ -209,14 +214,12 @@ static double share(const check_result *r, const missing_fn *m)
 	return r->total > 0 ? (double)m->weight / (double)r->total : 0;
 }
 
-/* The profile's time as UTC text, or "" when it has none. */
-static void profile_time(const pf_profile *p, char *out, size_t n)
+void pf_profile_time_text(const pf_profile *p, char out[32])
 {
+	time_t t = p ? (time_t)(p->time_nanos / 1000000000LL) : 0;
 	out[0] = '\0';
-	time_t t = (time_t)(pf_profile_time_nanos(p) / 1000000000LL);
-	struct tm tm;
-	if (t > 0 && gmtime_r(&t, &tm))
-		strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (t > 0)
+		pf_dd_format_time(t, out);
 }
 
 static int64_t profile_age_ns(const pf_profile *p)
@@ -228,7 +231,7 @@ static int64_t profile_age_ns(const pf_profile *p)
 static void print_text(const check_options *o, const pf_profile *p, const check_result *r)
 {
 	char when[32], age[32];
-	profile_time(p, when, sizeof when);
+	pf_profile_time_text(p, when);
 	int64_t a = profile_age_ns(p);
 	pf_duration_format(a - a % 1000000000LL, age, sizeof age);
 	if (when[0])
@@ -249,7 +252,7 @@ static int print_json(const check_options *o, const pf_profile *p, const check_r
 {
 	cJSON *root = cJSON_CreateObject(), *comments = NULL, *missing = NULL, *m;
 	char when[32];
-	profile_time(p, when, sizeof when);
+	pf_profile_time_text(p, when);
 	int64_t a = profile_age_ns(p);
 	bool ok = root && cJSON_AddStringToObject(root, "profile", o->profile) &&
 		  cJSON_AddStringToObject(root, "build", o->target) &&
