@@ -196,33 +196,31 @@ cJSON *pf_result_json(pf_result *r, const pf_options *o, const pf_err *failure, 
 }
 
 /* A value as one line: strings with line breaks as spaces, arrays of
- * strings space-separated, the sources as their number. */
+ * strings space-separated, the sources as their number, the rest (true,
+ * false, integers) as JSON writes them. */
 static int put_value(pf_buf *b, const cJSON *v)
 {
-	char num[64];
-	if (cJSON_IsRaw(v))
-		return pf_buf_append(b, v->valuestring, strlen(v->valuestring));
+	char num[32];
 	if (cJSON_IsString(v)) {
 		for (const char *s = v->valuestring; *s; s++)
 			if (pf_buf_putc(b, *s == '\n' || *s == '\r' ? ' ' : (uint8_t)*s) != 0)
 				return -1;
 		return 0;
 	}
-	if (cJSON_IsBool(v))
-		return pf_buf_append(b, cJSON_IsTrue(v) ? "true" : "false", cJSON_IsTrue(v) ? 4 : 5);
-	if (cJSON_IsNumber(v)) {
-		int n = snprintf(num, sizeof num, "%g", v->valuedouble);
-		return pf_buf_append(b, num, (size_t)n);
-	}
-	const cJSON *first = v->child;
-	if (v->string && strcmp(v->string, "sources") == 0) {
+	if (cJSON_IsArray(v) && strcmp(v->string, "sources") == 0) {
 		int n = snprintf(num, sizeof num, "%d", cJSON_GetArraySize(v));
 		return pf_buf_append(b, num, (size_t)n);
 	}
-	for (const cJSON *it = first; it; it = it->next)
-		if ((it != first && pf_buf_putc(b, ' ') != 0) || put_value(b, it) != 0)
-			return -1;
-	return 0;
+	if (cJSON_IsArray(v)) {
+		for (const cJSON *it = v->child; it; it = it->next)
+			if ((it != v->child && pf_buf_putc(b, ' ') != 0) || put_value(b, it) != 0)
+				return -1;
+		return 0;
+	}
+	char *text = cJSON_PrintUnformatted(v);
+	int rc = text ? pf_buf_append(b, text, strlen(text)) : -1;
+	free(text);
+	return rc;
 }
 
 /* name=value lines, as $GITHUB_OUTPUT reads them. */
