@@ -630,13 +630,6 @@ static int read_label(dec *d, const field *f, raw_label *l)
 	return 0;
 }
 
-/* The error for sample index's labels, whose largest string index is worst. */
-static int label_index_error(dec *d, uint64_t worst, size_t index)
-{
-	return pf_fail(d->e, PF_EXIT_DATA, "string_table index %" PRId64 " out of range (%zu strings) in sample index %zu labels",
-		       (int64_t)worst, d->nstrmap, index);
-}
-
 /* A label's key or string out of range in sample s: the error names the
  * largest key or string index of the sample's labels (negative ones
  * counting as larger than any other). */
@@ -656,7 +649,8 @@ static int labels_out_of_range(dec *d, span s, size_t index)
 		}
 	}
 	d->e = e;
-	return label_index_error(d, worst, index);
+	return pf_fail(e, PF_EXIT_DATA, "string_table index %" PRId64 " out of range (%zu strings) in sample index %zu labels",
+		       (int64_t)worst, d->nstrmap, index);
 }
 
 static int add_label(dec *d, const field *f, span smp_bytes, pf_sample *smp, size_t index)

@@ -207,10 +207,10 @@ static int answer_error(dd_client *c, const char *what, const pf_http_response *
 			       what, c->host);
 	if (s == 429) {
 		int64_t reset = res->ratelimit_reset_s >= 0 ? res->ratelimit_reset_s : res->retry_after_s;
+		char when[64] = "";
 		if (reset >= 0)
-			return pf_fail(e, PF_EXIT_SOURCE, "%s: HTTP 429 Too Many Requests from %s: rate limited, the limit resets in %llds",
-				       what, c->host, (long long)reset);
-		return pf_fail(e, PF_EXIT_SOURCE, "%s: HTTP 429 Too Many Requests from %s: rate limited", what, c->host);
+			snprintf(when, sizeof when, ", the limit resets in %llds", (long long)reset);
+		return pf_fail(e, PF_EXIT_SOURCE, "%s: HTTP 429 Too Many Requests from %s: rate limited%s", what, c->host, when);
 	}
 	if (s >= 500)
 		return pf_fail(e, PF_EXIT_SOURCE, "%s: HTTP %ld %s from %s: the Datadog service failed; try again later",
