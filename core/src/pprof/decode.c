@@ -375,18 +375,18 @@ static int decode_raw_value_type(dec *d, span s, raw_value_type *vt)
 	return r;
 }
 
-static int add_raw_comments(dec *d, const field *f)
+/* Appends the values of a repeated varint field to vec. */
+static int add_varints(dec *d, const field *f, const char *what, int64_t **vec, size_t *n, size_t *cap)
 {
 	varints it;
 	uint64_t v;
 	int r;
-	if (varints_begin(d, f, "comment", &it) != 0)
+	if (varints_begin(d, f, what, &it) != 0)
 		return -1;
 	while ((r = varints_next(d, &it, &v)) > 0) {
-		if (pf_vec_reserve((void **)&d->raw_comments, &d->cap_raw_comments, d->nraw_comments + 1,
-				   sizeof *d->raw_comments) != 0)
+		if (*n == *cap && pf_vec_reserve((void **)vec, cap, *n + 1, sizeof **vec) != 0)
 			return oom(d);
-		d->raw_comments[d->nraw_comments++] = (int64_t)v;
+		(*vec)[(*n)++] = (int64_t)v;
 	}
 	return r;
 }
@@ -430,7 +430,7 @@ static int scan_field(dec *d, const field *f)
 		d->raw_period_type = (raw_value_type){0, 0}; /* a later one replaces it whole */
 		return decode_raw_value_type(d, f->data, &d->raw_period_type);
 	case 12: return get_u64(d, f, "period", (uint64_t *)&p->period);
-	case 13: return add_raw_comments(d, f);
+	case 13: return add_varints(d, f, "comment", &d->raw_comments, &d->nraw_comments, &d->cap_raw_comments);
 	case 14: return get_u64(d, f, "default_sample_type", (uint64_t *)&d->raw_default_sample_type);
 	case 15: return get_u64(d, f, "doc_url", (uint64_t *)&d->raw_doc_url);
 	default: return 0; /* unknown: skipped */
@@ -598,23 +598,6 @@ static int add_sample_locations(dec *d, const field *f, pf_sample *smp, size_t i
 	return r;
 }
 
-static int add_sample_values(dec *d, const field *f, size_t *nvalues)
-{
-	pf_profile *p = d->p;
-	varints it;
-	uint64_t v;
-	int r;
-	if (varints_begin(d, f, "sample value", &it) != 0)
-		return -1;
-	while ((r = varints_next(d, &it, &v)) > 0) {
-		if (PF_RESERVE(p, values, 1) != 0)
-			return oom(d);
-		p->values[p->nvalues++] = (int64_t)v;
-		(*nvalues)++;
-	}
-	return r;
-}
-
 /* A label message's fields, as the wire has them. */
 typedef struct {
 	int64_t key, str, num, unit;
@@ -725,7 +708,7 @@ static int order_labels(dec *d, const pf_sample *smp)
 static int decode_sample(dec *d, span s, size_t at)
 {
 	pf_profile *p = d->p;
-	size_t index = p->nsamples, nvalues = 0;
+	size_t index = p->nsamples;
 	pf_sample smp = {.locs = p->nsample_locs, .values = p->nvalues, .labels = p->nlabels,
 			 .num_labels = p->nnum_labels};
 	field f;
@@ -734,10 +717,11 @@ static int decode_sample(dec *d, span s, size_t at)
 	while (!bad && (r = next_field(d, &s, &f)) > 0) {
 		switch (f.num) {
 		case 1: bad = add_sample_locations(d, &f, &smp, index); break;
-		case 2: bad = add_sample_values(d, &f, &nvalues); break;
+		case 2: bad = add_varints(d, &f, "sample value", &p->values, &p->nvalues, &p->cap_values); break;
 		case 3: bad = add_label(d, &f, all, &smp, index); break;
 		}
 	}
+	size_t nvalues = p->nvalues - smp.values;
 	if (bad || r < 0)
 		return -1;
 	if (nvalues != p->nsample_types)
