@@ -4,6 +4,7 @@
  * provenance. Go's compiler matches profile and code by function name: an
  * edge whose caller or callee was renamed, moved or deleted is wasted. */
 #include "check_cmd.h"
+#include "cli.h"
 #include "clock.h"
 #include "dd_api.h"
 #include "decompress.h"
@@ -78,11 +79,8 @@ int pf_subcommand_flags(int argc, char **argv, const pf_sub_flag *flags, const c
 		}
 		if (!f->name)
 			return -pf_subcommand_usage(cmd, usage, "flag provided but not defined: %s", argv[i]);
-		if (f->on && (!eq || !strcmp(eq, "=true") || !strcmp(eq, "=1") || !strcmp(eq, "=false") ||
-			      !strcmp(eq, "=0"))) {
-			*f->on = !eq || eq[1] == 't' || eq[1] == '1';
+		if (f->on && pf_parse_bool(eq ? eq + 1 : "true", f->on) == 0)
 			continue;
-		}
 		if (f->on)
 			return -pf_subcommand_usage(cmd, usage, "invalid value \"%s\" for flag -%s: want true or false",
 						    eq + 1, f->name);
