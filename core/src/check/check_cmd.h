@@ -33,7 +33,8 @@ int pf_subcommand_usage(const char *cmd, const char *usage, const char *fmt, ...
 
 /* The one profile at path (any encoding -in reads), decoded; NULL with e
  * set when it cannot be read (PF_EXIT_SOURCE) or is not one profile
- * (PF_EXIT_DATA). `pgofetch diff` reads its two profiles with it too. */
+ * (PF_EXIT_DATA). `pgofetch diff` reads its two profiles with it too,
+ * and -result the profile left at DEST. */
 pf_profile *pf_check_read_profile(const char *path, pf_err *e);
 
 /* The profile's time as RFC 3339 UTC text, or "" when it has none (or p is NULL). */
