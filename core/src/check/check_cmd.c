@@ -278,12 +278,6 @@ static int print_json(const check_options *o, const pf_profile *p, const check_r
 	return text ? 0 : -1;
 }
 
-static int fail(const pf_err *e)
-{
-	fprintf(stderr, "pgofetch check: %s\n", e->msg);
-	return e->code ? e->code : PF_EXIT_INTERNAL;
-}
-
 int pf_check_main(int argc, char **argv)
 {
 	check_options o = {.go = "go"};
@@ -316,7 +310,8 @@ int pf_check_main(int argc, char **argv)
 		pf_check_compare(&g, &syms, &r, &e);
 	if (!e.code && (o.json ? print_json(&o, p, &r) : (print_text(&o, p, &r), 0)) != 0)
 		pf_fail(&e, PF_EXIT_INTERNAL, "out of memory");
-	rc = e.code ? fail(&e) : PF_EXIT_OK;
+	if ((rc = e.code) != 0)
+		fprintf(stderr, "pgofetch check: %s\n", e.msg);
 	if (rc == PF_EXIT_OK && o.fail_below >= 0 && 100 * r.matched < o.fail_below) {
 		fprintf(stderr, "pgofetch check: only %.1f%% of %s's weight matches %s, below -fail-below %g: "
 				"fetch a fresh profile\n",
