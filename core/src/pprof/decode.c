@@ -379,7 +379,7 @@ static int decode_raw_value_type(dec *d, span s, raw_value_type *vt)
 static int add_varints(dec *d, const field *f, const char *what, int64_t **vec, size_t *n, size_t *cap)
 {
 	varints it;
-	uint64_t v;
+	uint64_t v = 0; /* set by varints_next; zeroed for -O3's flow analysis */
 	int r;
 	if (varints_begin(d, f, what, &it) != 0)
 		return -1;
