@@ -34,6 +34,7 @@ typedef struct {
 	cJSON *json;  /* its -result object */
 	char *report; /* its part of -diff, when it changed */
 	size_t report_len;
+	bool named; /* among the PKG arguments */
 } package;
 
 typedef struct {
@@ -228,14 +229,11 @@ static int select_packages(refresh *r, char **names, int n, pf_err *e)
 			j++;
 		if (j == r->n)
 			return pf_fail(e, PF_EXIT_USAGE, "%s is not in %s", names[i], r->list);
+		r->pkgs[j].named = true;
 	}
-	for (size_t j = 0; j < r->n; j++) {
-		bool named = n == 0;
-		for (int i = 0; i < n && !named; i++)
-			named = strcmp(r->pkgs[j].dir, names[i]) == 0;
-		if (named)
+	for (size_t j = 0; j < r->n; j++)
+		if (n == 0 || r->pkgs[j].named)
 			r->sel[r->nsel++] = &r->pkgs[j];
-	}
 	return 0;
 }
 

@@ -4,7 +4,9 @@
  * provenance. Go's compiler matches profile and code by function name: an
  * edge whose caller or callee was renamed, moved or deleted is wasted. */
 #include "check_cmd.h"
+#include "cli.h"
 #include "clock.h"
+#include "dd_api.h"
 #include "decompress.h"
 #include "duration.h"
 #include "limits.h"
@@ -15,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +30,7 @@
 #define TEXT_MISSING 10
 
 typedef struct {
-	bool json, help;
+	bool json;
 	double fail_below; /* percent; < 0: not given */
 	const char *go, *profile, *target;
 } check_options;
@@ -50,68 +53,42 @@ static const char usage[] =
 	"  -json\n"
 	"    \tprint one JSON object: matched (0 to 1), missing [{function, share}], ...\n";
 
-static int usage_error(const char *fmt, const char *arg)
+int pf_subcommand_usage(const char *cmd, const char *usage, const char *fmt, ...)
 {
-	fputs("pgofetch check: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\n", stderr);
-	fputs(usage, stderr);
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "pgofetch %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n%s", usage);
+	va_end(ap);
 	return PF_EXIT_USAGE;
 }
 
-const char *pf_subcommand_flag(int argc, char **argv, int *i)
+int pf_subcommand_flags(int argc, char **argv, const pf_sub_flag *flags, const char *cmd, const char *usage)
 {
-	if (*i >= argc || argv[*i][0] != '-' || !argv[*i][1])
-		return NULL;
-	if (strcmp(argv[*i], "--") == 0) {
-		(*i)++;
-		return NULL;
-	}
-	return argv[*i] + 1 + (argv[*i][1] == '-');
-}
-
-/* Flags as Go's flag package takes them: -x, --x, -x=v, -x v. */
-static int parse(int argc, char **argv, check_options *o)
-{
-	memset(o, 0, sizeof *o);
-	o->fail_below = -1;
-	o->go = "go";
 	int i = 1;
-	for (const char *name; (name = pf_subcommand_flag(argc, argv, &i)); i++) {
-		const char *eq = strchr(name, '=');
+	for (; i < argc && argv[i][0] == '-' && argv[i][1] && strcmp(argv[i], "--") != 0; i++) {
+		const char *name = argv[i] + 1 + (argv[i][1] == '-'), *eq = strchr(name, '=');
 		size_t len = eq ? (size_t)(eq - name) : strlen(name);
-		const char *value = eq ? eq + 1 : NULL;
+		const pf_sub_flag *f = flags;
+		while (f->name && (strlen(f->name) != len || strncmp(f->name, name, len) != 0))
+			f++;
 		if ((len == 1 && name[0] == 'h') || (len == 4 && strncmp(name, "help", 4) == 0)) {
-			o->help = true;
+			fputs(usage, stdout);
 			return 0;
 		}
-		if (len == 4 && strncmp(name, "json", 4) == 0) {
-			o->json = !value || strcmp(value, "true") == 0 || strcmp(value, "1") == 0;
-			if (value && !o->json && strcmp(value, "false") != 0 && strcmp(value, "0") != 0)
-				return usage_error("invalid value \"%s\" for flag -json: want true or false", value);
+		if (!f->name)
+			return -pf_subcommand_usage(cmd, usage, "flag provided but not defined: %s", argv[i]);
+		if (f->on && pf_parse_bool(eq ? eq + 1 : "true", f->on) == 0)
 			continue;
-		}
-		bool fb = len == 10 && strncmp(name, "fail-below", 10) == 0, go = len == 2 && strncmp(name, "go", 2) == 0;
-		if (!fb && !go)
-			return usage_error("flag provided but not defined: %s", argv[i]);
-		if (!value && ++i >= argc)
-			return usage_error("flag needs an argument: %s", argv[i - 1]);
-		if (!value)
-			value = argv[i];
-		if (go) {
-			o->go = *value ? value : "go";
-			continue;
-		}
-		char *end;
-		o->fail_below = strtod(value, &end);
-		if (*value == '\0' || *end != '\0' || !(o->fail_below >= 0 && o->fail_below <= 100))
-			return usage_error("invalid value \"%s\" for flag -fail-below: want a percentage, 0 to 100", value);
+		if (f->on)
+			return -pf_subcommand_usage(cmd, usage, "invalid value \"%s\" for flag -%s: want true or false",
+						    eq + 1, f->name);
+		if (!eq && i + 1 >= argc)
+			return -pf_subcommand_usage(cmd, usage, "flag needs an argument: %s", argv[i]);
+		*f->value = eq ? eq + 1 : argv[++i];
 	}
-	if (argc - i != 2)
-		return usage_error("%s", "want two arguments: PROFILE PKG_OR_BINARY");
-	o->profile = argv[i];
-	o->target = argv[i + 1];
-	return 0;
+	return i < argc && strcmp(argv[i], "--") == 0 ? i + 1 : i;
 }
 
 /* The sink for PROFILE: one profile, decompressed and decoded. */
@@ -158,12 +135,16 @@ static bool exists(const pf_symbols *syms, const char *name, size_t len, pf_buf 
 	return pf_func_key(name, len, key) == 0 && pf_symbols_has(syms, (const char *)key->data);
 }
 
+int pf_bytes_cmp(const char *x, size_t nx, const char *y, size_t ny)
+{
+	int c = memcmp(x, y, nx < ny ? nx : ny);
+	return c ? c : (nx > ny) - (nx < ny);
+}
+
 static int by_missing_name(const void *a, const void *b)
 {
 	const missing_fn *x = a, *y = b;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->name, y->name, n);
-	return c ? c : (x->len > y->len) - (x->len < y->len);
+	return pf_bytes_cmp(x->name, x->len, y->name, y->len);
 }
 
 static int by_weight(const void *a, const void *b)
@@ -231,14 +212,12 @@ static double share(const check_result *r, const missing_fn *m)
 	return r->total > 0 ? (double)m->weight / (double)r->total : 0;
 }
 
-/* The profile's time as UTC text, or "" when it has none. */
-static void profile_time(const pf_profile *p, char *out, size_t n)
+void pf_profile_time_text(const pf_profile *p, char out[32])
 {
+	time_t t = p ? (time_t)(p->time_nanos / 1000000000LL) : 0;
 	out[0] = '\0';
-	time_t t = (time_t)(pf_profile_time_nanos(p) / 1000000000LL);
-	struct tm tm;
-	if (t > 0 && gmtime_r(&t, &tm))
-		strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (t > 0)
+		pf_dd_format_time(t, out);
 }
 
 static int64_t profile_age_ns(const pf_profile *p)
@@ -250,7 +229,7 @@ static int64_t profile_age_ns(const pf_profile *p)
 static void print_text(const check_options *o, const pf_profile *p, const check_result *r)
 {
 	char when[32], age[32];
-	profile_time(p, when, sizeof when);
+	pf_profile_time_text(p, when);
 	int64_t a = profile_age_ns(p);
 	pf_duration_format(a - a % 1000000000LL, age, sizeof age);
 	if (when[0])
@@ -271,7 +250,7 @@ static int print_json(const check_options *o, const pf_profile *p, const check_r
 {
 	cJSON *root = cJSON_CreateObject(), *comments = NULL, *missing = NULL, *m;
 	char when[32];
-	profile_time(p, when, sizeof when);
+	pf_profile_time_text(p, when);
 	int64_t a = profile_age_ns(p);
 	bool ok = root && cJSON_AddStringToObject(root, "profile", o->profile) &&
 		  cJSON_AddStringToObject(root, "build", o->target) &&
@@ -299,21 +278,25 @@ static int print_json(const check_options *o, const pf_profile *p, const check_r
 	return text ? 0 : -1;
 }
 
-static int fail(const pf_err *e)
-{
-	fprintf(stderr, "pgofetch check: %s\n", e->msg);
-	return e->code ? e->code : PF_EXIT_INTERNAL;
-}
-
 int pf_check_main(int argc, char **argv)
 {
-	check_options o;
-	int rc = parse(argc, argv, &o);
-	if (rc != 0 || o.help) {
-		if (o.help)
-			fputs(usage, stdout);
-		return rc;
-	}
+	check_options o = {.go = "go"};
+	const char *fail_below = NULL;
+	char *end;
+	pf_sub_flag flags[] = {{"fail-below", NULL, &fail_below}, {"go", NULL, &o.go}, {"json", &o.json, NULL}, {0}};
+	int rc, i = pf_subcommand_flags(argc, argv, flags, "check", usage);
+	if (i <= 0)
+		return -i;
+	o.fail_below = fail_below ? strtod(fail_below, &end) : -1;
+	if (fail_below && (!*fail_below || *end || !(o.fail_below >= 0 && o.fail_below <= 100)))
+		return pf_subcommand_usage("check", usage,
+					   "invalid value \"%s\" for flag -fail-below: want a percentage, 0 to 100",
+					   fail_below);
+	if (argc - i != 2)
+		return pf_subcommand_usage("check", usage, "want two arguments: PROFILE PKG_OR_BINARY");
+	o.profile = argv[i];
+	o.target = argv[i + 1];
+	o.go = *o.go ? o.go : "go";
 	pf_err e = {0};
 	pf_profile *p = pf_check_read_profile(o.profile, &e);
 	pf_pgo_edges g = {0};
@@ -327,7 +310,8 @@ int pf_check_main(int argc, char **argv)
 		pf_check_compare(&g, &syms, &r, &e);
 	if (!e.code && (o.json ? print_json(&o, p, &r) : (print_text(&o, p, &r), 0)) != 0)
 		pf_fail(&e, PF_EXIT_INTERNAL, "out of memory");
-	rc = e.code ? fail(&e) : PF_EXIT_OK;
+	if ((rc = e.code) != 0)
+		fprintf(stderr, "pgofetch check: %s\n", e.msg);
 	if (rc == PF_EXIT_OK && o.fail_below >= 0 && 100 * r.matched < o.fail_below) {
 		fprintf(stderr, "pgofetch check: only %.1f%% of %s's weight matches %s, below -fail-below %g: "
 				"fetch a fresh profile\n",

@@ -19,7 +19,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define HOT_CDF_PERCENT 99.0 /* Go's -d=pgoinlinecdfthreshold default */
 #define TOP 10               /* functions, then call edges, per list */
@@ -61,12 +60,6 @@ static double share(const diff *d, const item *it, int side)
 	return d->g[side].total_weight > 0 ? (double)it->w[side] / (double)d->g[side].total_weight : 0;
 }
 
-static int by_bytes(const char *x, size_t nx, const char *y, size_t ny)
-{
-	int c = memcmp(x, y, nx < ny ? nx : ny);
-	return c ? c : (nx > ny) - (nx < ny);
-}
-
 /* By list, functions before edges, the largest key first, then by name
  * (before classify() sets list and key: by function, then edge). */
 static int by_list(const void *x, const void *y)
@@ -76,8 +69,8 @@ static int by_list(const void *x, const void *y)
 		return a->list != b->list ? a->list - b->list : a->b ? 1 : -1;
 	if (a->key != b->key)
 		return a->key > b->key ? -1 : 1;
-	int c = by_bytes(a->a, a->alen, b->a, b->alen);
-	return c || !a->b ? c : by_bytes(a->b, a->blen, b->b, b->blen);
+	int c = pf_bytes_cmp(a->a, a->alen, b->a, b->alen);
+	return c || !a->b ? c : pf_bytes_cmp(a->b, a->blen, b->b, b->blen);
 }
 
 static void add_items(diff *d, int side)
@@ -191,10 +184,7 @@ static totals totals_of(const pf_profile *p)
 		t.cpu_ns += p->values[p->samples[i].values + (size_t)vi];
 	if (vi >= 0 && strcmp(pf_profile_str(p, p->sample_types[vi].unit, NULL), "count") == 0)
 		t.cpu_ns *= strcmp(pf_profile_str(p, p->period_type.unit, NULL), "nanoseconds") == 0 ? p->period : 0;
-	time_t secs = p ? (time_t)(p->time_nanos / 1000000000LL) : 0;
-	struct tm tm;
-	if (secs > 0 && gmtime_r(&secs, &tm))
-		strftime(t.time, sizeof t.time, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	pf_profile_time_text(p, t.time);
 	t.samples = p ? (int64_t)p->nsamples : 0;
 	t.duration_ns = p ? p->duration_nanos : 0;
 	return t;
@@ -316,32 +306,16 @@ static const char usage[] =
 	"  -o file\n"
 	"    \twrite the report to file instead of stdout\n";
 
-static int usage_error(const char *what, const char *arg)
-{
-	fprintf(stderr, "pgofetch diff: %s%s\n%s", what, arg, usage);
-	return PF_EXIT_USAGE;
-}
-
 int pf_diff_main(int argc, char **argv)
 {
 	bool json = false;
 	const char *out = NULL;
-	int i = 1;
-	for (const char *name; (name = pf_subcommand_flag(argc, argv, &i)); i++) {
-		if (strcmp(name, "h") == 0 || strcmp(name, "help") == 0) {
-			fputs(usage, stdout);
-			return PF_EXIT_OK;
-		}
-		if (strcmp(name, "json") == 0 || strcmp(name, "json=true") == 0 || strcmp(name, "json=false") == 0)
-			json = strcmp(name, "json=false") != 0;
-		else if (strncmp(name, "o=", 2) == 0 || (strcmp(name, "o") == 0 && i + 1 < argc))
-			out = name[1] ? name + 2 : argv[++i];
-		else
-			return usage_error(strcmp(name, "o") == 0 ? "flag needs an argument: "
-								   : "flag provided but not defined: ", argv[i]);
-	}
+	pf_sub_flag flags[] = {{"json", &json, NULL}, {"o", NULL, &out}, {0}};
+	int i = pf_subcommand_flags(argc, argv, flags, "diff", usage);
+	if (i <= 0)
+		return -i;
 	if (argc - i != 2 || (out && !*out))
-		return usage_error("want two arguments, OLD NEW, and a file name after -o", "");
+		return pf_subcommand_usage("diff", usage, "want two arguments, OLD NEW, and a file name after -o");
 	pf_err e = {0};
 	pf_profile *old = pf_check_read_profile(argv[i], &e);
 	pf_profile *new = old ? pf_check_read_profile(argv[i + 1], &e) : NULL;

@@ -160,21 +160,15 @@ int pf_cli_flag_words(const char *arg)
 	return name[len] == '=' || f->kind == F_BOOL ? 0 : 1;
 }
 
-/* strconv.ParseBool */
-static int parse_bool(const char *s, bool *v)
+int pf_parse_bool(const char *s, bool *v)
 {
-	static const char *yes[] = {"1", "t", "T", "true", "TRUE", "True"};
-	static const char *no[] = {"0", "f", "F", "false", "FALSE", "False"};
-	for (size_t i = 0; i < 6; i++) {
-		if (strcmp(s, yes[i]) == 0) {
-			*v = true;
+	static const char *const words[] = {"0", "f", "F", "false", "FALSE", "False",
+					    "1", "t", "T", "true", "TRUE", "True"};
+	for (size_t i = 0; i < 12; i++)
+		if (strcmp(s, words[i]) == 0) {
+			*v = i >= 6;
 			return 0;
 		}
-		if (strcmp(s, no[i]) == 0) {
-			*v = false;
-			return 0;
-		}
-	}
 	return -1;
 }
 
@@ -240,7 +234,7 @@ static int set_flag(const flag_def *f, const char *value, pf_options *o, pf_err 
 	char *field = (char *)o + f->offset;
 	switch (f->kind) {
 	case F_BOOL:
-		if (parse_bool(value, (bool *)field) == 0)
+		if (pf_parse_bool(value, (bool *)field) == 0)
 			return 0;
 		break;
 	case F_INT:

@@ -54,6 +54,9 @@ void pf_cli_free(pf_options *o);
  * boolean, -x=v, -h), 1, or -1 when pgofetch has no such flag. */
 int pf_cli_flag_words(const char *arg);
 
+/* strconv.ParseBool: 1, t, T, true, TRUE, True and their opposites. */
+int pf_parse_bool(const char *s, bool *v);
+
 /* Prints the usage text (README's "Command line" section is this text). */
 void pf_cli_usage(FILE *out);
 

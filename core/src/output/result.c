@@ -1,11 +1,9 @@
 /* result.c: see result.h. The object is built with cJSON (already the
  * JSON library of dd_api.c) and written as DEST is, atomically. */
 #include "result.h"
-#include "buf.h"
-#include "clock.h"
+#include "check_cmd.h"
 #include "output.h"
 #include "pprof.h"
-#include "source.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -85,11 +83,6 @@ void pf_result_skipped(pf_result *r)
 
 /* ---- the profile in place, when the run wrote none ---- */
 
-typedef struct {
-	pf_result *r;
-	size_t max_out;
-} describe_ctx;
-
 /* The ids of the provenance comment "pgofetch: profile-id:(a OR b)" that
  * run.c adds. */
 static void ids_from_comment(pf_result *r, const char *c)
@@ -114,25 +107,6 @@ static void ids_from_comment(pf_result *r, const char *c)
 	}
 }
 
-static int describe_sink(void *ctx, const char *origin, const char *entry, pf_buf *data, pf_err *e)
-{
-	(void)origin, (void)entry; /* DEST is one profile: its name is known */
-	describe_ctx *d = ctx;
-	if (!data || d->r->samples > 0) /* room to make; or a ZIP's second entry */
-		return 0;
-	pf_buf raw = {0};
-	int rc = pf_decompress(data->data, data->len, d->max_out, &raw, e);
-	pf_profile *p = rc == 0 ? pf_profile_decode(raw.data, raw.len, e) : NULL;
-	pf_buf_free(&raw);
-	if (!p)
-		return -1;
-	d->r->samples = (int64_t)pf_profile_samples(p);
-	for (size_t i = 0; i < p->ncomments; i++)
-		ids_from_comment(d->r, pf_profile_str(p, p->comments[i], NULL));
-	pf_profile_free(p);
-	return 0;
-}
-
 /* Fills what the result says of the profile at dest from the file: its
  * size, and, when it decodes, its samples and ids. A DEST that is not a
  * profile (say, -format preprofile) is still the file in place. */
@@ -142,10 +116,12 @@ static const char *describe_dest(pf_result *r, const pf_options *o)
 	if (!o->dest || strstr(o->dest, "://") || stat(o->dest, &st) != 0 || !S_ISREG(st.st_mode))
 		return "";
 	r->bytes = (int64_t)st.st_size;
-	pf_limits lim = {.max = &o->limits};
-	describe_ctx d = {.r = r, .max_out = o->limits.bytes > SIZE_MAX ? SIZE_MAX : (size_t)o->limits.bytes};
 	pf_err ignored = {0};
-	pf_read_source(o->dest, &lim, pf_now_ns() + 60 * 1000000000LL, describe_sink, &d, &ignored);
+	pf_profile *p = r->samples ? NULL : pf_check_read_profile(o->dest, &ignored);
+	r->samples = p ? (int64_t)pf_profile_samples(p) : r->samples;
+	for (size_t i = 0; p && i < p->ncomments; i++)
+		ids_from_comment(r, pf_profile_str(p, p->comments[i], NULL));
+	pf_profile_free(p);
 	return o->dest;
 }
 
@@ -196,33 +172,31 @@ cJSON *pf_result_json(pf_result *r, const pf_options *o, const pf_err *failure, 
 }
 
 /* A value as one line: strings with line breaks as spaces, arrays of
- * strings space-separated, the sources as their number. */
+ * strings space-separated, the sources as their number, the rest (true,
+ * false, integers) as JSON writes them. */
 static int put_value(pf_buf *b, const cJSON *v)
 {
-	char num[64];
-	if (cJSON_IsRaw(v))
-		return pf_buf_append(b, v->valuestring, strlen(v->valuestring));
+	char num[32];
 	if (cJSON_IsString(v)) {
 		for (const char *s = v->valuestring; *s; s++)
 			if (pf_buf_putc(b, *s == '\n' || *s == '\r' ? ' ' : (uint8_t)*s) != 0)
 				return -1;
 		return 0;
 	}
-	if (cJSON_IsBool(v))
-		return pf_buf_append(b, cJSON_IsTrue(v) ? "true" : "false", cJSON_IsTrue(v) ? 4 : 5);
-	if (cJSON_IsNumber(v)) {
-		int n = snprintf(num, sizeof num, "%g", v->valuedouble);
-		return pf_buf_append(b, num, (size_t)n);
-	}
-	const cJSON *first = v->child;
-	if (v->string && strcmp(v->string, "sources") == 0) {
+	if (cJSON_IsArray(v) && strcmp(v->string, "sources") == 0) {
 		int n = snprintf(num, sizeof num, "%d", cJSON_GetArraySize(v));
 		return pf_buf_append(b, num, (size_t)n);
 	}
-	for (const cJSON *it = first; it; it = it->next)
-		if ((it != first && pf_buf_putc(b, ' ') != 0) || put_value(b, it) != 0)
-			return -1;
-	return 0;
+	if (cJSON_IsArray(v)) {
+		for (const cJSON *it = v->child; it; it = it->next)
+			if ((it != v->child && pf_buf_putc(b, ' ') != 0) || put_value(b, it) != 0)
+				return -1;
+		return 0;
+	}
+	char *text = cJSON_PrintUnformatted(v);
+	int rc = text ? pf_buf_append(b, text, strlen(text)) : -1;
+	free(text);
+	return rc;
 }
 
 /* name=value lines, as $GITHUB_OUTPUT reads them. */

@@ -217,12 +217,30 @@ static int get_u64(dec *d, const field *f, const char *what, uint64_t *v)
 	return 0;
 }
 
-static int get_bool(dec *d, const field *f, const char *what, bool *v)
+/* Reads message s, whose fields 1..n are varints (their names, one a
+ * word after msg, in names), into v[0..n-1]; field sub, when not 0, goes
+ * to on_sub instead; other fields are skipped. */
+static int read_message(dec *d, span s, const char *msg, const char *names, uint64_t *v, uint64_t n,
+			uint64_t sub, int (*on_sub)(dec *d, const field *f, void *ctx), void *ctx)
 {
-	if (want_wt(d, f, WT_VARINT, what) != 0)
-		return -1;
-	*v = f->u64 != 0;
-	return 0;
+	field f;
+	int r;
+	while ((r = next_field(d, &s, &f)) > 0) {
+		if (f.num == sub && sub != 0 && on_sub(d, &f, ctx) != 0)
+			return -1;
+		if (f.num == sub || f.num < 1 || f.num > n)
+			continue;
+		if (f.wt != WT_VARINT) {
+			const char *w = names;
+			for (uint64_t i = 1; i < f.num; i++)
+				w += strcspn(w, " ") + 1;
+			char what[64];
+			snprintf(what, sizeof what, "%s %.*s", msg, (int)strcspn(w, " "), w);
+			return wrong_wire_type(d, &f, WT_VARINT, what);
+		}
+		v[f.num - 1] = f.u64;
+	}
+	return r;
 }
 
 /* The values of a repeated varint field: packed (wire type 2) or one. */
@@ -351,29 +369,24 @@ static int idmap_add(dec *d, idmap *m, uint64_t id, uint32_t idx, size_t at)
 
 static int decode_raw_value_type(dec *d, span s, raw_value_type *vt)
 {
-	field f;
-	int r;
-	while ((r = next_field(d, &s, &f)) > 0) {
-		if (f.num == 1 && get_u64(d, &f, "value type's type", (uint64_t *)&vt->type) != 0)
-			return -1;
-		if (f.num == 2 && get_u64(d, &f, "value type's unit", (uint64_t *)&vt->unit) != 0)
-			return -1;
-	}
+	uint64_t v[2] = {0};
+	int r = read_message(d, s, "value type's", "type unit", v, 2, 0, NULL, NULL);
+	*vt = (raw_value_type){(int64_t)v[0], (int64_t)v[1]};
 	return r;
 }
 
-static int add_raw_comments(dec *d, const field *f)
+/* Appends the values of a repeated varint field to vec. */
+static int add_varints(dec *d, const field *f, const char *what, int64_t **vec, size_t *n, size_t *cap)
 {
 	varints it;
-	uint64_t v;
+	uint64_t v = 0; /* set by varints_next; zeroed for -O3's flow analysis */
 	int r;
-	if (varints_begin(d, f, "comment", &it) != 0)
+	if (varints_begin(d, f, what, &it) != 0)
 		return -1;
 	while ((r = varints_next(d, &it, &v)) > 0) {
-		if (pf_vec_reserve((void **)&d->raw_comments, &d->cap_raw_comments, d->nraw_comments + 1,
-				   sizeof *d->raw_comments) != 0)
+		if (*n == *cap && pf_vec_reserve((void **)vec, cap, *n + 1, sizeof **vec) != 0)
 			return oom(d);
-		d->raw_comments[d->nraw_comments++] = (int64_t)v;
+		(*vec)[(*n)++] = (int64_t)v;
 	}
 	return r;
 }
@@ -417,7 +430,7 @@ static int scan_field(dec *d, const field *f)
 		d->raw_period_type = (raw_value_type){0, 0}; /* a later one replaces it whole */
 		return decode_raw_value_type(d, f->data, &d->raw_period_type);
 	case 12: return get_u64(d, f, "period", (uint64_t *)&p->period);
-	case 13: return add_raw_comments(d, f);
+	case 13: return add_varints(d, f, "comment", &d->raw_comments, &d->nraw_comments, &d->cap_raw_comments);
 	case 14: return get_u64(d, f, "default_sample_type", (uint64_t *)&d->raw_default_sample_type);
 	case 15: return get_u64(d, f, "doc_url", (uint64_t *)&d->raw_doc_url);
 	default: return 0; /* unknown: skipped */
@@ -464,28 +477,16 @@ static int resolve_header(dec *d)
 
 static int decode_mapping(dec *d, span s, size_t at)
 {
-	pf_mapping m = {0};
-	int64_t file = 0, build_id = 0;
-	field f;
-	int r, bad = 0;
-	while (!bad && (r = next_field(d, &s, &f)) > 0) {
-		switch (f.num) {
-		case 1: bad = get_u64(d, &f, "mapping id", &m.id); break;
-		case 2: bad = get_u64(d, &f, "mapping memory_start", &m.start); break;
-		case 3: bad = get_u64(d, &f, "mapping memory_limit", &m.limit); break;
-		case 4: bad = get_u64(d, &f, "mapping file_offset", &m.offset); break;
-		case 5: bad = get_u64(d, &f, "mapping filename", (uint64_t *)&file); break;
-		case 6: bad = get_u64(d, &f, "mapping build_id", (uint64_t *)&build_id); break;
-		case 7: bad = get_bool(d, &f, "mapping has_functions", &m.has_functions); break;
-		case 8: bad = get_bool(d, &f, "mapping has_filenames", &m.has_filenames); break;
-		case 9: bad = get_bool(d, &f, "mapping has_line_numbers", &m.has_line_numbers); break;
-		case 10: bad = get_bool(d, &f, "mapping has_inline_frames", &m.has_inline_frames); break;
-		}
-	}
-	if (bad || r < 0)
+	uint64_t v[10] = {0};
+	if (read_message(d, s, "mapping",
+			 "id memory_start memory_limit file_offset filename build_id has_functions "
+			 "has_filenames has_line_numbers has_inline_frames",
+			 v, 10, 0, NULL, NULL) != 0)
 		return -1;
-	if (str_ref(d, file, &m.file, "mapping id %" PRIu64, m.id, "filename") != 0 ||
-	    str_ref(d, build_id, &m.build_id, "mapping id %" PRIu64, m.id, "build_id") != 0)
+	pf_mapping m = {.id = v[0], .start = v[1], .limit = v[2], .offset = v[3], .has_functions = v[6] != 0,
+			.has_filenames = v[7] != 0, .has_line_numbers = v[8] != 0, .has_inline_frames = v[9] != 0};
+	if (str_ref(d, (int64_t)v[4], &m.file, "mapping id %" PRIu64, m.id, "filename") != 0 ||
+	    str_ref(d, (int64_t)v[5], &m.build_id, "mapping id %" PRIu64, m.id, "build_id") != 0)
 		return -1;
 	pf_profile *p = d->p;
 	p->mappings[p->nmappings] = m;
@@ -497,24 +498,13 @@ static int decode_mapping(dec *d, span s, size_t at)
 
 static int decode_function(dec *d, span s, size_t at)
 {
-	pf_function fn = {0};
-	int64_t name = 0, system_name = 0, filename = 0;
-	field f;
-	int r, bad = 0;
-	while (!bad && (r = next_field(d, &s, &f)) > 0) {
-		switch (f.num) {
-		case 1: bad = get_u64(d, &f, "function id", &fn.id); break;
-		case 2: bad = get_u64(d, &f, "function name", (uint64_t *)&name); break;
-		case 3: bad = get_u64(d, &f, "function system_name", (uint64_t *)&system_name); break;
-		case 4: bad = get_u64(d, &f, "function filename", (uint64_t *)&filename); break;
-		case 5: bad = get_u64(d, &f, "function start_line", (uint64_t *)&fn.start_line); break;
-		}
-	}
-	if (bad || r < 0)
+	uint64_t v[5] = {0};
+	if (read_message(d, s, "function", "id name system_name filename start_line", v, 5, 0, NULL, NULL) != 0)
 		return -1;
-	if (str_ref(d, name, &fn.name, "function id %" PRIu64, fn.id, "name") != 0 ||
-	    str_ref(d, system_name, &fn.system_name, "function id %" PRIu64, fn.id, "system_name") != 0 ||
-	    str_ref(d, filename, &fn.filename, "function id %" PRIu64, fn.id, "filename") != 0)
+	pf_function fn = {.id = v[0], .start_line = (int64_t)v[4]};
+	if (str_ref(d, (int64_t)v[1], &fn.name, "function id %" PRIu64, fn.id, "name") != 0 ||
+	    str_ref(d, (int64_t)v[2], &fn.system_name, "function id %" PRIu64, fn.id, "system_name") != 0 ||
+	    str_ref(d, (int64_t)v[3], &fn.filename, "function id %" PRIu64, fn.id, "filename") != 0)
 		return -1;
 	pf_profile *p = d->p;
 	p->functions[p->nfunctions] = fn;
@@ -526,33 +516,21 @@ static int decode_function(dec *d, span s, size_t at)
 
 /* ---- pass 3: locations ---- */
 
-static int decode_line(dec *d, span s, pf_line *ln, uint64_t *function_id)
-{
-	field f;
-	int r, bad = 0;
-	*ln = (pf_line){0};
-	*function_id = 0;
-	while (!bad && (r = next_field(d, &s, &f)) > 0) {
-		switch (f.num) {
-		case 1: bad = get_u64(d, &f, "line function_id", function_id); break;
-		case 2: bad = get_u64(d, &f, "line line", (uint64_t *)&ln->line); break;
-		case 3: bad = get_u64(d, &f, "line column", (uint64_t *)&ln->column); break;
-		}
-	}
-	return bad || r < 0 ? -1 : 0;
-}
-
-static int add_line(dec *d, const field *f, pf_location *loc)
+static int add_line(dec *d, const field *f, void *ctx)
 {
 	pf_profile *p = d->p;
+	pf_location *loc = ctx;
+	uint64_t v[3] = {0};
 	if (want_wt(d, f, WT_BYTES, "location line") != 0)
 		return -1;
 	if (PF_RESERVE(p, lines, 1) != 0 ||
 	    pf_vec_reserve((void **)&d->raw_line_functions, &d->cap_raw_line_functions, loc->nlines + 1,
 			   sizeof *d->raw_line_functions) != 0)
 		return oom(d);
-	if (decode_line(d, f->data, &p->lines[p->nlines], &d->raw_line_functions[loc->nlines]) != 0)
+	if (read_message(d, f->data, "line", "function_id line column", v, 3, 0, NULL, NULL) != 0)
 		return -1;
+	d->raw_line_functions[loc->nlines] = v[0];
+	p->lines[p->nlines] = (pf_line){.line = (int64_t)v[1], .column = (int64_t)v[2]};
 	p->nlines++;
 	loc->nlines++;
 	return 0;
@@ -577,23 +555,15 @@ static int resolve_lines(dec *d, pf_location *loc, size_t at)
 static int decode_location(dec *d, span s, size_t at)
 {
 	pf_profile *p = d->p;
-	pf_location loc = {.lines = p->nlines, .mapping = PF_NONE};
-	uint64_t mapping_id = 0;
-	field f;
-	int r, bad = 0;
-	while (!bad && (r = next_field(d, &s, &f)) > 0) {
-		switch (f.num) {
-		case 1: bad = get_u64(d, &f, "location id", &loc.id); break;
-		case 2: bad = get_u64(d, &f, "location mapping_id", &mapping_id); break;
-		case 3: bad = get_u64(d, &f, "location address", &loc.address); break;
-		case 4: bad = add_line(d, &f, &loc); break;
-		case 5: bad = get_bool(d, &f, "location is_folded", &loc.is_folded); break;
-		}
-	}
-	if (bad || r < 0)
+	pf_location loc = {.lines = p->nlines};
+	uint64_t v[5] = {0};
+	if (read_message(d, s, "location", "id mapping_id address line is_folded", v, 5, 4, add_line, &loc) != 0)
 		return -1;
+	loc.id = v[0];
+	loc.address = v[2];
+	loc.is_folded = v[4] != 0;
 	/* pprof leaves a location without mapping when its mapping_id matches none. */
-	loc.mapping = idmap_get(&d->mappings, mapping_id);
+	loc.mapping = idmap_get(&d->mappings, v[1]);
 	if (resolve_lines(d, &loc, at) != 0)
 		return -1;
 	p->locations[p->nlocations] = loc;
@@ -628,23 +598,6 @@ static int add_sample_locations(dec *d, const field *f, pf_sample *smp, size_t i
 	return r;
 }
 
-static int add_sample_values(dec *d, const field *f, size_t *nvalues)
-{
-	pf_profile *p = d->p;
-	varints it;
-	uint64_t v;
-	int r;
-	if (varints_begin(d, f, "sample value", &it) != 0)
-		return -1;
-	while ((r = varints_next(d, &it, &v)) > 0) {
-		if (PF_RESERVE(p, values, 1) != 0)
-			return oom(d);
-		p->values[p->nvalues++] = (int64_t)v;
-		(*nvalues)++;
-	}
-	return r;
-}
-
 /* A label message's fields, as the wire has them. */
 typedef struct {
 	int64_t key, str, num, unit;
@@ -652,28 +605,12 @@ typedef struct {
 
 static int read_label(dec *d, const field *f, raw_label *l)
 {
-	*l = (raw_label){0, 0, 0, 0};
-	if (want_wt(d, f, WT_BYTES, "sample label") != 0)
+	uint64_t v[4] = {0};
+	if (want_wt(d, f, WT_BYTES, "sample label") != 0 ||
+	    read_message(d, f->data, "label", "key str num num_unit", v, 4, 0, NULL, NULL) != 0)
 		return -1;
-	span s = f->data;
-	field g;
-	int r, bad = 0;
-	while (!bad && (r = next_field(d, &s, &g)) > 0) {
-		switch (g.num) {
-		case 1: bad = get_u64(d, &g, "label key", (uint64_t *)&l->key); break;
-		case 2: bad = get_u64(d, &g, "label str", (uint64_t *)&l->str); break;
-		case 3: bad = get_u64(d, &g, "label num", (uint64_t *)&l->num); break;
-		case 4: bad = get_u64(d, &g, "label num_unit", (uint64_t *)&l->unit); break;
-		}
-	}
-	return bad || r < 0 ? -1 : 0;
-}
-
-/* The error for sample index's labels, whose largest string index is worst. */
-static int label_index_error(dec *d, uint64_t worst, size_t index)
-{
-	return pf_fail(d->e, PF_EXIT_DATA, "string_table index %" PRId64 " out of range (%zu strings) in sample index %zu labels",
-		       (int64_t)worst, d->nstrmap, index);
+	*l = (raw_label){(int64_t)v[0], (int64_t)v[1], (int64_t)v[2], (int64_t)v[3]};
+	return 0;
 }
 
 /* A label's key or string out of range in sample s: the error names the
@@ -695,7 +632,8 @@ static int labels_out_of_range(dec *d, span s, size_t index)
 		}
 	}
 	d->e = e;
-	return label_index_error(d, worst, index);
+	return pf_fail(e, PF_EXIT_DATA, "string_table index %" PRId64 " out of range (%zu strings) in sample index %zu labels",
+		       (int64_t)worst, d->nstrmap, index);
 }
 
 static int add_label(dec *d, const field *f, span smp_bytes, pf_sample *smp, size_t index)
@@ -770,7 +708,7 @@ static int order_labels(dec *d, const pf_sample *smp)
 static int decode_sample(dec *d, span s, size_t at)
 {
 	pf_profile *p = d->p;
-	size_t index = p->nsamples, nvalues = 0;
+	size_t index = p->nsamples;
 	pf_sample smp = {.locs = p->nsample_locs, .values = p->nvalues, .labels = p->nlabels,
 			 .num_labels = p->nnum_labels};
 	field f;
@@ -779,10 +717,11 @@ static int decode_sample(dec *d, span s, size_t at)
 	while (!bad && (r = next_field(d, &s, &f)) > 0) {
 		switch (f.num) {
 		case 1: bad = add_sample_locations(d, &f, &smp, index); break;
-		case 2: bad = add_sample_values(d, &f, &nvalues); break;
+		case 2: bad = add_varints(d, &f, "sample value", &p->values, &p->nvalues, &p->cap_values); break;
 		case 3: bad = add_label(d, &f, all, &smp, index); break;
 		}
 	}
+	size_t nvalues = p->nvalues - smp.values;
 	if (bad || r < 0)
 		return -1;
 	if (nvalues != p->nsample_types)

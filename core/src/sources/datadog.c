@@ -207,10 +207,10 @@ static int answer_error(dd_client *c, const char *what, const pf_http_response *
 			       what, c->host);
 	if (s == 429) {
 		int64_t reset = res->ratelimit_reset_s >= 0 ? res->ratelimit_reset_s : res->retry_after_s;
+		char when[64] = "";
 		if (reset >= 0)
-			return pf_fail(e, PF_EXIT_SOURCE, "%s: HTTP 429 Too Many Requests from %s: rate limited, the limit resets in %llds",
-				       what, c->host, (long long)reset);
-		return pf_fail(e, PF_EXIT_SOURCE, "%s: HTTP 429 Too Many Requests from %s: rate limited", what, c->host);
+			snprintf(when, sizeof when, ", the limit resets in %llds", (long long)reset);
+		return pf_fail(e, PF_EXIT_SOURCE, "%s: HTTP 429 Too Many Requests from %s: rate limited%s", what, c->host, when);
 	}
 	if (s >= 500)
 		return pf_fail(e, PF_EXIT_SOURCE, "%s: HTTP %ld %s from %s: the Datadog service failed; try again later",
@@ -234,6 +234,20 @@ static pf_http_request api_request(const dd_client *c, const char *method, const
 		.deadline_ns = c->deadline_ns,
 		.max_bytes = max_bytes,
 	};
+}
+
+/* POSTs body to the API's path with retries; res holds the last answer. */
+static int post(dd_client *c, const char *path, char *body, size_t max_bytes, const pf_http_consumer *consumer,
+		pf_http_response *res, pf_err *e)
+{
+	char *url = body ? pf_strf("%s%s", c->base, path) : NULL;
+	pf_http_request req = api_request(c, "POST", url, body, max_bytes);
+	req.consumer = consumer;
+	*res = (pf_http_response){0};
+	int rc = !body ? -1 : !url ? pf_fail(e, PF_EXIT_INTERNAL, "out of memory") : run_with_retries(c, &req, 1, res, e);
+	free(body);
+	free(url);
+	return rc;
 }
 
 static int record_and_sink(void *ctx, const char *origin, const char *entry, pf_buf *raw, pf_err *e)
@@ -286,20 +300,13 @@ static int answer_take(void *ctx, const uint8_t *p, size_t n)
  * there (404), so the caller falls back to list + download. */
 static int fetch_gopgo(dd_client *c, pf_err *e)
 {
-	char *body = pf_dd_request_body(c->o->queries, c->o->nqueries, c->r->from, c->r->to,
-					c->o->profiles, 0, e);
-	char *url = pf_strf("%s/api/unstable/profiles/gopgo", c->base);
-	if (!body || !url) {
-		free(body), free(url);
-		return e->code ? -1 : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	}
 	answer_reader reader = {0};
 	pf_http_consumer consumer = {answer_begin, answer_take, &reader};
-	pf_http_request req = api_request(c, "POST", url, body, pf_source_max(c->lim));
-	req.consumer = &consumer;
-	pf_http_response res = {0};
+	pf_http_response res;
 	pf_debug(c->log, "requesting profiles", PF_STR("endpoint", "gopgo"), PF_INT("queries", c->o->nqueries));
-	int rc = run_with_retries(c, &req, 1, &res, e);
+	int rc = post(c, "/api/unstable/profiles/gopgo",
+		      pf_dd_request_body(c->o->queries, c->o->nqueries, c->r->from, c->r->to, c->o->profiles, 0, e),
+		      pf_source_max(c->lim), &consumer, &res, e);
 	if (rc == 0 && res.stopped) {
 		*e = reader.err;
 		rc = -1;
@@ -314,28 +321,21 @@ static int fetch_gopgo(dd_client *c, pf_err *e)
 	}
 	pf_http_response_free(&res);
 	pf_buf_free(&reader.body);
-	free(body);
-	free(url);
 	return rc;
 }
 
 /* POST /api/unstable/profiles/list for one query. */
 static int list_query(dd_client *c, const char *query, pf_dd_listed **l, size_t *n, pf_err *e)
 {
-	char *body = pf_dd_request_body(&query, 1, c->r->from, c->r->to, c->o->profiles, 1, e);
-	char *url = pf_strf("%s/api/unstable/profiles/list", c->base);
-	if (!body || !url) {
-		free(body), free(url);
-		return e->code ? -1 : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	}
 	char from[32], to[32];
 	pf_dd_format_time(c->r->from, from);
 	pf_dd_format_time(c->r->to, to);
 	pf_info(c->log, "searching profiles", PF_STR("query", query), PF_STR("by", "@metrics.core_cpu_cores"),
 		PF_STR("order", "desc"), PF_STR("from", from), PF_STR("to", to));
-	pf_http_request req = api_request(c, "POST", url, body, (size_t)c->o->limits.json_bytes);
-	pf_http_response res = {0};
-	int rc = run_with_retries(c, &req, 1, &res, e);
+	pf_http_response res;
+	int rc = post(c, "/api/unstable/profiles/list",
+		      pf_dd_request_body(&query, 1, c->r->from, c->r->to, c->o->profiles, 1, e),
+		      (size_t)c->o->limits.json_bytes, NULL, &res, e);
 	if (rc == 0 && (res.error[0] || res.status < 200 || res.status > 299))
 		rc = answer_error(c, "searching profiles", &res, e);
 	else if (rc == 0 && pf_json_depth((const char *)res.body.data, res.body.len) > c->o->limits.json_depth)
@@ -346,8 +346,6 @@ static int list_query(dd_client *c, const char *query, pf_dd_listed **l, size_t 
 	if (rc == 0 && *n == 0)
 		pf_warn(c->log, "no profiles found", PF_STR("query", query));
 	pf_http_response_free(&res);
-	free(body);
-	free(url);
 	return rc;
 }
 

@@ -125,65 +125,16 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
-static int64_t header_int(const char *line, size_t len, const char *name)
+/* A header of the last answer (libcurl keeps them): an integer, -1 when
+ * absent or not one; Location a copy, NULL when absent. */
+static int64_t header_int(CURL *h, const char *name)
 {
-	size_t nl = strlen(name);
-	if (len <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
-		return -2;
-	char tmp[32];
-	size_t vl = len - nl - 1;
-	if (vl >= sizeof tmp)
-		vl = sizeof tmp - 1;
-	memcpy(tmp, line + nl + 1, vl);
-	tmp[vl] = '\0';
+	struct curl_header *hd;
 	char *end;
-	long long v = strtoll(tmp, &end, 10);
-	return end == tmp || v < 0 ? -1 : (int64_t)v;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
-{
-	pf_http_response *res = ud;
-	size_t len = size * n;
-	int64_t v;
-	if ((v = header_int(p, len, "Retry-After")) != -2)
-		res->retry_after_s = v;
-	else if ((v = header_int(p, len, "X-RateLimit-Reset")) != -2)
-		res->ratelimit_reset_s = v;
-	else if (len > 9 && strncasecmp(p, "Location:", 9) == 0) {
-		size_t s = 9;
-		while (s < len && (p[s] == ' ' || p[s] == '\t'))
-			s++;
-		size_t e = len;
-		while (e > s && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' '))
-			e--;
-		free(res->location);
-		res->location = strndup(p + s, e - s);
-	} else if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
-		/* a new response (after a redirect or 100 Continue) */
-		res->retry_after_s = res->ratelimit_reset_s = -1;
-	}
-	return len;
-}
-
-/* The options every transfer shares: TLS, CA bundle, protocols, user
- * agent. 0, or -1 when libcurl runs out of memory. */
-static int setup_handle(CURL *c)
-{
-	const char *ca = getenv("SSL_CERT_FILE");
-	if (!ca || !*ca)
-		ca = getenv("CURL_CA_BUNDLE");
-	if (ca && *ca && curl_easy_setopt(c, CURLOPT_CAINFO, ca) != CURLE_OK)
+	if (curl_easy_header(h, name, 0, CURLH_HEADER, -1, &hd) != CURLHE_OK)
 		return -1;
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-	if (curl_easy_setopt(c, CURLOPT_USERAGENT, "pgofetch/" PGOFETCH_VERSION) != CURLE_OK)
-		return -1;
-	return 0;
+	long long v = strtoll(hd->value, &end, 10);
+	return end == hd->value || v < 0 ? -1 : (int64_t)v;
 }
 
 /* Says what failed, naming the host only (URLs may carry tokens), and
@@ -345,19 +296,24 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 		oom = !next;
 		t->headers = next ? next : t->headers;
 	}
-	t->easy = curl_easy_init();
-	if (oom || !t->easy || setup_handle(t->easy) != 0)
+	/* TLS is verified: libcurl's default, which nothing here turns off. */
+	const char *ca = getenv("SSL_CERT_FILE");
+	if (!ca || !*ca)
+		ca = getenv("CURL_CA_BUNDLE");
+	CURL *h = t->body.easy = t->easy = curl_easy_init();
+	if (oom || !h || (ca && *ca && curl_easy_setopt(h, CURLOPT_CAINFO, ca) != CURLE_OK) ||
+	    curl_easy_setopt(h, CURLOPT_USERAGENT, "pgofetch/" PGOFETCH_VERSION) != CURLE_OK)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory setting up libcurl");
-	CURL *h = t->easy;
-	t->body.easy = h;
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left_ms);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &t->body);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, res);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, t);
@@ -381,7 +337,12 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc, pf_http_response *res,
 			    const char *url)
 {
+	struct curl_header *loc;
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &res->status);
+	res->retry_after_s = header_int(t->easy, "Retry-After");
+	res->ratelimit_reset_s = header_int(t->easy, "X-RateLimit-Reset");
+	if (curl_easy_header(t->easy, "Location", 0, CURLH_HEADER, -1, &loc) == CURLHE_OK)
+		res->location = strdup(loc->value);
 	curl_multi_remove_handle(c->multi, t->easy);
 	res->curl_code = (int)rc;
 	if (t->body.too_large) {
