@@ -8,6 +8,7 @@ package tests
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -235,6 +236,11 @@ func TestDiffKnownChange(t *testing.T) {
 		!strings.Contains(md.stdout, "**matched**: 90.5%") {
 		t.Errorf("markdown report:\n%s", md)
 	}
+	// Its first line sums up the function lists, computed here from the
+	// test's own view of the two profiles.
+	if want := headline(entered, left, moved); !strings.HasPrefix(md.stdout, want) {
+		t.Errorf("markdown headline:\n%s\nwant it to start with:\n%s", md.stdout, want)
+	}
 	// -o writes the same report to a file.
 	out := filepath.Join(dir, "report.md")
 	if r := pgofetch(t, "diff", "-o", out, oldFile, newFile); r.code != 0 || string(readFile(t, out)) != md.stdout || r.stdout != "" {
@@ -280,4 +286,48 @@ func TestDiffErrors(t *testing.T) {
 	if r := pgofetch(t, "diff", "-h"); r.code != 0 || !strings.HasPrefix(r.stdout, "usage: pgofetch diff") {
 		t.Errorf("diff -h:\n%s", r)
 	}
+}
+
+// headline is the first line diff's markdown should have for these lists:
+// how many functions entered and left, their summed share, the heaviest of
+// each, and the function whose share moved most.
+func headline(entered, left, moved map[string][2]float64) string {
+	type fn struct {
+		name string
+		key  float64
+	}
+	pick := func(m map[string][2]float64, key func([2]float64) float64) (n int, sum float64, top fn) {
+		for k, v := range m {
+			if strings.Contains(k, " -> ") {
+				continue
+			}
+			n++
+			sum += key(v)
+			if f := (fn{k, key(v)}); n == 1 || f.key > top.key || f.key == top.key && f.name < top.name {
+				top = f
+			}
+		}
+		return
+	}
+	ne, se, te := pick(entered, func(v [2]float64) float64 { return v[1] })
+	nl, sl, tl := pick(left, func(v [2]float64) float64 { return v[0] })
+	nm, _, tm := pick(moved, func(v [2]float64) float64 { return math.Abs(v[1] - v[0]) })
+	plural := "s"
+	if ne == 1 {
+		plural = ""
+	}
+	s := fmt.Sprintf("**In short**: %d hot function%s entered (%.1f%% of the new weight", ne, plural, 100*se)
+	if ne > 0 {
+		s += ", most `" + te.name + "`"
+	}
+	s += fmt.Sprintf("), %d left (%.1f%% of the old", nl, 100*sl)
+	if nl > 0 {
+		s += ", most `" + tl.name + "`"
+	}
+	s += ")"
+	if nm > 0 {
+		v := moved[tm.name]
+		s += fmt.Sprintf("; moved most: `%s` %.1f%% → %.1f%%", tm.name, 100*v[0], 100*v[1])
+	}
+	return s + ".\n"
 }

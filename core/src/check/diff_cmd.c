@@ -228,6 +228,35 @@ static size_t put_list(FILE *f, bool json, const diff *d, int list)
 	return n;
 }
 
+/* The ten-second read: how many functions entered and left the hot set,
+ * the weight they carry, and the heaviest of each; the largest move. */
+static void md_headline(FILE *f, const diff *d)
+{
+	const item *top[4] = {0};
+	size_t count[4] = {0};
+	double sum[4] = {0};
+	for (size_t i = 0; i < d->n; i++) {
+		const item *it = &d->items[i];
+		if (it->list == NONE || it->b)
+			continue;
+		top[it->list] = top[it->list] ? top[it->list] : it; /* sorted: the largest first */
+		count[it->list]++;
+		sum[it->list] += share(d, it, it->list == LEFT ? 0 : 1);
+	}
+	fprintf(f, "**In short**: %zu hot function%s entered (%.1f%% of the new weight", count[ENTERED],
+		count[ENTERED] == 1 ? "" : "s", 100 * sum[ENTERED]);
+	if (top[ENTERED])
+		fprintf(f, ", most `%.*s`", (int)top[ENTERED]->alen, top[ENTERED]->a);
+	fprintf(f, "), %zu left (%.1f%% of the old", count[LEFT], 100 * sum[LEFT]);
+	if (top[LEFT])
+		fprintf(f, ", most `%.*s`", (int)top[LEFT]->alen, top[LEFT]->a);
+	fputs(")", f);
+	if (top[MOVED])
+		fprintf(f, "; moved most: `%.*s` %.1f%% → %.1f%%", (int)top[MOVED]->alen, top[MOVED]->a,
+			100 * share(d, top[MOVED], 0), 100 * share(d, top[MOVED], 1));
+	fputs(".\n\n", f);
+}
+
 static void md_write(FILE *f, const diff *d)
 {
 	static const char *const titles[] = {"", "Entered: hot in the new profile only",
@@ -235,6 +264,7 @@ static void md_write(FILE *f, const diff *d)
 					     "Moved most: hot in both, largest change of share"};
 	totals t[2] = {totals_of(d->p[0]), totals_of(d->p[1])};
 	char a[32], b[32];
+	md_headline(f, d);
 	fputs("| | old | new |\n| --- | ---: | ---: |\n", f);
 	fprintf(f, "| samples | %lld | %lld |\n", (long long)t[0].samples, (long long)t[1].samples);
 	fprintf(f, "| CPU time | %s | %s |\n", dur(t[0].cpu_ns, a), dur(t[1].cpu_ns, b));
