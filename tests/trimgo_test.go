@@ -164,12 +164,8 @@ func preprocessWith(t *testing.T, tool, file string) ([]byte, string) {
 // fails when version is empty.
 func fakeGo(t *testing.T, version string) string {
 	t.Helper()
-	script := "#!/bin/sh\necho " + version + "\n"
-	if version == "" {
-		script = "#!/bin/sh\necho 'go: broken' >&2\nexit 1\n"
-	}
 	path := filepath.Join(t.TempDir(), "go")
-	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+	if err := os.WriteFile(path, []byte(testenv.FakeGoScript(version)), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -262,7 +262,7 @@ func TestBazelRepositoryRule(t *testing.T) {
 	listFile := filepath.Join(ws, "pgofetch.list")
 	writeFile(t, listFile, readmeSnippet(t, "pgofetch.list"))
 	// A go newer than any Go -trim is proven for.
-	writeFile(t, filepath.Join(ws, "tools", "go"), "#!/bin/sh\necho "+newGo+"\n")
+	writeFile(t, filepath.Join(ws, "tools", "go"), testenv.FakeGoScript(newGo))
 	os.Chmod(filepath.Join(ws, "tools", "go"), 0o755)
 	bench := filepath.Join(ws, "profiles", "bench.pprof")
 	if err := os.WriteFile(bench, fakedd.SyntheticCPUProfile(5, 1, 20*time.Second), 0o644); err != nil {

@@ -29,7 +29,7 @@ func TestTrimJudgedByTheBuildsGo(t *testing.T) {
 pgofetch_profile(p OUTPUT pgo/default.pgo IN "${PGO_IN}" MAX_AGE 0)
 `)
 		newer := filepath.Join(work, "newer-go", "go")
-		write(t, newer, "#!/bin/sh\necho go1.99.0\n")
+		write(t, newer, testenv.FakeGoScript("go1.99.0"))
 		if err := os.Chmod(newer, 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -21,14 +21,6 @@ import (
 	"pgofetch/tests/internal/testenv"
 )
 
-// fakeGo answers `go env GOVERSION` with a release newer than any -trim
-// is proven for, and nothing else.
-const fakeGo = `#!/bin/sh
-if [ "$*" = "env GOVERSION" ]; then echo go1.99.0; exit 0; fi
-echo "fake go: $*" >&2
-exit 2
-`
-
 const trimmedComment = "pgofetch: trimmed to what Go's compiler reads"
 
 // byHand runs pgofetch in dir with args and returns the profile it wrote
@@ -67,7 +59,7 @@ func TestWeightsAndGoUnderAct(t *testing.T) {
 		"pgo-inputs/a.pprof": fakedd.SyntheticCPUProfile(11, 2, time.Minute),
 		"pgo-inputs/b.pprof": fakedd.SyntheticCPUProfile(12, 6, 3*time.Minute),
 		"pgo-inputs/c.pprof": fakedd.SyntheticCPUProfile(13, 1, 30*time.Second),
-		"pgo-inputs/go":      []byte(fakeGo),
+		"pgo-inputs/go":      []byte(testenv.FakeGoScript("go1.99.0")), // newer than any -trim is proven for
 	}
 	w.repo = snapshotRepo(t, inputs)
 	if err := os.Chmod(filepath.Join(w.repo, "pgo-inputs", "go"), 0o755); err != nil {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"pgofetch/tests/internal/testenv"
 )
 
 // PGO_GO reaches the fetch as -go: with a go newer than the Go versions
@@ -30,7 +32,7 @@ func TestFzfGoReachesFetch(t *testing.T) {
 	}
 
 	newer := filepath.Join(t.TempDir(), "go")
-	if err := os.WriteFile(newer, []byte("#!/bin/sh\necho go1.99\n"), 0o755); err != nil {
+	if err := os.WriteFile(newer, []byte(testenv.FakeGoScript("go1.99")), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	out = w.mustMake("pgo", "PGO_GO="+newer)

@@ -114,3 +114,15 @@ func GrepLines(s, sub string) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+// FakeGoScript is a go command, as a shell script, that answers
+// `go env GOVERSION` (all pgofetch and the integrations ask the go they
+// are given) with version and fails on anything else; with version "" it
+// fails on that too, as a broken toolchain does.
+func FakeGoScript(version string) string {
+	answer := "echo 'go: broken' >&2; exit 1"
+	if version != "" {
+		answer = "echo " + version + "; exit 0"
+	}
+	return "#!/bin/sh\nif [ \"$*\" = \"env GOVERSION\" ]; then " + answer + "; fi\necho \"fake go: $*\" >&2\nexit 2\n"
+}
