@@ -428,8 +428,5 @@ void pf_cli_free(pf_options *o)
 {
 	free(o->ins);
 	free(o->in_weights);
-	o->ins = NULL;
-	o->in_weights = NULL;
-	o->nin = 0;
 	pf_noinline_list_free(&o->noinline_list);
 }
