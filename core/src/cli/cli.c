@@ -276,14 +276,11 @@ static int parse_one(int argc, char **argv, int *i, pf_options *o, pf_err *e)
 	const char *s = argv[*i];
 	if (s[0] != '-' || s[1] == '\0')
 		return 1;
-	const char *name = s + 1;
-	if (name[0] == '-') {
-		name++;
-		if (name[0] == '\0') { /* "--" ends the flags */
-			(*i)++;
-			return 1;
-		}
+	if (strcmp(s, "--") == 0) { /* "--" ends the flags */
+		(*i)++;
+		return 1;
 	}
+	const char *name = s + 1 + (s[1] == '-');
 	if (name[0] == '-' || name[0] == '=')
 		return pf_fail(e, PF_EXIT_USAGE, "bad flag syntax: %s", s);
 	const char *eq = strchr(name, '=');
@@ -374,25 +371,21 @@ static int check_weights(const pf_options *o, pf_err *e)
 }
 
 /* An empty -api-url (a wrapper passing -api-url="$URL" with URL unset)
- * is no -api-url: PGOFETCH_API_URL, then DD_SITE, still apply. */
-static void resolve_api_url(pf_options *o)
+ * is no -api-url: PGOFETCH_API_URL, then DD_SITE, still apply. A bad API
+ * location is a bad setting: a usage error, exit 2 whatever -fail says,
+ * found before anything runs, not a network failure later. The flag is
+ * checked whenever it is given; PGOFETCH_API_URL and DD_SITE only when
+ * QUERY arguments would use them. */
+static int resolve_api_url(pf_options *o, pf_err *e)
 {
 	o->api_url_from = "-api-url";
-	if (o->api_url && *o->api_url)
-		return;
-	const char *env = getenv("PGOFETCH_API_URL");
-	o->api_url = env && *env ? env : NULL;
-	o->api_url_from = "PGOFETCH_API_URL";
-}
-
-/* A bad API location is a bad setting: a usage error, exit 2 whatever
- * -fail says, found before anything runs, not a network failure later.
- * The flag is checked whenever it is given; PGOFETCH_API_URL and DD_SITE
- * only when QUERY arguments would use them. */
-static int check_api_location(const pf_options *o, pf_err *e)
-{
-	if (o->nqueries == 0 && (!o->api_url || strcmp(o->api_url_from, "-api-url") != 0))
-		return 0;
+	if (!o->api_url || !*o->api_url) {
+		const char *env = getenv("PGOFETCH_API_URL");
+		o->api_url = env && *env ? env : NULL;
+		o->api_url_from = "PGOFETCH_API_URL";
+		if (o->nqueries == 0)
+			return 0;
+	}
 	char *base = pf_dd_base_url(o->api_url, o->api_url_from, getenv("DD_SITE"), e);
 	bool ok = base != NULL;
 	free(base);
@@ -409,7 +402,6 @@ int pf_cli_parse(int argc, char **argv, pf_options *o, pf_err *e)
 		return -1;
 	if (o->help || o->version)
 		return 0;
-	resolve_api_url(o);
 	int npos = argc - i;
 	if (npos < 1 || (npos < 2 && o->nin == 0))
 		return pf_fail(e, PF_EXIT_USAGE,
@@ -419,7 +411,7 @@ int pf_cli_parse(int argc, char **argv, pf_options *o, pf_err *e)
 	o->dest = argv[argc - 1];
 	if (o->dest[0] == '\0')
 		return pf_fail(e, PF_EXIT_USAGE, "DEST must not be empty");
-	if (check_queries(o, e) != 0 || check_api_location(o, e) != 0 || check_weights(o, e) != 0)
+	if (check_queries(o, e) != 0 || resolve_api_url(o, e) != 0 || check_weights(o, e) != 0)
 		return -1;
 	return check_values(o, e);
 }
