@@ -138,10 +138,7 @@ static int collect_profile(void *ctx, const char *origin, const char *entry, pf_
 	return rc;
 }
 
-static int add_comment(pf_profile *p, pf_err *e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int add_comment(pf_profile *p, pf_err *e, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int add_comment(pf_profile *p, pf_err *e, const char *fmt, ...)
 {
 	char line[4096];
 	va_list ap;
