@@ -52,10 +52,6 @@ static size_t utf8_len(const unsigned char *p)
 	return c < least[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ? 0 : n;
 }
 
-/* Writes s as a JSON string body (without quotes), escaping as encoding/json
- * does for control characters, quotes and backslashes, and as it does,
- * each byte that is not valid UTF-8 as U+FFFD: a profile id or a file name
- * from elsewhere may hold any bytes, and a -json line must stay JSON. */
 void pf_json_escaped(FILE *f, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
