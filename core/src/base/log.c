@@ -16,14 +16,9 @@
 
 void pf_log_init(pf_log *l, FILE *out, bool json, bool verbose)
 {
-	l->out = out;
-	l->json = json;
-	l->verbose = verbose;
-	l->result = NULL;
-	l->quiet = false;
-	l->package = NULL;
 	const char *nc = getenv("NO_COLOR");
-	l->color = !json && isatty(fileno(out)) && !(nc && *nc);
+	*l = (pf_log){.out = out, .json = json, .verbose = verbose,
+		      .color = !json && isatty(fileno(out)) && !(nc && *nc)};
 }
 
 /* The length of the UTF-8 sequence at p (1 to 4), or 0 when the bytes
