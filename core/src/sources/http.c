@@ -2,7 +2,6 @@
 #include "http.h"
 
 #include <curl/curl.h>
-#include <pthread.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,35 +29,24 @@ void pf_url_host(const char *url, char *out, size_t outsz)
 	snprintf(out, outsz, "%.*s", (int)hl, p);
 }
 
+static const struct {
+	long status;
+	const char *reason;
+} reasons[] = {
+	{200, "OK"}, {301, "Moved Permanently"}, {302, "Found"}, {303, "See Other"}, {307, "Temporary Redirect"},
+	{308, "Permanent Redirect"}, {400, "Bad Request"}, {401, "Unauthorized"}, {403, "Forbidden"},
+	{404, "Not Found"}, {405, "Method Not Allowed"}, {408, "Request Timeout"}, {413, "Request Entity Too Large"},
+	{415, "Unsupported Media Type"}, {429, "Too Many Requests"}, {500, "Internal Server Error"},
+	{502, "Bad Gateway"}, {503, "Service Unavailable"}, {504, "Gateway Timeout"},
+};
+
 const char *pf_http_reason(long status)
 {
-	switch (status) {
-	case 200: return "OK";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 303: return "See Other";
-	case 307: return "Temporary Redirect";
-	case 308: return "Permanent Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 413: return "Request Entity Too Large";
-	case 415: return "Unsupported Media Type";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "";
-	}
+	for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+		if (reasons[i].status == status)
+			return reasons[i].reason;
+	return "";
 }
-
-/* curl_global_init and _cleanup count their calls, but only libcurl 7.84
- * and later do it thread-safely; refresh starts clients from threads. */
-static pthread_mutex_t global_init = PTHREAD_MUTEX_INITIALIZER;
 
 struct pf_http_client {
 	bool started; /* curl_global_init succeeded: counted by libcurl, undone on free */
@@ -69,12 +57,10 @@ struct pf_http_client {
 };
 
 typedef struct {
-	pf_http_client *client;
 	CURL *easy;
 	pf_http_response *res;
 	size_t max_bytes;
-	const pf_http_consumer *consumer;
-	bool decided, streaming; /* whether the body goes to the consumer, once known */
+	bool zip_only;
 	bool too_large, oom;
 } sink;
 
@@ -87,39 +73,33 @@ static void erase_progress(pf_http_client *c)
 	}
 }
 
-/* At the body's first byte: a 2xx body goes to the consumer, if any. */
-static int decide(sink *s)
+/* A 2xx body that does not start like a ZIP archive (a local header, or
+ * the end record of an empty one), refused at its first bytes, not after
+ * max_bytes of it. */
+static bool not_zip(const sink *s)
 {
+	static const uint8_t local[4] = {'P', 'K', 3, 4}, end[4] = {'P', 'K', 5, 6};
+	const pf_buf *b = &s->res->body;
+	size_t head = b->len < 4 ? b->len : 4;
 	long status = 0;
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
-	s->decided = true;
-	s->streaming = s->consumer && status >= 200 && status <= 299;
-	return s->streaming ? s->consumer->begin(s->consumer->ctx) : 0;
+	return status >= 200 && status <= 299 && memcmp(b->data, local, head) != 0 && memcmp(b->data, end, head) != 0;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
 	sink *s = ud;
-	size_t len = size * n;
-	if (s->res->body.len + s->res->consumed + len > s->max_bytes) {
+	size_t len = size * n, had = s->res->body.len;
+	if (had + len > s->max_bytes) {
 		s->too_large = true;
 		return 0;
 	}
-	if (!s->decided && decide(s) != 0) {
-		s->res->stopped = true;
-		return 0;
-	}
-	if (s->streaming) {
-		erase_progress(s->client); /* the consumer may log */
-		s->res->consumed += len;
-		if (s->consumer->take(s->consumer->ctx, (const uint8_t *)p, len) != 0) {
-			s->res->stopped = true;
-			return 0;
-		}
-		return len;
-	}
 	if (pf_buf_append(&s->res->body, p, len) != 0) {
 		s->oom = true;
+		return 0;
+	}
+	if (s->zip_only && had < 4 && not_zip(s)) {
+		s->res->stopped = true;
 		return 0;
 	}
 	return len;
@@ -176,10 +156,10 @@ pf_http_client *pf_http_client_new(const pf_log *trace, bool progress, pf_err *e
 	}
 	c->trace = trace;
 	c->progress = progress;
-	pthread_mutex_lock(&global_init);
-	CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
-	pthread_mutex_unlock(&global_init);
-	if (init != CURLE_OK) {
+	/* refresh starts clients from threads: curl_global_init counts its
+	 * calls thread-safely since libcurl 7.84 (CURLOPT_PROTOCOLS_STR below
+	 * needs 7.85). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		free(c);
 		pf_fail(e, PF_EXIT_INTERNAL, "cannot start libcurl (out of memory?)");
 		return NULL;
@@ -200,11 +180,8 @@ void pf_http_client_free(pf_http_client *c)
 		return;
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
-	if (c->started) {
-		pthread_mutex_lock(&global_init);
+	if (c->started)
 		curl_global_cleanup();
-		pthread_mutex_unlock(&global_init);
-	}
 	free(c);
 }
 
@@ -218,7 +195,7 @@ static void show_progress(pf_http_client *c, const pf_http_response *res, size_t
 		return;
 	uint64_t bytes = 0;
 	for (size_t i = 0; i < n; i++)
-		bytes += res[i].body.len + res[i].consumed;
+		bytes += res[i].body.len;
 	fprintf(stderr, "\r\033[Kdownloading: %zu of %zu transfers running, %.1f MiB received", running, n,
 		(double)bytes / (1 << 20));
 	fflush(stderr);
@@ -280,7 +257,7 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 {
 	memset(res, 0, sizeof *res);
 	res->retry_after_s = res->ratelimit_reset_s = -1;
-	t->body = (sink){.client = c, .res = res, .max_bytes = req->max_bytes, .consumer = req->consumer};
+	t->body = (sink){.res = res, .max_bytes = req->max_bytes, .zip_only = req->zip_only};
 	int64_t left_ms = (req->deadline_ns - pf_now_ns()) / 1000000;
 	if (left_ms <= 0) {
 		char host[256];
@@ -324,7 +301,7 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 		curl_easy_setopt(h, CURLOPT_DEBUGDATA, c->trace);
 		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	}
-	if (strcmp(req->method, "POST") == 0) {
+	if (req->body) {
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 	}
@@ -350,7 +327,7 @@ static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc, pf_http
 		snprintf(res->error, sizeof res->error, "answer is larger than %zu bytes (-limit source-bytes, json-bytes)",
 			 t->body.max_bytes);
 	} else if (res->stopped) {
-		/* the consumer's error says why */
+		/* the caller says why */
 	} else if (rc != CURLE_OK) {
 		describe_failure(rc, url, t->errbuf, res);
 	}
@@ -424,18 +401,6 @@ int pf_http_run(pf_http_client *c, const pf_http_request *reqs, size_t n, size_t
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (res[i].error[0])
 			rc = pf_fail(e, res[i].exit_code, "%s", res[i].error);
-	return rc;
-}
-
-int pf_http_do(const pf_http_request *req, pf_http_response *res, pf_err *e)
-{
-	pf_http_client *c = pf_http_client_new(NULL, false, e);
-	if (!c) {
-		memset(res, 0, sizeof *res);
-		return -1;
-	}
-	int rc = pf_http_run(c, req, 1, 1, res, e);
-	pf_http_client_free(c);
 	return rc;
 }
 

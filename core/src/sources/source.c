@@ -107,21 +107,18 @@ static int read_file(const char *path, size_t max, pf_buf *out, pf_err *e)
 static int fetch_url(const char *url, size_t max, int64_t deadline_ns, pf_buf *out, pf_err *e)
 {
 	pf_http_request req = {
-		.method = "GET",
 		.url = url,
 		.follow_redirects = true, /* a -in URL carries no secret */
 		.deadline_ns = deadline_ns,
 		.max_bytes = max,
 	};
-	pf_http_response res;
-	if (pf_http_do(&req, &res, e) != 0) {
-		pf_http_response_free(&res);
-		return -1;
-	}
-	int rc = 0;
-	if (res.status < 200 || res.status > 299)
+	pf_http_response res = {0};
+	pf_http_client *c = pf_http_client_new(NULL, false, e);
+	int rc = !c ? -1 : pf_http_run(c, &req, 1, 1, &res, e);
+	pf_http_client_free(c);
+	if (rc == 0 && (res.status < 200 || res.status > 299))
 		rc = pf_fail(e, PF_EXIT_SOURCE, "HTTP %ld %s", res.status, pf_http_reason(res.status));
-	else
+	else if (rc == 0)
 		*out = res.body, res.body = (pf_buf){0};
 	pf_http_response_free(&res);
 	return rc;
