@@ -6,7 +6,6 @@
 #include "datadog.h"
 #include "dd_api.h"
 #include "http.h"
-#include "zipread.h"
 
 #include <curl/curl.h>
 

@@ -18,7 +18,7 @@ enum pf_compression pf_detect_compression(const uint8_t *data, size_t len)
 	return PF_RAW;
 }
 
-const char *pf_compression_name(enum pf_compression c)
+static const char *compression_name(enum pf_compression c)
 {
 	return c == PF_GZIP ? "gzip" : c == PF_ZSTD ? "zstd" : "raw";
 }
@@ -30,7 +30,7 @@ static int too_large(pf_err *e, enum pf_compression c, size_t max_out)
 		pf_fail(e, PF_EXIT_DATA, "profile is larger than the %zu bytes left of -limit bytes", max_out);
 	else
 		pf_fail(e, PF_EXIT_DATA, "%s data decompresses to more than the %zu bytes left of -limit bytes",
-			pf_compression_name(c), max_out);
+			compression_name(c), max_out);
 	return PF_TOO_LARGE;
 }
 
@@ -53,7 +53,7 @@ static int make_room(sink *k, size_t *room)
 		return too_large(k->e, k->c, k->max_out);
 	size_t want = out->cap - out->len < 65536 ? 65536 : 0;
 	if (want && pf_buf_reserve(out, want) != 0)
-		return pf_fail(k->e, PF_EXIT_INTERNAL, "out of memory decompressing %s data", pf_compression_name(k->c));
+		return pf_fail(k->e, PF_EXIT_INTERNAL, "out of memory decompressing %s data", compression_name(k->c));
 	*room = out->cap - out->len;
 	if (*room > k->max_out - k->produced) /* one byte past the bound tells a bomb */
 		*room = k->max_out - k->produced + 1;

@@ -56,13 +56,15 @@ struct pf_http_client {
 	int64_t shown; /* when the progress line was last drawn; 0 when none is */
 };
 
+/* One request on its way through the multi handle. */
 typedef struct {
-	CURL *easy;
+	const pf_http_request *req;
 	pf_http_response *res;
-	size_t max_bytes;
-	bool zip_only;
-	bool too_large, oom;
-} sink;
+	CURL *easy;
+	struct curl_slist *headers;
+	char errbuf[CURL_ERROR_SIZE];
+	bool done, too_large, oom;
+} transfer;
 
 static void erase_progress(pf_http_client *c)
 {
@@ -76,30 +78,30 @@ static void erase_progress(pf_http_client *c)
 /* A 2xx body that does not start like a ZIP archive (a local header, or
  * the end record of an empty one), refused at its first bytes, not after
  * max_bytes of it. */
-static bool not_zip(const sink *s)
+static bool not_zip(const transfer *t)
 {
 	static const uint8_t local[4] = {'P', 'K', 3, 4}, end[4] = {'P', 'K', 5, 6};
-	const pf_buf *b = &s->res->body;
+	const pf_buf *b = &t->res->body;
 	size_t head = b->len < 4 ? b->len : 4;
 	long status = 0;
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
 	return status >= 200 && status <= 299 && memcmp(b->data, local, head) != 0 && memcmp(b->data, end, head) != 0;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
-	sink *s = ud;
-	size_t len = size * n, had = s->res->body.len;
-	if (had + len > s->max_bytes) {
-		s->too_large = true;
+	transfer *t = ud;
+	size_t len = size * n, had = t->res->body.len;
+	if (had + len > t->req->max_bytes) {
+		t->too_large = true;
 		return 0;
 	}
-	if (pf_buf_append(&s->res->body, p, len) != 0) {
-		s->oom = true;
+	if (pf_buf_append(&t->res->body, p, len) != 0) {
+		t->oom = true;
 		return 0;
 	}
-	if (s->zip_only && had < 4 && not_zip(s)) {
-		s->res->stopped = true;
+	if (t->req->zip_only && had < 4 && not_zip(t)) {
+		t->res->stopped = true;
 		return 0;
 	}
 	return len;
@@ -244,20 +246,13 @@ static int on_trace(CURL *h, curl_infotype type, char *data, size_t size, void *
 	return 0;
 }
 
-typedef struct {
-	CURL *easy;
-	struct curl_slist *headers;
-	sink body;
-	char errbuf[CURL_ERROR_SIZE];
-	bool started, done;
-} transfer;
-
 static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http_response *res,
 			  transfer *t, pf_err *e)
 {
 	memset(res, 0, sizeof *res);
 	res->retry_after_s = res->ratelimit_reset_s = -1;
-	t->body = (sink){.res = res, .max_bytes = req->max_bytes, .zip_only = req->zip_only};
+	t->req = req;
+	t->res = res;
 	int64_t left_ms = (req->deadline_ns - pf_now_ns()) / 1000000;
 	if (left_ms <= 0) {
 		char host[256];
@@ -277,7 +272,7 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 	const char *ca = getenv("SSL_CERT_FILE");
 	if (!ca || !*ca)
 		ca = getenv("CURL_CA_BUNDLE");
-	CURL *h = t->body.easy = t->easy = curl_easy_init();
+	CURL *h = t->easy = curl_easy_init();
 	if (oom || !h || (ca && *ca && curl_easy_setopt(h, CURLOPT_CAINFO, ca) != CURLE_OK) ||
 	    curl_easy_setopt(h, CURLOPT_USERAGENT, "pgofetch/" PGOFETCH_VERSION) != CURLE_OK)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory setting up libcurl");
@@ -290,7 +285,7 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left_ms);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &t->body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, t);
@@ -307,13 +302,12 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 	}
 	if (curl_multi_add_handle(c->multi, h) != CURLM_OK)
 		return pf_fail(e, PF_EXIT_INTERNAL, "libcurl refused a transfer");
-	t->started = true;
 	return 0;
 }
 
-static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc, pf_http_response *res,
-			    const char *url)
+static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc)
 {
+	pf_http_response *res = t->res;
 	struct curl_header *loc;
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &res->status);
 	res->retry_after_s = header_int(t->easy, "Retry-After");
@@ -322,14 +316,14 @@ static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc, pf_http
 		res->location = strdup(loc->value);
 	curl_multi_remove_handle(c->multi, t->easy);
 	res->curl_code = (int)rc;
-	if (t->body.too_large) {
+	if (t->too_large) {
 		res->exit_code = PF_EXIT_DATA;
 		snprintf(res->error, sizeof res->error, "answer is larger than %zu bytes (-limit source-bytes, json-bytes)",
-			 t->body.max_bytes);
+			 t->req->max_bytes);
 	} else if (res->stopped) {
 		/* the caller says why */
 	} else if (rc != CURLE_OK) {
-		describe_failure(rc, url, t->errbuf, res);
+		describe_failure(rc, t->req->url, t->errbuf, res);
 	}
 	t->done = true;
 }
@@ -337,8 +331,7 @@ static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc, pf_http
 static void free_transfer(pf_http_client *c, transfer *t)
 {
 	if (t->easy) {
-		if (t->started && !t->done)
-			curl_multi_remove_handle(c->multi, t->easy);
+		curl_multi_remove_handle(c->multi, t->easy); /* OK when not added, or removed already */
 		curl_easy_cleanup(t->easy);
 	}
 	curl_slist_free_all(t->headers);
@@ -372,9 +365,8 @@ static int drive(pf_http_client *c, const pf_http_request *reqs, size_t n, size_
 				continue;
 			transfer *t;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-			size_t i = (size_t)(t - ts);
-			finish_transfer(c, t, m->data.result, &res[i], reqs[i].url);
-			if (t->body.oom)
+			finish_transfer(c, t, m->data.result);
+			if (t->oom)
 				return pf_fail(e, PF_EXIT_INTERNAL, "out of memory reading an answer");
 			running--;
 			finished++;
