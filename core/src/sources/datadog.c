@@ -99,21 +99,12 @@ static int64_t backoff_ns(dd_client *c, int attempt, const pf_http_response *res
  * is spent). */
 static bool retryable(const pf_http_response *res)
 {
-	if (res->error[0]) {
-		switch (res->curl_code) {
-		case CURLE_COULDNT_CONNECT:
-		case CURLE_PARTIAL_FILE:
-		case CURLE_GOT_NOTHING:
-		case CURLE_SEND_ERROR:
-		case CURLE_RECV_ERROR:
-		case CURLE_HTTP2:
-		case CURLE_HTTP2_STREAM:
+	static const int again[] = {CURLE_COULDNT_CONNECT, CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_SEND_ERROR,
+				    CURLE_RECV_ERROR, CURLE_HTTP2, CURLE_HTTP2_STREAM};
+	for (size_t i = 0; res->error[0] && i < sizeof again / sizeof again[0]; i++)
+		if (res->curl_code == again[i])
 			return true;
-		default:
-			return false;
-		}
-	}
-	return res->status == 429 || res->status >= 500;
+	return !res->error[0] && (res->status == 429 || res->status >= 500);
 }
 
 static void sleep_ns(int64_t ns)

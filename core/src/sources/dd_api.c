@@ -57,55 +57,50 @@ static bool valid_authority(const char *a, size_t n)
 	return i == n;
 }
 
-static char *check_api_url(const char *url, const char *what, pf_err *e)
+/* What is wrong with an -api-url, NULL when nothing; *quote when the
+ * message may show the URL. */
+static const char *api_url_problem(const char *url, bool *quote)
 {
 	/* Before the URL is echoed in a message: no control character (a
 	 * line break would split the message), no password. */
-	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
-		if (*p < ' ' || *p == 0x7f) {
-			pf_fail(e, PF_EXIT_USAGE, "%s holds a control character: want a URL such as https://api.example.com",
-				what);
-			return NULL;
-		}
-	}
+	*quote = false;
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+		if (*p < ' ' || *p == 0x7f)
+			return "holds a control character: want a URL such as https://api.example.com";
 	const char *scheme_end = strstr(url, "://");
 	const char *authority = scheme_end ? scheme_end + 3 : url;
 	size_t alen = strcspn(authority, "/?#");
-	if (memchr(authority, '@', alen)) {
-		pf_fail(e, PF_EXIT_USAGE, "%s must not hold a user name or password", what);
-		return NULL;
-	}
+	if (memchr(authority, '@', alen))
+		return "must not hold a user name or password";
+	*quote = true;
 	bool https = strncmp(url, "https://", 8) == 0, http = strncmp(url, "http://", 7) == 0;
-	if (!https && !http) {
-		pf_fail(e, PF_EXIT_USAGE, "%s %s: want an http:// or https:// URL", what, url);
-		return NULL;
-	}
-	if (strchr(url, ' ')) {
-		pf_fail(e, PF_EXIT_USAGE, "%s %s: a URL holds no spaces", what, url);
-		return NULL;
-	}
+	if (!https && !http)
+		return "want an http:// or https:// URL";
+	if (strchr(url, ' '))
+		return "a URL holds no spaces";
 	char host[256];
 	pf_url_host(url, host, sizeof host);
-	if (host[0] == '\0') {
-		pf_fail(e, PF_EXIT_USAGE, "%s %s: no host", what, url);
-		return NULL;
-	}
-	if (!valid_authority(authority, alen)) {
-		pf_fail(e, PF_EXIT_USAGE, "%s %s: not a valid host and port", what, url);
-		return NULL;
-	}
-	if (http && !is_loopback(host)) {
-		pf_fail(e, PF_EXIT_USAGE,
-			"%s %s: plain http would send the keys in the clear; use https (http is allowed only to loopback)",
-			what, url);
-		return NULL;
-	}
-	char *out = strdup(url);
-	if (!out) {
+	if (host[0] == '\0')
+		return "no host";
+	if (!valid_authority(authority, alen))
+		return "not a valid host and port";
+	if (http && !is_loopback(host))
+		return "plain http would send the keys in the clear; use https (http is allowed only to loopback)";
+	return NULL;
+}
+
+static char *check_api_url(const char *url, const char *what, pf_err *e)
+{
+	bool quote;
+	const char *why = api_url_problem(url, &quote);
+	if (why && quote)
+		pf_fail(e, PF_EXIT_USAGE, "%s %s: %s", what, url, why);
+	else if (why)
+		pf_fail(e, PF_EXIT_USAGE, "%s %s", what, why);
+	char *out = why ? NULL : strdup(url);
+	if (!why && !out)
 		pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-		return NULL;
-	}
-	size_t n = strlen(out);
+	size_t n = out ? strlen(out) : 0;
 	while (n > 0 && out[n - 1] == '/')
 		out[--n] = '\0';
 	return out;
