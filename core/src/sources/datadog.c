@@ -122,14 +122,10 @@ static int run_with_retries(dd_client *c, const pf_http_request *reqs, size_t n,
 	size_t *pending = malloc(n * sizeof *pending);
 	pf_http_request *batch = malloc(n * sizeof *batch);
 	pf_http_response *out = malloc(n * sizeof *out);
-	if (!pending || !batch || !out) {
-		free(pending), free(batch), free(out);
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	}
-	size_t np = n;
-	for (size_t i = 0; i < n; i++)
+	int rc = pending && batch && out ? 0 : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	size_t np = rc == 0 ? n : 0;
+	for (size_t i = 0; i < np; i++)
 		pending[i] = i;
-	int rc = 0;
 	for (int attempt = 0; np > 0; attempt++) {
 		for (size_t k = 0; k < np; k++)
 			batch[k] = reqs[pending[k]];

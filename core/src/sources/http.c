@@ -49,7 +49,6 @@ const char *pf_http_reason(long status)
 }
 
 struct pf_http_client {
-	bool started; /* curl_global_init succeeded: counted by libcurl, undone on free */
 	CURLM *multi;
 	const pf_log *trace; /* -v, else NULL */
 	bool progress;
@@ -108,7 +107,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 }
 
 /* A header of the last answer (libcurl keeps them): an integer, -1 when
- * absent or not one; Location a copy, NULL when absent. */
+ * absent or not one. */
 static int64_t header_int(CURL *h, const char *name)
 {
 	struct curl_header *hd;
@@ -145,8 +144,7 @@ static void describe_failure(CURLcode rc, const char *url, const char *errbuf,
 		fmt = "cannot fetch from %s: %s";
 	}
 	res->exit_code = PF_EXIT_SOURCE;
-	if (snprintf(res->error, sizeof res->error, fmt, host, why) >= (int)sizeof res->error)
-		res->error[sizeof res->error - 1] = '\0';
+	snprintf(res->error, sizeof res->error, fmt, host, why);
 }
 
 pf_http_client *pf_http_client_new(const pf_log *trace, bool progress, pf_err *e)
@@ -166,7 +164,6 @@ pf_http_client *pf_http_client_new(const pf_log *trace, bool progress, pf_err *e
 		pf_fail(e, PF_EXIT_INTERNAL, "cannot start libcurl (out of memory?)");
 		return NULL;
 	}
-	c->started = true;
 	c->multi = curl_multi_init();
 	if (!c->multi) {
 		pf_http_client_free(c);
@@ -182,8 +179,7 @@ void pf_http_client_free(pf_http_client *c)
 		return;
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
-	if (c->started)
-		curl_global_cleanup();
+	curl_global_cleanup(); /* a client exists only once curl_global_init succeeded */
 	free(c);
 }
 
