@@ -417,11 +417,10 @@ int pf_datadog_fetch(const pf_options *o, const pf_log *log, int64_t deadline_ns
 		rc = -1;
 	if (rc == 0) {
 		pf_url_host(c.base, c.host, sizeof c.host);
-		size_t before = r->nids;
 		rc = strcmp(o->endpoint, "legacy") == 0 ? 1 : fetch_gopgo(&c, e);
 		if (rc == 1)
 			rc = fetch_legacy(&c, e);
-		if (rc == 0 && r->nids == before)
+		if (rc == 0 && r->nids == 0)
 			rc = pf_fail(e, PF_EXIT_NOTFOUND,
 				     "no profiles matched the queries in the -from window (check the query, -from and DD_SITE)");
 	}
