@@ -234,17 +234,15 @@ static int select_packages(refresh *r, char **names, int n, pf_err *e)
 /* mkdir -p of dest's directory, for -out. */
 static int make_dirs(const char *dest, pf_err *e)
 {
-	char *path = strdup(dest), *slash = path ? strrchr(path, '/') : NULL;
-	for (char *p = path ? path + 1 : NULL; p && p <= slash; p++) {
-		if (*p != '/')
-			continue;
+	char *path = strdup(dest);
+	if (!path)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
 		*p = '\0';
 		if (mkdir(path, 0777) != 0 && errno != EEXIST)
 			pf_fail(e, PF_EXIT_OUTPUT, "cannot write %s: creating %s: %s", dest, path, strerror(errno));
 		*p = '/';
 	}
-	if (!path)
-		pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	free(path);
 	return e->code ? -1 : 0;
 }

@@ -120,12 +120,6 @@ pf_profile *pf_check_read_profile(const char *path, pf_err *e)
 	return r.p;
 }
 
-static bool exists(const pf_symbols *syms, const char *name, size_t len, pf_buf *key)
-{
-	key->len = 0;
-	return pf_func_key(name, len, key) == 0 && pf_symbols_has(syms, (const char *)key->data);
-}
-
 int pf_bytes_cmp(const char *x, size_t nx, const char *y, size_t ny)
 {
 	int c = memcmp(x, y, nx < ny ? nx : ny);
@@ -161,13 +155,18 @@ static void fold_missing(pf_check_result *r)
 	qsort(r->missing, r->nmissing, sizeof *r->missing, by_weight);
 }
 
-/* A missing function as the code named it: without "DO NOT INLINE: ". */
-static pf_missing_fn missing_name(const char *name, size_t len, int64_t w)
+/* Whether the function is in syms; when not, adds it to r's missing with
+ * weight w, as the code named it: without "DO NOT INLINE: ". */
+static bool found(const pf_symbols *syms, const char *name, size_t len, int64_t w, pf_buf *key, pf_check_result *r)
 {
 	static const char prefix[] = "DO NOT INLINE: ";
+	key->len = 0;
+	if (pf_func_key(name, len, key) == 0 && pf_symbols_has(syms, (const char *)key->data))
+		return true;
 	if (len >= sizeof prefix - 1 && memcmp(name, prefix, sizeof prefix - 1) == 0)
 		name += sizeof prefix - 1, len -= sizeof prefix - 1;
-	return (pf_missing_fn){name, len, w};
+	r->missing[r->nmissing++] = (pf_missing_fn){name, len, w};
+	return false;
 }
 
 int pf_check_compare(const pf_pgo_edges *g, const pf_symbols *syms, pf_check_result *r, pf_err *e)
@@ -181,15 +180,11 @@ int pf_check_compare(const pf_pgo_edges *g, const pf_symbols *syms, pf_check_res
 	for (size_t i = 0; i < g->nedges; i++) {
 		const pf_pgo_edge *ed = &g->edges[i];
 		int64_t w = ed->weight < 0 ? -ed->weight : ed->weight;
-		bool caller = exists(syms, ed->caller, ed->caller_len, &key);
-		bool callee = exists(syms, ed->callee, ed->callee_len, &key);
+		bool caller = found(syms, ed->caller, ed->caller_len, w, &key, r);
+		bool callee = found(syms, ed->callee, ed->callee_len, w, &key, r);
 		r->total += w;
 		if (caller && callee)
 			matched += w;
-		if (!caller)
-			r->missing[r->nmissing++] = missing_name(ed->caller, ed->caller_len, w);
-		if (!callee)
-			r->missing[r->nmissing++] = missing_name(ed->callee, ed->callee_len, w);
 	}
 	pf_buf_free(&key);
 	r->nedges = g->nedges;
