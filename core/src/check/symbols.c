@@ -59,19 +59,17 @@ int pf_symbols_add(void *ctx, const char *name, size_t len)
 }
 
 /* Adds the text symbols (T, t) of nm's output: "[FILE: ]ADDR T NAME". */
-static int add_nm_output(pf_symbols *s, char *text, size_t len)
+static int add_nm_output(pf_symbols *s, pf_buf *out)
 {
-	char *end = text + len;
-	for (char *line = text; line < end;) {
-		char *nl = memchr(line, '\n', (size_t)(end - line));
-		char *stop = nl ? nl : end;
-		*stop = '\0';
+	char *save = NULL;
+	if (pf_buf_putc(out, '\0') != 0)
+		return -1;
+	for (char *line = strtok_r((char *)out->data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *t = strstr(line, " T ");
 		if (!t)
 			t = strstr(line, " t ");
 		if (t && pf_symbols_add(s, t + 3, strlen(t + 3)) != 0)
 			return -1;
-		line = stop + 1;
 	}
 	return 0;
 }
@@ -81,17 +79,25 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The first line of what a failed go command said, for one error line. */
-static int go_failed(pf_err *e, const char *what, int status, pf_buf *err)
+/* Runs the go command argv (what: it in messages), its stdout to out; a
+ * failure is one error line, with the first line of what go said. */
+static int run_go(char **argv, const char *dir, int64_t deadline, size_t max, pf_buf *out, const char *what,
+		  pf_err *e)
 {
+	pf_buf err = {0};
+	int status = pf_run_capture(argv, dir, deadline, max, out, &err, e);
 	size_t n = 0;
-	while (n < err->len && err->data[n] != '\n')
+	while (n < err.len && err.data[n] != '\n')
 		n++;
-	return pf_fail(e, PF_EXIT_SOURCE, "%s failed (exit status %d): %.*s", what, status, (int)n,
-		       err->len ? (const char *)err->data : "");
+	if (status == PF_RUN_NOT_FOUND)
+		pf_fail(e, PF_EXIT_SOURCE, "cannot run %s: not found", argv[0]);
+	else if (status > 0)
+		pf_fail(e, PF_EXIT_SOURCE, "%s failed (exit status %d): %.*s", what, status, (int)n,
+			err.len ? (const char *)err.data : "");
+	pf_buf_free(&err);
+	return status == 0 ? 0 : -1;
 }
 
-/* The compiled archives of target and its dependencies, one per line. */
 static int export_files(const char *go, const char *target, int64_t deadline, pf_buf *files, pf_err *e)
 {
 	/* A directory is listed from inside, so that its own module decides. */
@@ -99,30 +105,17 @@ static int export_files(const char *go, const char *target, int64_t deadline, pf
 	bool is_dir = stat(target, &st) == 0 && S_ISDIR(st.st_mode);
 	char *argv[] = {(char *)go, "list", "-pgo=off", "-deps", "-export",
 			"-f", "{{if .Export}}{{.Export}}{{end}}", is_dir ? "." : (char *)target, NULL};
-	pf_buf err = {0};
-	int status = pf_run_capture(argv, is_dir ? target : NULL, deadline, 64 << 20, files, &err, e);
-	if (status == PF_RUN_NOT_FOUND)
-		status = pf_fail(e, PF_EXIT_SOURCE, "cannot run %s: not found", go);
-	else if (status > 0)
-		go_failed(e, "go list -deps -export", status, &err);
-	pf_buf_free(&err);
-	return status == 0 ? 0 : -1;
+	return run_go(argv, is_dir ? target : NULL, deadline, 64 << 20, files, "go list -deps -export", e);
 }
 
 /* Runs go tool nm: argv is {go, "tool", "nm", FILE..., NULL}. */
 static int nm(char **argv, int64_t deadline, pf_symbols *s, pf_err *e)
 {
-	pf_buf out = {0}, err = {0};
-	int status = pf_run_capture(argv, NULL, deadline, MAX_NM_OUTPUT, &out, &err, e);
-	int rc = 0;
-	if (status == PF_RUN_NOT_FOUND)
-		rc = pf_fail(e, PF_EXIT_SOURCE, "cannot run %s: not found", argv[0]);
-	else if (status != 0)
-		rc = status < 0 ? -1 : go_failed(e, "go tool nm", status, &err);
-	else if (add_nm_output(s, (char *)out.data, out.len) != 0)
+	pf_buf out = {0};
+	int rc = run_go(argv, NULL, deadline, MAX_NM_OUTPUT, &out, "go tool nm", e);
+	if (rc == 0 && add_nm_output(s, &out) != 0)
 		rc = pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	pf_buf_free(&out);
-	pf_buf_free(&err);
 	return rc;
 }
 
