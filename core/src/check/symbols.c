@@ -38,9 +38,8 @@ int pf_func_key(const char *name, size_t len, pf_buf *out)
 	return pf_buf_putc(out, '\0');
 }
 
-int pf_symbols_add(void *ctx, const char *name, size_t len)
+int pf_symbols_add(pf_symbols *s, const char *name, size_t len)
 {
-	pf_symbols *s = ctx;
 	pf_buf key = {0};
 	if (pf_func_key(name, len, &key) != 0)
 		return -1;

@@ -32,9 +32,9 @@ typedef struct {
  * PF_EXIT_INTERNAL. */
 int pf_symbols_of(const char *go, const char *target, int64_t deadline, pf_symbols *out, pf_err *e);
 
-/* Adds name (as pf_func_key makes it) to s (a pf_symbols *); then, before
- * pf_symbols_has, pf_symbols_sort. Returns 0, or -1 when memory runs out. */
-int pf_symbols_add(void *s, const char *name, size_t len);
+/* Adds name (as pf_func_key makes it) to s; then, before pf_symbols_has,
+ * pf_symbols_sort. Returns 0, or -1 when memory runs out. */
+int pf_symbols_add(pf_symbols *s, const char *name, size_t len);
 void pf_symbols_sort(pf_symbols *s);
 
 bool pf_symbols_has(const pf_symbols *s, const char *key);
