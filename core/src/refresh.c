@@ -295,9 +295,8 @@ static void run_one(refresh *r, package *pk)
 	log.quiet = true;  /* the flow's lines with -v; warnings and finish()'s line always */
 	log.package = pk->dir;
 	log.result = &pk->res;
-	pf_err ignored = {0};
-	struct stat st;
-	pf_profile *old = r->diff && stat(pk->dest, &st) == 0 ? pf_check_read_profile(pk->dest, &ignored) : NULL;
+	pf_err ignored = {0}; /* no profile there yet: a new one */
+	pf_profile *old = r->diff ? pf_check_read_profile(pk->dest, &ignored) : NULL;
 	if ((!r->out || make_dirs(pk->dest, &pk->e) == 0) && pf_run(&pk->o, &log, &pk->e) == 0 &&
 	    pk->res.changed && r->diff)
 		report(pk, old);
