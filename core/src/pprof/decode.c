@@ -175,7 +175,11 @@ static inline int next_field(dec *d, span *s, field *f)
 	size_t left = (size_t)(s->end - s->p);
 	switch (f->wt) {
 	case WT_VARINT:
-		return read_varint(d, s, &f->u64) == 0 ? 1 : -1;
+		f->data.p = s->p; /* the value's bytes: one element of a repeated varint field */
+		if (read_varint(d, s, &f->u64) != 0)
+			return -1;
+		f->data.end = s->p;
+		return 1;
 	case WT_FIXED64:
 	case WT_FIXED32:
 		n = f->wt == WT_FIXED64 ? 8 : 4;
@@ -243,36 +247,12 @@ static int read_message(dec *d, span s, const char *msg, const char *names, uint
 	return r;
 }
 
-/* The values of a repeated varint field: packed (wire type 2) or one. */
-typedef struct {
-	span s;
-	bool packed, done;
-	uint64_t single;
-} varints;
-
-static int varints_begin(dec *d, const field *f, const char *what, varints *it)
+/* A repeated varint field's values: packed (wire type 2), or one (wire
+ * type 0, whose data is the varint's own bytes). */
+static int repeated_varints(dec *d, const field *f, const char *what, span *s)
 {
-	*it = (varints){.packed = f->wt == WT_BYTES, .single = f->u64};
-	if (it->packed) {
-		it->s = f->data;
-		return 0;
-	}
-	return want_wt(d, f, WT_VARINT, what);
-}
-
-/* 1 with a value in *v, 0 at the end, -1 on error. */
-static int varints_next(dec *d, varints *it, uint64_t *v)
-{
-	if (!it->packed) {
-		if (it->done)
-			return 0;
-		it->done = true;
-		*v = it->single;
-		return 1;
-	}
-	if (it->s.p >= it->s.end)
-		return 0;
-	return read_varint(d, &it->s, v) == 0 ? 1 : -1;
+	*s = f->data;
+	return f->wt == WT_BYTES ? 0 : want_wt(d, f, WT_VARINT, what);
 }
 
 /* ---- strings and ids ---- */
@@ -378,17 +358,18 @@ static int decode_raw_value_type(dec *d, span s, raw_value_type *vt)
 /* Appends the values of a repeated varint field to vec. */
 static int add_varints(dec *d, const field *f, const char *what, int64_t **vec, size_t *n, size_t *cap)
 {
-	varints it;
-	uint64_t v = 0; /* set by varints_next; zeroed for -O3's flow analysis */
-	int r;
-	if (varints_begin(d, f, what, &it) != 0)
+	span s;
+	uint64_t v = 0; /* set by read_varint; zeroed for -O3's flow analysis */
+	if (repeated_varints(d, f, what, &s) != 0)
 		return -1;
-	while ((r = varints_next(d, &it, &v)) > 0) {
+	while (s.p < s.end) {
+		if (read_varint(d, &s, &v) != 0)
+			return -1;
 		if (*n == *cap && pf_vec_reserve((void **)vec, cap, *n + 1, sizeof **vec) != 0)
 			return oom(d);
 		(*vec)[(*n)++] = (int64_t)v;
 	}
-	return r;
+	return 0;
 }
 
 static int count_message(dec *d, const field *f, size_t *count, const char *what)
@@ -578,15 +559,16 @@ static int decode_location(dec *d, span s, size_t at)
 static int add_sample_locations(dec *d, const field *f, pf_sample *smp, size_t index)
 {
 	pf_profile *p = d->p;
-	varints it;
+	span s;
 	uint64_t id;
-	int r;
-	if (varints_begin(d, f, "sample location_id", &it) != 0)
+	if (repeated_varints(d, f, "sample location_id", &s) != 0)
 		return -1;
 	/* At most one id per byte: room for them all at once, none to ask for in the loop. */
-	if (PF_RESERVE(p, sample_locs, it.packed ? (size_t)(it.s.end - it.s.p) : 1) != 0)
+	if (PF_RESERVE(p, sample_locs, (size_t)(s.end - s.p)) != 0)
 		return oom(d);
-	while ((r = varints_next(d, &it, &id)) > 0) {
+	while (s.p < s.end) {
+		if (read_varint(d, &s, &id) != 0)
+			return -1;
 		uint32_t idx = idmap_get(&d->locations, id);
 		if (idx == PF_NONE)
 			return pf_fail(d->e, PF_EXIT_DATA,
@@ -595,7 +577,7 @@ static int add_sample_locations(dec *d, const field *f, pf_sample *smp, size_t i
 		p->sample_locs[p->nsample_locs++] = idx;
 		smp->nlocs++;
 	}
-	return r;
+	return 0;
 }
 
 /* A label message's fields, as the wire has them. */
@@ -670,6 +652,60 @@ static int add_label(dec *d, const field *f, span smp_bytes, pf_sample *smp, siz
 	return 0;
 }
 
+/* Byte order of two strings of p, as Go compares strings. */
+static int str_cmp(const pf_profile *p, uint32_t a, uint32_t b)
+{
+	if (a == b)
+		return 0;
+	const pf_str *x = &p->str.strs[a], *y = &p->str.strs[b];
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = n ? memcmp(p->str.bytes + x->off, p->str.bytes + y->off, n) : 0;
+	if (c != 0)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* Both label types start with their key; the sort needs only that. */
+_Static_assert(offsetof(pf_label, key) == 0, "pf_label key first");
+_Static_assert(offsetof(pf_num_label, key) == 0, "pf_num_label key first");
+
+static uint32_t key_at(const unsigned char *base, size_t i, size_t size)
+{
+	uint32_t k;
+	memcpy(&k, base + i * size, sizeof k);
+	return k;
+}
+
+/* Stable bottom-up merge sort by key: pprof groups a key's values in the
+ * order they came, and sorts keys with sort.Strings. */
+static void sort_by_key(const pf_profile *p, void *base, size_t n, size_t size, void *tmp)
+{
+	unsigned char *a = base, *b = tmp;
+	size_t i = 1;
+	while (i < n && str_cmp(p, key_at(a, i - 1, size), key_at(a, i, size)) <= 0)
+		i++;
+	if (i >= n)
+		return; /* already sorted: the usual case */
+	for (size_t width = 1; width < n; width *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * width) {
+			size_t mid = lo + width < n ? lo + width : n;
+			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+			size_t x = lo, y = mid, out = lo;
+			while (x < mid || y < hi) {
+				bool take_x = y >= hi || (x < mid && str_cmp(p, key_at(a, x, size),
+										 key_at(a, y, size)) <= 0);
+				size_t from = take_x ? x++ : y++;
+				memcpy(b + out++ * size, a + from * size, size);
+			}
+		}
+		unsigned char *t = a;
+		a = b;
+		b = t;
+	}
+	if (a != base)
+		memcpy(base, a, n * size);
+}
+
 /* pprof pads a key's units with "" once any label of the key has a unit. */
 static void pad_units(pf_num_label *l, size_t n)
 {
@@ -696,9 +732,9 @@ static int order_labels(dec *d, const pf_sample *smp)
 		return oom(d);
 	/* Empty label arrays may be NULL, and NULL + 0 is undefined in C. */
 	if (smp->nlabels)
-		pf_sort_labels(p, p->labels + smp->labels, smp->nlabels, d->sort_tmp);
+		sort_by_key(p, p->labels + smp->labels, smp->nlabels, sizeof *p->labels, d->sort_tmp);
 	if (smp->nnum_labels) {
-		pf_sort_num_labels(p, p->num_labels + smp->num_labels, smp->nnum_labels, d->sort_tmp);
+		sort_by_key(p, p->num_labels + smp->num_labels, smp->nnum_labels, sizeof *p->num_labels, d->sort_tmp);
 		pad_units(p->num_labels + smp->num_labels, smp->nnum_labels);
 	}
 	return 0;

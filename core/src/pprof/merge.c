@@ -511,9 +511,17 @@ static void describe_type(char *buf, size_t size, const pf_profile *p, const pf_
 			 vt->unit ? pf_profile_str(p, vt->unit, NULL) : "\"\"");
 }
 
+/* Whether string a of pa equals string b of pb. */
+static bool str_eq2(const pf_profile *pa, uint32_t a, const pf_profile *pb, uint32_t b)
+{
+	const pf_str *x = &pa->str.strs[a], *y = &pb->str.strs[b];
+	return x->len == y->len &&
+	       (x->len == 0 || memcmp(pa->str.bytes + x->off, pb->str.bytes + y->off, x->len) == 0);
+}
+
 static bool same_type(const pf_profile *a, const pf_value_type *x, const pf_profile *b, const pf_value_type *y)
 {
-	return pf_str_eq2(a, x->type, b, y->type) && pf_str_eq2(a, x->unit, b, y->unit);
+	return str_eq2(a, x->type, b, y->type) && str_eq2(a, x->unit, b, y->unit);
 }
 
 /* pprof's compatible(): equal period types and equal sample type lists. */
