@@ -69,6 +69,8 @@ struct pf_merger {
 };
 typedef struct pf_merger merger;
 
+_Static_assert(sizeof(pf_label) == 8 && sizeof(pf_num_label) == 16, "label structs without padding");
+
 static int oom(merger *m) { return pf_fail(m->e, PF_EXIT_INTERNAL, "out of memory merging profiles"); }
 
 /* Room for one more element of array f of p, whose count must stay a valid index. */
@@ -290,19 +292,10 @@ static bool sample_eq(const void *ctx, uint32_t idx)
 	const pf_sample *s = &p->samples[idx];
 	if (s->nlocs != q->c->nlocs || s->nlabels != q->c->nlabels || s->nnum_labels != q->c->nnum_labels)
 		return false;
-	if (s->nlocs && memcmp(p->sample_locs + s->locs, m->cand_locs, s->nlocs * sizeof *m->cand_locs) != 0)
-		return false;
-	for (uint32_t i = 0; i < s->nlabels; i++) {
-		const pf_label *a = &p->labels[s->labels + i], *b = &m->labels[i];
-		if (a->key != b->key || a->str != b->str)
-			return false;
-	}
-	for (uint32_t i = 0; i < s->nnum_labels; i++) {
-		const pf_num_label *a = &p->num_labels[s->num_labels + i], *b = &m->nums[i];
-		if (a->key != b->key || a->num != b->num || a->unit != b->unit)
-			return false;
-	}
-	return true;
+	/* Label structs hold no padding, so memcmp compares their fields; an empty run may be NULL. */
+	return (!s->nlocs || memcmp(p->sample_locs + s->locs, m->cand_locs, s->nlocs * sizeof *m->cand_locs) == 0) &&
+	       (!s->nlabels || memcmp(p->labels + s->labels, m->labels, s->nlabels * sizeof *m->labels) == 0) &&
+	       (!s->nnum_labels || memcmp(p->num_labels + s->num_labels, m->nums, s->nnum_labels * sizeof *m->nums) == 0);
 }
 
 static uint64_t sample_hash(const merger *m, const pf_sample *c)
