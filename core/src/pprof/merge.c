@@ -300,16 +300,9 @@ static bool sample_eq(const void *ctx, uint32_t idx)
 
 static uint64_t sample_hash(const merger *m, const pf_sample *c)
 {
-	uint64_t h = pf_hash_add(4, (uint64_t)c->nlocs << 32 | c->nlabels);
-	h = pf_hash_add(h, c->nnum_labels);
-	h = pf_hash_u32s(h, m->cand_locs, c->nlocs);
-	for (uint32_t i = 0; i < c->nlabels; i++)
-		h = pf_hash_add(h, (uint64_t)m->labels[i].key << 32 | m->labels[i].str);
-	for (uint32_t i = 0; i < c->nnum_labels; i++) {
-		h = pf_hash_add(h, (uint64_t)m->nums[i].key << 32 | m->nums[i].unit);
-		h = pf_hash_add(h, (uint64_t)m->nums[i].num);
-	}
-	return h;
+	uint64_t h = pf_hash_u32s(4, m->cand_locs, c->nlocs);
+	h = pf_hash_add(h, pf_hash_bytes(m->labels, c->nlabels * sizeof *m->labels));
+	return pf_hash_add(h, pf_hash_bytes(m->nums, c->nnum_labels * sizeof *m->nums));
 }
 
 /* The sample key of pprof's sampleKey: mapped locations and translated labels. */
@@ -495,13 +488,16 @@ static int merge_source(merger *m, const pf_profile *src, bool first)
 
 /* ---- compatibility ---- */
 
-static void describe_type(char *buf, size_t size, const pf_profile *p, const pf_value_type *vt)
+/* Appends "type/unit" of each of the n value types vt to buf. */
+static void describe_types(char *buf, size_t size, const pf_profile *p, const pf_value_type *vt, size_t n)
 {
-	size_t used = strlen(buf);
-	if (used + 1 < size)
-		snprintf(buf + used, size - used, "%s%s/%s", used ? " " : "",
-			 vt->type ? pf_profile_str(p, vt->type, NULL) : "\"\"",
-			 vt->unit ? pf_profile_str(p, vt->unit, NULL) : "\"\"");
+	for (size_t i = 0; i < n; i++) {
+		size_t used = strlen(buf);
+		if (used + 1 < size)
+			snprintf(buf + used, size - used, "%s%s/%s", used ? " " : "",
+				 vt[i].type ? pf_profile_str(p, vt[i].type, NULL) : "\"\"",
+				 vt[i].unit ? pf_profile_str(p, vt[i].unit, NULL) : "\"\"");
+	}
 }
 
 /* Whether string a of pa equals string b of pb. */
@@ -523,8 +519,8 @@ static int check_compatible(const pf_profile *a, const pf_profile *b, const char
 {
 	char da[300] = "", db[300] = "";
 	if (!same_type(a, &a->period_type, b, &b->period_type)) {
-		describe_type(da, sizeof da, a, &a->period_type);
-		describe_type(db, sizeof db, b, &b->period_type);
+		describe_types(da, sizeof da, a, &a->period_type, 1);
+		describe_types(db, sizeof db, b, &b->period_type, 1);
 		return pf_fail(e, PF_EXIT_DATA, "cannot merge %s with %s: incompatible period types %s and %s",
 			       name_a, name_b, da, db);
 	}
@@ -533,10 +529,8 @@ static int check_compatible(const pf_profile *a, const pf_profile *b, const char
 		same = same_type(a, &a->sample_types[i], b, &b->sample_types[i]);
 	if (same)
 		return 0;
-	for (size_t i = 0; i < a->nsample_types; i++)
-		describe_type(da, sizeof da, a, &a->sample_types[i]);
-	for (size_t i = 0; i < b->nsample_types; i++)
-		describe_type(db, sizeof db, b, &b->sample_types[i]);
+	describe_types(da, sizeof da, a, a->sample_types, a->nsample_types);
+	describe_types(db, sizeof db, b, b->sample_types, b->nsample_types);
 	return pf_fail(e, PF_EXIT_DATA, "cannot merge %s with %s: incompatible sample types [%s] and [%s]",
 		       name_a, name_b, da, db);
 }

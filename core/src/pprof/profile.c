@@ -157,7 +157,7 @@ double pf_profile_cpu_cores(const pf_profile *p)
  * (math.Round), samples left all zero dropped; nothing when ratio is 1. A
  * value rounded out of int64's range is refused (Go would convert it to
  * whatever its CPU gives). */
-int pf_profile_scale(pf_profile *p, double ratio, pf_err *e)
+static int scale(pf_profile *p, double ratio, pf_err *e)
 {
 	if (ratio == 1)
 		return 0;
@@ -194,5 +194,5 @@ int pf_profile_weigh(pf_profile *p, double weight, bool normalize, pf_err *e)
 		if (total > 0)
 			ratio = weight * PF_NORMALIZED_TOTAL / (double)total;
 	}
-	return pf_profile_scale(p, ratio, e);
+	return scale(p, ratio, e);
 }
