@@ -98,8 +98,6 @@ typedef struct {
 	int64_t *raw_comments;
 	size_t nraw_comments, cap_raw_comments;
 
-	uint64_t *raw_line_functions; /* one location's line function ids */
-	size_t cap_raw_line_functions;
 	void *sort_tmp; /* label sort scratch */
 	size_t cap_sort_tmp;
 } dec;
@@ -497,56 +495,53 @@ static int decode_function(dec *d, span s, size_t at)
 
 /* ---- pass 3: locations ---- */
 
+/* A location being read, and its first line whose function is missing:
+ * the error names the location's id, which may come after its lines. */
+typedef struct {
+	pf_location loc;
+	uint32_t bad_line; /* PF_NONE: none */
+	uint64_t bad_function;
+} location_read;
+
 static int add_line(dec *d, const field *f, void *ctx)
 {
 	pf_profile *p = d->p;
-	pf_location *loc = ctx;
+	location_read *r = ctx;
 	uint64_t v[3] = {0};
 	if (want_wt(d, f, WT_BYTES, "location line") != 0)
 		return -1;
-	if (PF_RESERVE(p, lines, 1) != 0 ||
-	    pf_vec_reserve((void **)&d->raw_line_functions, &d->cap_raw_line_functions, loc->nlines + 1,
-			   sizeof *d->raw_line_functions) != 0)
+	if (PF_RESERVE(p, lines, 1) != 0)
 		return oom(d);
 	if (read_message(d, f->data, "line", "function_id line column", v, 3, 0, NULL, NULL) != 0)
 		return -1;
-	d->raw_line_functions[loc->nlines] = v[0];
-	p->lines[p->nlines] = (pf_line){.line = (int64_t)v[1], .column = (int64_t)v[2]};
-	p->nlines++;
-	loc->nlines++;
-	return 0;
-}
-
-/* pprof's CheckValid refuses a line whose function is missing (id 0 or unknown). */
-static int resolve_lines(dec *d, pf_location *loc, size_t at)
-{
-	for (uint32_t i = 0; i < loc->nlines; i++) {
-		uint64_t fid = d->raw_line_functions[i];
-		uint32_t idx = fid ? idmap_get(&d->functions, fid) : PF_NONE;
-		if (idx == PF_NONE)
-			return pf_fail(d->e, PF_EXIT_DATA,
-				       "location id %" PRIu64 " (byte %zu) line %" PRIu32
-				       ": function id %" PRIu64 " not found",
-				       loc->id, at, i, fid);
-		d->p->lines[loc->lines + i].function = idx;
+	/* pprof's CheckValid refuses a line whose function is missing (id 0 or unknown). */
+	uint32_t fn = v[0] ? idmap_get(&d->functions, v[0]) : PF_NONE;
+	if (fn == PF_NONE && r->bad_line == PF_NONE) {
+		r->bad_line = r->loc.nlines;
+		r->bad_function = v[0];
 	}
+	p->lines[p->nlines++] = (pf_line){.function = fn, .line = (int64_t)v[1], .column = (int64_t)v[2]};
+	r->loc.nlines++;
 	return 0;
 }
 
 static int decode_location(dec *d, span s, size_t at)
 {
 	pf_profile *p = d->p;
-	pf_location loc = {.lines = p->nlines};
+	location_read r = {.loc = {.lines = p->nlines}, .bad_line = PF_NONE};
 	uint64_t v[5] = {0};
-	if (read_message(d, s, "location", "id mapping_id address line is_folded", v, 5, 4, add_line, &loc) != 0)
+	if (read_message(d, s, "location", "id mapping_id address line is_folded", v, 5, 4, add_line, &r) != 0)
 		return -1;
+	pf_location loc = r.loc;
 	loc.id = v[0];
 	loc.address = v[2];
 	loc.is_folded = v[4] != 0;
 	/* pprof leaves a location without mapping when its mapping_id matches none. */
 	loc.mapping = idmap_get(&d->mappings, v[1]);
-	if (resolve_lines(d, &loc, at) != 0)
-		return -1;
+	if (r.bad_line != PF_NONE)
+		return pf_fail(d->e, PF_EXIT_DATA,
+			       "location id %" PRIu64 " (byte %zu) line %" PRIu32 ": function id %" PRIu64 " not found",
+			       loc.id, at, r.bad_line, r.bad_function);
 	p->locations[p->nlocations] = loc;
 	if (idmap_add(d, &d->locations, loc.id, (uint32_t)p->nlocations, at) != 0)
 		return -1;
@@ -830,7 +825,6 @@ static void dec_free(dec *d)
 	idmap_free(&d->locations);
 	free(d->raw_sample_types);
 	free(d->raw_comments);
-	free(d->raw_line_functions);
 	free(d->sort_tmp);
 }
 
