@@ -51,10 +51,12 @@ struct pf_merger {
 
 	/* The source being merged, and what its entities became in p. */
 	const pf_profile *src;
-	uint32_t *strs;       /* src string id -> p string id (PF_NONE: not yet); NULL: same pool */
+	uint32_t *strs;       /* src string id -> p string id + 1; 0: not yet; NULL: same pool */
 	uint32_t *locs, *fns; /* src index -> p index + 1; 0: not yet */
-	uint32_t *maps;
-	uint64_t *map_offsets; /* per src mapping: p start - src start (pprof's mapInfo.offset) */
+	struct {
+		uint32_t idx1;   /* p index + 1; 0: not yet */
+		uint64_t offset; /* p start - src start (pprof's mapInfo.offset) */
+	} *maps;
 
 	/* The candidate being looked up. */
 	pf_line *lines;
@@ -65,7 +67,6 @@ struct pf_merger {
 	size_t cap_labels;
 	pf_num_label *nums;
 	size_t cap_nums;
-
 };
 typedef struct pf_merger merger;
 
@@ -86,13 +87,14 @@ static int tr(merger *m, uint32_t id, uint32_t *out)
 		*out = id;
 		return 0;
 	}
-	if (m->strs[id] == PF_NONE) {
+	if (!m->strs[id]) {
 		size_t len;
 		const char *s = pf_profile_str(m->src, id, &len);
-		if (pf_strpool_intern(&m->p->str, s, len, &m->strs[id]) != 0)
+		if (pf_strpool_intern(&m->p->str, s, len, out) != 0)
 			return oom(m);
+		m->strs[id] = *out + 1;
 	}
-	*out = m->strs[id];
+	*out = m->strs[id] - 1;
 	return 0;
 }
 
@@ -122,9 +124,9 @@ static int map_mapping(merger *m, uint32_t si, uint32_t *idx, uint64_t *offset)
 	*offset = 0;
 	if (si == PF_NONE)
 		return 0;
-	if (m->maps[si]) {
-		*idx = m->maps[si] - 1;
-		*offset = m->map_offsets[si];
+	if (m->maps[si].idx1) {
+		*idx = m->maps[si].idx1 - 1;
+		*offset = m->maps[si].offset;
 		return 0;
 	}
 	const pf_mapping *sm = &m->src->mappings[si];
@@ -142,8 +144,8 @@ static int map_mapping(merger *m, uint32_t si, uint32_t *idx, uint64_t *offset)
 		c.id = m->p->nmappings + 1;
 		m->p->mappings[m->p->nmappings++] = c;
 	}
-	m->maps[si] = *idx + 1;
-	m->map_offsets[si] = *offset;
+	m->maps[si].idx1 = *idx + 1;
+	m->maps[si].offset = *offset;
 	return 0;
 }
 
@@ -443,10 +445,8 @@ static void end_source(merger *m)
 	free(m->locs);
 	free(m->fns);
 	free(m->maps);
-	free(m->map_offsets);
-	m->strs = NULL;
-	m->locs = m->fns = m->maps = NULL;
-	m->map_offsets = NULL;
+	m->strs = m->locs = m->fns = NULL;
+	m->maps = NULL;
 	m->src = NULL;
 }
 
@@ -456,13 +456,8 @@ static int begin_source(merger *m, const pf_profile *src, bool shares_pool)
 	m->locs = calloc(src->nlocations + 1, sizeof *m->locs);
 	m->fns = calloc(src->nfunctions + 1, sizeof *m->fns);
 	m->maps = calloc(src->nmappings + 1, sizeof *m->maps);
-	m->map_offsets = calloc(src->nmappings + 1, sizeof *m->map_offsets);
-	if (!shares_pool) {
-		m->strs = malloc((src->str.nstrs + 1) * sizeof *m->strs);
-		if (m->strs)
-			memset(m->strs, 0xff, (src->str.nstrs + 1) * sizeof *m->strs); /* PF_NONE */
-	}
-	if (!m->locs || !m->fns || !m->maps || !m->map_offsets || (!shares_pool && !m->strs))
+	m->strs = shares_pool ? NULL : calloc(src->str.nstrs + 1, sizeof *m->strs);
+	if (!m->locs || !m->fns || !m->maps || (!shares_pool && !m->strs))
 		return oom(m);
 	return 0;
 }
