@@ -57,16 +57,6 @@ struct pf_merger {
 		uint32_t idx1;   /* p index + 1; 0: not yet */
 		uint64_t offset; /* p start - src start (pprof's mapInfo.offset) */
 	} *maps;
-
-	/* The candidate being looked up. */
-	pf_line *lines;
-	size_t cap_lines;
-	uint32_t *cand_locs;
-	size_t cap_cand_locs;
-	pf_label *labels;
-	size_t cap_labels;
-	pf_num_label *nums;
-	size_t cap_nums;
 };
 typedef struct pf_merger merger;
 
@@ -182,43 +172,40 @@ static int map_function(merger *m, uint32_t si, uint32_t *idx)
 
 /* ---- locations ---- */
 
-typedef struct {
-	const merger *m;
-	const pf_location *c; /* its lines are m->lines */
-} location_probe;
-
 /* The parts of pprof's locationKey that come from the location itself. */
 static uint64_t location_rel_addr(const pf_profile *p, const pf_location *l)
 {
 	return l->mapping == PF_NONE ? l->address : l->address - p->mappings[l->mapping].start;
 }
 
+/* Candidates are built in place past the end of p's arrays (room made
+ * first) and kept by counting them in; a key compares with the candidate
+ * at locations[nlocations] or samples[nsamples]. */
 static bool location_eq(const void *ctx, uint32_t idx)
 {
-	const location_probe *q = ctx;
-	const pf_profile *p = q->m->p;
-	const pf_location *l = &p->locations[idx];
-	if (l->mapping != q->c->mapping || l->is_folded != q->c->is_folded || l->nlines != q->c->nlines ||
-	    location_rel_addr(p, l) != location_rel_addr(p, q->c))
+	const pf_profile *p = ctx;
+	const pf_location *l = &p->locations[idx], *c = &p->locations[p->nlocations];
+	if (l->mapping != c->mapping || l->is_folded != c->is_folded || l->nlines != c->nlines ||
+	    location_rel_addr(p, l) != location_rel_addr(p, c))
 		return false;
-	if (l->nlines == 0) /* p->lines may be NULL: NULL + 0 is undefined */
-		return true;
-	const pf_line *a = p->lines + l->lines, *b = q->m->lines;
-	for (uint32_t i = 0; i < l->nlines; i++)
-		if (a[i].function != b[i].function || a[i].line != b[i].line || a[i].column != b[i].column)
+	for (uint32_t i = 0; i < l->nlines; i++) {
+		const pf_line *x = &p->lines[l->lines + i], *y = &p->lines[c->lines + i];
+		if (x->function != y->function || x->line != y->line || x->column != y->column)
 			return false;
+	}
 	return true;
 }
 
-static uint64_t location_hash(const pf_profile *p, const pf_location *c, const pf_line *lines)
+static uint64_t location_hash(const pf_profile *p, const pf_location *c)
 {
 	uint64_t h = pf_hash_add(3, location_rel_addr(p, c));
 	h = pf_hash_add(h, c->mapping);
 	h = pf_hash_add(h, (uint64_t)c->is_folded << 32 | c->nlines);
 	for (uint32_t i = 0; i < c->nlines; i++) {
-		h = pf_hash_add(h, lines[i].function);
-		h = pf_hash_add(h, (uint64_t)lines[i].line);
-		h = pf_hash_add(h, (uint64_t)lines[i].column);
+		const pf_line *ln = &p->lines[c->lines + i];
+		h = pf_hash_add(h, ln->function);
+		h = pf_hash_add(h, (uint64_t)ln->line);
+		h = pf_hash_add(h, (uint64_t)ln->column);
 	}
 	return h;
 }
@@ -227,17 +214,17 @@ static uint64_t location_hash(const pf_profile *p, const pf_location *c, const p
  * then each line's function, then the key lookup. */
 static int location_candidate(merger *m, const pf_location *sl, pf_location *c)
 {
+	pf_profile *p = m->p;
 	uint64_t offset;
-	*c = (pf_location){.is_folded = sl->is_folded, .nlines = sl->nlines};
+	*c = (pf_location){.id = p->nlocations + 1, .lines = p->nlines, .nlines = sl->nlines,
+			   .is_folded = sl->is_folded};
 	if (map_mapping(m, sl->mapping, &c->mapping, &offset) != 0)
 		return -1;
 	c->address = sl->address + offset;
-	if (pf_vec_reserve((void **)&m->lines, &m->cap_lines, sl->nlines, sizeof *m->lines) != 0)
-		return oom(m);
 	for (uint32_t i = 0; i < sl->nlines; i++) {
 		const pf_line *ln = &m->src->lines[sl->lines + i];
-		m->lines[i] = *ln;
-		if (map_function(m, ln->function, &m->lines[i].function) != 0)
+		p->lines[c->lines + i] = *ln;
+		if (map_function(m, ln->function, &p->lines[c->lines + i].function) != 0)
 			return -1;
 	}
 	return 0;
@@ -249,24 +236,17 @@ static int map_location(merger *m, uint32_t si, uint32_t *idx)
 		*idx = m->locs[si] - 1;
 		return 0;
 	}
-	pf_location c;
 	pf_profile *p = m->p;
-	if (location_candidate(m, &m->src->locations[si], &c) != 0 || ROOM(m, locations, 1) != 0 ||
-	    ROOM(m, lines, c.nlines) != 0)
+	const pf_location *sl = &m->src->locations[si];
+	if (ROOM(m, locations, 1) != 0 || ROOM(m, lines, sl->nlines) != 0 ||
+	    location_candidate(m, sl, &p->locations[p->nlocations]) != 0)
 		return -1;
-	location_probe q = {m, &c};
-	int found = pf_htab_intern(&m->locations, location_hash(p, &c, m->lines), location_eq, &q,
-				   (uint32_t)p->nlocations, idx);
+	uint64_t h = location_hash(p, &p->locations[p->nlocations]);
+	int found = pf_htab_intern(&m->locations, h, location_eq, p, (uint32_t)p->nlocations, idx);
 	if (found < 0)
 		return oom(m);
-	if (!found) {
-		c.id = p->nlocations + 1;
-		c.lines = p->nlines;
-		if (c.nlines)
-			memcpy(p->lines + p->nlines, m->lines, c.nlines * sizeof *m->lines);
-		p->nlines += c.nlines;
-		p->locations[p->nlocations++] = c;
-	}
+	if (!found)
+		p->nlines += p->locations[p->nlocations++].nlines;
 	m->locs[si] = *idx + 1;
 	return 0;
 }
@@ -281,82 +261,62 @@ static bool is_zero(const int64_t *v, size_t n)
 	return true;
 }
 
-typedef struct {
-	const merger *m;
-	const pf_sample *c; /* its runs are m->cand_locs, m->labels, m->nums */
-} sample_probe;
+/* Run [at, at + n) of an array of size-byte elements; NULL when empty (the
+ * array may be NULL, and NULL + 0 is undefined in C). */
+static const void *run(const void *base, size_t at, size_t n, size_t size)
+{
+	return n ? (const unsigned char *)base + at * size : NULL;
+}
+
+/* A sample's runs compare and hash as bytes: label structs hold no padding. */
+static bool same_run(const void *base, size_t a, size_t b, size_t n, size_t size)
+{
+	return !n || memcmp(run(base, a, n, size), run(base, b, n, size), n * size) == 0;
+}
 
 static bool sample_eq(const void *ctx, uint32_t idx)
 {
-	const sample_probe *q = ctx;
-	const merger *m = q->m;
-	const pf_profile *p = m->p;
-	const pf_sample *s = &p->samples[idx];
-	if (s->nlocs != q->c->nlocs || s->nlabels != q->c->nlabels || s->nnum_labels != q->c->nnum_labels)
-		return false;
-	/* Label structs hold no padding, so memcmp compares their fields; an empty run may be NULL. */
-	return (!s->nlocs || memcmp(p->sample_locs + s->locs, m->cand_locs, s->nlocs * sizeof *m->cand_locs) == 0) &&
-	       (!s->nlabels || memcmp(p->labels + s->labels, m->labels, s->nlabels * sizeof *m->labels) == 0) &&
-	       (!s->nnum_labels || memcmp(p->num_labels + s->num_labels, m->nums, s->nnum_labels * sizeof *m->nums) == 0);
+	const pf_profile *p = ctx;
+	const pf_sample *s = &p->samples[idx], *c = &p->samples[p->nsamples];
+	return s->nlocs == c->nlocs && s->nlabels == c->nlabels && s->nnum_labels == c->nnum_labels &&
+	       same_run(p->sample_locs, s->locs, c->locs, s->nlocs, sizeof *p->sample_locs) &&
+	       same_run(p->labels, s->labels, c->labels, s->nlabels, sizeof *p->labels) &&
+	       same_run(p->num_labels, s->num_labels, c->num_labels, s->nnum_labels, sizeof *p->num_labels);
 }
 
-static uint64_t sample_hash(const merger *m, const pf_sample *c)
+static uint64_t sample_hash(const pf_profile *p, const pf_sample *c)
 {
-	uint64_t h = pf_hash_u32s(4, m->cand_locs, c->nlocs);
-	h = pf_hash_add(h, pf_hash_bytes(m->labels, c->nlabels * sizeof *m->labels));
-	return pf_hash_add(h, pf_hash_bytes(m->nums, c->nnum_labels * sizeof *m->nums));
+	const void *labels = run(p->labels, c->labels, c->nlabels, sizeof *p->labels);
+	const void *nums = run(p->num_labels, c->num_labels, c->nnum_labels, sizeof *p->num_labels);
+	uint64_t h = pf_hash_u32s(4, run(p->sample_locs, c->locs, c->nlocs, sizeof *p->sample_locs), c->nlocs);
+	h = pf_hash_add(h, pf_hash_bytes(labels, c->nlabels * sizeof *p->labels));
+	return pf_hash_add(h, pf_hash_bytes(nums, c->nnum_labels * sizeof *p->num_labels));
 }
 
 /* The sample key of pprof's sampleKey: mapped locations and translated labels. */
 static int sample_candidate(merger *m, const pf_sample *ss, pf_sample *c)
 {
 	const pf_profile *src = m->src;
-	*c = (pf_sample){.nlocs = ss->nlocs, .nlabels = ss->nlabels, .nnum_labels = ss->nnum_labels};
-	if (pf_vec_reserve((void **)&m->cand_locs, &m->cap_cand_locs, ss->nlocs, sizeof *m->cand_locs) != 0 ||
-	    pf_vec_reserve((void **)&m->labels, &m->cap_labels, ss->nlabels, sizeof *m->labels) != 0 ||
-	    pf_vec_reserve((void **)&m->nums, &m->cap_nums, ss->nnum_labels, sizeof *m->nums) != 0)
-		return oom(m);
+	pf_profile *p = m->p;
+	*c = (pf_sample){.locs = p->nsample_locs, .values = p->nvalues, .labels = p->nlabels,
+			 .num_labels = p->nnum_labels, .nlocs = ss->nlocs, .nlabels = ss->nlabels,
+			 .nnum_labels = ss->nnum_labels};
 	for (uint32_t i = 0; i < ss->nlocs; i++)
-		if (map_location(m, src->sample_locs[ss->locs + i], &m->cand_locs[i]) != 0)
+		if (map_location(m, src->sample_locs[ss->locs + i], &p->sample_locs[c->locs + i]) != 0)
 			return -1;
 	for (uint32_t i = 0; i < ss->nlabels; i++) {
 		const pf_label *l = &src->labels[ss->labels + i];
-		if (tr(m, l->key, &m->labels[i].key) != 0 || tr(m, l->str, &m->labels[i].str) != 0)
+		pf_label *t = &p->labels[c->labels + i];
+		if (tr(m, l->key, &t->key) != 0 || tr(m, l->str, &t->str) != 0)
 			return -1;
 	}
 	for (uint32_t i = 0; i < ss->nnum_labels; i++) {
 		const pf_num_label *l = &src->num_labels[ss->num_labels + i];
-		m->nums[i] = *l;
-		if (tr(m, l->key, &m->nums[i].key) != 0 ||
-		    (l->unit != PF_NONE && tr(m, l->unit, &m->nums[i].unit) != 0))
+		pf_num_label *t = &p->num_labels[c->num_labels + i];
+		*t = *l;
+		if (tr(m, l->key, &t->key) != 0 || (l->unit != PF_NONE && tr(m, l->unit, &t->unit) != 0))
 			return -1;
 	}
-	return 0;
-}
-
-static int append_sample(merger *m, pf_sample *c, const int64_t *values)
-{
-	pf_profile *p = m->p;
-	size_t nv = p->nsample_types;
-	if (ROOM(m, samples, 1) != 0 || ROOM(m, sample_locs, c->nlocs) != 0 || ROOM(m, values, nv) != 0 ||
-	    ROOM(m, labels, c->nlabels) != 0 || ROOM(m, num_labels, c->nnum_labels) != 0)
-		return -1;
-	c->locs = p->nsample_locs;
-	c->values = p->nvalues;
-	c->labels = p->nlabels;
-	c->num_labels = p->nnum_labels;
-	if (c->nlocs)
-		memcpy(p->sample_locs + p->nsample_locs, m->cand_locs, c->nlocs * sizeof *m->cand_locs);
-	memcpy(p->values + p->nvalues, values, nv * sizeof *values);
-	if (c->nlabels)
-		memcpy(p->labels + p->nlabels, m->labels, c->nlabels * sizeof *m->labels);
-	if (c->nnum_labels)
-		memcpy(p->num_labels + p->nnum_labels, m->nums, c->nnum_labels * sizeof *m->nums);
-	p->nsample_locs += c->nlocs;
-	p->nvalues += nv;
-	p->nlabels += c->nlabels;
-	p->nnum_labels += c->nnum_labels;
-	p->samples[p->nsamples++] = *c;
 	return 0;
 }
 
@@ -364,19 +324,28 @@ static int map_sample(merger *m, const pf_sample *ss)
 {
 	pf_profile *p = m->p;
 	const int64_t *values = m->src->values + ss->values;
-	pf_sample c;
-	if (sample_candidate(m, ss, &c) != 0 || ROOM(m, samples, 1) != 0)
+	size_t nv = p->nsample_types;
+	if (ROOM(m, samples, 1) != 0 || ROOM(m, sample_locs, ss->nlocs) != 0 || ROOM(m, values, nv) != 0 ||
+	    ROOM(m, labels, ss->nlabels) != 0 || ROOM(m, num_labels, ss->nnum_labels) != 0 ||
+	    sample_candidate(m, ss, &p->samples[p->nsamples]) != 0)
 		return -1;
-	sample_probe q = {m, &c};
+	const pf_sample *c = &p->samples[p->nsamples];
 	uint32_t idx;
-	int found = pf_htab_intern(&m->samples, sample_hash(m, &c), sample_eq, &q, (uint32_t)p->nsamples, &idx);
+	int found = pf_htab_intern(&m->samples, sample_hash(p, c), sample_eq, p, (uint32_t)p->nsamples, &idx);
 	if (found < 0)
 		return oom(m);
-	if (!found)
-		return append_sample(m, &c, values);
-	int64_t *sum = p->values + p->samples[idx].values;
-	for (size_t i = 0; i < p->nsample_types; i++)
-		sum[i] = (int64_t)((uint64_t)sum[i] + (uint64_t)values[i]); /* wraps, as Go's += */
+	if (found) {
+		int64_t *sum = p->values + p->samples[idx].values;
+		for (size_t i = 0; i < nv; i++)
+			sum[i] = (int64_t)((uint64_t)sum[i] + (uint64_t)values[i]); /* wraps, as Go's += */
+		return 0;
+	}
+	memcpy(p->values + c->values, values, nv * sizeof *values); /* the candidate is kept */
+	p->nsample_locs += c->nlocs;
+	p->nvalues += nv;
+	p->nlabels += c->nlabels;
+	p->nnum_labels += c->nnum_labels;
+	p->nsamples++;
 	return 0;
 }
 
@@ -628,10 +597,6 @@ void pf_merger_free(pf_merger *m)
 	pf_profile_free(m->first);
 	pf_profile_free(m->p);
 	free(m->first_name);
-	free(m->lines);
-	free(m->cand_locs);
-	free(m->labels);
-	free(m->nums);
 	free(m);
 }
 
