@@ -1,5 +1,5 @@
 /* htab.c: linear-probing hash index, kept at most half full. */
-#include "htab.h"
+#include "pprof_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -104,14 +104,8 @@ static bool key_eq(const void *ctx, uint32_t v)
 
 int pf_keyset_add(pf_keyset *s, const void *rec, uint32_t *at)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 16;
-		unsigned char *v = cap < SIZE_MAX / 2 / s->size ? realloc(s->v, cap * s->size) : NULL;
-		if (!v)
-			return -1;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (pf_vec_reserve((void **)&s->v, &s->cap, s->n + 1, s->size) != 0)
+		return -1;
 	key_probe q = {s, rec};
 	int r = pf_htab_intern(&s->index, pf_hash_bytes(rec, s->key_size), key_eq, &q, (uint32_t)s->n, at);
 	if (r == 0)
