@@ -1,5 +1,5 @@
 /* profile.c: the profile's storage (arrays, string pool), freeing,
- * label order, comments, and the facts callers log. */
+ * comments, scaling, and the facts callers log. */
 #include "pgo.h"
 #include "pprof_internal.h"
 
@@ -40,14 +40,6 @@ static bool str_probe_eq(const void *ctx, uint32_t id)
 	const str_probe *q = ctx;
 	const pf_str *e = &q->sp->strs[id];
 	return e->len == q->n && memcmp(q->sp->bytes + e->off, q->s, q->n) == 0;
-}
-
-static void strpool_free(pf_strpool *sp)
-{
-	free(sp->bytes);
-	free(sp->strs);
-	pf_htab_free(&sp->index);
-	memset(sp, 0, sizeof *sp);
 }
 
 uint32_t pf_strpool_find(const pf_strpool *sp, const void *s, size_t n)
@@ -100,7 +92,9 @@ void pf_profile_free(pf_profile *p)
 {
 	if (!p)
 		return;
-	strpool_free(&p->str);
+	free(p->str.bytes);
+	free(p->str.strs);
+	pf_htab_free(&p->str.index);
 	free(p->sample_types);
 	free(p->samples);
 	free(p->mappings);
