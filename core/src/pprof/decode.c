@@ -109,7 +109,7 @@ static int oom(dec *d) { return pf_fail(d->e, PF_EXIT_INTERNAL, "out of memory d
 /* ---- wire format ---- */
 
 /* A varint as pprof reads one: at most 10 bytes, bits past 64 dropped. */
-static int read_varint(dec *d, span *s, uint64_t *v)
+static int read_long_varint(dec *d, span *s, uint64_t *v)
 {
 	uint64_t u = 0;
 	for (int i = 0;; i++) {
@@ -127,6 +127,16 @@ static int read_varint(dec *d, span *s, uint64_t *v)
 			return 0;
 		}
 	}
+}
+
+/* Most varints of a profile (tags, lengths, ids) are one byte. */
+static inline int read_varint(dec *d, span *s, uint64_t *v)
+{
+	if (s->p < s->end && *s->p < 0x80) {
+		*v = *s->p++;
+		return 0;
+	}
+	return read_long_varint(d, s, v);
 }
 
 static uint64_t le(const uint8_t *p, int n)
