@@ -93,7 +93,7 @@ static pf_profile *decode(collection *c, const char *origin, const char *entry, 
 	pf_profile *p = NULL;
 	if (pf_profile_decompress(origin, entry, data->data, data->len, bytes_left(c), &raw, e) == 0) {
 		c->lim.used_bytes += raw.len;
-		p = pf_profile_decode_without_string_labels(raw.data, raw.len, e);
+		p = pf_profile_decode(raw.data, raw.len, e);
 		if (p && within_limits(p, c->lim.max, e) != 0) {
 			pf_profile_free(p);
 			p = NULL;

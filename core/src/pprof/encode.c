@@ -1,9 +1,9 @@
 /* encode.c: pf_profile -> protobuf bytes, byte for byte as pprof's
  * Profile.WriteUncompressed writes them (preEncode + encode):
  *   - the string table is rebuilt from what the profile uses, in the order
- *     preEncode meets strings: "", sample types, each sample's labels (string
- *     labels key then value, by sorted key; then numeric labels key then
- *     units), mappings (file, build id), functions (name, system name, file
+ *     preEncode meets strings: "", sample types, each sample's numeric
+ *     labels (key then unit, by sorted key; string labels are dropped when
+ *     decoding), mappings (file, build id), functions (name, system name, file
  *     name), drop_frames, keep_frames, period type, comments,
  *     default_sample_type, doc_url;
  *   - message order: sample types, samples, mappings, locations, functions,
@@ -109,10 +109,6 @@ static uint64_t sx(const enc *x, uint32_t id) { return x->index[id]; }
 static void add_sample_strings(enc *x, const pf_sample *s)
 {
 	const pf_profile *p = x->p;
-	for (uint32_t i = 0; i < s->nlabels; i++) {
-		add(x, p->labels[s->labels + i].key);
-		add(x, p->labels[s->labels + i].str);
-	}
 	for (uint32_t i = 0; i < s->nnum_labels; i++) {
 		const pf_num_label *l = &p->num_labels[s->num_labels + i];
 		add(x, l->key);
@@ -169,13 +165,6 @@ static void put_sample(enc *x, const pf_sample *s, uint64_t *ids)
 	put_rep(x, 1, ids, s->nlocs);
 	/* Empty arrays may be NULL, and NULL + 0 is undefined in C. */
 	put_rep(x, 2, p->nsample_types ? (const uint64_t *)(p->values + s->values) : NULL, p->nsample_types);
-	for (uint32_t i = 0; i < s->nlabels; i++) {
-		const pf_label *l = &p->labels[s->labels + i];
-		size_t lat = begin_message(x);
-		put_opt(x, 1, sx(x, l->key));
-		put_opt(x, 2, sx(x, l->str));
-		end_message(x, 3, lat);
-	}
 	for (uint32_t i = 0; i < s->nnum_labels; i++) {
 		const pf_num_label *l = &p->num_labels[s->num_labels + i];
 		size_t lat = begin_message(x);

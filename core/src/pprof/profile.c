@@ -102,7 +102,6 @@ void pf_profile_free(pf_profile *p)
 	free(p->functions);
 	free(p->sample_locs);
 	free(p->values);
-	free(p->labels);
 	free(p->num_labels);
 	free(p->lines);
 	free(p->comments);
