@@ -319,13 +319,13 @@ static void test_accepted_quirks(void)
 	CHECK(p != NULL);
 	if (!p)
 		return;
-	CHECK_EQ_INT(pf_profile_time_nanos(p), 77);
+	CHECK_EQ_INT(p->time_nanos, 77);
 	CHECK_EQ_STR(pf_profile_str(p, p->period_type.type, NULL), "k");
 	CHECK_EQ_INT(p->period_type.unit, 0);
 	CHECK_EQ_INT(p->nlocations, 2);
 	CHECK_EQ_INT(p->locations[1].mapping, PF_NONE);
 	CHECK_EQ_INT(p->locations[0].mapping, 0);
-	CHECK_EQ_INT(pf_profile_samples(p), 1);
+	CHECK_EQ_INT(p->nsamples, 1);
 	const pf_sample *s = &p->samples[0];
 	CHECK_EQ_INT(s->nlocs, 3);
 	CHECK_EQ_INT(p->sample_locs[s->locs], 1);
@@ -370,8 +370,8 @@ static void test_facts(void)
 	if (!p)
 		return;
 	CHECK(pf_profile_cpu_cores(p) == 2.0);
-	CHECK_EQ_INT(pf_profile_duration_nanos(p), 2000000000);
-	CHECK_EQ_INT(pf_profile_samples(p), 2);
+	CHECK_EQ_INT(p->duration_nanos, 2000000000);
+	CHECK_EQ_INT(p->nsamples, 2);
 	p->duration_nanos = 0;
 	CHECK(pf_profile_cpu_cores(p) == -1);
 	p->duration_nanos = 1;

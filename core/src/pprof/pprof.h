@@ -181,10 +181,6 @@ int pf_profile_encode(pf_profile *p, pf_buf *out, pf_err *e);
 /* Appends a comment (as appending to profile.Comments does). */
 int pf_profile_add_comment(pf_profile *p, const char *comment, pf_err *e);
 
-/* Facts for logs. */
-size_t pf_profile_samples(const pf_profile *p);
-int64_t pf_profile_duration_nanos(const pf_profile *p);
-int64_t pf_profile_time_nanos(const pf_profile *p);
 /* CPU cores as datadog-pgo computes them: the sum of the "cpu"/"nanoseconds"
  * sample values over duration_nanos; -1 when there is no such sample type
  * or the duration is 0. */

@@ -118,10 +118,6 @@ int pf_profile_add_comment(pf_profile *p, const char *comment, pf_err *e)
 	return 0;
 }
 
-size_t pf_profile_samples(const pf_profile *p) { return p->nsamples; }
-int64_t pf_profile_duration_nanos(const pf_profile *p) { return p->duration_nanos; }
-int64_t pf_profile_time_nanos(const pf_profile *p) { return p->time_nanos; }
-
 bool pf_str_is(const pf_profile *p, uint32_t id, const char *want)
 {
 	size_t len;
