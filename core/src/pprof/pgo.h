@@ -9,6 +9,7 @@
 #ifndef PGOFETCH_PGO_H
 #define PGOFETCH_PGO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,7 +25,6 @@ typedef struct {
 	size_t caller_len, callee_len;
 	int64_t offset; /* caller line - caller function's start_line */
 	int64_t weight;
-	uint64_t key_hash; /* of the names' bytes and the offset: the same in any profile */
 } pf_pgo_edge;
 
 /* The compiler's view: edges in the order of Go's sortByWeight (weight
@@ -48,10 +48,9 @@ long pf_pgo_value_index(const pf_profile *p);
 int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e);
 void pf_pgo_edges_free(pf_pgo_edges *g);
 
-/* Whether two edge lists, in any order, are the same compiler input: 1
- * when they hold the same edges with the same weights, 0 when not, -1 when
- * memory runs out (e says so). */
-int pf_pgo_edges_same(const pf_pgo_edges *a, const pf_pgo_edges *b, pf_err *e);
+/* Whether two edge lists in Go's order (as pf_pgo_edges_of gives them) are
+ * the same compiler input: the same edges with the same weights. */
+bool pf_pgo_edges_same(const pf_pgo_edges *a, const pf_pgo_edges *b);
 
 /* Appends g in `go tool preprofile`'s format ("GO PREPROFILE V1"). */
 int pf_preprofile_write(const pf_pgo_edges *g, pf_buf *out, pf_err *e);

@@ -20,6 +20,8 @@
 #include "pgo.h"
 #include "pprof_internal.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,15 +39,10 @@ typedef struct {
 } gedge;
 
 typedef struct {
-	uint32_t caller, callee;
-	int64_t offset;
-	uint64_t weight;
-} named_edge;
-
-typedef struct {
 	const pf_profile *p;
 	pf_err *e;
-	pf_keyset node_set, edge_set, named_set; /* of gnode, gedge, named_edge */
+	pf_keyset node_set, edge_set; /* of gnode, gedge */
+	pf_keyset named_set;          /* of pf_pgo_edge, keyed by its names' pool addresses and its offset */
 	gnode *nodes;        /* node_set's records */
 	uint32_t *loc_nodes; /* each location's nodes, in line order */
 	size_t *loc_first;   /* location i's nodes: loc_nodes[loc_first[i] .. loc_first[i+1]) */
@@ -75,14 +72,8 @@ long pf_pgo_value_index(const pf_profile *p)
 
 /* ---- nodes ---- */
 
-/* NodeMap.FindOrInsertNode: the node of key, added when new. String ids
- * stand for names: the pool holds each distinct string once. */
-static int find_or_insert_node(graph *g, const gnode *key, uint32_t *out)
-{
-	return pf_keyset_add(&g->node_set, key, out) < 0 ? oom(g) : 0;
-}
-
-/* CreateNodes: every location's nodes, one per line. */
+/* CreateNodes: every location's nodes, one per line (NodeMap.FindOrInsertNode:
+ * string ids stand for names, as the pool holds each distinct string once). */
 static int create_nodes(graph *g)
 {
 	const pf_profile *p = g->p;
@@ -98,16 +89,16 @@ static int create_nodes(graph *g)
 		const pf_location *l = &p->locations[i];
 		g->loc_first[i] = k;
 		gnode key = {.address = l->address};
-		if (l->nlines == 0 && find_or_insert_node(g, &key, &g->loc_nodes[k++]) != 0)
-			return -1;
+		if (l->nlines == 0 && pf_keyset_add(&g->node_set, &key, &g->loc_nodes[k++]) < 0)
+			return oom(g);
 		for (uint32_t j = 0; j < l->nlines; j++) {
 			const pf_line *ln = &p->lines[l->lines + j];
 			const pf_function *fn = &p->functions[ln->function];
 			key.name = fn->name;
 			key.start_line = fn->start_line;
 			key.lineno = ln->line;
-			if (find_or_insert_node(g, &key, &g->loc_nodes[k++]) != 0)
-				return -1;
+			if (pf_keyset_add(&g->node_set, &key, &g->loc_nodes[k++]) < 0)
+				return oom(g);
 		}
 	}
 	g->loc_first[p->nlocations] = k;
@@ -177,15 +168,6 @@ static int add_sample(graph *g, const pf_sample *s, uint64_t w)
 
 /* ---- named edges ---- */
 
-static int add_named(graph *g, const named_edge *key)
-{
-	uint32_t at;
-	if (pf_keyset_add(&g->named_set, &(named_edge){key->caller, key->callee, key->offset, 0}, &at) < 0)
-		return oom(g);
-	((named_edge *)g->named_set.v)[at].weight += key->weight;
-	return 0;
-}
-
 static bool kept(const gnode *n) { return n->cum != 0 || n->flat != 0; }
 
 /* createNamedEdgeMap over the kept nodes; sets *seen_start_line. */
@@ -201,11 +183,15 @@ static int name_edges(graph *g, uint64_t *total, bool *seen_start_line)
 		const gnode *src = &g->nodes[ed->src];
 		if (!kept(src)) /* dropped with its out edges; an edge into a dropped node stays */
 			continue;
-		named_edge key = {src->name, g->nodes[ed->dst].name,
-				  (int64_t)((uint64_t)src->lineno - (uint64_t)src->start_line), ed->weight};
+		pf_pgo_edge key = {.offset = (int64_t)((uint64_t)src->lineno - (uint64_t)src->start_line)};
+		key.caller = pf_profile_str(g->p, src->name, &key.caller_len);
+		key.callee = pf_profile_str(g->p, g->nodes[ed->dst].name, &key.callee_len);
+		uint32_t at;
+		if (pf_keyset_add(&g->named_set, &key, &at) < 0)
+			return oom(g);
+		pf_pgo_edge *named = (pf_pgo_edge *)g->named_set.v + at;
+		named->weight = (int64_t)((uint64_t)named->weight + ed->weight);
 		*total += ed->weight;
-		if (add_named(g, &key) != 0)
-			return -1;
 	}
 	return 0;
 }
@@ -232,54 +218,6 @@ static int by_weight(const void *x, const void *y)
 	return c;
 }
 
-/* The hash of string id's bytes, worked out once per name: an edge list
- * names a few thousand functions in tens of thousands of edges. */
-static uint64_t name_hash(const pf_profile *p, uint64_t *memo, uint32_t id)
-{
-	if (!memo[id]) { /* 0: not yet (a hash of 0 is only worked out again) */
-		size_t len;
-		const char *s = pf_profile_str(p, id, &len);
-		memo[id] = pf_hash_bytes(s, len);
-	}
-	return memo[id];
-}
-
-static int build_result(graph *g, uint64_t total, pf_pgo_edges *out)
-{
-	size_t n = g->named_set.n;
-	out->edges = malloc((n ? n : 1) * sizeof *out->edges);
-	uint64_t *memo = calloc(g->p->str.nstrs + 1, sizeof *memo);
-	if (!out->edges || !memo) {
-		free(memo);
-		return oom(g);
-	}
-	for (size_t i = 0; i < n; i++) {
-		const named_edge *ne = (const named_edge *)g->named_set.v + i;
-		pf_pgo_edge *ed = &out->edges[i];
-		ed->caller = pf_profile_str(g->p, ne->caller, &ed->caller_len);
-		ed->callee = pf_profile_str(g->p, ne->callee, &ed->callee_len);
-		ed->offset = ne->offset;
-		ed->weight = (int64_t)ne->weight;
-		ed->key_hash = pf_hash_add(pf_hash_add(name_hash(g->p, memo, ne->caller), (uint64_t)ne->offset),
-					   name_hash(g->p, memo, ne->callee));
-	}
-	free(memo);
-	qsort(out->edges, n, sizeof *out->edges, by_weight);
-	out->nedges = n;
-	out->total_weight = (int64_t)total;
-	return 0;
-}
-
-static void graph_free(graph *g)
-{
-	pf_keyset_free(&g->node_set);
-	pf_keyset_free(&g->edge_set);
-	pf_keyset_free(&g->named_set);
-	free(g->loc_nodes);
-	free(g->loc_first);
-	free(g->seen);
-}
-
 static int compute(graph *g, size_t vi, pf_pgo_edges *out)
 {
 	const pf_profile *p = g->p;
@@ -299,7 +237,12 @@ static int compute(graph *g, size_t vi, pf_pgo_edges *out)
 		return pf_fail(g->e, PF_EXIT_DATA, "%s", no_start_line_msg);
 	if (total == 0) /* "accept but ignore profile with no samples" */
 		return 0;
-	return build_result(g, total, out);
+	out->edges = (pf_pgo_edge *)g->named_set.v; /* the set's records, taken from it */
+	out->nedges = g->named_set.n;
+	out->total_weight = (int64_t)total;
+	g->named_set.v = NULL;
+	qsort(out->edges, out->nedges, sizeof *out->edges, by_weight);
+	return 0;
 }
 
 int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e)
@@ -312,9 +255,14 @@ int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e)
 		return pf_fail(e, PF_EXIT_DATA, "%s", no_type_msg);
 	graph g = {.p = p, .e = e, .node_set = {.size = sizeof(gnode), .key_size = offsetof(gnode, name) + sizeof(uint32_t)},
 		   .edge_set = {.size = sizeof(gedge), .key_size = sizeof(uint32_t[2])},
-		   .named_set = {.size = sizeof(named_edge), .key_size = offsetof(named_edge, weight)}};
+		   .named_set = {.size = sizeof(pf_pgo_edge), .key_size = offsetof(pf_pgo_edge, weight)}};
 	int rc = compute(&g, (size_t)vi, out);
-	graph_free(&g);
+	pf_keyset_free(&g.node_set);
+	pf_keyset_free(&g.edge_set);
+	pf_keyset_free(&g.named_set);
+	free(g.loc_nodes);
+	free(g.loc_first);
+	free(g.seen);
 	if (rc != 0)
 		pf_pgo_edges_free(out);
 	return rc;
@@ -326,46 +274,39 @@ void pf_pgo_edges_free(pf_pgo_edges *g)
 	memset(g, 0, sizeof *g);
 }
 
-/* pf_pgo_edges_same: b's edges indexed by (caller, callee, offset), a key
- * each list holds at most once, then every edge of a looked up. */
-typedef struct {
-	const pf_pgo_edges *b;
-	const pf_pgo_edge *key;
-} edge_key_probe;
-
-static bool same_key(const pf_pgo_edge *x, const pf_pgo_edge *y)
-{
-	return x->offset == y->offset && bytes_cmp(x->caller, x->caller_len, y->caller, y->caller_len) == 0 &&
-	       bytes_cmp(x->callee, x->callee_len, y->callee, y->callee_len) == 0;
-}
-
-static bool edge_key_eq(const void *ctx, uint32_t v)
-{
-	const edge_key_probe *q = ctx;
-	return same_key(&q->b->edges[v], q->key);
-}
-
-int pf_pgo_edges_same(const pf_pgo_edges *a, const pf_pgo_edges *b, pf_err *e)
+/* Go's order is total, so two lists of the same edges are equal element by element. */
+bool pf_pgo_edges_same(const pf_pgo_edges *a, const pf_pgo_edges *b)
 {
 	if (a->nedges != b->nedges || a->total_weight != b->total_weight)
-		return 0;
-	pf_htab index = {0};
-	int same = 1;
-	if (pf_htab_reserve(&index, b->nedges) != 0)
-		same = -1;
-	for (size_t i = 0; same == 1 && i < b->nedges; i++) {
-		edge_key_probe q = {b, &b->edges[i]};
-		uint32_t got;
-		if (pf_htab_intern(&index, b->edges[i].key_hash, edge_key_eq, &q, (uint32_t)i, &got) < 0)
-			same = -1;
+		return false;
+	for (size_t i = 0; i < a->nedges; i++)
+		if (by_weight(&a->edges[i], &b->edges[i]) != 0)
+			return false;
+	return true;
+}
+
+/* `go tool preprofile`'s format (cmd/internal/pgo serialize.go, Profile.WriteTo):
+ *
+ *   GO PREPROFILE V1
+ *   caller name
+ *   callee name
+ *   offset weight
+ *   ... (one triple per edge, heaviest first)
+ *
+ * Names are written as they are, with fmt.Fprintln; numbers with "%d %d\n".
+ * A profile the compiler ignores is the header alone. */
+int pf_preprofile_write(const pf_pgo_edges *g, pf_buf *out, pf_err *e)
+{
+	static const char header[] = "GO PREPROFILE V1\n";
+	int rc = pf_buf_append(out, header, sizeof header - 1);
+	for (size_t i = 0; rc == 0 && i < g->nedges; i++) {
+		const pf_pgo_edge *ed = &g->edges[i];
+		char nums[48];
+		int n = snprintf(nums, sizeof nums, "\n%" PRId64 " %" PRId64 "\n", ed->offset, ed->weight);
+		if (n < 0 || (size_t)n >= sizeof nums || pf_buf_append(out, ed->caller, ed->caller_len) != 0 ||
+		    pf_buf_putc(out, '\n') != 0 || pf_buf_append(out, ed->callee, ed->callee_len) != 0 ||
+		    pf_buf_append(out, nums, (size_t)n) != 0)
+			rc = -1;
 	}
-	for (size_t i = 0; same == 1 && i < a->nedges; i++) {
-		edge_key_probe q = {b, &a->edges[i]};
-		uint32_t j = pf_htab_find(&index, a->edges[i].key_hash, edge_key_eq, &q);
-		same = j != PF_HTAB_NONE && b->edges[j].weight == a->edges[i].weight;
-	}
-	pf_htab_free(&index);
-	if (same < 0)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory comparing PGO edges");
-	return same;
+	return rc == 0 ? 0 : pf_fail(e, PF_EXIT_INTERNAL, "out of memory writing the preprofile");
 }
