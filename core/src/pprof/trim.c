@@ -41,7 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A cut stack: at most two location indexes, leaf first, and its weight. */
+/* A cut stack: at most two location indexes of q, leaf first, and its weight. */
 typedef struct {
 	uint32_t loc[2]; /* loc[1] is PF_NONE for a one-location stack */
 	uint64_t sum;    /* wraps, as Go's int64 sums do */
@@ -63,53 +63,25 @@ typedef struct {
 	const pf_profile *p; /* the source */
 	pf_profile *q;       /* the trimmed profile */
 	pf_err *e;
-	pf_keyset cuts;     /* of cut: by source locations */
-	pf_keyset out;      /* of cut: by q's locations */
-	bool positive;      /* every value > 0, and their sum fits an int64 */
-	pf_keyset twice;    /* of frame: frames some cut stack holds at two addresses */
-	pf_keyset keep;     /* of uint64_t: the addresses that stay */
-	uint32_t *loc_map;  /* source location index -> q index + 1; 0: not yet */
-	uint32_t *fn_map;   /* source function index -> q index + 1; 0: not yet */
-	pf_htab locations;  /* q's locations by content */
+	size_t vi;           /* the sample type kept */
+	pf_keyset cuts;      /* of cut: by q's locations */
+	bool positive;       /* every value > 0, and their sum fits an int64 */
+	pf_keyset twice;     /* of frame: frames some cut stack holds at two addresses */
+	pf_keyset keep;      /* of uint64_t: the addresses that stay */
+	uint32_t *loc_map;   /* source location index -> q index + 1; 0: not yet */
+	uint32_t *fn_map;    /* source function index -> q index + 1; 0: not yet */
+	pf_strpool locations; /* q's locations by content (address, each line's function and number), as bytes */
+	pf_buf key;          /* a location's content */
 	pf_keyset functions; /* of fn_key: q's functions, in q's order */
 } trimmer;
 
 static int oom(trimmer *t) { return pf_fail(t->e, PF_EXIT_INTERNAL, "out of memory trimming the profile"); }
 
-/* ---- cut stacks ---- */
-
-/* Adds w to the cut stack loc, appending it when new. -1 on OOM. */
-static int add_cut(pf_keyset *c, const uint32_t loc[2], uint64_t w)
+/* The chosen value of sample i; 0 for an empty stack, which is dropped. */
+static int64_t weight(const trimmer *t, size_t i)
 {
-	cut k = {{loc[0], loc[1]}, 0};
-	uint32_t at;
-	if (pf_keyset_add(c, &k, &at) < 0)
-		return -1;
-	((cut *)c->v)[at].sum += w;
-	return 0;
-}
-
-/* Sums the chosen value of every sample by cut stack, in order of first
- * use, and finds out whether all values are positive. */
-static int cut_samples(trimmer *t, size_t vi)
-{
-	const pf_profile *p = t->p;
-	uint64_t total = 0;
-	t->positive = true;
-	for (size_t i = 0; i < p->nsamples; i++) {
-		const pf_sample *s = &p->samples[i];
-		int64_t w = p->values[s->values + vi];
-		if (w == 0 || s->nlocs == 0)
-			continue;
-		if (w < 0 || (uint64_t)w > (uint64_t)INT64_MAX - total)
-			t->positive = false;
-		else
-			total += (uint64_t)w;
-		uint32_t loc[2] = {p->sample_locs[s->locs], s->nlocs > 1 ? p->sample_locs[s->locs + 1] : PF_NONE};
-		if (add_cut(&t->cuts, loc, (uint64_t)w) != 0)
-			return oom(t);
-	}
-	return 0;
+	const pf_sample *s = &t->p->samples[i];
+	return s->nlocs ? t->p->values[s->values + t->vi] : 0;
 }
 
 /* ---- the addresses that stay ---- */
@@ -127,12 +99,12 @@ static frame frame_of(const pf_profile *p, const pf_location *l, uint32_t i)
 static uint32_t nframes(const pf_location *l) { return l->nlines ? l->nlines : 1; }
 
 /* The frames both locations of a cut stack hold, at different addresses. */
-static int find_twice(trimmer *t, const cut *c)
+static int find_twice(trimmer *t, const pf_sample *s)
 {
 	const pf_profile *p = t->p;
-	if (c->loc[1] == PF_NONE)
+	if (s->nlocs < 2)
 		return 0;
-	const pf_location *a = &p->locations[c->loc[0]], *b = &p->locations[c->loc[1]];
+	const pf_location *a = &p->locations[p->sample_locs[s->locs]], *b = &p->locations[p->sample_locs[s->locs + 1]];
 	if (a->address == b->address)
 		return 0;
 	uint32_t at;
@@ -148,15 +120,26 @@ static int find_twice(trimmer *t, const cut *c)
 	return 0;
 }
 
-/* The addresses of every location that holds a frame seen twice. */
+/* Finds out whether all values are positive and, when they are, the
+ * addresses of every location that holds a frame seen twice. */
 static int find_kept_addresses(trimmer *t)
 {
-	for (size_t i = 0; i < t->cuts.n; i++)
-		if (find_twice(t, (const cut *)t->cuts.v + i) != 0)
-			return -1;
-	if (t->twice.n == 0)
-		return 0;
 	const pf_profile *p = t->p;
+	uint64_t total = 0;
+	t->positive = true;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		int64_t w = weight(t, i);
+		if (w == 0)
+			continue;
+		if (w < 0 || (uint64_t)w > (uint64_t)INT64_MAX - total)
+			t->positive = false;
+		else
+			total += (uint64_t)w;
+		if (find_twice(t, &p->samples[i]) != 0)
+			return -1;
+	}
+	if (!t->positive || t->twice.n == 0)
+		return 0;
 	for (size_t i = 0; i < p->nlocations; i++) {
 		const pf_location *l = &p->locations[i];
 		for (uint32_t j = 0; j < nframes(l); j++) {
@@ -206,35 +189,6 @@ static int map_function(trimmer *t, uint32_t f, uint32_t *out)
 	return 0;
 }
 
-typedef struct {
-	const pf_profile *q;
-	const pf_location *cand; /* its lines are at the end of q->lines, not yet counted */
-} loc_probe;
-
-static bool loc_eq(const void *ctx, uint32_t v)
-{
-	const loc_probe *c = ctx;
-	const pf_location *a = &c->q->locations[v], *b = c->cand;
-	if (a->address != b->address || a->nlines != b->nlines)
-		return false;
-	for (uint32_t i = 0; i < a->nlines; i++) {
-		const pf_line *x = &c->q->lines[a->lines + i], *y = &c->q->lines[b->lines + i];
-		if (x->function != y->function || x->line != y->line)
-			return false;
-	}
-	return true;
-}
-
-static uint64_t loc_hash(const pf_profile *q, const pf_location *l)
-{
-	uint64_t h = pf_hash_add(0, l->address);
-	for (uint32_t i = 0; i < l->nlines; i++) {
-		h = pf_hash_add(h, q->lines[l->lines + i].function);
-		h = pf_hash_add(h, (uint64_t)q->lines[l->lines + i].line);
-	}
-	return h;
-}
-
 /* The q location of source location l: one per address and lines. The
  * candidate's lines are written after q's; they are kept only when new. */
 static int map_location(trimmer *t, uint32_t l, uint32_t *out)
@@ -249,18 +203,20 @@ static int map_location(trimmer *t, uint32_t l, uint32_t *out)
 		return oom(t);
 	pf_location cand = {.id = q->nlocations + 1, .address = new_address(t, src->address),
 			    .mapping = PF_NONE, .nlines = src->nlines, .lines = q->nlines};
-	for (uint32_t i = 0; i < src->nlines; i++) {
+	t->key.len = 0;
+	int rc = pf_buf_append(&t->key, &cand.address, sizeof cand.address);
+	for (uint32_t i = 0; rc == 0 && i < src->nlines; i++) {
 		const pf_line *ln = &t->p->lines[src->lines + i];
 		pf_line *dst = &q->lines[q->nlines + i];
 		*dst = (pf_line){.line = ln->line};
 		if (map_function(t, ln->function, &dst->function) != 0)
 			return -1;
+		rc = pf_buf_append(&t->key, &dst->function, sizeof dst->function) != 0 ||
+		     pf_buf_append(&t->key, &dst->line, sizeof dst->line) != 0;
 	}
-	loc_probe probe = {q, &cand};
-	int r = pf_htab_intern(&t->locations, loc_hash(q, &cand), loc_eq, &probe, (uint32_t)q->nlocations, out);
-	if (r < 0)
+	if (rc != 0 || pf_strpool_intern(&t->locations, t->key.data, t->key.len, out) != 0)
 		return oom(t);
-	if (r == 0) {
+	if (*out == q->nlocations) {
 		q->locations[q->nlocations++] = cand;
 		q->nlines += src->nlines;
 	}
@@ -270,17 +226,24 @@ static int map_location(trimmer *t, uint32_t l, uint32_t *out)
 
 /* ---- samples ---- */
 
-/* Folds the cut stacks onto q's locations, which may have merged some. */
-static int map_cuts(trimmer *t)
+/* Sums the chosen value of every sample by cut stack of q's locations, in
+ * order of first use. */
+static int cut_samples(trimmer *t)
 {
-	for (size_t i = 0; i < t->cuts.n; i++) {
-		const cut *c = (const cut *)t->cuts.v + i;
-		uint32_t loc[2] = {0, PF_NONE};
-		for (int k = 0; k < 2 && c->loc[k] != PF_NONE; k++)
-			if (map_location(t, c->loc[k], &loc[k]) != 0)
+	const pf_profile *p = t->p;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const pf_sample *s = &p->samples[i];
+		int64_t w = weight(t, i);
+		cut k = {{0, PF_NONE}, 0};
+		uint32_t at;
+		if (w == 0)
+			continue;
+		for (uint32_t j = 0; j < 2 && j < s->nlocs; j++)
+			if (map_location(t, p->sample_locs[s->locs + j], &k.loc[j]) != 0)
 				return -1;
-		if (add_cut(&t->out, loc, c->sum) != 0)
+		if (pf_keyset_add(&t->cuts, &k, &at) < 0)
 			return oom(t);
+		((cut *)t->cuts.v)[at].sum += (uint64_t)w;
 	}
 	return 0;
 }
@@ -301,8 +264,8 @@ static int put_sample(trimmer *t, const cut *c, int64_t w)
 
 static int put_samples(trimmer *t)
 {
-	for (size_t i = 0; i < t->out.n; i++) {
-		const cut *c = (const cut *)t->out.v + i;
+	for (size_t i = 0; i < t->cuts.n; i++) {
+		const cut *c = (const cut *)t->cuts.v + i;
 		int rc = c->sum != 0 ? put_sample(t, c, (int64_t)c->sum)
 				     : put_sample(t, c, 1) != 0 ? -1 : put_sample(t, c, -1);
 		if (rc != 0)
@@ -371,11 +334,8 @@ static int trim_into(trimmer *t)
 		return -1;
 	if (vi < 0)
 		return 0;
-	if (cut_samples(t, (size_t)vi) != 0)
-		return -1;
-	if (t->positive && find_kept_addresses(t) != 0)
-		return -1;
-	if (map_cuts(t) != 0)
+	t->vi = (size_t)vi;
+	if (find_kept_addresses(t) != 0 || cut_samples(t) != 0)
 		return -1;
 	return put_samples(t);
 }
@@ -384,7 +344,6 @@ pf_profile *pf_profile_trim(const pf_profile *p, pf_err *e)
 {
 	trimmer t = {.p = p, .e = e, .q = pf_profile_new(),
 		     .cuts = {.size = sizeof(cut), .key_size = sizeof(uint32_t[2])},
-		     .out = {.size = sizeof(cut), .key_size = sizeof(uint32_t[2])},
 		     .twice = {.size = sizeof(frame), .key_size = offsetof(frame, name) + sizeof(uint32_t)},
 		     .keep = {.size = sizeof(uint64_t), .key_size = sizeof(uint64_t)},
 		     .functions = {.size = sizeof(fn_key), .key_size = offsetof(fn_key, name) + sizeof(uint32_t)}};
@@ -394,13 +353,13 @@ pf_profile *pf_profile_trim(const pf_profile *p, pf_err *e)
 	}
 	int rc = trim_into(&t);
 	pf_keyset_free(&t.cuts);
-	pf_keyset_free(&t.out);
 	pf_keyset_free(&t.twice);
 	pf_keyset_free(&t.keep);
 	pf_keyset_free(&t.functions);
 	free(t.loc_map);
 	free(t.fn_map);
-	pf_htab_free(&t.locations);
+	pf_strpool_free(&t.locations);
+	pf_buf_free(&t.key);
 	if (rc == 0)
 		return t.q;
 	pf_profile_free(t.q);
