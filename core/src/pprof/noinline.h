@@ -13,8 +13,10 @@
 /* POSIX extended regular expressions, each matched against a function's
  * whole name (as if written ^(RE)$), compiled once when the flag is read. */
 typedef struct {
-	regex_t *res;
-	char **patterns; /* as given, for the provenance comments */
+	struct {
+		regex_t re;
+		char *pattern; /* as given, for the provenance comments */
+	} *items;
 	size_t n;
 } pf_noinline_list;
 
