@@ -76,6 +76,15 @@ static void end_message(enc *x, int num, size_t at)
 	b->len += n;
 }
 
+/* A message num whose fields 1..n are v[0..n), zeros left out. */
+static void put_msg(enc *x, int num, const uint64_t *v, size_t n)
+{
+	size_t at = begin_message(x);
+	for (size_t i = 0; i < n; i++)
+		put_opt(x, (int)i + 1, v[i]);
+	end_message(x, num, at);
+}
+
 /* pprof packs repeated varints only when there are more than 2. */
 static void put_rep(enc *x, int num, const uint64_t *v, size_t n)
 {
@@ -149,10 +158,7 @@ static void build_strtab(enc *x)
 
 static void put_value_type(enc *x, int num, const pf_value_type *vt)
 {
-	size_t at = begin_message(x);
-	put_opt(x, 1, sx(x, vt->type));
-	put_opt(x, 2, sx(x, vt->unit));
-	end_message(x, num, at);
+	put_msg(x, num, (uint64_t[]){sx(x, vt->type), sx(x, vt->unit)}, 2);
 }
 
 static void put_sample(enc *x, const pf_sample *s, uint64_t *ids)
@@ -166,36 +172,20 @@ static void put_sample(enc *x, const pf_sample *s, uint64_t *ids)
 	put_rep(x, 2, p->nsample_types ? (const uint64_t *)(p->values + s->values) : NULL, p->nsample_types);
 	for (uint32_t i = 0; i < s->nlabels; i++) {
 		const pf_label *l = &p->labels[s->labels + i];
-		size_t lat = begin_message(x);
-		put_opt(x, 1, sx(x, l->key));
-		put_opt(x, 2, sx(x, l->str));
-		end_message(x, 3, lat);
+		put_msg(x, 3, (uint64_t[]){sx(x, l->key), sx(x, l->str)}, 2);
 	}
-	for (uint32_t i = 0; i < s->nnum_labels; i++) {
+	for (uint32_t i = 0; i < s->nnum_labels; i++) { /* key, num and unit are fields 1, 3 and 4 */
 		const pf_num_label *l = &p->num_labels[s->num_labels + i];
-		size_t lat = begin_message(x);
-		put_opt(x, 1, sx(x, l->key));
-		put_opt(x, 3, (uint64_t)l->num);
-		put_opt(x, 4, l->unit == PF_NONE ? 0 : sx(x, l->unit));
-		end_message(x, 3, lat);
+		put_msg(x, 3, (uint64_t[]){sx(x, l->key), 0, (uint64_t)l->num, l->unit == PF_NONE ? 0 : sx(x, l->unit)}, 4);
 	}
 	end_message(x, 2, at);
 }
 
 static void put_mapping(enc *x, const pf_mapping *m)
 {
-	size_t at = begin_message(x);
-	put_opt(x, 1, m->id);
-	put_opt(x, 2, m->start);
-	put_opt(x, 3, m->limit);
-	put_opt(x, 4, m->offset);
-	put_opt(x, 5, sx(x, m->file));
-	put_opt(x, 6, sx(x, m->build_id));
-	put_opt(x, 7, m->has_functions);
-	put_opt(x, 8, m->has_filenames);
-	put_opt(x, 9, m->has_line_numbers);
-	put_opt(x, 10, m->has_inline_frames);
-	end_message(x, 3, at);
+	uint64_t v[] = {m->id, m->start, m->limit, m->offset, sx(x, m->file), sx(x, m->build_id),
+			m->has_functions, m->has_filenames, m->has_line_numbers, m->has_inline_frames};
+	put_msg(x, 3, v, 10);
 }
 
 static void put_location(enc *x, const pf_location *l)
@@ -207,11 +197,7 @@ static void put_location(enc *x, const pf_location *l)
 	put_opt(x, 3, l->address);
 	for (uint32_t i = 0; i < l->nlines; i++) {
 		const pf_line *ln = &p->lines[l->lines + i];
-		size_t lat = begin_message(x);
-		put_opt(x, 1, p->functions[ln->function].id);
-		put_opt(x, 2, (uint64_t)ln->line);
-		put_opt(x, 3, (uint64_t)ln->column);
-		end_message(x, 4, lat);
+		put_msg(x, 4, (uint64_t[]){p->functions[ln->function].id, (uint64_t)ln->line, (uint64_t)ln->column}, 3);
 	}
 	put_opt(x, 5, l->is_folded);
 	end_message(x, 4, at);
@@ -219,13 +205,8 @@ static void put_location(enc *x, const pf_location *l)
 
 static void put_function(enc *x, const pf_function *f)
 {
-	size_t at = begin_message(x);
-	put_opt(x, 1, f->id);
-	put_opt(x, 2, sx(x, f->name));
-	put_opt(x, 3, sx(x, f->system_name));
-	put_opt(x, 4, sx(x, f->filename));
-	put_opt(x, 5, (uint64_t)f->start_line);
-	end_message(x, 5, at);
+	uint64_t v[] = {f->id, sx(x, f->name), sx(x, f->system_name), sx(x, f->filename), (uint64_t)f->start_line};
+	put_msg(x, 5, v, 5);
 }
 
 /* Fields 7..15 after the strings. */
