@@ -25,17 +25,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Graph records: a key (no padding in it), then what is summed. */
+/* Graph records: a key (no padding in it), then what is summed, and the
+ * number of the last sample that added to it (NewGraph's seenNode and
+ * seenEdge: a sample adds to each node and edge once). */
 typedef struct {
 	uint64_t address;
 	int64_t start_line, lineno;
 	uint32_t name;
-	uint64_t cum, flat;
+	uint64_t cum, flat, seen;
 } gnode;
 
 typedef struct {
 	uint32_t src, dst;
-	uint64_t weight;
+	uint64_t weight, seen;
 } gedge;
 
 typedef struct {
@@ -43,12 +45,8 @@ typedef struct {
 	pf_err *e;
 	pf_keyset node_set, edge_set; /* of gnode, gedge */
 	pf_keyset named_set;          /* of pf_pgo_edge, keyed by its names' pool addresses and its offset */
-	gnode *nodes;        /* node_set's records */
-	uint32_t *loc_nodes; /* each location's nodes, in line order */
-	size_t *loc_first;   /* location i's nodes: loc_nodes[loc_first[i] .. loc_first[i+1]) */
-	/* One sample's seen nodes and edges (NewGraph's seenNode, seenEdge). */
-	gedge *seen;
-	size_t nseen, cap_seen;
+	gnode *nodes;                 /* node_set's records */
+	uint32_t *frame_nodes;        /* the node of each line of p, then of each location without lines */
 } graph;
 
 static const char no_type_msg[] = "profile does not contain a sample index with value/type "
@@ -77,19 +75,13 @@ long pf_pgo_value_index(const pf_profile *p)
 static int create_nodes(graph *g)
 {
 	const pf_profile *p = g->p;
-	size_t total = 0;
-	for (size_t i = 0; i < p->nlocations; i++)
-		total += p->locations[i].nlines ? p->locations[i].nlines : 1;
-	g->loc_first = malloc((p->nlocations + 1) * sizeof *g->loc_first);
-	g->loc_nodes = malloc((total ? total : 1) * sizeof *g->loc_nodes);
-	if (!g->loc_first || !g->loc_nodes || pf_htab_reserve(&g->node_set.index, total) != 0)
+	g->frame_nodes = malloc((p->nlines + p->nlocations + 1) * sizeof *g->frame_nodes);
+	if (!g->frame_nodes || pf_htab_reserve(&g->node_set.index, p->nlines + p->nlocations) != 0)
 		return oom(g);
-	size_t k = 0;
 	for (size_t i = 0; i < p->nlocations; i++) {
 		const pf_location *l = &p->locations[i];
-		g->loc_first[i] = k;
 		gnode key = {.address = l->address};
-		if (l->nlines == 0 && pf_keyset_add(&g->node_set, &key, &g->loc_nodes[k++]) < 0)
+		if (l->nlines == 0 && pf_keyset_add(&g->node_set, &key, &g->frame_nodes[p->nlines + i]) < 0)
 			return oom(g);
 		for (uint32_t j = 0; j < l->nlines; j++) {
 			const pf_line *ln = &p->lines[l->lines + j];
@@ -97,66 +89,51 @@ static int create_nodes(graph *g)
 			key.name = fn->name;
 			key.start_line = fn->start_line;
 			key.lineno = ln->line;
-			if (pf_keyset_add(&g->node_set, &key, &g->loc_nodes[k++]) < 0)
+			if (pf_keyset_add(&g->node_set, &key, &g->frame_nodes[l->lines + j]) < 0)
 				return oom(g);
 		}
 	}
-	g->loc_first[p->nlocations] = k;
 	g->nodes = (gnode *)g->node_set.v;
 	return 0;
 }
 
 /* ---- edges ---- */
 
-/* Node.AddToEdge */
-static int add_to_edge(graph *g, uint32_t src, uint32_t dst, uint64_t w)
+/* One step of NewGraph's walk in sample number seen: node n after parent
+ * (PF_NONE at the start), and Node.AddToEdge. */
+static int walk_node(graph *g, uint32_t n, uint32_t parent, uint64_t w, uint64_t seen)
 {
-	uint32_t at;
-	if (pf_keyset_add(&g->edge_set, &(gedge){src, dst, 0}, &at) < 0)
-		return oom(g);
-	((gedge *)g->edge_set.v)[at].weight += w;
-	return 0;
-}
-
-/* Marks node a (b == PF_NONE) or the edge a -> b seen in this sample;
- * returns whether it already was. -1 on OOM. */
-static int see(graph *g, uint32_t a, uint32_t b)
-{
-	for (size_t i = 0; i < g->nseen; i++)
-		if (g->seen[i].src == a && g->seen[i].dst == b)
-			return 1;
-	if (pf_vec_reserve((void **)&g->seen, &g->cap_seen, g->nseen + 1, sizeof *g->seen) != 0)
-		return oom(g);
-	g->seen[g->nseen++] = (gedge){a, b, 0};
-	return 0;
-}
-
-/* One step of NewGraph's walk: node n after parent (PF_NONE at the start). */
-static int walk_node(graph *g, uint32_t n, uint32_t parent, uint64_t w)
-{
-	int saw = see(g, n, PF_NONE);
-	if (saw < 0)
-		return -1;
-	if (!saw)
-		g->nodes[n].cum += w;
+	gnode *node = &g->nodes[n];
+	if (node->seen != seen) {
+		node->seen = seen;
+		node->cum += w;
+	}
 	if (parent == PF_NONE || n == parent)
 		return 0;
-	int seen = see(g, parent, n);
-	return seen < 0 || (!seen && add_to_edge(g, parent, n, w) != 0) ? -1 : 0;
+	uint32_t at;
+	if (pf_keyset_add(&g->edge_set, &(gedge){parent, n, 0, 0}, &at) < 0)
+		return oom(g);
+	gedge *ed = (gedge *)g->edge_set.v + at;
+	if (ed->seen != seen) {
+		ed->seen = seen;
+		ed->weight += w;
+	}
+	return 0;
 }
 
-/* NewGraph's loop over one sample. */
-static int add_sample(graph *g, const pf_sample *s, uint64_t w)
+/* NewGraph's loop over sample i. */
+static int add_sample(graph *g, size_t i, uint64_t w)
 {
 	const pf_profile *p = g->p;
-	g->nseen = 0;
+	const pf_sample *s = &p->samples[i];
 	uint32_t parent = PF_NONE;
 	/* "Count only the last two frames as a call edge." */
-	for (long i = s->nlocs < 2 ? (long)s->nlocs - 1 : 1; i >= 0; i--) {
-		uint32_t loc = p->sample_locs[s->locs + (size_t)i];
-		for (size_t k = g->loc_first[loc + 1]; k-- > g->loc_first[loc];) {
-			uint32_t n = g->loc_nodes[k];
-			if (walk_node(g, n, parent, w) != 0)
+	for (long k = s->nlocs < 2 ? (long)s->nlocs - 1 : 1; k >= 0; k--) {
+		uint32_t loc = p->sample_locs[s->locs + (size_t)k];
+		const pf_location *l = &p->locations[loc];
+		for (uint32_t j = l->nlines ? l->nlines : 1; j-- > 0;) {
+			uint32_t n = g->frame_nodes[l->nlines ? l->lines + j : p->nlines + loc];
+			if (walk_node(g, n, parent, w, i + 1) != 0)
 				return -1;
 			parent = n;
 		}
@@ -226,7 +203,7 @@ static int compute(graph *g, size_t vi, pf_pgo_edges *out)
 	for (size_t i = 0; i < p->nsamples; i++) {
 		const pf_sample *s = &p->samples[i];
 		uint64_t w = (uint64_t)p->values[s->values + vi];
-		if (w != 0 && add_sample(g, s, w) != 0)
+		if (w != 0 && add_sample(g, i, w) != 0)
 			return -1;
 	}
 	uint64_t total;
@@ -260,9 +237,7 @@ int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e)
 	pf_keyset_free(&g.node_set);
 	pf_keyset_free(&g.edge_set);
 	pf_keyset_free(&g.named_set);
-	free(g.loc_nodes);
-	free(g.loc_first);
-	free(g.seen);
+	free(g.frame_nodes);
 	if (rc != 0)
 		pf_pgo_edges_free(out);
 	return rc;
