@@ -28,8 +28,6 @@ typedef struct {
 	bool oom; /* sticky: the writes after one that failed are thrown away */
 } enc;
 
-/* ---- raw writes ---- */
-
 static size_t varint(uint8_t *b, uint64_t v)
 {
 	size_t n = 0;
@@ -98,8 +96,6 @@ static void put_rep(enc *x, int num, const uint64_t *v, size_t n)
 		end_message(x, num, at);
 }
 
-/* ---- the string table (preEncode) ---- */
-
 static void add(enc *x, uint32_t id)
 {
 	if (x->index[id] == PF_NONE) {
@@ -110,21 +106,7 @@ static void add(enc *x, uint32_t id)
 
 static uint64_t sx(const enc *x, uint32_t id) { return x->index[id]; }
 
-static void add_sample_strings(enc *x, const pf_sample *s)
-{
-	const pf_profile *p = x->p;
-	for (uint32_t i = 0; i < s->nlabels; i++) {
-		add(x, p->labels[s->labels + i].key);
-		add(x, p->labels[s->labels + i].str);
-	}
-	for (uint32_t i = 0; i < s->nnum_labels; i++) {
-		const pf_num_label *l = &p->num_labels[s->num_labels + i];
-		add(x, l->key);
-		if (l->unit != PF_NONE)
-			add(x, l->unit);
-	}
-}
-
+/* preEncode's string table. */
 static void build_strtab(enc *x)
 {
 	const pf_profile *p = x->p;
@@ -133,8 +115,19 @@ static void build_strtab(enc *x)
 		add(x, p->sample_types[i].type);
 		add(x, p->sample_types[i].unit);
 	}
-	for (size_t i = 0; i < p->nsamples; i++)
-		add_sample_strings(x, &p->samples[i]);
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const pf_sample *s = &p->samples[i];
+		for (uint32_t j = 0; j < s->nlabels; j++) {
+			add(x, p->labels[s->labels + j].key);
+			add(x, p->labels[s->labels + j].str);
+		}
+		for (uint32_t j = 0; j < s->nnum_labels; j++) {
+			const pf_num_label *l = &p->num_labels[s->num_labels + j];
+			add(x, l->key);
+			if (l->unit != PF_NONE)
+				add(x, l->unit);
+		}
+	}
 	for (size_t i = 0; i < p->nmappings; i++) {
 		add(x, p->mappings[i].file);
 		add(x, p->mappings[i].build_id);
@@ -153,8 +146,6 @@ static void build_strtab(enc *x)
 	add(x, p->default_sample_type);
 	add(x, p->doc_url);
 }
-
-/* ---- messages ---- */
 
 static void put_value_type(enc *x, int num, const pf_value_type *vt)
 {
@@ -209,24 +200,6 @@ static void put_function(enc *x, const pf_function *f)
 	put_msg(x, 5, v, 5);
 }
 
-/* Fields 7..15 after the strings. */
-static void put_trailer(enc *x, uint64_t *comments)
-{
-	const pf_profile *p = x->p;
-	put_opt(x, 7, sx(x, p->drop_frames));
-	put_opt(x, 8, sx(x, p->keep_frames));
-	put_opt(x, 9, (uint64_t)p->time_nanos);
-	put_opt(x, 10, (uint64_t)p->duration_nanos);
-	if (sx(x, p->period_type.type) || sx(x, p->period_type.unit))
-		put_value_type(x, 11, &p->period_type);
-	put_opt(x, 12, (uint64_t)p->period);
-	for (size_t i = 0; i < p->ncomments; i++)
-		comments[i] = sx(x, p->comments[i]);
-	put_rep(x, 13, comments, p->ncomments);
-	put_field(x, 14, sx(x, p->default_sample_type)); /* pprof always writes it */
-	put_opt(x, 15, sx(x, p->doc_url));
-}
-
 static void put_profile(enc *x, uint64_t *scratch)
 {
 	const pf_profile *p = x->p;
@@ -247,7 +220,19 @@ static void put_profile(enc *x, uint64_t *scratch)
 			x->oom = true;
 		end_message(x, 6, at);
 	}
-	put_trailer(x, scratch);
+	/* Fields 7..15 after the strings. */
+	put_opt(x, 7, sx(x, p->drop_frames));
+	put_opt(x, 8, sx(x, p->keep_frames));
+	put_opt(x, 9, (uint64_t)p->time_nanos);
+	put_opt(x, 10, (uint64_t)p->duration_nanos);
+	if (sx(x, p->period_type.type) || sx(x, p->period_type.unit))
+		put_value_type(x, 11, &p->period_type);
+	put_opt(x, 12, (uint64_t)p->period);
+	for (size_t i = 0; i < p->ncomments; i++)
+		scratch[i] = sx(x, p->comments[i]);
+	put_rep(x, 13, scratch, p->ncomments);
+	put_field(x, 14, sx(x, p->default_sample_type)); /* pprof always writes it */
+	put_opt(x, 15, sx(x, p->doc_url));
 }
 
 int pf_profile_encode(pf_profile *p, pf_buf *out, pf_err *e)

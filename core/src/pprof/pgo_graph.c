@@ -68,8 +68,6 @@ long pf_pgo_value_index(const pf_profile *p)
 	return -1;
 }
 
-/* ---- nodes ---- */
-
 /* CreateNodes: every location's nodes, one per line (NodeMap.FindOrInsertNode:
  * string ids stand for names, as the pool holds each distinct string once). */
 static int create_nodes(graph *g)
@@ -96,8 +94,6 @@ static int create_nodes(graph *g)
 	g->nodes = (gnode *)g->node_set.v;
 	return 0;
 }
-
-/* ---- edges ---- */
 
 /* One step of NewGraph's walk in sample number seen: node n after parent
  * (PF_NONE at the start), and Node.AddToEdge. */
@@ -143,8 +139,6 @@ static int add_sample(graph *g, size_t i, uint64_t w)
 	return 0;
 }
 
-/* ---- named edges ---- */
-
 static bool kept(const gnode *n) { return n->cum != 0 || n->flat != 0; }
 
 /* createNamedEdgeMap over the kept nodes; sets *seen_start_line. */
@@ -172,8 +166,6 @@ static int name_edges(graph *g, uint64_t *total, bool *seen_start_line)
 	}
 	return 0;
 }
-
-/* ---- the result ---- */
 
 static int bytes_cmp(const char *a, size_t na, const char *b, size_t nb)
 {

@@ -84,8 +84,6 @@ static int64_t weight(const trimmer *t, size_t i)
 	return s->nlocs ? t->p->values[s->values + t->vi] : 0;
 }
 
-/* ---- the addresses that stay ---- */
-
 /* Frame i of location l; a location without lines is one empty frame. */
 static frame frame_of(const pf_profile *p, const pf_location *l, uint32_t i)
 {
@@ -160,8 +158,6 @@ static uint64_t new_address(const trimmer *t, uint64_t a)
 	return !t->positive || pf_keyset_find(&t->keep, &a) != PF_HTAB_NONE ? a : 0;
 }
 
-/* ---- q's functions and locations ---- */
-
 /* The q function of source function f: one per name and start_line. Each
  * source function is looked up once: its name is hashed once, not at
  * every line that names it. */
@@ -224,8 +220,6 @@ static int map_location(trimmer *t, uint32_t l, uint32_t *out)
 	return 0;
 }
 
-/* ---- samples ---- */
-
 /* Sums the chosen value of every sample by cut stack of q's locations, in
  * order of first use. */
 static int cut_samples(trimmer *t)
@@ -274,8 +268,6 @@ static int put_samples(trimmer *t)
 	return 0;
 }
 
-/* ---- header ---- */
-
 /* The id in q of string id of p. */
 static int copy_str(trimmer *t, uint32_t id, uint32_t *out)
 {
@@ -308,14 +300,11 @@ static int copy_header(trimmer *t, long vi)
 		    copy_str(t, p->default_sample_type, &q->default_sample_type) != 0)
 			return -1;
 	}
-	for (size_t i = 0; i < p->ncomments; i++) {
-		uint32_t id;
-		if (PF_RESERVE(q, comments, 1) != 0)
-			return oom(t);
-		if (copy_str(t, p->comments[i], &id) != 0)
+	if (PF_RESERVE(q, comments, p->ncomments) != 0)
+		return oom(t);
+	for (size_t i = 0; i < p->ncomments; i++)
+		if (copy_str(t, p->comments[i], &q->comments[q->ncomments++]) != 0)
 			return -1;
-		q->comments[q->ncomments++] = id;
-	}
 	return 0;
 }
 
