@@ -9,13 +9,7 @@
 #ifndef PGOFETCH_PGO_H
 #define PGOFETCH_PGO_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include "buf.h"
-#include "err.h"
-#include "pprof.h"
+#include "pprof.h" /* the profile model, and with it buf.h, err.h and the standard integer types */
 
 /* One named call edge. The names point into the profile's string pool
  * (they may hold NUL bytes; len says how long they are), so the edge list

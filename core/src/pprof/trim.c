@@ -53,12 +53,6 @@ typedef struct {
 	uint32_t name;
 } frame;
 
-/* A function of the trimmed profile, as it is found. */
-typedef struct {
-	int64_t start_line;
-	uint32_t name;
-} fn_key;
-
 typedef struct {
 	const pf_profile *p; /* the source */
 	pf_profile *q;       /* the trimmed profile */
@@ -72,7 +66,7 @@ typedef struct {
 	uint32_t *fn_map;    /* source function index -> q index + 1; 0: not yet */
 	pf_strpool locations; /* q's locations by content (address, each line's function and number), as bytes */
 	pf_buf key;          /* a location's content */
-	pf_keyset functions; /* of fn_key: q's functions, in q's order */
+	pf_keyset functions; /* of uint64_t[2], name in q and start_line: q's functions, in q's order */
 } trimmer;
 
 static int oom(trimmer *t) { return pf_fail(t->e, PF_EXIT_INTERNAL, "out of memory trimming the profile"); }
@@ -171,16 +165,12 @@ static int map_function(trimmer *t, uint32_t f, uint32_t *out)
 	pf_profile *q = t->q;
 	size_t len;
 	const char *name = pf_profile_str(t->p, src->name, &len);
-	fn_key k = {src->start_line, 0};
-	int r = -1;
-	if (pf_strpool_intern(&q->str, name, len, &k.name) != 0 || PF_RESERVE(q, functions, 1) != 0 ||
-	    (r = pf_keyset_add(&t->functions, &k, out)) < 0)
+	pf_function fn = {.id = q->nfunctions + 1, .start_line = src->start_line};
+	if (pf_strpool_intern(&q->str, name, len, &fn.name) != 0 || PF_RESERVE(q, functions, 1) != 0 ||
+	    pf_keyset_add(&t->functions, (uint64_t[2]){fn.name, (uint64_t)fn.start_line}, out) < 0)
 		return oom(t);
-	if (r == 0) {
-		q->functions[q->nfunctions] = (pf_function){
-			.id = q->nfunctions + 1, .name = k.name, .start_line = src->start_line};
-		q->nfunctions++;
-	}
+	if (*out == q->nfunctions)
+		q->functions[q->nfunctions++] = fn;
 	t->fn_map[f] = *out + 1;
 	return 0;
 }
@@ -335,7 +325,7 @@ pf_profile *pf_profile_trim(const pf_profile *p, pf_err *e)
 		     .cuts = {.size = sizeof(cut), .key_size = sizeof(uint32_t[2])},
 		     .twice = {.size = sizeof(frame), .key_size = offsetof(frame, name) + sizeof(uint32_t)},
 		     .keep = {.size = sizeof(uint64_t), .key_size = sizeof(uint64_t)},
-		     .functions = {.size = sizeof(fn_key), .key_size = offsetof(fn_key, name) + sizeof(uint32_t)}};
+		     .functions = {.size = sizeof(uint64_t[2]), .key_size = sizeof(uint64_t[2])}};
 	if (!t.q) {
 		oom(&t);
 		return NULL;
