@@ -5,7 +5,7 @@
 #include "check.h"
 #include "fixture.h"
 #include "gover.h"
-#include "noinline.h"
+#include "pgo.h"
 #include "symbols.h"
 
 #include <stdio.h>

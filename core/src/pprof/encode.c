@@ -167,7 +167,8 @@ static void put_sample(enc *x, const pf_sample *s, uint64_t *ids)
 	}
 	for (uint32_t i = 0; i < s->nnum_labels; i++) { /* key, num and unit are fields 1, 3 and 4 */
 		const pf_num_label *l = &p->num_labels[s->num_labels + i];
-		put_msg(x, 3, (uint64_t[]){sx(x, l->key), 0, (uint64_t)l->num, l->unit == PF_NONE ? 0 : sx(x, l->unit)}, 4);
+		uint64_t unit = l->unit == PF_NONE ? 0 : sx(x, l->unit);
+		put_msg(x, 3, (uint64_t[]){sx(x, l->key), 0, (uint64_t)l->num, unit}, 4);
 	}
 	end_message(x, 2, at);
 }

@@ -6,7 +6,7 @@
  * it, so all its uses are renamed, once: after the rename the name no
  * longer matches. Go's PGO then sees no call edge into the real function,
  * so it is not inlined (golang/go#65532, golang/go#74045). */
-#include "noinline.h"
+#include "pgo.h"
 #include "pprof_internal.h"
 
 #include <errno.h>
@@ -87,12 +87,9 @@ static size_t rename_leaves(pf_profile *p, const pf_noinline_list *l, pf_err *e)
 
 size_t pf_profile_noinline(pf_profile *p, pf_err *e) { return rename_leaves(p, NULL, e); }
 
-size_t pf_profile_noinline_list(pf_profile *p, const pf_noinline_list *l, pf_err *e)
-{
-	return l->n ? rename_leaves(p, l, e) : 0;
-}
+size_t pf_profile_noinline_list(pf_profile *p, const pf_noinline_list *l, pf_err *e) { return rename_leaves(p, l, e); }
 
-/* The user's list (noinline.h). */
+/* The user's list (pgo.h). */
 
 int pf_noinline_list_add(pf_noinline_list *l, const char *pattern, const char *where, pf_err *e)
 {

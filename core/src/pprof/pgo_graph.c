@@ -141,14 +141,9 @@ static int add_sample(graph *g, size_t i, uint64_t w)
 
 static bool kept(const gnode *n) { return n->cum != 0 || n->flat != 0; }
 
-/* createNamedEdgeMap over the kept nodes; sets *seen_start_line. */
-static int name_edges(graph *g, uint64_t *total, bool *seen_start_line)
+/* createNamedEdgeMap over the kept nodes, adding their weights to *total. */
+static int name_edges(graph *g, uint64_t *total)
 {
-	*total = 0;
-	*seen_start_line = false;
-	for (size_t i = 0; i < g->node_set.n; i++)
-		if (kept(&g->nodes[i]) && g->nodes[i].start_line != 0)
-			*seen_start_line = true;
 	for (size_t i = 0; i < g->edge_set.n; i++) {
 		const gedge *ed = (const gedge *)g->edge_set.v + i;
 		const gnode *src = &g->nodes[ed->src];
@@ -198,12 +193,14 @@ static int compute(graph *g, size_t vi, pf_pgo_edges *out)
 		if (w != 0 && add_sample(g, i, w) != 0)
 			return -1;
 	}
-	uint64_t total;
-	bool seen_start_line;
-	if (name_edges(g, &total, &seen_start_line) != 0)
-		return -1;
+	bool seen_start_line = false;
+	for (size_t i = 0; i < g->node_set.n; i++)
+		seen_start_line |= kept(&g->nodes[i]) && g->nodes[i].start_line != 0;
 	if (!seen_start_line)
 		return pf_fail(g->e, PF_EXIT_DATA, "%s", no_start_line_msg);
+	uint64_t total = 0;
+	if (name_edges(g, &total) != 0)
+		return -1;
 	if (total == 0) /* "accept but ignore profile with no samples" */
 		return 0;
 	out->edges = (pf_pgo_edge *)g->named_set.v; /* the set's records, taken from it */

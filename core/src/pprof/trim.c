@@ -307,7 +307,7 @@ static int trim_into(trimmer *t)
 			       "no samples/count or cpu/nanoseconds sample type: Go's compiler cannot use this profile");
 	t->loc_map = calloc(p->nlocations + 1, sizeof *t->loc_map);
 	t->fn_map = calloc(p->nfunctions + 1, sizeof *t->fn_map);
-	if (!t->loc_map || !t->fn_map)
+	if (!t->q || !t->loc_map || !t->fn_map)
 		return oom(t);
 	if (copy_header(t, vi) != 0)
 		return -1;
@@ -326,10 +326,6 @@ pf_profile *pf_profile_trim(const pf_profile *p, pf_err *e)
 		     .twice = {.size = sizeof(frame), .key_size = offsetof(frame, name) + sizeof(uint32_t)},
 		     .keep = {.size = sizeof(uint64_t), .key_size = sizeof(uint64_t)},
 		     .functions = {.size = sizeof(uint64_t[2]), .key_size = sizeof(uint64_t[2])}};
-	if (!t.q) {
-		oom(&t);
-		return NULL;
-	}
 	int rc = trim_into(&t);
 	pf_keyset_free(&t.cuts);
 	pf_keyset_free(&t.twice);
