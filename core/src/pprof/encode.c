@@ -147,11 +147,6 @@ static void build_strtab(enc *x)
 	add(x, p->doc_url);
 }
 
-static void put_value_type(enc *x, int num, const pf_value_type *vt)
-{
-	put_msg(x, num, (uint64_t[]){sx(x, vt->type), sx(x, vt->unit)}, 2);
-}
-
 static void put_sample(enc *x, const pf_sample *s, uint64_t *ids)
 {
 	const pf_profile *p = x->p;
@@ -173,13 +168,6 @@ static void put_sample(enc *x, const pf_sample *s, uint64_t *ids)
 	end_message(x, 2, at);
 }
 
-static void put_mapping(enc *x, const pf_mapping *m)
-{
-	uint64_t v[] = {m->id, m->start, m->limit, m->offset, sx(x, m->file), sx(x, m->build_id),
-			m->has_functions, m->has_filenames, m->has_line_numbers, m->has_inline_frames};
-	put_msg(x, 3, v, 10);
-}
-
 static void put_location(enc *x, const pf_location *l)
 {
 	const pf_profile *p = x->p;
@@ -195,25 +183,27 @@ static void put_location(enc *x, const pf_location *l)
 	end_message(x, 4, at);
 }
 
-static void put_function(enc *x, const pf_function *f)
-{
-	uint64_t v[] = {f->id, sx(x, f->name), sx(x, f->system_name), sx(x, f->filename), (uint64_t)f->start_line};
-	put_msg(x, 5, v, 5);
-}
-
 static void put_profile(enc *x, uint64_t *scratch)
 {
 	const pf_profile *p = x->p;
 	for (size_t i = 0; i < p->nsample_types; i++)
-		put_value_type(x, 1, &p->sample_types[i]);
+		put_msg(x, 1, (uint64_t[]){sx(x, p->sample_types[i].type), sx(x, p->sample_types[i].unit)}, 2);
 	for (size_t i = 0; i < p->nsamples; i++)
 		put_sample(x, &p->samples[i], scratch);
-	for (size_t i = 0; i < p->nmappings; i++)
-		put_mapping(x, &p->mappings[i]);
+	for (size_t i = 0; i < p->nmappings; i++) {
+		const pf_mapping *m = &p->mappings[i];
+		uint64_t v[] = {m->id, m->start, m->limit, m->offset, sx(x, m->file), sx(x, m->build_id),
+				m->has_functions, m->has_filenames, m->has_line_numbers, m->has_inline_frames};
+		put_msg(x, 3, v, 10);
+	}
 	for (size_t i = 0; i < p->nlocations; i++)
 		put_location(x, &p->locations[i]);
-	for (size_t i = 0; i < p->nfunctions; i++)
-		put_function(x, &p->functions[i]);
+	for (size_t i = 0; i < p->nfunctions; i++) {
+		const pf_function *f = &p->functions[i];
+		uint64_t v[] = {f->id, sx(x, f->name), sx(x, f->system_name), sx(x, f->filename),
+				(uint64_t)f->start_line};
+		put_msg(x, 5, v, 5);
+	}
 	for (size_t i = 0; i < x->n; i++) {
 		size_t len, at = begin_message(x);
 		const char *s = pf_profile_str(p, x->order[i], &len);
@@ -227,7 +217,7 @@ static void put_profile(enc *x, uint64_t *scratch)
 	put_opt(x, 9, (uint64_t)p->time_nanos);
 	put_opt(x, 10, (uint64_t)p->duration_nanos);
 	if (sx(x, p->period_type.type) || sx(x, p->period_type.unit))
-		put_value_type(x, 11, &p->period_type);
+		put_msg(x, 11, (uint64_t[]){sx(x, p->period_type.type), sx(x, p->period_type.unit)}, 2);
 	put_opt(x, 12, (uint64_t)p->period);
 	for (size_t i = 0; i < p->ncomments; i++)
 		scratch[i] = sx(x, p->comments[i]);

@@ -71,13 +71,6 @@ typedef struct {
 
 static int oom(trimmer *t) { return pf_fail(t->e, PF_EXIT_INTERNAL, "out of memory trimming the profile"); }
 
-/* The chosen value of sample i; 0 for an empty stack, which is dropped. */
-static int64_t weight(const trimmer *t, size_t i)
-{
-	const pf_sample *s = &t->p->samples[i];
-	return s->nlocs ? t->p->values[s->values + t->vi] : 0;
-}
-
 /* Frame i of location l; a location without lines is one empty frame. */
 static frame frame_of(const pf_profile *p, const pf_location *l, uint32_t i)
 {
@@ -120,14 +113,15 @@ static int find_kept_addresses(trimmer *t)
 	uint64_t total = 0;
 	t->positive = true;
 	for (size_t i = 0; i < p->nsamples; i++) {
-		int64_t w = weight(t, i);
-		if (w == 0)
+		const pf_sample *s = &p->samples[i];
+		int64_t w = p->values[s->values + t->vi];
+		if (w == 0 || s->nlocs == 0) /* dropped */
 			continue;
 		if (w < 0 || (uint64_t)w > (uint64_t)INT64_MAX - total)
 			t->positive = false;
 		else
 			total += (uint64_t)w;
-		if (find_twice(t, &p->samples[i]) != 0)
+		if (find_twice(t, s) != 0)
 			return -1;
 	}
 	if (!t->positive || t->twice.n == 0)
@@ -217,10 +211,10 @@ static int cut_samples(trimmer *t)
 	const pf_profile *p = t->p;
 	for (size_t i = 0; i < p->nsamples; i++) {
 		const pf_sample *s = &p->samples[i];
-		int64_t w = weight(t, i);
+		int64_t w = p->values[s->values + t->vi];
 		cut k = {{0, PF_NONE}, 0};
 		uint32_t at;
-		if (w == 0)
+		if (w == 0 || s->nlocs == 0)
 			continue;
 		for (uint32_t j = 0; j < 2 && j < s->nlocs; j++)
 			if (map_location(t, p->sample_locs[s->locs + j], &k.loc[j]) != 0)
@@ -232,28 +226,25 @@ static int cut_samples(trimmer *t)
 	return 0;
 }
 
-/* Appends a sample of value w on the cut stack c (of q's locations). */
-static int put_sample(trimmer *t, const cut *c, int64_t w)
-{
-	pf_profile *q = t->q;
-	uint32_t n = c->loc[1] == PF_NONE ? 1 : 2;
-	if (PF_RESERVE(q, samples, 1) != 0 || PF_RESERVE(q, sample_locs, 2) != 0 || PF_RESERVE(q, values, 1) != 0)
-		return oom(t);
-	q->samples[q->nsamples++] = (pf_sample){.locs = q->nsample_locs, .values = q->nvalues, .nlocs = n};
-	for (uint32_t i = 0; i < n; i++)
-		q->sample_locs[q->nsample_locs++] = c->loc[i];
-	q->values[q->nvalues++] = w;
-	return 0;
-}
-
+/* Appends a sample per cut stack; one whose values sum to 0 as two, of
+ * values 1 and -1 (see above). */
 static int put_samples(trimmer *t)
 {
+	pf_profile *q = t->q;
 	for (size_t i = 0; i < t->cuts.n; i++) {
 		const cut *c = (const cut *)t->cuts.v + i;
-		int rc = c->sum != 0 ? put_sample(t, c, (int64_t)c->sum)
-				     : put_sample(t, c, 1) != 0 ? -1 : put_sample(t, c, -1);
-		if (rc != 0)
-			return -1;
+		uint32_t n = c->loc[1] == PF_NONE ? 1 : 2;
+		int64_t w[2] = {c->sum ? (int64_t)c->sum : 1, -1};
+		for (int k = 0; k < (c->sum ? 1 : 2); k++) {
+			if (PF_RESERVE(q, samples, 1) != 0 || PF_RESERVE(q, sample_locs, 2) != 0 ||
+			    PF_RESERVE(q, values, 1) != 0)
+				return oom(t);
+			q->samples[q->nsamples++] =
+				(pf_sample){.locs = q->nsample_locs, .values = q->nvalues, .nlocs = n};
+			for (uint32_t j = 0; j < n; j++)
+				q->sample_locs[q->nsample_locs++] = c->loc[j];
+			q->values[q->nvalues++] = w[k];
+		}
 	}
 	return 0;
 }
