@@ -37,19 +37,11 @@ static int rename_function(pf_profile *p, pf_function *fn, pf_err *e)
 {
 	size_t len;
 	const char *name = pf_profile_str(p, fn->name, &len);
-	size_t n = sizeof prefix - 1 + len;
-	char *s = malloc(n);
-	if (!s)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory renaming a function");
-	memcpy(s, prefix, sizeof prefix - 1);
-	memcpy(s + sizeof prefix - 1, name, len);
-	uint32_t id;
-	int rc = pf_strpool_intern(&p->str, s, n, &id);
-	free(s);
-	if (rc != 0)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory renaming a function");
-	fn->name = id;
-	return 0;
+	pf_buf b = {0}; /* a copy: interning may move the pool's bytes */
+	int rc = pf_buf_append(&b, prefix, sizeof prefix - 1) != 0 || pf_buf_append(&b, name, len) != 0 ||
+		 pf_strpool_intern(&p->str, b.data, b.len, &fn->name) != 0;
+	pf_buf_free(&b);
+	return rc ? pf_fail(e, PF_EXIT_INTERNAL, "out of memory renaming a function") : 0;
 }
 
 /* Renames each function of a sample's leaf frame (its location's innermost

@@ -49,12 +49,6 @@ typedef struct {
 	uint32_t *frame_nodes;        /* the node of each line of p, then of each location without lines */
 } graph;
 
-static const char no_type_msg[] = "profile does not contain a sample index with value/type "
-				  "\"samples/count\" or cpu/nanoseconds\"";
-static const char no_start_line_msg[] =
-	"profile missing Function.start_line data (Go version of profiled application too old? "
-	"Go 1.20+ automatically adds this to profiles)";
-
 static int oom(graph *g) { return pf_fail(g->e, PF_EXIT_INTERNAL, "out of memory computing PGO edges"); }
 
 long pf_pgo_value_index(const pf_profile *p)
@@ -197,7 +191,9 @@ static int compute(graph *g, size_t vi, pf_pgo_edges *out)
 	for (size_t i = 0; i < g->node_set.n; i++)
 		seen_start_line |= kept(&g->nodes[i]) && g->nodes[i].start_line != 0;
 	if (!seen_start_line)
-		return pf_fail(g->e, PF_EXIT_DATA, "%s", no_start_line_msg);
+		return pf_fail(g->e, PF_EXIT_DATA,
+			       "profile missing Function.start_line data (Go version of profiled application too old? "
+			       "Go 1.20+ automatically adds this to profiles)");
 	uint64_t total = 0;
 	if (name_edges(g, &total) != 0)
 		return -1;
@@ -218,7 +214,8 @@ int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e)
 		return 0;
 	long vi = pf_pgo_value_index(p);
 	if (vi < 0)
-		return pf_fail(e, PF_EXIT_DATA, "%s", no_type_msg);
+		return pf_fail(e, PF_EXIT_DATA, "profile does not contain a sample index with value/type "
+					       "\"samples/count\" or cpu/nanoseconds\"");
 	graph g = {.p = p, .e = e, .node_set = {.size = sizeof(gnode), .key_size = offsetof(gnode, name) + sizeof(uint32_t)},
 		   .edge_set = {.size = sizeof(gedge), .key_size = sizeof(uint32_t[2])},
 		   .named_set = {.size = sizeof(pf_pgo_edge), .key_size = offsetof(pf_pgo_edge, weight)}};

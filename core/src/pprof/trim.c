@@ -131,19 +131,12 @@ static int find_kept_addresses(trimmer *t)
 		for (uint32_t j = 0; j < nframes(l); j++) {
 			frame f = frame_of(p, l, j);
 			uint32_t at;
-			if (pf_keyset_find(&t->twice, &f) != PF_HTAB_NONE) {
-				if (pf_keyset_add(&t->keep, &l->address, &at) < 0)
-					return oom(t);
-				break;
-			}
+			if (pf_keyset_find(&t->twice, &f) != PF_HTAB_NONE &&
+			    pf_keyset_add(&t->keep, &l->address, &at) < 0)
+				return oom(t);
 		}
 	}
 	return 0;
-}
-
-static uint64_t new_address(const trimmer *t, uint64_t a)
-{
-	return !t->positive || pf_keyset_find(&t->keep, &a) != PF_HTAB_NONE ? a : 0;
 }
 
 /* The q function of source function f: one per name and start_line. Each
@@ -181,7 +174,8 @@ static int map_location(trimmer *t, uint32_t l, uint32_t *out)
 	pf_profile *q = t->q;
 	if (PF_RESERVE(q, locations, 1) != 0 || PF_RESERVE(q, lines, src->nlines) != 0)
 		return oom(t);
-	pf_location cand = {.id = q->nlocations + 1, .address = new_address(t, src->address),
+	bool keep = !t->positive || pf_keyset_find(&t->keep, &src->address) != PF_HTAB_NONE;
+	pf_location cand = {.id = q->nlocations + 1, .address = keep ? src->address : 0,
 			    .mapping = PF_NONE, .nlines = src->nlines, .lines = q->nlines};
 	t->key.len = 0;
 	int rc = pf_buf_append(&t->key, &cand.address, sizeof cand.address);
