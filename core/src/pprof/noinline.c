@@ -33,29 +33,15 @@ static bool matches(const pf_noinline_list *l, const char *name, size_t len)
 	return false;
 }
 
-static int rename_function(pf_profile *p, pf_function *fn, pf_err *e)
-{
-	size_t len;
-	const char *name = pf_profile_str(p, fn->name, &len);
-	pf_buf b = {0}; /* a copy: interning may move the pool's bytes */
-	int rc = pf_buf_append(&b, prefix, sizeof prefix - 1) != 0 || pf_buf_append(&b, name, len) != 0 ||
-		 pf_strpool_intern(&p->str, b.data, b.len, &fn->name) != 0;
-	pf_buf_free(&b);
-	return rc ? pf_fail(e, PF_EXIT_INTERNAL, "out of memory renaming a function") : 0;
-}
-
 /* Renames each function of a sample's leaf frame (its location's innermost
  * line) that matches l (see matches), once: a renamed name is left alone. */
 static size_t rename_leaves(pf_profile *p, const pf_noinline_list *l, pf_err *e)
 {
 	/* Each function is looked at once: 1 when it is left alone. */
 	unsigned char *seen = calloc(p->nfunctions + 1, 1);
-	if (!seen) {
-		pf_fail(e, PF_EXIT_INTERNAL, "out of memory renaming functions");
-		return (size_t)-1;
-	}
 	size_t renamed = 0;
-	for (size_t i = 0; i < p->nsamples; i++) {
+	int rc = !seen;
+	for (size_t i = 0; rc == 0 && i < p->nsamples; i++) {
 		const pf_sample *s = &p->samples[i];
 		const pf_location *leaf = s->nlocs ? &p->locations[p->sample_locs[s->locs]] : NULL;
 		uint32_t fi = leaf && leaf->nlines ? p->lines[leaf->lines].function : PF_NONE;
@@ -67,14 +53,16 @@ static size_t rename_leaves(pf_profile *p, const pf_noinline_list *l, pf_err *e)
 		const char *name = pf_profile_str(p, fn->name, &len);
 		if (strncmp(name, prefix, sizeof prefix - 1) == 0 || !matches(l, name, len))
 			continue;
-		if (rename_function(p, fn, e) != 0) {
-			free(seen);
-			return (size_t)-1;
-		}
+		pf_buf b = {0}; /* the new name; a copy, as interning may move the pool's bytes */
+		rc = pf_buf_append(&b, prefix, sizeof prefix - 1) != 0 || pf_buf_append(&b, name, len) != 0 ||
+		     pf_strpool_intern(&p->str, b.data, b.len, &fn->name) != 0;
+		pf_buf_free(&b);
 		renamed++;
 	}
+	if (rc != 0)
+		pf_fail(e, PF_EXIT_INTERNAL, "out of memory renaming %s", seen ? "a function" : "functions");
 	free(seen);
-	return renamed;
+	return rc == 0 ? renamed : (size_t)-1;
 }
 
 size_t pf_profile_noinline(pf_profile *p, pf_err *e) { return rename_leaves(p, NULL, e); }
@@ -152,14 +140,11 @@ void pf_noinline_list_free(pf_noinline_list *l)
 
 int pf_noinline_list_comment(pf_profile *p, const pf_noinline_list *l, pf_err *e)
 {
-	for (size_t i = 0; i < l->n; i++) {
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < l->n; i++) {
 		char *c = pf_strf("pgofetch: no-inline regexp \"%s\"", l->items[i].pattern);
-		if (!c)
-			return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-		int rc = pf_profile_add_comment(p, c, e);
+		rc = c ? pf_profile_add_comment(p, c, e) : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 		free(c);
-		if (rc != 0)
-			return -1;
 	}
-	return 0;
+	return rc;
 }

@@ -199,10 +199,8 @@ static int compute(graph *g, size_t vi, pf_pgo_edges *out)
 		return -1;
 	if (total == 0) /* "accept but ignore profile with no samples" */
 		return 0;
-	out->edges = (pf_pgo_edge *)g->named_set.v; /* the set's records, taken from it */
-	out->nedges = g->named_set.n;
-	out->total_weight = (int64_t)total;
-	g->named_set.v = NULL;
+	*out = (pf_pgo_edges){(pf_pgo_edge *)g->named_set.v, g->named_set.n, (int64_t)total};
+	g->named_set.v = NULL; /* its records are the result's */
 	qsort(out->edges, out->nedges, sizeof *out->edges, by_weight);
 	return 0;
 }
