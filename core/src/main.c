@@ -51,12 +51,6 @@ static int finish(const pf_options *o, pf_result *res, const pf_err *failure, in
 	return code;
 }
 
-static void print_version(void)
-{
-	printf("pgofetch %s (libcurl %s, zlib %s, zstd %s)\n", PGOFETCH_VERSION,
-	       curl_version_info(CURLVERSION_NOW)->version, zlibVersion(), ZSTD_versionString());
-}
-
 /* A failure while running follows -fail; a bad command line or setting
  * (-api-url, PGOFETCH_API_URL, DD_SITE: cli.c checks them) exits 2
  * whatever -fail says, before this. */
@@ -88,27 +82,23 @@ int main(int argc, char **argv)
 	pf_err e = {0};
 	pf_result res;
 	pf_result_init(&res);
-	if (pf_cli_parse(argc, argv, &o, &e) != 0) {
-		int code = finish(&o, &res, &e, usage_error(&o, &e));
-		pf_cli_free(&o);
-		return code;
-	}
-	if (o.help || o.version) {
-		if (o.help)
-			pf_cli_usage(stdout);
-		else
-			print_version();
-		pf_cli_free(&o);
-		return PF_EXIT_OK;
-	}
-	pf_log log;
-	pf_log_init(&log, stderr, o.json, o.verbose);
-	if (o.result)
-		log.result = &res;
 	int code = PF_EXIT_OK;
-	if (pf_run(&o, &log, &e) != 0)
-		code = report_failure(&o, &log, &e);
-	code = finish(&o, &res, &e, code);
+	if (pf_cli_parse(argc, argv, &o, &e) != 0) {
+		code = finish(&o, &res, &e, usage_error(&o, &e));
+	} else if (o.help) {
+		pf_cli_usage(stdout);
+	} else if (o.version) {
+		printf("pgofetch %s (libcurl %s, zlib %s, zstd %s)\n", PGOFETCH_VERSION,
+		       curl_version_info(CURLVERSION_NOW)->version, zlibVersion(), ZSTD_versionString());
+	} else {
+		pf_log log;
+		pf_log_init(&log, stderr, o.json, o.verbose);
+		if (o.result)
+			log.result = &res;
+		if (pf_run(&o, &log, &e) != 0)
+			code = report_failure(&o, &log, &e);
+		code = finish(&o, &res, &e, code);
+	}
 	pf_cli_free(&o);
 	return code;
 }

@@ -42,7 +42,7 @@ static int pipeline(const pf_buf *in, const char *const *names, int n, bool noin
 	if (!m)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	for (int i = 0; i < n; i++) {
-		/* As pgofetch decodes (collect.c). */
+		/* As pgofetch decodes (flow.c). */
 		pf_profile *p = keep_labels ? pf_profile_decode(in[i].data, in[i].len, e)
 					    : pf_profile_decode_without_string_labels(in[i].data, in[i].len, e);
 		if (!p)

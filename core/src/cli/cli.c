@@ -21,7 +21,7 @@ typedef struct {
 	size_t offset; /* into pf_options */
 	const char *arg;   /* the argument's name in the usage */
 	const char *usage;
-	const char *def; /* default shown in the usage, NULL for none */
+	const char *def; /* default, parsed as given and shown in the usage; NULL for none */
 } flag_def;
 
 #define OPT(field) offsetof(pf_options, field)
@@ -34,10 +34,10 @@ static const flag_def flags[] = {
 	 "record where the profile came from (queries, window, profile ids, sources)\n"
 	 "in its comments, shown by go tool pprof -comments", "true"},
 	{"endpoint", F_STRING, OPT(endpoint), "name",
-	 "Datadog endpoint: gopgo (one request) or legacy (list, then download each)", "\"gopgo\""},
+	 "Datadog endpoint: gopgo (one request) or legacy (list, then download each)", "gopgo"},
 	{"fail", F_BOOL, OPT(fail), NULL, "return with a non-zero exit code on failure", NULL},
 	{"format", F_STRING, OPT(format), "name",
-	 "output format: pprof, or preprofile (Go's preprocessed form, not for default.pgo)", "\"pprof\""},
+	 "output format: pprof, or preprofile (Go's preprocessed form, not for default.pgo)", "pprof"},
 	{"from", F_DURATION, OPT(from_ns), "duration", "how far back to search for profiles", "72h0m0s"},
 	{"go", F_STRING, OPT(go), "path",
 	 "the go command that will build DEST's package; when its GOVERSION is newer\n"
@@ -73,7 +73,7 @@ static const flag_def flags[] = {
 	 "write what the run did to file, however it ends, as one JSON object: outcome,\n"
 	 "the profile in place, samples, bytes, profile ids, sources, error, exit code", NULL},
 	{"result-format", F_STRING, OPT(result_format), "name",
-	 "json, or github: -result as name=value lines for $GITHUB_OUTPUT", "\"json\""},
+	 "json, or github: -result as name=value lines for $GITHUB_OUTPUT", "json"},
 	{"timeout", F_DURATION, OPT(timeout_ns), "duration", "timeout for fetching PGO profile", "1m0s"},
 	{"trim", F_BOOL, OPT(trim), NULL,
 	 "write only what the Go compiler reads for PGO (one sample type, the two\n"
@@ -136,8 +136,8 @@ void pf_cli_usage(FILE *out)
 			else
 				fputc(*p, out);
 		}
-		if (f->def)
-			fprintf(out, " (default %s)", f->def);
+		if (f->def) /* Go quotes a string's default */
+			fprintf(out, f->kind == F_STRING ? " (default \"%s\")" : " (default %s)", f->def);
 		fputc('\n', out);
 	}
 }
@@ -175,19 +175,11 @@ int pf_parse_bool(const char *s, bool *v)
 /* strconv.ParseInt(s, 0, 64) without underscores: decimal, 0x, 0o, 0b, 0. */
 static int parse_int(const char *s, int64_t *v)
 {
-	const char *p = s;
-	int base = 10;
-	if (*p == '+' || *p == '-')
-		p++;
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-		base = 16, p += 2;
-	else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O'))
-		base = 8, p += 2;
-	else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B'))
-		base = 2, p += 2;
-	else if (p[0] == '0' && p[1] != '\0')
-		base = 8, p += 1;
-	if (*p == '\0' || *p == '+' || *p == '-')
+	const char *p = s + (*s == '+' || *s == '-');
+	int base = 0; /* strtoll's: decimal, 0x, and 0 for octal; Go's 0o and 0b are ours */
+	if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O' || p[1] == 'b' || p[1] == 'B'))
+		base = p[1] == 'o' || p[1] == 'O' ? 8 : 2, p += 2;
+	if (!isalnum((unsigned char)*p)) /* strtoll would skip spaces and take a sign */
 		return -1;
 	char *end;
 	errno = 0;
@@ -267,19 +259,13 @@ static int set_flag(const flag_def *f, const char *value, pf_options *o, pf_err 
 	return pf_fail(e, PF_EXIT_USAGE, "invalid value \"%s\" for flag -%s: parse error", value, f->name);
 }
 
-static void set_defaults(pf_options *o)
+static void set_defaults(pf_options *o, pf_err *e)
 {
 	memset(o, 0, sizeof *o);
-	o->endpoint = "gopgo";
-	o->format = "pprof";
-	o->result_format = "json";
-	o->from_ns = 72LL * 3600 * 1000000000LL;
-	o->timeout_ns = 60LL * 1000000000LL;
-	o->profiles = 5;
-	o->weight = (pf_weight){1, "1"};
-	o->noinline = true;
-	o->comment = true;
-	o->trim = true;
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if (flags[i].def)
+			set_flag(&flags[i], flags[i].def, o, e); /* a default always parses */
+	o->weight_unused = false;
 	pf_limits_default(&o->limits);
 }
 
@@ -290,14 +276,11 @@ static int parse_one(int argc, char **argv, int *i, pf_options *o, pf_err *e)
 	const char *s = argv[*i];
 	if (s[0] != '-' || s[1] == '\0')
 		return 1;
-	const char *name = s + 1;
-	if (name[0] == '-') {
-		name++;
-		if (name[0] == '\0') { /* "--" ends the flags */
-			(*i)++;
-			return 1;
-		}
+	if (strcmp(s, "--") == 0) { /* "--" ends the flags */
+		(*i)++;
+		return 1;
 	}
+	const char *name = s + 1 + (s[1] == '-');
 	if (name[0] == '-' || name[0] == '=')
 		return pf_fail(e, PF_EXIT_USAGE, "bad flag syntax: %s", s);
 	const char *eq = strchr(name, '=');
@@ -388,25 +371,21 @@ static int check_weights(const pf_options *o, pf_err *e)
 }
 
 /* An empty -api-url (a wrapper passing -api-url="$URL" with URL unset)
- * is no -api-url: PGOFETCH_API_URL, then DD_SITE, still apply. */
-static void resolve_api_url(pf_options *o)
+ * is no -api-url: PGOFETCH_API_URL, then DD_SITE, still apply. A bad API
+ * location is a bad setting: a usage error, exit 2 whatever -fail says,
+ * found before anything runs, not a network failure later. The flag is
+ * checked whenever it is given; PGOFETCH_API_URL and DD_SITE only when
+ * QUERY arguments would use them. */
+static int resolve_api_url(pf_options *o, pf_err *e)
 {
 	o->api_url_from = "-api-url";
-	if (o->api_url && *o->api_url)
-		return;
-	const char *env = getenv("PGOFETCH_API_URL");
-	o->api_url = env && *env ? env : NULL;
-	o->api_url_from = "PGOFETCH_API_URL";
-}
-
-/* A bad API location is a bad setting: a usage error, exit 2 whatever
- * -fail says, found before anything runs, not a network failure later.
- * The flag is checked whenever it is given; PGOFETCH_API_URL and DD_SITE
- * only when QUERY arguments would use them. */
-static int check_api_location(const pf_options *o, pf_err *e)
-{
-	if (o->nqueries == 0 && (!o->api_url || strcmp(o->api_url_from, "-api-url") != 0))
-		return 0;
+	if (!o->api_url || !*o->api_url) {
+		const char *env = getenv("PGOFETCH_API_URL");
+		o->api_url = env && *env ? env : NULL;
+		o->api_url_from = "PGOFETCH_API_URL";
+		if (o->nqueries == 0)
+			return 0;
+	}
 	char *base = pf_dd_base_url(o->api_url, o->api_url_from, getenv("DD_SITE"), e);
 	bool ok = base != NULL;
 	free(base);
@@ -415,7 +394,7 @@ static int check_api_location(const pf_options *o, pf_err *e)
 
 int pf_cli_parse(int argc, char **argv, pf_options *o, pf_err *e)
 {
-	set_defaults(o);
+	set_defaults(o, e);
 	int i = 1, r;
 	while (i < argc && (r = parse_one(argc, argv, &i, o, e)) == 0)
 		;
@@ -423,7 +402,6 @@ int pf_cli_parse(int argc, char **argv, pf_options *o, pf_err *e)
 		return -1;
 	if (o->help || o->version)
 		return 0;
-	resolve_api_url(o);
 	int npos = argc - i;
 	if (npos < 1 || (npos < 2 && o->nin == 0))
 		return pf_fail(e, PF_EXIT_USAGE,
@@ -433,7 +411,7 @@ int pf_cli_parse(int argc, char **argv, pf_options *o, pf_err *e)
 	o->dest = argv[argc - 1];
 	if (o->dest[0] == '\0')
 		return pf_fail(e, PF_EXIT_USAGE, "DEST must not be empty");
-	if (check_queries(o, e) != 0 || check_api_location(o, e) != 0 || check_weights(o, e) != 0)
+	if (check_queries(o, e) != 0 || resolve_api_url(o, e) != 0 || check_weights(o, e) != 0)
 		return -1;
 	return check_values(o, e);
 }
@@ -442,8 +420,5 @@ void pf_cli_free(pf_options *o)
 {
 	free(o->ins);
 	free(o->in_weights);
-	o->ins = NULL;
-	o->in_weights = NULL;
-	o->nin = 0;
 	pf_noinline_list_free(&o->noinline_list);
 }

@@ -13,39 +13,33 @@ typedef struct {
 	const char *name;
 	size_t offset;
 	bool is_size;
+	uint64_t def; /* the default (README, "Limits") */
 } limit_def;
 
 #define LIM(field) offsetof(pf_limit_set, field)
+#define NDEFS (sizeof defs / sizeof defs[0])
 
 static const limit_def defs[] = {
-	{"bytes", LIM(bytes), true},
-	{"source-bytes", LIM(source_bytes), true},
-	{"zip-entries", LIM(zip_entries), false},
-	{"profiles", LIM(profiles), false},
-	{"strings", LIM(strings), false},
-	{"locations", LIM(locations), false},
-	{"stack-depth", LIM(stack_depth), false},
-	{"json-bytes", LIM(json_bytes), true},
-	{"json-depth", LIM(json_depth), false},
-	{"memory", LIM(memory), true},
-};
-
-void pf_limits_default(pf_limit_set *l)
-{
-	l->bytes = (uint64_t)4 << 30;        /* 4 GiB: 200 profiles of 20 MB */
-	l->source_bytes = (uint64_t)1 << 30; /* 1 GiB */
-	l->zip_entries = 10000;
-	l->profiles = 1000;
-	l->strings = 20000000;
-	l->locations = 20000000;
-	l->stack_depth = 100000; /* Go records at most a few hundred frames */
-	l->json_bytes = (uint64_t)64 << 20;
-	l->json_depth = 64;
+	{"bytes", LIM(bytes), true, (uint64_t)4 << 30}, /* 4 GiB: 200 profiles of 20 MB */
+	{"source-bytes", LIM(source_bytes), true, (uint64_t)1 << 30},
+	{"zip-entries", LIM(zip_entries), false, 10000},
+	{"profiles", LIM(profiles), false, 1000},
+	{"strings", LIM(strings), false, 20000000},
+	{"locations", LIM(locations), false, 20000000},
+	{"stack-depth", LIM(stack_depth), false, 100000}, /* Go records at most a few hundred frames */
+	{"json-bytes", LIM(json_bytes), true, (uint64_t)64 << 20},
+	{"json-depth", LIM(json_depth), false, 64},
 	/* The merged profile plus one input, compressed, decompressed and
 	 * decoded: make bench's Datadog answer (5 profiles of 20 MB, read
 	 * whole) peaks at about 175 MiB; a decompression bomb stops when its
 	 * buffer would double past this, at about 270 MiB. */
-	l->memory = (uint64_t)384 << 20;
+	{"memory", LIM(memory), true, (uint64_t)384 << 20},
+};
+
+void pf_limits_default(pf_limit_set *l)
+{
+	for (size_t i = 0; i < NDEFS; i++)
+		*(uint64_t *)((char *)l + defs[i].offset) = defs[i].def;
 }
 
 /* "123", "64KiB", "512MiB", "2GiB", "1TiB" (also KB/MB/GB as powers of 1000). */
@@ -78,7 +72,7 @@ int pf_limits_set(pf_limit_set *l, const char *spec, pf_err *e)
 {
 	const char *eq = strchr(spec, '=');
 	size_t n = eq ? (size_t)(eq - spec) : strlen(spec);
-	for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
+	for (size_t i = 0; i < NDEFS; i++) {
 		if (strlen(defs[i].name) != n || strncmp(defs[i].name, spec, n) != 0)
 			continue;
 		uint64_t *field = (uint64_t *)((char *)l + defs[i].offset);
