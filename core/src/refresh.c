@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,8 +47,8 @@ typedef struct {
 	package *pkgs;
 	size_t n;
 	package **sel; /* the packages to refresh: all, or those named */
-	size_t nsel, next; /* next: the first no thread took yet */
-	pthread_mutex_t mu;
+	size_t nsel;
+	atomic_size_t next; /* the first no thread took yet */
 } refresh;
 
 static const char usage[] =
@@ -74,12 +75,9 @@ static const char usage[] =
 int pf_list_split(char *line, char **words)
 {
 	int n = 0;
-	char *r = line, *w;
-	for (;;) {
-		r += strspn(r, " \t\r\n");
-		if (!*r)
-			return n;
-		words[n++] = w = r;
+	char *r = line, *w = line;
+	while (*(r += strspn(r, " \t\r\n"))) {
+		words[n++] = w;
 		while (*r && !strchr(" \t\r\n", *r)) {
 			char *end = *r == '\'' || *r == '"' ? strchr(r + 1, *r) : NULL;
 			if (!end && (*r == '\'' || *r == '"'))
@@ -93,11 +91,10 @@ int pf_list_split(char *line, char **words)
 			r = end + 1;
 		}
 		bool more = *r != '\0';
-		*w = '\0'; /* w <= r: a blank or the end is overwritten */
-		if (!more)
-			return n;
-		r++;
+		*w++ = '\0'; /* w <= r: a blank or the end is overwritten */
+		r += more;
 	}
+	return n;
 }
 
 static bool flag_is(const char *word, const char *name)
@@ -134,12 +131,12 @@ static int build_argv(const refresh *r, package *pk, char **words, int n, pf_err
 			words[npos++] = w; /* npos <= i: the words still to come stay */
 			continue;
 		}
-		int takes = pf_cli_flag_words(w);
-		if (takes < 0)
-			return pf_fail(e, PF_EXIT_USAGE, "flag provided but not defined: %s", w);
 		if (flag_is(w, "json") || flag_is(w, "v") || flag_is(w, "fail") || flag_is(w, "result") ||
 		    flag_is(w, "h") || flag_is(w, "help"))
 			return pf_fail(e, PF_EXIT_USAGE, "%s is for the whole refresh, not a line", w);
+		int takes = pf_cli_flag_words(w);
+		if (takes < 0)
+			return pf_fail(e, PF_EXIT_USAGE, "flag provided but not defined: %s", w);
 		if (takes && i + 1 >= n)
 			return pf_fail(e, PF_EXIT_USAGE, "flag needs an argument: %s", w);
 		pk->argv[k++] = w;
@@ -175,13 +172,10 @@ static int parse_line(refresh *r, package *pk, pf_err *e)
 	for (const package *q = r->pkgs; rc == 0 && q < pk; q++)
 		if (strcmp(q->dir, pk->dir) == 0)
 			rc = pf_fail(e, PF_EXIT_USAGE, "%s is listed twice", pk->dir);
-	size_t size = strlen(pk->dir) + (r->out ? strlen(r->out) : 0) + 16;
-	if (rc == 0 && !(pk->dest = malloc(size)))
+	if (rc == 0 && !(pk->dest = pf_strf("%s%s%s/default.pgo", r->out ? r->out : "", r->out ? "/" : "", pk->dir)))
 		rc = pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	if (rc == 0) {
-		snprintf(pk->dest, size, "%s%s%s/default.pgo", r->out ? r->out : "", r->out ? "/" : "", pk->dir);
+	if (rc == 0)
 		rc = build_argv(r, pk, words, n, e);
-	}
 	free(words);
 	return rc;
 }
@@ -240,17 +234,15 @@ static int select_packages(refresh *r, char **names, int n, pf_err *e)
 /* mkdir -p of dest's directory, for -out. */
 static int make_dirs(const char *dest, pf_err *e)
 {
-	char *path = strdup(dest), *slash = path ? strrchr(path, '/') : NULL;
-	for (char *p = path ? path + 1 : NULL; p && p <= slash; p++) {
-		if (*p != '/')
-			continue;
+	char *path = strdup(dest);
+	if (!path)
+		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
 		*p = '\0';
 		if (mkdir(path, 0777) != 0 && errno != EEXIST)
 			pf_fail(e, PF_EXIT_OUTPUT, "cannot write %s: creating %s: %s", dest, path, strerror(errno));
 		*p = '/';
 	}
-	if (!path)
-		pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	free(path);
 	return e->code ? -1 : 0;
 }
@@ -303,9 +295,8 @@ static void run_one(refresh *r, package *pk)
 	log.quiet = true;  /* the flow's lines with -v; warnings and finish()'s line always */
 	log.package = pk->dir;
 	log.result = &pk->res;
-	pf_err ignored = {0};
-	struct stat st;
-	pf_profile *old = r->diff && stat(pk->dest, &st) == 0 ? pf_check_read_profile(pk->dest, &ignored) : NULL;
+	pf_err ignored = {0}; /* no profile there yet: a new one */
+	pf_profile *old = r->diff ? pf_check_read_profile(pk->dest, &ignored) : NULL;
 	if ((!r->out || make_dirs(pk->dest, &pk->e) == 0) && pf_run(&pk->o, &log, &pk->e) == 0 &&
 	    pk->res.changed && r->diff)
 		report(pk, old);
@@ -316,14 +307,9 @@ static void run_one(refresh *r, package *pk)
 static void *worker(void *arg)
 {
 	refresh *r = arg;
-	for (;;) {
-		pthread_mutex_lock(&r->mu);
-		size_t i = r->next++;
-		pthread_mutex_unlock(&r->mu);
-		if (i >= r->nsel)
-			return NULL;
+	for (size_t i; (i = atomic_fetch_add(&r->next, 1)) < r->nsel;)
 		run_one(r, r->sel[i]);
-	}
+	return NULL;
 }
 
 /* -j - 1 threads, and this one: the same loop. Measured: 8 packages at a
@@ -384,10 +370,8 @@ static int absolute(const char **path, char **owned, pf_err *e)
 	char cwd[4096];
 	if (!*path || (*path)[0] == '/')
 		return 0;
-	size_t n = strlen(*path) + sizeof cwd + 2;
-	if (!getcwd(cwd, sizeof cwd) || !(*owned = malloc(n)))
+	if (!getcwd(cwd, sizeof cwd) || !(*owned = pf_strf("%s/%s", cwd, *path)))
 		return pf_fail(e, PF_EXIT_INTERNAL, "cannot find the current directory");
-	snprintf(*owned, n, "%s/%s", cwd, *path);
 	*path = *owned;
 	return 0;
 }
@@ -461,7 +445,7 @@ static int setup(refresh *r, int argc, char **argv, bool *help, char *owned[3], 
 
 int pf_refresh_main(int argc, char **argv)
 {
-	refresh r = {.list = "pgofetch.list", .jobs = 4, .mu = PTHREAD_MUTEX_INITIALIZER};
+	refresh r = {.list = "pgofetch.list", .jobs = 4};
 	pf_err e = {0};
 	bool help = false;
 	char *owned[3] = {0};

@@ -34,7 +34,7 @@ static void gover(void)
 	CHECK_EQ_INT(pf_gover_beyond_proven("go1.99"), 1);
 	CHECK_EQ_INT(pf_gover_beyond_proven("go2.0"), 1);
 	CHECK_EQ_INT(pf_gover_beyond_proven("gccgo"), -1);
-	CHECK_EQ_STR(pf_trim_proven[pf_trim_nproven - 1], "go1.27");
+	CHECK_EQ_STR(strrchr(PF_TRIM_PROVEN, ' ') + 1, "go1.27");
 }
 
 static const char *key(const char *name)

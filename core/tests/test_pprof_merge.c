@@ -183,11 +183,11 @@ static void test_scale(void)
 	static const int64_t s[][2] = {{1, 5}, {2, 3}, {3, 0}, {1, -5}, {2, 1}};
 	pf_err e = {0};
 	pf_profile *p = with_samples(s, 5);
-	CHECK_EQ_INT(pf_profile_scale(p, 1, &e), 0);
+	CHECK_EQ_INT(pf_profile_weigh(p, 1, false, &e), 0);
 	check_values(p, (const int64_t[]){5, 3, 0, -5, 1}, 5);
-	CHECK_EQ_INT(pf_profile_scale(p, 0.5, &e), 0);
+	CHECK_EQ_INT(pf_profile_weigh(p, 0.5, false, &e), 0);
 	check_values(p, (const int64_t[]){3, 2, -3, 1}, 4);
-	CHECK_EQ_INT(pf_profile_scale(p, 0.1, &e), 0); /* 0.3, 0.2, -0.3, 0.1: all go */
+	CHECK_EQ_INT(pf_profile_weigh(p, 0.1, false, &e), 0); /* 0.3, 0.2, -0.3, 0.1: all go */
 	CHECK_EQ_INT(p->nsamples, 0);
 	pf_profile_free(p);
 
@@ -203,8 +203,8 @@ static void test_scale(void)
 
 	static const int64_t big[][2] = {{1, INT64_C(1) << 62}};
 	p = with_samples(big, 1);
-	CHECK_EQ_INT(pf_profile_scale(p, 1.5, &e), 0);
-	CHECK_EQ_INT(pf_profile_scale(p, 2, &e), -1);
+	CHECK_EQ_INT(pf_profile_weigh(p, 1.5, false, &e), 0);
+	CHECK_EQ_INT(pf_profile_weigh(p, 2, false, &e), -1);
 	CHECK_EQ_INT(e.code, PF_EXIT_DATA);
 	pf_profile_free(p);
 }

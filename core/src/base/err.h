@@ -1,6 +1,6 @@
 /* err.h: how every stage reports a failure: an exit code and one line of text.
  * The text names what failed and where (source name, byte offset, field);
- * main prints it once, through log.c. */
+ * main prints it once, through log.c, which also holds pf_fail. */
 #ifndef PGOFETCH_ERR_H
 #define PGOFETCH_ERR_H
 

@@ -1,9 +1,13 @@
-/* log.c: log lines in datadog-pgo's text form or slog's JSON form. */
+/* log.c: log lines in datadog-pgo's text form or slog's JSON form, and the
+ * failure records (err.h) that main prints through them. */
 #include "log.h"
 #include "buf.h"
+#include "clock.h"
 #include "duration.h"
+#include "err.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +16,9 @@
 
 void pf_log_init(pf_log *l, FILE *out, bool json, bool verbose)
 {
-	l->out = out;
-	l->json = json;
-	l->verbose = verbose;
-	l->result = NULL;
-	l->quiet = false;
-	l->package = NULL;
 	const char *nc = getenv("NO_COLOR");
-	l->color = !json && isatty(fileno(out)) && !(nc && *nc);
+	*l = (pf_log){.out = out, .json = json, .verbose = verbose,
+		      .color = !json && isatty(fileno(out)) && !(nc && *nc)};
 }
 
 /* The length of the UTF-8 sequence at p (1 to 4), or 0 when the bytes
@@ -48,10 +47,6 @@ static size_t utf8_len(const unsigned char *p)
 	return c < least[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ? 0 : n;
 }
 
-/* Writes s as a JSON string body (without quotes), escaping as encoding/json
- * does for control characters, quotes and backslashes, and as it does,
- * each byte that is not valid UTF-8 as U+FFFD: a profile id or a file name
- * from elsewhere may hold any bytes, and a -json line must stay JSON. */
 void pf_json_escaped(FILE *f, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -91,17 +86,6 @@ static bool needs_quote(const char *s)
 	return false;
 }
 
-static void put_text_value(FILE *f, const char *s)
-{
-	if (!needs_quote(s)) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	pf_json_escaped(f, s);
-	fputc('"', f);
-}
-
 /* Go's strconv.FormatFloat(f, 'g', -1, 64) is the shortest round-trip form;
  * %.17g then trimming is close; try increasing precision until it round-trips. */
 static void format_float(double v, char *out, size_t n)
@@ -120,30 +104,30 @@ static void format_float(double v, char *out, size_t n)
 static void put_attr_value(const pf_log *l, const pf_attr *a)
 {
 	char tmp[64];
+	const char *s = a->kind == PF_A_STR && a->v.s ? a->v.s : "";
 	switch (a->kind) {
 	case PF_A_STR:
-		if (l->json) {
-			fputc('"', l->out);
-			pf_json_escaped(l->out, a->v.s ? a->v.s : "");
-			fputc('"', l->out);
+		if (!l->json && !needs_quote(s)) {
+			fputs(s, l->out);
 		} else {
-			put_text_value(l->out, a->v.s ? a->v.s : "");
+			fputc('"', l->out);
+			pf_json_escaped(l->out, s);
+			fputc('"', l->out);
 		}
-		break;
-	case PF_A_INT:
-		fprintf(l->out, "%lld", (long long)a->v.i);
 		break;
 	case PF_A_FLOAT:
 		format_float(a->v.f, tmp, sizeof tmp);
 		fputs(tmp, l->out);
 		break;
 	case PF_A_DUR:
-		if (l->json) {
-			fprintf(l->out, "%lld", (long long)a->v.i);
-		} else {
+		if (!l->json) {
 			pf_duration_format(a->v.i, tmp, sizeof tmp);
 			fputs(tmp, l->out);
+			break;
 		}
+		/* fall through - slog's JSON has a duration as integer nanoseconds */
+	case PF_A_INT:
+		fprintf(l->out, "%lld", (long long)a->v.i);
 		break;
 	case PF_A_BOOL:
 		fputs(a->v.i ? "true" : "false", l->out);
@@ -161,13 +145,13 @@ static const char *const levels[4][3] = {
 
 static void put_json_time(FILE *f)
 {
-	struct timespec ts;
+	int64_t now = pf_wall_ns();
+	time_t sec = (time_t)(now / 1000000000);
 	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&sec, &tm);
 	char buf[40];
 	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(f, "\"time\":\"%s.%03ldZ\",", buf, ts.tv_nsec / 1000000);
+	fprintf(f, "\"time\":\"%s.%03dZ\",", buf, (int)(now % 1000000000 / 1000000));
 }
 
 void pf_log_attrs(const pf_log *l, enum pf_level level, const char *msg,
@@ -186,29 +170,23 @@ void pf_log_attrs(const pf_log *l, enum pf_level level, const char *msg,
 		fprintf(f, "\"level\":\"%s\",\"msg\":\"", lv[0]);
 		pf_json_escaped(f, msg);
 		fputc('"', f);
-		for (size_t i = l->package ? 0 : 1; i <= nattrs; i++) {
-			const pf_attr *a = i ? &attrs[i - 1] : &pkg;
+	} else if (l->color) {
+		fprintf(f, "%s%s\033[0m %s", lv[2], lv[1], msg);
+	} else {
+		fprintf(f, "%s %s", lv[1], msg);
+	}
+	for (size_t i = l->package ? 0 : 1; i <= nattrs; i++) {
+		const pf_attr *a = i ? &attrs[i - 1] : &pkg;
+		if (l->json) {
 			fputs(",\"", f);
 			pf_json_escaped(f, a->key);
 			fputs("\":", f);
-			put_attr_value(l, a);
+		} else {
+			fprintf(f, l->color ? " \033[2m%s=\033[0m" : " %s=", a->key);
 		}
-		fputs("}\n", f);
-	} else {
-		if (l->color)
-			fprintf(f, "%s%s\033[0m %s", lv[2], lv[1], msg);
-		else
-			fprintf(f, "%s %s", lv[1], msg);
-		for (size_t i = l->package ? 0 : 1; i <= nattrs; i++) {
-			const pf_attr *a = i ? &attrs[i - 1] : &pkg;
-			if (l->color)
-				fprintf(f, " \033[2m%s=\033[0m", a->key);
-			else
-				fprintf(f, " %s=", a->key);
-			put_attr_value(l, a);
-		}
-		fputc('\n', f);
+		put_attr_value(l, a);
 	}
+	fputs(l->json ? "}\n" : "\n", f);
 	fflush(f);
 	funlockfile(f);
 }
@@ -225,4 +203,27 @@ char *pf_redact_url(const char *url)
 	if (!at)
 		return strdup(url);
 	return pf_strf("%.*sREDACTED%s", (int)(start - url), url, at);
+}
+
+int pf_fail(pf_err *e, int code, const char *fmt, ...)
+{
+	if (e->code != 0)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	e->code = code;
+	return -1;
+}
+
+void pf_err_prefix(pf_err *e, const char *what)
+{
+	if (e->code == 0 || what == NULL)
+		return;
+	char old[sizeof e->msg];
+	memcpy(old, e->msg, sizeof old);
+	/* A message too long for the buffer is cut; the start says the most. */
+	if (snprintf(e->msg, sizeof e->msg, "%s: %s", what, old) >= (int)sizeof e->msg)
+		e->msg[sizeof e->msg - 1] = '\0';
 }

@@ -60,7 +60,9 @@ void pf_log_attrs(const pf_log *l, enum pf_level level, const char *msg,
 #define pf_warn(l, msg, ...) pf_log_attrs((l), PF_WARN, (msg), PF_ATTRS_(__VA_ARGS__))
 
 /* Writes s as the body of a JSON string (no quotes), as encoding/json
- * escapes it, each byte that is not UTF-8 as U+FFFD. */
+ * escapes it, each byte that is not UTF-8 as U+FFFD: a profile id or a
+ * file name from elsewhere may hold any bytes, and a -json line must stay
+ * JSON. */
 void pf_json_escaped(FILE *f, const char *s);
 
 /* Returns a copy of url with any user:password@ part replaced by "REDACTED@",

@@ -29,15 +29,6 @@
 /* The text report lists this many missing functions; -json lists all. */
 #define TEXT_MISSING 10
 
-typedef struct {
-	bool json;
-	double fail_below; /* percent; < 0: not given */
-	const char *go, *profile, *target;
-} check_options;
-
-typedef pf_missing_fn missing_fn;
-typedef pf_check_result check_result;
-
 static const char usage[] =
 	"usage: pgofetch check [-json] [-fail-below PCT] [-go PATH] PROFILE PKG_OR_BINARY\n"
 	"\n"
@@ -129,12 +120,6 @@ pf_profile *pf_check_read_profile(const char *path, pf_err *e)
 	return r.p;
 }
 
-static bool exists(const pf_symbols *syms, const char *name, size_t len, pf_buf *key)
-{
-	key->len = 0;
-	return pf_func_key(name, len, key) == 0 && pf_symbols_has(syms, (const char *)key->data);
-}
-
 int pf_bytes_cmp(const char *x, size_t nx, const char *y, size_t ny)
 {
 	int c = memcmp(x, y, nx < ny ? nx : ny);
@@ -143,20 +128,20 @@ int pf_bytes_cmp(const char *x, size_t nx, const char *y, size_t ny)
 
 static int by_missing_name(const void *a, const void *b)
 {
-	const missing_fn *x = a, *y = b;
+	const pf_missing_fn *x = a, *y = b;
 	return pf_bytes_cmp(x->name, x->len, y->name, y->len);
 }
 
 static int by_weight(const void *a, const void *b)
 {
-	const missing_fn *x = a, *y = b;
+	const pf_missing_fn *x = a, *y = b;
 	if (x->weight != y->weight)
 		return x->weight > y->weight ? -1 : 1;
 	return by_missing_name(a, b);
 }
 
 /* Sums the weight of each missing name, hottest first. */
-static void fold_missing(check_result *r)
+static void fold_missing(pf_check_result *r)
 {
 	qsort(r->missing, r->nmissing, sizeof *r->missing, by_missing_name);
 	size_t n = 0;
@@ -170,16 +155,21 @@ static void fold_missing(check_result *r)
 	qsort(r->missing, r->nmissing, sizeof *r->missing, by_weight);
 }
 
-/* A missing function as the code named it: without "DO NOT INLINE: ". */
-static missing_fn missing_name(const char *name, size_t len, int64_t w)
+/* Whether the function is in syms; when not, adds it to r's missing with
+ * weight w, as the code named it: without "DO NOT INLINE: ". */
+static bool found(const pf_symbols *syms, const char *name, size_t len, int64_t w, pf_buf *key, pf_check_result *r)
 {
 	static const char prefix[] = "DO NOT INLINE: ";
+	key->len = 0;
+	if (pf_func_key(name, len, key) == 0 && pf_symbols_has(syms, (const char *)key->data))
+		return true;
 	if (len >= sizeof prefix - 1 && memcmp(name, prefix, sizeof prefix - 1) == 0)
 		name += sizeof prefix - 1, len -= sizeof prefix - 1;
-	return (missing_fn){name, len, w};
+	r->missing[r->nmissing++] = (pf_missing_fn){name, len, w};
+	return false;
 }
 
-int pf_check_compare(const pf_pgo_edges *g, const pf_symbols *syms, check_result *r, pf_err *e)
+int pf_check_compare(const pf_pgo_edges *g, const pf_symbols *syms, pf_check_result *r, pf_err *e)
 {
 	memset(r, 0, sizeof *r);
 	r->missing = malloc((2 * g->nedges + 1) * sizeof *r->missing);
@@ -190,15 +180,11 @@ int pf_check_compare(const pf_pgo_edges *g, const pf_symbols *syms, check_result
 	for (size_t i = 0; i < g->nedges; i++) {
 		const pf_pgo_edge *ed = &g->edges[i];
 		int64_t w = ed->weight < 0 ? -ed->weight : ed->weight;
-		bool caller = exists(syms, ed->caller, ed->caller_len, &key);
-		bool callee = exists(syms, ed->callee, ed->callee_len, &key);
+		bool caller = found(syms, ed->caller, ed->caller_len, w, &key, r);
+		bool callee = found(syms, ed->callee, ed->callee_len, w, &key, r);
 		r->total += w;
 		if (caller && callee)
 			matched += w;
-		if (!caller)
-			r->missing[r->nmissing++] = missing_name(ed->caller, ed->caller_len, w);
-		if (!callee)
-			r->missing[r->nmissing++] = missing_name(ed->callee, ed->callee_len, w);
 	}
 	pf_buf_free(&key);
 	r->nedges = g->nedges;
@@ -207,7 +193,7 @@ int pf_check_compare(const pf_pgo_edges *g, const pf_symbols *syms, check_result
 	return 0;
 }
 
-static double share(const check_result *r, const missing_fn *m)
+static double share(const pf_check_result *r, const pf_missing_fn *m)
 {
 	return r->total > 0 ? (double)m->weight / (double)r->total : 0;
 }
@@ -222,23 +208,22 @@ void pf_profile_time_text(const pf_profile *p, char out[32])
 
 static int64_t profile_age_ns(const pf_profile *p)
 {
-	int64_t t = pf_profile_time_nanos(p);
-	return t > 0 ? pf_wall_ns() - t : -1;
+	return p->time_nanos > 0 ? pf_wall_ns() - p->time_nanos : -1;
 }
 
-static void print_text(const check_options *o, const pf_profile *p, const check_result *r)
+static void print_text(const char *profile, const char *target, const pf_profile *p, const pf_check_result *r)
 {
 	char when[32], age[32];
 	pf_profile_time_text(p, when);
 	int64_t a = profile_age_ns(p);
 	pf_duration_format(a - a % 1000000000LL, age, sizeof age);
 	if (when[0])
-		printf("profile %s: taken %s (%s ago), %zu call edges\n", o->profile, when, age, r->nedges);
+		printf("profile %s: taken %s (%s ago), %zu call edges\n", profile, when, age, r->nedges);
 	else
-		printf("profile %s: time unknown, %zu call edges\n", o->profile, r->nedges);
+		printf("profile %s: time unknown, %zu call edges\n", profile, r->nedges);
 	for (size_t i = 0; i < p->ncomments; i++)
 		printf("  %s\n", pf_profile_str(p, p->comments[i], NULL));
-	printf("matched: %.1f%% of the call-edge weight names functions in %s\n", 100 * r->matched, o->target);
+	printf("matched: %.1f%% of the call-edge weight names functions in %s\n", 100 * r->matched, target);
 	if (r->nmissing == 0)
 		return;
 	printf("missing: %zu function%s; the hottest (share of the weight):\n", r->nmissing, r->nmissing == 1 ? "" : "s");
@@ -246,14 +231,14 @@ static void print_text(const check_options *o, const pf_profile *p, const check_
 		printf("  %6.2f%%  %.*s\n", 100 * share(r, &r->missing[i]), (int)r->missing[i].len, r->missing[i].name);
 }
 
-static int print_json(const check_options *o, const pf_profile *p, const check_result *r)
+static int print_json(const char *profile, const char *target, const pf_profile *p, const pf_check_result *r)
 {
 	cJSON *root = cJSON_CreateObject(), *comments = NULL, *missing = NULL, *m;
 	char when[32];
 	pf_profile_time_text(p, when);
 	int64_t a = profile_age_ns(p);
-	bool ok = root && cJSON_AddStringToObject(root, "profile", o->profile) &&
-		  cJSON_AddStringToObject(root, "build", o->target) &&
+	bool ok = root && cJSON_AddStringToObject(root, "profile", profile) &&
+		  cJSON_AddStringToObject(root, "build", target) &&
 		  cJSON_AddNumberToObject(root, "matched", r->matched) &&
 		  cJSON_AddNumberToObject(root, "edges", (double)r->nedges) &&
 		  (when[0] ? cJSON_AddStringToObject(root, "time", when) : cJSON_AddNullToObject(root, "time")) &&
@@ -280,42 +265,40 @@ static int print_json(const check_options *o, const pf_profile *p, const check_r
 
 int pf_check_main(int argc, char **argv)
 {
-	check_options o = {.go = "go"};
-	const char *fail_below = NULL;
+	bool json = false;
+	const char *fail_text = NULL, *go = "go";
 	char *end;
-	pf_sub_flag flags[] = {{"fail-below", NULL, &fail_below}, {"go", NULL, &o.go}, {"json", &o.json, NULL}, {0}};
+	pf_sub_flag flags[] = {{"fail-below", NULL, &fail_text}, {"go", NULL, &go}, {"json", &json, NULL}, {0}};
 	int rc, i = pf_subcommand_flags(argc, argv, flags, "check", usage);
 	if (i <= 0)
 		return -i;
-	o.fail_below = fail_below ? strtod(fail_below, &end) : -1;
-	if (fail_below && (!*fail_below || *end || !(o.fail_below >= 0 && o.fail_below <= 100)))
+	double fail_below = fail_text ? strtod(fail_text, &end) : -1; /* percent; < 0: not given */
+	if (fail_text && (!*fail_text || *end || !(fail_below >= 0 && fail_below <= 100)))
 		return pf_subcommand_usage("check", usage,
 					   "invalid value \"%s\" for flag -fail-below: want a percentage, 0 to 100",
-					   fail_below);
+					   fail_text);
 	if (argc - i != 2)
 		return pf_subcommand_usage("check", usage, "want two arguments: PROFILE PKG_OR_BINARY");
-	o.profile = argv[i];
-	o.target = argv[i + 1];
-	o.go = *o.go ? o.go : "go";
+	const char *profile = argv[i], *target = argv[i + 1];
 	pf_err e = {0};
-	pf_profile *p = pf_check_read_profile(o.profile, &e);
+	pf_profile *p = pf_check_read_profile(profile, &e);
 	pf_pgo_edges g = {0};
 	pf_symbols syms = {0};
-	check_result r = {0};
+	pf_check_result r = {0};
 	if (p && pf_pgo_edges_of(p, &g, &e) != 0)
-		pf_err_prefix(&e, o.profile);
+		pf_err_prefix(&e, profile);
 	if (!e.code)
-		pf_symbols_of(o.go, o.target, pf_now_ns() + CHECK_TIMEOUT_NS, &syms, &e);
+		pf_symbols_of(*go ? go : "go", target, pf_now_ns() + CHECK_TIMEOUT_NS, &syms, &e);
 	if (!e.code)
 		pf_check_compare(&g, &syms, &r, &e);
-	if (!e.code && (o.json ? print_json(&o, p, &r) : (print_text(&o, p, &r), 0)) != 0)
+	if (!e.code && (json ? print_json(profile, target, p, &r) : (print_text(profile, target, p, &r), 0)) != 0)
 		pf_fail(&e, PF_EXIT_INTERNAL, "out of memory");
 	if ((rc = e.code) != 0)
 		fprintf(stderr, "pgofetch check: %s\n", e.msg);
-	if (rc == PF_EXIT_OK && o.fail_below >= 0 && 100 * r.matched < o.fail_below) {
+	if (rc == PF_EXIT_OK && fail_below >= 0 && 100 * r.matched < fail_below) {
 		fprintf(stderr, "pgofetch check: only %.1f%% of %s's weight matches %s, below -fail-below %g: "
 				"fetch a fresh profile\n",
-			100 * r.matched, o.profile, o.target, o.fail_below);
+			100 * r.matched, profile, target, fail_below);
 		rc = PF_EXIT_STALE;
 	}
 	free(r.missing);

@@ -18,7 +18,7 @@ typedef struct {
 
 /* The function names of target, found with the go command go:
  *   - a built binary (an existing file that is not a .go file): the names
- *     in its pclntab (pclntab.c), inlined functions included; for a binary
+ *     in its pclntab, inlined functions included; for a binary
  *     that is not ELF, `go tool nm BINARY`, which lacks the functions the
  *     linker dropped after inlining them everywhere. Either way a binary
  *     lacks the closures of functions inlined everywhere, whose inlined
@@ -31,13 +31,10 @@ typedef struct {
  * Fails with PF_EXIT_SOURCE (the go command's first line of error) or
  * PF_EXIT_INTERNAL. */
 int pf_symbols_of(const char *go, const char *target, int64_t deadline, pf_symbols *out, pf_err *e);
-/* Hands each function name of a Go ELF binary's pclntab to add. Returns
- * 0, 1 when path is no Go ELF binary it can read, -1 when add fails. */
-int pf_pclntab_names(const char *path, int (*add)(void *ctx, const char *name, size_t len), void *ctx);
 
-/* Adds name (as pf_func_key makes it) to s (a pf_symbols *); then, before
- * pf_symbols_has, pf_symbols_sort. Returns 0, or -1 when memory runs out. */
-int pf_symbols_add(void *s, const char *name, size_t len);
+/* Adds name (as pf_func_key makes it) to s; then, before pf_symbols_has,
+ * pf_symbols_sort. Returns 0, or -1 when memory runs out. */
+int pf_symbols_add(pf_symbols *s, const char *name, size_t len);
 void pf_symbols_sort(pf_symbols *s);
 
 bool pf_symbols_has(const pf_symbols *s, const char *key);

@@ -4,13 +4,11 @@
 #include "clock.h"
 #include "run.h"
 
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-const char *const pf_trim_proven[] = {"go1.26", "go1.27"};
-const size_t pf_trim_nproven = sizeof pf_trim_proven / sizeof pf_trim_proven[0];
 
 static int parse_number(const char **p, int *v)
 {
@@ -42,12 +40,15 @@ int pf_gover_beyond_proven(const char *version)
 {
 	int maj, min, pmaj, pmin;
 	if (pf_gover_parse(version, &maj, &min) != 0 ||
-	    pf_gover_parse(pf_trim_proven[pf_trim_nproven - 1], &pmaj, &pmin) != 0)
+	    pf_gover_parse(strrchr(PF_TRIM_PROVEN, ' ') + 1, &pmaj, &pmin) != 0)
 		return -1;
 	return maj > pmaj || (maj == pmaj && min > pmin);
 }
 
-int pf_go_version(const char *go, const char *dir, int64_t deadline, char *out, size_t n, pf_err *e)
+/* Runs `GO env GOVERSION` in dir until deadline at most. Returns 0 with
+ * the version in out, 1 when GO cannot be run at all (not found, not
+ * executable), -1 when it ran but gave no version (e says why). */
+static int go_version(const char *go, const char *dir, int64_t deadline, char *out, size_t n, pf_err *e)
 {
 	char *argv[] = {(char *)go, "env", "GOVERSION", NULL};
 	pf_buf b = {0};
@@ -71,29 +72,6 @@ int pf_go_version(const char *go, const char *dir, int64_t deadline, char *out, 
 	return 0;
 }
 
-/* DEST's directory, or "." */
-static char *dest_dir(const char *dest)
-{
-	const char *slash = strrchr(dest, '/');
-	if (!slash)
-		return strdup(".");
-	size_t n = slash == dest ? 1 : (size_t)(slash - dest);
-	char *d = malloc(n + 1);
-	if (d) {
-		memcpy(d, dest, n);
-		d[n] = '\0';
-	}
-	return d;
-}
-
-static void proven_list(char *out, size_t n)
-{
-	size_t len = 0;
-	out[0] = '\0';
-	for (size_t i = 0; i < pf_trim_nproven && len < n; i++)
-		len += (size_t)snprintf(out + len, n - len, "%s%s", i ? ", " : "", pf_trim_proven[i]);
-}
-
 /* A relative -go path names a file from pgofetch's directory, not DEST's,
  * where the go command runs. */
 static char *absolute(const char *go)
@@ -114,15 +92,14 @@ bool pf_trim_is_proven(const char *go_flag, const char *dest, int64_t deadline, 
 	int64_t soonest = pf_now_ns() + 10 * 1000000000LL;
 	if (deadline < soonest)
 		deadline = soonest;
-	char *dir = dest_dir(dest), *path = absolute(go);
+	char *copy = strdup(dest), *path = absolute(go);
 	char version[128];
 	pf_err e = {0};
-	int rc = dir && path ? pf_go_version(path, dir, deadline, version, sizeof version, &e)
-			     : pf_fail(&e, PF_EXIT_INTERNAL, "out of memory");
-	free(dir);
+	int rc = copy && path ? go_version(path, dirname(copy), deadline, version, sizeof version, &e)
+			      : pf_fail(&e, PF_EXIT_INTERNAL, "out of memory");
+	free(copy);
 	free(path);
-	char proven[128];
-	proven_list(proven, sizeof proven);
+	const char *proven = PF_TRIM_PROVEN;
 	if (rc == 1 && !go_flag) {
 		pf_debug(log, "no go on PATH to tell which Go will build; trimming as proven for the listed Go versions",
 			 PF_STR("proven", proven));
@@ -145,10 +122,6 @@ bool pf_trim_is_proven(const char *go_flag, const char *dest, int64_t deadline, 
 
 int pf_trim_add_proven_comment(pf_profile *t, pf_err *e)
 {
-	char proven[128], line[256];
-	proven_list(proven, sizeof proven);
-	snprintf(line, sizeof line,
-		 "pgofetch: trimmed to what Go's compiler reads; proven to give it the full profile's input for %s",
-		 proven);
-	return pf_profile_add_comment(t, line, e);
+	return pf_profile_add_comment(t, "pgofetch: trimmed to what Go's compiler reads; proven to give it the full "
+				      "profile's input for " PF_TRIM_PROVEN, e);
 }

@@ -9,7 +9,6 @@
 #define PGOFETCH_GOVER_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -19,8 +18,7 @@
 /* The Go release lines -trim is proven for, oldest first; the tests run
  * `go tool preprofile` of each (the installed Go and go1.27.3) and fail
  * when this list names one they did not check. */
-extern const char *const pf_trim_proven[];
-extern const size_t pf_trim_nproven;
+#define PF_TRIM_PROVEN "go1.26, go1.27"
 
 /* The language version ("1.27") of a GOVERSION string: go1.27.3,
  * go1.28rc1, go1.99, "devel go1.28-abcdef Tue ..." Returns 0, or -1 when
@@ -30,13 +28,6 @@ int pf_gover_parse(const char *s, int *major, int *minor);
 /* Whether version (a GOVERSION string) is newer than every proven line:
  * 1 newer, 0 not, -1 unparseable. */
 int pf_gover_beyond_proven(const char *version);
-
-/* Runs `GO env GOVERSION` in dir (the go command DEST's build will run;
- * "go" is looked up on PATH), waiting until deadline (pf_now_ns clock) at
- * most. Returns 0 with the version in out, 1 when GO cannot be run at all
- * (not found, not executable), -1 when it ran but gave no version (e says
- * why). */
-int pf_go_version(const char *go, const char *dir, int64_t deadline, char *out, size_t n, pf_err *e);
 
 /* Whether to trim: asks the go that will build DEST (go_flag from -go, or
  * NULL for go on PATH, run in DEST's directory, where go.mod picks the

@@ -1,6 +1,7 @@
 /* output.c: atomic, change-only writes of DEST. */
 #include "output.h"
 #include "buf.h"
+#include "clock.h"
 #include "decompress.h"
 
 #include <dirent.h>
@@ -77,6 +78,13 @@ static void release_slot(int slot)
  * remove what a killed one left. */
 #define TMP_TAG ".pgofetch.tmp-"
 
+/* DEST's file name: what follows its last '/'. */
+static const char *base_of(const char *dest)
+{
+	const char *slash = strrchr(dest, '/');
+	return slash ? slash + 1 : dest;
+}
+
 /* Whether name is a temporary file of DEST's (base) by that pattern. */
 static bool is_tmp_of(const char *name, const char *base)
 {
@@ -84,18 +92,15 @@ static bool is_tmp_of(const char *name, const char *base)
 	if (name[0] != '.' || strncmp(name + 1, base, blen) != 0 || strncmp(name + 1 + blen, TMP_TAG, tlen) != 0)
 		return false;
 	const char *x = name + 1 + blen + tlen;
-	size_t i = 0;
-	while (i < 6 && ((x[i] >= 'a' && x[i] <= 'z') || (x[i] >= 'A' && x[i] <= 'Z') || (x[i] >= '0' && x[i] <= '9')))
-		i++;
-	return i == 6 && x[6] == '\0';
+	return strlen(x) == 6 && strspn(x, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == 6;
 }
 
 size_t pf_remove_stale_tmps(const char *dest, int64_t older_than_s)
 {
-	char *dcopy = strdup(dest), *bcopy = strdup(dest);
-	DIR *d = dcopy && bcopy ? opendir(dirname(dcopy)) : NULL;
+	char *dcopy = strdup(dest);
+	DIR *d = dcopy ? opendir(dirname(dcopy)) : NULL;
 	size_t removed = 0;
-	const char *base = d ? basename(bcopy) : NULL;
+	const char *base = base_of(dest);
 	time_t before = time(NULL) - (time_t)older_than_s;
 	for (struct dirent *ent; d && (ent = readdir(d)) != NULL;) {
 		struct stat st;
@@ -110,7 +115,6 @@ size_t pf_remove_stale_tmps(const char *dest, int64_t older_than_s)
 	if (d)
 		closedir(d);
 	free(dcopy);
-	free(bcopy);
 	return removed;
 }
 
@@ -119,10 +123,7 @@ int64_t pf_dest_age_ns(const char *dest)
 	struct stat st;
 	if (stat(dest, &st) != 0)
 		return -1;
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	int64_t age = ((int64_t)now.tv_sec - st.st_mtim.tv_sec) * 1000000000LL +
-		      (now.tv_nsec - st.st_mtim.tv_nsec);
+	int64_t age = pf_wall_ns() - ((int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
 	return age < 0 ? 0 : age;
 }
 
@@ -216,11 +217,7 @@ int pf_write_dest(const char *dest, const uint8_t *data, size_t len,
 		return -1;
 	if (dest_holds(dest, data, len, same_as, same_len))
 		return 0;
-	char *base_copy = strdup(dest);
-	if (!base_copy)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	int n = snprintf(tmp, sizeof tmp, "%s/.%s" TMP_TAG "XXXXXX", dir, basename(base_copy));
-	free(base_copy);
+	int n = snprintf(tmp, sizeof tmp, "%s/.%s" TMP_TAG "XXXXXX", dir, base_of(dest));
 	if (n < 0 || (size_t)n >= sizeof tmp)
 		return pf_fail(e, PF_EXIT_OUTPUT, "cannot write %s: path too long", dest);
 

@@ -140,12 +140,10 @@ static bool move_into(cJSON *o, const char *key, cJSON **item)
 
 cJSON *pf_result_json(pf_result *r, const pf_options *o, const pf_err *failure, int exit_code)
 {
-	const char *outcome = failure->code ? "failed" : r->outcome ? r->outcome : "failed";
-	const char *path = "";
-	if (strcmp(outcome, "written") == 0 || strcmp(outcome, "unchanged") == 0)
-		path = o->dest;
-	else
-		path = describe_dest(r, o);
+	const char *outcome = failure->code || !r->outcome ? "failed" : r->outcome;
+	/* Written or unchanged: DEST is what the run made it; else, read it back. */
+	bool wrote = strcmp(outcome, "failed") != 0 && strcmp(outcome, "skipped") != 0;
+	const char *path = wrote ? o->dest : describe_dest(r, o);
 	cJSON *j = cJSON_CreateObject();
 	bool ok = j && cJSON_AddStringToObject(j, "version", PGOFETCH_VERSION) &&
 		  cJSON_AddStringToObject(j, "outcome", outcome) &&

@@ -98,8 +98,6 @@ typedef struct {
 	int64_t *raw_comments;
 	size_t nraw_comments, cap_raw_comments;
 
-	uint64_t *raw_line_functions; /* one location's line function ids */
-	size_t cap_raw_line_functions;
 	void *sort_tmp; /* label sort scratch */
 	size_t cap_sort_tmp;
 } dec;
@@ -111,7 +109,7 @@ static int oom(dec *d) { return pf_fail(d->e, PF_EXIT_INTERNAL, "out of memory d
 /* ---- wire format ---- */
 
 /* A varint as pprof reads one: at most 10 bytes, bits past 64 dropped. */
-static int read_varint(dec *d, span *s, uint64_t *v)
+static int read_long_varint(dec *d, span *s, uint64_t *v)
 {
 	uint64_t u = 0;
 	for (int i = 0;; i++) {
@@ -129,6 +127,16 @@ static int read_varint(dec *d, span *s, uint64_t *v)
 			return 0;
 		}
 	}
+}
+
+/* Most varints of a profile (tags, lengths, ids) are one byte. */
+static inline int read_varint(dec *d, span *s, uint64_t *v)
+{
+	if (s->p < s->end && *s->p < 0x80) {
+		*v = *s->p++;
+		return 0;
+	}
+	return read_long_varint(d, s, v);
 }
 
 static uint64_t le(const uint8_t *p, int n)
@@ -175,7 +183,11 @@ static inline int next_field(dec *d, span *s, field *f)
 	size_t left = (size_t)(s->end - s->p);
 	switch (f->wt) {
 	case WT_VARINT:
-		return read_varint(d, s, &f->u64) == 0 ? 1 : -1;
+		f->data.p = s->p; /* the value's bytes: one element of a repeated varint field */
+		if (read_varint(d, s, &f->u64) != 0)
+			return -1;
+		f->data.end = s->p;
+		return 1;
 	case WT_FIXED64:
 	case WT_FIXED32:
 		n = f->wt == WT_FIXED64 ? 8 : 4;
@@ -243,36 +255,12 @@ static int read_message(dec *d, span s, const char *msg, const char *names, uint
 	return r;
 }
 
-/* The values of a repeated varint field: packed (wire type 2) or one. */
-typedef struct {
-	span s;
-	bool packed, done;
-	uint64_t single;
-} varints;
-
-static int varints_begin(dec *d, const field *f, const char *what, varints *it)
+/* A repeated varint field's values: packed (wire type 2), or one (wire
+ * type 0, whose data is the varint's own bytes). */
+static int repeated_varints(dec *d, const field *f, const char *what, span *s)
 {
-	*it = (varints){.packed = f->wt == WT_BYTES, .single = f->u64};
-	if (it->packed) {
-		it->s = f->data;
-		return 0;
-	}
-	return want_wt(d, f, WT_VARINT, what);
-}
-
-/* 1 with a value in *v, 0 at the end, -1 on error. */
-static int varints_next(dec *d, varints *it, uint64_t *v)
-{
-	if (!it->packed) {
-		if (it->done)
-			return 0;
-		it->done = true;
-		*v = it->single;
-		return 1;
-	}
-	if (it->s.p >= it->s.end)
-		return 0;
-	return read_varint(d, &it->s, v) == 0 ? 1 : -1;
+	*s = f->data;
+	return f->wt == WT_BYTES ? 0 : want_wt(d, f, WT_VARINT, what);
 }
 
 /* ---- strings and ids ---- */
@@ -378,17 +366,18 @@ static int decode_raw_value_type(dec *d, span s, raw_value_type *vt)
 /* Appends the values of a repeated varint field to vec. */
 static int add_varints(dec *d, const field *f, const char *what, int64_t **vec, size_t *n, size_t *cap)
 {
-	varints it;
-	uint64_t v = 0; /* set by varints_next; zeroed for -O3's flow analysis */
-	int r;
-	if (varints_begin(d, f, what, &it) != 0)
+	span s;
+	uint64_t v = 0; /* set by read_varint; zeroed for -O3's flow analysis */
+	if (repeated_varints(d, f, what, &s) != 0)
 		return -1;
-	while ((r = varints_next(d, &it, &v)) > 0) {
+	while (s.p < s.end) {
+		if (read_varint(d, &s, &v) != 0)
+			return -1;
 		if (*n == *cap && pf_vec_reserve((void **)vec, cap, *n + 1, sizeof **vec) != 0)
 			return oom(d);
 		(*vec)[(*n)++] = (int64_t)v;
 	}
-	return r;
+	return 0;
 }
 
 static int count_message(dec *d, const field *f, size_t *count, const char *what)
@@ -516,56 +505,53 @@ static int decode_function(dec *d, span s, size_t at)
 
 /* ---- pass 3: locations ---- */
 
+/* A location being read, and its first line whose function is missing:
+ * the error names the location's id, which may come after its lines. */
+typedef struct {
+	pf_location loc;
+	uint32_t bad_line; /* PF_NONE: none */
+	uint64_t bad_function;
+} location_read;
+
 static int add_line(dec *d, const field *f, void *ctx)
 {
 	pf_profile *p = d->p;
-	pf_location *loc = ctx;
+	location_read *r = ctx;
 	uint64_t v[3] = {0};
 	if (want_wt(d, f, WT_BYTES, "location line") != 0)
 		return -1;
-	if (PF_RESERVE(p, lines, 1) != 0 ||
-	    pf_vec_reserve((void **)&d->raw_line_functions, &d->cap_raw_line_functions, loc->nlines + 1,
-			   sizeof *d->raw_line_functions) != 0)
+	if (PF_RESERVE(p, lines, 1) != 0)
 		return oom(d);
 	if (read_message(d, f->data, "line", "function_id line column", v, 3, 0, NULL, NULL) != 0)
 		return -1;
-	d->raw_line_functions[loc->nlines] = v[0];
-	p->lines[p->nlines] = (pf_line){.line = (int64_t)v[1], .column = (int64_t)v[2]};
-	p->nlines++;
-	loc->nlines++;
-	return 0;
-}
-
-/* pprof's CheckValid refuses a line whose function is missing (id 0 or unknown). */
-static int resolve_lines(dec *d, pf_location *loc, size_t at)
-{
-	for (uint32_t i = 0; i < loc->nlines; i++) {
-		uint64_t fid = d->raw_line_functions[i];
-		uint32_t idx = fid ? idmap_get(&d->functions, fid) : PF_NONE;
-		if (idx == PF_NONE)
-			return pf_fail(d->e, PF_EXIT_DATA,
-				       "location id %" PRIu64 " (byte %zu) line %" PRIu32
-				       ": function id %" PRIu64 " not found",
-				       loc->id, at, i, fid);
-		d->p->lines[loc->lines + i].function = idx;
+	/* pprof's CheckValid refuses a line whose function is missing (id 0 or unknown). */
+	uint32_t fn = v[0] ? idmap_get(&d->functions, v[0]) : PF_NONE;
+	if (fn == PF_NONE && r->bad_line == PF_NONE) {
+		r->bad_line = r->loc.nlines;
+		r->bad_function = v[0];
 	}
+	p->lines[p->nlines++] = (pf_line){.function = fn, .line = (int64_t)v[1], .column = (int64_t)v[2]};
+	r->loc.nlines++;
 	return 0;
 }
 
 static int decode_location(dec *d, span s, size_t at)
 {
 	pf_profile *p = d->p;
-	pf_location loc = {.lines = p->nlines};
+	location_read r = {.loc = {.lines = p->nlines}, .bad_line = PF_NONE};
 	uint64_t v[5] = {0};
-	if (read_message(d, s, "location", "id mapping_id address line is_folded", v, 5, 4, add_line, &loc) != 0)
+	if (read_message(d, s, "location", "id mapping_id address line is_folded", v, 5, 4, add_line, &r) != 0)
 		return -1;
+	pf_location loc = r.loc;
 	loc.id = v[0];
 	loc.address = v[2];
 	loc.is_folded = v[4] != 0;
 	/* pprof leaves a location without mapping when its mapping_id matches none. */
 	loc.mapping = idmap_get(&d->mappings, v[1]);
-	if (resolve_lines(d, &loc, at) != 0)
-		return -1;
+	if (r.bad_line != PF_NONE)
+		return pf_fail(d->e, PF_EXIT_DATA,
+			       "location id %" PRIu64 " (byte %zu) line %" PRIu32 ": function id %" PRIu64 " not found",
+			       loc.id, at, r.bad_line, r.bad_function);
 	p->locations[p->nlocations] = loc;
 	if (idmap_add(d, &d->locations, loc.id, (uint32_t)p->nlocations, at) != 0)
 		return -1;
@@ -578,15 +564,16 @@ static int decode_location(dec *d, span s, size_t at)
 static int add_sample_locations(dec *d, const field *f, pf_sample *smp, size_t index)
 {
 	pf_profile *p = d->p;
-	varints it;
+	span s;
 	uint64_t id;
-	int r;
-	if (varints_begin(d, f, "sample location_id", &it) != 0)
+	if (repeated_varints(d, f, "sample location_id", &s) != 0)
 		return -1;
 	/* At most one id per byte: room for them all at once, none to ask for in the loop. */
-	if (PF_RESERVE(p, sample_locs, it.packed ? (size_t)(it.s.end - it.s.p) : 1) != 0)
+	if (PF_RESERVE(p, sample_locs, (size_t)(s.end - s.p)) != 0)
 		return oom(d);
-	while ((r = varints_next(d, &it, &id)) > 0) {
+	while (s.p < s.end) {
+		if (read_varint(d, &s, &id) != 0)
+			return -1;
 		uint32_t idx = idmap_get(&d->locations, id);
 		if (idx == PF_NONE)
 			return pf_fail(d->e, PF_EXIT_DATA,
@@ -595,7 +582,7 @@ static int add_sample_locations(dec *d, const field *f, pf_sample *smp, size_t i
 		p->sample_locs[p->nsample_locs++] = idx;
 		smp->nlocs++;
 	}
-	return r;
+	return 0;
 }
 
 /* A label message's fields, as the wire has them. */
@@ -670,6 +657,60 @@ static int add_label(dec *d, const field *f, span smp_bytes, pf_sample *smp, siz
 	return 0;
 }
 
+/* Byte order of two strings of p, as Go compares strings. */
+static int str_cmp(const pf_profile *p, uint32_t a, uint32_t b)
+{
+	if (a == b)
+		return 0;
+	const pf_str *x = &p->str.strs[a], *y = &p->str.strs[b];
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = n ? memcmp(p->str.bytes + x->off, p->str.bytes + y->off, n) : 0;
+	if (c != 0)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* Both label types start with their key; the sort needs only that. */
+_Static_assert(offsetof(pf_label, key) == 0, "pf_label key first");
+_Static_assert(offsetof(pf_num_label, key) == 0, "pf_num_label key first");
+
+static uint32_t key_at(const unsigned char *base, size_t i, size_t size)
+{
+	uint32_t k;
+	memcpy(&k, base + i * size, sizeof k);
+	return k;
+}
+
+/* Stable bottom-up merge sort by key: pprof groups a key's values in the
+ * order they came, and sorts keys with sort.Strings. */
+static void sort_by_key(const pf_profile *p, void *base, size_t n, size_t size, void *tmp)
+{
+	unsigned char *a = base, *b = tmp;
+	size_t i = 1;
+	while (i < n && str_cmp(p, key_at(a, i - 1, size), key_at(a, i, size)) <= 0)
+		i++;
+	if (i >= n)
+		return; /* already sorted: the usual case */
+	for (size_t width = 1; width < n; width *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * width) {
+			size_t mid = lo + width < n ? lo + width : n;
+			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+			size_t x = lo, y = mid, out = lo;
+			while (x < mid || y < hi) {
+				bool take_x = y >= hi || (x < mid && str_cmp(p, key_at(a, x, size),
+										 key_at(a, y, size)) <= 0);
+				size_t from = take_x ? x++ : y++;
+				memcpy(b + out++ * size, a + from * size, size);
+			}
+		}
+		unsigned char *t = a;
+		a = b;
+		b = t;
+	}
+	if (a != base)
+		memcpy(base, a, n * size);
+}
+
 /* pprof pads a key's units with "" once any label of the key has a unit. */
 static void pad_units(pf_num_label *l, size_t n)
 {
@@ -696,9 +737,9 @@ static int order_labels(dec *d, const pf_sample *smp)
 		return oom(d);
 	/* Empty label arrays may be NULL, and NULL + 0 is undefined in C. */
 	if (smp->nlabels)
-		pf_sort_labels(p, p->labels + smp->labels, smp->nlabels, d->sort_tmp);
+		sort_by_key(p, p->labels + smp->labels, smp->nlabels, sizeof *p->labels, d->sort_tmp);
 	if (smp->nnum_labels) {
-		pf_sort_num_labels(p, p->num_labels + smp->num_labels, smp->nnum_labels, d->sort_tmp);
+		sort_by_key(p, p->num_labels + smp->num_labels, smp->nnum_labels, sizeof *p->num_labels, d->sort_tmp);
 		pad_units(p->num_labels + smp->num_labels, smp->nnum_labels);
 	}
 	return 0;
@@ -794,7 +835,6 @@ static void dec_free(dec *d)
 	idmap_free(&d->locations);
 	free(d->raw_sample_types);
 	free(d->raw_comments);
-	free(d->raw_line_functions);
 	free(d->sort_tmp);
 }
 

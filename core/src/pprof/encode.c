@@ -37,11 +37,16 @@ static size_t varint(uint8_t *b, uint64_t v)
 	return n;
 }
 
+/* Straight into the buffer: most of the output is varints, and a copy
+ * through pf_buf_append cost as much as the encoding itself. */
 static void put_varint(enc *x, uint64_t v)
 {
-	uint8_t b[10];
-	if (pf_buf_append(x->out, b, varint(b, v)) != 0)
+	pf_buf *b = x->out;
+	if (b->cap - b->len < 10 && pf_buf_reserve(b, 10) != 0) {
 		x->oom = true;
+		return;
+	}
+	b->len += varint(b->data + b->len, v);
 }
 
 /* Field numbers here are all below 16: their tags take one byte. */

@@ -1,13 +1,8 @@
 /* htab.c: linear-probing hash index, kept at most half full. */
-#include "htab.h"
-#include "buf.h"
+#include "pprof_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* The slot a hash starts probing at, and the next slot after i. */
-static size_t home(const pf_htab *t, uint32_t hash) { return hash & t->mask; }
-static size_t next(const pf_htab *t, size_t i) { return (i + 1) & t->mask; }
 
 /* Callers may pass a running state that was never finished: mix it here. */
 static uint32_t short_hash(uint64_t hash)
@@ -18,9 +13,9 @@ static uint32_t short_hash(uint64_t hash)
 
 static void place(pf_htab *t, pf_htab_slot s)
 {
-	size_t i = home(t, s.hash);
+	size_t i = s.hash & t->mask;
 	while (t->slots[i].val1 != 0)
-		i = next(t, i);
+		i = (i + 1) & t->mask;
 	t->slots[i] = s;
 }
 
@@ -60,15 +55,21 @@ void pf_htab_free(pf_htab *t)
 	memset(t, 0, sizeof *t);
 }
 
+/* The slot holding the value whose key equals the probe, else the empty
+ * slot where it would go. */
+static size_t probe(const pf_htab *t, uint32_t h, pf_htab_eq eq, const void *ctx)
+{
+	size_t i = h & t->mask;
+	while (t->slots[i].val1 != 0 && !(t->slots[i].hash == h && eq(ctx, t->slots[i].val1 - 1)))
+		i = (i + 1) & t->mask;
+	return i;
+}
+
 uint32_t pf_htab_find(const pf_htab *t, uint64_t hash, pf_htab_eq eq, const void *ctx)
 {
 	if (!t->slots)
 		return PF_HTAB_NONE;
-	uint32_t h = short_hash(hash);
-	for (size_t i = home(t, h); t->slots[i].val1 != 0; i = next(t, i))
-		if (t->slots[i].hash == h && eq(ctx, t->slots[i].val1 - 1))
-			return t->slots[i].val1 - 1;
-	return PF_HTAB_NONE;
+	return t->slots[probe(t, short_hash(hash), eq, ctx)].val1 - 1; /* an empty slot's 0 wraps to PF_HTAB_NONE */
 }
 
 int pf_htab_intern(pf_htab *t, uint64_t hash, pf_htab_eq eq, const void *ctx, uint32_t value,
@@ -79,12 +80,10 @@ int pf_htab_intern(pf_htab *t, uint64_t hash, pf_htab_eq eq, const void *ctx, ui
 	if (pf_htab_reserve(t, t->count + 1) != 0)
 		return -1;
 	uint32_t h = short_hash(hash);
-	size_t i = home(t, h);
-	for (; t->slots[i].val1 != 0; i = next(t, i)) {
-		if (t->slots[i].hash == h && eq(ctx, t->slots[i].val1 - 1)) {
-			*out = t->slots[i].val1 - 1;
-			return 1;
-		}
+	size_t i = probe(t, h, eq, ctx);
+	if (t->slots[i].val1 != 0) {
+		*out = t->slots[i].val1 - 1;
+		return 1;
 	}
 	t->slots[i] = (pf_htab_slot){h, value + 1};
 	t->count++;
@@ -105,14 +104,8 @@ static bool key_eq(const void *ctx, uint32_t v)
 
 int pf_keyset_add(pf_keyset *s, const void *rec, uint32_t *at)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 16;
-		unsigned char *v = cap < SIZE_MAX / 2 / s->size ? realloc(s->v, cap * s->size) : NULL;
-		if (!v)
-			return -1;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (pf_vec_reserve((void **)&s->v, &s->cap, s->n + 1, s->size) != 0)
+		return -1;
 	key_probe q = {s, rec};
 	int r = pf_htab_intern(&s->index, pf_hash_bytes(rec, s->key_size), key_eq, &q, (uint32_t)s->n, at);
 	if (r == 0)

@@ -51,23 +51,16 @@ struct pf_merger {
 
 	/* The source being merged, and what its entities became in p. */
 	const pf_profile *src;
-	uint32_t *strs;       /* src string id -> p string id (PF_NONE: not yet); NULL: same pool */
+	uint32_t *strs;       /* src string id -> p string id + 1; 0: not yet; NULL: same pool */
 	uint32_t *locs, *fns; /* src index -> p index + 1; 0: not yet */
-	uint32_t *maps;
-	uint64_t *map_offsets; /* per src mapping: p start - src start (pprof's mapInfo.offset) */
-
-	/* The candidate being looked up. */
-	pf_line *lines;
-	size_t cap_lines;
-	uint32_t *cand_locs;
-	size_t cap_cand_locs;
-	pf_label *labels;
-	size_t cap_labels;
-	pf_num_label *nums;
-	size_t cap_nums;
-
+	struct {
+		uint32_t idx1;   /* p index + 1; 0: not yet */
+		uint64_t offset; /* p start - src start (pprof's mapInfo.offset) */
+	} *maps;
 };
 typedef struct pf_merger merger;
+
+_Static_assert(sizeof(pf_label) == 8 && sizeof(pf_num_label) == 16, "label structs without padding");
 
 static int oom(merger *m) { return pf_fail(m->e, PF_EXIT_INTERNAL, "out of memory merging profiles"); }
 
@@ -84,13 +77,14 @@ static int tr(merger *m, uint32_t id, uint32_t *out)
 		*out = id;
 		return 0;
 	}
-	if (m->strs[id] == PF_NONE) {
+	if (!m->strs[id]) {
 		size_t len;
 		const char *s = pf_profile_str(m->src, id, &len);
-		if (pf_strpool_intern(&m->p->str, s, len, &m->strs[id]) != 0)
+		if (pf_strpool_intern(&m->p->str, s, len, out) != 0)
 			return oom(m);
+		m->strs[id] = *out + 1;
 	}
-	*out = m->strs[id];
+	*out = m->strs[id] - 1;
 	return 0;
 }
 
@@ -120,9 +114,9 @@ static int map_mapping(merger *m, uint32_t si, uint32_t *idx, uint64_t *offset)
 	*offset = 0;
 	if (si == PF_NONE)
 		return 0;
-	if (m->maps[si]) {
-		*idx = m->maps[si] - 1;
-		*offset = m->map_offsets[si];
+	if (m->maps[si].idx1) {
+		*idx = m->maps[si].idx1 - 1;
+		*offset = m->maps[si].offset;
 		return 0;
 	}
 	const pf_mapping *sm = &m->src->mappings[si];
@@ -140,8 +134,8 @@ static int map_mapping(merger *m, uint32_t si, uint32_t *idx, uint64_t *offset)
 		c.id = m->p->nmappings + 1;
 		m->p->mappings[m->p->nmappings++] = c;
 	}
-	m->maps[si] = *idx + 1;
-	m->map_offsets[si] = *offset;
+	m->maps[si].idx1 = *idx + 1;
+	m->maps[si].offset = *offset;
 	return 0;
 }
 
@@ -178,43 +172,40 @@ static int map_function(merger *m, uint32_t si, uint32_t *idx)
 
 /* ---- locations ---- */
 
-typedef struct {
-	const merger *m;
-	const pf_location *c; /* its lines are m->lines */
-} location_probe;
-
 /* The parts of pprof's locationKey that come from the location itself. */
 static uint64_t location_rel_addr(const pf_profile *p, const pf_location *l)
 {
 	return l->mapping == PF_NONE ? l->address : l->address - p->mappings[l->mapping].start;
 }
 
+/* Candidates are built in place past the end of p's arrays (room made
+ * first) and kept by counting them in; a key compares with the candidate
+ * at locations[nlocations] or samples[nsamples]. */
 static bool location_eq(const void *ctx, uint32_t idx)
 {
-	const location_probe *q = ctx;
-	const pf_profile *p = q->m->p;
-	const pf_location *l = &p->locations[idx];
-	if (l->mapping != q->c->mapping || l->is_folded != q->c->is_folded || l->nlines != q->c->nlines ||
-	    location_rel_addr(p, l) != location_rel_addr(p, q->c))
+	const pf_profile *p = ctx;
+	const pf_location *l = &p->locations[idx], *c = &p->locations[p->nlocations];
+	if (l->mapping != c->mapping || l->is_folded != c->is_folded || l->nlines != c->nlines ||
+	    location_rel_addr(p, l) != location_rel_addr(p, c))
 		return false;
-	if (l->nlines == 0) /* p->lines may be NULL: NULL + 0 is undefined */
-		return true;
-	const pf_line *a = p->lines + l->lines, *b = q->m->lines;
-	for (uint32_t i = 0; i < l->nlines; i++)
-		if (a[i].function != b[i].function || a[i].line != b[i].line || a[i].column != b[i].column)
+	for (uint32_t i = 0; i < l->nlines; i++) {
+		const pf_line *x = &p->lines[l->lines + i], *y = &p->lines[c->lines + i];
+		if (x->function != y->function || x->line != y->line || x->column != y->column)
 			return false;
+	}
 	return true;
 }
 
-static uint64_t location_hash(const pf_profile *p, const pf_location *c, const pf_line *lines)
+static uint64_t location_hash(const pf_profile *p, const pf_location *c)
 {
 	uint64_t h = pf_hash_add(3, location_rel_addr(p, c));
 	h = pf_hash_add(h, c->mapping);
 	h = pf_hash_add(h, (uint64_t)c->is_folded << 32 | c->nlines);
 	for (uint32_t i = 0; i < c->nlines; i++) {
-		h = pf_hash_add(h, lines[i].function);
-		h = pf_hash_add(h, (uint64_t)lines[i].line);
-		h = pf_hash_add(h, (uint64_t)lines[i].column);
+		const pf_line *ln = &p->lines[c->lines + i];
+		h = pf_hash_add(h, ln->function);
+		h = pf_hash_add(h, (uint64_t)ln->line);
+		h = pf_hash_add(h, (uint64_t)ln->column);
 	}
 	return h;
 }
@@ -223,17 +214,17 @@ static uint64_t location_hash(const pf_profile *p, const pf_location *c, const p
  * then each line's function, then the key lookup. */
 static int location_candidate(merger *m, const pf_location *sl, pf_location *c)
 {
+	pf_profile *p = m->p;
 	uint64_t offset;
-	*c = (pf_location){.is_folded = sl->is_folded, .nlines = sl->nlines};
+	*c = (pf_location){.id = p->nlocations + 1, .lines = p->nlines, .nlines = sl->nlines,
+			   .is_folded = sl->is_folded};
 	if (map_mapping(m, sl->mapping, &c->mapping, &offset) != 0)
 		return -1;
 	c->address = sl->address + offset;
-	if (pf_vec_reserve((void **)&m->lines, &m->cap_lines, sl->nlines, sizeof *m->lines) != 0)
-		return oom(m);
 	for (uint32_t i = 0; i < sl->nlines; i++) {
 		const pf_line *ln = &m->src->lines[sl->lines + i];
-		m->lines[i] = *ln;
-		if (map_function(m, ln->function, &m->lines[i].function) != 0)
+		p->lines[c->lines + i] = *ln;
+		if (map_function(m, ln->function, &p->lines[c->lines + i].function) != 0)
 			return -1;
 	}
 	return 0;
@@ -245,24 +236,17 @@ static int map_location(merger *m, uint32_t si, uint32_t *idx)
 		*idx = m->locs[si] - 1;
 		return 0;
 	}
-	pf_location c;
 	pf_profile *p = m->p;
-	if (location_candidate(m, &m->src->locations[si], &c) != 0 || ROOM(m, locations, 1) != 0 ||
-	    ROOM(m, lines, c.nlines) != 0)
+	const pf_location *sl = &m->src->locations[si];
+	if (ROOM(m, locations, 1) != 0 || ROOM(m, lines, sl->nlines) != 0 ||
+	    location_candidate(m, sl, &p->locations[p->nlocations]) != 0)
 		return -1;
-	location_probe q = {m, &c};
-	int found = pf_htab_intern(&m->locations, location_hash(p, &c, m->lines), location_eq, &q,
-				   (uint32_t)p->nlocations, idx);
+	uint64_t h = location_hash(p, &p->locations[p->nlocations]);
+	int found = pf_htab_intern(&m->locations, h, location_eq, p, (uint32_t)p->nlocations, idx);
 	if (found < 0)
 		return oom(m);
-	if (!found) {
-		c.id = p->nlocations + 1;
-		c.lines = p->nlines;
-		if (c.nlines)
-			memcpy(p->lines + p->nlines, m->lines, c.nlines * sizeof *m->lines);
-		p->nlines += c.nlines;
-		p->locations[p->nlocations++] = c;
-	}
+	if (!found)
+		p->nlines += p->locations[p->nlocations++].nlines;
 	m->locs[si] = *idx + 1;
 	return 0;
 }
@@ -277,98 +261,62 @@ static bool is_zero(const int64_t *v, size_t n)
 	return true;
 }
 
-typedef struct {
-	const merger *m;
-	const pf_sample *c; /* its runs are m->cand_locs, m->labels, m->nums */
-} sample_probe;
+/* Run [at, at + n) of an array of size-byte elements; NULL when empty (the
+ * array may be NULL, and NULL + 0 is undefined in C). */
+static const void *run(const void *base, size_t at, size_t n, size_t size)
+{
+	return n ? (const unsigned char *)base + at * size : NULL;
+}
+
+/* A sample's runs compare and hash as bytes: label structs hold no padding. */
+static bool same_run(const void *base, size_t a, size_t b, size_t n, size_t size)
+{
+	return !n || memcmp(run(base, a, n, size), run(base, b, n, size), n * size) == 0;
+}
 
 static bool sample_eq(const void *ctx, uint32_t idx)
 {
-	const sample_probe *q = ctx;
-	const merger *m = q->m;
-	const pf_profile *p = m->p;
-	const pf_sample *s = &p->samples[idx];
-	if (s->nlocs != q->c->nlocs || s->nlabels != q->c->nlabels || s->nnum_labels != q->c->nnum_labels)
-		return false;
-	if (s->nlocs && memcmp(p->sample_locs + s->locs, m->cand_locs, s->nlocs * sizeof *m->cand_locs) != 0)
-		return false;
-	for (uint32_t i = 0; i < s->nlabels; i++) {
-		const pf_label *a = &p->labels[s->labels + i], *b = &m->labels[i];
-		if (a->key != b->key || a->str != b->str)
-			return false;
-	}
-	for (uint32_t i = 0; i < s->nnum_labels; i++) {
-		const pf_num_label *a = &p->num_labels[s->num_labels + i], *b = &m->nums[i];
-		if (a->key != b->key || a->num != b->num || a->unit != b->unit)
-			return false;
-	}
-	return true;
+	const pf_profile *p = ctx;
+	const pf_sample *s = &p->samples[idx], *c = &p->samples[p->nsamples];
+	return s->nlocs == c->nlocs && s->nlabels == c->nlabels && s->nnum_labels == c->nnum_labels &&
+	       same_run(p->sample_locs, s->locs, c->locs, s->nlocs, sizeof *p->sample_locs) &&
+	       same_run(p->labels, s->labels, c->labels, s->nlabels, sizeof *p->labels) &&
+	       same_run(p->num_labels, s->num_labels, c->num_labels, s->nnum_labels, sizeof *p->num_labels);
 }
 
-static uint64_t sample_hash(const merger *m, const pf_sample *c)
+static uint64_t sample_hash(const pf_profile *p, const pf_sample *c)
 {
-	uint64_t h = pf_hash_add(4, (uint64_t)c->nlocs << 32 | c->nlabels);
-	h = pf_hash_add(h, c->nnum_labels);
-	h = pf_hash_u32s(h, m->cand_locs, c->nlocs);
-	for (uint32_t i = 0; i < c->nlabels; i++)
-		h = pf_hash_add(h, (uint64_t)m->labels[i].key << 32 | m->labels[i].str);
-	for (uint32_t i = 0; i < c->nnum_labels; i++) {
-		h = pf_hash_add(h, (uint64_t)m->nums[i].key << 32 | m->nums[i].unit);
-		h = pf_hash_add(h, (uint64_t)m->nums[i].num);
-	}
-	return h;
+	const void *labels = run(p->labels, c->labels, c->nlabels, sizeof *p->labels);
+	const void *nums = run(p->num_labels, c->num_labels, c->nnum_labels, sizeof *p->num_labels);
+	uint64_t h = pf_hash_u32s(4, run(p->sample_locs, c->locs, c->nlocs, sizeof *p->sample_locs), c->nlocs);
+	h = pf_hash_add(h, pf_hash_bytes(labels, c->nlabels * sizeof *p->labels));
+	return pf_hash_add(h, pf_hash_bytes(nums, c->nnum_labels * sizeof *p->num_labels));
 }
 
 /* The sample key of pprof's sampleKey: mapped locations and translated labels. */
 static int sample_candidate(merger *m, const pf_sample *ss, pf_sample *c)
 {
 	const pf_profile *src = m->src;
-	*c = (pf_sample){.nlocs = ss->nlocs, .nlabels = ss->nlabels, .nnum_labels = ss->nnum_labels};
-	if (pf_vec_reserve((void **)&m->cand_locs, &m->cap_cand_locs, ss->nlocs, sizeof *m->cand_locs) != 0 ||
-	    pf_vec_reserve((void **)&m->labels, &m->cap_labels, ss->nlabels, sizeof *m->labels) != 0 ||
-	    pf_vec_reserve((void **)&m->nums, &m->cap_nums, ss->nnum_labels, sizeof *m->nums) != 0)
-		return oom(m);
+	pf_profile *p = m->p;
+	*c = (pf_sample){.locs = p->nsample_locs, .values = p->nvalues, .labels = p->nlabels,
+			 .num_labels = p->nnum_labels, .nlocs = ss->nlocs, .nlabels = ss->nlabels,
+			 .nnum_labels = ss->nnum_labels};
 	for (uint32_t i = 0; i < ss->nlocs; i++)
-		if (map_location(m, src->sample_locs[ss->locs + i], &m->cand_locs[i]) != 0)
+		if (map_location(m, src->sample_locs[ss->locs + i], &p->sample_locs[c->locs + i]) != 0)
 			return -1;
 	for (uint32_t i = 0; i < ss->nlabels; i++) {
 		const pf_label *l = &src->labels[ss->labels + i];
-		if (tr(m, l->key, &m->labels[i].key) != 0 || tr(m, l->str, &m->labels[i].str) != 0)
+		pf_label *t = &p->labels[c->labels + i];
+		if (tr(m, l->key, &t->key) != 0 || tr(m, l->str, &t->str) != 0)
 			return -1;
 	}
 	for (uint32_t i = 0; i < ss->nnum_labels; i++) {
 		const pf_num_label *l = &src->num_labels[ss->num_labels + i];
-		m->nums[i] = *l;
-		if (tr(m, l->key, &m->nums[i].key) != 0 ||
-		    (l->unit != PF_NONE && tr(m, l->unit, &m->nums[i].unit) != 0))
+		pf_num_label *t = &p->num_labels[c->num_labels + i];
+		*t = *l;
+		if (tr(m, l->key, &t->key) != 0 || (l->unit != PF_NONE && tr(m, l->unit, &t->unit) != 0))
 			return -1;
 	}
-	return 0;
-}
-
-static int append_sample(merger *m, pf_sample *c, const int64_t *values)
-{
-	pf_profile *p = m->p;
-	size_t nv = p->nsample_types;
-	if (ROOM(m, samples, 1) != 0 || ROOM(m, sample_locs, c->nlocs) != 0 || ROOM(m, values, nv) != 0 ||
-	    ROOM(m, labels, c->nlabels) != 0 || ROOM(m, num_labels, c->nnum_labels) != 0)
-		return -1;
-	c->locs = p->nsample_locs;
-	c->values = p->nvalues;
-	c->labels = p->nlabels;
-	c->num_labels = p->nnum_labels;
-	if (c->nlocs)
-		memcpy(p->sample_locs + p->nsample_locs, m->cand_locs, c->nlocs * sizeof *m->cand_locs);
-	memcpy(p->values + p->nvalues, values, nv * sizeof *values);
-	if (c->nlabels)
-		memcpy(p->labels + p->nlabels, m->labels, c->nlabels * sizeof *m->labels);
-	if (c->nnum_labels)
-		memcpy(p->num_labels + p->nnum_labels, m->nums, c->nnum_labels * sizeof *m->nums);
-	p->nsample_locs += c->nlocs;
-	p->nvalues += nv;
-	p->nlabels += c->nlabels;
-	p->nnum_labels += c->nnum_labels;
-	p->samples[p->nsamples++] = *c;
 	return 0;
 }
 
@@ -376,19 +324,28 @@ static int map_sample(merger *m, const pf_sample *ss)
 {
 	pf_profile *p = m->p;
 	const int64_t *values = m->src->values + ss->values;
-	pf_sample c;
-	if (sample_candidate(m, ss, &c) != 0 || ROOM(m, samples, 1) != 0)
+	size_t nv = p->nsample_types;
+	if (ROOM(m, samples, 1) != 0 || ROOM(m, sample_locs, ss->nlocs) != 0 || ROOM(m, values, nv) != 0 ||
+	    ROOM(m, labels, ss->nlabels) != 0 || ROOM(m, num_labels, ss->nnum_labels) != 0 ||
+	    sample_candidate(m, ss, &p->samples[p->nsamples]) != 0)
 		return -1;
-	sample_probe q = {m, &c};
+	const pf_sample *c = &p->samples[p->nsamples];
 	uint32_t idx;
-	int found = pf_htab_intern(&m->samples, sample_hash(m, &c), sample_eq, &q, (uint32_t)p->nsamples, &idx);
+	int found = pf_htab_intern(&m->samples, sample_hash(p, c), sample_eq, p, (uint32_t)p->nsamples, &idx);
 	if (found < 0)
 		return oom(m);
-	if (!found)
-		return append_sample(m, &c, values);
-	int64_t *sum = p->values + p->samples[idx].values;
-	for (size_t i = 0; i < p->nsample_types; i++)
-		sum[i] = (int64_t)((uint64_t)sum[i] + (uint64_t)values[i]); /* wraps, as Go's += */
+	if (found) {
+		int64_t *sum = p->values + p->samples[idx].values;
+		for (size_t i = 0; i < nv; i++)
+			sum[i] = (int64_t)((uint64_t)sum[i] + (uint64_t)values[i]); /* wraps, as Go's += */
+		return 0;
+	}
+	memcpy(p->values + c->values, values, nv * sizeof *values); /* the candidate is kept */
+	p->nsample_locs += c->nlocs;
+	p->nvalues += nv;
+	p->nlabels += c->nlabels;
+	p->nnum_labels += c->nnum_labels;
+	p->nsamples++;
 	return 0;
 }
 
@@ -457,10 +414,8 @@ static void end_source(merger *m)
 	free(m->locs);
 	free(m->fns);
 	free(m->maps);
-	free(m->map_offsets);
-	m->strs = NULL;
-	m->locs = m->fns = m->maps = NULL;
-	m->map_offsets = NULL;
+	m->strs = m->locs = m->fns = NULL;
+	m->maps = NULL;
 	m->src = NULL;
 }
 
@@ -470,13 +425,8 @@ static int begin_source(merger *m, const pf_profile *src, bool shares_pool)
 	m->locs = calloc(src->nlocations + 1, sizeof *m->locs);
 	m->fns = calloc(src->nfunctions + 1, sizeof *m->fns);
 	m->maps = calloc(src->nmappings + 1, sizeof *m->maps);
-	m->map_offsets = calloc(src->nmappings + 1, sizeof *m->map_offsets);
-	if (!shares_pool) {
-		m->strs = malloc((src->str.nstrs + 1) * sizeof *m->strs);
-		if (m->strs)
-			memset(m->strs, 0xff, (src->str.nstrs + 1) * sizeof *m->strs); /* PF_NONE */
-	}
-	if (!m->locs || !m->fns || !m->maps || !m->map_offsets || (!shares_pool && !m->strs))
+	m->strs = shares_pool ? NULL : calloc(src->str.nstrs + 1, sizeof *m->strs);
+	if (!m->locs || !m->fns || !m->maps || (!shares_pool && !m->strs))
 		return oom(m);
 	return 0;
 }
@@ -502,18 +452,29 @@ static int merge_source(merger *m, const pf_profile *src, bool first)
 
 /* ---- compatibility ---- */
 
-static void describe_type(char *buf, size_t size, const pf_profile *p, const pf_value_type *vt)
+/* Appends "type/unit" of each of the n value types vt to buf. */
+static void describe_types(char *buf, size_t size, const pf_profile *p, const pf_value_type *vt, size_t n)
 {
-	size_t used = strlen(buf);
-	if (used + 1 < size)
-		snprintf(buf + used, size - used, "%s%s/%s", used ? " " : "",
-			 vt->type ? pf_profile_str(p, vt->type, NULL) : "\"\"",
-			 vt->unit ? pf_profile_str(p, vt->unit, NULL) : "\"\"");
+	for (size_t i = 0; i < n; i++) {
+		size_t used = strlen(buf);
+		if (used + 1 < size)
+			snprintf(buf + used, size - used, "%s%s/%s", used ? " " : "",
+				 vt[i].type ? pf_profile_str(p, vt[i].type, NULL) : "\"\"",
+				 vt[i].unit ? pf_profile_str(p, vt[i].unit, NULL) : "\"\"");
+	}
+}
+
+/* Whether string a of pa equals string b of pb. */
+static bool str_eq2(const pf_profile *pa, uint32_t a, const pf_profile *pb, uint32_t b)
+{
+	const pf_str *x = &pa->str.strs[a], *y = &pb->str.strs[b];
+	return x->len == y->len &&
+	       (x->len == 0 || memcmp(pa->str.bytes + x->off, pb->str.bytes + y->off, x->len) == 0);
 }
 
 static bool same_type(const pf_profile *a, const pf_value_type *x, const pf_profile *b, const pf_value_type *y)
 {
-	return pf_str_eq2(a, x->type, b, y->type) && pf_str_eq2(a, x->unit, b, y->unit);
+	return str_eq2(a, x->type, b, y->type) && str_eq2(a, x->unit, b, y->unit);
 }
 
 /* pprof's compatible(): equal period types and equal sample type lists. */
@@ -522,8 +483,8 @@ static int check_compatible(const pf_profile *a, const pf_profile *b, const char
 {
 	char da[300] = "", db[300] = "";
 	if (!same_type(a, &a->period_type, b, &b->period_type)) {
-		describe_type(da, sizeof da, a, &a->period_type);
-		describe_type(db, sizeof db, b, &b->period_type);
+		describe_types(da, sizeof da, a, &a->period_type, 1);
+		describe_types(db, sizeof db, b, &b->period_type, 1);
 		return pf_fail(e, PF_EXIT_DATA, "cannot merge %s with %s: incompatible period types %s and %s",
 			       name_a, name_b, da, db);
 	}
@@ -532,10 +493,8 @@ static int check_compatible(const pf_profile *a, const pf_profile *b, const char
 		same = same_type(a, &a->sample_types[i], b, &b->sample_types[i]);
 	if (same)
 		return 0;
-	for (size_t i = 0; i < a->nsample_types; i++)
-		describe_type(da, sizeof da, a, &a->sample_types[i]);
-	for (size_t i = 0; i < b->nsample_types; i++)
-		describe_type(db, sizeof db, b, &b->sample_types[i]);
+	describe_types(da, sizeof da, a, a->sample_types, a->nsample_types);
+	describe_types(db, sizeof db, b, b->sample_types, b->nsample_types);
 	return pf_fail(e, PF_EXIT_DATA, "cannot merge %s with %s: incompatible sample types [%s] and [%s]",
 		       name_a, name_b, da, db);
 }
@@ -638,10 +597,6 @@ void pf_merger_free(pf_merger *m)
 	pf_profile_free(m->first);
 	pf_profile_free(m->p);
 	free(m->first_name);
-	free(m->lines);
-	free(m->cand_locs);
-	free(m->labels);
-	free(m->nums);
 	free(m);
 }
 

@@ -141,17 +141,13 @@ void pf_profile_free(pf_profile *p);
  * stored, so their strings stay out of the pool. */
 pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t len, pf_err *e);
 
-/* pprof's Scale(ratio): values times ratio, rounded (math.Round); samples
- * left all zero dropped; nothing at all when ratio is 1. */
-int pf_profile_scale(pf_profile *p, double ratio, pf_err *e);
-
 /* -normalize's total: each profile is scaled so that its values of the
  * sample type Go's compiler reads (samples/count or cpu/nanoseconds, else
  * the first type) sum to this, times its weight. */
 #define PF_NORMALIZED_TOTAL 1e9
 
-/* -weight and -normalize on one profile: pf_profile_scale by weight, or
- * with normalize by weight * PF_NORMALIZED_TOTAL / total (in that order, in
+/* -weight and -normalize on one profile: pprof's Scale (profile.c) by
+ * weight, or with normalize by weight * PF_NORMALIZED_TOTAL / total (in that order, in
  * double), total being the int64 sum of the type above; a profile whose
  * total is not positive is scaled by weight alone. */
 int pf_profile_weigh(pf_profile *p, double weight, bool normalize, pf_err *e);

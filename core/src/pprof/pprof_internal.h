@@ -20,21 +20,12 @@ int pf_vec_reserve(void **ptr, size_t *cap, size_t need, size_t elem);
 /* A new empty profile (its string pool holds ""), or NULL on OOM. */
 pf_profile *pf_profile_new(void);
 
-void pf_strpool_free(pf_strpool *sp);
 /* The id of the string s[0..n), adding it when new; -1 on OOM. */
 int pf_strpool_intern(pf_strpool *sp, const void *s, size_t n, uint32_t *id);
 /* The id of s[0..n), or PF_NONE when the pool does not hold it. */
 uint32_t pf_strpool_find(const pf_strpool *sp, const void *s, size_t n);
 
-/* Byte order of two strings of p, as Go compares strings. */
-int pf_str_cmp(const pf_profile *p, uint32_t a, uint32_t b);
 /* Whether string id is exactly the C string want (no embedded NULs). */
 bool pf_str_is(const pf_profile *p, uint32_t id, const char *want);
-/* Whether string a of pa equals string b of pb. */
-bool pf_str_eq2(const pf_profile *pa, uint32_t a, const pf_profile *pb, uint32_t b);
-
-/* Stable sort of a sample's labels by key (byte order); tmp must hold n elements. */
-void pf_sort_labels(const pf_profile *p, pf_label *l, size_t n, pf_label *tmp);
-void pf_sort_num_labels(const pf_profile *p, pf_num_label *l, size_t n, pf_num_label *tmp);
 
 #endif

@@ -1,5 +1,5 @@
 /* profile.c: the profile's storage (arrays, string pool), freeing,
- * label order, comments, and the facts callers log. */
+ * comments, scaling, and the facts callers log. */
 #include "pgo.h"
 #include "pprof_internal.h"
 
@@ -42,58 +42,29 @@ static bool str_probe_eq(const void *ctx, uint32_t id)
 	return e->len == q->n && memcmp(q->sp->bytes + e->off, q->s, q->n) == 0;
 }
 
-void pf_strpool_free(pf_strpool *sp)
-{
-	free(sp->bytes);
-	free(sp->strs);
-	pf_htab_free(&sp->index);
-	memset(sp, 0, sizeof *sp);
-}
-
 uint32_t pf_strpool_find(const pf_strpool *sp, const void *s, size_t n)
 {
 	str_probe q = {sp, s, n};
 	return pf_htab_find(&sp->index, pf_hash_bytes(s, n), str_probe_eq, &q);
 }
 
-/* Room for one more string of n bytes: -1 when ids or memory run out. */
-static int make_room(pf_strpool *sp, size_t n)
+int pf_strpool_intern(pf_strpool *sp, const void *s, size_t n, uint32_t *id)
 {
-	/* Ids must stay below PF_NONE, which marks "no string". */
-	if (sp->nstrs >= PF_NONE - 1 || n > SIZE_MAX - 1 - sp->nbytes)
-		return -1;
-	if (pf_vec_reserve((void **)&sp->bytes, &sp->cap_bytes, sp->nbytes + n + 1, 1) != 0 ||
+	/* Room first, so the index never names a string that is not stored.
+	 * Ids must stay below PF_NONE, which marks "no string". */
+	if (sp->nstrs >= PF_NONE - 1 || n > SIZE_MAX - 1 - sp->nbytes ||
+	    pf_vec_reserve((void **)&sp->bytes, &sp->cap_bytes, sp->nbytes + n + 1, 1) != 0 ||
 	    pf_vec_reserve((void **)&sp->strs, &sp->cap_strs, sp->nstrs + 1, sizeof *sp->strs) != 0)
 		return -1;
-	return 0;
-}
-
-/* Stores s[0..n) as the next id, in the room make_room made. */
-static uint32_t store(pf_strpool *sp, const void *s, size_t n)
-{
-	uint32_t id = (uint32_t)sp->nstrs;
+	str_probe q = {sp, s, n};
+	int found = pf_htab_intern(&sp->index, pf_hash_bytes(s, n), str_probe_eq, &q, (uint32_t)sp->nstrs, id);
+	if (found != 0)
+		return found < 0 ? -1 : 0;
 	if (n)
 		memcpy(sp->bytes + sp->nbytes, s, n);
 	sp->bytes[sp->nbytes + n] = '\0';
-	sp->strs[id] = (pf_str){sp->nbytes, n};
+	sp->strs[sp->nstrs++] = (pf_str){sp->nbytes, n};
 	sp->nbytes += n + 1;
-	sp->nstrs++;
-	return id;
-}
-
-int pf_strpool_intern(pf_strpool *sp, const void *s, size_t n, uint32_t *id)
-{
-	uint64_t h = pf_hash_bytes(s, n);
-	str_probe q = {sp, s, n};
-	uint32_t found = pf_htab_find(&sp->index, h, str_probe_eq, &q);
-	if (found != PF_HTAB_NONE) {
-		*id = found;
-		return 0;
-	}
-	uint32_t got;
-	if (make_room(sp, n) != 0 || pf_htab_intern(&sp->index, h, str_probe_eq, &q, (uint32_t)sp->nstrs, &got) < 0)
-		return -1;
-	*id = store(sp, s, n);
 	return 0;
 }
 
@@ -103,78 +74,6 @@ const char *pf_profile_str(const pf_profile *p, uint32_t id, size_t *len)
 	if (len)
 		*len = e->len;
 	return p->str.bytes + e->off;
-}
-
-int pf_str_cmp(const pf_profile *p, uint32_t a, uint32_t b)
-{
-	if (a == b)
-		return 0;
-	const pf_str *x = &p->str.strs[a], *y = &p->str.strs[b];
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = n ? memcmp(p->str.bytes + x->off, p->str.bytes + y->off, n) : 0;
-	if (c != 0)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
-bool pf_str_eq2(const pf_profile *pa, uint32_t a, const pf_profile *pb, uint32_t b)
-{
-	const pf_str *x = &pa->str.strs[a], *y = &pb->str.strs[b];
-	return x->len == y->len &&
-	       (x->len == 0 || memcmp(pa->str.bytes + x->off, pb->str.bytes + y->off, x->len) == 0);
-}
-
-/* ---- label order ---- */
-
-/* Both label types start with their key; the sort needs only that. */
-_Static_assert(offsetof(pf_label, key) == 0, "pf_label key first");
-_Static_assert(offsetof(pf_num_label, key) == 0, "pf_num_label key first");
-
-static uint32_t key_at(const unsigned char *base, size_t i, size_t size)
-{
-	uint32_t k;
-	memcpy(&k, base + i * size, sizeof k);
-	return k;
-}
-
-/* Stable bottom-up merge sort by key: pprof groups a key's values in the
- * order they came, and sorts keys with sort.Strings. */
-static void sort_by_key(const pf_profile *p, void *base, size_t n, size_t size, void *tmp)
-{
-	unsigned char *a = base, *b = tmp;
-	size_t i = 1;
-	while (i < n && pf_str_cmp(p, key_at(a, i - 1, size), key_at(a, i, size)) <= 0)
-		i++;
-	if (i >= n)
-		return; /* already sorted: the usual case */
-	for (size_t width = 1; width < n; width *= 2) {
-		for (size_t lo = 0; lo < n; lo += 2 * width) {
-			size_t mid = lo + width < n ? lo + width : n;
-			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-			size_t x = lo, y = mid, out = lo;
-			while (x < mid || y < hi) {
-				bool take_x = y >= hi || (x < mid && pf_str_cmp(p, key_at(a, x, size),
-										 key_at(a, y, size)) <= 0);
-				size_t from = take_x ? x++ : y++;
-				memcpy(b + out++ * size, a + from * size, size);
-			}
-		}
-		unsigned char *t = a;
-		a = b;
-		b = t;
-	}
-	if (a != base)
-		memcpy(base, a, n * size);
-}
-
-void pf_sort_labels(const pf_profile *p, pf_label *l, size_t n, pf_label *tmp)
-{
-	sort_by_key(p, l, n, sizeof *l, tmp);
-}
-
-void pf_sort_num_labels(const pf_profile *p, pf_num_label *l, size_t n, pf_num_label *tmp)
-{
-	sort_by_key(p, l, n, sizeof *l, tmp);
 }
 
 /* ---- life cycle and small operations ---- */
@@ -193,7 +92,9 @@ void pf_profile_free(pf_profile *p)
 {
 	if (!p)
 		return;
-	pf_strpool_free(&p->str);
+	free(p->str.bytes);
+	free(p->str.strs);
+	pf_htab_free(&p->str.index);
 	free(p->sample_types);
 	free(p->samples);
 	free(p->mappings);
@@ -250,7 +151,7 @@ double pf_profile_cpu_cores(const pf_profile *p)
  * (math.Round), samples left all zero dropped; nothing when ratio is 1. A
  * value rounded out of int64's range is refused (Go would convert it to
  * whatever its CPU gives). */
-int pf_profile_scale(pf_profile *p, double ratio, pf_err *e)
+static int scale(pf_profile *p, double ratio, pf_err *e)
 {
 	if (ratio == 1)
 		return 0;
@@ -287,5 +188,5 @@ int pf_profile_weigh(pf_profile *p, double weight, bool normalize, pf_err *e)
 		if (total > 0)
 			ratio = weight * PF_NORMALIZED_TOTAL / (double)total;
 	}
-	return pf_profile_scale(p, ratio, e);
+	return scale(p, ratio, e);
 }

@@ -6,7 +6,6 @@
 #include "datadog.h"
 #include "dd_api.h"
 #include "http.h"
-#include "zipread.h"
 
 #include <curl/curl.h>
 
@@ -100,21 +99,12 @@ static int64_t backoff_ns(dd_client *c, int attempt, const pf_http_response *res
  * is spent). */
 static bool retryable(const pf_http_response *res)
 {
-	if (res->error[0]) {
-		switch (res->curl_code) {
-		case CURLE_COULDNT_CONNECT:
-		case CURLE_PARTIAL_FILE:
-		case CURLE_GOT_NOTHING:
-		case CURLE_SEND_ERROR:
-		case CURLE_RECV_ERROR:
-		case CURLE_HTTP2:
-		case CURLE_HTTP2_STREAM:
+	static const int again[] = {CURLE_COULDNT_CONNECT, CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_SEND_ERROR,
+				    CURLE_RECV_ERROR, CURLE_HTTP2, CURLE_HTTP2_STREAM};
+	for (size_t i = 0; res->error[0] && i < sizeof again / sizeof again[0]; i++)
+		if (res->curl_code == again[i])
 			return true;
-		default:
-			return false;
-		}
-	}
-	return res->status == 429 || res->status >= 500;
+	return !res->error[0] && (res->status == 429 || res->status >= 500);
 }
 
 static void sleep_ns(int64_t ns)
@@ -132,14 +122,10 @@ static int run_with_retries(dd_client *c, const pf_http_request *reqs, size_t n,
 	size_t *pending = malloc(n * sizeof *pending);
 	pf_http_request *batch = malloc(n * sizeof *batch);
 	pf_http_response *out = malloc(n * sizeof *out);
-	if (!pending || !batch || !out) {
-		free(pending), free(batch), free(out);
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-	}
-	size_t np = n;
-	for (size_t i = 0; i < n; i++)
+	int rc = pending && batch && out ? 0 : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
+	size_t np = rc == 0 ? n : 0;
+	for (size_t i = 0; i < np; i++)
 		pending[i] = i;
-	int rc = 0;
 	for (int attempt = 0; np > 0; attempt++) {
 		for (size_t k = 0; k < np; k++)
 			batch[k] = reqs[pending[k]];
@@ -182,6 +168,12 @@ static int run_with_retries(dd_client *c, const pf_http_request *reqs, size_t n,
 	return rc;
 }
 
+/* A transport failure or a non-2xx answer. */
+static bool failed(const pf_http_response *res)
+{
+	return res->error[0] || res->status < 200 || res->status > 299;
+}
+
 /* Turns a final non-2xx answer or a transport failure into an error that
  * says what to check. */
 static int answer_error(dd_client *c, const char *what, const pf_http_response *res, pf_err *e)
@@ -218,11 +210,9 @@ static int answer_error(dd_client *c, const char *what, const pf_http_response *
 	return pf_fail(e, PF_EXIT_SOURCE, "%s: HTTP %ld %s from %s", what, s, reason, c->host);
 }
 
-static pf_http_request api_request(const dd_client *c, const char *method, const char *url,
-				   const char *body, size_t max_bytes)
+static pf_http_request api_request(const dd_client *c, const char *url, const char *body, size_t max_bytes)
 {
 	return (pf_http_request){
-		.method = method,
 		.url = url,
 		.headers = (const char *const *)c->headers,
 		.body = body,
@@ -237,12 +227,12 @@ static pf_http_request api_request(const dd_client *c, const char *method, const
 }
 
 /* POSTs body to the API's path with retries; res holds the last answer. */
-static int post(dd_client *c, const char *path, char *body, size_t max_bytes, const pf_http_consumer *consumer,
+static int post(dd_client *c, const char *path, char *body, size_t max_bytes, bool zip_only,
 		pf_http_response *res, pf_err *e)
 {
 	char *url = body ? pf_strf("%s%s", c->base, path) : NULL;
-	pf_http_request req = api_request(c, "POST", url, body, max_bytes);
-	req.consumer = consumer;
+	pf_http_request req = api_request(c, url, body, max_bytes);
+	req.zip_only = zip_only;
 	*res = (pf_http_response){0};
 	int rc = !body ? -1 : !url ? pf_fail(e, PF_EXIT_INTERNAL, "out of memory") : run_with_retries(c, &req, 1, res, e);
 	free(body);
@@ -267,60 +257,29 @@ static int record_and_sink(void *ctx, const char *origin, const char *entry, pf_
 	return c->sink(c->sink_ctx, "", entry, raw, e);
 }
 
-/* The gopgo answer, one ZIP of every profile, read whole: its entries'
- * offsets are in its directory, at its end. What does not open as a ZIP
- * archive is refused at its first bytes, not after -limit source-bytes
- * of it. */
-typedef struct {
-	pf_buf body;
-	pf_err err;
-} answer_reader;
-
-static int answer_begin(void *ctx)
-{
-	answer_reader *a = ctx;
-	a->body.len = 0; /* an answer that broke off is read again from its start */
-	return 0;
-}
-
-static int answer_take(void *ctx, const uint8_t *p, size_t n)
-{
-	static const uint8_t local[4] = {'P', 'K', 3, 4}, end[4] = {'P', 'K', 5, 6}; /* an empty archive */
-	answer_reader *a = ctx;
-	size_t had = a->body.len;
-	if (pf_buf_append(&a->body, p, n) != 0)
-		return pf_fail(&a->err, PF_EXIT_INTERNAL, "out of memory reading the Datadog answer");
-	size_t head = a->body.len < 4 ? a->body.len : 4;
-	if (had < 4 && memcmp(a->body.data, local, head) != 0 && memcmp(a->body.data, end, head) != 0)
-		return pf_fail(&a->err, PF_EXIT_DATA, "Datadog answer: not a ZIP archive, as the gopgo endpoint sends");
-	return 0;
-}
-
-/* POST /api/unstable/profiles/gopgo. Returns 1 when the endpoint is not
- * there (404), so the caller falls back to list + download. */
+/* POST /api/unstable/profiles/gopgo: one ZIP of every profile, read
+ * whole: its entries' offsets are in its directory, at its end. Returns 1
+ * when the endpoint is not there (404), so the caller falls back to list +
+ * download. */
 static int fetch_gopgo(dd_client *c, pf_err *e)
 {
-	answer_reader reader = {0};
-	pf_http_consumer consumer = {answer_begin, answer_take, &reader};
 	pf_http_response res;
 	pf_debug(c->log, "requesting profiles", PF_STR("endpoint", "gopgo"), PF_INT("queries", c->o->nqueries));
 	int rc = post(c, "/api/unstable/profiles/gopgo",
 		      pf_dd_request_body(c->o->queries, c->o->nqueries, c->r->from, c->r->to, c->o->profiles, 0, e),
-		      pf_source_max(c->lim), &consumer, &res, e);
+		      pf_source_max(c->lim), true, &res, e);
 	if (rc == 0 && res.stopped) {
-		*e = reader.err;
-		rc = -1;
+		rc = pf_fail(e, PF_EXIT_DATA, "Datadog answer: not a ZIP archive, as the gopgo endpoint sends");
 	} else if (rc == 0 && res.status == 404 && !res.error[0]) {
 		pf_warn(c->log, "the gopgo endpoint answered 404; using list and download", PF_STR("host", c->host));
 		rc = 1;
-	} else if (rc == 0 && (res.error[0] || res.status < 200 || res.status > 299)) {
+	} else if (rc == 0 && failed(&res)) {
 		rc = answer_error(c, "fetching profiles", &res, e);
 	} else if (rc == 0) {
-		pf_debug(c->log, "downloaded profiles", PF_INT("bytes", res.consumed));
-		rc = pf_feed_bytes("Datadog answer", &reader.body, c->lim, record_and_sink, c, e);
+		pf_debug(c->log, "downloaded profiles", PF_INT("bytes", res.body.len));
+		rc = pf_feed_bytes("Datadog answer", &res.body, c->lim, record_and_sink, c, e);
 	}
 	pf_http_response_free(&res);
-	pf_buf_free(&reader.body);
 	return rc;
 }
 
@@ -335,8 +294,8 @@ static int list_query(dd_client *c, const char *query, pf_dd_listed **l, size_t 
 	pf_http_response res;
 	int rc = post(c, "/api/unstable/profiles/list",
 		      pf_dd_request_body(&query, 1, c->r->from, c->r->to, c->o->profiles, 1, e),
-		      (size_t)c->o->limits.json_bytes, NULL, &res, e);
-	if (rc == 0 && (res.error[0] || res.status < 200 || res.status > 299))
+		      (size_t)c->o->limits.json_bytes, false, &res, e);
+	if (rc == 0 && failed(&res))
 		rc = answer_error(c, "searching profiles", &res, e);
 	else if (rc == 0 && pf_json_depth((const char *)res.body.data, res.body.len) > c->o->limits.json_depth)
 		rc = pf_fail(e, PF_EXIT_DATA, "list answer is nested deeper than -limit json-depth=%llu",
@@ -404,12 +363,12 @@ static int download_all(dd_client *c, const pf_dd_listed *l, size_t n, pf_err *e
 			rc = pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 			break;
 		}
-		reqs[i] = api_request(c, "GET", urls[i], NULL, pf_source_max(c->lim));
+		reqs[i] = api_request(c, urls[i], NULL, pf_source_max(c->lim));
 	}
 	if (rc == 0)
 		rc = run_with_retries(c, reqs, n, res, e);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if (res[i].error[0] || res[i].status < 200 || res[i].status > 299) {
+		if (failed(&res[i])) {
 			char what[300];
 			snprintf(what, sizeof what, "downloading profile %s", l[i].profile_id);
 			rc = answer_error(c, what, &res[i], e);
@@ -458,11 +417,10 @@ int pf_datadog_fetch(const pf_options *o, const pf_log *log, int64_t deadline_ns
 		rc = -1;
 	if (rc == 0) {
 		pf_url_host(c.base, c.host, sizeof c.host);
-		size_t before = r->nids;
 		rc = strcmp(o->endpoint, "legacy") == 0 ? 1 : fetch_gopgo(&c, e);
 		if (rc == 1)
 			rc = fetch_legacy(&c, e);
-		if (rc == 0 && r->nids == before)
+		if (rc == 0 && r->nids == 0)
 			rc = pf_fail(e, PF_EXIT_NOTFOUND,
 				     "no profiles matched the queries in the -from window (check the query, -from and DD_SITE)");
 	}

@@ -1,5 +1,6 @@
 /* dd_api.c: request bodies and answers of Datadog's profiling API, with
  * cJSON for the JSON. */
+#define _DEFAULT_SOURCE /* timegm */
 #include "dd_api.h"
 
 #include <arpa/inet.h>
@@ -56,55 +57,50 @@ static bool valid_authority(const char *a, size_t n)
 	return i == n;
 }
 
-static char *check_api_url(const char *url, const char *what, pf_err *e)
+/* What is wrong with an -api-url, NULL when nothing; *quote when the
+ * message may show the URL. */
+static const char *api_url_problem(const char *url, bool *quote)
 {
 	/* Before the URL is echoed in a message: no control character (a
 	 * line break would split the message), no password. */
-	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
-		if (*p < ' ' || *p == 0x7f) {
-			pf_fail(e, PF_EXIT_USAGE, "%s holds a control character: want a URL such as https://api.example.com",
-				what);
-			return NULL;
-		}
-	}
+	*quote = false;
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+		if (*p < ' ' || *p == 0x7f)
+			return "holds a control character: want a URL such as https://api.example.com";
 	const char *scheme_end = strstr(url, "://");
 	const char *authority = scheme_end ? scheme_end + 3 : url;
 	size_t alen = strcspn(authority, "/?#");
-	if (memchr(authority, '@', alen)) {
-		pf_fail(e, PF_EXIT_USAGE, "%s must not hold a user name or password", what);
-		return NULL;
-	}
+	if (memchr(authority, '@', alen))
+		return "must not hold a user name or password";
+	*quote = true;
 	bool https = strncmp(url, "https://", 8) == 0, http = strncmp(url, "http://", 7) == 0;
-	if (!https && !http) {
-		pf_fail(e, PF_EXIT_USAGE, "%s %s: want an http:// or https:// URL", what, url);
-		return NULL;
-	}
-	if (strchr(url, ' ')) {
-		pf_fail(e, PF_EXIT_USAGE, "%s %s: a URL holds no spaces", what, url);
-		return NULL;
-	}
+	if (!https && !http)
+		return "want an http:// or https:// URL";
+	if (strchr(url, ' '))
+		return "a URL holds no spaces";
 	char host[256];
 	pf_url_host(url, host, sizeof host);
-	if (host[0] == '\0') {
-		pf_fail(e, PF_EXIT_USAGE, "%s %s: no host", what, url);
-		return NULL;
-	}
-	if (!valid_authority(authority, alen)) {
-		pf_fail(e, PF_EXIT_USAGE, "%s %s: not a valid host and port", what, url);
-		return NULL;
-	}
-	if (http && !is_loopback(host)) {
-		pf_fail(e, PF_EXIT_USAGE,
-			"%s %s: plain http would send the keys in the clear; use https (http is allowed only to loopback)",
-			what, url);
-		return NULL;
-	}
-	char *out = strdup(url);
-	if (!out) {
+	if (host[0] == '\0')
+		return "no host";
+	if (!valid_authority(authority, alen))
+		return "not a valid host and port";
+	if (http && !is_loopback(host))
+		return "plain http would send the keys in the clear; use https (http is allowed only to loopback)";
+	return NULL;
+}
+
+static char *check_api_url(const char *url, const char *what, pf_err *e)
+{
+	bool quote;
+	const char *why = api_url_problem(url, &quote);
+	if (why && quote)
+		pf_fail(e, PF_EXIT_USAGE, "%s %s: %s", what, url, why);
+	else if (why)
+		pf_fail(e, PF_EXIT_USAGE, "%s %s", what, why);
+	char *out = why ? NULL : strdup(url);
+	if (!why && !out)
 		pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-		return NULL;
-	}
-	size_t n = strlen(out);
+	size_t n = out ? strlen(out) : 0;
 	while (n > 0 && out[n - 1] == '/')
 		out[--n] = '\0';
 	return out;
@@ -152,26 +148,19 @@ void pf_dd_format_time(time_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil), to avoid timegm, which C11 and POSIX lack. */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 int pf_dd_parse_time(const char *s, int64_t *unix_s)
 {
-	int y, mo, d, h, mi, sec, n = 0;
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+	struct tm tm = {0};
+	int n = 0;
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+		   &tm.tm_sec, &n) != 6 || n != 19)
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+	    tm.tm_min > 59 || tm.tm_sec > 60)
 		return -1;
-	*unix_s = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	tm.tm_year -= 1900;
+	tm.tm_mon--;
+	*unix_s = timegm(&tm);
 	return 0;
 }
 

@@ -18,7 +18,7 @@ enum pf_compression pf_detect_compression(const uint8_t *data, size_t len)
 	return PF_RAW;
 }
 
-const char *pf_compression_name(enum pf_compression c)
+static const char *compression_name(enum pf_compression c)
 {
 	return c == PF_GZIP ? "gzip" : c == PF_ZSTD ? "zstd" : "raw";
 }
@@ -30,12 +30,12 @@ static int too_large(pf_err *e, enum pf_compression c, size_t max_out)
 		pf_fail(e, PF_EXIT_DATA, "profile is larger than the %zu bytes left of -limit bytes", max_out);
 	else
 		pf_fail(e, PF_EXIT_DATA, "%s data decompresses to more than the %zu bytes left of -limit bytes",
-			pf_compression_name(c), max_out);
+			compression_name(c), max_out);
 	return PF_TOO_LARGE;
 }
 
-/* Where the output goes: out; produced counts the bytes decompressed,
- * against max_out. */
+/* Where the output goes: out, from its length at start; produced bytes
+ * decompressed so far, against max_out. */
 typedef struct {
 	pf_buf *out;
 	size_t produced, max_out;
@@ -53,14 +53,13 @@ static int make_room(sink *k, size_t *room)
 		return too_large(k->e, k->c, k->max_out);
 	size_t want = out->cap - out->len < 65536 ? 65536 : 0;
 	if (want && pf_buf_reserve(out, want) != 0)
-		return pf_fail(k->e, PF_EXIT_INTERNAL, "out of memory decompressing %s data", pf_compression_name(k->c));
+		return pf_fail(k->e, PF_EXIT_INTERNAL, "out of memory decompressing %s data", compression_name(k->c));
 	*room = out->cap - out->len;
 	if (*room > k->max_out - k->produced) /* one byte past the bound tells a bomb */
 		*room = k->max_out - k->produced + 1;
 	return 0;
 }
 
-/* n more bytes were written at the end of out. */
 static void wrote(sink *k, size_t n)
 {
 	k->out->len += n;
@@ -71,47 +70,37 @@ static void wrote(sink *k, size_t n)
  * after them; so does this. */
 static int gunzip(const uint8_t *data, size_t len, sink *k)
 {
-	size_t pos = 0;
-	pf_err *e = k->e;
-	while (pos < len) {
-		z_stream zs;
-		memset(&zs, 0, sizeof zs);
-		if (inflateInit2(&zs, 15 + 16) != Z_OK)
-			return pf_fail(e, PF_EXIT_INTERNAL, "out of memory starting gzip");
+	z_stream zs;
+	memset(&zs, 0, sizeof zs);
+	if (inflateInit2(&zs, 15 + 16) != Z_OK)
+		return pf_fail(k->e, PF_EXIT_INTERNAL, "out of memory starting gzip");
+	size_t pos = 0, room;
+	int rc = 0;
+	while (rc == 0 && pos < len) {
+		int z = inflateReset(&zs);
 		zs.next_in = (Bytef *)(data + pos);
 		zs.avail_in = (uInt)(len - pos > UINT32_MAX ? UINT32_MAX : len - pos);
-		int rc = Z_OK, step_rc = 0;
-		while (rc != Z_STREAM_END) {
-			size_t room;
-			if ((step_rc = make_room(k, &room)) != 0)
-				break;
+		while (z != Z_STREAM_END && (rc = make_room(k, &room)) == 0) {
 			zs.next_out = k->out->data + k->out->len;
 			zs.avail_out = (uInt)(room > UINT32_MAX ? UINT32_MAX : room);
-			rc = inflate(&zs, Z_NO_FLUSH);
+			z = inflate(&zs, Z_NO_FLUSH);
 			wrote(k, (size_t)(zs.next_out - (k->out->data + k->out->len)));
-			if (rc == Z_STREAM_END)
+			if (z == Z_BUF_ERROR && zs.avail_in == 0)
+				rc = pf_fail(k->e, PF_EXIT_DATA, "truncated gzip data at byte %zu", len);
+			else if (z != Z_OK && z != Z_BUF_ERROR && z != Z_STREAM_END)
+				rc = pf_fail(k->e, PF_EXIT_DATA, "corrupt gzip data near byte %zu: %s",
+					     (size_t)(zs.next_in - data), zs.msg ? zs.msg : "corrupt data");
+			if (rc != 0)
 				break;
-			if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
-				step_rc = pf_fail(e, PF_EXIT_DATA, "truncated gzip data at byte %zu", len);
-				break;
-			}
-			if (rc != Z_OK && rc != Z_BUF_ERROR) {
-				size_t at = pos + (size_t)(zs.next_in - (data + pos));
-				step_rc = pf_fail(e, PF_EXIT_DATA, "corrupt gzip data near byte %zu: %s", at,
-						  zs.msg ? zs.msg : "corrupt data");
-				break;
-			}
 		}
-		pos += (size_t)(zs.next_in - (data + pos));
-		inflateEnd(&zs);
-		if (step_rc != 0)
-			return step_rc;
-		if (k->produced > k->max_out)
-			return too_large(e, PF_GZIP, k->max_out);
-		if (pos < len && pf_detect_compression(data + pos, len - pos) != PF_GZIP)
-			return pf_fail(e, PF_EXIT_DATA, "unexpected bytes after gzip data at byte %zu", pos);
+		pos = (size_t)(zs.next_in - data);
+		if (rc == 0 && k->produced > k->max_out)
+			rc = too_large(k->e, PF_GZIP, k->max_out);
+		else if (rc == 0 && pos < len && pf_detect_compression(data + pos, len - pos) != PF_GZIP)
+			rc = pf_fail(k->e, PF_EXIT_DATA, "unexpected bytes after gzip data at byte %zu", pos);
 	}
-	return 0;
+	inflateEnd(&zs);
+	return rc;
 }
 
 static int unzstd(const uint8_t *data, size_t len, sink *k)

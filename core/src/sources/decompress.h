@@ -13,7 +13,6 @@
 enum pf_compression { PF_RAW, PF_GZIP, PF_ZSTD };
 
 enum pf_compression pf_detect_compression(const uint8_t *data, size_t len);
-const char *pf_compression_name(enum pf_compression c);
 
 /* pf_decompress's result when the output would pass max_out bytes. */
 #define PF_TOO_LARGE (-2)

@@ -2,7 +2,6 @@
 #include "http.h"
 
 #include <curl/curl.h>
-#include <pthread.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,53 +29,41 @@ void pf_url_host(const char *url, char *out, size_t outsz)
 	snprintf(out, outsz, "%.*s", (int)hl, p);
 }
 
+static const struct {
+	long status;
+	const char *reason;
+} reasons[] = {
+	{200, "OK"}, {301, "Moved Permanently"}, {302, "Found"}, {303, "See Other"}, {307, "Temporary Redirect"},
+	{308, "Permanent Redirect"}, {400, "Bad Request"}, {401, "Unauthorized"}, {403, "Forbidden"},
+	{404, "Not Found"}, {405, "Method Not Allowed"}, {408, "Request Timeout"}, {413, "Request Entity Too Large"},
+	{415, "Unsupported Media Type"}, {429, "Too Many Requests"}, {500, "Internal Server Error"},
+	{502, "Bad Gateway"}, {503, "Service Unavailable"}, {504, "Gateway Timeout"},
+};
+
 const char *pf_http_reason(long status)
 {
-	switch (status) {
-	case 200: return "OK";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 303: return "See Other";
-	case 307: return "Temporary Redirect";
-	case 308: return "Permanent Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 413: return "Request Entity Too Large";
-	case 415: return "Unsupported Media Type";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "";
-	}
+	for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+		if (reasons[i].status == status)
+			return reasons[i].reason;
+	return "";
 }
 
-/* curl_global_init and _cleanup count their calls, but only libcurl 7.84
- * and later do it thread-safely; refresh starts clients from threads. */
-static pthread_mutex_t global_init = PTHREAD_MUTEX_INITIALIZER;
-
 struct pf_http_client {
-	bool started; /* curl_global_init succeeded: counted by libcurl, undone on free */
 	CURLM *multi;
 	const pf_log *trace; /* -v, else NULL */
 	bool progress;
 	int64_t shown; /* when the progress line was last drawn; 0 when none is */
 };
 
+/* One request on its way through the multi handle. */
 typedef struct {
-	pf_http_client *client;
-	CURL *easy;
+	const pf_http_request *req;
 	pf_http_response *res;
-	size_t max_bytes;
-	const pf_http_consumer *consumer;
-	bool decided, streaming; /* whether the body goes to the consumer, once known */
-	bool too_large, oom;
-} sink;
+	CURL *easy;
+	struct curl_slist *headers;
+	char errbuf[CURL_ERROR_SIZE];
+	bool done, too_large, oom;
+} transfer;
 
 static void erase_progress(pf_http_client *c)
 {
@@ -87,46 +74,40 @@ static void erase_progress(pf_http_client *c)
 	}
 }
 
-/* At the body's first byte: a 2xx body goes to the consumer, if any. */
-static int decide(sink *s)
+/* A 2xx body that does not start like a ZIP archive (a local header, or
+ * the end record of an empty one), refused at its first bytes, not after
+ * max_bytes of it. */
+static bool not_zip(const transfer *t)
 {
+	static const uint8_t local[4] = {'P', 'K', 3, 4}, end[4] = {'P', 'K', 5, 6};
+	const pf_buf *b = &t->res->body;
+	size_t head = b->len < 4 ? b->len : 4;
 	long status = 0;
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
-	s->decided = true;
-	s->streaming = s->consumer && status >= 200 && status <= 299;
-	return s->streaming ? s->consumer->begin(s->consumer->ctx) : 0;
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+	return status >= 200 && status <= 299 && memcmp(b->data, local, head) != 0 && memcmp(b->data, end, head) != 0;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
-	sink *s = ud;
-	size_t len = size * n;
-	if (s->res->body.len + s->res->consumed + len > s->max_bytes) {
-		s->too_large = true;
+	transfer *t = ud;
+	size_t len = size * n, had = t->res->body.len;
+	if (had + len > t->req->max_bytes) {
+		t->too_large = true;
 		return 0;
 	}
-	if (!s->decided && decide(s) != 0) {
-		s->res->stopped = true;
+	if (pf_buf_append(&t->res->body, p, len) != 0) {
+		t->oom = true;
 		return 0;
 	}
-	if (s->streaming) {
-		erase_progress(s->client); /* the consumer may log */
-		s->res->consumed += len;
-		if (s->consumer->take(s->consumer->ctx, (const uint8_t *)p, len) != 0) {
-			s->res->stopped = true;
-			return 0;
-		}
-		return len;
-	}
-	if (pf_buf_append(&s->res->body, p, len) != 0) {
-		s->oom = true;
+	if (t->req->zip_only && had < 4 && not_zip(t)) {
+		t->res->stopped = true;
 		return 0;
 	}
 	return len;
 }
 
 /* A header of the last answer (libcurl keeps them): an integer, -1 when
- * absent or not one; Location a copy, NULL when absent. */
+ * absent or not one. */
 static int64_t header_int(CURL *h, const char *name)
 {
 	struct curl_header *hd;
@@ -163,8 +144,7 @@ static void describe_failure(CURLcode rc, const char *url, const char *errbuf,
 		fmt = "cannot fetch from %s: %s";
 	}
 	res->exit_code = PF_EXIT_SOURCE;
-	if (snprintf(res->error, sizeof res->error, fmt, host, why) >= (int)sizeof res->error)
-		res->error[sizeof res->error - 1] = '\0';
+	snprintf(res->error, sizeof res->error, fmt, host, why);
 }
 
 pf_http_client *pf_http_client_new(const pf_log *trace, bool progress, pf_err *e)
@@ -176,15 +156,14 @@ pf_http_client *pf_http_client_new(const pf_log *trace, bool progress, pf_err *e
 	}
 	c->trace = trace;
 	c->progress = progress;
-	pthread_mutex_lock(&global_init);
-	CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
-	pthread_mutex_unlock(&global_init);
-	if (init != CURLE_OK) {
+	/* refresh starts clients from threads: curl_global_init counts its
+	 * calls thread-safely since libcurl 7.84 (CURLOPT_PROTOCOLS_STR below
+	 * needs 7.85). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		free(c);
 		pf_fail(e, PF_EXIT_INTERNAL, "cannot start libcurl (out of memory?)");
 		return NULL;
 	}
-	c->started = true;
 	c->multi = curl_multi_init();
 	if (!c->multi) {
 		pf_http_client_free(c);
@@ -200,11 +179,7 @@ void pf_http_client_free(pf_http_client *c)
 		return;
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
-	if (c->started) {
-		pthread_mutex_lock(&global_init);
-		curl_global_cleanup();
-		pthread_mutex_unlock(&global_init);
-	}
+	curl_global_cleanup(); /* a client exists only once curl_global_init succeeded */
 	free(c);
 }
 
@@ -218,7 +193,7 @@ static void show_progress(pf_http_client *c, const pf_http_response *res, size_t
 		return;
 	uint64_t bytes = 0;
 	for (size_t i = 0; i < n; i++)
-		bytes += res[i].body.len + res[i].consumed;
+		bytes += res[i].body.len;
 	fprintf(stderr, "\r\033[Kdownloading: %zu of %zu transfers running, %.1f MiB received", running, n,
 		(double)bytes / (1 << 20));
 	fflush(stderr);
@@ -267,20 +242,13 @@ static int on_trace(CURL *h, curl_infotype type, char *data, size_t size, void *
 	return 0;
 }
 
-typedef struct {
-	CURL *easy;
-	struct curl_slist *headers;
-	sink body;
-	char errbuf[CURL_ERROR_SIZE];
-	bool started, done;
-} transfer;
-
 static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http_response *res,
 			  transfer *t, pf_err *e)
 {
 	memset(res, 0, sizeof *res);
 	res->retry_after_s = res->ratelimit_reset_s = -1;
-	t->body = (sink){.client = c, .res = res, .max_bytes = req->max_bytes, .consumer = req->consumer};
+	t->req = req;
+	t->res = res;
 	int64_t left_ms = (req->deadline_ns - pf_now_ns()) / 1000000;
 	if (left_ms <= 0) {
 		char host[256];
@@ -300,7 +268,7 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 	const char *ca = getenv("SSL_CERT_FILE");
 	if (!ca || !*ca)
 		ca = getenv("CURL_CA_BUNDLE");
-	CURL *h = t->body.easy = t->easy = curl_easy_init();
+	CURL *h = t->easy = curl_easy_init();
 	if (oom || !h || (ca && *ca && curl_easy_setopt(h, CURLOPT_CAINFO, ca) != CURLE_OK) ||
 	    curl_easy_setopt(h, CURLOPT_USERAGENT, "pgofetch/" PGOFETCH_VERSION) != CURLE_OK)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory setting up libcurl");
@@ -313,7 +281,7 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left_ms);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &t->body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, t);
@@ -324,19 +292,18 @@ static int start_transfer(pf_http_client *c, const pf_http_request *req, pf_http
 		curl_easy_setopt(h, CURLOPT_DEBUGDATA, c->trace);
 		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	}
-	if (strcmp(req->method, "POST") == 0) {
+	if (req->body) {
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 	}
 	if (curl_multi_add_handle(c->multi, h) != CURLM_OK)
 		return pf_fail(e, PF_EXIT_INTERNAL, "libcurl refused a transfer");
-	t->started = true;
 	return 0;
 }
 
-static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc, pf_http_response *res,
-			    const char *url)
+static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc)
 {
+	pf_http_response *res = t->res;
 	struct curl_header *loc;
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &res->status);
 	res->retry_after_s = header_int(t->easy, "Retry-After");
@@ -345,14 +312,14 @@ static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc, pf_http
 		res->location = strdup(loc->value);
 	curl_multi_remove_handle(c->multi, t->easy);
 	res->curl_code = (int)rc;
-	if (t->body.too_large) {
+	if (t->too_large) {
 		res->exit_code = PF_EXIT_DATA;
 		snprintf(res->error, sizeof res->error, "answer is larger than %zu bytes (-limit source-bytes, json-bytes)",
-			 t->body.max_bytes);
+			 t->req->max_bytes);
 	} else if (res->stopped) {
-		/* the consumer's error says why */
+		/* the caller says why */
 	} else if (rc != CURLE_OK) {
-		describe_failure(rc, url, t->errbuf, res);
+		describe_failure(rc, t->req->url, t->errbuf, res);
 	}
 	t->done = true;
 }
@@ -360,8 +327,7 @@ static void finish_transfer(pf_http_client *c, transfer *t, CURLcode rc, pf_http
 static void free_transfer(pf_http_client *c, transfer *t)
 {
 	if (t->easy) {
-		if (t->started && !t->done)
-			curl_multi_remove_handle(c->multi, t->easy);
+		curl_multi_remove_handle(c->multi, t->easy); /* OK when not added, or removed already */
 		curl_easy_cleanup(t->easy);
 	}
 	curl_slist_free_all(t->headers);
@@ -395,9 +361,8 @@ static int drive(pf_http_client *c, const pf_http_request *reqs, size_t n, size_
 				continue;
 			transfer *t;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-			size_t i = (size_t)(t - ts);
-			finish_transfer(c, t, m->data.result, &res[i], reqs[i].url);
-			if (t->body.oom)
+			finish_transfer(c, t, m->data.result);
+			if (t->oom)
 				return pf_fail(e, PF_EXIT_INTERNAL, "out of memory reading an answer");
 			running--;
 			finished++;
@@ -424,18 +389,6 @@ int pf_http_run(pf_http_client *c, const pf_http_request *reqs, size_t n, size_t
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (res[i].error[0])
 			rc = pf_fail(e, res[i].exit_code, "%s", res[i].error);
-	return rc;
-}
-
-int pf_http_do(const pf_http_request *req, pf_http_response *res, pf_err *e)
-{
-	pf_http_client *c = pf_http_client_new(NULL, false, e);
-	if (!c) {
-		memset(res, 0, sizeof *res);
-		return -1;
-	}
-	int rc = pf_http_run(c, req, 1, 1, res, e);
-	pf_http_client_free(c);
 	return rc;
 }
 

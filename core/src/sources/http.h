@@ -13,27 +13,16 @@
 #include "err.h"
 #include "log.h"
 
-/* Where a 2xx answer's body goes as it arrives, instead of into
- * pf_http_response.body: begin when its first byte comes (again on each
- * attempt), then take for each piece. A nonzero return stops the transfer
- * (pf_http_response.stopped); the consumer keeps its own error. */
 typedef struct {
-	int (*begin)(void *ctx);
-	int (*take)(void *ctx, const uint8_t *p, size_t n);
-	void *ctx;
-} pf_http_consumer;
-
-typedef struct {
-	const char *method;        /* "GET" or "POST" */
 	const char *url;
 	const char *const *headers; /* "Name: value" lines, NULL-terminated, may be NULL */
-	const void *body;          /* POST body */
+	const void *body;          /* POST body; NULL: GET */
 	size_t body_len;
 	bool follow_redirects;     /* only for requests that carry no secret */
 	bool direct;               /* no proxy: a secret over plain http stays on loopback */
 	int64_t deadline_ns;       /* on pf_now_ns()'s clock */
 	size_t max_bytes;          /* the largest body accepted */
-	const pf_http_consumer *consumer; /* may be NULL */
+	bool zip_only;             /* a 2xx body that does not start like a ZIP archive stops the transfer */
 } pf_http_request;
 
 typedef struct {
@@ -41,8 +30,7 @@ typedef struct {
 	char error[512]; /* a transport failure, said for people; "" when none */
 	int exit_code;   /* the PF_EXIT_* of that failure */
 	pf_buf body;
-	uint64_t consumed; /* bytes of a 2xx body given to the request's consumer instead */
-	bool stopped;      /* the consumer stopped the transfer: its error says why */
+	bool stopped;    /* zip_only stopped the transfer */
 	char *location;  /* Location header of a 3xx, when not followed */
 	int64_t retry_after_s;    /* Retry-After, -1 when absent */
 	int64_t ratelimit_reset_s; /* X-RateLimit-Reset, -1 when absent */
@@ -71,8 +59,6 @@ void pf_http_client_free(pf_http_client *c);
 int pf_http_run(pf_http_client *c, const pf_http_request *reqs, size_t n, size_t parallel,
 		pf_http_response *res, pf_err *e);
 
-/* One request on a client of its own. */
-int pf_http_do(const pf_http_request *req, pf_http_response *res, pf_err *e);
 void pf_http_response_free(pf_http_response *res);
 
 /* The reason phrase of a status, e.g. "Not Found"; "" when unknown. */

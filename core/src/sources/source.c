@@ -1,10 +1,7 @@
 /* source.c: files, URLs and ZIP archives of profiles. */
 #include "source.h"
-#include "buf.h"
-#include "decompress.h"
 #include "http.h"
 #include "log.h"
-#include "zipread.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +16,9 @@ size_t pf_source_max(const pf_limits *lim)
 	return lim->max->source_bytes > SIZE_MAX ? SIZE_MAX : (size_t)lim->max->source_bytes;
 }
 
-int pf_fail_at(pf_err *e, const char *origin, const char *entry)
+/* Prefixes e with where a profile came from ("origin: ZIP entry \"entry\""
+ * or "origin"); returns -1. */
+static int fail_at(pf_err *e, const char *origin, const char *entry)
 {
 	char what[1200];
 	if (entry)
@@ -38,40 +37,31 @@ int pf_profile_decompress(const char *origin, const char *entry, const uint8_t *
 	if (rc == 0 && raw->len == before)
 		rc = pf_fail(e, PF_EXIT_DATA, "empty profile");
 	if (rc != 0)
-		pf_fail_at(e, origin, entry);
+		fail_at(e, origin, entry);
 	return rc;
 }
 
 /* Each entry is copied out and handed over in turn. */
-static int feed_zip_entries(const char *origin, const pf_zip *z, const pf_limits *lim, pf_profile_sink sink,
-			    void *ctx, pf_err *e)
-{
-	pf_buf entry = {0};
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < z->n; i++) {
-		entry.len = 0;
-		rc = pf_zip_extract(&z->entries[i], pf_source_max(lim), &entry, e);
-		if (rc != 0)
-			pf_fail_at(e, origin, NULL);
-		else
-			rc = sink(ctx, origin, z->entries[i].name, &entry, e);
-	}
-	pf_buf_free(&entry);
-	return rc;
-}
-
 static int feed_zip(const char *origin, uint8_t *data, size_t len, const pf_limits *lim,
 		    pf_profile_sink sink, void *ctx, pf_err *e)
 {
 	pf_zip z;
 	if (pf_zip_open(data, len, &z, e) != 0)
-		return pf_fail_at(e, origin, NULL);
+		return fail_at(e, origin, NULL);
+	pf_buf entry = {0};
 	int rc = 0;
 	if (z.n > lim->max->zip_entries)
 		rc = pf_fail(e, PF_EXIT_DATA, "%s: ZIP has %zu entries, more than -limit zip-entries=%llu",
 			     origin, z.n, (unsigned long long)lim->max->zip_entries);
-	else
-		rc = feed_zip_entries(origin, &z, lim, sink, ctx, e);
+	for (size_t i = 0; rc == 0 && i < z.n; i++) {
+		entry.len = 0;
+		rc = pf_zip_extract(&z.entries[i], pf_source_max(lim), &entry, e);
+		if (rc != 0)
+			fail_at(e, origin, NULL);
+		else
+			rc = sink(ctx, origin, z.entries[i].name, &entry, e);
+	}
+	pf_buf_free(&entry);
 	pf_zip_close(&z);
 	return rc;
 }
@@ -107,21 +97,18 @@ static int read_file(const char *path, size_t max, pf_buf *out, pf_err *e)
 static int fetch_url(const char *url, size_t max, int64_t deadline_ns, pf_buf *out, pf_err *e)
 {
 	pf_http_request req = {
-		.method = "GET",
 		.url = url,
 		.follow_redirects = true, /* a -in URL carries no secret */
 		.deadline_ns = deadline_ns,
 		.max_bytes = max,
 	};
-	pf_http_response res;
-	if (pf_http_do(&req, &res, e) != 0) {
-		pf_http_response_free(&res);
-		return -1;
-	}
-	int rc = 0;
-	if (res.status < 200 || res.status > 299)
+	pf_http_response res = {0};
+	pf_http_client *c = pf_http_client_new(NULL, false, e);
+	int rc = !c ? -1 : pf_http_run(c, &req, 1, 1, &res, e);
+	pf_http_client_free(c);
+	if (rc == 0 && (res.status < 200 || res.status > 299))
 		rc = pf_fail(e, PF_EXIT_SOURCE, "HTTP %ld %s", res.status, pf_http_reason(res.status));
-	else
+	else if (rc == 0)
 		*out = res.body, res.body = (pf_buf){0};
 	pf_http_response_free(&res);
 	return rc;
@@ -143,7 +130,7 @@ int pf_read_source(const char *source, const pf_limits *lim, int64_t deadline_ns
 	int rc = url ? fetch_url(source, pf_source_max(lim), deadline_ns, &data, e)
 		     : read_file(source, pf_source_max(lim), &data, e);
 	if (rc != 0)
-		pf_fail_at(e, origin, NULL);
+		fail_at(e, origin, NULL);
 	else
 		rc = pf_feed_bytes(origin, &data, lim, sink, ctx, e);
 	pf_buf_free(&data);

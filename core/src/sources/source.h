@@ -29,10 +29,6 @@ typedef struct {
 /* The largest file, HTTP answer or ZIP entry read (-limit source-bytes). */
 size_t pf_source_max(const pf_limits *lim);
 
-/* Prefixes e with where a profile came from ("origin: ZIP entry \"entry\""
- * or "origin"), as errors of this file are; returns -1. */
-int pf_fail_at(pf_err *e, const char *origin, const char *entry);
-
 /* Decompresses a profile a sink received into raw, within max_out bytes
  * (pf_decompress); errors name origin and entry. 0, -1, or PF_TOO_LARGE
  * (decompress.h). */

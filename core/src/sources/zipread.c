@@ -71,13 +71,12 @@ static int read_central(const uint8_t *data, size_t len, size_t *pos, size_t idx
 	entry->crc = pf_le32(c + 16);
 	entry->csize = csize;
 	entry->usize = usize;
-	entry->offset = off;
 	*pos = at + skip;
 	/* The data follows the local header, whose name and extra lengths may
 	 * differ from the central ones. */
 	if (off > len || len - off < PF_ZIP_LOCAL_SIZE || pf_le32(data + off) != PF_ZIP_SIG_LOCAL)
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: local header of \"%s\" is damaged (byte %llu)", entry->name,
-			       (unsigned long long)entry->offset);
+			       (unsigned long long)off);
 	size_t start = (size_t)off + PF_ZIP_LOCAL_SIZE + pf_le16(data + off + 26) + pf_le16(data + off + 28);
 	if (start > len || len - start < csize)
 		return pf_fail(e, PF_EXIT_DATA, "ZIP: entry \"%s\" runs past the end of the archive", entry->name);

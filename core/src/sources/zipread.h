@@ -13,7 +13,6 @@
 typedef struct {
 	char *name;           /* NUL-terminated copy of the entry's name */
 	const uint8_t *data;  /* the compressed bytes, inside the archive */
-	uint64_t offset;      /* of the entry's local header in the archive */
 	size_t csize, usize;
 	uint16_t method;      /* 0 stored, 8 deflated */
 	uint32_t crc;
