@@ -50,16 +50,12 @@ static void put_varint(enc *x, uint64_t v)
 }
 
 /* Field numbers here are all below 16: their tags take one byte. */
-static void put_field(enc *x, int num, uint64_t v)
-{
-	put_varint(x, (uint64_t)num << 3);
-	put_varint(x, v);
-}
-
 static void put_opt(enc *x, int num, uint64_t v)
 {
-	if (v)
-		put_field(x, num, v);
+	if (v) {
+		put_varint(x, (uint64_t)num << 3);
+		put_varint(x, v);
+	}
 }
 
 /* Where a message begins; end_message puts its header there. */
@@ -227,7 +223,8 @@ static void put_profile(enc *x, uint64_t *scratch)
 	for (size_t i = 0; i < p->ncomments; i++)
 		scratch[i] = sx(x, p->comments[i]);
 	put_rep(x, 13, scratch, p->ncomments);
-	put_field(x, 14, sx(x, p->default_sample_type)); /* pprof always writes it */
+	put_varint(x, 14 << 3); /* pprof always writes default_sample_type */
+	put_varint(x, sx(x, p->default_sample_type));
 	put_opt(x, 15, sx(x, p->doc_url));
 }
 

@@ -83,12 +83,10 @@ static frame frame_of(const pf_profile *p, const pf_location *l, uint32_t i)
 
 static uint32_t nframes(const pf_location *l) { return l->nlines ? l->nlines : 1; }
 
-/* The frames both locations of a cut stack hold, at different addresses. */
+/* The frames both locations of a two-location cut stack hold, at different addresses. */
 static int find_twice(trimmer *t, const pf_sample *s)
 {
 	const pf_profile *p = t->p;
-	if (s->nlocs < 2)
-		return 0;
 	const pf_location *a = &p->locations[p->sample_locs[s->locs]], *b = &p->locations[p->sample_locs[s->locs + 1]];
 	if (a->address == b->address)
 		return 0;
@@ -121,7 +119,7 @@ static int find_kept_addresses(trimmer *t)
 			t->positive = false;
 		else
 			total += (uint64_t)w;
-		if (find_twice(t, s) != 0)
+		if (s->nlocs > 1 && find_twice(t, s) != 0)
 			return -1;
 	}
 	if (!t->positive || t->twice.n == 0)
@@ -294,14 +292,12 @@ static int trim_into(trimmer *t)
 	t->fn_map = calloc(p->nfunctions + 1, sizeof *t->fn_map);
 	if (!t->q || !t->loc_map || !t->fn_map)
 		return oom(t);
+	t->vi = (size_t)vi;
 	if (copy_header(t, vi) != 0)
 		return -1;
-	if (vi < 0)
+	if (vi < 0) /* no samples */
 		return 0;
-	t->vi = (size_t)vi;
-	if (find_kept_addresses(t) != 0 || cut_samples(t) != 0)
-		return -1;
-	return put_samples(t);
+	return find_kept_addresses(t) != 0 || cut_samples(t) != 0 ? -1 : put_samples(t);
 }
 
 pf_profile *pf_profile_trim(const pf_profile *p, pf_err *e)
@@ -318,7 +314,9 @@ pf_profile *pf_profile_trim(const pf_profile *p, pf_err *e)
 	pf_keyset_free(&t.functions);
 	free(t.loc_map);
 	free(t.fn_map);
-	pf_strpool_free(&t.locations);
+	free(t.locations.bytes);
+	free(t.locations.strs);
+	pf_htab_free(&t.locations.index);
 	pf_buf_free(&t.key);
 	if (rc == 0)
 		return t.q;
