@@ -18,7 +18,6 @@ static const char *const no_inline_funcs[] = {
 	"google.golang.org/grpc/internal/transport.(*loopyWriter).processData",
 	"runtime.gopark",
 };
-static const char prefix[] = "DO NOT INLINE: ";
 
 /* Whether the function named name[0..len) is to be renamed: listed in l,
  * or, without a list, one of the names above. */
@@ -51,10 +50,10 @@ static size_t rename_leaves(pf_profile *p, const pf_noinline_list *l, pf_err *e)
 		pf_function *fn = &p->functions[fi];
 		size_t len;
 		const char *name = pf_profile_str(p, fn->name, &len);
-		if (strncmp(name, prefix, sizeof prefix - 1) == 0 || !matches(l, name, len))
+		if (strncmp(name, PF_NOINLINE_PREFIX, sizeof PF_NOINLINE_PREFIX - 1) == 0 || !matches(l, name, len))
 			continue;
 		pf_buf b = {0}; /* the new name; a copy, as interning may move the pool's bytes */
-		rc = pf_buf_append(&b, prefix, sizeof prefix - 1) != 0 || pf_buf_append(&b, name, len) != 0 ||
+		rc = pf_buf_append(&b, PF_NOINLINE_PREFIX, sizeof PF_NOINLINE_PREFIX - 1) != 0 || pf_buf_append(&b, name, len) != 0 ||
 		     pf_strpool_intern(&p->str, b.data, b.len, &fn->name) != 0;
 		pf_buf_free(&b);
 		renamed++;

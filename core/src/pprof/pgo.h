@@ -11,6 +11,7 @@
 #define PGOFETCH_PGO_H
 
 #include <regex.h>
+#include <string.h>
 
 #include "pprof.h" /* the profile model, and with it buf.h, err.h and the standard integer types */
 
@@ -50,6 +51,22 @@ bool pf_pgo_edges_same(const pf_pgo_edges *a, const pf_pgo_edges *b);
 
 /* Appends g in `go tool preprofile`'s format ("GO PREPROFILE V1"). */
 int pf_preprofile_write(const pf_pgo_edges *g, pf_buf *out, pf_err *e);
+
+/* Orders byte strings as Go's < on strings does. */
+int pf_bytes_cmp(const char *x, size_t nx, const char *y, size_t ny);
+
+/* What the no-inline renames put in front of a function's name. */
+#define PF_NOINLINE_PREFIX "DO NOT INLINE: "
+
+/* name without PF_NOINLINE_PREFIX, its length left in *len. */
+static inline const char *pf_noinline_strip(const char *name, size_t *len)
+{
+	size_t n = sizeof PF_NOINLINE_PREFIX - 1;
+	if (*len < n || memcmp(name, PF_NOINLINE_PREFIX, n) != 0)
+		return name;
+	*len -= n;
+	return name + n;
+}
 
 /* The user's no-inline list (-noinline-func, -noinline-file): regular
  * expressions naming functions the Go compiler must not inline, applied as

@@ -156,7 +156,7 @@ static int name_edges(graph *g, uint64_t *total)
 	return 0;
 }
 
-static int bytes_cmp(const char *a, size_t na, const char *b, size_t nb)
+int pf_bytes_cmp(const char *a, size_t na, const char *b, size_t nb)
 {
 	int c = memcmp(a, b, na < nb ? na : nb);
 	return c ? c : (na > nb) - (na < nb);
@@ -168,9 +168,9 @@ static int by_weight(const void *x, const void *y)
 	const pf_pgo_edge *a = x, *b = y;
 	if (a->weight != b->weight)
 		return a->weight > b->weight ? -1 : 1;
-	int c = bytes_cmp(a->caller, a->caller_len, b->caller, b->caller_len);
+	int c = pf_bytes_cmp(a->caller, a->caller_len, b->caller, b->caller_len);
 	if (c == 0)
-		c = bytes_cmp(a->callee, a->callee_len, b->callee, b->callee_len);
+		c = pf_bytes_cmp(a->callee, a->callee_len, b->callee, b->callee_len);
 	if (c == 0 && a->offset != b->offset)
 		c = a->offset < b->offset ? -1 : 1;
 	return c;
