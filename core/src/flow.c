@@ -231,10 +231,7 @@ static int trim(const pf_log *log, pf_profile **merged, pf_buf *raw, pf_buf *gz,
 		rc = pf_profile_encode(t, raw, e);
 	if (rc == 0)
 		rc = pf_pgo_edges_of(t, &got, e);
-	int same = rc == 0 ? pf_pgo_edges_same(&want, &got, e) : 0;
-	if (same < 0)
-		rc = -1;
-	if (rc == 0 && !same)
+	if (rc == 0 && !pf_pgo_edges_same(&want, &got))
 		rc = pf_fail(e, PF_EXIT_INTERNAL, "bug: the trimmed profile would give Go's compiler other edges "
 						  "than the full one; -trim=false writes the full profile");
 	if (rc == 0)

@@ -5,7 +5,7 @@
 #include "check.h"
 #include "fixture.h"
 #include "gover.h"
-#include "noinline.h"
+#include "pgo.h"
 #include "symbols.h"
 
 #include <stdio.h>
@@ -60,7 +60,7 @@ static int matches(const char *re, const char *name)
 	pf_noinline_list l = {0};
 	pf_err e = {0};
 	CHECK_EQ_INT(pf_noinline_list_add(&l, re, "-noinline-func", &e), 0);
-	int m = l.n == 1 && regexec(&l.res[0], name, 0, NULL, 0) == 0;
+	int m = l.n == 1 && regexec(&l.items[0].re, name, 0, NULL, 0) == 0;
 	pf_noinline_list_free(&l);
 	return m;
 }
@@ -96,8 +96,8 @@ static void file(void)
 	CHECK_EQ_INT(pf_noinline_list_add_file(&l, path, &e), 0);
 	CHECK_EQ_INT(l.n, 2);
 	if (l.n == 2) {
-		CHECK_EQ_STR(l.patterns[0], "main\\.a");
-		CHECK_EQ_STR(l.patterns[1], "main\\.b");
+		CHECK_EQ_STR(l.items[0].pattern, "main\\.a");
+		CHECK_EQ_STR(l.items[1].pattern, "main\\.b");
 	}
 	f = fopen(path, "a");
 	fputs("bad(\n", f);

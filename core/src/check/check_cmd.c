@@ -120,12 +120,6 @@ pf_profile *pf_check_read_profile(const char *path, pf_err *e)
 	return r.p;
 }
 
-int pf_bytes_cmp(const char *x, size_t nx, const char *y, size_t ny)
-{
-	int c = memcmp(x, y, nx < ny ? nx : ny);
-	return c ? c : (nx > ny) - (nx < ny);
-}
-
 static int by_missing_name(const void *a, const void *b)
 {
 	const pf_missing_fn *x = a, *y = b;
@@ -156,15 +150,13 @@ static void fold_missing(pf_check_result *r)
 }
 
 /* Whether the function is in syms; when not, adds it to r's missing with
- * weight w, as the code named it: without "DO NOT INLINE: ". */
+ * weight w, as the code named it: without PF_NOINLINE_PREFIX. */
 static bool found(const pf_symbols *syms, const char *name, size_t len, int64_t w, pf_buf *key, pf_check_result *r)
 {
-	static const char prefix[] = "DO NOT INLINE: ";
 	key->len = 0;
 	if (pf_func_key(name, len, key) == 0 && pf_symbols_has(syms, (const char *)key->data))
 		return true;
-	if (len >= sizeof prefix - 1 && memcmp(name, prefix, sizeof prefix - 1) == 0)
-		name += sizeof prefix - 1, len -= sizeof prefix - 1;
+	name = pf_noinline_strip(name, &len);
 	r->missing[r->nmissing++] = (pf_missing_fn){name, len, w};
 	return false;
 }

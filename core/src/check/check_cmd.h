@@ -40,9 +40,6 @@ pf_profile *pf_check_read_profile(const char *path, pf_err *e);
 /* The profile's time as RFC 3339 UTC text, or "" when it has none (or p is NULL). */
 void pf_profile_time_text(const pf_profile *p, char out[32]);
 
-/* Orders byte strings as Go's < on strings does. */
-int pf_bytes_cmp(const char *x, size_t nx, const char *y, size_t ny);
-
 typedef struct {
 	const char *name;
 	size_t len;

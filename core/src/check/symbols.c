@@ -1,5 +1,6 @@
 /* symbols.c: a build's function names through `go list` and `go tool nm`. */
 #include "symbols.h"
+#include "pgo.h"
 #include "run.h"
 
 #include <fcntl.h>
@@ -13,13 +14,9 @@
  * dependencies stay well below this. */
 #define MAX_NM_OUTPUT ((size_t)1 << 30)
 
-static const char no_inline_prefix[] = "DO NOT INLINE: ";
-
 int pf_func_key(const char *name, size_t len, pf_buf *out)
 {
-	size_t plen = sizeof no_inline_prefix - 1;
-	if (len >= plen && memcmp(name, no_inline_prefix, plen) == 0)
-		name += plen, len -= plen;
+	name = pf_noinline_strip(name, &len);
 	/* An assembly function's symbol in a binary: runtime.asyncPreempt.abi0 */
 	if (len > 5 && memcmp(name + len - 5, ".abi0", 5) == 0)
 		len -= 5;

@@ -10,7 +10,7 @@
 
 #include "err.h"
 #include "limits.h"
-#include "noinline.h"
+#include "pgo.h"
 
 /* A -weight: its value and its text as given (for -comment). */
 typedef struct {

@@ -566,7 +566,7 @@ static int add_sample_locations(dec *d, const field *f, pf_sample *smp, size_t i
 {
 	pf_profile *p = d->p;
 	span s;
-	uint64_t id;
+	uint64_t id = 0; /* set by read_varint; zeroed for -O3's flow analysis */
 	if (repeated_varints(d, f, "sample location_id", &s) != 0)
 		return -1;
 	/* At most one id per byte: room for them all at once, none to ask for in the loop. */

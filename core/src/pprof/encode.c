@@ -28,8 +28,6 @@ typedef struct {
 	bool oom; /* sticky: the writes after one that failed are thrown away */
 } enc;
 
-/* ---- raw writes ---- */
-
 static size_t varint(uint8_t *b, uint64_t v)
 {
 	size_t n = 0;
@@ -52,16 +50,12 @@ static void put_varint(enc *x, uint64_t v)
 }
 
 /* Field numbers here are all below 16: their tags take one byte. */
-static void put_field(enc *x, int num, uint64_t v)
-{
-	put_varint(x, (uint64_t)num << 3);
-	put_varint(x, v);
-}
-
 static void put_opt(enc *x, int num, uint64_t v)
 {
-	if (v)
-		put_field(x, num, v);
+	if (v) {
+		put_varint(x, (uint64_t)num << 3);
+		put_varint(x, v);
+	}
 }
 
 /* Where a message begins; end_message puts its header there. */
@@ -81,6 +75,15 @@ static void end_message(enc *x, int num, size_t at)
 	b->len += n;
 }
 
+/* A message num whose fields 1..n are v[0..n), zeros left out. */
+static void put_msg(enc *x, int num, const uint64_t *v, size_t n)
+{
+	size_t at = begin_message(x);
+	for (size_t i = 0; i < n; i++)
+		put_opt(x, (int)i + 1, v[i]);
+	end_message(x, num, at);
+}
+
 /* pprof packs repeated varints only when there are more than 2. */
 static void put_rep(enc *x, int num, const uint64_t *v, size_t n)
 {
@@ -94,8 +97,6 @@ static void put_rep(enc *x, int num, const uint64_t *v, size_t n)
 		end_message(x, num, at);
 }
 
-/* ---- the string table (preEncode) ---- */
-
 static void add(enc *x, uint32_t id)
 {
 	if (x->index[id] == PF_NONE) {
@@ -106,17 +107,7 @@ static void add(enc *x, uint32_t id)
 
 static uint64_t sx(const enc *x, uint32_t id) { return x->index[id]; }
 
-static void add_sample_strings(enc *x, const pf_sample *s)
-{
-	const pf_profile *p = x->p;
-	for (uint32_t i = 0; i < s->nnum_labels; i++) {
-		const pf_num_label *l = &p->num_labels[s->num_labels + i];
-		add(x, l->key);
-		if (l->unit != PF_NONE)
-			add(x, l->unit);
-	}
-}
-
+/* preEncode's string table. */
 static void build_strtab(enc *x)
 {
 	const pf_profile *p = x->p;
@@ -125,8 +116,15 @@ static void build_strtab(enc *x)
 		add(x, p->sample_types[i].type);
 		add(x, p->sample_types[i].unit);
 	}
-	for (size_t i = 0; i < p->nsamples; i++)
-		add_sample_strings(x, &p->samples[i]);
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const pf_sample *s = &p->samples[i];
+		for (uint32_t j = 0; j < s->nnum_labels; j++) {
+			const pf_num_label *l = &p->num_labels[s->num_labels + j];
+			add(x, l->key);
+			if (l->unit != PF_NONE)
+				add(x, l->unit);
+		}
+	}
 	for (size_t i = 0; i < p->nmappings; i++) {
 		add(x, p->mappings[i].file);
 		add(x, p->mappings[i].build_id);
@@ -146,16 +144,6 @@ static void build_strtab(enc *x)
 	add(x, p->doc_url);
 }
 
-/* ---- messages ---- */
-
-static void put_value_type(enc *x, int num, const pf_value_type *vt)
-{
-	size_t at = begin_message(x);
-	put_opt(x, 1, sx(x, vt->type));
-	put_opt(x, 2, sx(x, vt->unit));
-	end_message(x, num, at);
-}
-
 static void put_sample(enc *x, const pf_sample *s, uint64_t *ids)
 {
 	const pf_profile *p = x->p;
@@ -165,31 +153,12 @@ static void put_sample(enc *x, const pf_sample *s, uint64_t *ids)
 	put_rep(x, 1, ids, s->nlocs);
 	/* Empty arrays may be NULL, and NULL + 0 is undefined in C. */
 	put_rep(x, 2, p->nsample_types ? (const uint64_t *)(p->values + s->values) : NULL, p->nsample_types);
-	for (uint32_t i = 0; i < s->nnum_labels; i++) {
+	for (uint32_t i = 0; i < s->nnum_labels; i++) { /* key, num and unit are fields 1, 3 and 4 */
 		const pf_num_label *l = &p->num_labels[s->num_labels + i];
-		size_t lat = begin_message(x);
-		put_opt(x, 1, sx(x, l->key));
-		put_opt(x, 3, (uint64_t)l->num);
-		put_opt(x, 4, l->unit == PF_NONE ? 0 : sx(x, l->unit));
-		end_message(x, 3, lat);
+		uint64_t unit = l->unit == PF_NONE ? 0 : sx(x, l->unit);
+		put_msg(x, 3, (uint64_t[]){sx(x, l->key), 0, (uint64_t)l->num, unit}, 4);
 	}
 	end_message(x, 2, at);
-}
-
-static void put_mapping(enc *x, const pf_mapping *m)
-{
-	size_t at = begin_message(x);
-	put_opt(x, 1, m->id);
-	put_opt(x, 2, m->start);
-	put_opt(x, 3, m->limit);
-	put_opt(x, 4, m->offset);
-	put_opt(x, 5, sx(x, m->file));
-	put_opt(x, 6, sx(x, m->build_id));
-	put_opt(x, 7, m->has_functions);
-	put_opt(x, 8, m->has_filenames);
-	put_opt(x, 9, m->has_line_numbers);
-	put_opt(x, 10, m->has_inline_frames);
-	end_message(x, 3, at);
 }
 
 static void put_location(enc *x, const pf_location *l)
@@ -201,58 +170,33 @@ static void put_location(enc *x, const pf_location *l)
 	put_opt(x, 3, l->address);
 	for (uint32_t i = 0; i < l->nlines; i++) {
 		const pf_line *ln = &p->lines[l->lines + i];
-		size_t lat = begin_message(x);
-		put_opt(x, 1, p->functions[ln->function].id);
-		put_opt(x, 2, (uint64_t)ln->line);
-		put_opt(x, 3, (uint64_t)ln->column);
-		end_message(x, 4, lat);
+		put_msg(x, 4, (uint64_t[]){p->functions[ln->function].id, (uint64_t)ln->line, (uint64_t)ln->column}, 3);
 	}
 	put_opt(x, 5, l->is_folded);
 	end_message(x, 4, at);
-}
-
-static void put_function(enc *x, const pf_function *f)
-{
-	size_t at = begin_message(x);
-	put_opt(x, 1, f->id);
-	put_opt(x, 2, sx(x, f->name));
-	put_opt(x, 3, sx(x, f->system_name));
-	put_opt(x, 4, sx(x, f->filename));
-	put_opt(x, 5, (uint64_t)f->start_line);
-	end_message(x, 5, at);
-}
-
-/* Fields 7..15 after the strings. */
-static void put_trailer(enc *x, uint64_t *comments)
-{
-	const pf_profile *p = x->p;
-	put_opt(x, 7, sx(x, p->drop_frames));
-	put_opt(x, 8, sx(x, p->keep_frames));
-	put_opt(x, 9, (uint64_t)p->time_nanos);
-	put_opt(x, 10, (uint64_t)p->duration_nanos);
-	if (sx(x, p->period_type.type) || sx(x, p->period_type.unit))
-		put_value_type(x, 11, &p->period_type);
-	put_opt(x, 12, (uint64_t)p->period);
-	for (size_t i = 0; i < p->ncomments; i++)
-		comments[i] = sx(x, p->comments[i]);
-	put_rep(x, 13, comments, p->ncomments);
-	put_field(x, 14, sx(x, p->default_sample_type)); /* pprof always writes it */
-	put_opt(x, 15, sx(x, p->doc_url));
 }
 
 static void put_profile(enc *x, uint64_t *scratch)
 {
 	const pf_profile *p = x->p;
 	for (size_t i = 0; i < p->nsample_types; i++)
-		put_value_type(x, 1, &p->sample_types[i]);
+		put_msg(x, 1, (uint64_t[]){sx(x, p->sample_types[i].type), sx(x, p->sample_types[i].unit)}, 2);
 	for (size_t i = 0; i < p->nsamples; i++)
 		put_sample(x, &p->samples[i], scratch);
-	for (size_t i = 0; i < p->nmappings; i++)
-		put_mapping(x, &p->mappings[i]);
+	for (size_t i = 0; i < p->nmappings; i++) {
+		const pf_mapping *m = &p->mappings[i];
+		uint64_t v[] = {m->id, m->start, m->limit, m->offset, sx(x, m->file), sx(x, m->build_id),
+				m->has_functions, m->has_filenames, m->has_line_numbers, m->has_inline_frames};
+		put_msg(x, 3, v, 10);
+	}
 	for (size_t i = 0; i < p->nlocations; i++)
 		put_location(x, &p->locations[i]);
-	for (size_t i = 0; i < p->nfunctions; i++)
-		put_function(x, &p->functions[i]);
+	for (size_t i = 0; i < p->nfunctions; i++) {
+		const pf_function *f = &p->functions[i];
+		uint64_t v[] = {f->id, sx(x, f->name), sx(x, f->system_name), sx(x, f->filename),
+				(uint64_t)f->start_line};
+		put_msg(x, 5, v, 5);
+	}
 	for (size_t i = 0; i < x->n; i++) {
 		size_t len, at = begin_message(x);
 		const char *s = pf_profile_str(p, x->order[i], &len);
@@ -260,7 +204,20 @@ static void put_profile(enc *x, uint64_t *scratch)
 			x->oom = true;
 		end_message(x, 6, at);
 	}
-	put_trailer(x, scratch);
+	/* Fields 7..15 after the strings. */
+	put_opt(x, 7, sx(x, p->drop_frames));
+	put_opt(x, 8, sx(x, p->keep_frames));
+	put_opt(x, 9, (uint64_t)p->time_nanos);
+	put_opt(x, 10, (uint64_t)p->duration_nanos);
+	if (sx(x, p->period_type.type) || sx(x, p->period_type.unit))
+		put_msg(x, 11, (uint64_t[]){sx(x, p->period_type.type), sx(x, p->period_type.unit)}, 2);
+	put_opt(x, 12, (uint64_t)p->period);
+	for (size_t i = 0; i < p->ncomments; i++)
+		scratch[i] = sx(x, p->comments[i]);
+	put_rep(x, 13, scratch, p->ncomments);
+	put_varint(x, 14 << 3); /* pprof always writes default_sample_type */
+	put_varint(x, sx(x, p->default_sample_type));
+	put_opt(x, 15, sx(x, p->doc_url));
 }
 
 int pf_profile_encode(pf_profile *p, pf_buf *out, pf_err *e)

@@ -6,11 +6,10 @@
  * it, so all its uses are renamed, once: after the rename the name no
  * longer matches. Go's PGO then sees no call edge into the real function,
  * so it is not inlined (golang/go#65532, golang/go#74045). */
-#include "noinline.h"
+#include "pgo.h"
 #include "pprof_internal.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,111 +18,86 @@ static const char *const no_inline_funcs[] = {
 	"google.golang.org/grpc/internal/transport.(*loopyWriter).processData",
 	"runtime.gopark",
 };
-#define N_NO_INLINE (sizeof no_inline_funcs / sizeof no_inline_funcs[0])
-static const char prefix[] = "DO NOT INLINE: ";
 
-static int rename_function(pf_profile *p, pf_function *fn, pf_err *e)
+/* Whether the function named name[0..len) is to be renamed: listed in l,
+ * or, without a list, one of the names above. */
+static bool matches(const pf_noinline_list *l, const char *name, size_t len)
 {
-	size_t len;
-	const char *name = pf_profile_str(p, fn->name, &len);
-	size_t n = sizeof prefix - 1 + len;
-	char *s = malloc(n);
-	if (!s)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory renaming a function");
-	memcpy(s, prefix, sizeof prefix - 1);
-	memcpy(s + sizeof prefix - 1, name, len);
-	uint32_t id;
-	int rc = pf_strpool_intern(&p->str, s, n, &id);
-	free(s);
-	if (rc != 0)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory renaming a function");
-	fn->name = id;
-	return 0;
+	for (size_t i = 0; !l && i < sizeof no_inline_funcs / sizeof *no_inline_funcs; i++)
+		if (strlen(no_inline_funcs[i]) == len && memcmp(name, no_inline_funcs[i], len) == 0)
+			return true;
+	for (size_t i = 0; l && i < l->n; i++)
+		if (regexec(&l->items[i].re, name, 0, NULL, 0) == 0)
+			return true;
+	return false;
 }
 
-/* The function of sample i's leaf frame (its location's innermost line),
- * or PF_NONE for an empty stack or a location without lines. */
-static uint32_t leaf_function(const pf_profile *p, size_t i)
+/* Renames each function of a sample's leaf frame (its location's innermost
+ * line) that matches l (see matches), once: a renamed name is left alone. */
+static size_t rename_leaves(pf_profile *p, const pf_noinline_list *l, pf_err *e)
 {
-	const pf_sample *s = &p->samples[i];
-	if (s->nlocs == 0)
-		return PF_NONE;
-	const pf_location *leaf = &p->locations[p->sample_locs[s->locs]];
-	return leaf->nlines ? p->lines[leaf->lines].function : PF_NONE;
-}
-
-size_t pf_profile_noinline(pf_profile *p, pf_err *e)
-{
-	/* The names as string ids; a name the profile lacks matches nothing. */
-	uint32_t targets[N_NO_INLINE];
-	for (size_t i = 0; i < N_NO_INLINE; i++)
-		targets[i] = pf_strpool_find(&p->str, no_inline_funcs[i], strlen(no_inline_funcs[i]));
+	/* Each function is looked at once: 1 when it is left alone. */
+	unsigned char *seen = calloc(p->nfunctions + 1, 1);
 	size_t renamed = 0;
-	for (size_t i = 0; i < p->nsamples; i++) {
-		uint32_t fi = leaf_function(p, i);
-		if (fi == PF_NONE)
+	int rc = !seen;
+	for (size_t i = 0; rc == 0 && i < p->nsamples; i++) {
+		const pf_sample *s = &p->samples[i];
+		const pf_location *leaf = s->nlocs ? &p->locations[p->sample_locs[s->locs]] : NULL;
+		uint32_t fi = leaf && leaf->nlines ? p->lines[leaf->lines].function : PF_NONE;
+		if (fi == PF_NONE || seen[fi])
 			continue;
+		seen[fi] = 1;
 		pf_function *fn = &p->functions[fi];
-		for (size_t t = 0; t < N_NO_INLINE; t++) {
-			if (targets[t] != PF_NONE && fn->name == targets[t]) {
-				if (rename_function(p, fn, e) != 0)
-					return (size_t)-1;
-				renamed++;
-				break;
-			}
-		}
+		size_t len;
+		const char *name = pf_profile_str(p, fn->name, &len);
+		if (strncmp(name, PF_NOINLINE_PREFIX, sizeof PF_NOINLINE_PREFIX - 1) == 0 || !matches(l, name, len))
+			continue;
+		pf_buf b = {0}; /* the new name; a copy, as interning may move the pool's bytes */
+		rc = pf_buf_append(&b, PF_NOINLINE_PREFIX, sizeof PF_NOINLINE_PREFIX - 1) != 0 || pf_buf_append(&b, name, len) != 0 ||
+		     pf_strpool_intern(&p->str, b.data, b.len, &fn->name) != 0;
+		pf_buf_free(&b);
+		renamed++;
 	}
-	return renamed;
+	if (rc != 0)
+		pf_fail(e, PF_EXIT_INTERNAL, "out of memory renaming %s", seen ? "a function" : "functions");
+	free(seen);
+	return rc == 0 ? renamed : (size_t)-1;
 }
 
-/* The user's list (noinline.h). */
+size_t pf_profile_noinline(pf_profile *p, pf_err *e) { return rename_leaves(p, NULL, e); }
+
+size_t pf_profile_noinline_list(pf_profile *p, const pf_noinline_list *l, pf_err *e) { return rename_leaves(p, l, e); }
+
+/* The user's list (pgo.h). */
 
 int pf_noinline_list_add(pf_noinline_list *l, const char *pattern, const char *where, pf_err *e)
 {
 	/* Compiled alone first: a balanced expression cannot escape ^( )$. */
 	regex_t alone;
 	int rc = regcomp(&alone, pattern, REG_EXTENDED | REG_NOSUB);
-	if (rc == 0)
-		regfree(&alone);
 	if (rc != 0) {
 		char why[256];
 		regerror(rc, &alone, why, sizeof why);
 		return pf_fail(e, PF_EXIT_USAGE, "%s: invalid regular expression \"%s\": %s", where, pattern, why);
 	}
-	size_t n = strlen(pattern);
-	char *anchored = malloc(n + 5), *copy = strdup(pattern);
-	regex_t *res = realloc(l->res, (l->n + 1) * sizeof *res);
-	if (res)
-		l->res = res;
-	char **pats = res ? realloc(l->patterns, (l->n + 1) * sizeof *pats) : NULL;
-	if (pats)
-		l->patterns = pats;
-	if (!anchored || !copy || !pats) {
+	regfree(&alone);
+	char *anchored = pf_strf("^(%s)$", pattern), *copy = strdup(pattern);
+	void *items = realloc(l->items, (l->n + 1) * sizeof *l->items);
+	if (items)
+		l->items = items;
+	if (!anchored || !copy || !items) {
 		free(anchored);
 		free(copy);
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	}
-	memcpy(anchored, "^(", 2);
-	memcpy(anchored + 2, pattern, n);
-	memcpy(anchored + 2 + n, ")$", 3);
-	rc = regcomp(&l->res[l->n], anchored, REG_EXTENDED | REG_NOSUB);
+	rc = regcomp(&l->items[l->n].re, anchored, REG_EXTENDED | REG_NOSUB);
 	free(anchored);
 	if (rc != 0) {
 		free(copy);
 		return pf_fail(e, PF_EXIT_INTERNAL, "cannot compile regular expression \"%s\"", pattern);
 	}
-	l->patterns[l->n++] = copy;
+	l->items[l->n++].pattern = copy;
 	return 0;
-}
-
-static char *trim_blanks(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-		s[--n] = '\0';
-	return s;
 }
 
 int pf_noinline_list_add_file(pf_noinline_list *l, const char *path, pf_err *e)
@@ -136,7 +110,10 @@ int pf_noinline_list_add_file(pf_noinline_list *l, const char *path, pf_err *e)
 	int rc = 0;
 	while (rc == 0 && getline(&line, &cap, f) >= 0) {
 		lineno++;
-		char *re = trim_blanks(line);
+		char *re = line + strspn(line, " \t");
+		size_t n = strlen(re);
+		while (n > 0 && strchr(" \t\r\n", re[n - 1]))
+			re[--n] = '\0';
 		if (*re == '\0' || *re == '#')
 			continue;
 		char where[512];
@@ -153,62 +130,20 @@ int pf_noinline_list_add_file(pf_noinline_list *l, const char *path, pf_err *e)
 void pf_noinline_list_free(pf_noinline_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		regfree(&l->res[i]);
-		free(l->patterns[i]);
+		regfree(&l->items[i].re);
+		free(l->items[i].pattern);
 	}
-	free(l->res);
-	free(l->patterns);
+	free(l->items);
 	memset(l, 0, sizeof *l);
-}
-
-static bool listed(const pf_noinline_list *l, const char *name)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (regexec(&l->res[i], name, 0, NULL, 0) == 0)
-			return true;
-	return false;
-}
-
-size_t pf_profile_noinline_list(pf_profile *p, const pf_noinline_list *l, pf_err *e)
-{
-	if (l->n == 0 || p->nfunctions == 0)
-		return 0;
-	/* Each function is looked at once: 1 when it is left alone. */
-	unsigned char *seen = calloc(p->nfunctions, 1);
-	if (!seen) {
-		pf_fail(e, PF_EXIT_INTERNAL, "out of memory renaming functions");
-		return (size_t)-1;
-	}
-	size_t renamed = 0;
-	for (size_t i = 0; i < p->nsamples; i++) {
-		uint32_t fi = leaf_function(p, i);
-		if (fi == PF_NONE || seen[fi])
-			continue;
-		seen[fi] = 1;
-		pf_function *fn = &p->functions[fi];
-		const char *name = pf_profile_str(p, fn->name, NULL);
-		if (strncmp(name, prefix, sizeof prefix - 1) == 0 || !listed(l, name))
-			continue;
-		if (rename_function(p, fn, e) != 0) {
-			free(seen);
-			return (size_t)-1;
-		}
-		renamed++;
-	}
-	free(seen);
-	return renamed;
 }
 
 int pf_noinline_list_comment(pf_profile *p, const pf_noinline_list *l, pf_err *e)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		char *c = pf_strf("pgofetch: no-inline regexp \"%s\"", l->patterns[i]);
-		if (!c)
-			return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
-		int rc = pf_profile_add_comment(p, c, e);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < l->n; i++) {
+		char *c = pf_strf("pgofetch: no-inline regexp \"%s\"", l->items[i].pattern);
+		rc = c ? pf_profile_add_comment(p, c, e) : pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 		free(c);
-		if (rc != 0)
-			return -1;
 	}
-	return 0;
+	return rc;
 }

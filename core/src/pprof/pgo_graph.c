@@ -20,45 +20,34 @@
 #include "pgo.h"
 #include "pprof_internal.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Graph records: a key (no padding in it), then what is summed. */
+/* Graph records: a key (no padding in it), then what is summed, and the
+ * number of the last sample that added to it (NewGraph's seenNode and
+ * seenEdge: a sample adds to each node and edge once). */
 typedef struct {
 	uint64_t address;
 	int64_t start_line, lineno;
 	uint32_t name;
-	uint64_t cum, flat;
+	uint64_t cum, flat, seen;
 } gnode;
 
 typedef struct {
 	uint32_t src, dst;
-	uint64_t weight;
+	uint64_t weight, seen;
 } gedge;
-
-typedef struct {
-	uint32_t caller, callee;
-	int64_t offset;
-	uint64_t weight;
-} named_edge;
 
 typedef struct {
 	const pf_profile *p;
 	pf_err *e;
-	pf_keyset node_set, edge_set, named_set; /* of gnode, gedge, named_edge */
-	gnode *nodes;        /* node_set's records */
-	uint32_t *loc_nodes; /* each location's nodes, in line order */
-	size_t *loc_first;   /* location i's nodes: loc_nodes[loc_first[i] .. loc_first[i+1]) */
-	/* One sample's seen nodes and edges (NewGraph's seenNode, seenEdge). */
-	gedge *seen;
-	size_t nseen, cap_seen;
+	pf_keyset node_set, edge_set; /* of gnode, gedge */
+	pf_keyset named_set;          /* of pf_pgo_edge, keyed by its names' pool addresses and its offset */
+	gnode *nodes;                 /* node_set's records */
+	uint32_t *frame_nodes;        /* the node of each line of p, then of each location without lines */
 } graph;
-
-static const char no_type_msg[] = "profile does not contain a sample index with value/type "
-				  "\"samples/count\" or cpu/nanoseconds\"";
-static const char no_start_line_msg[] =
-	"profile missing Function.start_line data (Go version of profiled application too old? "
-	"Go 1.20+ automatically adds this to profiles)";
 
 static int oom(graph *g) { return pf_fail(g->e, PF_EXIT_INTERNAL, "out of memory computing PGO edges"); }
 
@@ -73,99 +62,68 @@ long pf_pgo_value_index(const pf_profile *p)
 	return -1;
 }
 
-/* ---- nodes ---- */
-
-/* NodeMap.FindOrInsertNode: the node of key, added when new. String ids
- * stand for names: the pool holds each distinct string once. */
-static int find_or_insert_node(graph *g, const gnode *key, uint32_t *out)
-{
-	return pf_keyset_add(&g->node_set, key, out) < 0 ? oom(g) : 0;
-}
-
-/* CreateNodes: every location's nodes, one per line. */
+/* CreateNodes: every location's nodes, one per line (NodeMap.FindOrInsertNode:
+ * string ids stand for names, as the pool holds each distinct string once). */
 static int create_nodes(graph *g)
 {
 	const pf_profile *p = g->p;
-	size_t total = 0;
-	for (size_t i = 0; i < p->nlocations; i++)
-		total += p->locations[i].nlines ? p->locations[i].nlines : 1;
-	g->loc_first = malloc((p->nlocations + 1) * sizeof *g->loc_first);
-	g->loc_nodes = malloc((total ? total : 1) * sizeof *g->loc_nodes);
-	if (!g->loc_first || !g->loc_nodes || pf_htab_reserve(&g->node_set.index, total) != 0)
+	g->frame_nodes = malloc((p->nlines + p->nlocations + 1) * sizeof *g->frame_nodes);
+	if (!g->frame_nodes || pf_htab_reserve(&g->node_set.index, p->nlines + p->nlocations) != 0)
 		return oom(g);
-	size_t k = 0;
 	for (size_t i = 0; i < p->nlocations; i++) {
 		const pf_location *l = &p->locations[i];
-		g->loc_first[i] = k;
 		gnode key = {.address = l->address};
-		if (l->nlines == 0 && find_or_insert_node(g, &key, &g->loc_nodes[k++]) != 0)
-			return -1;
+		if (l->nlines == 0 && pf_keyset_add(&g->node_set, &key, &g->frame_nodes[p->nlines + i]) < 0)
+			return oom(g);
 		for (uint32_t j = 0; j < l->nlines; j++) {
 			const pf_line *ln = &p->lines[l->lines + j];
 			const pf_function *fn = &p->functions[ln->function];
 			key.name = fn->name;
 			key.start_line = fn->start_line;
 			key.lineno = ln->line;
-			if (find_or_insert_node(g, &key, &g->loc_nodes[k++]) != 0)
-				return -1;
+			if (pf_keyset_add(&g->node_set, &key, &g->frame_nodes[l->lines + j]) < 0)
+				return oom(g);
 		}
 	}
-	g->loc_first[p->nlocations] = k;
 	g->nodes = (gnode *)g->node_set.v;
 	return 0;
 }
 
-/* ---- edges ---- */
-
-/* Node.AddToEdge */
-static int add_to_edge(graph *g, uint32_t src, uint32_t dst, uint64_t w)
+/* One step of NewGraph's walk in sample number seen: node n after parent
+ * (PF_NONE at the start), and Node.AddToEdge. */
+static int walk_node(graph *g, uint32_t n, uint32_t parent, uint64_t w, uint64_t seen)
 {
-	uint32_t at;
-	if (pf_keyset_add(&g->edge_set, &(gedge){src, dst, 0}, &at) < 0)
-		return oom(g);
-	((gedge *)g->edge_set.v)[at].weight += w;
-	return 0;
-}
-
-/* Marks node a (b == PF_NONE) or the edge a -> b seen in this sample;
- * returns whether it already was. -1 on OOM. */
-static int see(graph *g, uint32_t a, uint32_t b)
-{
-	for (size_t i = 0; i < g->nseen; i++)
-		if (g->seen[i].src == a && g->seen[i].dst == b)
-			return 1;
-	if (pf_vec_reserve((void **)&g->seen, &g->cap_seen, g->nseen + 1, sizeof *g->seen) != 0)
-		return oom(g);
-	g->seen[g->nseen++] = (gedge){a, b, 0};
-	return 0;
-}
-
-/* One step of NewGraph's walk: node n after parent (PF_NONE at the start). */
-static int walk_node(graph *g, uint32_t n, uint32_t parent, uint64_t w)
-{
-	int saw = see(g, n, PF_NONE);
-	if (saw < 0)
-		return -1;
-	if (!saw)
-		g->nodes[n].cum += w;
+	gnode *node = &g->nodes[n];
+	if (node->seen != seen) {
+		node->seen = seen;
+		node->cum += w;
+	}
 	if (parent == PF_NONE || n == parent)
 		return 0;
-	int seen = see(g, parent, n);
-	return seen < 0 || (!seen && add_to_edge(g, parent, n, w) != 0) ? -1 : 0;
+	uint32_t at;
+	if (pf_keyset_add(&g->edge_set, &(gedge){parent, n, 0, 0}, &at) < 0)
+		return oom(g);
+	gedge *ed = (gedge *)g->edge_set.v + at;
+	if (ed->seen != seen) {
+		ed->seen = seen;
+		ed->weight += w;
+	}
+	return 0;
 }
 
-/* NewGraph's loop over one sample. */
-static int add_sample(graph *g, const pf_sample *s, uint64_t w)
+/* NewGraph's loop over sample i. */
+static int add_sample(graph *g, size_t i, uint64_t w)
 {
 	const pf_profile *p = g->p;
-	g->nseen = 0;
+	const pf_sample *s = &p->samples[i];
 	uint32_t parent = PF_NONE;
 	/* "Count only the last two frames as a call edge." */
-	for (long i = s->nlocs < 2 ? (long)s->nlocs - 1 : 1; i >= 0; i--) {
-		uint32_t loc = p->sample_locs[s->locs + (size_t)i];
-		for (size_t k = g->loc_first[loc + 1]; k-- > g->loc_first[loc];) {
-			uint32_t n = g->loc_nodes[k];
-			if (walk_node(g, n, parent, w) != 0)
+	for (long k = s->nlocs < 2 ? (long)s->nlocs - 1 : 1; k >= 0; k--) {
+		uint32_t loc = p->sample_locs[s->locs + (size_t)k];
+		const pf_location *l = &p->locations[loc];
+		for (uint32_t j = l->nlines ? l->nlines : 1; j-- > 0;) {
+			uint32_t n = g->frame_nodes[l->nlines ? l->lines + j : p->nlines + loc];
+			if (walk_node(g, n, parent, w, i + 1) != 0)
 				return -1;
 			parent = n;
 		}
@@ -175,44 +133,30 @@ static int add_sample(graph *g, const pf_sample *s, uint64_t w)
 	return 0;
 }
 
-/* ---- named edges ---- */
-
-static int add_named(graph *g, const named_edge *key)
-{
-	uint32_t at;
-	if (pf_keyset_add(&g->named_set, &(named_edge){key->caller, key->callee, key->offset, 0}, &at) < 0)
-		return oom(g);
-	((named_edge *)g->named_set.v)[at].weight += key->weight;
-	return 0;
-}
-
 static bool kept(const gnode *n) { return n->cum != 0 || n->flat != 0; }
 
-/* createNamedEdgeMap over the kept nodes; sets *seen_start_line. */
-static int name_edges(graph *g, uint64_t *total, bool *seen_start_line)
+/* createNamedEdgeMap over the kept nodes, adding their weights to *total. */
+static int name_edges(graph *g, uint64_t *total)
 {
-	*total = 0;
-	*seen_start_line = false;
-	for (size_t i = 0; i < g->node_set.n; i++)
-		if (kept(&g->nodes[i]) && g->nodes[i].start_line != 0)
-			*seen_start_line = true;
 	for (size_t i = 0; i < g->edge_set.n; i++) {
 		const gedge *ed = (const gedge *)g->edge_set.v + i;
 		const gnode *src = &g->nodes[ed->src];
 		if (!kept(src)) /* dropped with its out edges; an edge into a dropped node stays */
 			continue;
-		named_edge key = {src->name, g->nodes[ed->dst].name,
-				  (int64_t)((uint64_t)src->lineno - (uint64_t)src->start_line), ed->weight};
+		pf_pgo_edge key = {.offset = (int64_t)((uint64_t)src->lineno - (uint64_t)src->start_line)};
+		key.caller = pf_profile_str(g->p, src->name, &key.caller_len);
+		key.callee = pf_profile_str(g->p, g->nodes[ed->dst].name, &key.callee_len);
+		uint32_t at;
+		if (pf_keyset_add(&g->named_set, &key, &at) < 0)
+			return oom(g);
+		pf_pgo_edge *named = (pf_pgo_edge *)g->named_set.v + at;
+		named->weight = (int64_t)((uint64_t)named->weight + ed->weight);
 		*total += ed->weight;
-		if (add_named(g, &key) != 0)
-			return -1;
 	}
 	return 0;
 }
 
-/* ---- the result ---- */
-
-static int bytes_cmp(const char *a, size_t na, const char *b, size_t nb)
+int pf_bytes_cmp(const char *a, size_t na, const char *b, size_t nb)
 {
 	int c = memcmp(a, b, na < nb ? na : nb);
 	return c ? c : (na > nb) - (na < nb);
@@ -224,60 +168,12 @@ static int by_weight(const void *x, const void *y)
 	const pf_pgo_edge *a = x, *b = y;
 	if (a->weight != b->weight)
 		return a->weight > b->weight ? -1 : 1;
-	int c = bytes_cmp(a->caller, a->caller_len, b->caller, b->caller_len);
+	int c = pf_bytes_cmp(a->caller, a->caller_len, b->caller, b->caller_len);
 	if (c == 0)
-		c = bytes_cmp(a->callee, a->callee_len, b->callee, b->callee_len);
+		c = pf_bytes_cmp(a->callee, a->callee_len, b->callee, b->callee_len);
 	if (c == 0 && a->offset != b->offset)
 		c = a->offset < b->offset ? -1 : 1;
 	return c;
-}
-
-/* The hash of string id's bytes, worked out once per name: an edge list
- * names a few thousand functions in tens of thousands of edges. */
-static uint64_t name_hash(const pf_profile *p, uint64_t *memo, uint32_t id)
-{
-	if (!memo[id]) { /* 0: not yet (a hash of 0 is only worked out again) */
-		size_t len;
-		const char *s = pf_profile_str(p, id, &len);
-		memo[id] = pf_hash_bytes(s, len);
-	}
-	return memo[id];
-}
-
-static int build_result(graph *g, uint64_t total, pf_pgo_edges *out)
-{
-	size_t n = g->named_set.n;
-	out->edges = malloc((n ? n : 1) * sizeof *out->edges);
-	uint64_t *memo = calloc(g->p->str.nstrs + 1, sizeof *memo);
-	if (!out->edges || !memo) {
-		free(memo);
-		return oom(g);
-	}
-	for (size_t i = 0; i < n; i++) {
-		const named_edge *ne = (const named_edge *)g->named_set.v + i;
-		pf_pgo_edge *ed = &out->edges[i];
-		ed->caller = pf_profile_str(g->p, ne->caller, &ed->caller_len);
-		ed->callee = pf_profile_str(g->p, ne->callee, &ed->callee_len);
-		ed->offset = ne->offset;
-		ed->weight = (int64_t)ne->weight;
-		ed->key_hash = pf_hash_add(pf_hash_add(name_hash(g->p, memo, ne->caller), (uint64_t)ne->offset),
-					   name_hash(g->p, memo, ne->callee));
-	}
-	free(memo);
-	qsort(out->edges, n, sizeof *out->edges, by_weight);
-	out->nedges = n;
-	out->total_weight = (int64_t)total;
-	return 0;
-}
-
-static void graph_free(graph *g)
-{
-	pf_keyset_free(&g->node_set);
-	pf_keyset_free(&g->edge_set);
-	pf_keyset_free(&g->named_set);
-	free(g->loc_nodes);
-	free(g->loc_first);
-	free(g->seen);
 }
 
 static int compute(graph *g, size_t vi, pf_pgo_edges *out)
@@ -288,18 +184,25 @@ static int compute(graph *g, size_t vi, pf_pgo_edges *out)
 	for (size_t i = 0; i < p->nsamples; i++) {
 		const pf_sample *s = &p->samples[i];
 		uint64_t w = (uint64_t)p->values[s->values + vi];
-		if (w != 0 && add_sample(g, s, w) != 0)
+		if (w != 0 && add_sample(g, i, w) != 0)
 			return -1;
 	}
-	uint64_t total;
-	bool seen_start_line;
-	if (name_edges(g, &total, &seen_start_line) != 0)
-		return -1;
+	bool seen_start_line = false;
+	for (size_t i = 0; i < g->node_set.n; i++)
+		seen_start_line |= kept(&g->nodes[i]) && g->nodes[i].start_line != 0;
 	if (!seen_start_line)
-		return pf_fail(g->e, PF_EXIT_DATA, "%s", no_start_line_msg);
+		return pf_fail(g->e, PF_EXIT_DATA,
+			       "profile missing Function.start_line data (Go version of profiled application too old? "
+			       "Go 1.20+ automatically adds this to profiles)");
+	uint64_t total = 0;
+	if (name_edges(g, &total) != 0)
+		return -1;
 	if (total == 0) /* "accept but ignore profile with no samples" */
 		return 0;
-	return build_result(g, total, out);
+	*out = (pf_pgo_edges){(pf_pgo_edge *)g->named_set.v, g->named_set.n, (int64_t)total};
+	g->named_set.v = NULL; /* its records are the result's */
+	qsort(out->edges, out->nedges, sizeof *out->edges, by_weight);
+	return 0;
 }
 
 int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e)
@@ -309,12 +212,16 @@ int pf_pgo_edges_of(const pf_profile *p, pf_pgo_edges *out, pf_err *e)
 		return 0;
 	long vi = pf_pgo_value_index(p);
 	if (vi < 0)
-		return pf_fail(e, PF_EXIT_DATA, "%s", no_type_msg);
+		return pf_fail(e, PF_EXIT_DATA, "profile does not contain a sample index with value/type "
+					       "\"samples/count\" or cpu/nanoseconds\"");
 	graph g = {.p = p, .e = e, .node_set = {.size = sizeof(gnode), .key_size = offsetof(gnode, name) + sizeof(uint32_t)},
 		   .edge_set = {.size = sizeof(gedge), .key_size = sizeof(uint32_t[2])},
-		   .named_set = {.size = sizeof(named_edge), .key_size = offsetof(named_edge, weight)}};
+		   .named_set = {.size = sizeof(pf_pgo_edge), .key_size = offsetof(pf_pgo_edge, weight)}};
 	int rc = compute(&g, (size_t)vi, out);
-	graph_free(&g);
+	pf_keyset_free(&g.node_set);
+	pf_keyset_free(&g.edge_set);
+	pf_keyset_free(&g.named_set);
+	free(g.frame_nodes);
 	if (rc != 0)
 		pf_pgo_edges_free(out);
 	return rc;
@@ -326,46 +233,39 @@ void pf_pgo_edges_free(pf_pgo_edges *g)
 	memset(g, 0, sizeof *g);
 }
 
-/* pf_pgo_edges_same: b's edges indexed by (caller, callee, offset), a key
- * each list holds at most once, then every edge of a looked up. */
-typedef struct {
-	const pf_pgo_edges *b;
-	const pf_pgo_edge *key;
-} edge_key_probe;
-
-static bool same_key(const pf_pgo_edge *x, const pf_pgo_edge *y)
-{
-	return x->offset == y->offset && bytes_cmp(x->caller, x->caller_len, y->caller, y->caller_len) == 0 &&
-	       bytes_cmp(x->callee, x->callee_len, y->callee, y->callee_len) == 0;
-}
-
-static bool edge_key_eq(const void *ctx, uint32_t v)
-{
-	const edge_key_probe *q = ctx;
-	return same_key(&q->b->edges[v], q->key);
-}
-
-int pf_pgo_edges_same(const pf_pgo_edges *a, const pf_pgo_edges *b, pf_err *e)
+/* Go's order is total, so two lists of the same edges are equal element by element. */
+bool pf_pgo_edges_same(const pf_pgo_edges *a, const pf_pgo_edges *b)
 {
 	if (a->nedges != b->nedges || a->total_weight != b->total_weight)
-		return 0;
-	pf_htab index = {0};
-	int same = 1;
-	if (pf_htab_reserve(&index, b->nedges) != 0)
-		same = -1;
-	for (size_t i = 0; same == 1 && i < b->nedges; i++) {
-		edge_key_probe q = {b, &b->edges[i]};
-		uint32_t got;
-		if (pf_htab_intern(&index, b->edges[i].key_hash, edge_key_eq, &q, (uint32_t)i, &got) < 0)
-			same = -1;
+		return false;
+	for (size_t i = 0; i < a->nedges; i++)
+		if (by_weight(&a->edges[i], &b->edges[i]) != 0)
+			return false;
+	return true;
+}
+
+/* `go tool preprofile`'s format (cmd/internal/pgo serialize.go, Profile.WriteTo):
+ *
+ *   GO PREPROFILE V1
+ *   caller name
+ *   callee name
+ *   offset weight
+ *   ... (one triple per edge, heaviest first)
+ *
+ * Names are written as they are, with fmt.Fprintln; numbers with "%d %d\n".
+ * A profile the compiler ignores is the header alone. */
+int pf_preprofile_write(const pf_pgo_edges *g, pf_buf *out, pf_err *e)
+{
+	static const char header[] = "GO PREPROFILE V1\n";
+	int rc = pf_buf_append(out, header, sizeof header - 1);
+	for (size_t i = 0; rc == 0 && i < g->nedges; i++) {
+		const pf_pgo_edge *ed = &g->edges[i];
+		char nums[48];
+		int n = snprintf(nums, sizeof nums, "\n%" PRId64 " %" PRId64 "\n", ed->offset, ed->weight);
+		if (n < 0 || (size_t)n >= sizeof nums || pf_buf_append(out, ed->caller, ed->caller_len) != 0 ||
+		    pf_buf_putc(out, '\n') != 0 || pf_buf_append(out, ed->callee, ed->callee_len) != 0 ||
+		    pf_buf_append(out, nums, (size_t)n) != 0)
+			rc = -1;
 	}
-	for (size_t i = 0; same == 1 && i < a->nedges; i++) {
-		edge_key_probe q = {b, &a->edges[i]};
-		uint32_t j = pf_htab_find(&index, a->edges[i].key_hash, edge_key_eq, &q);
-		same = j != PF_HTAB_NONE && b->edges[j].weight == a->edges[i].weight;
-	}
-	pf_htab_free(&index);
-	if (same < 0)
-		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory comparing PGO edges");
-	return same;
+	return rc == 0 ? 0 : pf_fail(e, PF_EXIT_INTERNAL, "out of memory writing the preprofile");
 }

@@ -41,7 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A cut stack: at most two location indexes, leaf first, and its weight. */
+/* A cut stack: at most two location indexes of q, leaf first, and its weight. */
 typedef struct {
 	uint32_t loc[2]; /* loc[1] is PF_NONE for a one-location stack */
 	uint64_t sum;    /* wraps, as Go's int64 sums do */
@@ -53,66 +53,23 @@ typedef struct {
 	uint32_t name;
 } frame;
 
-/* A function of the trimmed profile, as it is found. */
-typedef struct {
-	int64_t start_line;
-	uint32_t name;
-} fn_key;
-
 typedef struct {
 	const pf_profile *p; /* the source */
 	pf_profile *q;       /* the trimmed profile */
 	pf_err *e;
-	pf_keyset cuts;     /* of cut: by source locations */
-	pf_keyset out;      /* of cut: by q's locations */
-	bool positive;      /* every value > 0, and their sum fits an int64 */
-	pf_keyset twice;    /* of frame: frames some cut stack holds at two addresses */
-	pf_keyset keep;     /* of uint64_t: the addresses that stay */
-	uint32_t *loc_map;  /* source location index -> q index + 1; 0: not yet */
-	uint32_t *fn_map;   /* source function index -> q index + 1; 0: not yet */
-	pf_htab locations;  /* q's locations by content */
-	pf_keyset functions; /* of fn_key: q's functions, in q's order */
+	size_t vi;           /* the sample type kept */
+	pf_keyset cuts;      /* of cut: by q's locations */
+	bool positive;       /* every value > 0, and their sum fits an int64 */
+	pf_keyset twice;     /* of frame: frames some cut stack holds at two addresses */
+	pf_keyset keep;      /* of uint64_t: the addresses that stay */
+	uint32_t *loc_map;   /* source location index -> q index + 1; 0: not yet */
+	uint32_t *fn_map;    /* source function index -> q index + 1; 0: not yet */
+	pf_strpool locations; /* q's locations by content (address, each line's function and number), as bytes */
+	pf_buf key;          /* a location's content */
+	pf_keyset functions; /* of uint64_t[2], name in q and start_line: q's functions, in q's order */
 } trimmer;
 
 static int oom(trimmer *t) { return pf_fail(t->e, PF_EXIT_INTERNAL, "out of memory trimming the profile"); }
-
-/* ---- cut stacks ---- */
-
-/* Adds w to the cut stack loc, appending it when new. -1 on OOM. */
-static int add_cut(pf_keyset *c, const uint32_t loc[2], uint64_t w)
-{
-	cut k = {{loc[0], loc[1]}, 0};
-	uint32_t at;
-	if (pf_keyset_add(c, &k, &at) < 0)
-		return -1;
-	((cut *)c->v)[at].sum += w;
-	return 0;
-}
-
-/* Sums the chosen value of every sample by cut stack, in order of first
- * use, and finds out whether all values are positive. */
-static int cut_samples(trimmer *t, size_t vi)
-{
-	const pf_profile *p = t->p;
-	uint64_t total = 0;
-	t->positive = true;
-	for (size_t i = 0; i < p->nsamples; i++) {
-		const pf_sample *s = &p->samples[i];
-		int64_t w = p->values[s->values + vi];
-		if (w == 0 || s->nlocs == 0)
-			continue;
-		if (w < 0 || (uint64_t)w > (uint64_t)INT64_MAX - total)
-			t->positive = false;
-		else
-			total += (uint64_t)w;
-		uint32_t loc[2] = {p->sample_locs[s->locs], s->nlocs > 1 ? p->sample_locs[s->locs + 1] : PF_NONE};
-		if (add_cut(&t->cuts, loc, (uint64_t)w) != 0)
-			return oom(t);
-	}
-	return 0;
-}
-
-/* ---- the addresses that stay ---- */
 
 /* Frame i of location l; a location without lines is one empty frame. */
 static frame frame_of(const pf_profile *p, const pf_location *l, uint32_t i)
@@ -126,13 +83,11 @@ static frame frame_of(const pf_profile *p, const pf_location *l, uint32_t i)
 
 static uint32_t nframes(const pf_location *l) { return l->nlines ? l->nlines : 1; }
 
-/* The frames both locations of a cut stack hold, at different addresses. */
-static int find_twice(trimmer *t, const cut *c)
+/* The frames both locations of a two-location cut stack hold, at different addresses. */
+static int find_twice(trimmer *t, const pf_sample *s)
 {
 	const pf_profile *p = t->p;
-	if (c->loc[1] == PF_NONE)
-		return 0;
-	const pf_location *a = &p->locations[c->loc[0]], *b = &p->locations[c->loc[1]];
+	const pf_location *a = &p->locations[p->sample_locs[s->locs]], *b = &p->locations[p->sample_locs[s->locs + 1]];
 	if (a->address == b->address)
 		return 0;
 	uint32_t at;
@@ -148,36 +103,39 @@ static int find_twice(trimmer *t, const cut *c)
 	return 0;
 }
 
-/* The addresses of every location that holds a frame seen twice. */
+/* Finds out whether all values are positive and, when they are, the
+ * addresses of every location that holds a frame seen twice. */
 static int find_kept_addresses(trimmer *t)
 {
-	for (size_t i = 0; i < t->cuts.n; i++)
-		if (find_twice(t, (const cut *)t->cuts.v + i) != 0)
-			return -1;
-	if (t->twice.n == 0)
-		return 0;
 	const pf_profile *p = t->p;
+	uint64_t total = 0;
+	t->positive = true;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const pf_sample *s = &p->samples[i];
+		int64_t w = p->values[s->values + t->vi];
+		if (w == 0 || s->nlocs == 0) /* dropped */
+			continue;
+		if (w < 0 || (uint64_t)w > (uint64_t)INT64_MAX - total)
+			t->positive = false;
+		else
+			total += (uint64_t)w;
+		if (s->nlocs > 1 && find_twice(t, s) != 0)
+			return -1;
+	}
+	if (!t->positive || t->twice.n == 0)
+		return 0;
 	for (size_t i = 0; i < p->nlocations; i++) {
 		const pf_location *l = &p->locations[i];
 		for (uint32_t j = 0; j < nframes(l); j++) {
 			frame f = frame_of(p, l, j);
 			uint32_t at;
-			if (pf_keyset_find(&t->twice, &f) != PF_HTAB_NONE) {
-				if (pf_keyset_add(&t->keep, &l->address, &at) < 0)
-					return oom(t);
-				break;
-			}
+			if (pf_keyset_find(&t->twice, &f) != PF_HTAB_NONE &&
+			    pf_keyset_add(&t->keep, &l->address, &at) < 0)
+				return oom(t);
 		}
 	}
 	return 0;
 }
-
-static uint64_t new_address(const trimmer *t, uint64_t a)
-{
-	return !t->positive || pf_keyset_find(&t->keep, &a) != PF_HTAB_NONE ? a : 0;
-}
-
-/* ---- q's functions and locations ---- */
 
 /* The q function of source function f: one per name and start_line. Each
  * source function is looked up once: its name is hashed once, not at
@@ -192,47 +150,14 @@ static int map_function(trimmer *t, uint32_t f, uint32_t *out)
 	pf_profile *q = t->q;
 	size_t len;
 	const char *name = pf_profile_str(t->p, src->name, &len);
-	fn_key k = {src->start_line, 0};
-	int r = -1;
-	if (pf_strpool_intern(&q->str, name, len, &k.name) != 0 || PF_RESERVE(q, functions, 1) != 0 ||
-	    (r = pf_keyset_add(&t->functions, &k, out)) < 0)
+	pf_function fn = {.id = q->nfunctions + 1, .start_line = src->start_line};
+	if (pf_strpool_intern(&q->str, name, len, &fn.name) != 0 || PF_RESERVE(q, functions, 1) != 0 ||
+	    pf_keyset_add(&t->functions, (uint64_t[2]){fn.name, (uint64_t)fn.start_line}, out) < 0)
 		return oom(t);
-	if (r == 0) {
-		q->functions[q->nfunctions] = (pf_function){
-			.id = q->nfunctions + 1, .name = k.name, .start_line = src->start_line};
-		q->nfunctions++;
-	}
+	if (*out == q->nfunctions)
+		q->functions[q->nfunctions++] = fn;
 	t->fn_map[f] = *out + 1;
 	return 0;
-}
-
-typedef struct {
-	const pf_profile *q;
-	const pf_location *cand; /* its lines are at the end of q->lines, not yet counted */
-} loc_probe;
-
-static bool loc_eq(const void *ctx, uint32_t v)
-{
-	const loc_probe *c = ctx;
-	const pf_location *a = &c->q->locations[v], *b = c->cand;
-	if (a->address != b->address || a->nlines != b->nlines)
-		return false;
-	for (uint32_t i = 0; i < a->nlines; i++) {
-		const pf_line *x = &c->q->lines[a->lines + i], *y = &c->q->lines[b->lines + i];
-		if (x->function != y->function || x->line != y->line)
-			return false;
-	}
-	return true;
-}
-
-static uint64_t loc_hash(const pf_profile *q, const pf_location *l)
-{
-	uint64_t h = pf_hash_add(0, l->address);
-	for (uint32_t i = 0; i < l->nlines; i++) {
-		h = pf_hash_add(h, q->lines[l->lines + i].function);
-		h = pf_hash_add(h, (uint64_t)q->lines[l->lines + i].line);
-	}
-	return h;
 }
 
 /* The q location of source location l: one per address and lines. The
@@ -247,20 +172,23 @@ static int map_location(trimmer *t, uint32_t l, uint32_t *out)
 	pf_profile *q = t->q;
 	if (PF_RESERVE(q, locations, 1) != 0 || PF_RESERVE(q, lines, src->nlines) != 0)
 		return oom(t);
-	pf_location cand = {.id = q->nlocations + 1, .address = new_address(t, src->address),
+	bool keep = !t->positive || pf_keyset_find(&t->keep, &src->address) != PF_HTAB_NONE;
+	pf_location cand = {.id = q->nlocations + 1, .address = keep ? src->address : 0,
 			    .mapping = PF_NONE, .nlines = src->nlines, .lines = q->nlines};
-	for (uint32_t i = 0; i < src->nlines; i++) {
+	t->key.len = 0;
+	int rc = pf_buf_append(&t->key, &cand.address, sizeof cand.address);
+	for (uint32_t i = 0; rc == 0 && i < src->nlines; i++) {
 		const pf_line *ln = &t->p->lines[src->lines + i];
 		pf_line *dst = &q->lines[q->nlines + i];
 		*dst = (pf_line){.line = ln->line};
 		if (map_function(t, ln->function, &dst->function) != 0)
 			return -1;
+		rc = pf_buf_append(&t->key, &dst->function, sizeof dst->function) != 0 ||
+		     pf_buf_append(&t->key, &dst->line, sizeof dst->line) != 0;
 	}
-	loc_probe probe = {q, &cand};
-	int r = pf_htab_intern(&t->locations, loc_hash(q, &cand), loc_eq, &probe, (uint32_t)q->nlocations, out);
-	if (r < 0)
+	if (rc != 0 || pf_strpool_intern(&t->locations, t->key.data, t->key.len, out) != 0)
 		return oom(t);
-	if (r == 0) {
+	if (*out == q->nlocations) {
 		q->locations[q->nlocations++] = cand;
 		q->nlines += src->nlines;
 	}
@@ -268,50 +196,50 @@ static int map_location(trimmer *t, uint32_t l, uint32_t *out)
 	return 0;
 }
 
-/* ---- samples ---- */
-
-/* Folds the cut stacks onto q's locations, which may have merged some. */
-static int map_cuts(trimmer *t)
+/* Sums the chosen value of every sample by cut stack of q's locations, in
+ * order of first use. */
+static int cut_samples(trimmer *t)
 {
-	for (size_t i = 0; i < t->cuts.n; i++) {
-		const cut *c = (const cut *)t->cuts.v + i;
-		uint32_t loc[2] = {0, PF_NONE};
-		for (int k = 0; k < 2 && c->loc[k] != PF_NONE; k++)
-			if (map_location(t, c->loc[k], &loc[k]) != 0)
+	const pf_profile *p = t->p;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const pf_sample *s = &p->samples[i];
+		int64_t w = p->values[s->values + t->vi];
+		cut k = {{0, PF_NONE}, 0};
+		uint32_t at;
+		if (w == 0 || s->nlocs == 0)
+			continue;
+		for (uint32_t j = 0; j < 2 && j < s->nlocs; j++)
+			if (map_location(t, p->sample_locs[s->locs + j], &k.loc[j]) != 0)
 				return -1;
-		if (add_cut(&t->out, loc, c->sum) != 0)
+		if (pf_keyset_add(&t->cuts, &k, &at) < 0)
 			return oom(t);
+		((cut *)t->cuts.v)[at].sum += (uint64_t)w;
 	}
 	return 0;
 }
 
-/* Appends a sample of value w on the cut stack c (of q's locations). */
-static int put_sample(trimmer *t, const cut *c, int64_t w)
-{
-	pf_profile *q = t->q;
-	uint32_t n = c->loc[1] == PF_NONE ? 1 : 2;
-	if (PF_RESERVE(q, samples, 1) != 0 || PF_RESERVE(q, sample_locs, 2) != 0 || PF_RESERVE(q, values, 1) != 0)
-		return oom(t);
-	q->samples[q->nsamples++] = (pf_sample){.locs = q->nsample_locs, .values = q->nvalues, .nlocs = n};
-	for (uint32_t i = 0; i < n; i++)
-		q->sample_locs[q->nsample_locs++] = c->loc[i];
-	q->values[q->nvalues++] = w;
-	return 0;
-}
-
+/* Appends a sample per cut stack; one whose values sum to 0 as two, of
+ * values 1 and -1 (see above). */
 static int put_samples(trimmer *t)
 {
-	for (size_t i = 0; i < t->out.n; i++) {
-		const cut *c = (const cut *)t->out.v + i;
-		int rc = c->sum != 0 ? put_sample(t, c, (int64_t)c->sum)
-				     : put_sample(t, c, 1) != 0 ? -1 : put_sample(t, c, -1);
-		if (rc != 0)
-			return -1;
+	pf_profile *q = t->q;
+	for (size_t i = 0; i < t->cuts.n; i++) {
+		const cut *c = (const cut *)t->cuts.v + i;
+		uint32_t n = c->loc[1] == PF_NONE ? 1 : 2;
+		int64_t w[2] = {c->sum ? (int64_t)c->sum : 1, -1};
+		for (int k = 0; k < (c->sum ? 1 : 2); k++) {
+			if (PF_RESERVE(q, samples, 1) != 0 || PF_RESERVE(q, sample_locs, 2) != 0 ||
+			    PF_RESERVE(q, values, 1) != 0)
+				return oom(t);
+			q->samples[q->nsamples++] =
+				(pf_sample){.locs = q->nsample_locs, .values = q->nvalues, .nlocs = n};
+			for (uint32_t j = 0; j < n; j++)
+				q->sample_locs[q->nsample_locs++] = c->loc[j];
+			q->values[q->nvalues++] = w[k];
+		}
 	}
 	return 0;
 }
-
-/* ---- header ---- */
 
 /* The id in q of string id of p. */
 static int copy_str(trimmer *t, uint32_t id, uint32_t *out)
@@ -345,14 +273,11 @@ static int copy_header(trimmer *t, long vi)
 		    copy_str(t, p->default_sample_type, &q->default_sample_type) != 0)
 			return -1;
 	}
-	for (size_t i = 0; i < p->ncomments; i++) {
-		uint32_t id;
-		if (PF_RESERVE(q, comments, 1) != 0)
-			return oom(t);
-		if (copy_str(t, p->comments[i], &id) != 0)
+	if (PF_RESERVE(q, comments, p->ncomments) != 0)
+		return oom(t);
+	for (size_t i = 0; i < p->ncomments; i++)
+		if (copy_str(t, p->comments[i], &q->comments[q->ncomments++]) != 0)
 			return -1;
-		q->comments[q->ncomments++] = id;
-	}
 	return 0;
 }
 
@@ -365,42 +290,34 @@ static int trim_into(trimmer *t)
 			       "no samples/count or cpu/nanoseconds sample type: Go's compiler cannot use this profile");
 	t->loc_map = calloc(p->nlocations + 1, sizeof *t->loc_map);
 	t->fn_map = calloc(p->nfunctions + 1, sizeof *t->fn_map);
-	if (!t->loc_map || !t->fn_map)
+	if (!t->q || !t->loc_map || !t->fn_map)
 		return oom(t);
+	t->vi = (size_t)vi;
 	if (copy_header(t, vi) != 0)
 		return -1;
-	if (vi < 0)
+	if (vi < 0) /* no samples */
 		return 0;
-	if (cut_samples(t, (size_t)vi) != 0)
-		return -1;
-	if (t->positive && find_kept_addresses(t) != 0)
-		return -1;
-	if (map_cuts(t) != 0)
-		return -1;
-	return put_samples(t);
+	return find_kept_addresses(t) != 0 || cut_samples(t) != 0 ? -1 : put_samples(t);
 }
 
 pf_profile *pf_profile_trim(const pf_profile *p, pf_err *e)
 {
 	trimmer t = {.p = p, .e = e, .q = pf_profile_new(),
 		     .cuts = {.size = sizeof(cut), .key_size = sizeof(uint32_t[2])},
-		     .out = {.size = sizeof(cut), .key_size = sizeof(uint32_t[2])},
 		     .twice = {.size = sizeof(frame), .key_size = offsetof(frame, name) + sizeof(uint32_t)},
 		     .keep = {.size = sizeof(uint64_t), .key_size = sizeof(uint64_t)},
-		     .functions = {.size = sizeof(fn_key), .key_size = offsetof(fn_key, name) + sizeof(uint32_t)}};
-	if (!t.q) {
-		oom(&t);
-		return NULL;
-	}
+		     .functions = {.size = sizeof(uint64_t[2]), .key_size = sizeof(uint64_t[2])}};
 	int rc = trim_into(&t);
 	pf_keyset_free(&t.cuts);
-	pf_keyset_free(&t.out);
 	pf_keyset_free(&t.twice);
 	pf_keyset_free(&t.keep);
 	pf_keyset_free(&t.functions);
 	free(t.loc_map);
 	free(t.fn_map);
-	pf_htab_free(&t.locations);
+	free(t.locations.bytes);
+	free(t.locations.strs);
+	pf_htab_free(&t.locations.index);
+	pf_buf_free(&t.key);
 	if (rc == 0)
 		return t.q;
 	pf_profile_free(t.q);
