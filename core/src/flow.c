@@ -43,17 +43,16 @@ static char *profile_name(const char *origin, const char *entry)
 
 static void log_profile(const pf_log *log, bool datadog, const char *name, const pf_profile *p)
 {
-	int64_t t = pf_profile_time_nanos(p);
+	int64_t t = p->time_nanos;
 	int64_t age = t > 0 ? pf_wall_ns() - t : 0;
 	age -= age % 1000000000LL;
 	double cores = pf_profile_cpu_cores(p);
 	cores = cores < 0 ? 0 : trunc(cores * 10) / 10; /* one decimal, as datadog-pgo logs */
 	pf_info(log, datadog ? "extracted profile" : "read profile",
-		PF_STR(datadog ? "profile-id" : "source", name), PF_INT("samples", pf_profile_samples(p)),
-		PF_DUR("duration", pf_profile_duration_nanos(p)), PF_FLOAT("cpu-cores", cores),
+		PF_STR(datadog ? "profile-id" : "source", name), PF_INT("samples", p->nsamples),
+		PF_DUR("duration", p->duration_nanos), PF_FLOAT("cpu-cores", cores),
 		PF_DUR("age", age));
-	pf_result_source(log->result, datadog ? "profile-id" : "source", name, (int64_t)pf_profile_samples(p), cores,
-			 age);
+	pf_result_source(log->result, datadog ? "profile-id" : "source", name, (int64_t)p->nsamples, cores, age);
 }
 
 /* Strings, locations and stack depth of one profile (or the merged one),
@@ -93,7 +92,7 @@ static pf_profile *decode(collection *c, const char *origin, const char *entry, 
 	pf_profile *p = NULL;
 	if (pf_profile_decompress(origin, entry, data->data, data->len, bytes_left(c), &raw, e) == 0) {
 		c->lim.used_bytes += raw.len;
-		p = pf_profile_decode_without_string_labels(raw.data, raw.len, e);
+		p = pf_profile_decode(raw.data, raw.len, e);
 		if (p && within_limits(p, c->lim.max, e) != 0) {
 			pf_profile_free(p);
 			p = NULL;
@@ -296,13 +295,13 @@ static int write_result(const pf_options *o, const pf_log *log, pf_profile **mer
 		int64_t took = pf_now_ns() - start;
 		took -= took % 1000000;
 		pf_attr attrs[] = {
-			PF_STR("path", o->dest), PF_INT("samples", pf_profile_samples(*merged)),
+			PF_STR("path", o->dest), PF_INT("samples", (*merged)->nsamples),
 			PF_INT("bytes", gz.len), PF_BOOL("changed", changed), PF_DUR("total-duration", took),
 			PF_STR("debug-query", dq),
 		};
 		pf_log_attrs(log, PF_INFO, changed ? "wrote PGO file" : "PGO file unchanged",
 			     attrs, dq ? 6 : 5);
-		pf_result_wrote(log->result, changed, (int64_t)pf_profile_samples(*merged), (int64_t)gz.len,
+		pf_result_wrote(log->result, changed, (int64_t)(*merged)->nsamples, (int64_t)gz.len,
 				dd->profile_ids, dd->nids, dq);
 	}
 	free(dq);

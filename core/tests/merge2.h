@@ -1,6 +1,5 @@
 /* merge2.h: profile.Merge([]*Profile{a, b}) through a pf_merger, for
- * tests that merge two profiles; and datadog-pgo's dropping of string
- * labels done after decoding, to hold against decoding without them. */
+ * tests that merge two profiles. */
 #ifndef PGOFETCH_TEST_MERGE2_H
 #define PGOFETCH_TEST_MERGE2_H
 
@@ -26,13 +25,6 @@ static inline pf_profile *merge2(pf_profile *a, pf_profile *b, const char *name_
 		return NULL;
 	}
 	return pf_merger_finish(m);
-}
-
-static inline void pf_test_drop_string_labels(pf_profile *p)
-{
-	for (size_t i = 0; i < p->nsamples; i++)
-		p->samples[i].nlabels = 0;
-	p->nlabels = 0;
 }
 
 #endif

@@ -5,8 +5,6 @@
  *   test_pprof_diff [-noinline=false] FILE... does what refmerge does:
  *        decode each (uncompressed protobuf), drop string labels, fold with
  *        Merge pairwise, rename no-inline functions, encode to stdout
- *   test_pprof_diff -labels FILE...            the same keeping string labels
- *        and without the rename (pprof's Merge + WriteUncompressed alone)
  *
  * Compare with: refmerge FILE... | cmp - <(test_pprof_diff FILE...).
  * The cases compare the pipeline's output on the real profile in
@@ -35,16 +33,14 @@ static int read_file(const char *path, pf_buf *b)
 }
 
 /* The refmerge pipeline over inputs; appends the encoding to out. */
-static int pipeline(const pf_buf *in, const char *const *names, int n, bool noinline, bool keep_labels,
-		    pf_buf *out, pf_err *e)
+static int pipeline(const pf_buf *in, const char *const *names, int n, bool noinline, pf_buf *out, pf_err *e)
 {
 	pf_merger *m = pf_merger_new();
 	if (!m)
 		return pf_fail(e, PF_EXIT_INTERNAL, "out of memory");
 	for (int i = 0; i < n; i++) {
 		/* As pgofetch decodes (flow.c). */
-		pf_profile *p = keep_labels ? pf_profile_decode(in[i].data, in[i].len, e)
-					    : pf_profile_decode_without_string_labels(in[i].data, in[i].len, e);
+		pf_profile *p = pf_profile_decode(in[i].data, in[i].len, e);
 		if (!p)
 			pf_err_prefix(e, names[i]);
 		if (!p || pf_merger_add(m, p, names[i], e) != 0) {
@@ -71,14 +67,10 @@ static void free_inputs(pf_buf *in, int n)
 
 static int run_files(int argc, char **argv)
 {
-	bool noinline = true, keep_labels = false;
+	bool noinline = true;
 	int first = 1;
 	if (first < argc && strcmp(argv[first], "-noinline=false") == 0) {
 		noinline = false;
-		first++;
-	} else if (first < argc && strcmp(argv[first], "-labels") == 0) {
-		noinline = false;
-		keep_labels = true;
 		first++;
 	}
 	int n = argc - first;
@@ -92,7 +84,7 @@ static int run_files(int argc, char **argv)
 	}
 	pf_err e = {0};
 	pf_buf out = {0};
-	int rc = in ? pipeline(in, (const char *const *)argv + first, n, noinline, keep_labels, &out, &e) : -1;
+	int rc = in ? pipeline(in, (const char *const *)argv + first, n, noinline, &out, &e) : -1;
 	free_inputs(in, n);
 	if (rc != 0) {
 		fprintf(stderr, "test_pprof_diff: %s\n", e.msg);
@@ -351,7 +343,7 @@ static bool same_as_file(const pf_buf *got, const char *path)
 }
 
 /* Runs the pipeline over edge inputs named by letters ("ab": A then B). */
-static void check_edges(const char *which, bool noinline, bool keep_labels, const char *want)
+static void check_edges(const char *which, const char *want)
 {
 	int n = (int)strlen(which);
 	pf_buf in[4] = {{0}};
@@ -362,7 +354,7 @@ static void check_edges(const char *which, bool noinline, bool keep_labels, cons
 	}
 	pf_err e = {0};
 	pf_buf out = {0};
-	CHECK_EQ_INT(pipeline(in, names, n, noinline, keep_labels, &out, &e), 0);
+	CHECK_EQ_INT(pipeline(in, names, n, true, &out, &e), 0);
 	CHECK(same_as_file(&out, want));
 	pf_buf_free(&out);
 	for (int i = 0; i < n; i++)
@@ -379,7 +371,7 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
 	return h;
 }
 
-static void check_grpc(int copies, bool noinline, bool keep_labels, size_t want_len, uint64_t want_hash)
+static void check_grpc(int copies, bool noinline, size_t want_len, uint64_t want_hash)
 {
 	pf_buf in[3] = {{0}};
 	const char *names[3] = {"grpc-anon.pprof", "grpc-anon.pprof", "grpc-anon.pprof"};
@@ -387,7 +379,7 @@ static void check_grpc(int copies, bool noinline, bool keep_labels, size_t want_
 		CHECK_EQ_INT(read_file("data/pprof/grpc-anon.pprof", &in[i]), 0);
 	pf_err e = {0};
 	pf_buf out = {0};
-	CHECK_EQ_INT(pipeline(in, names, copies, noinline, keep_labels, &out, &e), 0);
+	CHECK_EQ_INT(pipeline(in, names, copies, noinline, &out, &e), 0);
 	CHECK_EQ_INT(out.len, want_len);
 	CHECK(fnv1a(out.data, out.len) == want_hash);
 	pf_buf_free(&out);
@@ -440,20 +432,17 @@ int main(int argc, char **argv)
 		return dump_edges(argv[2]);
 	if (argc > 1)
 		return run_files(argc, argv);
-	check_grpc(1, true, false, 461314, 0x0d6f4c2505f27c88ULL);
-	check_grpc(1, false, false, 461229, 0x86840f110c69c2b5ULL);
-	check_grpc(2, true, false, 460555, 0x2db51561ab850e44ULL);
-	check_grpc(3, true, false, 460770, 0xec0a6ade2b8d6110ULL);
-	check_grpc(2, false, true, 460681, 0xc9bb7a822bb1f3faULL);
+	check_grpc(1, true, 461314, 0x0d6f4c2505f27c88ULL);
+	check_grpc(1, false, 461229, 0x86840f110c69c2b5ULL);
+	check_grpc(2, true, 460555, 0x2db51561ab850e44ULL);
+	check_grpc(3, true, 460770, 0xec0a6ade2b8d6110ULL);
 	check_grpc_rename();
 	check_stored_edges();
-	check_edges("a", true, false, "data/pprof/edge-a.want.pb");
-	check_edges("a", false, true, "data/pprof/edge-a.want-labels.pb");
-	check_edges("ab", true, false, "data/pprof/edge-ab.want.pb");
-	check_edges("ab", false, true, "data/pprof/edge-ab.want-labels.pb");
-	check_edges("ba", true, false, "data/pprof/edge-ba.want.pb");
-	check_edges("ca", true, false, "data/pprof/edge-ca.want.pb");
-	check_edges("ac", true, false, "data/pprof/edge-ac.want.pb");
-	check_edges("abc", true, false, "data/pprof/edge-abc.want.pb");
+	check_edges("a", "data/pprof/edge-a.want.pb");
+	check_edges("ab", "data/pprof/edge-ab.want.pb");
+	check_edges("ba", "data/pprof/edge-ba.want.pb");
+	check_edges("ca", "data/pprof/edge-ca.want.pb");
+	check_edges("ac", "data/pprof/edge-ac.want.pb");
+	check_edges("abc", "data/pprof/edge-abc.want.pb");
 	return check_report("test_pprof_diff");
 }

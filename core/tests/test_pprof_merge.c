@@ -72,9 +72,9 @@ static void check_header(int64_t ta, int64_t tb, int64_t pa, int64_t pb, int64_t
 	CHECK(m != NULL);
 	if (!m)
 		return;
-	CHECK_EQ_INT(pf_profile_time_nanos(m), want_time);
+	CHECK_EQ_INT(m->time_nanos, want_time);
 	CHECK_EQ_INT(m->period, want_period);
-	CHECK_EQ_INT(pf_profile_duration_nanos(m), 11);
+	CHECK_EQ_INT(m->duration_nanos, 11);
 	/* comments: a has c2, c1; b has c1, c1: concatenated without repeats */
 	CHECK_EQ_INT(m->ncomments, 2);
 	CHECK_EQ_STR(pf_profile_str(m, m->comments[0], NULL), "c2");

@@ -17,16 +17,14 @@
 
 #include "failalloc.h"
 
-/* Decode A whole (labels kept, so the merge's label paths run too), B and
- * C as pgofetch decodes them (string labels dropped);
+/* Decode A, B and C (string labels dropped, numeric ones kept);
  * A+B (whose sums cancel a sample: a second merge), then +C; rename; add
  * a comment; encode. */
 static int scenario(const pf_buf in[3], pf_buf *out, pf_err *e)
 {
 	pf_profile *p[3] = {NULL, NULL, NULL};
 	for (int i = 0; i < 3; i++) {
-		p[i] = i == 0 ? pf_profile_decode(in[i].data, in[i].len, e)
-			      : pf_profile_decode_without_string_labels(in[i].data, in[i].len, e);
+		p[i] = pf_profile_decode(in[i].data, in[i].len, e);
 		if (!p[i]) {
 			for (int j = 0; j < i; j++)
 				pf_profile_free(p[j]);

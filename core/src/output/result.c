@@ -118,7 +118,7 @@ static const char *describe_dest(pf_result *r, const pf_options *o)
 	r->bytes = (int64_t)st.st_size;
 	pf_err ignored = {0};
 	pf_profile *p = r->samples ? NULL : pf_check_read_profile(o->dest, &ignored);
-	r->samples = p ? (int64_t)pf_profile_samples(p) : r->samples;
+	r->samples = p ? (int64_t)p->nsamples : r->samples;
 	for (size_t i = 0; p && i < p->ncomments; i++)
 		ids_from_comment(r, pf_profile_str(p, p->comments[i], NULL));
 	pf_profile_free(p);

@@ -29,7 +29,9 @@
  *   - a sample's location ids must exist; it has one value per sample type;
  *     samples need sample types;
  *   - a label with a string value (str != 0) is a string label; otherwise,
- *     with num or unit non-zero, a numeric label; otherwise it is dropped. */
+ *     with num or unit non-zero, a numeric label; otherwise it is dropped.
+ * String labels are checked and never kept, as datadog-pgo drops them before
+ * merging: pgofetch neither merges nor writes them. */
 #include "pprof_internal.h"
 
 #include <inttypes.h>
@@ -79,7 +81,6 @@ typedef struct {
 	const uint8_t *base; /* start of the input, for byte offsets */
 	pf_err *e;
 	pf_profile *p;
-	bool drop_string_labels; /* checked, not kept */
 
 	/* The string table: where each entry's bytes are; put in the pool
 	 * when first named (most of a service's strings are its span labels',
@@ -98,7 +99,7 @@ typedef struct {
 	int64_t *raw_comments;
 	size_t nraw_comments, cap_raw_comments;
 
-	void *sort_tmp; /* label sort scratch */
+	pf_num_label *sort_tmp; /* label sort scratch */
 	size_t cap_sort_tmp;
 } dec;
 
@@ -631,29 +632,19 @@ static int add_label(dec *d, const field *f, span smp_bytes, pf_sample *smp, siz
 		return -1;
 	if (!in_string_table(d, raw.key) || (raw.str != 0 && !in_string_table(d, raw.str)))
 		return labels_out_of_range(d, smp_bytes, index);
-	if (raw.str != 0 && d->drop_string_labels)
-		return 0; /* checked, not kept: its strings stay out of the pool */
-	uint32_t k = 0;
-	if ((raw.str != 0 || raw.num != 0 || raw.unit != 0) && pool_id(d, (size_t)raw.key, &k) != 0)
+	/* A string label is checked, not kept, as datadog-pgo drops them: its
+	 * strings stay out of the pool. A label with neither value pprof drops. */
+	if (raw.str != 0 || (raw.num == 0 && raw.unit == 0))
+		return 0;
+	pf_num_label l = {0, PF_NONE, raw.num};
+	if (pool_id(d, (size_t)raw.key, &l.key) != 0)
 		return -1;
-	if (raw.str != 0) {
-		pf_label l = {k, 0};
-		if (pool_id(d, (size_t)raw.str, &l.str) != 0)
-			return -1;
-		if (PF_RESERVE(p, labels, 1) != 0)
-			return oom(d);
-		p->labels[p->nlabels++] = l;
-		smp->nlabels++;
-	} else if (raw.num != 0 || raw.unit != 0) {
-		pf_num_label l = {k, PF_NONE, raw.num};
-		if (raw.unit != 0 && str_ref(d, raw.unit, &l.unit, "sample index %" PRIu64, index, "label num_unit") != 0)
-			return -1;
-		if (PF_RESERVE(p, num_labels, 1) != 0)
-			return oom(d);
-		p->num_labels[p->nnum_labels++] = l;
-		smp->nnum_labels++;
-	}
-	/* else: a label with neither value; pprof drops it */
+	if (raw.unit != 0 && str_ref(d, raw.unit, &l.unit, "sample index %" PRIu64, index, "label num_unit") != 0)
+		return -1;
+	if (PF_RESERVE(p, num_labels, 1) != 0)
+		return oom(d);
+	p->num_labels[p->nnum_labels++] = l;
+	smp->nnum_labels++;
 	return 0;
 }
 
@@ -670,24 +661,13 @@ static int str_cmp(const pf_profile *p, uint32_t a, uint32_t b)
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
-/* Both label types start with their key; the sort needs only that. */
-_Static_assert(offsetof(pf_label, key) == 0, "pf_label key first");
-_Static_assert(offsetof(pf_num_label, key) == 0, "pf_num_label key first");
-
-static uint32_t key_at(const unsigned char *base, size_t i, size_t size)
-{
-	uint32_t k;
-	memcpy(&k, base + i * size, sizeof k);
-	return k;
-}
-
 /* Stable bottom-up merge sort by key: pprof groups a key's values in the
  * order they came, and sorts keys with sort.Strings. */
-static void sort_by_key(const pf_profile *p, void *base, size_t n, size_t size, void *tmp)
+static void sort_by_key(const pf_profile *p, pf_num_label *base, size_t n, pf_num_label *tmp)
 {
-	unsigned char *a = base, *b = tmp;
+	pf_num_label *a = base, *b = tmp;
 	size_t i = 1;
-	while (i < n && str_cmp(p, key_at(a, i - 1, size), key_at(a, i, size)) <= 0)
+	while (i < n && str_cmp(p, a[i - 1].key, a[i].key) <= 0)
 		i++;
 	if (i >= n)
 		return; /* already sorted: the usual case */
@@ -697,18 +677,16 @@ static void sort_by_key(const pf_profile *p, void *base, size_t n, size_t size, 
 			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
 			size_t x = lo, y = mid, out = lo;
 			while (x < mid || y < hi) {
-				bool take_x = y >= hi || (x < mid && str_cmp(p, key_at(a, x, size),
-										 key_at(a, y, size)) <= 0);
-				size_t from = take_x ? x++ : y++;
-				memcpy(b + out++ * size, a + from * size, size);
+				bool take_x = y >= hi || (x < mid && str_cmp(p, a[x].key, a[y].key) <= 0);
+				b[out++] = a[take_x ? x++ : y++];
 			}
 		}
-		unsigned char *t = a;
+		pf_num_label *t = a;
 		a = b;
 		b = t;
 	}
 	if (a != base)
-		memcpy(base, a, n * size);
+		memcpy(base, a, n * sizeof *base);
 }
 
 /* pprof pads a key's units with "" once any label of the key has a unit. */
@@ -727,21 +705,14 @@ static void pad_units(pf_num_label *l, size_t n)
 static int order_labels(dec *d, const pf_sample *smp)
 {
 	pf_profile *p = d->p;
-	size_t n = smp->nlabels > smp->nnum_labels ? smp->nlabels : smp->nnum_labels;
-	if (n < 2) {
-		if (smp->nnum_labels)
-			pad_units(p->num_labels + smp->num_labels, smp->nnum_labels);
-		return 0;
-	}
-	if (pf_vec_reserve(&d->sort_tmp, &d->cap_sort_tmp, n, sizeof(pf_num_label)) != 0)
+	size_t n = smp->nnum_labels;
+	if (n == 0)
+		return 0; /* the array may be NULL, and NULL + 0 is undefined in C */
+	if (n > 1 && pf_vec_reserve((void **)&d->sort_tmp, &d->cap_sort_tmp, n, sizeof *d->sort_tmp) != 0)
 		return oom(d);
-	/* Empty label arrays may be NULL, and NULL + 0 is undefined in C. */
-	if (smp->nlabels)
-		sort_by_key(p, p->labels + smp->labels, smp->nlabels, sizeof *p->labels, d->sort_tmp);
-	if (smp->nnum_labels) {
-		sort_by_key(p, p->num_labels + smp->num_labels, smp->nnum_labels, sizeof *p->num_labels, d->sort_tmp);
-		pad_units(p->num_labels + smp->num_labels, smp->nnum_labels);
-	}
+	if (n > 1)
+		sort_by_key(p, p->num_labels + smp->num_labels, n, d->sort_tmp);
+	pad_units(p->num_labels + smp->num_labels, n);
 	return 0;
 }
 
@@ -750,8 +721,7 @@ static int decode_sample(dec *d, span s, size_t at)
 {
 	pf_profile *p = d->p;
 	size_t index = p->nsamples;
-	pf_sample smp = {.locs = p->nsample_locs, .values = p->nvalues, .labels = p->nlabels,
-			 .num_labels = p->nnum_labels};
+	pf_sample smp = {.locs = p->nsample_locs, .values = p->nvalues, .num_labels = p->nnum_labels};
 	field f;
 	span all = s;
 	int r, bad = 0;
@@ -838,8 +808,7 @@ static void dec_free(dec *d)
 	free(d->sort_tmp);
 }
 
-/* Decodes data[0..len) with the options set in d. */
-static pf_profile *decode(const uint8_t *data, size_t len, dec d, pf_err *e)
+pf_profile *pf_profile_decode(const uint8_t *data, size_t len, pf_err *e)
 {
 	if (len == 0) {
 		pf_fail(e, PF_EXIT_DATA, "empty profile");
@@ -850,8 +819,7 @@ static pf_profile *decode(const uint8_t *data, size_t len, dec d, pf_err *e)
 		pf_fail(e, PF_EXIT_DATA, "profile of %zu bytes is larger than 4 GiB", len);
 		return NULL;
 	}
-	d.base = data;
-	d.e = e;
+	dec d = {.base = data, .e = e};
 	if (!(d.p = pf_profile_new())) {
 		oom(&d);
 		return NULL;
@@ -864,14 +832,4 @@ static pf_profile *decode(const uint8_t *data, size_t len, dec d, pf_err *e)
 	}
 	d.p->nstring_table = d.nstrmap;
 	return d.p;
-}
-
-pf_profile *pf_profile_decode(const uint8_t *data, size_t len, pf_err *e)
-{
-	return decode(data, len, (dec){0}, e);
-}
-
-pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t len, pf_err *e)
-{
-	return decode(data, len, (dec){.drop_string_labels = true}, e);
 }

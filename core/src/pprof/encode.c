@@ -1,9 +1,9 @@
 /* encode.c: pf_profile -> protobuf bytes, byte for byte as pprof's
  * Profile.WriteUncompressed writes them (preEncode + encode):
  *   - the string table is rebuilt from what the profile uses, in the order
- *     preEncode meets strings: "", sample types, each sample's labels (string
- *     labels key then value, by sorted key; then numeric labels key then
- *     units), mappings (file, build id), functions (name, system name, file
+ *     preEncode meets strings: "", sample types, each sample's numeric
+ *     labels (key then unit, by sorted key; string labels are dropped when
+ *     decoding), mappings (file, build id), functions (name, system name, file
  *     name), drop_frames, keep_frames, period type, comments,
  *     default_sample_type, doc_url;
  *   - message order: sample types, samples, mappings, locations, functions,
@@ -118,10 +118,6 @@ static void build_strtab(enc *x)
 	}
 	for (size_t i = 0; i < p->nsamples; i++) {
 		const pf_sample *s = &p->samples[i];
-		for (uint32_t j = 0; j < s->nlabels; j++) {
-			add(x, p->labels[s->labels + j].key);
-			add(x, p->labels[s->labels + j].str);
-		}
 		for (uint32_t j = 0; j < s->nnum_labels; j++) {
 			const pf_num_label *l = &p->num_labels[s->num_labels + j];
 			add(x, l->key);
@@ -157,10 +153,6 @@ static void put_sample(enc *x, const pf_sample *s, uint64_t *ids)
 	put_rep(x, 1, ids, s->nlocs);
 	/* Empty arrays may be NULL, and NULL + 0 is undefined in C. */
 	put_rep(x, 2, p->nsample_types ? (const uint64_t *)(p->values + s->values) : NULL, p->nsample_types);
-	for (uint32_t i = 0; i < s->nlabels; i++) {
-		const pf_label *l = &p->labels[s->labels + i];
-		put_msg(x, 3, (uint64_t[]){sx(x, l->key), sx(x, l->str)}, 2);
-	}
 	for (uint32_t i = 0; i < s->nnum_labels; i++) { /* key, num and unit are fields 1, 3 and 4 */
 		const pf_num_label *l = &p->num_labels[s->num_labels + i];
 		uint64_t unit = l->unit == PF_NONE ? 0 : sx(x, l->unit);

@@ -15,9 +15,9 @@
  *             (function id, line, column) of each line, is_folded; a
  *             location's address moves by the difference of the start of
  *             the merged mapping and its own;
- *   sample:   merged location ids, string labels, numeric labels with units
- *             (a sample whose units are absent differs from one whose units
- *             are all "").
+ *   sample:   merged location ids, numeric labels with units (a sample
+ *             whose units are absent differs from one whose units are all
+ *             ""); string labels were dropped when decoding.
  * Before a source's samples, its first mapping is mapped when no mapping
  * has been yet (pprof keeps the main binary first), even if no sample uses
  * it. All-zero source samples are skipped; equal samples have their values
@@ -60,7 +60,7 @@ struct pf_merger {
 };
 typedef struct pf_merger merger;
 
-_Static_assert(sizeof(pf_label) == 8 && sizeof(pf_num_label) == 16, "label structs without padding");
+_Static_assert(sizeof(pf_num_label) == 16, "label struct without padding");
 
 static int oom(merger *m) { return pf_fail(m->e, PF_EXIT_INTERNAL, "out of memory merging profiles"); }
 
@@ -268,7 +268,7 @@ static const void *run(const void *base, size_t at, size_t n, size_t size)
 	return n ? (const unsigned char *)base + at * size : NULL;
 }
 
-/* A sample's runs compare and hash as bytes: label structs hold no padding. */
+/* A sample's runs compare and hash as bytes: the label struct holds no padding. */
 static bool same_run(const void *base, size_t a, size_t b, size_t n, size_t size)
 {
 	return !n || memcmp(run(base, a, n, size), run(base, b, n, size), n * size) == 0;
@@ -278,18 +278,15 @@ static bool sample_eq(const void *ctx, uint32_t idx)
 {
 	const pf_profile *p = ctx;
 	const pf_sample *s = &p->samples[idx], *c = &p->samples[p->nsamples];
-	return s->nlocs == c->nlocs && s->nlabels == c->nlabels && s->nnum_labels == c->nnum_labels &&
+	return s->nlocs == c->nlocs && s->nnum_labels == c->nnum_labels &&
 	       same_run(p->sample_locs, s->locs, c->locs, s->nlocs, sizeof *p->sample_locs) &&
-	       same_run(p->labels, s->labels, c->labels, s->nlabels, sizeof *p->labels) &&
 	       same_run(p->num_labels, s->num_labels, c->num_labels, s->nnum_labels, sizeof *p->num_labels);
 }
 
 static uint64_t sample_hash(const pf_profile *p, const pf_sample *c)
 {
-	const void *labels = run(p->labels, c->labels, c->nlabels, sizeof *p->labels);
 	const void *nums = run(p->num_labels, c->num_labels, c->nnum_labels, sizeof *p->num_labels);
 	uint64_t h = pf_hash_u32s(4, run(p->sample_locs, c->locs, c->nlocs, sizeof *p->sample_locs), c->nlocs);
-	h = pf_hash_add(h, pf_hash_bytes(labels, c->nlabels * sizeof *p->labels));
 	return pf_hash_add(h, pf_hash_bytes(nums, c->nnum_labels * sizeof *p->num_labels));
 }
 
@@ -298,18 +295,11 @@ static int sample_candidate(merger *m, const pf_sample *ss, pf_sample *c)
 {
 	const pf_profile *src = m->src;
 	pf_profile *p = m->p;
-	*c = (pf_sample){.locs = p->nsample_locs, .values = p->nvalues, .labels = p->nlabels,
-			 .num_labels = p->nnum_labels, .nlocs = ss->nlocs, .nlabels = ss->nlabels,
-			 .nnum_labels = ss->nnum_labels};
+	*c = (pf_sample){.locs = p->nsample_locs, .values = p->nvalues, .num_labels = p->nnum_labels,
+			 .nlocs = ss->nlocs, .nnum_labels = ss->nnum_labels};
 	for (uint32_t i = 0; i < ss->nlocs; i++)
 		if (map_location(m, src->sample_locs[ss->locs + i], &p->sample_locs[c->locs + i]) != 0)
 			return -1;
-	for (uint32_t i = 0; i < ss->nlabels; i++) {
-		const pf_label *l = &src->labels[ss->labels + i];
-		pf_label *t = &p->labels[c->labels + i];
-		if (tr(m, l->key, &t->key) != 0 || tr(m, l->str, &t->str) != 0)
-			return -1;
-	}
 	for (uint32_t i = 0; i < ss->nnum_labels; i++) {
 		const pf_num_label *l = &src->num_labels[ss->num_labels + i];
 		pf_num_label *t = &p->num_labels[c->num_labels + i];
@@ -326,8 +316,7 @@ static int map_sample(merger *m, const pf_sample *ss)
 	const int64_t *values = m->src->values + ss->values;
 	size_t nv = p->nsample_types;
 	if (ROOM(m, samples, 1) != 0 || ROOM(m, sample_locs, ss->nlocs) != 0 || ROOM(m, values, nv) != 0 ||
-	    ROOM(m, labels, ss->nlabels) != 0 || ROOM(m, num_labels, ss->nnum_labels) != 0 ||
-	    sample_candidate(m, ss, &p->samples[p->nsamples]) != 0)
+	    ROOM(m, num_labels, ss->nnum_labels) != 0 || sample_candidate(m, ss, &p->samples[p->nsamples]) != 0)
 		return -1;
 	const pf_sample *c = &p->samples[p->nsamples];
 	uint32_t idx;
@@ -343,7 +332,6 @@ static int map_sample(merger *m, const pf_sample *ss)
 	memcpy(p->values + c->values, values, nv * sizeof *values); /* the candidate is kept */
 	p->nsample_locs += c->nlocs;
 	p->nvalues += nv;
-	p->nlabels += c->nlabels;
 	p->nnum_labels += c->nnum_labels;
 	p->nsamples++;
 	return 0;

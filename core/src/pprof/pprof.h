@@ -65,11 +65,6 @@ typedef struct {
 	bool is_folded;
 } pf_location;
 
-/* A string label (pprof's Sample.Label). */
-typedef struct {
-	uint32_t key, str;
-} pf_label;
-
 /* A numeric label (Sample.NumLabel, Sample.NumUnit). unit is PF_NONE when no
  * label of this key in the sample has a unit; otherwise every label of the
  * key has one, "" (id 0) standing for a missing one, as pprof pads them. */
@@ -79,14 +74,14 @@ typedef struct {
 } pf_num_label;
 
 /* A sample's locations (leaf first), values (one per sample type) and
- * labels are runs in the profile's shared arrays. Labels are sorted by key
- * (byte order, as Go's sort.Strings), keeping the order of values of a key. */
+ * numeric labels are runs in the profile's shared arrays. Labels are sorted
+ * by key (byte order, as Go's sort.Strings), keeping the order of values of
+ * a key. String labels are not kept (see pf_profile_decode). */
 typedef struct {
 	size_t locs;       /* into p->sample_locs (location indexes) */
 	size_t values;     /* into p->values; nsample_types of them */
-	size_t labels;     /* into p->labels */
 	size_t num_labels; /* into p->num_labels */
-	uint32_t nlocs, nlabels, nnum_labels;
+	uint32_t nlocs, nnum_labels;
 } pf_sample;
 
 typedef struct pf_profile pf_profile;
@@ -109,8 +104,6 @@ struct pf_profile {
 	size_t nsample_locs, cap_sample_locs;
 	int64_t *values;
 	size_t nvalues, cap_values;
-	pf_label *labels;
-	size_t nlabels, cap_labels;
 	pf_num_label *num_labels;
 	size_t nnum_labels, cap_num_labels;
 	pf_line *lines;
@@ -132,14 +125,12 @@ const char *pf_profile_str(const pf_profile *p, uint32_t id, size_t *len);
  * (field, byte offset, index); the caller adds "<name>: ". Returns NULL and
  * fills e (PF_EXIT_DATA, or PF_EXIT_INTERNAL when memory runs out). The
  * string pool holds the strings the profile names, each once; string
- * table entries nothing names are checked, not kept. */
+ * table entries nothing names are checked, not kept. String labels are
+ * dropped as datadog-pgo drops them (numeric labels stay): they are checked
+ * as pprof checks them and never stored, so their strings stay out of the
+ * pool. */
 pf_profile *pf_profile_decode(const uint8_t *data, size_t len, pf_err *e);
 void pf_profile_free(pf_profile *p);
-
-/* pf_profile_decode without the string labels (numeric labels stay), as
- * datadog-pgo drops them: they are checked as pprof checks them and never
- * stored, so their strings stay out of the pool. */
-pf_profile *pf_profile_decode_without_string_labels(const uint8_t *data, size_t len, pf_err *e);
 
 /* -normalize's total: each profile is scaled so that its values of the
  * sample type Go's compiler reads (samples/count or cpu/nanoseconds, else
@@ -190,10 +181,6 @@ int pf_profile_encode(pf_profile *p, pf_buf *out, pf_err *e);
 /* Appends a comment (as appending to profile.Comments does). */
 int pf_profile_add_comment(pf_profile *p, const char *comment, pf_err *e);
 
-/* Facts for logs. */
-size_t pf_profile_samples(const pf_profile *p);
-int64_t pf_profile_duration_nanos(const pf_profile *p);
-int64_t pf_profile_time_nanos(const pf_profile *p);
 /* CPU cores as datadog-pgo computes them: the sum of the "cpu"/"nanoseconds"
  * sample values over duration_nanos; -1 when there is no such sample type
  * or the duration is 0. */

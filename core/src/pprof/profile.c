@@ -102,7 +102,6 @@ void pf_profile_free(pf_profile *p)
 	free(p->functions);
 	free(p->sample_locs);
 	free(p->values);
-	free(p->labels);
 	free(p->num_labels);
 	free(p->lines);
 	free(p->comments);
@@ -118,10 +117,6 @@ int pf_profile_add_comment(pf_profile *p, const char *comment, pf_err *e)
 	p->comments[p->ncomments++] = id;
 	return 0;
 }
-
-size_t pf_profile_samples(const pf_profile *p) { return p->nsamples; }
-int64_t pf_profile_duration_nanos(const pf_profile *p) { return p->duration_nanos; }
-int64_t pf_profile_time_nanos(const pf_profile *p) { return p->time_nanos; }
 
 bool pf_str_is(const pf_profile *p, uint32_t id, const char *want)
 {
